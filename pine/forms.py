@@ -1,0 +1,88 @@
+"""GOV.UK Design System forms: a renderer with our templates and a mixin that styles widgets."""
+
+from django import forms
+from django.forms.renderers import TemplatesSetting
+
+from pine.models import AgencyType, Region, Role
+
+
+class GovukFormRenderer(TemplatesSetting):
+    form_template_name = "govuk/form.html"
+    field_template_name = "govuk/field.html"
+
+
+WIDGET_CLASSES = {
+    forms.Textarea: "govuk-textarea",
+    forms.Select: "govuk-select",
+    forms.ClearableFileInput: "govuk-file-upload",
+    forms.FileInput: "govuk-file-upload",
+    forms.CheckboxInput: "govuk-checkboxes__input",
+    forms.RadioSelect: "govuk-radios__input",
+}
+
+
+class GovukForm(forms.Form):
+    """Styles each widget the GOV.UK way and points it at its hint and error messages."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = field.widget
+            css = next((c for t, c in WIDGET_CLASSES.items() if isinstance(widget, t)), "govuk-input")
+            if css == "govuk-input" and getattr(field, "max_length", None) and field.max_length <= 10:
+                css += " govuk-input--width-10"
+            if self.is_bound and name in self.errors:
+                css += f" {css.split()[0]}--error"
+            widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+            described = []
+            if field.help_text:
+                described.append(f"{self.auto_id % name}_helptext")
+            if self.is_bound and name in self.errors:
+                described.append(f"{self.auto_id % name}_error")
+            if described:
+                widget.attrs["aria-describedby"] = " ".join(described)
+
+
+class GovukModelForm(GovukForm, forms.ModelForm):
+    pass
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class LoginForm(GovukForm):
+    """Username is the email address; the field keeps Django's name so axes can read it."""
+
+
+class AgencyRegistrationForm(GovukForm):
+    name = forms.CharField(label="Name of your organisation or partnership", max_length=200)
+    lead_agency_type = forms.ChoiceField(label="Type of lead agency", choices=AgencyType.choices)
+    la_code = forms.RegexField(
+        label="Local authority code (optional)", regex=r"^\d{3}$", required=False, max_length=3,
+        help_text="Three digits, for example 933.", error_messages={"invalid": "Enter the code as three digits, like 933"},
+    )
+    region = forms.ChoiceField(label="Region", choices=[("", "Choose a region")] + Region.choices, required=False)
+    other_agencies = forms.CharField(
+        label="Other agencies in your partnership (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line, for example: Northshire Police.",
+    )
+    full_name = forms.CharField(label="Your full name", max_length=200)
+    email = forms.EmailField(label="Your work email address")
+    password = forms.CharField(
+        label="Create a password", widget=forms.PasswordInput(render_value=False), min_length=10,
+        help_text="At least 10 characters.",
+    )
+
+
+class InvitationForm(GovukForm):
+    email = forms.EmailField(label="Email address")
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.CONTRIBUTOR, widget=forms.RadioSelect)
+
+
+class ApiTokenForm(GovukForm):
+    name = forms.CharField(label="Token name", max_length=100, help_text="So you can tell your tokens apart, for example “case system export”.")

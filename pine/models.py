@@ -1,0 +1,223 @@
+"""The platform core: users, partners (the tenants), memberships, invitations, API tokens, audit."""
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("practice_role", User.PracticeRole.PRACTICE_ADMIN)
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Anyone who signs in. Practice-team members are staff with a practice role; partner users never are."""
+
+    class PracticeRole(models.TextChoices):
+        PRACTICE_ADMIN = "practice_admin", "Practice admin"
+        REVIEWER = "reviewer", "Reviewer"
+        ANALYST = "analyst", "Analyst"
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200)
+    practice_role = models.CharField(max_length=20, choices=PracticeRole.choices, blank=True)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        constraints = [
+            # Staff status and a practice role go together, so a partner user can never be staff.
+            models.CheckConstraint(
+                condition=(Q(is_staff=True) & ~Q(practice_role="")) | (Q(is_staff=False) & Q(practice_role="")),
+                name="user_staff_iff_practice_role",
+            )
+        ]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    @property
+    def is_practice_team(self) -> bool:
+        return bool(self.practice_role)
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class AgencyType(models.TextChoices):
+    LOCAL_AUTHORITY = "local_authority", "Local authority children's services"
+    POLICE = "police", "Police"
+    HEALTH = "health", "Health"
+    EDUCATION = "education", "Education"
+    YOUTH_JUSTICE = "youth_justice", "Youth justice"
+    OTHER_STATUTORY = "other_statutory", "Other statutory agency"
+    VOLUNTARY = "voluntary", "Voluntary or community organisation"
+
+    @classmethod
+    def statutory(cls) -> set[str]:
+        return {c.value for c in cls} - {cls.VOLUNTARY}
+
+
+class Region(models.TextChoices):
+    NORTH_EAST = "north_east", "North East"
+    NORTH_WEST = "north_west", "North West"
+    YORKSHIRE = "yorkshire", "Yorkshire and the Humber"
+    EAST_MIDLANDS = "east_midlands", "East Midlands"
+    WEST_MIDLANDS = "west_midlands", "West Midlands"
+    EAST = "east", "East of England"
+    LONDON = "london", "London"
+    SOUTH_EAST = "south_east", "South East"
+    SOUTH_WEST = "south_west", "South West"
+
+
+class Partner(models.Model):
+    """The tenant: an agency, or a multi-agency partnership, that applies and evaluates."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    lead_agency_type = models.CharField(max_length=20, choices=AgencyType.choices)
+    la_code = models.CharField("Local authority code", max_length=3, blank=True, help_text="Three digits, e.g. 933")
+    region = models.CharField(max_length=20, choices=Region.choices, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_statutory_lead(self) -> bool:
+        return self.lead_agency_type in AgencyType.statutory()
+
+
+class PartnerAgency(models.Model):
+    """One member agency of a partnership (e.g. the council, the police force, the NHS trust)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="agencies")
+    name = models.CharField(max_length=200)
+    agency_type = models.CharField(max_length=20, choices=AgencyType.choices)
+    is_lead = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_lead", "name"]
+        constraints = [models.UniqueConstraint(fields=["partner", "name"], name="partner_agency_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    LEAD = "lead", "Lead"
+    CONTRIBUTOR = "contributor", "Contributor"
+    VIEWER = "viewer", "Viewer"
+
+
+# What each partner role may do, from least to most.
+ROLE_RANK = {Role.VIEWER: 1, Role.CONTRIBUTOR: 2, Role.LEAD: 3}
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "partner"], name="membership_unique_user_partner")]
+
+    def __str__(self):
+        return f"{self.user} — {self.partner} ({self.get_role_display()})"
+
+    def allows(self, role: str) -> bool:
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+
+class Invitation(models.Model):
+    """An emailed invitation to join a partner. The link carries a signed token, never the row id."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} to {self.partner}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.expires_at > timezone.now()
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a hash is stored; the token is shown once, when it is made."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=8)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, when, and which fields changed. Append-only (a trigger refuses
+    UPDATE and DELETE). partner is null for the practice team's own records."""
+
+    partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=100)
+    object_type = models.CharField(max_length=100)
+    object_code = models.CharField(max_length=64, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["partner", "created_at"])]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}"

@@ -1,0 +1,49 @@
+"""Reads of the platform core."""
+
+from django.db.models import QuerySet
+
+from pine.models import ApiToken, AuditEvent, Invitation, Membership, Partner, User
+
+
+def membership_get(*, user: User, partner_slug: str) -> Membership | None:
+    """The user's membership of the partner with this slug, or None (missing or not theirs alike).
+    Runs in the user scope: RLS shows a user only their own memberships."""
+    return (
+        Membership.objects.select_related("partner")
+        .filter(user=user, partner__slug=partner_slug, user__is_active=True)
+        .first()
+    )
+
+
+def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
+    return Membership.objects.select_related("partner").filter(user=user).order_by("partner__name")
+
+
+def membership_list(*, partner: Partner) -> QuerySet[Membership]:
+    return Membership.objects.select_related("user").filter(partner=partner).order_by("user__full_name")
+
+
+def invitation_list(*, partner: Partner) -> QuerySet[Invitation]:
+    return Invitation.objects.select_related("invited_by").filter(partner=partner, accepted_at__isnull=True)
+
+
+def invitation_get(*, partner_id: int, code) -> Invitation | None:
+    return Invitation.objects.select_related("partner").filter(partner_id=partner_id, code=code).first()
+
+
+def partner_list() -> QuerySet[Partner]:
+    return Partner.objects.order_by("name")
+
+
+def partner_get(*, slug: str) -> Partner | None:
+    return Partner.objects.filter(slug=slug).first()
+
+
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+
+
+def audit_event_list(*, partner: Partner | None) -> QuerySet[AuditEvent]:
+    """A partner's trail, or (partner=None) the whole trail for the practice team."""
+    qs = AuditEvent.objects.select_related("actor", "partner")
+    return qs if partner is None else qs.filter(partner=partner)

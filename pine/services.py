@@ -1,0 +1,207 @@
+"""Writes of the platform core: partners, users, memberships, invitations, API tokens."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from pine.audit import audit_record, snapshot
+from pine.models import ApiToken, Invitation, Membership, Partner, PartnerAgency, Role, User
+from pine.tenancy import partner_scope
+
+INVITATION_DAYS = 14
+INVITATION_SALT = "pine.invitation"
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50] or "partner"
+    slug, n = base, 2
+    while Partner.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def partner_create(
+    *,
+    actor: User | None,
+    name: str,
+    lead_agency_type: str,
+    la_code: str = "",
+    region: str = "",
+    agencies: list[tuple[str, str]] | None = None,
+    slug: str | None = None,
+) -> Partner:
+    """A new partner with its member agencies; the first agency listed is the lead."""
+    partner = Partner(
+        name=name.strip(),
+        slug=slug or _unique_slug(name),
+        lead_agency_type=lead_agency_type,
+        la_code=la_code,
+        region=region,
+    )
+    partner.full_clean()
+    partner.save()
+    with partner_scope(partner.pk, user_id=getattr(actor, "pk", None)):
+        for index, (agency_name, agency_type) in enumerate(agencies or [(partner.name, lead_agency_type)]):
+            agency = PartnerAgency(partner=partner, name=agency_name, agency_type=agency_type, is_lead=index == 0)
+            agency.full_clean()
+            agency.save()
+        audit_record(actor=actor, partner=partner, action="partner.create", obj=partner, changes=snapshot(partner))
+    return partner
+
+
+@transaction.atomic
+def user_create(*, email: str, full_name: str, password: str | None, practice_role: str = "") -> User:
+    user = User(email=User.objects.normalize_email(email).lower(), full_name=full_name.strip())
+    user.practice_role = practice_role
+    user.is_staff = bool(practice_role)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def membership_add(*, partner: Partner, actor: User | None, user: User, role: str) -> Membership:
+    """Add a user to a partner (in the partner's scope). Practice-team staff cannot join a partner."""
+    if user.is_practice_team:
+        raise ValidationError("Practice-team members cannot belong to a partner.")
+    membership, created = Membership.objects.get_or_create(user=user, partner=partner, defaults={"role": role})
+    if not created and membership.role != role:
+        old = membership.role
+        membership.role = role
+        membership.save(update_fields=["role"])
+        audit_record(actor=actor, partner=partner, action="membership.update", obj=membership,
+                     changes={"role": [old, role], "user": user.email})
+    elif created:
+        audit_record(actor=actor, partner=partner, action="membership.create", obj=membership,
+                     changes={"role": role, "user": user.email})
+    return membership
+
+
+@transaction.atomic
+def partner_register(
+    *,
+    name: str,
+    lead_agency_type: str,
+    la_code: str,
+    region: str,
+    agencies: list[tuple[str, str]],
+    full_name: str,
+    email: str,
+    password: str,
+) -> tuple[Partner, User]:
+    """Self-registration of an agency that wants to apply: the partner and its lead user."""
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "An account with this email address already exists. Sign in instead."})
+    user = user_create(email=email, full_name=full_name, password=password)
+    partner = partner_create(
+        actor=user, name=name, lead_agency_type=lead_agency_type, la_code=la_code, region=region,
+        agencies=agencies or [(name, lead_agency_type)],
+    )
+    with partner_scope(partner.pk, user_id=user.pk):
+        membership_add(partner=partner, actor=user, user=user, role=Role.LEAD)
+    return partner, user
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.dumps({"p": invitation.partner_id, "i": str(invitation.code)}, salt=INVITATION_SALT)
+
+
+def invitation_token_read(token: str) -> tuple[int, str] | None:
+    """(partner id, invitation code) from a signed token, or None if it was tampered with."""
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=timedelta(days=INVITATION_DAYS + 1))
+        return int(data["p"]), str(data["i"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+@transaction.atomic
+def invitation_create(*, partner: Partner, actor: User, email: str, role: str) -> Invitation:
+    """Invite someone to join the partner, and email them a link once the transaction commits."""
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email=email, practice_role__gt="").exists():
+        raise ValidationError({"email": "This address belongs to a practice-team account."})
+    if Membership.objects.filter(partner=partner, user__email=email).exists():
+        raise ValidationError({"email": f"{email} is already a member of {partner.name}."})
+    invitation = Invitation(
+        partner=partner, email=email, role=role, invited_by=actor,
+        expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+    )
+    invitation.full_clean()
+    invitation.save()
+    audit_record(actor=actor, partner=partner, action="invitation.create", obj=invitation,
+                 changes={"email": email, "role": role})
+    link = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[invitation_token(invitation)])
+    body = render_to_string("email/invitation.txt", {"invitation": invitation, "link": link})
+    subject = f"You are invited to join {partner.name} on PINE"
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Accept an invitation as the signed-in (or just registered) user whose email it was sent to."""
+    if not invitation.is_pending:
+        raise ValidationError("This invitation has expired or has already been used.")
+    if user.email.lower() != invitation.email.lower():
+        raise ValidationError(f"This invitation was sent to {invitation.email}. Sign in with that address.")
+    membership = membership_add(partner=invitation.partner, actor=user, user=user, role=invitation.role)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(actor=user, partner=invitation.partner, action="invitation.accept", obj=invitation)
+    return membership
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for the user; the plain key is returned once and never stored."""
+    key = "pine_" + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name.strip() or "API token", prefix=key[5:13], key_hash=_hash_key(key))
+    token.full_clean()
+    token.save()
+    audit_record(actor=user, partner=None, action="api_token.create", obj=token, changes={"name": token.name})
+    return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, user: User, token: ApiToken) -> None:
+    if token.user_id != user.pk:
+        raise ValidationError("Not your token.")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_record(actor=user, partner=None, action="api_token.revoke", obj=token)
+
+
+def api_token_authenticate(key: str) -> User | None:
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_hash_key(key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+

@@ -1,0 +1,121 @@
+"""Tenant scope: the second wall, PostgreSQL row-level security.
+
+Every table with a ``partner_id`` column has RLS enabled and forced, with a policy that lets a row
+through only when
+
+* the transaction is in the practice scope (``pine.practice = 'on'``), or
+* the row's partner is the transaction's partner (``pine.partner_id``).
+
+The settings are transaction-local (``set_config(..., true)``): they are made inside the request's
+(or task's) transaction and vanish with it, so a pooled connection never carries a scope over.
+The scoped view bases and Celery tasks are the only callers of :func:`partner_scope` and
+:func:`practice_scope`.
+"""
+
+from contextlib import contextmanager
+
+from django.db import connection, migrations
+
+SETTINGS = ("pine.partner_id", "pine.practice", "pine.user_id")
+
+
+class ScopeError(RuntimeError):
+    pass
+
+
+def _read() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join("coalesce(current_setting(%s, true), '')" for _ in SETTINGS), SETTINGS
+        )
+        return dict(zip(SETTINGS, cursor.fetchone()))
+
+
+def _write(values: dict[str, str]) -> None:
+    names = list(values)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names),
+            [item for name in names for item in (name, values[name])],
+        )
+
+
+@contextmanager
+def _scope(values: dict[str, str]):
+    if not connection.in_atomic_block:
+        raise ScopeError("A tenant scope must be set inside a transaction (transaction.atomic).")
+    previous = _read()
+    _write(values)
+    try:
+        yield
+    finally:
+        # Restore what was there, so nested use (and tests) see no leftovers.
+        if connection.in_atomic_block and not connection.needs_rollback:
+            _write(previous)
+
+
+@contextmanager
+def partner_scope(partner_id: int, *, user_id: int | None = None):
+    """Rows of this partner only."""
+    with _scope({"pine.partner_id": str(int(partner_id)), "pine.practice": "", "pine.user_id": _id(user_id)}):
+        yield
+
+
+@contextmanager
+def practice_scope(*, user_id: int | None = None):
+    """Every partner's rows: for the practice team's pages and for system work that loads a row to
+    learn its partner."""
+    with _scope({"pine.partner_id": "", "pine.practice": "on", "pine.user_id": _id(user_id)}):
+        yield
+
+
+@contextmanager
+def user_scope(user_id: int):
+    """No partner's rows, except this user's own memberships (to list and resolve them)."""
+    with _scope({"pine.partner_id": "", "pine.practice": "", "pine.user_id": _id(user_id)}):
+        yield
+
+
+def _id(value: int | None) -> str:
+    return "" if value is None else str(int(value))
+
+
+def current_scope() -> dict[str, str]:
+    return _read()
+
+
+# --- migrations -----------------------------------------------------------------------------------
+
+VISIBLE_FUNCTION = """
+CREATE OR REPLACE FUNCTION pine_partner_visible(row_partner bigint) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(current_setting('pine.practice', true), '') = 'on'
+        OR row_partner = nullif(current_setting('pine.partner_id', true), '')::bigint
+$$;
+"""
+
+
+def enable_rls_sql(table: str, *, also_readable_when: str = "") -> str:
+    """Rows are read and written only in their partner's scope (or the practice scope);
+    ``also_readable_when`` widens reading only, never writing."""
+    write = "(pine_partner_visible(partner_id))"
+    read = f"(pine_partner_visible(partner_id) OR {also_readable_when})" if also_readable_when else write
+    return f"""
+    ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
+    DROP POLICY IF EXISTS tenant_isolation ON {table};
+    CREATE POLICY tenant_isolation ON {table} USING {read} WITH CHECK {write};
+    """
+
+
+def disable_rls_sql(table: str) -> str:
+    return f"""
+    DROP POLICY IF EXISTS tenant_isolation ON {table};
+    ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY;
+    ALTER TABLE {table} DISABLE ROW LEVEL SECURITY;
+    """
+
+
+def EnableRowLevelSecurity(table: str, *, also_readable_when: str = "") -> migrations.RunSQL:  # noqa: N802
+    """A migration operation: put ``table`` behind the tenant policy."""
+    return migrations.RunSQL(enable_rls_sql(table, also_readable_when=also_readable_when), disable_rls_sql(table))
