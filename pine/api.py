@@ -10,9 +10,9 @@ from contextlib import ExitStack
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import exceptions, generics
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, generics, serializers, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from pine import selectors, services
@@ -20,38 +20,6 @@ from pine.models import Membership, Partner, Role
 from pine.tenancy import partner_scope, practice_scope, user_scope
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-class TokenAuthentication(BaseAuthentication):
-    """``Authorization: Token <key>`` with a personal token from the profile page."""
-
-    keyword = "Token"
-
-    def authenticate(self, request):
-        auth = get_authorization_header(request).split()
-        if not auth or auth[0].lower() != self.keyword.lower().encode():
-            return None
-        if len(auth) != 2:
-            raise exceptions.AuthenticationFailed("Send the header as: Authorization: Token <token>.")
-        try:
-            key = auth[1].decode()
-        except UnicodeError:
-            raise exceptions.AuthenticationFailed("The token contains invalid characters.") from None
-        user = services.api_token_authenticate(key)
-        if user is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
-        return user, "token"
-
-    def authenticate_header(self, request):
-        return self.keyword
-
-
-class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "pine.api.TokenAuthentication"
-    name = "tokenAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Token <key>"}
 
 
 def exception_handler(exc, context):
@@ -153,3 +121,82 @@ class PracticeAPIView(ScopedAPIView):
         if user.practice_role not in self.practice_roles:
             raise exceptions.PermissionDenied("Your practice-team role does not allow this.")
         self._scope_stack.enter_context(practice_scope(user_id=user.pk))
+
+
+# --- the signed-in user's own resources ----------------------------------------------------------
+
+
+class MembershipOut(serializers.Serializer):
+    partner = serializers.SlugField(source="partner.slug")
+    partner_name = serializers.CharField(source="partner.name")
+    role = serializers.CharField()
+
+
+class MeOut(serializers.Serializer):
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    practice_role = serializers.CharField()
+    memberships = MembershipOut(many=True)
+
+
+class MeView(UserAPIView):
+    serializer_class = MeOut
+
+    @extend_schema(responses=MeOut)
+    def get(self, request):
+        user = request.user
+        data = {
+            "email": user.email, "full_name": user.full_name, "practice_role": user.practice_role,
+            "memberships": list(selectors.membership_list_for_user(user=user)),
+        }
+        return Response(MeOut(data).data)
+
+
+class TokenIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class TokenOut(serializers.Serializer):
+    code = serializers.UUIDField()
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class TokenCreatedOut(TokenOut):
+    token = serializers.CharField(help_text="Shown once. Store it now.")
+
+
+class TokenListView(UserAPIView):
+    serializer_class = TokenOut
+
+    def scoped_queryset(self):
+        return selectors.api_token_list(user=self.request.user)
+
+    @extend_schema(responses=TokenOut(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(TokenOut(page, many=True).data)
+
+    @extend_schema(request=TokenIn, responses={201: TokenCreatedOut})
+    def post(self, request):
+        data = TokenIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        if request.user.is_practice_team and request.auth != "token" and not request._request.user.is_verified():
+            raise exceptions.PermissionDenied("Verify your session with your authenticator app first.")
+        token, key = services.api_token_create(user=request.user, name=data.validated_data["name"])
+        out = TokenCreatedOut({**TokenOut(token).data, "token": key}).data
+        return Response(out, status=status.HTTP_201_CREATED)
+
+
+class TokenDetailView(UserAPIView):
+    serializer_class = TokenOut
+
+    def scoped_queryset(self):
+        return selectors.api_token_list(user=self.request.user)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, code):
+        services.api_token_revoke(user=request.user, token=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

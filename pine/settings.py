@@ -158,7 +158,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PINE <pine@example.org>"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "pine.api.TokenAuthentication",
+        "pine.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -1,3 +1,53 @@
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-urlpatterns = []
+import cohorts.urls
+import evaluations.urls
+import outcomes.urls
+from cohorts.views import PartnerHomeView, PracticeHomeView
+from pine import api, views
+
+account_patterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("two-factor/", views.TwoFactorView.as_view(), name="two_factor"),
+    path("register/", views.RegisterView.as_view(), name="register"),
+    path("profile/", views.ProfileView.as_view(), name="profile"),
+    path("tokens/<uuid:code>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
+    path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("password-reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("password-reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
+
+api_patterns = [
+    path("me/", api.MeView.as_view(), name="api_me"),
+    path("me/tokens/", api.TokenListView.as_view(), name="api_tokens"),
+    path("me/tokens/<uuid:code>/", api.TokenDetailView.as_view(), name="api_token"),
+    path("", include((cohorts.urls.api_urlpatterns, "cohorts"), namespace="cohorts_api")),
+    path("", include((evaluations.urls.api_urlpatterns, "evaluations"), namespace="evaluations_api")),
+    path("", include((outcomes.urls.api_urlpatterns, "outcomes"), namespace="outcomes_api")),
+]
+
+urlpatterns = [
+    path("", views.RootView.as_view(), name="root"),
+    path("healthz", views.HealthView.as_view(), name="healthz"),
+    path("accounts/", include(account_patterns)),
+    path("invitations/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation_accept"),
+    path("home/", views.HomeView.as_view(), name="home"),
+    path("p/<slug:partner_slug>/", PartnerHomeView.as_view(), name="partner_home"),
+    path("p/<slug:partner_slug>/members/", views.PartnerMembersView.as_view(), name="partner_members"),
+    path("practice/", PracticeHomeView.as_view(), name="practice_home"),
+    path("practice/partners/<slug:partner_slug>/invite/", views.PracticeInviteLeadView.as_view(), name="practice_invite"),
+    path("", include(cohorts.urls)),
+    path("", include(evaluations.urls)),
+    path("", include(outcomes.urls)),
+    path("api/v1/", include(api_patterns)),
+    # Public documentation of the API (no data): allow-listed in tests/test_tenancy.py.
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
+
+handler403 = "pine.errors.permission_denied"
+handler404 = "pine.errors.page_not_found"
+handler500 = "pine.errors.server_error"

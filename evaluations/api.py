@@ -1,0 +1,114 @@
+"""API: a partner's evaluations and reports."""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from evaluations import selectors, services
+from pine.api import PartnerAPIView, PracticeAPIView
+
+
+class EvaluationOut(serializers.Serializer):
+    code = serializers.UUIDField()
+    title = serializers.CharField()
+    cohort = serializers.SlugField(source="cohort.slug")
+    created_at = serializers.DateTimeField()
+
+
+class PracticeEvaluationOut(EvaluationOut):
+    partner = serializers.SlugField(source="partner.slug")
+
+
+class ReportOut(serializers.Serializer):
+    code = serializers.UUIDField()
+    evaluation = serializers.UUIDField(source="evaluation.code")
+    status = serializers.CharField()
+    progress = serializers.IntegerField(help_text="Percent done, 0 to 100.")
+    stage = serializers.CharField()
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class EvaluationListView(PartnerAPIView):
+    serializer_class = EvaluationOut
+
+    def scoped_queryset(self):
+        return selectors.evaluation_list(partner=self.partner)
+
+    def get(self, request, partner_slug):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(EvaluationOut(page, many=True).data)
+
+
+class EvaluationDetailView(PartnerAPIView):
+    serializer_class = EvaluationOut
+
+    def scoped_queryset(self):
+        return selectors.evaluation_list(partner=self.partner)
+
+    def get(self, request, partner_slug, code):
+        return Response(EvaluationOut(self.get_object()).data)
+
+
+class ReportListView(PartnerAPIView):
+    """An evaluation's reports; POST queues a new one (poll its status until it is done)."""
+
+    serializer_class = ReportOut
+
+    def scoped_queryset(self):
+        return selectors.evaluation_list(partner=self.partner)
+
+    def get(self, request, partner_slug, code):
+        evaluation = self.get_object()
+        page = self.paginate_queryset(selectors.report_list(partner=self.partner, evaluation=evaluation))
+        return self.get_paginated_response(ReportOut(page, many=True).data)
+
+    @extend_schema(request=None, responses={202: ReportOut})
+    def post(self, request, partner_slug, code):
+        report = services.report_request(partner=self.partner, actor=request.user, evaluation=self.get_object())
+        return Response(ReportOut(report).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ReportDetailView(PartnerAPIView):
+    serializer_class = ReportOut
+
+    def scoped_queryset(self):
+        return selectors.report_list(partner=self.partner)
+
+    def get(self, request, partner_slug, code):
+        return Response(ReportOut(self.get_object()).data)
+
+
+class ReportFileView(PartnerAPIView):
+    """A finished report's file: ``html`` or ``pdf``."""
+
+    serializer_class = ReportOut
+    CONTENT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+
+    def scoped_queryset(self):
+        return selectors.report_list(partner=self.partner)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, (200, "text/html"): OpenApiTypes.STR})
+    def get(self, request, partner_slug, code, kind):
+        found = selectors.report_file(partner=self.partner, code=code, kind=kind)
+        if found is None:
+            raise NotFound("No finished report with this code.")
+        report, content = found
+        response = HttpResponse(content, content_type=self.CONTENT_TYPES[kind])
+        response["Content-Disposition"] = f'attachment; filename="pine-report-{str(report.code)[:8]}.{kind}"'
+        return response
+
+
+class PracticeEvaluationListView(PracticeAPIView):
+    serializer_class = PracticeEvaluationOut
+
+    def scoped_queryset(self):
+        return selectors.evaluation_list_for_practice()
+
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(PracticeEvaluationOut(page, many=True).data)

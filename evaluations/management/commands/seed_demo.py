@@ -1,0 +1,213 @@
+"""Demo data: two cohorts, four partners (one a council + police + health partnership), users for
+every role, applications in several states, and one evaluation with three years of monthly data.
+Idempotent: run it again and it changes nothing (except passwords, with --password)."""
+
+import json
+import math
+import random
+from datetime import date, timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cohorts import selectors as cohort_selectors
+from cohorts import services as cohort_services
+from cohorts.models import Application
+from evaluations import selectors as evaluation_selectors
+from outcomes import selectors as outcome_selectors
+from outcomes import services as outcome_services
+from pine import services as pine_services
+from pine.models import AgencyType, Membership, Partner, Role, User
+from pine.tenancy import partner_scope, practice_scope
+
+# A fixed authenticator secret for the demo practice team, so a person can add it to an app.
+# Demo only: real accounts set up their own on first sign-in.
+DEMO_TOTP_SECRET_HEX = "50494e452d64656d6f2d746f74702d6b6579210a"  # base32: KBEU4RJNMRSW233UN52HALJNNNSXSIIK
+
+PRACTICE_USERS = [
+    ("admin@pine.example", "Priya Shah", "practice_admin"),
+    ("reviewer@pine.example", "Tom Okafor", "reviewer"),
+    ("analyst@pine.example", "Grace Lin", "analyst"),
+]
+
+PARTNERS = [
+    {
+        "slug": "northshire", "name": "Northshire County Council", "type": AgencyType.LOCAL_AUTHORITY, "la_code": "931",
+        "region": "east_midlands", "agencies": [("Northshire County Council Children's Services", AgencyType.LOCAL_AUTHORITY)],
+        "users": [("lead@northshire.example", "Sam Patel", Role.LEAD), ("analyst@northshire.example", "Jo Evans", Role.CONTRIBUTOR),
+                  ("viewer@northshire.example", "Alex Brown", Role.VIEWER)],
+    },
+    {
+        "slug": "eastmere", "name": "Eastmere Safeguarding Partnership", "type": AgencyType.LOCAL_AUTHORITY, "la_code": "884",
+        "region": "west_midlands",
+        "agencies": [("Eastmere Borough Council", AgencyType.LOCAL_AUTHORITY), ("Eastmere Police", AgencyType.POLICE),
+                     ("Eastmere and District NHS Trust", AgencyType.HEALTH)],
+        "users": [("lead@eastmere.example", "Morgan Reid", Role.LEAD), ("contributor@eastmere.example", "Chris Wood", Role.CONTRIBUTOR)],
+    },
+    {
+        "slug": "westvale-police", "name": "Westvale Police", "type": AgencyType.POLICE, "la_code": "", "region": "south_west",
+        "agencies": [("Westvale Police", AgencyType.POLICE)],
+        "users": [("lead@westvale.example", "Dana Hughes", Role.LEAD)],
+    },
+    {
+        "slug": "southbrook", "name": "Southbrook City Council", "type": AgencyType.LOCAL_AUTHORITY, "la_code": "872",
+        "region": "south_east", "agencies": [("Southbrook City Council Children's Services", AgencyType.LOCAL_AUTHORITY)],
+        "users": [("lead@southbrook.example", "Rowan Price", Role.LEAD)],
+    },
+]
+
+# (partner slug, cohort key, title, final status)
+APPLICATIONS = [
+    ("northshire", "first", "Early parenting assessment programme", Application.Status.ACCEPTED),
+    ("eastmere", "first", "Thematic practice weeks", Application.Status.DECLINED),
+    ("eastmere", "multi", "Multi-agency front door triage", Application.Status.SUBMITTED),
+    ("westvale-police", "multi", "Joint police and social work strategy discussions", Application.Status.SUBMITTED),
+    ("southbrook", "multi", "Co-located team for care leavers", Application.Status.DRAFT),
+]
+
+DEMO_MEASURES = ["re_referrals_12m", "assessments_45_days", "cp_plans_rate"]
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", help="Set every demo user's password to this.")
+        parser.add_argument("--json", action="store_true", help="Print the demo users as JSON.")
+
+    def handle(self, *args, password=None, json=False, **options):
+        with transaction.atomic(), practice_scope():
+            users = self._seed(password)
+        if json:
+            self.stdout.write(_json_dumps(users))
+        else:
+            self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users."))
+
+    def _seed(self, password):
+        listing = []
+        admin = None
+        for email, name, role in PRACTICE_USERS:
+            user = _user(email, name, password, practice_role=role)
+            TOTPDevice.objects.get_or_create(
+                user=user, name="Demo authenticator", defaults={"key": DEMO_TOTP_SECRET_HEX, "confirmed": True}
+            )
+            admin = admin or user
+            listing.append({"email": email, "role": role, "partner": None})
+
+        partners = {}
+        for spec in PARTNERS:
+            partner = Partner.objects.filter(slug=spec["slug"]).first() or pine_services.partner_create(
+                actor=admin, name=spec["name"], slug=spec["slug"], lead_agency_type=spec["type"], la_code=spec["la_code"],
+                region=spec["region"], agencies=spec["agencies"],
+            )
+            partners[spec["slug"]] = partner
+            for email, name, role in spec["users"]:
+                user = _user(email, name, password)
+                with partner_scope(partner.pk):
+                    if not Membership.objects.filter(user=user, partner=partner).exists():
+                        pine_services.membership_add(partner=partner, actor=admin, user=user, role=role)
+                listing.append({"email": email, "role": str(role), "partner": partner.slug})
+
+        now = timezone.now()
+        # The first cohort is history: it is created open, applied to, decided, then given its real dates.
+        cohorts = {
+            "first": _cohort(admin, "PINE cohort 1", "", now - timedelta(days=1), now + timedelta(days=1),
+                             "Our first call: councils and safeguarding partners evaluating a promising practice of their own."),
+            "multi": _cohort(admin, "PINE round 2: multi-agency practice", "Multi-agency practice", now - timedelta(days=14),
+                             now + timedelta(days=45),
+                             "Any statutory agency whose practice has measurable outcomes in children's social care can apply: "
+                             "front doors and MASH, co-located teams, strategy discussions, services for care leavers."),
+        }
+
+        for slug, cohort_key, title, status in APPLICATIONS:
+            partner, cohort = partners[slug], cohorts[cohort_key]
+            lead = User.objects.get(email=next(e for e, _, r in next(p for p in PARTNERS if p["slug"] == slug)["users"] if r == Role.LEAD))
+            with partner_scope(partner.pk):
+                application = Application.objects.filter(partner=partner, cohort=cohort).first()
+                if application is None:
+                    application = _application(partner, lead, cohort, title)
+                if status != Application.Status.DRAFT and application.status == Application.Status.DRAFT:
+                    application = cohort_services.application_submit(partner=partner, actor=lead, application=application)
+            if status in (Application.Status.ACCEPTED, Application.Status.DECLINED) and application.status == Application.Status.SUBMITTED:
+                cohort_services.application_decide(
+                    actor=admin, application=application, decision="accept" if status == Application.Status.ACCEPTED else "decline"
+                )
+
+        first = cohorts["first"]
+        if first.status == first.Status.OPEN:
+            cohort_services.cohort_update(
+                actor=admin, cohort=first, status=first.Status.ACTIVE,
+                opens_at=now.replace(year=2023, month=3, day=1, hour=9, minute=0, second=0, microsecond=0),
+                deadline_at=now.replace(year=2023, month=4, day=28, hour=17, minute=0, second=0, microsecond=0),
+            )
+
+        northshire = partners["northshire"]
+        with partner_scope(northshire.pk):
+            evaluation = evaluation_selectors.evaluation_list(partner=northshire).first()
+            if outcome_selectors.outcome_value_count(partner=northshire, evaluation=evaluation) == 0:
+                lead = User.objects.get(email="lead@northshire.example")
+                submission = outcome_services.submission_upload(
+                    partner=northshire, actor=lead, evaluation=evaluation, filename="northshire-2023-2026.csv",
+                    content=demo_outcome_csv().encode(),
+                )
+                assert submission.status == "accepted", submission.errors
+        return listing
+
+
+def _json_dumps(value) -> str:
+    return json.dumps(value, indent=2)
+
+
+def _user(email, name, password, practice_role=""):
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = pine_services.user_create(email=email, full_name=name, password=password or None, practice_role=practice_role)
+    elif password:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user
+
+
+def _cohort(admin, name, theme, opens_at, deadline_at, description):
+    existing = next((c for c in cohort_selectors.cohort_list() if c.name == name), None)
+    return existing or cohort_services.cohort_create(
+        actor=admin, name=name, theme=theme, description=description, opens_at=opens_at, deadline_at=deadline_at, publish=True,
+    )
+
+
+def _application(partner, lead, cohort, title):
+    return cohort_services.application_create(
+        partner=partner, actor=lead, cohort=cohort, practice_title=title,
+        practice_summary=f"{title}: a practice {partner.name} believes improves children's outcomes.",
+        outcomes_summary="Fewer re-referrals within 12 months; more assessments completed within 45 working days.",
+    )
+
+
+def demo_outcome_csv(start=date(2023, 4, 1), months=36, seed=7) -> str:
+    """Three years of monthly values for three measures, intervention and comparison groups, with the
+    practice starting after 12 months and improving the intervention group's figures."""
+    rng = random.Random(seed)
+    lines = ["measure,period_start,period_end,group,value,numerator,denominator"]
+    for index in range(months):
+        first = _add_months(start, index)
+        last = _add_months(start, index + 1) - timedelta(days=1)
+        after = max(0, index - 11)
+        for group in ("intervention", "comparison"):
+            effect = min(after, 12) / 12 if group == "intervention" else 0
+            seasonal = math.sin(index / 12 * 2 * math.pi)
+            referrals = rng.randint(150, 190)
+            rereferred = round(referrals * (0.23 - 0.05 * effect + 0.01 * seasonal + rng.uniform(-0.01, 0.01)))
+            lines.append(f"re_referrals_12m,{first:%d/%m/%Y},{last:%d/%m/%Y},{group},{100 * rereferred / referrals:.2f},{rereferred},{referrals}")
+            assessments = rng.randint(120, 160)
+            on_time = round(assessments * (0.78 + 0.10 * effect + rng.uniform(-0.03, 0.03)))
+            lines.append(f"assessments_45_days,{first:%d/%m/%Y},{last:%d/%m/%Y},{group},{100 * on_time / assessments:.2f},{on_time},{assessments}")
+            rate = 48 - 6 * effect + 1.5 * seasonal + rng.uniform(-1, 1)
+            lines.append(f"cp_plans_rate,{first:%d/%m/%Y},{last:%d/%m/%Y},{group},{rate:.1f},,")
+    return "\n".join(lines) + "\n"
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)

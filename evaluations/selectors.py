@@ -1,0 +1,37 @@
+"""Reads of evaluations and reports."""
+
+from django.db.models import QuerySet
+
+from evaluations.models import Evaluation, Report
+from pine.models import Partner
+
+
+def evaluation_list(*, partner: Partner) -> QuerySet[Evaluation]:
+    return Evaluation.objects.select_related("cohort").filter(partner=partner)
+
+
+def evaluation_get(*, partner: Partner, code) -> Evaluation | None:
+    return evaluation_list(partner=partner).filter(code=code).first()
+
+
+def evaluation_list_for_practice() -> QuerySet[Evaluation]:
+    return Evaluation.objects.select_related("cohort", "partner")
+
+
+def report_list(*, partner: Partner, evaluation: Evaluation | None = None) -> QuerySet[Report]:
+    # The files stay in the database until someone downloads one.
+    qs = Report.objects.filter(partner=partner).defer("html", "pdf").select_related("evaluation")
+    return qs if evaluation is None else qs.filter(evaluation=evaluation)
+
+
+def report_get(*, partner: Partner, code) -> Report | None:
+    return report_list(partner=partner).filter(code=code).first()
+
+
+def report_file(*, partner: Partner, code, kind: str) -> tuple[Report, bytes] | None:
+    """A finished report and the bytes of one of its files ("html" or "pdf")."""
+    report = Report.objects.filter(partner=partner, code=code, status=Report.Status.DONE).select_related("evaluation").first()
+    if report is None:
+        return None
+    content = getattr(report, kind)
+    return (report, bytes(content)) if content is not None else None

@@ -1,0 +1,102 @@
+"""Writes of evaluations and reports, and the report build a Celery worker runs."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import OperationalError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from evaluations.models import Evaluation, Report
+from pine.audit import audit_record
+from pine.models import Partner, User
+from pine.tenancy import partner_scope, practice_scope
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def evaluation_create(*, partner: Partner, actor: User, application) -> Evaluation:
+    """The evaluation of an accepted application (once: a second call returns the first)."""
+    existing = Evaluation.objects.filter(partner=partner, application=application).first()
+    if existing:
+        return existing
+    evaluation = Evaluation(partner=partner, cohort=application.cohort, application=application, title=application.practice_title)
+    evaluation.full_clean()
+    evaluation.save()
+    audit_record(actor=actor, partner=partner, action="evaluation.create", obj=evaluation, changes={"title": evaluation.title})
+    return evaluation
+
+
+@transaction.atomic
+def report_request(*, partner: Partner, actor: User, evaluation: Evaluation) -> Report:
+    """Queue a report build; the worker picks it up once this transaction has committed."""
+    from evaluations.tasks import build_report
+
+    if evaluation.partner_id != partner.pk:
+        raise ValueError("evaluation belongs to another partner")
+    report = Report(partner=partner, evaluation=evaluation, requested_by=actor, stage="Waiting for a worker")
+    report.full_clean()
+    report.save()
+    audit_record(actor=actor, partner=partner, action="report.request", obj=report)
+    transaction.on_commit(lambda: build_report.delay(report.pk))
+    return report
+
+
+def _stale_before():
+    return timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+
+
+def _partner_of_report(report_id: int) -> int | None:
+    # The task is given only an id: learn the partner from the row itself, then work in its scope.
+    with transaction.atomic(), practice_scope():
+        return Report.objects.filter(pk=report_id).values_list("partner_id", flat=True).first()
+
+
+def _update(report_id: int, partner_id: int, **fields) -> int:
+    with transaction.atomic(), partner_scope(partner_id):
+        return Report.objects.filter(pk=report_id).update(**fields)
+
+
+def report_build(*, report_id: int) -> str:
+    """Build a report's HTML and PDF. Idempotent: a report that is done, failed or being built by a
+    live worker is left alone; one whose worker died (running past the time limit) is taken over.
+    The files and the "done" status are written in one transaction, so there is never half a report."""
+    from evaluations.reporting import build_report
+    from outcomes.selectors import outcome_frame
+
+    partner_id = _partner_of_report(report_id)
+    if partner_id is None:
+        return "missing"
+    with transaction.atomic(), partner_scope(partner_id):
+        claimable = Q(status=Report.Status.QUEUED) | Q(status=Report.Status.RUNNING, started_at__lt=_stale_before())
+        claimed = Report.objects.filter(claimable, pk=report_id).update(
+            status=Report.Status.RUNNING, started_at=timezone.now(), progress=5, stage="Reading the data"
+        )
+    if not claimed:
+        return "skipped"
+
+    def progress(percent: int, stage: str) -> None:
+        _update(report_id, partner_id, progress=max(5, min(int(percent), 99)), stage=stage[:200])
+
+    try:
+        with transaction.atomic(), partner_scope(partner_id):
+            report = Report.objects.select_related("evaluation", "partner").defer("html", "pdf").get(pk=report_id)
+            frame = outcome_frame(partner=report.partner, evaluation=report.evaluation)
+        files = build_report(
+            frame, title=report.evaluation.title, partner_name=report.partner.name, generated_at=timezone.now(),
+            threshold=settings.SUPPRESSION_THRESHOLD, progress=progress,
+        )
+    except OperationalError:
+        # The database went away: hand the report back to the queue for a retry.
+        _update(report_id, partner_id, status=Report.Status.QUEUED, stage="Waiting to retry")
+        raise
+    except Exception:
+        logger.exception("Report %s failed", report_id)
+        _update(report_id, partner_id, status=Report.Status.FAILED, finished_at=timezone.now(),
+                error="The report could not be built. The practice team has been told; try again later.")
+        return "failed"
+    _update(report_id, partner_id, status=Report.Status.DONE, progress=100, stage="Ready", html=files.html,
+            pdf=files.pdf, finished_at=timezone.now())
+    return "done"

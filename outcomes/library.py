@@ -1,0 +1,87 @@
+"""The standard outcome measures of children's social care, as defined in DfE statistics and
+Ofsted inspection (sources: the Children in Need census, the SSDA903 looked-after return, Annex A)."""
+
+from typing import NamedTuple
+
+
+class StandardMeasure(NamedTuple):
+    code: str
+    name: str
+    definition: str
+    unit: str
+    polarity: str
+
+
+STANDARD_MEASURES = [
+    StandardMeasure(
+        "re_referrals_12m", "Re-referrals within 12 months",
+        "Percentage of referrals in the period made within 12 months of a previous referral for the same child. "
+        "Numerator: referrals with a previous referral (CINreferralDate) in the 12 months before; denominator: all referrals.",
+        "percentage", "lower"),
+    StandardMeasure(
+        "referrals_nfa", "Referrals ending in no further action",
+        "Percentage of referrals in the period that led to no further action (ReferralNFA = 1). Denominator: all referrals.",
+        "percentage", "lower"),
+    StandardMeasure(
+        "assessments_45_days", "Assessments completed within 45 working days",
+        "Percentage of assessments authorised in the period within 45 working days of starting "
+        "(AssessmentActualStartDate to AssessmentAuthorisationDate, excluding weekends and bank holidays).",
+        "percentage", "higher"),
+    StandardMeasure(
+        "icpc_15_days", "Initial child protection conferences within 15 working days",
+        "Percentage of initial child protection conferences in the period held within 15 working days of the start "
+        "of the section 47 enquiry (S47ActualStartDate to DateOfInitialCPC).",
+        "percentage", "higher"),
+    StandardMeasure(
+        "cp_plans_rate", "Child protection plans per 10,000 children",
+        "Children on a child protection plan at the end of the period per 10,000 children aged 0 to 17 "
+        "(ONS mid-year population estimate).",
+        "rate_10k", "lower"),
+    StandardMeasure(
+        "repeat_cp_plans", "Repeat child protection plans",
+        "Percentage of children starting a child protection plan in the period who had a previous plan, however long ago "
+        "(NumberOfPreviousCPP > 0).",
+        "percentage", "lower"),
+    StandardMeasure(
+        "cp_plans_2_years", "Child protection plans lasting two years or more",
+        "Percentage of child protection plans ending in the period that had lasted two years or more (CPPstartDate to CPPendDate).",
+        "percentage", "lower"),
+    StandardMeasure(
+        "cla_rate", "Children looked after per 10,000 children",
+        "Children looked after at the end of the period per 10,000 children aged under 18 (SSDA903 episodes open on that date).",
+        "rate_10k", "lower"),
+    StandardMeasure(
+        "entries_to_care", "Entries to care",
+        "Number of children who started to be looked after in the period (SSDA903 episodes with RNE = S).",
+        "count", "lower"),
+    StandardMeasure(
+        "re_entries_12m", "Re-entries to care within 12 months",
+        "Percentage of children starting to be looked after in the period who had left care in the previous 12 months.",
+        "percentage", "lower"),
+    StandardMeasure(
+        "placements_3_plus", "Three or more placements in a year",
+        "Percentage of children looked after at the end of the period who had three or more placements in the previous 12 months.",
+        "percentage", "lower"),
+    StandardMeasure(
+        "long_term_stability", "Long-term placement stability",
+        "Percentage of children under 16 looked after for 2.5 years or more who have lived in the same placement for at "
+        "least 2 years, or are placed for adoption and their adoptive and previous placements together last 2 years.",
+        "percentage", "higher"),
+    StandardMeasure(
+        "missing_from_care", "Children missing from care",
+        "Percentage of children looked after in the period who had at least one missing incident (SSDA903 MISSING = M; "
+        "away without authorisation is counted separately).",
+        "percentage", "lower"),
+    StandardMeasure(
+        "care_leavers_eet", "Care leavers aged 19 to 21 in education, employment or training",
+        "Percentage of care leavers aged 19 to 21 in education, employment or training (SSDA903 OC3 ACTIV codes F* or P*).",
+        "percentage", "higher"),
+    StandardMeasure(
+        "care_leavers_accommodation", "Care leavers in suitable accommodation",
+        "Percentage of care leavers aged 19 to 21 in accommodation judged suitable (SSDA903 OC3 ACCOM suitability).",
+        "percentage", "higher"),
+    StandardMeasure(
+        "days_referral_to_assessment", "Days from referral to completed assessment",
+        "Median number of calendar days from referral (CINreferralDate) to the authorisation of the assessment.",
+        "days", "lower"),
+]

@@ -1,0 +1,381 @@
+"""Pages of the platform core: signing in, accounts, invitations, registration, health."""
+
+import base64
+
+import django_otp
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.generic import FormView, TemplateView
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from pine import selectors, services
+from pine.forms import AgencyRegistrationForm, ApiTokenForm, GovukForm, InvitationForm
+from pine.models import AgencyType, Role
+from pine.scoping import PartnerView, PracticeView, PublicView, SignedInView
+from pine.tenancy import partner_scope
+
+
+def add_form_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form, against its fields where it names them."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+# --- signing in -----------------------------------------------------------------------------------
+
+
+class LoginForm(GovukForm, AuthenticationForm):
+    pass
+
+
+class LoginView(PublicView, auth_views.LoginView):
+    template_name = "registration/login.html"
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        if self.request.user.is_practice_team:
+            return reverse("two_factor")
+        return reverse("home")
+
+    def get_success_url(self):
+        url = super().get_success_url()
+        if self.request.user.is_practice_team and not self.request.user.is_verified():
+            return reverse("two_factor") + f"?next={url}"
+        return url
+
+
+class LogoutView(PublicView, auth_views.LogoutView):
+    pass
+
+
+class PasswordResetFormGovuk(GovukForm, PasswordResetForm):
+    pass
+
+
+class SetPasswordFormGovuk(GovukForm, SetPasswordForm):
+    pass
+
+
+class PasswordResetView(PublicView, auth_views.PasswordResetView):
+    form_class = PasswordResetFormGovuk
+    template_name = "registration/password_reset.html"
+    email_template_name = "email/password_reset.txt"
+    subject_template_name = "email/password_reset_subject.txt"
+
+    def form_valid(self, form):
+        # Links in the email point at the configured site, not at whatever Host header came in.
+        site = settings.SITE_URL.split("://", 1)
+        self.extra_email_context = {"protocol": site[0], "domain": site[-1].rstrip("/")}
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(PublicView, auth_views.PasswordResetDoneView):
+    template_name = "registration/password_reset_done.html"
+
+
+class PasswordResetConfirmView(PublicView, auth_views.PasswordResetConfirmView):
+    form_class = SetPasswordFormGovuk
+    template_name = "registration/password_reset_confirm.html"
+
+
+class PasswordResetCompleteView(PublicView, auth_views.PasswordResetCompleteView):
+    template_name = "registration/password_reset_complete.html"
+
+
+class TokenForm(GovukForm):
+    token = forms.RegexField(
+        label="Code from your authenticator app", regex=r"^\s*\d{6}\s*$", max_length=8,
+        error_messages={"invalid": "Enter the 6-digit code from your authenticator app"},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}),
+    )
+
+
+class TwoFactorView(SignedInView, FormView):
+    """Practice-team accounts must verify each session with a TOTP code; the first time, they
+    set up their authenticator app here."""
+
+    template_name = "registration/two_factor.html"
+    form_class = TokenForm
+
+    def get(self, request, *args, **kwargs):
+        if not request.user.is_practice_team:
+            return redirect("home")
+        return super().get(request, *args, **kwargs)
+
+    def _device(self) -> tuple[TOTPDevice, bool]:
+        confirmed = TOTPDevice.objects.filter(user=self.request.user, confirmed=True).first()
+        if confirmed:
+            return confirmed, True
+        device, _ = TOTPDevice.objects.get_or_create(user=self.request.user, confirmed=False, defaults={"name": "Authenticator app"})
+        return device, False
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        device, confirmed = self._device()
+        context["setting_up"] = not confirmed
+        if not confirmed:
+            context["qr_svg"] = segno.make(device.config_url, error="m").svg_data_uri(scale=5)
+            context["secret"] = base64.b32encode(device.bin_key).decode()
+        return context
+
+    def form_valid(self, form):
+        device, confirmed = self._device()
+        if not device.verify_token(form.cleaned_data["token"].strip()):
+            form.add_error("token", "That code is not right. Check the time on your device and try the newest code")
+            return self.form_invalid(form)
+        if not confirmed:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+        django_otp.login(self.request, device)
+        next_url = self.request.GET.get("next") or self.request.POST.get("next") or reverse("practice_home")
+        if not url_has_allowed_host_and_scheme(next_url, {self.request.get_host()}, self.request.is_secure()):
+            next_url = reverse("practice_home")
+        return redirect(next_url)
+
+
+# --- public pages ---------------------------------------------------------------------------------
+
+
+class RootView(PublicView, TemplateView):
+    template_name = "pine/root.html"
+
+
+class HealthView(PublicView):
+    """The state of the database, Redis and the Celery workers, as JSON (503 if a dependency is down)."""
+
+    def get(self, request):
+        from pine.celery import app as celery_app
+
+        state = {}
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            state["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported, not hidden
+            state["database"] = f"error: {exc.__class__.__name__}"
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+            state["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            state["redis"] = f"error: {exc.__class__.__name__}"
+        if state["redis"] == "ok":
+            try:
+                replies = celery_app.control.ping(timeout=1.0)
+                state["celery"] = f"ok ({len(replies)} worker{'s' if len(replies) != 1 else ''})" if replies else "no workers"
+            except Exception as exc:  # noqa: BLE001
+                state["celery"] = f"error: {exc.__class__.__name__}"
+        else:
+            state["celery"] = "unknown (no broker)"
+        healthy = state["database"] == "ok" and state["redis"] == "ok"
+        return JsonResponse({"status": "ok" if healthy else "error", **state}, status=200 if healthy else 503)
+
+
+class RegisterView(PublicView, FormView):
+    """Self-registration of an agency that wants to apply: creates the partner and its lead."""
+
+    template_name = "registration/register.html"
+    form_class = AgencyRegistrationForm
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        agencies = [(data["name"], data["lead_agency_type"])] + [
+            (line.strip(), AgencyType.OTHER_STATUTORY) for line in data["other_agencies"].splitlines() if line.strip()
+        ]
+        try:
+            with transaction.atomic():
+                partner, user = services.partner_register(
+                    name=data["name"], lead_agency_type=data["lead_agency_type"], la_code=data["la_code"],
+                    region=data["region"], agencies=agencies, full_name=data["full_name"], email=data["email"],
+                    password=data["password"],
+                )
+        except ValidationError as error:
+            add_form_errors(form, error)
+            return self.form_invalid(form)
+        auth_login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(self.request, f"{partner.name} is registered. You are its lead.")
+        return redirect("partner_home", partner_slug=partner.slug)
+
+
+# --- invitations ----------------------------------------------------------------------------------
+
+
+class InvitationAcceptView(PublicView, TemplateView):
+    """The link in an invitation email. The signed token names the partner, so the invitation is
+    read in that partner's scope."""
+
+    template_name = "pine/invitation_accept.html"
+
+    def _invitation(self):
+        parsed = services.invitation_token_read(self.kwargs["token"])
+        if parsed is None:
+            raise Http404("This invitation link is not valid.")
+        partner_id, code = parsed
+        with transaction.atomic(), partner_scope(partner_id):
+            invitation = selectors.invitation_get(partner_id=partner_id, code=code)
+        if invitation is None:
+            raise Http404("This invitation link is not valid.")
+        return invitation
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        invitation = self._invitation()
+        context["invitation"] = invitation
+        context["form"] = kwargs.get("form") or InvitationSignupForm(initial={"email": invitation.email})
+        return context
+
+    def post(self, request, token):
+        invitation = self._invitation()
+        user = request.user if request.user.is_authenticated else None
+        form = None
+        with partner_scope(invitation.partner_id):
+            try:
+                if user is None:
+                    form = InvitationSignupForm(request.POST)
+                    if not form.is_valid():
+                        return self.render_to_response(self.get_context_data(form=form))
+                    if form.cleaned_data["email"].lower() != invitation.email:
+                        form.add_error("email", f"Use the address the invitation was sent to: {invitation.email}")
+                        return self.render_to_response(self.get_context_data(form=form))
+                    with transaction.atomic():
+                        user = services.user_create(
+                            email=invitation.email, full_name=form.cleaned_data["full_name"],
+                            password=form.cleaned_data["password"],
+                        )
+                        services.invitation_accept(invitation=invitation, user=user)
+                    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                else:
+                    services.invitation_accept(invitation=invitation, user=user)
+            except ValidationError as error:
+                form = form or InvitationSignupForm()
+                add_form_errors(form, error)
+                return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, f"You have joined {invitation.partner.name}.")
+        return redirect("partner_home", partner_slug=invitation.partner.slug)
+
+
+class InvitationSignupForm(GovukForm):
+    full_name = forms.CharField(label="Your full name", max_length=200)
+    email = forms.EmailField(label="Email address", help_text="The address the invitation was sent to.")
+    password = forms.CharField(label="Create a password", widget=forms.PasswordInput, min_length=10, help_text="At least 10 characters.")
+
+
+class PartnerMembersView(PartnerView, FormView):
+    """A partner's members and pending invitations; its lead invites colleagues."""
+
+    template_name = "pine/partner_members.html"
+    form_class = InvitationForm
+    write_role = Role.LEAD
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["members"] = selectors.membership_list(partner=self.partner)
+        context["invitations"] = selectors.invitation_list(partner=self.partner)
+        context["can_invite"] = self.membership.allows(Role.LEAD)
+        return context
+
+    def form_valid(self, form):
+        try:
+            with transaction.atomic():
+                services.invitation_create(
+                    partner=self.partner, actor=self.request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+                )
+        except ValidationError as error:
+            add_form_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Invitation sent to {form.cleaned_data['email']}.")
+        return redirect("partner_members", partner_slug=self.partner.slug)
+
+
+class PracticeInviteLeadView(PracticeView, FormView):
+    """A practice admin invites a partner's lead."""
+
+    template_name = "pine/practice_invite.html"
+    form_class = InvitationForm
+    practice_roles = frozenset({"practice_admin"})
+
+    def dispatch_partner(self):
+        partner = selectors.partner_get(slug=self.kwargs["partner_slug"])
+        if partner is None:
+            raise Http404("No such partner.")
+        return partner
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.fields["role"].initial = Role.LEAD
+        return form
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(partner=self.dispatch_partner(), **kwargs)
+
+    def form_valid(self, form):
+        partner = self.dispatch_partner()
+        try:
+            with transaction.atomic():
+                services.invitation_create(
+                    partner=partner, actor=self.request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+                )
+        except ValidationError as error:
+            add_form_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Invitation sent to {form.cleaned_data['email']}.")
+        return redirect("practice_home")
+
+
+# --- a signed-in user's own pages -----------------------------------------------------------------
+
+
+class HomeView(SignedInView, TemplateView):
+    template_name = "pine/home.html"
+
+    def get(self, request, *args, **kwargs):
+        if request.user.is_practice_team:
+            return redirect("practice_home")
+        memberships = list(selectors.membership_list_for_user(user=request.user))
+        if len(memberships) == 1:
+            return redirect("partner_home", partner_slug=memberships[0].partner.slug)
+        return self.render_to_response(self.get_context_data(memberships=memberships))
+
+
+class ProfileView(SignedInView, FormView):
+    """The user's account: their partners and their API tokens (create and revoke)."""
+
+    template_name = "pine/profile.html"
+    form_class = ApiTokenForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tokens"] = selectors.api_token_list(user=self.request.user)
+        context["memberships"] = selectors.membership_list_for_user(user=self.request.user)
+        return context
+
+    def form_valid(self, form):
+        user = self.request.user
+        if user.is_practice_team and not user.is_verified():
+            raise Http404
+        token, key = services.api_token_create(user=user, name=form.cleaned_data["name"])
+        return self.render_to_response(self.get_context_data(form=ApiTokenForm(), new_key=key, new_token=token))
+
+
+class ApiTokenRevokeView(SignedInView):
+    def post(self, request, code):
+        token = get_object_or_404(selectors.api_token_list(user=request.user), code=code)
+        services.api_token_revoke(user=request.user, token=token)
+        messages.success(request, f"Token “{token.name}” revoked. Anything using it can no longer sign in.")
+        return redirect("profile")

@@ -1,0 +1,94 @@
+import os
+
+import pytest
+from django.db import connection
+
+from tests import factories
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+@pytest.fixture(autouse=True)
+def _practice_scope_for_setup(request):
+    """Tests build their data as the practice team would see it (every partner's rows). Views and
+    tasks still set their own, narrower scope, and tenancy tests switch it off."""
+    uses_db = request.node.get_closest_marker("django_db") or DB_FIXTURES & set(request.fixturenames)
+    if not uses_db:
+        yield
+        return
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        transactional = True
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('pine.practice', 'on', %s)", [not transactional])
+    yield
+    if transactional:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('pine.practice', '', false)")
+
+
+@pytest.fixture
+def partner():
+    return factories.PartnerFactory(name="Northshire County Council", slug="northshire")
+
+
+@pytest.fixture
+def other_partner():
+    return factories.PartnerFactory(name="Southbrook City Council", slug="southbrook")
+
+
+@pytest.fixture
+def lead(partner):
+    return factories.MembershipFactory(partner=partner, role="lead", user__email="lead@northshire.example").user
+
+
+@pytest.fixture
+def contributor(partner):
+    return factories.MembershipFactory(partner=partner, role="contributor", user__email="contrib@northshire.example").user
+
+
+@pytest.fixture
+def viewer(partner):
+    return factories.MembershipFactory(partner=partner, role="viewer", user__email="viewer@northshire.example").user
+
+
+@pytest.fixture
+def other_lead(other_partner):
+    return factories.MembershipFactory(partner=other_partner, role="lead", user__email="lead@southbrook.example").user
+
+
+@pytest.fixture
+def practice_admin():
+    return factories.PracticeUserFactory(email="admin@pine.example")
+
+
+@pytest.fixture
+def evaluation(partner):
+    return factories.EvaluationFactory(application__partner=partner)
+
+
+@pytest.fixture
+def other_evaluation(other_partner):
+    return factories.EvaluationFactory(application__partner=other_partner)
+
+
+def verified_client(client, user):
+    """A test client signed in as a practice-team user whose session passed the second factor."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+    client.force_login(user)
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def practice_client(client, practice_admin):
+    return verified_client(client, practice_admin)

@@ -1,0 +1,147 @@
+"""factory_boy factories. A child row takes its partner from its parent, so one fixture cannot
+straddle two partners by accident."""
+
+from datetime import date, timedelta
+
+import factory
+from django.utils import timezone
+
+from cohorts.models import Application, Cohort
+from evaluations.models import Evaluation, Report
+from outcomes.models import Measure, OutcomeValue, Submission
+from pine.models import AgencyType, Membership, Partner, PartnerAgency, Role, User
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    full_name = factory.Faker("name", locale="en_GB")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class PracticeUserFactory(UserFactory):
+    practice_role = User.PracticeRole.PRACTICE_ADMIN
+    is_staff = True
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    name = factory.Sequence(lambda n: f"Partner {n} County Council")
+    slug = factory.Sequence(lambda n: f"partner-{n}")
+    lead_agency_type = AgencyType.LOCAL_AUTHORITY
+    la_code = "931"
+    region = "east_midlands"
+
+
+class PartnerAgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PartnerAgency
+
+    partner = factory.SubFactory(PartnerFactory)
+    name = factory.Sequence(lambda n: f"Agency {n}")
+    agency_type = AgencyType.POLICE
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    partner = factory.SubFactory(PartnerFactory)
+    role = Role.LEAD
+
+
+class CohortFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cohort
+
+    name = factory.Sequence(lambda n: f"PINE cohort {n}")
+    slug = factory.Sequence(lambda n: f"cohort-{n}")
+    description = "A call for applications."
+    status = Cohort.Status.OPEN
+    opens_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=7))
+    deadline_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Application
+
+    partner = factory.SubFactory(PartnerFactory)
+    cohort = factory.SubFactory(CohortFactory)
+    practice_title = factory.Sequence(lambda n: f"Promising practice {n}")
+    practice_summary = "A family group conferencing service at the front door."
+    outcomes_summary = "Fewer re-referrals within 12 months."
+    created_by = factory.SubFactory(UserFactory)
+    status = Application.Status.SUBMITTED
+    submitted_at = factory.LazyFunction(timezone.now)
+
+
+class EvaluationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Evaluation
+
+    application = factory.SubFactory(ApplicationFactory, status=Application.Status.ACCEPTED)
+    partner = factory.SelfAttribute("application.partner")
+    cohort = factory.SelfAttribute("application.cohort")
+    title = factory.SelfAttribute("application.practice_title")
+
+
+class ReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Report
+
+    evaluation = factory.SubFactory(EvaluationFactory)
+    partner = factory.SelfAttribute("evaluation.partner")
+
+
+class MeasureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Measure
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"local_measure_{n}")
+    name = factory.Sequence(lambda n: f"Local measure {n}")
+    definition = "A measure for tests."
+    unit = Measure.Unit.PERCENTAGE
+    polarity = Measure.Polarity.LOWER_IS_BETTER
+
+
+class SubmissionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Submission
+
+    evaluation = factory.SubFactory(EvaluationFactory)
+    partner = factory.SelfAttribute("evaluation.partner")
+    filename = "data.csv"
+    content = b"measure,period_start,period_end,group,value\n"
+    status = Submission.Status.ACCEPTED
+    uploaded_by = factory.SubFactory(UserFactory)
+
+
+class OutcomeValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutcomeValue
+
+    submission = factory.SubFactory(SubmissionFactory)
+    evaluation = factory.SelfAttribute("submission.evaluation")
+    partner = factory.SelfAttribute("submission.partner")
+    measure = factory.LazyFunction(lambda: Measure.objects.get(code="re_referrals_12m"))
+    period_start = date(2025, 4, 1)
+    period_end = date(2025, 4, 30)
+    group = "intervention"
+    value = 20
+    numerator = 20
+    denominator = 100

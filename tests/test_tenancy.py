@@ -1,0 +1,225 @@
+"""Both walls of tenant isolation, checked by reading the database catalogue, the models and the
+URLconf, and by asking the database directly with the application's filter removed."""
+
+import inspect
+
+import pytest
+from django.apps import apps
+from django.db import connection, transaction
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from cohorts.models import Application
+from evaluations.models import Evaluation, Report
+from outcomes.models import OutcomeValue, Submission
+from pine.api import PartnerAPIView, PracticeAPIView, UserAPIView
+from pine.models import AuditEvent, Membership, Partner
+from pine.scoping import PartnerView, PracticeView, PublicView, SignedInView
+from pine.tenancy import ScopeError, current_scope, partner_scope, practice_scope, user_scope
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+# Models that hold tenant data but no partner of their own, each with the reason.
+PARTNERLESS_ALLOW_LIST = {
+    # The tenant itself.
+    "pine.Partner",
+    # People: a user may belong to several partners; their memberships carry the partner.
+    "pine.User",
+    # A user's own API tokens: personal, not a partner's.
+    "pine.ApiToken",
+    # The practice team's rounds; their calls are public.
+    "cohorts.Cohort",
+    # The shared measure library: public definitions, no partner data.
+    "outcomes.Measure",
+}
+
+# Views that are deliberately outside the scoped bases, with the reason.
+PUBLIC_VIEW_ALLOW_LIST = {
+    # drf-spectacular's schema and Swagger UI: documentation of the API, no data.
+    "SpectacularAPIView",
+    "SpectacularSwaggerView",
+}
+
+OUR_APPS = {"pine", "cohorts", "evaluations", "outcomes"}
+
+
+def tenant_tables() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.relname FROM pg_attribute a
+            JOIN pg_class c ON c.oid = a.attrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE a.attname = 'partner_id' AND NOT a.attisdropped AND c.relkind = 'r' AND n.nspname = 'public'
+            ORDER BY 1
+            """
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_every_table_with_a_partner_id_has_row_level_security_enabled_forced_and_a_policy():
+    tables = tenant_tables()
+    assert {"cohorts_application", "evaluations_report", "outcomes_outcomevalue", "pine_membership"} <= set(tables)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+                   (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)
+            FROM pg_class c WHERE c.relname = ANY(%s)
+            """,
+            [tables],
+        )
+        state = {name: (enabled, forced, policies) for name, enabled, forced, policies in cursor.fetchall()}
+    unprotected = {t: s for t, s in state.items() if not (s[0] and s[1] and s[2] > 0)}
+    assert not unprotected, f"tables without enabled + forced RLS and a policy: {unprotected}"
+
+
+def test_the_runtime_role_is_neither_superuser_nor_bypassrls():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        assert cursor.fetchone() == (False, False)
+
+
+def test_every_tenant_model_has_its_own_partner_foreign_key_or_an_allow_list_entry():
+    missing = []
+    for model in apps.get_models():
+        if model._meta.app_label not in OUR_APPS:
+            continue
+        label = model._meta.label
+        field = next((f for f in model._meta.concrete_fields if f.name == "partner"), None)
+        if field is None:
+            if label not in PARTNERLESS_ALLOW_LIST:
+                missing.append(label)
+            continue
+        assert field.related_model is Partner, label
+        assert field.db_index, f"{label}.partner is not indexed"
+        if label != "pine.AuditEvent":  # the practice team's own records have no partner
+            assert not field.null, f"{label}.partner may be null"
+    assert not missing, f"models without a partner FK or an allow-list entry: {missing}"
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), p.callback
+
+
+def test_every_view_derives_from_a_scoped_base_or_is_on_the_public_allow_list():
+    bases = (PublicView, SignedInView, PartnerView, PracticeView, UserAPIView, PartnerAPIView, PracticeAPIView)
+    stray = []
+    for route, callback in _walk(get_resolver().url_patterns):
+        view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+        if view_class is None:
+            stray.append((route, callback))
+            continue
+        if view_class.__name__ in PUBLIC_VIEW_ALLOW_LIST:
+            continue
+        if not issubclass(view_class, bases):
+            stray.append((route, view_class))
+        if route.startswith(("p/", "api/v1/partners/")) and not issubclass(view_class, (PartnerView, PartnerAPIView)):
+            stray.append((route, view_class, "partner URL without the partner base"))
+        if route.startswith(("practice/", "api/v1/practice/")) and not issubclass(view_class, (PracticeView, PracticeAPIView)):
+            stray.append((route, view_class, "practice URL without the practice base"))
+    assert not stray, stray
+
+
+def test_scoped_bases_refuse_subclasses_that_override_the_scope():
+    with pytest.raises(TypeError):
+        type("Bad", (PartnerView,), {"dispatch": lambda self, request: None})
+    with pytest.raises(TypeError):
+        type("BadApi", (PartnerAPIView,), {"get_queryset": lambda self: None})
+
+
+def _seed_two_partners():
+    a = factories.OutcomeValueFactory()
+    b = factories.OutcomeValueFactory()
+    factories.ReportFactory(evaluation=a.evaluation)
+    factories.ReportFactory(evaluation=b.evaluation)
+    factories.MembershipFactory(partner=a.partner)
+    factories.MembershipFactory(partner=b.partner)
+    return a.partner, b.partner
+
+
+TENANT_MODELS = [Application, Evaluation, Report, Submission, OutcomeValue, Membership]
+
+
+def test_with_the_application_filter_removed_the_database_returns_only_the_scoped_partners_rows():
+    a, b = _seed_two_partners()
+    with practice_scope():
+        assert all(model.objects.filter(partner=b).exists() for model in TENANT_MODELS)
+    with partner_scope(a.pk):
+        for model in TENANT_MODELS:
+            partners = set(model.objects.values_list("partner_id", flat=True))  # no filter at all
+            assert partners == {a.pk}, model
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM outcomes_outcomevalue WHERE partner_id = %s", [b.pk])
+            assert cursor.fetchone()[0] == 0
+
+
+def test_without_any_scope_the_database_returns_no_tenant_rows():
+    _seed_two_partners()
+    with user_scope(0):
+        for model in TENANT_MODELS:
+            assert not model.objects.exists(), model
+
+
+def test_a_partner_scope_cannot_write_rows_of_another_partner():
+    a, b = _seed_two_partners()
+    evaluation_b = Evaluation.objects.filter(partner=b).first()
+    with partner_scope(a.pk):
+        with pytest.raises(Exception, match="row-level security"), transaction.atomic():
+            Report.objects.create(partner=b, evaluation_id=evaluation_b.pk)
+
+
+def test_a_user_sees_only_their_own_memberships_in_the_user_scope():
+    mine = factories.MembershipFactory()
+    factories.MembershipFactory()
+    with user_scope(mine.user_id):
+        assert list(Membership.objects.values_list("pk", flat=True)) == [mine.pk]
+
+
+def test_a_scope_is_restored_when_it_ends_and_needs_a_transaction():
+    with partner_scope(42):
+        assert current_scope()["pine.partner_id"] == "42"
+        with practice_scope():
+            assert current_scope()["pine.practice"] == "on"
+        assert current_scope()["pine.partner_id"] == "42"
+        assert current_scope()["pine.practice"] == ""
+    assert current_scope()["pine.practice"] == "on"  # the test's own setup scope
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scope_outside_a_transaction_is_refused():
+    with pytest.raises(ScopeError):
+        with partner_scope(1):
+            pass
+
+
+def test_the_audit_trail_cannot_be_changed_or_deleted():
+    partner = factories.PartnerFactory()
+    event = AuditEvent.objects.create(partner=partner, action="test", object_type="x")
+    # No policy allows UPDATE or DELETE, so the runtime role cannot even see a row to change...
+    assert AuditEvent.objects.filter(pk=event.pk).update(action="changed") == 0
+    assert AuditEvent.objects.filter(pk=event.pk)._raw_delete(connection.alias) == 0
+    assert AuditEvent.objects.get(pk=event.pk).action == "test"
+    # ...and a trigger refuses it for any role that bypasses row-level security.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgname = 'pine_audit_immutable' AND tgrelid = 'pine_auditevent'::regclass"
+        )
+        assert cursor.fetchone()[0] == 1
+
+
+def test_serializers_never_accept_a_partner_field():
+    import cohorts.api
+    import evaluations.api
+    import outcomes.api
+    import pine.api
+    from rest_framework import serializers
+
+    for module in (pine.api, cohorts.api, evaluations.api, outcomes.api):
+        for name, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, serializers.Serializer) and name.endswith("In"):
+                assert "partner" not in obj().fields, f"{module.__name__}.{name} accepts a partner"
