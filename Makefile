@@ -61,7 +61,7 @@ assets:
 	npm install --silent --no-audit --no-fund govuk-frontend@$(GOVUK_FRONTEND_VERSION) sass@$(SASS_VERSION); \
 	echo '@use "pkg:govuk-frontend" with ($$govuk-font-family: (arial, sans-serif), $$govuk-assets-path: "/static/govuk/assets/");' > pine.scss; \
 	npx sass --pkg-importer=node --style=compressed --no-source-map pine.scss "$$out/govuk-frontend.min.css"; \
-	sed -e '/^\/\/# sourceMappingURL=/d' node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js > "$$out/govuk-frontend.min.js"; \
+	sed -e 's|//# sourceMappingURL=[^ ]*$$||' node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js > "$$out/govuk-frontend.min.js"; \
 	for url in $$(grep -o '/static/govuk/assets/[^")]*' "$$out/govuk-frontend.min.css" | sort -u); do \
 	  rel=$${url#/static/govuk/assets/}; mkdir -p "$$out/assets/$$(dirname "$$rel")"; \
 	  cp "node_modules/govuk-frontend/dist/govuk/assets/$$rel" "$$out/assets/$$rel"; \

@@ -71,6 +71,7 @@ class OpenCohortListView(UserAPIView):
     def scoped_queryset(self):
         return selectors.cohort_list_open()
 
+    @extend_schema(responses=CohortOut(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(CohortOut(page, many=True).data)
@@ -82,6 +83,7 @@ class ApplicationListView(PartnerAPIView):
     def scoped_queryset(self):
         return selectors.application_list(partner=self.partner)
 
+    @extend_schema(responses=ApplicationOut(many=True))
     def get(self, request, partner_slug):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ApplicationOut(page, many=True).data)
@@ -129,6 +131,7 @@ class PracticeCohortListView(PracticeAPIView):
     def scoped_queryset(self):
         return selectors.cohort_list()
 
+    @extend_schema(responses=CohortOut(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(CohortOut(page, many=True).data)
@@ -149,6 +152,7 @@ class PracticeApplicationListView(PracticeAPIView):
     def scoped_queryset(self):
         return selectors.application_list_for_practice()
 
+    @extend_schema(responses=PracticeApplicationOut(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(PracticeApplicationOut(page, many=True).data)

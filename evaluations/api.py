@@ -2,7 +2,7 @@
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -39,6 +39,7 @@ class EvaluationListView(PartnerAPIView):
     def scoped_queryset(self):
         return selectors.evaluation_list(partner=self.partner)
 
+    @extend_schema(responses=EvaluationOut(many=True))
     def get(self, request, partner_slug):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(EvaluationOut(page, many=True).data)
@@ -62,6 +63,7 @@ class ReportListView(PartnerAPIView):
     def scoped_queryset(self):
         return selectors.evaluation_list(partner=self.partner)
 
+    @extend_schema(responses=ReportOut(many=True))
     def get(self, request, partner_slug, code):
         evaluation = self.get_object()
         page = self.paginate_queryset(selectors.report_list(partner=self.partner, evaluation=evaluation))
@@ -92,7 +94,11 @@ class ReportFileView(PartnerAPIView):
     def scoped_queryset(self):
         return selectors.report_list(partner=self.partner)
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, (200, "text/html"): OpenApiTypes.STR})
+    @extend_schema(
+        operation_id="v1_partners_reports_file",
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=["html", "pdf"])],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, (200, "text/html"): OpenApiTypes.STR},
+    )
     def get(self, request, partner_slug, code, kind):
         found = selectors.report_file(partner=self.partner, code=code, kind=kind)
         if found is None:
@@ -109,6 +115,7 @@ class PracticeEvaluationListView(PracticeAPIView):
     def scoped_queryset(self):
         return selectors.evaluation_list_for_practice()
 
+    @extend_schema(responses=PracticeEvaluationOut(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(PracticeEvaluationOut(page, many=True).data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import tempfile
 import threading
 from collections.abc import Callable
@@ -58,12 +59,18 @@ class ReportFiles:
 
 _renderer_lock = threading.Lock()
 _renderer_started = False
+# kaleido's server pairs requests and answers through shared queues: one caller at a time.
+_render_lock = threading.Lock()
 
 
-def chart_renderer_available() -> bool:
-    """Whether kaleido will find a Chrome/Chromium: the same cheap lookup it does (BROWSER_PATH,
-    then PATH, then its own download folder), without starting anything."""
-    return Chromium.find_browser(skip_local=False) is not None
+def chart_browser() -> str | None:
+    """The Chrome/Chromium kaleido should use, found cheaply without starting it: kaleido's own
+    BROWSER_PATH, then the project's CHROMIUM_PATH, then kaleido's usual search (PATH, its download)."""
+    for variable in ("BROWSER_PATH", "CHROMIUM_PATH"):
+        path = os.environ.get(variable)
+        if path and os.access(path, os.X_OK):
+            return path
+    return Chromium.find_browser(skip_local=False)
 
 
 def start_chart_renderer() -> bool:
@@ -77,18 +84,24 @@ def start_chart_renderer() -> bool:
     global _renderer_started
     with _renderer_lock:
         if not _renderer_started:
-            if not chart_renderer_available():
+            browser = chart_browser()
+            if browser is None:
                 logger.info("No Chrome/Chromium found: report PDFs will not carry charts")
                 return False
-            # MathJax off: kaleido would otherwise fetch it from a CDN for every page it opens.
-            kaleido.start_sync_server(mathjax=False, silence_warnings=True)
+            kaleido.start_sync_server(silence_warnings=True, **_kaleido_options(browser))
             _renderer_started = True
     return True
 
 
+def _kaleido_options(browser: str) -> dict:
+    # MathJax off: kaleido would otherwise fetch it from a CDN for every page it opens.
+    return {"path": browser, "mathjax": False}
+
+
 def _chart_svgs(figures: list[go.Figure]) -> list[bytes] | None:
     """All of a report's charts as SVG, drawn in one batch by one browser; None if unavailable."""
-    if not figures or not chart_renderer_available():
+    browser = chart_browser()
+    if not figures or browser is None:
         return None
     with tempfile.TemporaryDirectory(prefix="pine-charts-") as folder:
         # kaleido's batch call writes files; a private temporary folder keeps them from clashing.
@@ -99,9 +112,10 @@ def _chart_svgs(figures: list[go.Figure]) -> list[bytes] | None:
         ]
         try:
             if _renderer_started:
-                kaleido.write_fig_from_object_sync(specs, cancel_on_error=True)
+                with _render_lock:
+                    kaleido.write_fig_from_object_sync(specs, cancel_on_error=True)
             else:
-                kaleido.write_fig_from_object_sync(specs, cancel_on_error=True, kopts={"mathjax": False})
+                kaleido.write_fig_from_object_sync(specs, cancel_on_error=True, kopts=_kaleido_options(browser))
         except _BROWSER_ERRORS:
             logger.warning("Could not draw charts for the PDF; it will carry the tables only", exc_info=True)
             return None
@@ -168,7 +182,8 @@ def build_report(
     for measure, svg in zip(measures, svgs or []):
         measure["chart_svg_uri"] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
     pdf_html = render_to_string(TEMPLATE, {**context, "for_pdf": True, "charts_in_pdf": svgs is not None})
-    pdf = weasyprint.HTML(string=pdf_html, base_url=None).write_pdf()
+    # Tagged, so screen readers get the headings, tables and chart descriptions.
+    pdf = weasyprint.HTML(string=pdf_html, base_url=None).write_pdf(pdf_tags=True)
 
     progress(100, "Done")
     return ReportFiles(html=html.encode("utf-8"), pdf=pdf, chart_in_pdf=svgs is not None)

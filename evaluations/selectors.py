@@ -30,6 +30,8 @@ def report_get(*, partner: Partner, code) -> Report | None:
 
 def report_file(*, partner: Partner, code, kind: str) -> tuple[Report, bytes] | None:
     """A finished report and the bytes of one of its files ("html" or "pdf")."""
+    if kind not in ("html", "pdf"):
+        return None
     report = Report.objects.filter(partner=partner, code=code, status=Report.Status.DONE).select_related("evaluation").first()
     if report is None:
         return None

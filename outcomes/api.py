@@ -46,6 +46,7 @@ class MeasureListView(UserAPIView):
     def scoped_queryset(self):
         return selectors.measure_list()
 
+    @extend_schema(responses=MeasureOut(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MeasureOut(page, many=True).data)
@@ -66,6 +67,7 @@ class SubmissionListView(PartnerAPIView):
             raise Http404
         return evaluation
 
+    @extend_schema(responses=SubmissionOut(many=True))
     def get(self, request, partner_slug, code):
         page = self.paginate_queryset(self.get_queryset().filter(evaluation=self._evaluation(code)))
         return self.get_paginated_response(SubmissionOut(page, many=True).data)

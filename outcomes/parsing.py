@@ -69,7 +69,11 @@ def parse_outcome_csv(content: bytes, *, measure_units: dict[str, str]) -> tuple
         return [], [Problem(0, "", "", "The file is empty.")]
     if len(content) > MAX_BYTES:
         return [], [Problem(0, "", "", f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")]
+    if content.startswith(b"PK\x03\x04"):
+        return [], [Problem(0, "", "", "This looks like an Excel workbook. Save it as CSV (UTF-8) and upload that.")]
     try:
+        if b"\x00" in content:
+            raise UnicodeDecodeError("utf-8", content, 0, 1, "NUL byte")
         text = decode(content)
     except UnicodeDecodeError:
         return [], [Problem(0, "", "", "The file is not text. Save it as CSV (UTF-8).")]

@@ -291,69 +291,63 @@ def manage(*args: str) -> list[str]:
 def start_services(procs: Processes) -> EmbeddedPostgres | None:
     """Use DATABASE_URL/REDIS_URL when set; otherwise start embedded services and set them."""
     postgres = None
-    if os.environ.get("DATABASE_URL"):
-        say("using DATABASE_URL from the environment")
-    else:
-        with procs.critical():
-            postgres = EmbeddedPostgres()
-        try:
+    try:
+        if os.environ.get("DATABASE_URL"):
+            say("using DATABASE_URL from the environment")
+        else:
+            with procs.critical():
+                postgres = EmbeddedPostgres()
             postgres.ensure_app_role()
             os.environ["DATABASE_URL"] = postgres.url()
-            if os.environ.get("REDIS_URL"):
-                say("using REDIS_URL from the environment")
-            else:
-                os.environ["REDIS_URL"] = start_embedded_redis(procs)
-        except BaseException:
-            shutdown(procs, postgres)
-            raise
-        return postgres
-    if os.environ.get("REDIS_URL"):
-        say("using REDIS_URL from the environment")
-    else:
-        os.environ["REDIS_URL"] = start_embedded_redis(procs)
+        if os.environ.get("REDIS_URL"):
+            say("using REDIS_URL from the environment")
+        else:
+            os.environ["REDIS_URL"] = start_embedded_redis(procs)
+    except BaseException:
+        shutdown(procs, postgres)
+        raise
     return postgres
 
 
 def print_logins(url: str, logins: list[dict], password: str) -> None:
-    rows = [("Email", "Role", "Partner")] + [
-        (str(u.get("email", "")), str(u.get("role", "")), str(u.get("partner") or "-")) for u in logins
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    line = "  ".join("-" * w for w in widths)
-    print(f"\nPINE is serving at {url}\n", flush=True)
+    lines = ["", f"PINE is serving at {url}", ""]
     if logins:
-        print(f"Demo logins (password for all: {password})", flush=True)
-        for i, row in enumerate(rows):
-            print("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)), flush=True)
-            if i == 0:
-                print("  " + line, flush=True)
-    print("\nCtrl-C stops everything.\n", flush=True)
+        rows = [("Email", "Role", "Partner")]
+        rows += [(str(u.get("email", "")), str(u.get("role", "")), str(u.get("partner") or "-")) for u in logins]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        rows.insert(1, tuple("-" * width for width in widths))
+        lines.append(f"Demo logins (password for all: {password})")
+        lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines += ["", "Ctrl-C stops everything.", ""]
+    print("\n".join(lines), flush=True)
 
 
 def parse_logins(stdout: str) -> list[dict]:
-    """seed_demo --json prints a JSON list; tolerate other lines around it."""
-    text = stdout.strip()
-    candidates = [text] + [line for line in reversed(text.splitlines()) if line.lstrip().startswith("[")]
-    for candidate in candidates:
-        try:
-            value = json.loads(candidate)
-        except ValueError:
-            continue
-        if isinstance(value, list):
-            return [item for item in value if isinstance(item, dict)]
+    """seed_demo --json prints a JSON list (perhaps over several lines); tolerate other output around it."""
+    decoder = json.JSONDecoder()
+    starts = [0] + [i + 1 for i, char in enumerate(stdout) if char == "\n"]
+    for start in starts:
+        if stdout[start:].lstrip(" ").startswith("["):
+            try:
+                value, _ = decoder.raw_decode(stdout[start:].lstrip(" "))
+            except ValueError:
+                continue
+            if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+                return value
     raise DevstackError("seed_demo --json did not print a JSON list of logins")
 
 
 def wait_until_serving(url: str, procs: Processes, timeout: float = 60) -> None:
+    """Until the web server answers a request, whatever its status (not /healthz: it waits for Celery)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if exited := procs.first_exited():
             raise DevstackError(f"{exited[0]} stopped (exit code {exited[1]}) while the app was starting")
         try:
-            urllib.request.urlopen(url + "healthz", timeout=2).close()
+            urllib.request.urlopen(url, timeout=10).close()
             return
         except urllib.error.HTTPError:
-            return  # it answered: serving (even if /healthz is not there)
+            return  # it answered
         except OSError:
             time.sleep(0.2)
     raise DevstackError(f"the web server did not answer at {url} within {timeout:.0f}s")
@@ -378,16 +372,17 @@ def cmd_run(procs: Processes) -> int:
         gunicorn = [python, "-m", "gunicorn", "pine.wsgi:application", "--bind", f"127.0.0.1:{port}"]
         gunicorn += ["--workers", os.environ.get("WEB_CONCURRENCY", "2"), "--access-logfile", "-"]
         procs.start("web", gunicorn)
-        procs.start("worker", [python, "-m", "celery", "-A", "pine", "worker", "-l", "info", "--concurrency", "2"])
-        beat_schedule = str(VAR_DIR / "celerybeat-schedule")
-        procs.start("beat", [python, "-m", "celery", "-A", "pine", "beat", "-l", "info", "-s", beat_schedule])
-
-        say("loading demo data")  # while the app processes start
+        say("loading demo data")  # while the web server starts
         seed = manage("seed_demo", "--password", password, "--json")
         logins = parse_logins(procs.run_step("seed_demo", seed, stdout=subprocess.PIPE, text=True).stdout)
-
         url = f"http://127.0.0.1:{port}/"
         wait_until_serving(url, procs)
+
+        # After the web server, so that the two cores go to it first; --quiet: no startup banners
+        # to scroll the logins off the screen.
+        celery = [python, "-m", "celery", "--quiet", "-A", "pine"]
+        procs.start("worker", [*celery, "worker", "-l", "info", "--concurrency", "2"])
+        procs.start("beat", [*celery, "beat", "-l", "info", "-s", str(VAR_DIR / "celerybeat-schedule")])
         print_logins(url, logins, password)
         while True:
             if exited := procs.first_exited():
@@ -401,14 +396,11 @@ def cmd_run(procs: Processes) -> int:
 
 
 def cmd_test(procs: Processes, pytest_args: list[str]) -> int:
-    # Production settings, minus what needs TLS or a collectstatic run; tasks run in-process.
-    os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
-    os.environ.setdefault("PSEUDONYM_KEYS", "v1=test-only-pseudonym-key")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-    os.environ.setdefault("SECURE_COOKIES", "0")
-    os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
-    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright beside live_server
+    # tests/settings.py supplies the test values of the app's variables; we supply the services.
+    # Importing this module ran pine/__init__.py, whose Celery app sets DJANGO_SETTINGS_MODULE to
+    # pine.settings when unset; drop that, or it would override pytest's own (tests.settings).
+    if os.environ.get("DJANGO_SETTINGS_MODULE") == "pine.settings":
+        del os.environ["DJANGO_SETTINGS_MODULE"]
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     chromium = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
     if os.access(chromium, os.X_OK):
@@ -424,12 +416,15 @@ def cmd_test(procs: Processes, pytest_args: list[str]) -> int:
         with procs.critical():
             procs.pytest = subprocess.Popen(argv, cwd=PROJECT_DIR)
         code = procs.pytest.wait()
-        procs.pytest = None
         if code == 5:
             say("pytest collected no tests: treating that as a failure")
             return 1
         return code
     finally:
+        if procs.pytest is not None and procs.pytest.poll() is None:  # interrupted as it started
+            procs.pytest.terminate()
+            procs.pytest.wait()
+        procs.pytest = None
         shutdown(procs, postgres)
 
 
@@ -447,12 +442,14 @@ def shutdown(procs: Processes, postgres: EmbeddedPostgres | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m pine.devstack", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="web server, Celery worker and beat, with demo data")
-    test = sub.add_parser("test", help="the test suite; other arguments go to pytest")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    args, extra = parser.parse_known_args(argv)
+    sub.add_parser("test", help="the test suite; the arguments after `test` go to pytest as they are")
+    args = parser.parse_args(argv[:1])
+    if args.command == "run" and argv[1:]:
+        parser.error("run takes no arguments")
 
     procs = Processes()
     signal.signal(signal.SIGINT, procs.on_signal)
@@ -460,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return cmd_run(procs)
-        return cmd_test(procs, args.pytest_args + extra)
+        return cmd_test(procs, argv[1:])
     except Interrupted:
         say("stopped")
         return 0 if args.command == "run" else 130

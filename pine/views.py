@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.generic import FormView, TemplateView
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -54,8 +54,8 @@ class LoginView(PublicView, auth_views.LoginView):
 
     def get_success_url(self):
         url = super().get_success_url()
-        if self.request.user.is_practice_team and not self.request.user.is_verified():
-            return reverse("two_factor") + f"?next={url}"
+        if self.request.user.is_practice_team:  # a new session is never verified yet
+            return reverse("two_factor") + "?" + urlencode({"next": url})
         return url
 
 
@@ -135,6 +135,10 @@ class TwoFactorView(SignedInView, FormView):
 
     def form_valid(self, form):
         device, confirmed = self._device()
+        allowed, _ = device.verify_is_allowed()
+        if not allowed:
+            form.add_error("token", "Too many wrong codes in a row. Wait a minute, then enter the newest code")
+            return self.form_invalid(form)
         if not device.verify_token(form.cleaned_data["token"].strip()):
             form.add_error("token", "That code is not right. Check the time on your device and try the newest code")
             return self.form_invalid(form)

@@ -24,7 +24,7 @@ from pine.tenancy import partner_scope, practice_scope
 
 # A fixed authenticator secret for the demo practice team, so a person can add it to an app.
 # Demo only: real accounts set up their own on first sign-in.
-DEMO_TOTP_SECRET_HEX = "50494e452d64656d6f2d746f74702d6b6579210a"  # base32: KBEU4RJNMRSW233UN52HALJNNNSXSIIK
+DEMO_TOTP_SECRET_HEX = "50494e452d64656d6f2d746f74702d6b6579210a"  # base32: KBEU4RJNMRSW23ZNORXXI4BNNNSXSIIK
 
 PRACTICE_USERS = [
     ("admin@pine.example", "Priya Shah", "practice_admin"),

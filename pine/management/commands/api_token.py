@@ -3,6 +3,7 @@ from django.db import transaction
 
 from pine import services
 from pine.models import User
+from pine.tenancy import user_scope
 
 
 class Command(BaseCommand):
@@ -16,6 +17,6 @@ class Command(BaseCommand):
         user = User.objects.filter(email__iexact=email, is_active=True).first()
         if user is None:
             raise CommandError(f"No active user with the email address {email}.")
-        with transaction.atomic():
+        with transaction.atomic(), user_scope(user.pk):
             _, key = services.api_token_create(user=user, name=name)
         self.stdout.write(key)

@@ -1,0 +1,221 @@
+"""Browser tests: a real Chromium driven by Playwright against pytest-django's live server.
+
+* Chromium comes from the system (Debian's ``chromium``), never from ``playwright install``:
+  ``CHROMIUM_PATH`` overrides the default ``/usr/bin/chromium``. Without it the browser tests are
+  skipped, except in CI (``CI=true``), where a missing browser fails the run.
+* Every page a test visits is checked with axe-core (``tests/browser/axe.min.js``, the npm
+  ``axe-core`` 4.14.1 build, MPL-2.0: see ``axe-LICENSE.txt``) against WCAG 2.2 A and AA rules.
+* Set ``PINE_SCREENSHOTS`` to a folder to keep a full-page screenshot of every page checked.
+"""
+
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+HERE = Path(__file__).resolve().parent
+AXE_PATH = HERE / "axe.min.js"
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+TIMEOUT_MS = 15_000
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test in this folder drives a browser: mark it so (``-m "not browser"`` skips them)."""
+    for item in items:
+        if HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.browser_test_failed = report.failed
+    return report
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def chromium_path() -> str | None:
+    """The Chromium to drive, or None if there is none (a bare name is looked up on PATH)."""
+    candidate = os.environ.get("CHROMIUM_PATH") or DEFAULT_CHROMIUM
+    if os.sep not in candidate:
+        candidate = shutil.which(candidate) or candidate
+    return candidate if os.path.isfile(candidate) and os.access(candidate, os.X_OK) else None
+
+
+def _unavailable(reason: str):
+    if _in_ci():
+        pytest.fail(f"{reason} (CI=true: browser tests must not be skipped in CI)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    if path is None:
+        _unavailable(f"No Chromium at {os.environ.get('CHROMIUM_PATH') or DEFAULT_CHROMIUM}: set CHROMIUM_PATH")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("The playwright package is not installed")
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+    except Exception as error:  # noqa: BLE001 - reported (or failed in CI), not hidden
+        playwright.stop()
+        _unavailable(f"Chromium at {path} did not start: {error}")
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def base_url(live_server) -> str:
+    return live_server.url
+
+
+@pytest.fixture
+def new_context(request, browser, base_url):
+    """Opens browser contexts (each its own cookie jar, i.e. its own signed-in user); all are closed
+    after the test.
+
+    The contexts bypass the Content-Security-Policy, which forbids the inline script that injects
+    axe; ``test_accessibility.test_pages_work_under_the_content_security_policy`` checks pages
+    with the policy in force.
+    """
+    contexts = []
+
+    def make(*, bypass_csp: bool = True):
+        context = browser.new_context(base_url=base_url, bypass_csp=bypass_csp, locale="en-GB", timezone_id="Europe/London")
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
+    yield make
+    failed = getattr(request.node, "browser_test_failed", False)
+    for number, context in enumerate(contexts, start=1):
+        if failed:
+            for page in context.pages:
+                save_screenshot(page, f"{request.node.name}-FAILED-context{number}")
+        context.close()
+
+
+@pytest.fixture
+def page(new_context):
+    """A page in a fresh browser context (no cookies: signed out)."""
+    return new_context().new_page()
+
+
+# --- checks of a page -----------------------------------------------------------------------------
+
+
+def _describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation.get('impact') or 'unknown impact'}): {violation['help']}")
+        lines.append(f"  {violation.get('helpUrl', '')}")
+        for node in violation.get("nodes", [])[:10]:
+            target = " ".join(" > ".join(part) if isinstance(part, list) else part for part in node.get("target", []))
+            lines.append(f"    at {target}")
+            summary = (node.get("failureSummary") or "").replace("\n", " ").strip()
+            if summary:
+                lines.append(f"       {summary[:300]}")
+        if len(violation.get("nodes", [])) > 10:
+            lines.append(f"    ... and {len(violation['nodes']) - 10} more")
+    return "\n".join(lines)
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's WCAG 2.x A/AA violations on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_PATH))
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        AXE_TAGS,
+    )
+    return result["violations"]
+
+
+def assert_no_axe_violations(page, context_name: str) -> None:
+    violations = axe_violations(page)
+    if violations:
+        pytest.fail(
+            f"Accessibility violations on {context_name} ({page.url}):\n{_describe(violations)}", pytrace=False
+        )
+
+
+def save_screenshot(page, name: str) -> Path | None:
+    """A full-page screenshot into $PINE_SCREENSHOTS, if it is set (for a person to look at)."""
+    folder = os.environ.get("PINE_SCREENSHOTS")
+    if not folder:
+        return None
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "page"
+    target = path / f"{time.strftime('%H%M%S')}-{safe}.png"
+    page.screenshot(path=str(target), full_page=True)
+    return target
+
+
+@pytest.fixture
+def check_page(request):
+    """``check_page(page, name)``: screenshot the page (if asked) and fail on any axe violation."""
+    test = request.node.name.removeprefix("test_")
+
+    def check(page, name: str) -> None:
+        page.wait_for_load_state("load")
+        save_screenshot(page, f"{test}-{name}")
+        assert_no_axe_violations(page, name)
+
+    return check
+
+
+# --- signing in -----------------------------------------------------------------------------------
+
+
+def totp_code(device) -> str:
+    """The code the user's authenticator app would show now, for a time step the device has not
+    used yet (a code is good once: signing in twice in 30 s needs the next step's code, which the
+    device's tolerance of one step accepts)."""
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    now = time.time()
+    for steps_ahead in range(0, device.tolerance + 1):
+        totp.time = now + steps_ahead * device.step
+        if totp.t() > device.last_t:
+            return str(totp.token()).zfill(device.digits)
+    raise AssertionError("Every code the device would accept now has been used: wait for the next time step")
+
+
+def sign_in(page, email: str, password: str) -> None:
+    """Fill in and send the sign-in form (from wherever the page is)."""
+    page.goto("/accounts/login/")
+    page.get_by_label(re.compile(r"^Email")).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("load")
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/accounts/login/"))

@@ -1,0 +1,141 @@
+"""Uploading outcome data: by page and API, stored whole or not at all, and never another partner's."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from outcomes import services
+from outcomes.models import OutcomeValue, Submission
+from pine import services as pine_services
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+GOOD = (
+    "measure,period_start,period_end,group,value,numerator,denominator\n"
+    "re_referrals_12m,01/04/2025,30/04/2025,intervention,22.5,45,200\n"
+    "re_referrals_12m,01/05/2025,31/05/2025,intervention,20.0,40,200\n"
+)
+BAD = GOOD + "made_up_measure,01/06/2025,30/06/2025,intervention,1,,\n"
+
+
+def upload(client, partner, evaluation, text, name="data.csv"):
+    return client.post(
+        reverse("evaluations:detail", args=[partner.slug, evaluation.code]),
+        {"file": SimpleUploadedFile(name, text.encode(), content_type="text/csv")},
+    )
+
+
+def test_a_good_file_is_stored_and_the_page_says_so(client, contributor, partner, evaluation):
+    client.force_login(contributor)
+    response = upload(client, partner, evaluation, GOOD)
+    submission = Submission.objects.get()
+    assert response.url == reverse("outcomes:submission", args=[partner.slug, submission.code])
+    assert "File accepted" in client.get(response.url).content.decode()
+    assert OutcomeValue.objects.filter(evaluation=evaluation, partner=partner).count() == 2
+
+
+def test_a_file_with_any_problem_stores_nothing_and_lists_every_problem(client, contributor, partner, evaluation):
+    client.force_login(contributor)
+    response = upload(client, partner, evaluation, BAD)
+    page = client.get(response.url).content.decode()
+    assert "nothing from it was stored" in page and "made_up_measure" in page and "Unknown measure code" in page
+    assert OutcomeValue.objects.count() == 0
+    csv = client.get(reverse("outcomes:submission_problems", args=[partner.slug, Submission.objects.get().code]))
+    assert csv["Content-Type"].startswith("text/csv")
+    assert csv.content.decode().splitlines()[1].startswith("4,measure,made_up_measure,Unknown measure code")
+
+
+def test_the_problems_csv_neutralises_formulas(client, contributor, partner, evaluation):
+    client.force_login(contributor)
+    upload(client, partner, evaluation, GOOD + "=HYPERLINK(1),01/06/2025,30/06/2025,all,1,,\n")
+    csv = client.get(reverse("outcomes:submission_problems", args=[partner.slug, Submission.objects.get().code])).content.decode()
+    assert ",'=HYPERLINK(1)," in csv
+
+
+def test_an_upload_without_a_file_shows_the_error_on_the_page(client, contributor, partner, evaluation):
+    client.force_login(contributor)
+    response = client.post(reverse("evaluations:detail", args=[partner.slug, evaluation.code]), {})
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
+
+
+def test_viewers_cannot_upload(client, viewer, partner, evaluation):
+    client.force_login(viewer)
+    assert upload(client, partner, evaluation, GOOD).status_code == 403
+    assert not Submission.objects.exists()
+
+
+def test_re_uploading_a_period_replaces_its_values(lead, partner, evaluation):
+    services.submission_upload(partner=partner, actor=lead, evaluation=evaluation, filename="a.csv", content=GOOD.encode())
+    newer = GOOD.replace("22.5,45,200", "25.0,50,200")
+    services.submission_upload(partner=partner, actor=lead, evaluation=evaluation, filename="b.csv", content=newer.encode())
+    values = OutcomeValue.objects.filter(evaluation=evaluation).order_by("period_start")
+    assert [float(v.value) for v in values] == [25.0, 20.0]
+    assert Submission.objects.count() == 2  # the earlier file is kept
+
+
+def test_upload_through_the_api(lead, partner, evaluation):
+    _, key = pine_services.api_token_create(user=lead, name="t")
+    api = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    url = f"/api/v1/partners/{partner.slug}/evaluations/{evaluation.code}/submissions/"
+    response = api.post(url, {"file": SimpleUploadedFile("d.csv", BAD.encode())})
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "rejected"
+    assert body["errors"][0] == {"row": 4, "column": "measure", "value": "made_up_measure", "reason": body["errors"][0]["reason"]}
+    ok = api.post(url, {"file": SimpleUploadedFile("d.csv", GOOD.encode())}).json()
+    assert ok["status"] == "accepted" and ok["row_count"] == 2
+    assert api.get(f"/api/v1/partners/{partner.slug}/submissions/{ok['code']}/").json()["filename"] == "d.csv"
+    assert len(api.get(url).json()["results"]) == 2
+    assert api.get("/api/v1/measures/?limit=100").json()["count"] >= 15
+
+
+class TestOtherPartner:
+    def test_pages_and_api_give_404_for_this_partners_data(self, client, lead, partner, evaluation, other_lead, other_partner):
+        submission = services.submission_upload(partner=partner, actor=lead, evaluation=evaluation, filename="a.csv", content=BAD.encode())
+        client.force_login(other_lead)
+        for url in [
+            reverse("evaluations:detail", args=[partner.slug, evaluation.code]),
+            reverse("evaluations:detail", args=[other_partner.slug, evaluation.code]),
+            reverse("outcomes:submission", args=[partner.slug, submission.code]),
+            reverse("outcomes:submission", args=[other_partner.slug, submission.code]),
+            reverse("outcomes:submission_problems", args=[other_partner.slug, submission.code]),
+        ]:
+            assert client.get(url).status_code == 404, url
+        assert upload(client, other_partner, evaluation, GOOD).status_code == 404
+        _, key = pine_services.api_token_create(user=other_lead, name="t")
+        api = Client(HTTP_AUTHORIZATION=f"Token {key}")
+        for url in [
+            f"/api/v1/partners/{partner.slug}/evaluations/{evaluation.code}/",
+            f"/api/v1/partners/{other_partner.slug}/evaluations/{evaluation.code}/",
+            f"/api/v1/partners/{other_partner.slug}/evaluations/{evaluation.code}/submissions/",
+            f"/api/v1/partners/{other_partner.slug}/submissions/{submission.code}/",
+        ]:
+            assert api.get(url).status_code == 404, url
+        response = api.post(f"/api/v1/partners/{other_partner.slug}/evaluations/{evaluation.code}/submissions/",
+                            {"file": SimpleUploadedFile("d.csv", GOOD.encode())})
+        assert response.status_code == 404
+        assert OutcomeValue.objects.count() == 0
+
+
+def test_seed_demo_is_idempotent_and_prints_its_users_as_json(capsys):
+    import json
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--password", "demo-pass-123", "--json")
+    users = json.loads(capsys.readouterr().out)
+    call_command("seed_demo", "--json")
+    assert json.loads(capsys.readouterr().out) == users
+    roles = {u["role"] for u in users}
+    assert {"practice_admin", "reviewer", "analyst", "lead", "contributor", "viewer"} <= roles
+    assert len({u["partner"] for u in users if u["partner"]}) >= 3
+    assert OutcomeValue.objects.filter(partner__slug="northshire").count() == 36 * 2 * 3
+    assert Submission.objects.count() == 1
+
+
+def test_factories_keep_children_in_their_parents_partner():
+    value = factories.OutcomeValueFactory()
+    assert value.partner == value.submission.partner == value.evaluation.partner == value.evaluation.application.partner

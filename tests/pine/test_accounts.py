@@ -1,0 +1,214 @@
+"""Signing in, brute-force protection, two-factor, password reset, invitations, registration,
+API tokens, the audit trail and /healthz."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from pine.models import AuditEvent, Invitation, Membership, Partner, User
+from tests import factories
+from tests.conftest import verified_client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_partner_user_signs_in_with_email_and_lands_on_their_partner(client, lead, partner):
+    response = client.post(reverse("login"), {"username": lead.email, "password": factories.PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("partner_home", args=[partner.slug])
+    assert partner.name in response.content.decode()
+
+
+def test_a_wrong_password_shows_an_error_summary(client, lead):
+    response = client.post(reverse("login"), {"username": lead.email, "password": "wrong"})
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
+
+
+def test_repeated_failures_lock_the_username_from_that_address(client, lead, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": lead.email, "password": "wrong"})
+    response = client.post(reverse("login"), {"username": lead.email, "password": factories.PASSWORD})
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+    # Another username from the same address is not locked.
+    other = factories.UserFactory()
+    ok = client.post(reverse("login"), {"username": other.email, "password": factories.PASSWORD})
+    assert ok.status_code == 302
+
+
+def test_logout_needs_a_post_and_signs_out(client, lead):
+    client.force_login(lead)
+    client.post(reverse("logout"))
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_practice_team_must_pass_the_second_factor_before_practice_pages(client, practice_admin):
+    client.post(reverse("login"), {"username": practice_admin.email, "password": factories.PASSWORD})
+    response = client.get(reverse("practice_home"))
+    assert response.status_code == 302 and response.url.startswith(reverse("two_factor"))
+    # First time: the page offers a QR code and creates an unconfirmed device.
+    page = client.get(reverse("two_factor"))
+    assert "Set up your authenticator app" in page.content.decode()
+    device = TOTPDevice.objects.get(user=practice_admin)
+    wrong = client.post(reverse("two_factor"), {"token": "000000" if TOTP(device.bin_key).token() != 0 else "111111"})
+    assert "That code is not right" in wrong.content.decode()
+    device.refresh_from_db()
+    device.throttle_reset()  # a wrong code makes the next try wait a moment
+    code = f"{TOTP(device.bin_key).token():06d}"
+    response = client.post(reverse("two_factor"), {"token": code})
+    assert response.status_code == 302
+    assert client.get(reverse("practice_home")).status_code == 200
+    device.refresh_from_db()
+    assert device.confirmed
+
+
+def test_partner_users_get_404_from_practice_pages(client, lead):
+    client.force_login(lead)
+    assert client.get(reverse("practice_home")).status_code == 404
+    assert client.get(reverse("cohorts_api:api_practice_applications")).status_code == 404
+
+
+def test_password_reset_sends_a_link_that_sets_a_new_password(client, lead):
+    client.post(reverse("password_reset"), {"email": lead.email})
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/accounts/password-reset/\S+/)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    response = client.post(form_page.redirect_chain[-1][0], {"new_password1": "a-brand-new-pass-42", "new_password2": "a-brand-new-pass-42"})
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.check_password("a-brand-new-pass-42")
+
+
+def test_password_reset_for_an_unknown_address_reveals_nothing(client):
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.org"}, follow=True)
+    assert "Check your email" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_a_lead_invites_a_colleague_who_creates_an_account_and_joins(client, lead, partner, django_capture_on_commit_callbacks):
+    client.force_login(lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("partner_members", args=[partner.slug]), {"email": "New.Person@Northshire.example", "role": "contributor"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["new.person@northshire.example"]
+    link = re.search(r"http://testserver(/invitations/\S+/)", mail.outbox[0].body).group(1)
+    client.logout()
+    page = client.get(link)
+    assert f"Join {partner.name}" in page.content.decode()
+    response = client.post(link, {"full_name": "New Person", "email": "new.person@northshire.example", "password": "long-enough-pass"})
+    assert response.status_code == 302
+    user = User.objects.get(email="new.person@northshire.example")
+    assert Membership.objects.get(user=user, partner=partner).role == "contributor"
+    assert Invitation.objects.get(email=user.email).accepted_at is not None
+    # The link works once.
+    assert "expired or has already been used" in client.get(link).content.decode()
+
+
+def test_a_tampered_invitation_link_is_a_404(client):
+    assert client.get(reverse("invitation_accept", args=["not-a-signed-token"])).status_code == 404
+
+
+def test_contributors_cannot_invite(client, contributor, partner):
+    client.force_login(contributor)
+    response = client.post(reverse("partner_members", args=[partner.slug]), {"email": "x@example.org", "role": "lead"})
+    assert response.status_code == 403
+    assert not Invitation.objects.exists()
+
+
+def test_a_practice_admin_invites_a_partners_lead(practice_client, partner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = practice_client.post(reverse("practice_invite", args=[partner.slug]), {"email": "lead@new.example", "role": "lead"})
+    assert response.status_code == 302
+    assert Invitation.objects.get(email="lead@new.example").partner == partner
+    assert "invited you to join" in mail.outbox[0].body
+
+
+def test_an_agency_registers_and_becomes_the_lead_of_its_new_partner(client):
+    response = client.post(reverse("register"), {
+        "name": "Eastmere Safeguarding Partnership", "lead_agency_type": "local_authority", "la_code": "884",
+        "region": "west_midlands", "other_agencies": "Eastmere Police\nEastmere NHS Trust",
+        "full_name": "Morgan Reid", "email": "morgan@eastmere.example", "password": "a-long-password-1",
+    })
+    partner = Partner.objects.get(name="Eastmere Safeguarding Partnership")
+    assert response.status_code == 302 and response.url == reverse("partner_home", args=[partner.slug])
+    assert Membership.objects.get(partner=partner).role == "lead"
+    assert sorted(partner.agencies.values_list("name", flat=True)) == ["Eastmere NHS Trust", "Eastmere Police", "Eastmere Safeguarding Partnership"]
+
+
+def test_registering_with_a_taken_email_is_refused_with_a_message(client, lead):
+    response = client.post(reverse("register"), {
+        "name": "Another", "lead_agency_type": "police", "full_name": "X", "email": lead.email, "password": "a-long-password-1",
+    })
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+
+
+def test_users_create_and_revoke_api_tokens_on_their_profile(client, lead, partner):
+    client.force_login(lead)
+    page = client.post(reverse("profile"), {"name": "case system"})
+    key = re.search(r'id="new-token">(pine_[^<]+)<', page.content.decode()).group(1)
+    api = client.__class__()
+    assert api.get(reverse("api_me"), HTTP_AUTHORIZATION=f"Token {key}").json()["email"] == lead.email
+    token = lead.api_tokens.get()
+    client.post(reverse("api_token_revoke", args=[token.code]))
+    assert api.get(reverse("api_me"), HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
+
+
+def test_api_token_command_prints_a_working_token(client, lead, capsys):
+    call_command("api_token", lead.email)
+    key = capsys.readouterr().out.strip()
+    assert client.get(reverse("api_me"), HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+
+
+def test_api_tokens_are_stored_only_as_hashes(lead):
+    from pine import services
+
+    token, key = services.api_token_create(user=lead, name="x")
+    assert key not in token.key_hash and token.key_hash != key
+
+
+def test_every_service_write_is_audited_with_actor_partner_and_changes(client, lead, partner, django_capture_on_commit_callbacks):
+    client.force_login(lead)
+    client.post(reverse("partner_members", args=[partner.slug]), {"email": "a@b.example", "role": "viewer"})
+    event = AuditEvent.objects.get(action="invitation.create")
+    assert (event.actor, event.partner, event.changes) == (lead, partner, {"email": "a@b.example", "role": "viewer"})
+
+
+def test_healthz_reports_database_redis_and_workers(client):
+    data = client.get("/healthz").json()
+    assert data["status"] == "ok" and data["database"] == "ok" and data["redis"] == "ok"
+    assert "celery" in data
+
+
+def test_the_api_rejects_a_session_without_csrf(client, lead, partner):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(lead)
+    response = csrf_client.post(reverse("api_tokens"), {"name": "x"}, content_type="application/json")
+    assert response.status_code == 403
+
+
+def test_partner_users_are_never_staff():
+    with pytest.raises(Exception):
+        User.objects.create(email="x@example.org", full_name="X", is_staff=True)
+
+
+def test_staff_cannot_join_a_partner(partner, practice_admin):
+    from django.core.exceptions import ValidationError
+
+    from pine import services
+
+    with pytest.raises(ValidationError):
+        services.membership_add(partner=partner, actor=practice_admin, user=practice_admin, role="lead")
+
+
+def test_a_verified_practice_session_can_read_practice_api(client, practice_admin):
+    verified_client(client, practice_admin)
+    assert client.get(reverse("cohorts_api:api_practice_cohorts")).status_code == 200
