@@ -118,8 +118,8 @@ def _secondary(frame: pd.DataFrame, hidden: pd.Series, column: str) -> pd.Series
     candidates = detail & shown & hidden_details.eq(1) & total_shown
     extra = pd.Series(False, index=frame.index)
     if candidates.any():
-        counts = frame.loc[candidates, column].astype("float64")
-        smallest = counts.groupby([frame.loc[candidates, "measure_code"], frame.loc[candidates, "period_start"]]).idxmin()
+        chosen = frame.loc[candidates]
+        smallest = chosen[column].astype("float64").groupby([chosen["measure_code"], chosen["period_start"]]).idxmin()
         extra.loc[smallest.to_numpy()] = True
     return extra
 
@@ -149,7 +149,8 @@ def summarise(frame: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
         summary[column] = summary[column].astype("int64")
     for column in ("pooled_numerator", "pooled_denominator"):
         summary[column] = summary[column].astype("Int64")
-    for column in ("first_value", "last_value", "change", "mean", "median", "min", "max", "pooled_rate", "ci_low", "ci_high"):
+    for column in ("first_value", "last_value", "change", "mean", "median", "min", "max", "pooled_rate", "ci_low",
+                   "ci_high"):
         summary[column] = summary[column].astype("float64")
     for column in ("first_period", "last_period"):
         summary[column] = pd.to_datetime(summary[column])
@@ -264,7 +265,9 @@ def measure_chart(frame: pd.DataFrame, measure_code: str) -> go.Figure:
                 line={"color": style["color"], "dash": style["dash"], "width": 2.5},
                 marker={"symbol": style["symbol"], "size": 7, "color": style["color"]},
                 text=[" (unapproved)" if not approved else "" for approved in points["approved"]],
-                hovertemplate=f"%{{x|%b %Y}}: {_HOVER_VALUE.get(unit, '%{y}')}%{{text}}<extra>{GROUP_LABELS[group]}</extra>",
+                hovertemplate=(
+                    f"%{{x|%b %Y}}: {_HOVER_VALUE.get(unit, '%{y}')}%{{text}}<extra>{GROUP_LABELS[group]}</extra>"
+                ),
             )
         )
     fig.update_layout(

@@ -28,7 +28,15 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from kaleido.errors import BrowserClosedError, BrowserFailedError, ChromeNotFoundError
 
-from evaluations.analysis import GROUP_LABELS, GROUPS, RATE_SCALE, UNIT_LABELS, measure_chart, summarise, suppress_small_counts
+from evaluations.analysis import (
+    GROUP_LABELS,
+    GROUPS,
+    RATE_SCALE,
+    UNIT_LABELS,
+    measure_chart,
+    summarise,
+    suppress_small_counts,
+)
 
 logger = logging.getLogger(__name__)
 

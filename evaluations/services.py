@@ -63,7 +63,7 @@ def report_build(*, report_id: int) -> str:
     """Build a report's HTML and PDF. Idempotent: a report that is done, failed or being built by a
     live worker is left alone; one whose worker died (running past the time limit) is taken over.
     The files and the "done" status are written in one transaction, so there is never half a report."""
-    from evaluations.reporting import build_report
+    from evaluations.reporting import build_report, start_chart_renderer
     from outcomes.selectors import outcome_frame
 
     partner_id = _partner_of_report(report_id)
@@ -76,6 +76,8 @@ def report_build(*, report_id: int) -> str:
         )
     if not claimed:
         return "skipped"
+
+    start_chart_renderer()  # once per process; workers also start it when they fork
 
     def progress(percent: int, stage: str) -> None:
         _update(report_id, partner_id, progress=max(5, min(int(percent), 99)), stage=stage[:200])

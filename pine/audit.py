@@ -1,11 +1,14 @@
 """The audit trail: every write made through a service records who, which partner, what and when."""
 
 import datetime
+import json
 import decimal
 import uuid
 from typing import Any
 
-from django.db import models
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models
+from django.utils import timezone
 
 from pine.models import AuditEvent, Partner, User
 
@@ -38,12 +41,21 @@ def audit_record(
     action: str,
     obj: models.Model,
     changes: dict[str, Any] | None = None,
-) -> AuditEvent:
-    return AuditEvent.objects.create(
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        partner=partner,
-        action=action,
-        object_type=obj._meta.label,
-        object_code=str(getattr(obj, "code", obj.pk)),
-        changes=changes or {},
-    )
+) -> None:
+    """Append one record. A plain INSERT without RETURNING: the writer need not be allowed to read
+    the trail back (row-level security lets only the practice team read partner-less records)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AuditEvent._meta.db_table} "
+            "(partner_id, actor_id, action, object_type, object_code, changes, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [
+                partner.pk if partner is not None else None,
+                actor.pk if actor is not None and actor.is_authenticated else None,
+                action,
+                obj._meta.label,
+                str(getattr(obj, "code", obj.pk)),
+                json.dumps(changes or {}, cls=DjangoJSONEncoder),
+                timezone.now(),
+            ],
+        )

@@ -61,7 +61,9 @@ def partner_create(
 
 
 @transaction.atomic
-def user_create(*, email: str, full_name: str, password: str | None, practice_role: str = "") -> User:
+def user_create(
+    *, email: str, full_name: str, password: str | None, practice_role: str = "", actor: User | None = None
+) -> User:
     user = User(email=User.objects.normalize_email(email).lower(), full_name=full_name.strip())
     user.practice_role = practice_role
     user.is_staff = bool(practice_role)
@@ -71,6 +73,8 @@ def user_create(*, email: str, full_name: str, password: str | None, practice_ro
         user.set_unusable_password()
     user.full_clean()
     user.save()
+    audit_record(actor=actor, partner=None, action="user.create", obj=user,
+                 changes={"email": user.email, "practice_role": practice_role})
     return user
 
 

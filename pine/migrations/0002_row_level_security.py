@@ -7,13 +7,9 @@ from pine.tenancy import VISIBLE_FUNCTION, EnableRowLevelSecurity
 AUDIT_RLS = """
 ALTER TABLE pine_auditevent ENABLE ROW LEVEL SECURITY;
 ALTER TABLE pine_auditevent FORCE ROW LEVEL SECURITY;
--- Anyone may append a record of their own partner (or a partner-less one, e.g. a new API token).
--- Partner-less records are read by the practice scope and by the user who made them (an INSERT
--- ... RETURNING must be able to read back the row it wrote).
-CREATE POLICY tenant_isolation ON pine_auditevent FOR SELECT USING (
-    pine_partner_visible(partner_id)
-    OR (partner_id IS NULL AND actor_id = nullif(current_setting('pine.user_id', true), '')::bigint)
-);
+-- Anyone may append a record of their own partner (or a partner-less one, e.g. a new API token);
+-- only the practice scope reads the partner-less records. (The app appends without RETURNING.)
+CREATE POLICY tenant_isolation ON pine_auditevent FOR SELECT USING (pine_partner_visible(partner_id));
 CREATE POLICY tenant_append ON pine_auditevent FOR INSERT
     WITH CHECK (partner_id IS NULL OR pine_partner_visible(partner_id));
 

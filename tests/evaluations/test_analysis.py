@@ -178,7 +178,10 @@ def test_secondary_suppression_applies_to_denominators_too():
     ("rows", "column", "expected_hidden"),
     [
         pytest.param(  # no total to subtract from
-            [("entries", "2023-04", "intervention", 2.0, None, None), ("entries", "2023-04", "comparison", 9.0, None, None)],
+            [
+                ("entries", "2023-04", "intervention", 2.0, None, None),
+                ("entries", "2023-04", "comparison", 9.0, None, None),
+            ],
             "value", [True, False],
             id="no-all-group",
         ),

@@ -110,7 +110,10 @@ def test_key_message_for_a_rate_speaks_per_10000():
     ("rows", "expected"),
     [
         pytest.param(
-            [("assessment-days", "2023-04", "all", 30.0, None, None), ("assessment-days", "2023-05", "all", 30.0, None, None)],
+            [
+                ("assessment-days", "2023-04", "all", 30.0, None, None),
+                ("assessment-days", "2023-05", "all", 30.0, None, None),
+            ],
             "Assessment duration (all children): 30.0 days in Apr 2023 and 30.0 days in May 2023, no change.",
             id="no-change",
         ),
@@ -120,7 +123,10 @@ def test_key_message_for_a_rate_speaks_per_10000():
             id="one-period",
         ),
         pytest.param(
-            [("entries", "2023-04", "intervention", 2.0, None, None), ("entries", "2023-05", "intervention", 3.0, None, None)],
+            [
+                ("entries", "2023-04", "intervention", 2.0, None, None),
+                ("entries", "2023-05", "intervention", 3.0, None, None),
+            ],
             "Entries to care (intervention): every figure is suppressed because it involves fewer than 5 children.",
             id="all-suppressed",
         ),
@@ -205,7 +211,9 @@ def test_html_report_escapes_text(monkeypatch):
 
 def test_report_calls_progress_at_each_step(tables_only_report):
     _, _, _, stages = tables_only_report
-    assert stages == [(10, "Summarising"), (40, "Drawing charts"), (60, "Writing HTML"), (70, "Writing PDF"), (100, "Done")]
+    assert stages == [
+        (10, "Summarising"), (40, "Drawing charts"), (60, "Writing HTML"), (70, "Writing PDF"), (100, "Done"),
+    ]
 
 
 # --- The PDF -----------------------------------------------------------------------------------
@@ -246,7 +254,9 @@ def test_pdf_carries_the_charts_when_a_browser_exists(chart_renderer, monkeypatc
     files = build(report_data())
     assert files.chart_in_pdf is True
     assert files.pdf.startswith(b"%PDF")
-    images = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="Line chart of ([^"]+?) by period', pdf_source.html)
+    images = re.findall(
+        r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="Line chart of ([^"]+?) by period', pdf_source.html
+    )
     assert [name for _, name in images] == ["Re-referrals within 12 months", "Entries to care"]
     svg = base64.b64decode(images[0][0]).decode()
     assert svg.startswith("<svg") and "Re-referrals within 12 months" in svg

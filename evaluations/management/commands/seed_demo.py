@@ -7,6 +7,7 @@ import math
 import random
 from datetime import date, timedelta
 
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -78,18 +79,20 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print the demo users as JSON.")
 
     def handle(self, *args, password=None, json=False, **options):
+        # One hash for every demo user: hashing is deliberately slow, and they share the password.
+        password_hash = make_password(password) if password else None
         with transaction.atomic(), practice_scope():
-            users = self._seed(password)
+            users = self._seed(password_hash)
         if json:
             self.stdout.write(_json_dumps(users))
         else:
             self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} users."))
 
-    def _seed(self, password):
+    def _seed(self, password_hash):
         listing = []
         admin = None
         for email, name, role in PRACTICE_USERS:
-            user = _user(email, name, password, practice_role=role)
+            user = _user(email, name, password_hash, practice_role=role)
             TOTPDevice.objects.get_or_create(
                 user=user, name="Demo authenticator", defaults={"key": DEMO_TOTP_SECRET_HEX, "confirmed": True}
             )
@@ -104,7 +107,7 @@ class Command(BaseCommand):
             )
             partners[spec["slug"]] = partner
             for email, name, role in spec["users"]:
-                user = _user(email, name, password)
+                user = _user(email, name, password_hash)
                 with partner_scope(partner.pk):
                     if not Membership.objects.filter(user=user, partner=partner).exists():
                         pine_services.membership_add(partner=partner, actor=admin, user=user, role=role)
@@ -160,12 +163,12 @@ def _json_dumps(value) -> str:
     return json.dumps(value, indent=2)
 
 
-def _user(email, name, password, practice_role=""):
-    user = User.objects.filter(email=email).first()
-    if user is None:
-        user = pine_services.user_create(email=email, full_name=name, password=password or None, practice_role=practice_role)
-    elif password:
-        user.set_password(password)
+def _user(email, name, password_hash, practice_role=""):
+    user = User.objects.filter(email=email).first() or pine_services.user_create(
+        email=email, full_name=name, password=None, practice_role=practice_role
+    )
+    if password_hash:
+        user.password = password_hash
         user.save(update_fields=["password"])
     return user
 
