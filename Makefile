@@ -21,11 +21,12 @@ SASS_VERSION := 1.108.2
 GOVUK_DIR ?= static/govuk
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lock assets clean
+.PHONY: help install run test lint lock assets clean
 
 help:
 	@echo "make run      set up .venv, start PINE with demo data (PORT=8000)"
 	@echo "make test     set up .venv, run the tests (ARGS='-k something' goes to pytest)"
+	@echo "make lint     check style and common mistakes (ruff)"
 	@echo "make install  create or update .venv from uv.lock"
 	@echo "make lock     update uv.lock and export requirements*.txt (pip route)"
 	@echo "make assets   rebuild static/govuk from the govuk-frontend npm package (needs Node.js)"
@@ -47,6 +48,10 @@ var/uv/bin/uv:
 	  || { rm -rf var/uv/pkg && python3 -m venv var/uv/pkg && var/uv/pkg/bin/pip install --quiet uv; }
 	ln -sf ../pkg/bin/uv var/uv/bin/uv
 	$@ --version
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 lock: $(UV_DEP)
 	$(UV) lock

@@ -22,7 +22,8 @@ class CohortForm(GovukForm):
 class ApplicationForm(GovukForm):
     practice_title = forms.CharField(label="Name of the practice", max_length=200)
     practice_summary = forms.CharField(
-        label="What the practice is and why it is promising", widget=forms.Textarea(attrs={"rows": 6}),
+        label="What the practice is and why it is promising",
+        widget=forms.Textarea(attrs={"rows": 6}),
     )
     outcomes_summary = forms.CharField(
         label="The outcomes in children's social care it aims to change",

@@ -30,8 +30,14 @@ def cohort_create(
     while Cohort.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     cohort = Cohort(
-        name=name.strip(), slug=slug, theme=theme, description=description, capacity=capacity,
-        opens_at=opens_at, deadline_at=deadline_at, status=Cohort.Status.OPEN if publish else Cohort.Status.DRAFT,
+        name=name.strip(),
+        slug=slug,
+        theme=theme,
+        description=description,
+        capacity=capacity,
+        opens_at=opens_at,
+        deadline_at=deadline_at,
+        status=Cohort.Status.OPEN if publish else Cohort.Status.DRAFT,
     )
     if deadline_at <= opens_at:
         raise ValidationError({"deadline_at": "The deadline must be after the call opens."})
@@ -56,8 +62,12 @@ def application_create(
     if Application.objects.filter(partner=partner, cohort=cohort).exists():
         raise ValidationError(f"{partner.name} has already applied to {cohort.name}.")
     application = Application(
-        partner=partner, cohort=cohort, practice_title=practice_title.strip(), practice_summary=practice_summary,
-        outcomes_summary=outcomes_summary, created_by=actor,
+        partner=partner,
+        cohort=cohort,
+        practice_title=practice_title.strip(),
+        practice_summary=practice_summary,
+        outcomes_summary=outcomes_summary,
+        created_by=actor,
     )
     application.full_clean()
     application.save()
@@ -77,8 +87,13 @@ def application_submit(*, partner: Partner, actor: User, application: Applicatio
     application.status = Application.Status.SUBMITTED
     application.submitted_at = timezone.now()
     application.save(update_fields=["status", "submitted_at"])
-    audit_record(actor=actor, partner=partner, action="application.submit", obj=application,
-                 changes={"status": [Application.Status.DRAFT, application.status]})
+    audit_record(
+        actor=actor,
+        partner=partner,
+        action="application.submit",
+        obj=application,
+        changes={"status": [Application.Status.DRAFT, application.status]},
+    )
     return application
 
 
@@ -92,13 +107,20 @@ def application_decide(*, actor: User, application: Application, decision: str) 
         raise ValidationError({"decision": f"Choose one of: {', '.join(DECISIONS)}."})
     application = Application.objects.select_for_update().select_related("cohort", "partner").get(pk=application.pk)
     if application.status != Application.Status.SUBMITTED:
-        raise ValidationError(f"Only a submitted application can be decided (this one is {application.get_status_display().lower()}).")
+        raise ValidationError(
+            f"Only a submitted application can be decided (this one is {application.get_status_display().lower()})."
+        )
     before = snapshot(application, ["status"])
     application.status = DECISIONS[decision]
     application.decided_at = timezone.now()
     application.save(update_fields=["status", "decided_at"])
-    audit_record(actor=actor, partner=application.partner, action=f"application.{decision}", obj=application,
-                 changes=changed_fields(before, snapshot(application, ["status"])))
+    audit_record(
+        actor=actor,
+        partner=application.partner,
+        action=f"application.{decision}",
+        obj=application,
+        changes=changed_fields(before, snapshot(application, ["status"])),
+    )
     if application.status == Application.Status.ACCEPTED:
         evaluation_services.evaluation_create(partner=application.partner, actor=actor, application=application)
     return application
@@ -117,5 +139,11 @@ def cohort_update(*, actor: User, cohort: Cohort, **fields) -> Cohort:
         setattr(cohort, name, value)
     cohort.full_clean()
     cohort.save(update_fields=sorted(fields))
-    audit_record(actor=actor, partner=None, action="cohort.update", obj=cohort, changes=changed_fields(before, snapshot(cohort, sorted(fields))))
+    audit_record(
+        actor=actor,
+        partner=None,
+        action="cohort.update",
+        obj=cohort,
+        changes=changed_fields(before, snapshot(cohort, sorted(fields))),
+    )
     return cohort

@@ -18,8 +18,14 @@ api_urlpatterns = [
     path("cohorts/", api.OpenCohortListView.as_view(), name="api_open_cohorts"),
     path("partners/<slug:partner_slug>/applications/", api.ApplicationListView.as_view(), name="api_applications"),
     path("partners/<slug:partner_slug>/applications/<uuid:code>/", api.ApplicationDetailView.as_view(), name="api_application"),
-    path("partners/<slug:partner_slug>/applications/<uuid:code>/submit/", api.ApplicationSubmitView.as_view(), name="api_application_submit"),
+    path(
+        "partners/<slug:partner_slug>/applications/<uuid:code>/submit/",
+        api.ApplicationSubmitView.as_view(),
+        name="api_application_submit",
+    ),
     path("practice/cohorts/", api.PracticeCohortListView.as_view(), name="api_practice_cohorts"),
     path("practice/applications/", api.PracticeApplicationListView.as_view(), name="api_practice_applications"),
-    path("practice/applications/<uuid:code>/decision/", api.PracticeApplicationDecisionView.as_view(), name="api_practice_decision"),
+    path(
+        "practice/applications/<uuid:code>/decision/", api.PracticeApplicationDecisionView.as_view(), name="api_practice_decision"
+    ),
 ]

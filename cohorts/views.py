@@ -122,7 +122,10 @@ class PracticeCohortCreateView(PracticeView, FormView):
         except ValidationError as error:
             add_form_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"{cohort.name} is created{' and open for applications' if form.cleaned_data['publish'] else ' as a draft'}.")
+        messages.success(
+            self.request,
+            f"{cohort.name} is created{' and open for applications' if form.cleaned_data['publish'] else ' as a draft'}.",
+        )
         return redirect("cohorts:practice_cohort", cohort_slug=cohort.slug)
 
 
@@ -161,9 +164,14 @@ class PracticeApplicationView(PracticeView, FormView):
         application = self._application()
         try:
             with transaction.atomic():
-                services.application_decide(actor=self.request.user, application=application, decision=form.cleaned_data["decision"])
+                services.application_decide(
+                    actor=self.request.user, application=application, decision=form.cleaned_data["decision"]
+                )
         except ValidationError as error:
             add_form_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"{application.partner.name}: application {application.practice_title!r} {form.cleaned_data['decision']}ed.")
+        messages.success(
+            self.request,
+            f"{application.partner.name}: application {application.practice_title!r} {form.cleaned_data['decision']}ed.",
+        )
         return redirect("cohorts:practice_application", code=application.code)

@@ -36,11 +36,27 @@ RATE_SCALE = {"percentage": 100, "rate_10k": 10_000}
 Z_95 = NormalDist().inv_cdf(0.975)  # 1.959964..., the two-sided 95% normal quantile
 
 SUMMARY_COLUMNS = [
-    "measure_code", "measure_name", "unit", "polarity", "group",
-    "periods", "periods_suppressed",
-    "first_period", "last_period", "first_value", "last_value", "change",
-    "mean", "median", "min", "max",
-    "pooled_numerator", "pooled_denominator", "pooled_rate", "ci_low", "ci_high",
+    "measure_code",
+    "measure_name",
+    "unit",
+    "polarity",
+    "group",
+    "periods",
+    "periods_suppressed",
+    "first_period",
+    "last_period",
+    "first_value",
+    "last_value",
+    "change",
+    "mean",
+    "median",
+    "min",
+    "max",
+    "pooled_numerator",
+    "pooled_denominator",
+    "pooled_rate",
+    "ci_low",
+    "ci_high",
     "direction",
 ]
 
@@ -149,8 +165,7 @@ def summarise(frame: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
         summary[column] = summary[column].astype("int64")
     for column in ("pooled_numerator", "pooled_denominator"):
         summary[column] = summary[column].astype("Int64")
-    for column in ("first_value", "last_value", "change", "mean", "median", "min", "max", "pooled_rate", "ci_low",
-                   "ci_high"):
+    for column in ("first_value", "last_value", "change", "mean", "median", "min", "max", "pooled_rate", "ci_low", "ci_high"):
         summary[column] = summary[column].astype("float64")
     for column in ("first_period", "last_period"):
         summary[column] = pd.to_datetime(summary[column])
@@ -204,7 +219,7 @@ def _summarise_one(rows: pd.DataFrame) -> dict:
 
 
 def direction(change: float, polarity: str) -> str | None:
-    """"improved", "worsened" or "no change" given which way is better; None without a change."""
+    """ "improved", "worsened" or "no change" given which way is better; None without a change."""
     if change is None or pd.isna(change):
         return None
     if math.isclose(change, 0.0, abs_tol=1e-9):
@@ -265,9 +280,7 @@ def measure_chart(frame: pd.DataFrame, measure_code: str) -> go.Figure:
                 line={"color": style["color"], "dash": style["dash"], "width": 2.5},
                 marker={"symbol": style["symbol"], "size": 7, "color": style["color"]},
                 text=[" (unapproved)" if not approved else "" for approved in points["approved"]],
-                hovertemplate=(
-                    f"%{{x|%b %Y}}: {_HOVER_VALUE.get(unit, '%{y}')}%{{text}}<extra>{GROUP_LABELS[group]}</extra>"
-                ),
+                hovertemplate=(f"%{{x|%b %Y}}: {_HOVER_VALUE.get(unit, '%{y}')}%{{text}}<extra>{GROUP_LABELS[group]}</extra>"),
             )
         )
     fig.update_layout(

@@ -234,17 +234,19 @@ def _measure_sections(raw: pd.DataFrame, safe: pd.DataFrame, summary: pd.DataFra
         rows = summary[summary["measure_code"] == code]
         first = rows.iloc[0]
         unit = first["unit"]
-        sections.append({
-            "code": code,
-            "name": first["measure_name"],
-            "unit_label": UNIT_LABELS.get(unit, unit),
-            "unit_in_words": _UNIT_IN_WORDS.get(unit, unit),
-            "better": "Higher is better" if first["polarity"] == "higher" else "Lower is better",
-            "show_pooled": unit in RATE_SCALE and rows["pooled_denominator"].notna().any(),
-            "pooled_ci": unit == "percentage",
-            "summary_rows": [_summary_row(row) for row in rows.itertuples(index=False)],
-            **_appendix(raw, safe, code, unit),
-        })
+        sections.append(
+            {
+                "code": code,
+                "name": first["measure_name"],
+                "unit_label": UNIT_LABELS.get(unit, unit),
+                "unit_in_words": _UNIT_IN_WORDS.get(unit, unit),
+                "better": "Higher is better" if first["polarity"] == "higher" else "Lower is better",
+                "show_pooled": unit in RATE_SCALE and rows["pooled_denominator"].notna().any(),
+                "pooled_ci": unit == "percentage",
+                "summary_rows": [_summary_row(row) for row in rows.itertuples(index=False)],
+                **_appendix(raw, safe, code, unit),
+            }
+        )
     return sections
 
 
@@ -297,11 +299,13 @@ def _appendix(raw: pd.DataFrame, safe: pd.DataFrame, code: str, unit: str) -> di
                 denominator = _shown(raw, safe, index, "denominator", _whole)
                 text += f" ({numerator} / {denominator})"
             cells.append(text)
-        periods.append({
-            "label": _period(start, end),
-            "unapproved": not bool(period["approved"].all()),
-            "cells": cells,
-        })
+        periods.append(
+            {
+                "label": _period(start, end),
+                "unapproved": not bool(period["approved"].all()),
+                "cells": cells,
+            }
+        )
     return {
         "appendix_groups": [GROUP_LABELS[group] for group in present],
         "appendix_has_counts": has_counts,

@@ -87,8 +87,12 @@ def report_build(*, report_id: int) -> str:
             report = Report.objects.select_related("evaluation", "partner").defer("html", "pdf").get(pk=report_id)
             frame = outcome_frame(partner=report.partner, evaluation=report.evaluation)
         files = build_report(
-            frame, title=report.evaluation.title, partner_name=report.partner.name, generated_at=timezone.now(),
-            threshold=settings.SUPPRESSION_THRESHOLD, progress=progress,
+            frame,
+            title=report.evaluation.title,
+            partner_name=report.partner.name,
+            generated_at=timezone.now(),
+            threshold=settings.SUPPRESSION_THRESHOLD,
+            progress=progress,
         )
     except OperationalError:
         # The database went away: hand the report back to the queue for a retry.
@@ -96,9 +100,22 @@ def report_build(*, report_id: int) -> str:
         raise
     except Exception:
         logger.exception("Report %s failed", report_id)
-        _update(report_id, partner_id, status=Report.Status.FAILED, finished_at=timezone.now(),
-                error="The report could not be built. The practice team has been told; try again later.")
+        _update(
+            report_id,
+            partner_id,
+            status=Report.Status.FAILED,
+            finished_at=timezone.now(),
+            error="The report could not be built. The practice team has been told; try again later.",
+        )
         return "failed"
-    _update(report_id, partner_id, status=Report.Status.DONE, progress=100, stage="Ready", html=files.html,
-            pdf=files.pdf, finished_at=timezone.now())
+    _update(
+        report_id,
+        partner_id,
+        status=Report.Status.DONE,
+        progress=100,
+        stage="Ready",
+        html=files.html,
+        pdf=files.pdf,
+        finished_at=timezone.now(),
+    )
     return "done"

@@ -45,7 +45,10 @@ class EvaluationDetailView(EvaluationMixin, PartnerView, TemplateView):
         upload = form.cleaned_data["file"]
         with transaction.atomic():
             submission = outcome_services.submission_upload(
-                partner=self.partner, actor=request.user, evaluation=evaluation, filename=upload.name,
+                partner=self.partner,
+                actor=request.user,
+                evaluation=evaluation,
+                filename=upload.name,
                 content=upload.read(),
             )
         return redirect("outcomes:submission", partner_slug=partner_slug, code=submission.code)
@@ -85,5 +88,7 @@ class ReportDownloadView(PartnerView):
             raise Http404("No such report.")
         report, content = found
         response = HttpResponse(content, content_type=self.CONTENT_TYPES[kind])
-        response["Content-Disposition"] = f'attachment; filename="pine-report-{report.created_at:%Y-%m-%d}-{str(report.code)[:8]}.{kind}"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="pine-report-{report.created_at:%Y-%m-%d}-{str(report.code)[:8]}.{kind}"'
+        )
         return response

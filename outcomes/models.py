@@ -84,9 +84,13 @@ class OutcomeValue(models.Model):
             models.UniqueConstraint(
                 fields=["evaluation", "measure", "group", "period_start"], name="outcome_value_one_per_period"
             ),
-            models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")), name="outcome_value_period_order"),
             models.CheckConstraint(
-                condition=models.Q(numerator__isnull=True) | models.Q(denominator__isnull=True) | models.Q(numerator__lte=models.F("denominator")),
+                condition=models.Q(period_end__gte=models.F("period_start")), name="outcome_value_period_order"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(numerator__isnull=True)
+                | models.Q(denominator__isnull=True)
+                | models.Q(numerator__lte=models.F("denominator")),
                 name="outcome_value_numerator_within_denominator",
             ),
         ]

@@ -95,8 +95,8 @@ def parse_outcome_csv(content: bytes, *, measure_units: dict[str, str]) -> tuple
             continue
         row_problems: list[Problem] = []
 
-        def problem(column: str, reason: str) -> None:
-            row_problems.append(Problem(line, column, _shown(cells.get(column, "")), reason))
+        def problem(column: str, reason: str, line=line, cells=cells, found=row_problems) -> None:
+            found.append(Problem(line, column, _shown(cells.get(column, "")), reason))
 
         for column, value in cells.items():
             if value.startswith(FORMULA_PREFIXES) and not _is_number(value):

@@ -11,8 +11,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FRAME_COLUMNS = [
-    "measure_code", "measure_name", "unit", "polarity", "period_start", "period_end", "group", "value",
-    "numerator", "denominator", "approved",
+    "measure_code",
+    "measure_name",
+    "unit",
+    "polarity",
+    "period_start",
+    "period_end",
+    "group",
+    "value",
+    "numerator",
+    "denominator",
+    "approved",
 ]
 
 
@@ -41,8 +50,16 @@ def outcome_frame(*, partner: Partner, evaluation) -> "pd.DataFrame":
         OutcomeValue.objects.filter(partner=partner, evaluation=evaluation)
         .order_by("measure__code", "group", "period_start")
         .values_list(
-            "measure__code", "measure__name", "measure__unit", "measure__polarity", "period_start", "period_end",
-            "group", "value", "numerator", "denominator",
+            "measure__code",
+            "measure__name",
+            "measure__unit",
+            "measure__polarity",
+            "period_start",
+            "period_end",
+            "group",
+            "value",
+            "numerator",
+            "denominator",
         )
     )
     frame = pd.DataFrame([(*row, True) for row in rows], columns=FRAME_COLUMNS)

@@ -18,9 +18,14 @@ def submission_upload(*, partner: Partner, actor: User, evaluation, filename: st
     measures = {m.code: m for m in Measure.objects.all()}
     rows, problems = parse_outcome_csv(content, measure_units={code: m.unit for code, m in measures.items()})
     submission = Submission(
-        partner=partner, evaluation=evaluation, filename=filename[:255], content=content, uploaded_by=actor,
+        partner=partner,
+        evaluation=evaluation,
+        filename=filename[:255],
+        content=content,
+        uploaded_by=actor,
         status=Submission.Status.REJECTED if problems else Submission.Status.ACCEPTED,
-        row_count=len(rows), errors=[p.as_dict() for p in problems],
+        row_count=len(rows),
+        errors=[p.as_dict() for p in problems],
     )
     submission.full_clean(exclude=["content"])
     submission.save()
@@ -34,14 +39,26 @@ def submission_upload(*, partner: Partner, actor: User, evaluation, filename: st
         OutcomeValue.objects.filter(pk__in=stale).delete()
         OutcomeValue.objects.bulk_create(
             OutcomeValue(
-                partner=partner, evaluation=evaluation, submission=submission, measure=measures[r.measure],
-                period_start=r.period_start, period_end=r.period_end, group=r.group, value=r.value,
-                numerator=r.numerator, denominator=r.denominator,
+                partner=partner,
+                evaluation=evaluation,
+                submission=submission,
+                measure=measures[r.measure],
+                period_start=r.period_start,
+                period_end=r.period_end,
+                group=r.group,
+                value=r.value,
+                numerator=r.numerator,
+                denominator=r.denominator,
             )
             for r in rows
         )
-    audit_record(actor=actor, partner=partner, action=f"submission.{submission.status}", obj=submission,
-                 changes={"filename": submission.filename, "rows": len(rows), "problems": len(problems)})
+    audit_record(
+        actor=actor,
+        partner=partner,
+        action=f"submission.{submission.status}",
+        obj=submission,
+        changes={"filename": submission.filename, "rows": len(rows), "problems": len(problems)},
+    )
     return submission
 
 

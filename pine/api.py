@@ -146,7 +146,9 @@ class MeView(UserAPIView):
     def get(self, request):
         user = request.user
         data = {
-            "email": user.email, "full_name": user.full_name, "practice_role": user.practice_role,
+            "email": user.email,
+            "full_name": user.full_name,
+            "practice_role": user.practice_role,
             "memberships": list(selectors.membership_list_for_user(user=user)),
         }
         return Response(MeOut(data).data)

@@ -1,8 +1,8 @@
 """The audit trail: every write made through a service records who, which partner, what and when."""
 
 import datetime
-import json
 import decimal
+import json
 import uuid
 from typing import Any
 

@@ -112,9 +112,7 @@ class Processes:
     def start(self, name: str, argv: list[str], **kwargs) -> subprocess.Popen:
         with self.critical():
             try:
-                proc = subprocess.Popen(
-                    argv, cwd=PROJECT_DIR, start_new_session=True, preexec_fn=self._preexec, **kwargs
-                )
+                proc = subprocess.Popen(argv, cwd=PROJECT_DIR, start_new_session=True, preexec_fn=self._preexec, **kwargs)
             except OSError as exc:
                 raise DevstackError(f"could not start {name} ({argv[0]}): {exc}") from exc
             self.running.append((name, proc))
@@ -194,9 +192,7 @@ class EmbeddedPostgres:
         import psycopg
         from psycopg import sql
 
-        with psycopg.connect(
-            host=self.socket_dir, port=self.port, user="postgres", dbname="postgres", autocommit=True
-        ) as conn:
+        with psycopg.connect(host=self.socket_dir, port=self.port, user="postgres", dbname="postgres", autocommit=True) as conn:
             role, db = sql.Identifier(APP_ROLE), sql.Identifier(APP_DATABASE)
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone()
             verb = sql.SQL("ALTER ROLE" if exists else "CREATE ROLE")

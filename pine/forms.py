@@ -63,18 +63,26 @@ class AgencyRegistrationForm(GovukForm):
     name = forms.CharField(label="Name of your organisation or partnership", max_length=200)
     lead_agency_type = forms.ChoiceField(label="Type of lead agency", choices=AgencyType.choices)
     la_code = forms.RegexField(
-        label="Local authority code (optional)", regex=r"^\d{3}$", required=False, max_length=3,
-        help_text="Three digits, for example 933.", error_messages={"invalid": "Enter the code as three digits, like 933"},
+        label="Local authority code (optional)",
+        regex=r"^\d{3}$",
+        required=False,
+        max_length=3,
+        help_text="Three digits, for example 933.",
+        error_messages={"invalid": "Enter the code as three digits, like 933"},
     )
     region = forms.ChoiceField(label="Region", choices=[("", "Choose a region")] + Region.choices, required=False)
     other_agencies = forms.CharField(
-        label="Other agencies in your partnership (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Other agencies in your partnership (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One per line, for example: Northshire Police.",
     )
     full_name = forms.CharField(label="Your full name", max_length=200)
     email = forms.EmailField(label="Your work email address")
     password = forms.CharField(
-        label="Create a password", widget=forms.PasswordInput(render_value=False), min_length=10,
+        label="Create a password",
+        widget=forms.PasswordInput(render_value=False),
+        min_length=10,
         help_text="At least 10 characters.",
     )
 
@@ -85,4 +93,6 @@ class InvitationForm(GovukForm):
 
 
 class ApiTokenForm(GovukForm):
-    name = forms.CharField(label="Token name", max_length=100, help_text="So you can tell your tokens apart, for example “case system export”.")
+    name = forms.CharField(
+        label="Token name", max_length=100, help_text="So you can tell your tokens apart, for example “case system export”."
+    )

@@ -104,4 +104,3 @@ class PracticeView(ScopedView):
             raise PermissionDenied("Your practice-team role does not allow this.")
         with practice_scope(user_id=request.user.pk):
             return self._rendered(super().dispatch(request, *args, **kwargs))
-

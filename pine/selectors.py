@@ -9,9 +9,7 @@ def membership_get(*, user: User, partner_slug: str) -> Membership | None:
     """The user's membership of the partner with this slug, or None (missing or not theirs alike).
     Runs in the user scope: RLS shows a user only their own memberships."""
     return (
-        Membership.objects.select_related("partner")
-        .filter(user=user, partner__slug=partner_slug, user__is_active=True)
-        .first()
+        Membership.objects.select_related("partner").filter(user=user, partner__slug=partner_slug, user__is_active=True).first()
     )
 
 

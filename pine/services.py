@@ -61,9 +61,7 @@ def partner_create(
 
 
 @transaction.atomic
-def user_create(
-    *, email: str, full_name: str, password: str | None, practice_role: str = "", actor: User | None = None
-) -> User:
+def user_create(*, email: str, full_name: str, password: str | None, practice_role: str = "", actor: User | None = None) -> User:
     user = User(email=User.objects.normalize_email(email).lower(), full_name=full_name.strip())
     user.practice_role = practice_role
     user.is_staff = bool(practice_role)
@@ -73,8 +71,9 @@ def user_create(
         user.set_unusable_password()
     user.full_clean()
     user.save()
-    audit_record(actor=actor, partner=None, action="user.create", obj=user,
-                 changes={"email": user.email, "practice_role": practice_role})
+    audit_record(
+        actor=actor, partner=None, action="user.create", obj=user, changes={"email": user.email, "practice_role": practice_role}
+    )
     return user
 
 
@@ -88,11 +87,17 @@ def membership_add(*, partner: Partner, actor: User | None, user: User, role: st
         old = membership.role
         membership.role = role
         membership.save(update_fields=["role"])
-        audit_record(actor=actor, partner=partner, action="membership.update", obj=membership,
-                     changes={"role": [old, role], "user": user.email})
+        audit_record(
+            actor=actor,
+            partner=partner,
+            action="membership.update",
+            obj=membership,
+            changes={"role": [old, role], "user": user.email},
+        )
     elif created:
-        audit_record(actor=actor, partner=partner, action="membership.create", obj=membership,
-                     changes={"role": role, "user": user.email})
+        audit_record(
+            actor=actor, partner=partner, action="membership.create", obj=membership, changes={"role": role, "user": user.email}
+        )
     return membership
 
 
@@ -113,7 +118,11 @@ def partner_register(
         raise ValidationError({"email": "An account with this email address already exists. Sign in instead."})
     user = user_create(email=email, full_name=full_name, password=password)
     partner = partner_create(
-        actor=user, name=name, lead_agency_type=lead_agency_type, la_code=la_code, region=region,
+        actor=user,
+        name=name,
+        lead_agency_type=lead_agency_type,
+        la_code=la_code,
+        region=region,
         agencies=agencies or [(name, lead_agency_type)],
     )
     with partner_scope(partner.pk, user_id=user.pk):
@@ -143,13 +152,15 @@ def invitation_create(*, partner: Partner, actor: User, email: str, role: str) -
     if Membership.objects.filter(partner=partner, user__email=email).exists():
         raise ValidationError({"email": f"{email} is already a member of {partner.name}."})
     invitation = Invitation(
-        partner=partner, email=email, role=role, invited_by=actor,
+        partner=partner,
+        email=email,
+        role=role,
+        invited_by=actor,
         expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
     )
     invitation.full_clean()
     invitation.save()
-    audit_record(actor=actor, partner=partner, action="invitation.create", obj=invitation,
-                 changes={"email": email, "role": role})
+    audit_record(actor=actor, partner=partner, action="invitation.create", obj=invitation, changes={"email": email, "role": role})
     link = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[invitation_token(invitation)])
     body = render_to_string("email/invitation.txt", {"invitation": invitation, "link": link})
     subject = f"You are invited to join {partner.name} on PINE"
@@ -208,4 +219,3 @@ def api_token_authenticate(key: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
-

@@ -25,9 +25,7 @@ class ScopeError(RuntimeError):
 
 def _read() -> dict[str, str]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT " + ", ".join("coalesce(current_setting(%s, true), '')" for _ in SETTINGS), SETTINGS
-        )
+        cursor.execute("SELECT " + ", ".join("coalesce(current_setting(%s, true), '')" for _ in SETTINGS), SETTINGS)
         return dict(zip(SETTINGS, cursor.fetchone()))
 
 

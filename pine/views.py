@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.generic import FormView, TemplateView
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -99,7 +99,9 @@ class PasswordResetCompleteView(PublicView, auth_views.PasswordResetCompleteView
 
 class TokenForm(GovukForm):
     token = forms.RegexField(
-        label="Code from your authenticator app", regex=r"^\s*\d{6}\s*$", max_length=8,
+        label="Code from your authenticator app",
+        regex=r"^\s*\d{6}\s*$",
+        max_length=8,
         error_messages={"invalid": "Enter the 6-digit code from your authenticator app"},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}),
     )
@@ -121,7 +123,9 @@ class TwoFactorView(SignedInView, FormView):
         confirmed = TOTPDevice.objects.filter(user=self.request.user, confirmed=True).first()
         if confirmed:
             return confirmed, True
-        device, _ = TOTPDevice.objects.get_or_create(user=self.request.user, confirmed=False, defaults={"name": "Authenticator app"})
+        device, _ = TOTPDevice.objects.get_or_create(
+            user=self.request.user, confirmed=False, defaults={"name": "Authenticator app"}
+        )
         return device, False
 
     def get_context_data(self, **kwargs):
@@ -205,8 +209,13 @@ class RegisterView(PublicView, FormView):
         try:
             with transaction.atomic():
                 partner, user = services.partner_register(
-                    name=data["name"], lead_agency_type=data["lead_agency_type"], la_code=data["la_code"],
-                    region=data["region"], agencies=agencies, full_name=data["full_name"], email=data["email"],
+                    name=data["name"],
+                    lead_agency_type=data["lead_agency_type"],
+                    la_code=data["la_code"],
+                    region=data["region"],
+                    agencies=agencies,
+                    full_name=data["full_name"],
+                    email=data["email"],
                     password=data["password"],
                 )
         except ValidationError as error:
@@ -259,7 +268,8 @@ class InvitationAcceptView(PublicView, TemplateView):
                         return self.render_to_response(self.get_context_data(form=form))
                     with transaction.atomic():
                         user = services.user_create(
-                            email=invitation.email, full_name=form.cleaned_data["full_name"],
+                            email=invitation.email,
+                            full_name=form.cleaned_data["full_name"],
                             password=form.cleaned_data["password"],
                         )
                         services.invitation_accept(invitation=invitation, user=user)
@@ -277,7 +287,9 @@ class InvitationAcceptView(PublicView, TemplateView):
 class InvitationSignupForm(GovukForm):
     full_name = forms.CharField(label="Your full name", max_length=200)
     email = forms.EmailField(label="Email address", help_text="The address the invitation was sent to.")
-    password = forms.CharField(label="Create a password", widget=forms.PasswordInput, min_length=10, help_text="At least 10 characters.")
+    password = forms.CharField(
+        label="Create a password", widget=forms.PasswordInput, min_length=10, help_text="At least 10 characters."
+    )
 
 
 class PartnerMembersView(PartnerView, FormView):
@@ -298,7 +310,10 @@ class PartnerMembersView(PartnerView, FormView):
         try:
             with transaction.atomic():
                 services.invitation_create(
-                    partner=self.partner, actor=self.request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+                    partner=self.partner,
+                    actor=self.request.user,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
                 )
         except ValidationError as error:
             add_form_errors(form, error)

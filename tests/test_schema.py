@@ -64,20 +64,22 @@ def _codes_for(path: str) -> list[str]:
     return [str(_code(side, kind, n)) for side in PARTNERS for n in (0, 1)]
 
 
-def _with_real_path_parameters(context, strategy):
+def _with_real_path_parameters(context, path_parameters):
     """As often as not, replace the generated slug, code and kind with real ones."""
+    if not path_parameters:
+        return st.just(path_parameters)
     path = context.operation.path
     known = {}
-    if "{partner_slug}" in path:
+    if "partner_slug" in path_parameters:
         known["partner_slug"] = st.sampled_from(list(PARTNERS.values()))
-    if "{code}" in path and _codes_for(path):
+    if "code" in path_parameters and _codes_for(path):
         known["code"] = st.sampled_from(_codes_for(path))
-    if "{kind}" in path:
+    if "kind" in path_parameters:
         known["kind"] = st.sampled_from(["html", "pdf"])
     if not known:
-        return strategy
-    real = strategy.flatmap(lambda drawn: st.fixed_dictionaries(known).map(lambda values: {**drawn, **values}))
-    return st.one_of(strategy, real)
+        return st.just(path_parameters)
+    real = st.fixed_dictionaries(known).map(lambda values: {**path_parameters, **values})
+    return st.one_of(st.just(path_parameters), real)
 
 
 def _openapi_document() -> dict:
@@ -92,7 +94,7 @@ def _load(*, valid_only: bool):
     loaded.app = application  # requests go to our WSGI application, in this process
     if valid_only:
         loaded.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
-    loaded.hook("before_generate_path_parameters")(_with_real_path_parameters)
+    loaded.hook("flatmap_path_parameters")(_with_real_path_parameters)
     return loaded
 
 

@@ -213,11 +213,12 @@ def test_the_audit_trail_cannot_be_changed_or_deleted():
 
 
 def test_serializers_never_accept_a_partner_field():
+    from rest_framework import serializers
+
     import cohorts.api
     import evaluations.api
     import outcomes.api
     import pine.api
-    from rest_framework import serializers
 
     for module in (pine.api, cohorts.api, evaluations.api, outcomes.api):
         for name, obj in inspect.getmembers(module, inspect.isclass):

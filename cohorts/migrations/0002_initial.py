@@ -6,37 +6,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cohorts', '0001_initial'),
-        ('pine', '0001_initial'),
+        ("cohorts", "0001_initial"),
+        ("pine", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='application',
-            name='created_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="application",
+            name="created_by",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name='application',
-            name='partner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='applications', to='pine.partner'),
+            model_name="application",
+            name="partner",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="applications", to="pine.partner"),
         ),
         migrations.AddConstraint(
-            model_name='cohort',
-            constraint=models.CheckConstraint(condition=models.Q(('deadline_at__gt', models.F('opens_at'))), name='cohort_deadline_after_opening'),
+            model_name="cohort",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("deadline_at__gt", models.F("opens_at"))), name="cohort_deadline_after_opening"
+            ),
         ),
         migrations.AddField(
-            model_name='application',
-            name='cohort',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='cohorts.cohort'),
+            model_name="application",
+            name="cohort",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="applications", to="cohorts.cohort"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='application',
-            constraint=models.UniqueConstraint(fields=('partner', 'cohort'), name='application_one_per_partner_and_cohort'),
+            model_name="application",
+            constraint=models.UniqueConstraint(fields=("partner", "cohort"), name="application_one_per_partner_and_cohort"),
         ),
     ]

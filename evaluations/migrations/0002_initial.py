@@ -6,38 +6,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('evaluations', '0001_initial'),
-        ('pine', '0001_initial'),
+        ("evaluations", "0001_initial"),
+        ("pine", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='evaluation',
-            name='partner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evaluations', to='pine.partner'),
+            model_name="evaluation",
+            name="partner",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="evaluations", to="pine.partner"),
         ),
         migrations.AddField(
-            model_name='report',
-            name='evaluation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='evaluations.evaluation'),
+            model_name="report",
+            name="evaluation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="reports", to="evaluations.evaluation"
+            ),
         ),
         migrations.AddField(
-            model_name='report',
-            name='partner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pine.partner'),
+            model_name="report",
+            name="partner",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="pine.partner"),
         ),
         migrations.AddField(
-            model_name='report',
-            name='requested_by',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="report",
+            name="requested_by",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddConstraint(
-            model_name='report',
-            constraint=models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='report_progress_percent'),
+            model_name="report",
+            constraint=models.CheckConstraint(condition=models.Q(("progress__lte", 100)), name="report_progress_percent"),
         ),
     ]

@@ -6,56 +6,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('evaluations', '0002_initial'),
-        ('outcomes', '0001_initial'),
-        ('pine', '0001_initial'),
+        ("evaluations", "0002_initial"),
+        ("outcomes", "0001_initial"),
+        ("pine", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='outcomevalue',
-            name='partner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pine.partner'),
+            model_name="outcomevalue",
+            name="partner",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="pine.partner"),
         ),
         migrations.AddField(
-            model_name='submission',
-            name='evaluation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to='evaluations.evaluation'),
+            model_name="submission",
+            name="evaluation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="submissions", to="evaluations.evaluation"
+            ),
         ),
         migrations.AddField(
-            model_name='submission',
-            name='partner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='pine.partner'),
+            model_name="submission",
+            name="partner",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="pine.partner"),
         ),
         migrations.AddField(
-            model_name='submission',
-            name='uploaded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="submission",
+            name="uploaded_by",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name='outcomevalue',
-            name='submission',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='values', to='outcomes.submission'),
+            model_name="outcomevalue",
+            name="submission",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="values", to="outcomes.submission"),
         ),
         migrations.AddIndex(
-            model_name='outcomevalue',
-            index=models.Index(fields=['partner', 'evaluation', 'measure', 'period_start'], name='outcomes_ou_partner_3e1218_idx'),
+            model_name="outcomevalue",
+            index=models.Index(
+                fields=["partner", "evaluation", "measure", "period_start"], name="outcomes_ou_partner_3e1218_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='outcomevalue',
-            constraint=models.UniqueConstraint(fields=('evaluation', 'measure', 'group', 'period_start'), name='outcome_value_one_per_period'),
+            model_name="outcomevalue",
+            constraint=models.UniqueConstraint(
+                fields=("evaluation", "measure", "group", "period_start"), name="outcome_value_one_per_period"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='outcomevalue',
-            constraint=models.CheckConstraint(condition=models.Q(('period_end__gte', models.F('period_start'))), name='outcome_value_period_order'),
+            model_name="outcomevalue",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("period_end__gte", models.F("period_start"))), name="outcome_value_period_order"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='outcomevalue',
-            constraint=models.CheckConstraint(condition=models.Q(('numerator__isnull', True), ('denominator__isnull', True), ('numerator__lte', models.F('denominator')), _connector='OR'), name='outcome_value_numerator_within_denominator'),
+            model_name="outcomevalue",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("numerator__isnull", True),
+                    ("denominator__isnull", True),
+                    ("numerator__lte", models.F("denominator")),
+                    _connector="OR",
+                ),
+                name="outcome_value_numerator_within_denominator",
+            ),
         ),
     ]

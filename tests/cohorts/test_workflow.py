@@ -29,10 +29,17 @@ def cohort():
 
 
 def test_a_practice_admin_creates_a_cohort_on_the_page(practice_client):
-    response = practice_client.post(reverse("cohorts:practice_cohort_create"), {
-        "name": "PINE round 3", "description": "A call.", "capacity": 9,
-        "opens_at": "2026-12-01T09:00", "deadline_at": "2027-01-31T17:00", "publish": "on",
-    })
+    response = practice_client.post(
+        reverse("cohorts:practice_cohort_create"),
+        {
+            "name": "PINE round 3",
+            "description": "A call.",
+            "capacity": 9,
+            "opens_at": "2026-12-01T09:00",
+            "deadline_at": "2027-01-31T17:00",
+            "publish": "on",
+        },
+    )
     cohort = Cohort.objects.get(name="PINE round 3")
     assert response.url == reverse("cohorts:practice_cohort", args=[cohort.slug])
     assert cohort.status == Cohort.Status.OPEN
@@ -41,9 +48,16 @@ def test_a_practice_admin_creates_a_cohort_on_the_page(practice_client):
 
 
 def test_a_cohort_deadline_before_its_opening_is_refused(practice_client):
-    response = practice_client.post(reverse("cohorts:practice_cohort_create"), {
-        "name": "Bad", "description": "A call.", "capacity": 9, "opens_at": "2027-02-01T09:00", "deadline_at": "2027-01-31T17:00",
-    })
+    response = practice_client.post(
+        reverse("cohorts:practice_cohort_create"),
+        {
+            "name": "Bad",
+            "description": "A call.",
+            "capacity": 9,
+            "opens_at": "2027-02-01T09:00",
+            "deadline_at": "2027-01-31T17:00",
+        },
+    )
     assert response.status_code == 200 and "The deadline must be after the call opens" in response.content.decode()
     assert not Cohort.objects.filter(name="Bad").exists()
 
@@ -65,9 +79,14 @@ def test_the_public_sees_open_calls_without_signing_in(client, cohort):
 
 def test_a_lead_drafts_checks_and_submits_an_application(client, lead, partner, cohort):
     client.force_login(lead)
-    response = client.post(reverse("cohorts:application_create", args=[partner.slug, cohort.slug]), {
-        "practice_title": "Family group conferencing", "practice_summary": "At the front door.", "outcomes_summary": "Fewer re-referrals.",
-    })
+    response = client.post(
+        reverse("cohorts:application_create", args=[partner.slug, cohort.slug]),
+        {
+            "practice_title": "Family group conferencing",
+            "practice_summary": "At the front door.",
+            "outcomes_summary": "Fewer re-referrals.",
+        },
+    )
     application = Application.objects.get(partner=partner)
     assert response.url == reverse("cohorts:application_detail", args=[partner.slug, application.code])
     assert "Check your answers" in client.get(response.url).content.decode()
@@ -96,9 +115,14 @@ def test_a_non_statutory_lead_cannot_submit(lead, partner, cohort):
 
 def test_viewers_cannot_apply(client, viewer, partner, cohort):
     client.force_login(viewer)
-    response = client.post(reverse("cohorts:application_create", args=[partner.slug, cohort.slug]), {
-        "practice_title": "X", "practice_summary": "Y", "outcomes_summary": "Z",
-    })
+    response = client.post(
+        reverse("cohorts:application_create", args=[partner.slug, cohort.slug]),
+        {
+            "practice_title": "X",
+            "practice_summary": "Y",
+            "outcomes_summary": "Z",
+        },
+    )
     assert response.status_code == 403
 
 
@@ -120,20 +144,35 @@ def test_the_whole_slice_through_the_api(client, lead, partner, practice_admin, 
     admin_api = token_client(Client, practice_admin)
     lead_api = token_client(Client, lead)
     now = timezone.now()
-    created = admin_api.post("/api/v1/practice/cohorts/", {
-        "name": "API round", "opens_at": (now - timedelta(days=1)).isoformat(), "deadline_at": (now + timedelta(days=9)).isoformat(),
-        "publish": True,
-    }, content_type="application/json")
+    created = admin_api.post(
+        "/api/v1/practice/cohorts/",
+        {
+            "name": "API round",
+            "opens_at": (now - timedelta(days=1)).isoformat(),
+            "deadline_at": (now + timedelta(days=9)).isoformat(),
+            "publish": True,
+        },
+        content_type="application/json",
+    )
     assert created.status_code == 201, created.json()
     slug = created.json()["slug"]
     assert slug in [c["slug"] for c in lead_api.get("/api/v1/cohorts/").json()["results"]]
-    applied = lead_api.post(f"/api/v1/partners/{partner.slug}/applications/", {
-        "cohort": slug, "practice_title": "Strategy discussions", "practice_summary": "Joint.", "outcomes_summary": "ICPC timeliness.",
-        "submit": True,
-    }, content_type="application/json")
+    applied = lead_api.post(
+        f"/api/v1/partners/{partner.slug}/applications/",
+        {
+            "cohort": slug,
+            "practice_title": "Strategy discussions",
+            "practice_summary": "Joint.",
+            "outcomes_summary": "ICPC timeliness.",
+            "submit": True,
+        },
+        content_type="application/json",
+    )
     assert applied.status_code == 201 and applied.json()["status"] == "submitted"
     code = applied.json()["code"]
-    decided = admin_api.post(f"/api/v1/practice/applications/{code}/decision/", {"decision": "accept"}, content_type="application/json")
+    decided = admin_api.post(
+        f"/api/v1/practice/applications/{code}/decision/", {"decision": "accept"}, content_type="application/json"
+    )
     assert decided.status_code == 200 and decided.json()["status"] == "accepted"
     evaluations = lead_api.get(f"/api/v1/partners/{partner.slug}/evaluations/").json()["results"]
     assert [e["title"] for e in evaluations] == ["Strategy discussions"]

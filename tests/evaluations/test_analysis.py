@@ -29,12 +29,21 @@ def frame(*rows) -> pd.DataFrame:
     for code, month, group, value, numerator, denominator, *approved in rows:
         name, unit, polarity = MEASURES[code]
         start = pd.Timestamp(f"{month}-01")
-        records.append({
-            "measure_code": code, "measure_name": name, "unit": unit, "polarity": polarity,
-            "period_start": start, "period_end": start + pd.offsets.MonthEnd(0), "group": group,
-            "value": value, "numerator": numerator, "denominator": denominator,
-            "approved": approved[0] if approved else True,
-        })
+        records.append(
+            {
+                "measure_code": code,
+                "measure_name": name,
+                "unit": unit,
+                "polarity": polarity,
+                "period_start": start,
+                "period_end": start + pd.offsets.MonthEnd(0),
+                "group": group,
+                "value": value,
+                "numerator": numerator,
+                "denominator": denominator,
+                "approved": approved[0] if approved else True,
+            }
+        )
     result = pd.DataFrame(records)
     result["numerator"] = result["numerator"].astype("Int64")
     result["denominator"] = result["denominator"].astype("Int64")
@@ -182,7 +191,8 @@ def test_secondary_suppression_applies_to_denominators_too():
                 ("entries", "2023-04", "intervention", 2.0, None, None),
                 ("entries", "2023-04", "comparison", 9.0, None, None),
             ],
-            "value", [True, False],
+            "value",
+            [True, False],
             id="no-all-group",
         ),
         pytest.param(  # both details already hidden: the total gives only their sum
@@ -191,7 +201,8 @@ def test_secondary_suppression_applies_to_denominators_too():
                 ("entries", "2023-04", "comparison", 3.0, None, None),
                 ("entries", "2023-04", "all", 5.0, None, None),
             ],
-            "value", [True, True, False],
+            "value",
+            [True, True, False],
             id="both-hidden",
         ),
         pytest.param(  # the total's numerator was never given
@@ -200,7 +211,8 @@ def test_secondary_suppression_applies_to_denominators_too():
                 ("re-referrals", "2023-04", "comparison", 25.0, 20, 80),
                 ("re-referrals", "2023-04", "all", 19.2, None, 120),
             ],
-            "numerator", [True, False, True],
+            "numerator",
+            [True, False, True],
             id="total-not-given",
         ),
     ],
@@ -310,7 +322,10 @@ def test_summary_has_one_row_per_measure_and_group_in_a_stable_order():
     summary = summarise(data, threshold=5)
     assert list(summary.columns) == SUMMARY_COLUMNS
     assert list(zip(summary["measure_code"], summary["group"])) == [
-        ("eet", "intervention"), ("eet", "comparison"), ("eet", "all"), ("entries", "all"),
+        ("eet", "intervention"),
+        ("eet", "comparison"),
+        ("eet", "all"),
+        ("entries", "all"),
     ]
 
 

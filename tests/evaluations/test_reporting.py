@@ -41,8 +41,12 @@ def report_data():
 
 
 def build(data, **kwargs):
-    options = {"title": "Front door triage", "partner_name": "Northshire County Council",
-               "generated_at": GENERATED_AT, "threshold": 5}
+    options = {
+        "title": "Front door triage",
+        "partner_name": "Northshire County Council",
+        "generated_at": GENERATED_AT,
+        "threshold": 5,
+    }
     return reporting.build_report(data, **{**options, **kwargs})
 
 
@@ -78,7 +82,7 @@ def body(document: str) -> str:
 
 def appendix_row(document: str, table: int, period: str) -> list[str]:
     """The cells of one period's row in the appendix's `table`-th table (from 0)."""
-    appendix = document[document.index('id="appendix"'):]
+    appendix = document[document.index('id="appendix"') :]
     html = appendix.split("<table")[table + 1]
     row = re.search(rf'<th scope="row">{re.escape(period)}</th>(.*?)</tr>', html, re.S).group(1)
     return re.findall(r"<td>(.*?)</td>", row)
@@ -158,8 +162,13 @@ def test_html_report_has_the_layout_and_key_messages(tables_only_report):
         "a fall of 3.5 percentage points — an improvement." in text
     )
     headings = re.findall(r"<h2[^>]*>(.*?)</h2>", text)
-    assert headings == ["Key messages", "Re-referrals within 12 months", "Entries to care",
-                        "Appendix: figures by period", "Data status"]
+    assert headings == [
+        "Key messages",
+        "Re-referrals within 12 months",
+        "Entries to care",
+        "Appendix: figures by period",
+        "Data status",
+    ]
     assert text.count('class="plotly-graph-div"') == 2
 
 
@@ -212,7 +221,11 @@ def test_html_report_escapes_text(monkeypatch):
 def test_report_calls_progress_at_each_step(tables_only_report):
     _, _, _, stages = tables_only_report
     assert stages == [
-        (10, "Summarising"), (40, "Drawing charts"), (60, "Writing HTML"), (70, "Writing PDF"), (100, "Done"),
+        (10, "Summarising"),
+        (40, "Drawing charts"),
+        (60, "Writing HTML"),
+        (70, "Writing PDF"),
+        (100, "Done"),
     ]
 
 
@@ -254,9 +267,7 @@ def test_pdf_carries_the_charts_when_a_browser_exists(chart_renderer, monkeypatc
     files = build(report_data())
     assert files.chart_in_pdf is True
     assert files.pdf.startswith(b"%PDF")
-    images = re.findall(
-        r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="Line chart of ([^"]+?) by period', pdf_source.html
-    )
+    images = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="Line chart of ([^"]+?) by period', pdf_source.html)
     assert [name for _, name in images] == ["Re-referrals within 12 months", "Entries to care"]
     svg = base64.b64decode(images[0][0]).decode()
     assert svg.startswith("<svg") and "Re-referrals within 12 months" in svg

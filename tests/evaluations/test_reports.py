@@ -23,11 +23,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def evaluation_with_data(evaluation, lead, partner):
-    outcome_services.submission_upload(partner=partner, actor=lead, evaluation=evaluation, filename="d.csv", content=GOOD.encode())
+    outcome_services.submission_upload(
+        partner=partner, actor=lead, evaluation=evaluation, filename="d.csv", content=GOOD.encode()
+    )
     return evaluation
 
 
-def test_a_contributor_builds_a_report_and_downloads_html_and_pdf(client, contributor, partner, evaluation_with_data, django_capture_on_commit_callbacks):
+def test_a_contributor_builds_a_report_and_downloads_html_and_pdf(
+    client, contributor, partner, evaluation_with_data, django_capture_on_commit_callbacks
+):
     client.force_login(contributor)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("evaluations:report_request", args=[partner.slug, evaluation_with_data.code]))
@@ -121,7 +125,10 @@ def test_the_other_partner_gets_404_for_reports(client, lead, partner, evaluatio
         reverse("evaluations:report_download", args=[other_partner.slug, report.code, "pdf"]),
     ]:
         assert client.get(url).status_code == 404, url
-    assert client.post(reverse("evaluations:report_request", args=[other_partner.slug, evaluation_with_data.code])).status_code == 404
+    assert (
+        client.post(reverse("evaluations:report_request", args=[other_partner.slug, evaluation_with_data.code])).status_code
+        == 404
+    )
     _, key = pine_services.api_token_create(user=other_lead, name="t")
     api = Client(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get(f"/api/v1/partners/{other_partner.slug}/reports/{report.code}/").status_code == 404
@@ -135,7 +142,9 @@ def test_a_real_celery_worker_builds_the_report_from_redis(partner, lead):
     from celery.contrib.testing.worker import start_worker
 
     evaluation = factories.EvaluationFactory(application__partner=partner)
-    outcome_services.submission_upload(partner=partner, actor=lead, evaluation=evaluation, filename="d.csv", content=GOOD.encode())
+    outcome_services.submission_upload(
+        partner=partner, actor=lead, evaluation=evaluation, filename="d.csv", content=GOOD.encode()
+    )
     queue = f"test-{uuid.uuid4().hex[:8]}"
     saved = celery_app.conf.task_always_eager, celery_app.conf.task_default_queue
     celery_app.conf.task_always_eager, celery_app.conf.task_default_queue = False, queue

@@ -16,8 +16,10 @@ def parse(text: str | bytes):
 
 
 def test_a_good_file_is_read_with_uk_dates():
-    rows, problems = parse(HEADER + "re_referrals_12m,01/04/2025,30/04/2025,intervention,22.5,45,200\n"
-                           "cp_plans_rate,2025-04-01,2025-04-30,all,48.1,,\n")
+    rows, problems = parse(
+        HEADER + "re_referrals_12m,01/04/2025,30/04/2025,intervention,22.5,45,200\n"
+        "cp_plans_rate,2025-04-01,2025-04-30,all,48.1,,\n"
+    )
     assert problems == []
     assert rows[0].period_start == date(2025, 4, 1) and rows[0].value == Decimal("22.5")
     assert (rows[0].numerator, rows[0].denominator) == (45, 200)

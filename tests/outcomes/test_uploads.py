@@ -94,7 +94,9 @@ def test_upload_through_the_api(lead, partner, evaluation):
 
 class TestOtherPartner:
     def test_pages_and_api_give_404_for_this_partners_data(self, client, lead, partner, evaluation, other_lead, other_partner):
-        submission = services.submission_upload(partner=partner, actor=lead, evaluation=evaluation, filename="a.csv", content=BAD.encode())
+        submission = services.submission_upload(
+            partner=partner, actor=lead, evaluation=evaluation, filename="a.csv", content=BAD.encode()
+        )
         client.force_login(other_lead)
         for url in [
             reverse("evaluations:detail", args=[partner.slug, evaluation.code]),
@@ -114,8 +116,10 @@ class TestOtherPartner:
             f"/api/v1/partners/{other_partner.slug}/submissions/{submission.code}/",
         ]:
             assert api.get(url).status_code == 404, url
-        response = api.post(f"/api/v1/partners/{other_partner.slug}/evaluations/{evaluation.code}/submissions/",
-                            {"file": SimpleUploadedFile("d.csv", GOOD.encode())})
+        response = api.post(
+            f"/api/v1/partners/{other_partner.slug}/evaluations/{evaluation.code}/submissions/",
+            {"file": SimpleUploadedFile("d.csv", GOOD.encode())},
+        )
         assert response.status_code == 404
         assert OutcomeValue.objects.count() == 0
 

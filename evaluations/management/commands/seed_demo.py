@@ -35,26 +35,50 @@ PRACTICE_USERS = [
 
 PARTNERS = [
     {
-        "slug": "northshire", "name": "Northshire County Council", "type": AgencyType.LOCAL_AUTHORITY, "la_code": "931",
-        "region": "east_midlands", "agencies": [("Northshire County Council Children's Services", AgencyType.LOCAL_AUTHORITY)],
-        "users": [("lead@northshire.example", "Sam Patel", Role.LEAD), ("analyst@northshire.example", "Jo Evans", Role.CONTRIBUTOR),
-                  ("viewer@northshire.example", "Alex Brown", Role.VIEWER)],
+        "slug": "northshire",
+        "name": "Northshire County Council",
+        "type": AgencyType.LOCAL_AUTHORITY,
+        "la_code": "931",
+        "region": "east_midlands",
+        "agencies": [("Northshire County Council Children's Services", AgencyType.LOCAL_AUTHORITY)],
+        "users": [
+            ("lead@northshire.example", "Sam Patel", Role.LEAD),
+            ("analyst@northshire.example", "Jo Evans", Role.CONTRIBUTOR),
+            ("viewer@northshire.example", "Alex Brown", Role.VIEWER),
+        ],
     },
     {
-        "slug": "eastmere", "name": "Eastmere Safeguarding Partnership", "type": AgencyType.LOCAL_AUTHORITY, "la_code": "884",
+        "slug": "eastmere",
+        "name": "Eastmere Safeguarding Partnership",
+        "type": AgencyType.LOCAL_AUTHORITY,
+        "la_code": "884",
         "region": "west_midlands",
-        "agencies": [("Eastmere Borough Council", AgencyType.LOCAL_AUTHORITY), ("Eastmere Police", AgencyType.POLICE),
-                     ("Eastmere and District NHS Trust", AgencyType.HEALTH)],
-        "users": [("lead@eastmere.example", "Morgan Reid", Role.LEAD), ("contributor@eastmere.example", "Chris Wood", Role.CONTRIBUTOR)],
+        "agencies": [
+            ("Eastmere Borough Council", AgencyType.LOCAL_AUTHORITY),
+            ("Eastmere Police", AgencyType.POLICE),
+            ("Eastmere and District NHS Trust", AgencyType.HEALTH),
+        ],
+        "users": [
+            ("lead@eastmere.example", "Morgan Reid", Role.LEAD),
+            ("contributor@eastmere.example", "Chris Wood", Role.CONTRIBUTOR),
+        ],
     },
     {
-        "slug": "westvale-police", "name": "Westvale Police", "type": AgencyType.POLICE, "la_code": "", "region": "south_west",
+        "slug": "westvale-police",
+        "name": "Westvale Police",
+        "type": AgencyType.POLICE,
+        "la_code": "",
+        "region": "south_west",
         "agencies": [("Westvale Police", AgencyType.POLICE)],
         "users": [("lead@westvale.example", "Dana Hughes", Role.LEAD)],
     },
     {
-        "slug": "southbrook", "name": "Southbrook City Council", "type": AgencyType.LOCAL_AUTHORITY, "la_code": "872",
-        "region": "south_east", "agencies": [("Southbrook City Council Children's Services", AgencyType.LOCAL_AUTHORITY)],
+        "slug": "southbrook",
+        "name": "Southbrook City Council",
+        "type": AgencyType.LOCAL_AUTHORITY,
+        "la_code": "872",
+        "region": "south_east",
+        "agencies": [("Southbrook City Council Children's Services", AgencyType.LOCAL_AUTHORITY)],
         "users": [("lead@southbrook.example", "Rowan Price", Role.LEAD)],
     },
 ]
@@ -102,8 +126,13 @@ class Command(BaseCommand):
         partners = {}
         for spec in PARTNERS:
             partner = Partner.objects.filter(slug=spec["slug"]).first() or pine_services.partner_create(
-                actor=admin, name=spec["name"], slug=spec["slug"], lead_agency_type=spec["type"], la_code=spec["la_code"],
-                region=spec["region"], agencies=spec["agencies"],
+                actor=admin,
+                name=spec["name"],
+                slug=spec["slug"],
+                lead_agency_type=spec["type"],
+                la_code=spec["la_code"],
+                region=spec["region"],
+                agencies=spec["agencies"],
             )
             partners[spec["slug"]] = partner
             for email, name, role in spec["users"]:
@@ -116,32 +145,52 @@ class Command(BaseCommand):
         now = timezone.now()
         # The first cohort is history: it is created open, applied to, decided, then given its real dates.
         cohorts = {
-            "first": _cohort(admin, "PINE cohort 1", "", now - timedelta(days=1), now + timedelta(days=1),
-                             "Our first call: councils and safeguarding partners evaluating a promising practice of their own."),
-            "multi": _cohort(admin, "PINE round 2: multi-agency practice", "Multi-agency practice", now - timedelta(days=14),
-                             now + timedelta(days=45),
-                             "Any statutory agency whose practice has measurable outcomes in children's social care can apply: "
-                             "front doors and MASH, co-located teams, strategy discussions, services for care leavers."),
+            "first": _cohort(
+                admin,
+                "PINE cohort 1",
+                "",
+                now - timedelta(days=1),
+                now + timedelta(days=1),
+                "Our first call: councils and safeguarding partners evaluating a promising practice of their own.",
+            ),
+            "multi": _cohort(
+                admin,
+                "PINE round 2: multi-agency practice",
+                "Multi-agency practice",
+                now - timedelta(days=14),
+                now + timedelta(days=45),
+                "Any statutory agency whose practice has measurable outcomes in children's social care can apply: "
+                "front doors and MASH, co-located teams, strategy discussions, services for care leavers.",
+            ),
         }
 
         for slug, cohort_key, title, status in APPLICATIONS:
             partner, cohort = partners[slug], cohorts[cohort_key]
-            lead = User.objects.get(email=next(e for e, _, r in next(p for p in PARTNERS if p["slug"] == slug)["users"] if r == Role.LEAD))
+            lead = User.objects.get(
+                email=next(e for e, _, r in next(p for p in PARTNERS if p["slug"] == slug)["users"] if r == Role.LEAD)
+            )
             with partner_scope(partner.pk):
                 application = Application.objects.filter(partner=partner, cohort=cohort).first()
                 if application is None:
                     application = _application(partner, lead, cohort, title)
                 if status != Application.Status.DRAFT and application.status == Application.Status.DRAFT:
                     application = cohort_services.application_submit(partner=partner, actor=lead, application=application)
-            if status in (Application.Status.ACCEPTED, Application.Status.DECLINED) and application.status == Application.Status.SUBMITTED:
+            if (
+                status in (Application.Status.ACCEPTED, Application.Status.DECLINED)
+                and application.status == Application.Status.SUBMITTED
+            ):
                 cohort_services.application_decide(
-                    actor=admin, application=application, decision="accept" if status == Application.Status.ACCEPTED else "decline"
+                    actor=admin,
+                    application=application,
+                    decision="accept" if status == Application.Status.ACCEPTED else "decline",
                 )
 
         first = cohorts["first"]
         if first.status == first.Status.OPEN:
             cohort_services.cohort_update(
-                actor=admin, cohort=first, status=first.Status.ACTIVE,
+                actor=admin,
+                cohort=first,
+                status=first.Status.ACTIVE,
                 opens_at=now.replace(year=2023, month=3, day=1, hour=9, minute=0, second=0, microsecond=0),
                 deadline_at=now.replace(year=2023, month=4, day=28, hour=17, minute=0, second=0, microsecond=0),
             )
@@ -152,7 +201,10 @@ class Command(BaseCommand):
             if outcome_selectors.outcome_value_count(partner=northshire, evaluation=evaluation) == 0:
                 lead = User.objects.get(email="lead@northshire.example")
                 submission = outcome_services.submission_upload(
-                    partner=northshire, actor=lead, evaluation=evaluation, filename="northshire-2023-2026.csv",
+                    partner=northshire,
+                    actor=lead,
+                    evaluation=evaluation,
+                    filename="northshire-2023-2026.csv",
                     content=demo_outcome_csv().encode(),
                 )
                 assert submission.status == "accepted", submission.errors
@@ -176,13 +228,22 @@ def _user(email, name, password_hash, practice_role=""):
 def _cohort(admin, name, theme, opens_at, deadline_at, description):
     existing = next((c for c in cohort_selectors.cohort_list() if c.name == name), None)
     return existing or cohort_services.cohort_create(
-        actor=admin, name=name, theme=theme, description=description, opens_at=opens_at, deadline_at=deadline_at, publish=True,
+        actor=admin,
+        name=name,
+        theme=theme,
+        description=description,
+        opens_at=opens_at,
+        deadline_at=deadline_at,
+        publish=True,
     )
 
 
 def _application(partner, lead, cohort, title):
     return cohort_services.application_create(
-        partner=partner, actor=lead, cohort=cohort, practice_title=title,
+        partner=partner,
+        actor=lead,
+        cohort=cohort,
+        practice_title=title,
         practice_summary=f"{title}: a practice {partner.name} believes improves children's outcomes.",
         outcomes_summary="Fewer re-referrals within 12 months; more assessments completed within 45 working days.",
     )
@@ -202,12 +263,13 @@ def demo_outcome_csv(start=date(2023, 4, 1), months=36, seed=7) -> str:
             seasonal = math.sin(index / 12 * 2 * math.pi)
             referrals = rng.randint(150, 190)
             rereferred = round(referrals * (0.23 - 0.05 * effect + 0.01 * seasonal + rng.uniform(-0.01, 0.01)))
-            lines.append(f"re_referrals_12m,{first:%d/%m/%Y},{last:%d/%m/%Y},{group},{100 * rereferred / referrals:.2f},{rereferred},{referrals}")
+            period = f"{first:%d/%m/%Y},{last:%d/%m/%Y},{group}"
+            lines.append(f"re_referrals_12m,{period},{100 * rereferred / referrals:.2f},{rereferred},{referrals}")
             assessments = rng.randint(120, 160)
             on_time = round(assessments * (0.78 + 0.10 * effect + rng.uniform(-0.03, 0.03)))
-            lines.append(f"assessments_45_days,{first:%d/%m/%Y},{last:%d/%m/%Y},{group},{100 * on_time / assessments:.2f},{on_time},{assessments}")
+            lines.append(f"assessments_45_days,{period},{100 * on_time / assessments:.2f},{on_time},{assessments}")
             rate = 48 - 6 * effect + 1.5 * seasonal + rng.uniform(-1, 1)
-            lines.append(f"cp_plans_rate,{first:%d/%m/%Y},{last:%d/%m/%Y},{group},{rate:.1f},,")
+            lines.append(f"cp_plans_rate,{period},{rate:.1f},,")
     return "\n".join(lines) + "\n"
 
 
