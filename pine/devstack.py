@@ -35,6 +35,8 @@ import urllib.request
 import warnings
 from pathlib import Path
 
+from pine.demo import DEMO_TOTP_SECRET_BASE32, demo_totp_code
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_DIR / "var"
 APP_ROLE = "pine"
@@ -314,6 +316,11 @@ def print_logins(url: str, logins: list[dict], password: str) -> None:
         rows.insert(1, tuple("-" * width for width in widths))
         lines.append(f"Demo logins (password for all: {password})")
         lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines += [
+            "",
+            f"Practice-team accounts also need a 6-digit code: add the secret {DEMO_TOTP_SECRET_BASE32}",
+            "to an authenticator app, or print the current code with:  .venv/bin/python -m pine.devstack code",
+        ]
     lines += ["", "Ctrl-C stops everything.", ""]
     print("\n".join(lines), flush=True)
 
@@ -443,7 +450,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="web server, Celery worker and beat, with demo data")
     sub.add_parser("test", help="the test suite; the arguments after `test` go to pytest as they are")
+    sub.add_parser("code", help="print the current two-factor code of the demo practice team")
     args = parser.parse_args(argv[:1])
+    if args.command == "code":
+        print(demo_totp_code())
+        return 0
     if args.command == "run" and argv[1:]:
         parser.error("run takes no arguments")
 

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.http import Http404, JsonResponse
@@ -119,6 +120,11 @@ class TwoFactorView(SignedInView, FormView):
             return redirect("home")
         return super().get(request, *args, **kwargs)
 
+    def post(self, request, *args, **kwargs):
+        if not request.user.is_practice_team:
+            return redirect("home")
+        return super().post(request, *args, **kwargs)
+
     def _device(self) -> tuple[TOTPDevice, bool]:
         confirmed = TOTPDevice.objects.filter(user=self.request.user, confirmed=True).first()
         if confirmed:
@@ -191,6 +197,11 @@ class HealthView(PublicView):
                 state["celery"] = f"error: {exc.__class__.__name__}"
         else:
             state["celery"] = "unknown (no broker)"
+        try:
+            beat = cache.get("pine:heartbeat")
+            state["beat"] = f"last heartbeat {beat}" if beat else "no heartbeat yet"
+        except Exception as exc:  # noqa: BLE001
+            state["beat"] = f"error: {exc.__class__.__name__}"
         healthy = state["database"] == "ok" and state["redis"] == "ok"
         return JsonResponse({"status": "ok" if healthy else "error", **state}, status=200 if healthy else 503)
 

@@ -114,7 +114,7 @@ def new_context(request, browser, base_url):
     for number, context in enumerate(contexts, start=1):
         if failed:
             for page in context.pages:
-                save_screenshot(page, f"{request.node.name}-FAILED-context{number}")
+                save_screenshot(page, f"{request.node.name.removeprefix('test_')}-FAILED-context{number}")
         context.close()
 
 
@@ -157,9 +157,7 @@ def axe_violations(page) -> list[dict]:
 def assert_no_axe_violations(page, context_name: str) -> None:
     violations = axe_violations(page)
     if violations:
-        pytest.fail(
-            f"Accessibility violations on {context_name} ({page.url}):\n{_describe(violations)}", pytrace=False
-        )
+        pytest.fail(f"Accessibility violations on {context_name} ({page.url}):\n{_describe(violations)}", pytrace=False)
 
 
 def save_screenshot(page, name: str) -> Path | None:
@@ -170,7 +168,7 @@ def save_screenshot(page, name: str) -> Path | None:
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "page"
-    target = path / f"{time.strftime('%H%M%S')}-{safe}.png"
+    target = path / f"{safe}.png"
     page.screenshot(path=str(target), full_page=True)
     return target
 
@@ -179,10 +177,13 @@ def save_screenshot(page, name: str) -> Path | None:
 def check_page(request):
     """``check_page(page, name)``: screenshot the page (if asked) and fail on any axe violation."""
     test = request.node.name.removeprefix("test_")
+    count = 0
 
     def check(page, name: str) -> None:
+        nonlocal count
+        count += 1
         page.wait_for_load_state("load")
-        save_screenshot(page, f"{test}-{name}")
+        save_screenshot(page, f"{test}-{count:02d}-{name}")
         assert_no_axe_violations(page, name)
 
     return check

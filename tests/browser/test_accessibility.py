@@ -3,9 +3,11 @@ force: their CSS and scripts are served (by the live server's static files handl
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.browser.conftest import assert_no_axe_violations
 
 
 def test_public_pages_pass_axe(page, check_page):
@@ -64,15 +66,13 @@ def test_pages_work_under_the_content_security_policy(new_context, base_url):
 
 def test_the_axe_check_finds_violations(browser):
     """A guard for the check itself: a page with known faults must fail it (no live server needed)."""
-    import pytest
-
-    from tests.browser.conftest import assert_no_axe_violations
-
     context = browser.new_context()
     try:
         page = context.new_page()
-        page.set_content('<html><head><title>Faulty</title></head><body><main><img src="chart.png">'
-                         '<input type="text" name="q"></main></body></html>')
+        page.set_content(
+            '<html><head><title>Faulty</title></head><body><main><img src="chart.png">'
+            '<input type="text" name="q"></main></body></html>'
+        )
         with pytest.raises(pytest.fail.Exception) as failure:
             assert_no_axe_violations(page, "a faulty page")
     finally:

@@ -207,10 +207,14 @@ def test_every_service_write_is_audited_with_actor_partner_and_changes(client, l
     assert (event.actor, event.partner, event.changes) == (lead, partner, {"email": "a@b.example", "role": "viewer"})
 
 
-def test_healthz_reports_database_redis_and_workers(client):
+def test_healthz_reports_database_redis_workers_and_beat(client):
+    from pine.tasks import heartbeat
+
+    beat = heartbeat()
     data = client.get("/healthz").json()
     assert data["status"] == "ok" and data["database"] == "ok" and data["redis"] == "ok"
-    assert "celery" in data
+    assert data["celery"] in ("no workers",) or data["celery"].startswith("ok (")
+    assert data["beat"] == f"last heartbeat {beat}"
 
 
 def test_the_api_rejects_a_session_without_csrf(client, lead, partner):

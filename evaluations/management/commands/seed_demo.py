@@ -20,12 +20,9 @@ from evaluations import selectors as evaluation_selectors
 from outcomes import selectors as outcome_selectors
 from outcomes import services as outcome_services
 from pine import services as pine_services
+from pine.demo import DEMO_TOTP_SECRET_HEX
 from pine.models import AgencyType, Membership, Partner, Role, User
 from pine.tenancy import partner_scope, practice_scope
-
-# A fixed authenticator secret for the demo practice team, so a person can add it to an app.
-# Demo only: real accounts set up their own on first sign-in.
-DEMO_TOTP_SECRET_HEX = "50494e452d64656d6f2d746f74702d6b6579210a"  # base32: KBEU4RJNMRSW23ZNORXXI4BNNNSXSIIK
 
 PRACTICE_USERS = [
     ("admin@pine.example", "Priya Shah", "practice_admin"),
