@@ -7,6 +7,8 @@ from rest_framework.response import Response
 
 from cohorts import selectors, services
 from pine.api import PartnerAPIView, PracticeAPIView, UserAPIView
+from pine.models import Role
+from pine.validators import validate_plausible_datetime
 
 
 class CohortOut(serializers.Serializer):
@@ -25,13 +27,13 @@ class CohortIn(serializers.Serializer):
     theme = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     description = serializers.CharField(required=False, allow_blank=True, default="")
     capacity = serializers.IntegerField(min_value=1, max_value=100, default=9)
-    opens_at = serializers.DateTimeField()
-    deadline_at = serializers.DateTimeField()
+    opens_at = serializers.DateTimeField(validators=[validate_plausible_datetime])
+    deadline_at = serializers.DateTimeField(validators=[validate_plausible_datetime])
     publish = serializers.BooleanField(default=False)
 
     def validate(self, data):
         if data["deadline_at"] <= data["opens_at"]:
-            raise serializers.ValidationError({"deadline_at": "The deadline must be after the call opens."})
+            raise serializers.ValidationError({"deadline_at": ["The deadline must be after the call opens."]})
         return data
 
 
@@ -95,8 +97,10 @@ class ApplicationListView(PartnerAPIView):
         fields = dict(data.validated_data)
         cohort = selectors.cohort_get_public(slug=fields.pop("cohort"))
         if cohort is None:
-            raise serializers.ValidationError({"cohort": "No open cohort has this slug."})
+            raise serializers.ValidationError({"cohort": ["No open cohort has this slug."]})
         submit = fields.pop("submit")
+        if submit and not self.membership.allows(Role.LEAD):
+            raise PermissionDenied("Only the partner's lead can submit an application. Save it as a draft instead.")
         application = services.application_create(partner=self.partner, actor=request.user, cohort=cohort, **fields)
         if submit:
             application = services.application_submit(partner=self.partner, actor=request.user, application=application)
@@ -115,6 +119,7 @@ class ApplicationDetailView(PartnerAPIView):
 
 class ApplicationSubmitView(PartnerAPIView):
     serializer_class = ApplicationOut
+    write_role = Role.LEAD
 
     def scoped_queryset(self):
         return selectors.application_list(partner=self.partner)

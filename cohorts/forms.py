@@ -1,6 +1,7 @@
 from django import forms
 
 from pine.forms import DateTimeLocalInput, GovukForm
+from pine.validators import validate_plausible_datetime
 
 
 class CohortForm(GovukForm):
@@ -8,8 +9,12 @@ class CohortForm(GovukForm):
     theme = forms.CharField(label="Theme (optional)", max_length=200, required=False)
     description = forms.CharField(label="Description of the call", widget=forms.Textarea(attrs={"rows": 5}))
     capacity = forms.IntegerField(label="How many partners can join", min_value=1, max_value=100, initial=9)
-    opens_at = forms.DateTimeField(label="Call opens (UK time)", widget=DateTimeLocalInput())
-    deadline_at = forms.DateTimeField(label="Application deadline (UK time)", widget=DateTimeLocalInput())
+    opens_at = forms.DateTimeField(
+        label="Call opens (UK time)", widget=DateTimeLocalInput(), validators=[validate_plausible_datetime]
+    )
+    deadline_at = forms.DateTimeField(
+        label="Application deadline (UK time)", widget=DateTimeLocalInput(), validators=[validate_plausible_datetime]
+    )
     publish = forms.BooleanField(label="Publish the call now", required=False, initial=True)
 
     def clean(self):

@@ -5,6 +5,8 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from pine.validators import validate_plausible_datetime
+
 
 class Cohort(models.Model):
     """A round: a call for applications, then months of support. Owned by the practice team
@@ -25,8 +27,8 @@ class Cohort(models.Model):
     description = models.TextField(blank=True)
     capacity = models.PositiveSmallIntegerField(default=9)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
-    opens_at = models.DateTimeField()
-    deadline_at = models.DateTimeField()
+    opens_at = models.DateTimeField(validators=[validate_plausible_datetime])
+    deadline_at = models.DateTimeField(validators=[validate_plausible_datetime])
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -10,6 +10,7 @@ from django.views.generic import FormView, TemplateView
 from cohorts import selectors, services
 from cohorts.forms import ApplicationForm, CohortForm, DecisionForm
 from evaluations import selectors as evaluation_selectors
+from pine.models import Role
 from pine.scoping import PartnerView, PracticeView, PublicView
 from pine.views import add_form_errors
 
@@ -74,9 +75,11 @@ class ApplicationCreateView(PartnerView, FormView):
 
 
 class ApplicationDetailView(PartnerView, TemplateView):
-    """An application as its partner sees it ("check your answers"), with the submit button."""
+    """An application as its partner sees it ("check your answers"), with the submit button for
+    the partner's lead: leads submit, contributors draft."""
 
     template_name = "cohorts/application_detail.html"
+    write_role = Role.LEAD
 
     def _application(self):
         application = selectors.application_get(partner=self.partner, code=self.kwargs["code"])
@@ -164,14 +167,12 @@ class PracticeApplicationView(PracticeView, FormView):
         application = self._application()
         try:
             with transaction.atomic():
-                services.application_decide(
+                application = services.application_decide(
                     actor=self.request.user, application=application, decision=form.cleaned_data["decision"]
                 )
         except ValidationError as error:
             add_form_errors(form, error)
             return self.form_invalid(form)
-        messages.success(
-            self.request,
-            f"{application.partner.name}: application {application.practice_title!r} {form.cleaned_data['decision']}ed.",
-        )
+        outcome = application.get_status_display().lower()
+        messages.success(self.request, f"{application.partner.name}: “{application.practice_title}” is {outcome}.")
         return redirect("cohorts:practice_application", code=application.code)

@@ -60,8 +60,14 @@ class LoginForm(GovukForm):
 
 
 class AgencyRegistrationForm(GovukForm):
-    name = forms.CharField(label="Name of your organisation or partnership", max_length=200)
-    lead_agency_type = forms.ChoiceField(label="Type of lead agency", choices=AgencyType.choices)
+    name = forms.CharField(
+        label="Name of your organisation or partnership",
+        max_length=200,
+        error_messages={"required": "Enter the name of your organisation or partnership"},
+    )
+    lead_agency_type = forms.ChoiceField(
+        label="Type of lead agency", choices=AgencyType.choices, error_messages={"required": "Choose the type of lead agency"}
+    )
     la_code = forms.RegexField(
         label="Local authority code (optional)",
         regex=r"^\d{3}$",
@@ -70,20 +76,24 @@ class AgencyRegistrationForm(GovukForm):
         help_text="Three digits, for example 933.",
         error_messages={"invalid": "Enter the code as three digits, like 933"},
     )
-    region = forms.ChoiceField(label="Region", choices=[("", "Choose a region")] + Region.choices, required=False)
+    region = forms.ChoiceField(label="Region (optional)", choices=[("", "Choose a region")] + Region.choices, required=False)
     other_agencies = forms.CharField(
         label="Other agencies in your partnership (optional)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One per line, for example: Northshire Police.",
     )
-    full_name = forms.CharField(label="Your full name", max_length=200)
-    email = forms.EmailField(label="Your work email address")
+    full_name = forms.CharField(label="Your full name", max_length=200, error_messages={"required": "Enter your full name"})
+    email = forms.EmailField(
+        label="Your work email address",
+        error_messages={"required": "Enter your work email address", "invalid": "Enter an email address like name@example.org"},
+    )
     password = forms.CharField(
         label="Create a password",
         widget=forms.PasswordInput(render_value=False),
         min_length=10,
         help_text="At least 10 characters.",
+        error_messages={"required": "Create a password", "min_length": "Your password must be at least 10 characters"},
     )
 
 

@@ -49,9 +49,7 @@ class LoginView(PublicView, auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self):
-        if self.request.user.is_practice_team:
-            return reverse("two_factor")
-        return reverse("home")
+        return reverse("practice_home" if self.request.user.is_practice_team else "home")
 
     def get_success_url(self):
         url = super().get_success_url()
@@ -118,7 +116,15 @@ class TwoFactorView(SignedInView, FormView):
     def get(self, request, *args, **kwargs):
         if not request.user.is_practice_team:
             return redirect("home")
+        if request.user.is_verified():
+            return redirect(self._next_url())
         return super().get(request, *args, **kwargs)
+
+    def _next_url(self) -> str:
+        next_url = self.request.GET.get("next") or self.request.POST.get("next") or reverse("practice_home")
+        if not url_has_allowed_host_and_scheme(next_url, {self.request.get_host()}, self.request.is_secure()):
+            return reverse("practice_home")
+        return next_url
 
     def post(self, request, *args, **kwargs):
         if not request.user.is_practice_team:
@@ -156,10 +162,7 @@ class TwoFactorView(SignedInView, FormView):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
         django_otp.login(self.request, device)
-        next_url = self.request.GET.get("next") or self.request.POST.get("next") or reverse("practice_home")
-        if not url_has_allowed_host_and_scheme(next_url, {self.request.get_host()}, self.request.is_secure()):
-            next_url = reverse("practice_home")
-        return redirect(next_url)
+        return redirect(self._next_url())
 
 
 # --- public pages ---------------------------------------------------------------------------------

@@ -222,3 +222,25 @@ class TestOtherPartner:
         # Their own partner's URL with this partner's application code: still 404.
         assert api.get(f"/api/v1/partners/{other_partner.slug}/applications/{application.code}/").status_code == 404
         assert api.post(f"/api/v1/partners/{partner.slug}/applications/{application.code}/submit/").status_code == 404
+
+
+def test_contributors_draft_but_only_the_lead_submits(client, contributor, partner, cohort):
+    application = factories.ApplicationFactory(partner=partner, cohort=cohort, status=Application.Status.DRAFT, submitted_at=None)
+    client.force_login(contributor)
+    url = reverse("cohorts:application_detail", args=[partner.slug, application.code])
+    assert "lead submits the application" in client.get(url).content.decode()
+    assert client.post(url).status_code == 403
+    application.refresh_from_db()
+    assert application.status == Application.Status.DRAFT
+    from django.test import Client
+
+    api = token_client(Client, contributor)
+    assert api.post(f"/api/v1/partners/{partner.slug}/applications/{application.code}/submit/").status_code == 403
+
+
+def test_a_partnerships_agencies_are_listed_on_its_page(client, lead, partner):
+    factories.PartnerAgencyFactory(partner=partner, name="Northshire Police", agency_type="police")
+    factories.PartnerAgencyFactory(partner=partner, name="Northshire NHS Trust", agency_type="health")
+    client.force_login(lead)
+    page = client.get(reverse("partner_home", args=[partner.slug])).content.decode()
+    assert "A partnership of Northshire NHS Trust and Northshire Police." in page
