@@ -103,7 +103,7 @@ def parse_outcome_csv(content: bytes, *, measure_units: dict[str, str]) -> tuple
                 problem(column, "Cells may not contain formulas. Paste values only.")
         measure = cells["measure"]
         if measure not in measure_units:
-            problem("measure", "Unknown measure code. Use a code from the data dictionary.")
+            problem("measure", "Unknown measure code. Use a code from the list on the evaluation page.")
         start, end = parse_date(cells["period_start"]), parse_date(cells["period_end"])
         if start is None:
             problem("period_start", "Not a date. Use DD/MM/YYYY, for example 01/04/2025.")

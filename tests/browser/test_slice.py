@@ -171,7 +171,7 @@ def test_thin_slice(new_context, check_page, practice_admin, admin_device, partn
             "row": "3",
             "column": "measure",
             "value": "re_referals_12m",
-            "reason": "Unknown measure code. Use a code from the data dictionary.",
+            "reason": "Unknown measure code. Use a code from the list on the evaluation page.",
         }
     ]
 
