@@ -5,7 +5,8 @@ Idempotent: run it again and it changes nothing (except passwords, with --passwo
 import json
 import math
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
@@ -154,8 +155,8 @@ class Command(BaseCommand):
                 admin,
                 "PINE round 2: multi-agency practice",
                 "Multi-agency practice",
-                now - timedelta(days=14),
-                now + timedelta(days=45),
+                _uk(now.date() - timedelta(days=14), 9),
+                _uk(now.date() + timedelta(days=45), 17),
                 "Any statutory agency whose practice has measurable outcomes in children's social care can apply: "
                 "front doors and MASH, co-located teams, strategy discussions, services for care leavers.",
             ),
@@ -188,8 +189,8 @@ class Command(BaseCommand):
                 actor=admin,
                 cohort=first,
                 status=first.Status.ACTIVE,
-                opens_at=now.replace(year=2023, month=3, day=1, hour=9, minute=0, second=0, microsecond=0),
-                deadline_at=now.replace(year=2023, month=4, day=28, hour=17, minute=0, second=0, microsecond=0),
+                opens_at=_uk(date(2023, 3, 1), 9),
+                deadline_at=_uk(date(2023, 4, 28), 17),
             )
 
         northshire = partners["northshire"]
@@ -206,6 +207,11 @@ class Command(BaseCommand):
                 )
                 assert submission.status == "accepted", submission.errors
         return listing
+
+
+def _uk(day: date, hour: int) -> datetime:
+    """That day at that hour, UK local time (GMT or BST as the date requires)."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo("Europe/London"))
 
 
 def _json_dumps(value) -> str:
