@@ -75,8 +75,7 @@ class OpenCohortListView(UserAPIView):
 
     @extend_schema(responses=CohortOut(many=True))
     def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(CohortOut(page, many=True).data)
+        return self.paginated(self.get_queryset(), CohortOut)
 
 
 class ApplicationListView(PartnerAPIView):
@@ -87,8 +86,7 @@ class ApplicationListView(PartnerAPIView):
 
     @extend_schema(responses=ApplicationOut(many=True))
     def get(self, request, partner_slug):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(ApplicationOut(page, many=True).data)
+        return self.paginated(self.get_queryset(), ApplicationOut)
 
     @extend_schema(request=ApplicationIn, responses={201: ApplicationOut})
     def post(self, request, partner_slug):
@@ -138,8 +136,7 @@ class PracticeCohortListView(PracticeAPIView):
 
     @extend_schema(responses=CohortOut(many=True))
     def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(CohortOut(page, many=True).data)
+        return self.paginated(self.get_queryset(), CohortOut)
 
     @extend_schema(request=CohortIn, responses={201: CohortOut})
     def post(self, request):
@@ -159,8 +156,7 @@ class PracticeApplicationListView(PracticeAPIView):
 
     @extend_schema(responses=PracticeApplicationOut(many=True))
     def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(PracticeApplicationOut(page, many=True).data)
+        return self.paginated(self.get_queryset(), PracticeApplicationOut)
 
 
 class PracticeApplicationDecisionView(PracticeAPIView):

@@ -5,12 +5,12 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from cohorts.models import Application, Cohort
 from evaluations import services as evaluation_services
 from pine.audit import audit_record, changed_fields, snapshot
 from pine.models import Partner, User
+from pine.slugs import unique_slug
 
 
 @transaction.atomic
@@ -25,13 +25,9 @@ def cohort_create(
     capacity: int = 9,
     publish: bool = False,
 ) -> Cohort:
-    base = slugify(name)[:50] or "cohort"
-    slug, n = base, 2
-    while Cohort.objects.filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
     cohort = Cohort(
         name=name.strip(),
-        slug=slug,
+        slug=unique_slug(Cohort, name, fallback="cohort"),
         theme=theme,
         description=description,
         capacity=capacity,

@@ -1,6 +1,5 @@
 """API: a partner's evaluations and reports."""
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -8,6 +7,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from evaluations import selectors, services
+from evaluations.views import report_file_response
 from pine.api import PartnerAPIView, PracticeAPIView
 
 
@@ -41,8 +41,7 @@ class EvaluationListView(PartnerAPIView):
 
     @extend_schema(responses=EvaluationOut(many=True))
     def get(self, request, partner_slug):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(EvaluationOut(page, many=True).data)
+        return self.paginated(self.get_queryset(), EvaluationOut)
 
 
 class EvaluationDetailView(PartnerAPIView):
@@ -66,8 +65,7 @@ class ReportListView(PartnerAPIView):
     @extend_schema(responses=ReportOut(many=True))
     def get(self, request, partner_slug, code):
         evaluation = self.get_object()
-        page = self.paginate_queryset(selectors.report_list(partner=self.partner, evaluation=evaluation))
-        return self.get_paginated_response(ReportOut(page, many=True).data)
+        return self.paginated(selectors.report_list(partner=self.partner, evaluation=evaluation), ReportOut)
 
     @extend_schema(request=None, responses={202: ReportOut})
     def post(self, request, partner_slug, code):
@@ -89,7 +87,6 @@ class ReportFileView(PartnerAPIView):
     """A finished report's file: ``html`` or ``pdf``."""
 
     serializer_class = ReportOut
-    CONTENT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 
     def scoped_queryset(self):
         return selectors.report_list(partner=self.partner)
@@ -103,10 +100,7 @@ class ReportFileView(PartnerAPIView):
         found = selectors.report_file(partner=self.partner, code=code, kind=kind)
         if found is None:
             raise NotFound("No finished report with this code.")
-        report, content = found
-        response = HttpResponse(content, content_type=self.CONTENT_TYPES[kind])
-        response["Content-Disposition"] = f'attachment; filename="pine-report-{str(report.code)[:8]}.{kind}"'
-        return response
+        return report_file_response(*found, kind)
 
 
 class PracticeEvaluationListView(PracticeAPIView):
@@ -117,5 +111,4 @@ class PracticeEvaluationListView(PracticeAPIView):
 
     @extend_schema(responses=PracticeEvaluationOut(many=True))
     def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(PracticeEvaluationOut(page, many=True).data)
+        return self.paginated(self.get_queryset(), PracticeEvaluationOut)

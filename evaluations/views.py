@@ -79,16 +79,20 @@ class ReportDetailView(PartnerView, TemplateView):
         return super().get_context_data(report=report, **kwargs)
 
 
-class ReportDownloadView(PartnerView):
-    CONTENT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+REPORT_CONTENT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 
+
+def report_file_response(report, content: bytes, kind: str) -> HttpResponse:
+    """A report file as a download (for the page and the API alike)."""
+    response = HttpResponse(content, content_type=REPORT_CONTENT_TYPES[kind])
+    name = f"pine-report-{report.created_at:%Y-%m-%d}-{str(report.code)[:8]}.{kind}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+class ReportDownloadView(PartnerView):
     def get(self, request, partner_slug, code, kind):
         found = selectors.report_file(partner=self.partner, code=code, kind=kind)
         if found is None:
             raise Http404("No such report.")
-        report, content = found
-        response = HttpResponse(content, content_type=self.CONTENT_TYPES[kind])
-        response["Content-Disposition"] = (
-            f'attachment; filename="pine-report-{report.created_at:%Y-%m-%d}-{str(report.code)[:8]}.{kind}"'
-        )
-        return response
+        return report_file_response(*found, kind)

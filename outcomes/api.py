@@ -48,8 +48,7 @@ class MeasureListView(UserAPIView):
 
     @extend_schema(responses=MeasureOut(many=True))
     def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(MeasureOut(page, many=True).data)
+        return self.paginated(self.get_queryset(), MeasureOut)
 
 
 class SubmissionListView(PartnerAPIView):
@@ -69,8 +68,7 @@ class SubmissionListView(PartnerAPIView):
 
     @extend_schema(responses=SubmissionOut(many=True))
     def get(self, request, partner_slug, code):
-        page = self.paginate_queryset(self.get_queryset().filter(evaluation=self._evaluation(code)))
-        return self.get_paginated_response(SubmissionOut(page, many=True).data)
+        return self.paginated(self.get_queryset().filter(evaluation=self._evaluation(code)), SubmissionOut)
 
     @extend_schema(request=SubmissionIn, responses={201: SubmissionOut})
     def post(self, request, partner_slug, code):

@@ -67,6 +67,11 @@ class ScopedAPIView(generics.GenericAPIView):
     def get_queryset(self):
         return self.scoped_queryset()
 
+    def paginated(self, queryset, serializer_class):
+        """A page of the queryset, as ``?limit=&offset=`` ask."""
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
     def get_object(self):
         return super().get_object()
 
@@ -178,8 +183,7 @@ class TokenListView(UserAPIView):
 
     @extend_schema(responses=TokenOut(many=True))
     def get(self, request):
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(TokenOut(page, many=True).data)
+        return self.paginated(self.get_queryset(), TokenOut)
 
     @extend_schema(request=TokenIn, responses={201: TokenCreatedOut})
     def post(self, request):

@@ -12,22 +12,14 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 
 from pine.audit import audit_record, snapshot
 from pine.models import ApiToken, Invitation, Membership, Partner, PartnerAgency, Role, User
+from pine.slugs import unique_slug
 from pine.tenancy import partner_scope
 
 INVITATION_DAYS = 14
 INVITATION_SALT = "pine.invitation"
-
-
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:50] or "partner"
-    slug, n = base, 2
-    while Partner.objects.filter(slug=slug).exists():
-        slug, n = f"{base}-{n}", n + 1
-    return slug
 
 
 @transaction.atomic
@@ -44,7 +36,7 @@ def partner_create(
     """A new partner with its member agencies; the first agency listed is the lead."""
     partner = Partner(
         name=name.strip(),
-        slug=slug or _unique_slug(name),
+        slug=slug or unique_slug(Partner, name, fallback="partner"),
         lead_agency_type=lead_agency_type,
         la_code=la_code,
         region=region,

@@ -343,7 +343,7 @@ class PracticeInviteLeadView(PracticeView, FormView):
     form_class = InvitationForm
     practice_roles = frozenset({"practice_admin"})
 
-    def dispatch_partner(self):
+    def _partner(self):
         partner = selectors.partner_get(slug=self.kwargs["partner_slug"])
         if partner is None:
             raise Http404("No such partner.")
@@ -355,10 +355,10 @@ class PracticeInviteLeadView(PracticeView, FormView):
         return form
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(partner=self.dispatch_partner(), **kwargs)
+        return super().get_context_data(partner=self._partner(), **kwargs)
 
     def form_valid(self, form):
-        partner = self.dispatch_partner()
+        partner = self._partner()
         try:
             with transaction.atomic():
                 services.invitation_create(
