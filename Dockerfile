@@ -7,7 +7,7 @@ FROM python:3.11-slim-bookworm
 # (the slim image has none; Liberation Sans stands in for the Arial our stylesheet asks for).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium fonts-liberation \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 chromium fonts-liberation \
  && rm -rf /var/lib/apt/lists/*
 
 COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /bin/uv

@@ -1,13 +1,17 @@
 """API: a partner's evaluations and reports."""
 
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from evaluations import selectors, services
+from evaluations import selectors, services, theory
+from evaluations.models import EvaluationPlan, Milestone
 from evaluations.views import report_file_response
+from outcomes import selectors as outcome_selectors
 from pine.api import PartnerAPIView, PracticeAPIView
 
 
@@ -112,3 +116,332 @@ class PracticeEvaluationListView(PracticeAPIView):
     @extend_schema(responses=PracticeEvaluationOut(many=True))
     def get(self, request):
         return self.paginated(self.get_queryset(), PracticeEvaluationOut)
+
+
+# --- the evaluation workspace --------------------------------------------------------------------
+
+
+class OnboardingOut(serializers.Serializer):
+    dsa_filename = serializers.CharField()
+    dsa_signed_on = serializers.DateField(allow_null=True)
+    dsa_expires_on = serializers.DateField(allow_null=True)
+    dpia_completed_on = serializers.DateField(allow_null=True)
+    ethics_required = serializers.BooleanField(allow_null=True)
+    ethics_approved_on = serializers.DateField(allow_null=True)
+    ethics_body = serializers.CharField()
+    data_lead_name = serializers.CharField()
+    data_lead_email = serializers.CharField()
+    sponsor_name = serializers.CharField()
+    sponsor_role = serializers.CharField()
+    checklist = serializers.DictField(child=serializers.BooleanField(), help_text="Each item and whether it is done.")
+    upload_blocker = serializers.CharField(allow_null=True, help_text="Why data cannot be uploaded yet, or null.")
+
+
+class OnboardingIn(serializers.Serializer):
+    dsa_document = serializers.FileField(required=False, help_text="The signed data sharing agreement.")
+    dsa_signed_on = serializers.DateField(required=False)
+    dsa_expires_on = serializers.DateField(required=False)
+    dpia_completed_on = serializers.DateField(required=False)
+    ethics_required = serializers.BooleanField(required=False)
+    ethics_approved_on = serializers.DateField(required=False)
+    ethics_body = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    data_lead_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    data_lead_email = serializers.EmailField(required=False, allow_blank=True)
+    sponsor_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    sponsor_role = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
+class MilestoneOut(serializers.Serializer):
+    code = serializers.UUIDField()
+    kind = serializers.CharField()
+    name = serializers.CharField(source="get_kind_display")
+    due_on = serializers.DateField()
+    status = serializers.CharField()
+    owner = serializers.CharField()
+    notes = serializers.CharField()
+    completed_on = serializers.DateField(allow_null=True)
+    overdue = serializers.SerializerMethodField()
+
+    def get_overdue(self, milestone) -> bool:
+        return milestone.is_overdue(timezone.localdate())
+
+
+class MilestoneIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Milestone.Status.choices)
+    due_on = serializers.DateField()
+    owner = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MeetingOut(serializers.Serializer):
+    code = serializers.UUIDField()
+    held_on = serializers.DateField()
+    attendees = serializers.CharField()
+    notes = serializers.CharField()
+    actions = serializers.CharField()
+
+
+class MeetingIn(serializers.Serializer):
+    held_on = serializers.DateField()
+    attendees = serializers.CharField()
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    actions = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def _onboarding_out(partner, evaluation) -> dict:
+    onboarding = selectors.onboarding_get(partner=partner, evaluation=evaluation)
+    data = {name: getattr(onboarding, name) for name in OnboardingOut().fields if hasattr(onboarding, name)}
+    data["checklist"] = dict(onboarding.checklist(timezone.localdate()))
+    data["upload_blocker"] = selectors.evaluation_upload_blocker(partner=partner, evaluation=evaluation)
+    return OnboardingOut(data).data
+
+
+class OnboardingView(PartnerAPIView):
+    """The onboarding checklist. PATCH with JSON, or multipart/form-data to send the agreement."""
+
+    serializer_class = OnboardingOut
+    parser_classes = [JSONParser, MultiPartParser]
+
+    def scoped_queryset(self):
+        return selectors.evaluation_list(partner=self.partner)
+
+    @extend_schema(responses=OnboardingOut)
+    def get(self, request, partner_slug, code):
+        return Response(_onboarding_out(self.partner, self.get_object()))
+
+    @extend_schema(request=OnboardingIn, responses=OnboardingOut)
+    def patch(self, request, partner_slug, code):
+        evaluation = self.get_object()
+        data = OnboardingIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        document = fields.pop("dsa_document", None)
+        services.onboarding_update(
+            partner=self.partner,
+            actor=request.user,
+            evaluation=evaluation,
+            dsa_file=(document.name, document.read()) if document is not None else None,
+            **fields,
+        )
+        return Response(_onboarding_out(self.partner, evaluation))
+
+
+class MilestoneListView(PartnerAPIView):
+    serializer_class = MilestoneOut
+
+    def scoped_queryset(self):
+        return selectors.evaluation_list(partner=self.partner)
+
+    @extend_schema(responses=MilestoneOut(many=True))
+    def get(self, request, partner_slug, code):
+        return self.paginated(selectors.milestone_list(partner=self.partner, evaluation=self.get_object()), MilestoneOut)
+
+
+class MilestoneDetailView(PartnerAPIView):
+    serializer_class = MilestoneOut
+
+    def scoped_queryset(self):
+        return selectors.milestone_list_all(partner=self.partner)
+
+    @extend_schema(responses=MilestoneOut)
+    def get(self, request, partner_slug, code):
+        return Response(MilestoneOut(self.get_object()).data)
+
+    @extend_schema(request=MilestoneIn, responses=MilestoneOut)
+    def put(self, request, partner_slug, code):
+        data = MilestoneIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        milestone = services.milestone_update(
+            partner=self.partner, actor=request.user, milestone=self.get_object(), **data.validated_data
+        )
+        return Response(MilestoneOut(milestone).data)
+
+
+class MeetingListView(PartnerAPIView):
+    serializer_class = MeetingOut
+
+    def scoped_queryset(self):
+        return selectors.evaluation_list(partner=self.partner)
+
+    @extend_schema(responses=MeetingOut(many=True))
+    def get(self, request, partner_slug, code):
+        return self.paginated(selectors.meeting_list(partner=self.partner, evaluation=self.get_object()), MeetingOut)
+
+    @extend_schema(request=MeetingIn, responses={201: MeetingOut})
+    def post(self, request, partner_slug, code):
+        data = MeetingIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        meeting = services.meeting_log(
+            partner=self.partner, actor=request.user, evaluation=self.get_object(), **data.validated_data
+        )
+        return Response(MeetingOut(meeting).data, status=status.HTTP_201_CREATED)
+
+
+# --- the evaluation plan -------------------------------------------------------------------------
+
+
+class PlanMeasure(serializers.Serializer):
+    code = serializers.CharField()
+    direction = serializers.ChoiceField(choices=list(services.PLAN_DIRECTIONS))
+
+
+class PlanContent(serializers.Serializer):
+    research_questions = serializers.CharField(allow_blank=True, required=False, default="")
+    design = serializers.ChoiceField(choices=EvaluationPlan.Design.choices, allow_blank=True, required=False, default="")
+    intervention_start = serializers.DateField(allow_null=True, required=False, default=None)
+    baseline_start = serializers.DateField(allow_null=True, required=False, default=None)
+    baseline_end = serializers.DateField(allow_null=True, required=False, default=None)
+    follow_up_start = serializers.DateField(allow_null=True, required=False, default=None)
+    follow_up_end = serializers.DateField(allow_null=True, required=False, default=None)
+    comparison_group = serializers.CharField(allow_blank=True, required=False, default="")
+    comparison_how_chosen = serializers.CharField(allow_blank=True, required=False, default="")
+    measures = PlanMeasure(many=True, required=False, default=list)
+    expected_children_per_period = serializers.IntegerField(min_value=0, allow_null=True, required=False, default=None)
+
+    def validate_measures(self, measures):
+        known = {m.code for m in outcome_selectors.measure_list()}
+        unknown = sorted({m["code"] for m in measures} - known)
+        if unknown:
+            raise serializers.ValidationError(f"Unknown measure codes: {', '.join(unknown)}.")
+        return measures
+
+    def validate(self, data):
+        for start, end in (("baseline_start", "baseline_end"), ("follow_up_start", "follow_up_end")):
+            if data.get(start) and data.get(end) and data[end] < data[start]:
+                raise serializers.ValidationError({end: ["The period must end after it starts."]})
+        return data
+
+
+class PlanOut(PlanContent):
+    version = serializers.IntegerField()
+    status = serializers.CharField()
+    change_reason = serializers.CharField()
+    signed_off_at = serializers.DateTimeField(allow_null=True)
+    missing_for_sign_off = serializers.ListField(child=serializers.CharField())
+
+
+class PlanNewVersionIn(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+def _plan_out(plan: EvaluationPlan) -> dict:
+    data = {name: getattr(plan, name) for name in PlanOut().fields if hasattr(plan, name)}
+    data["missing_for_sign_off"] = plan.missing_for_sign_off() if plan.status == plan.Status.DRAFT else []
+    return PlanOut(data).data
+
+
+class PlanView(PartnerAPIView):
+    """The current version of the plan. PUT saves the draft (a signed-off plan needs a new version)."""
+
+    serializer_class = PlanOut
+
+    def scoped_queryset(self):
+        return selectors.evaluation_list(partner=self.partner)
+
+    @extend_schema(responses=PlanOut)
+    def get(self, request, partner_slug, code):
+        plan = selectors.plan_current(partner=self.partner, evaluation=self.get_object())
+        if plan is None:
+            raise NotFound("This evaluation has no plan yet.")
+        return Response(_plan_out(plan))
+
+    @extend_schema(request=PlanContent, responses=PlanOut)
+    def put(self, request, partner_slug, code):
+        evaluation = self.get_object()
+        data = PlanContent(data=request.data)
+        data.is_valid(raise_exception=True)
+        plan = services.plan_save_draft(partner=self.partner, actor=request.user, evaluation=evaluation, **data.validated_data)
+        return Response(_plan_out(plan))
+
+
+class PlanVersionListView(PartnerAPIView):
+    """Every version of the plan; POST starts a new draft version from the signed-off one."""
+
+    serializer_class = PlanOut
+
+    def scoped_queryset(self):
+        return selectors.evaluation_list(partner=self.partner)
+
+    @extend_schema(responses=PlanOut(many=True))
+    def get(self, request, partner_slug, code):
+        versions = selectors.plan_versions(partner=self.partner, evaluation=self.get_object())
+        page = self.paginate_queryset(versions)
+        return self.get_paginated_response([_plan_out(plan) for plan in page])
+
+    @extend_schema(request=PlanNewVersionIn, responses={201: PlanOut})
+    def post(self, request, partner_slug, code):
+        data = PlanNewVersionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        plan = services.plan_new_version(
+            partner=self.partner, actor=request.user, evaluation=self.get_object(), reason=data.validated_data["reason"]
+        )
+        return Response(_plan_out(plan), status=status.HTTP_201_CREATED)
+
+
+class PracticePlanSignOffView(PracticeAPIView):
+    serializer_class = PlanOut
+    practice_roles = frozenset({"practice_admin"})
+
+    def scoped_queryset(self):
+        return selectors.evaluation_list_for_practice()
+
+    @extend_schema(request=None, responses=PlanOut)
+    def post(self, request, code):
+        evaluation = self.get_object()
+        plan = selectors.plan_current(partner=evaluation.partner, evaluation=evaluation)
+        if plan is None:
+            raise NotFound("This evaluation has no plan yet.")
+        return Response(_plan_out(services.plan_sign_off(actor=request.user, plan=plan)))
+
+
+# --- the theory of change ------------------------------------------------------------------------
+
+
+class TheoryIn(serializers.Serializer):
+    """The same text as the page's form: one element per line, links as ``AC1 -> OP1``."""
+
+    inputs = serializers.CharField(allow_blank=True, required=False, default="")
+    activities = serializers.CharField(allow_blank=True, required=False, default="")
+    outputs = serializers.CharField(allow_blank=True, required=False, default="")
+    short_term = serializers.CharField(allow_blank=True, required=False, default="")
+    long_term = serializers.CharField(allow_blank=True, required=False, default="")
+    assumptions = serializers.CharField(allow_blank=True, required=False, default="")
+    links = serializers.CharField(allow_blank=True, required=False, default="")
+    measures = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class TheoryOut(serializers.Serializer):
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    content = serializers.JSONField(help_text="elements (id, kind, text), links [from, to], measures {outcome: [codes]}")
+
+
+class TheoryView(PartnerAPIView):
+    serializer_class = TheoryOut
+
+    def scoped_queryset(self):
+        return selectors.evaluation_list(partner=self.partner)
+
+    @extend_schema(responses=TheoryOut)
+    def get(self, request, partner_slug, code):
+        current = selectors.theory_get(partner=self.partner, evaluation=self.get_object())
+        if current is None:
+            raise NotFound("This evaluation has no theory of change yet.")
+        return Response(TheoryOut(current).data)
+
+    @extend_schema(request=TheoryIn, responses=TheoryOut)
+    def put(self, request, partner_slug, code):
+        evaluation = self.get_object()
+        data = TheoryIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        known = set(outcome_selectors.measure_list().values_list("code", flat=True))
+        texts = {kind: fields[kind] for kind, _, _ in theory.KINDS}
+        content, problems = theory.parse(texts, fields["links"], fields["measures"], known_measures=known)
+        if problems:
+            errors: dict[str, list[str]] = {}
+            for problem in problems:
+                errors.setdefault(problem.field, []).append(problem.message)
+            raise serializers.ValidationError(errors)
+        saved = services.theory_save(partner=self.partner, actor=request.user, evaluation=evaluation, content=content)
+        return Response(TheoryOut(saved).data)

@@ -57,3 +57,224 @@ class Report(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class Onboarding(models.Model):
+    """The checklist an evaluation passes before data flows: the data sharing agreement (which gates
+    uploads), the DPIA, ethics or governance approval where needed, and the named people."""
+
+    partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
+    evaluation = models.OneToOneField(Evaluation, on_delete=models.CASCADE, related_name="onboarding")
+    dsa_filename = models.CharField("Data sharing agreement file", max_length=255, blank=True)
+    dsa_document = models.BinaryField(null=True, blank=True, editable=True)
+    dsa_signed_on = models.DateField("Date signed", null=True, blank=True)
+    dsa_expires_on = models.DateField("Expiry date", null=True, blank=True)
+    dpia_completed_on = models.DateField("DPIA completed on", null=True, blank=True)
+    ethics_required = models.BooleanField("Ethics or governance approval needed", null=True, blank=True)
+    ethics_approved_on = models.DateField("Approved on", null=True, blank=True)
+    ethics_body = models.CharField("Approved by", max_length=200, blank=True)
+    data_lead_name = models.CharField("Data lead", max_length=200, blank=True)
+    data_lead_email = models.EmailField("Data lead's email", blank=True)
+    sponsor_name = models.CharField("Senior sponsor", max_length=200, blank=True)
+    sponsor_role = models.CharField("Senior sponsor's role", max_length=200, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(dsa_expires_on__isnull=True)
+                | models.Q(dsa_signed_on__isnull=True)
+                | models.Q(dsa_expires_on__gt=models.F("dsa_signed_on")),
+                name="onboarding_dsa_expires_after_signing",
+            )
+        ]
+
+    def __str__(self):
+        return f"Onboarding of {self.evaluation}"
+
+    def dsa_in_force(self, today) -> bool:
+        return bool(self.dsa_filename and self.dsa_signed_on and self.dsa_expires_on and self.dsa_expires_on > today)
+
+    def checklist(self, today) -> list[tuple[str, bool]]:
+        """(item, done) in the order the page shows them."""
+        return [
+            ("Data sharing agreement", self.dsa_in_force(today)),
+            ("Data protection impact assessment", self.dpia_completed_on is not None),
+            (
+                "Ethics or governance approval",
+                self.ethics_required is False or (self.ethics_required is True and self.ethics_approved_on is not None),
+            ),
+            ("Named data lead and senior sponsor", bool(self.data_lead_name and self.data_lead_email and self.sponsor_name)),
+        ]
+
+
+class Milestone(models.Model):
+    class Kind(models.TextChoices):
+        TOC_WORKSHOP = "toc_workshop", "Theory of change workshop"
+        PLAN_SIGN_OFF = "plan_sign_off", "Evaluation plan signed off"
+        BASELINE_DATA = "baseline_data", "Baseline data"
+        INTERIM_DATA = "interim_data", "Interim data"
+        ANALYSIS = "analysis", "Analysis"
+        DRAFT_REPORT = "draft_report", "Draft report"
+        FINAL_REPORT = "final_report", "Final report"
+        PUBLICATION = "publication", "Publication"
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="milestones")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    due_on = models.DateField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
+    owner = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+    completed_on = models.DateField(null=True, blank=True)
+    reminded_on = models.DateField(null=True, blank=True, help_text="When the last overdue reminder went out.")
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["evaluation", "kind"], name="milestone_one_of_each_kind")]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+    def is_overdue(self, today) -> bool:
+        return self.status != self.Status.DONE and self.due_on < today
+
+
+class Meeting(models.Model):
+    """A meeting of the partner with the practice team, with its notes and actions."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="meetings")
+    held_on = models.DateField()
+    attendees = models.TextField()
+    notes = models.TextField(blank=True)
+    actions = models.TextField(blank=True)
+    logged_by = models.ForeignKey("pine.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self):
+        return f"Meeting on {self.held_on}"
+
+
+class EvaluationPlan(models.Model):
+    """One version of an evaluation plan. The practice team's sign-off locks a version; a later
+    change starts a new version, with its reason, from the last one."""
+
+    class Design(models.TextChoices):
+        PRE_POST = "pre_post", "Before and after (pre/post)"
+        ITS = "its", "Interrupted time series"
+        DID = "did", "Comparison group (difference-in-differences)"
+        SPC = "spc", "Statistical process control"
+        RCT = "rct", "Randomised trial"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED_OFF = "signed_off", "Signed off"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="plans")
+    version = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    change_reason = models.TextField(blank=True)
+    research_questions = models.TextField(blank=True)
+    design = models.CharField(max_length=20, choices=Design.choices, blank=True)
+    intervention_start = models.DateField(null=True, blank=True)
+    baseline_start = models.DateField(null=True, blank=True)
+    baseline_end = models.DateField(null=True, blank=True)
+    follow_up_start = models.DateField(null=True, blank=True)
+    follow_up_end = models.DateField(null=True, blank=True)
+    comparison_group = models.TextField(blank=True)
+    comparison_how_chosen = models.TextField(blank=True)
+    # [{"code": "re_referrals_12m", "direction": "decrease"}, ...]
+    measures = models.JSONField(default=list, blank=True)
+    expected_children_per_period = models.PositiveIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey("pine.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    signed_off_by = models.ForeignKey("pine.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+
+    # The fields a version holds, with their labels, in the order pages and comparisons show them.
+    CONTENT_LABELS = {
+        "research_questions": "Research questions",
+        "design": "Design",
+        "intervention_start": "Intervention start date",
+        "baseline_start": "Baseline period starts",
+        "baseline_end": "Baseline period ends",
+        "follow_up_start": "Follow-up period starts",
+        "follow_up_end": "Follow-up period ends",
+        "comparison_group": "Comparison group",
+        "comparison_how_chosen": "How the comparison group was chosen",
+        "measures": "Measures and expected change",
+        "expected_children_per_period": "Expected children per period",
+    }
+    CONTENT_FIELDS = list(CONTENT_LABELS)
+
+    class Meta:
+        ordering = ["evaluation", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "version"], name="plan_one_row_per_version"),
+            models.UniqueConstraint(fields=["evaluation"], condition=models.Q(status="draft"), name="plan_at_most_one_draft"),
+            models.CheckConstraint(
+                condition=models.Q(baseline_end__isnull=True)
+                | models.Q(baseline_start__isnull=True)
+                | models.Q(baseline_end__gte=models.F("baseline_start")),
+                name="plan_baseline_in_order",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(follow_up_end__isnull=True)
+                | models.Q(follow_up_start__isnull=True)
+                | models.Q(follow_up_end__gte=models.F("follow_up_start")),
+                name="plan_follow_up_in_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Plan v{self.version} of {self.evaluation}"
+
+    def missing_for_sign_off(self) -> list[str]:
+        """What a plan needs before the practice team can sign it off."""
+        missing = []
+        if not self.research_questions.strip():
+            missing.append("research questions")
+        if not self.design:
+            missing.append("a design")
+        if not self.intervention_start:
+            missing.append("the intervention start date")
+        if not (self.baseline_start and self.baseline_end and self.follow_up_start and self.follow_up_end):
+            missing.append("baseline and follow-up periods")
+        if not self.measures:
+            missing.append("at least one measure with its expected direction")
+        if self.design in (self.Design.DID, self.Design.RCT) and not self.comparison_group.strip():
+            missing.append("the comparison group and how it was chosen")
+        return missing
+
+
+class TheoryOfChange(models.Model):
+    """One saved version of an evaluation's theory of change (see evaluations/theory.py for the
+    content). Every save is a new version; earlier ones are kept."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="theories")
+    version = models.PositiveSmallIntegerField()
+    content = models.JSONField(default=dict)
+    created_by = models.ForeignKey("pine.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["evaluation", "-version"]
+        constraints = [models.UniqueConstraint(fields=["evaluation", "version"], name="theory_one_row_per_version")]
+
+    def __str__(self):
+        return f"Theory of change v{self.version} of {self.evaluation}"

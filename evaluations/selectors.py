@@ -1,8 +1,9 @@
 """Reads of evaluations and reports."""
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from evaluations.models import Evaluation, Report
+from evaluations.models import Evaluation, EvaluationPlan, Meeting, Milestone, Onboarding, Report, TheoryOfChange
 from pine.models import Partner
 
 
@@ -37,3 +38,100 @@ def report_file(*, partner: Partner, code, kind: str) -> tuple[Report, bytes] | 
         return None
     content = getattr(report, kind)
     return (report, bytes(content)) if content is not None else None
+
+
+def onboarding_get(*, partner: Partner, evaluation: Evaluation) -> Onboarding:
+    """The evaluation's onboarding record (a blank, unsaved one if nothing is recorded yet)."""
+    found = Onboarding.objects.filter(partner=partner, evaluation=evaluation).defer("dsa_document").first()
+    return found or Onboarding(partner=partner, evaluation=evaluation)
+
+
+def onboarding_dsa_document(*, partner: Partner, evaluation: Evaluation) -> tuple[str, bytes] | None:
+    found = Onboarding.objects.filter(partner=partner, evaluation=evaluation, dsa_document__isnull=False).first()
+    return (found.dsa_filename, bytes(found.dsa_document)) if found else None
+
+
+def evaluation_upload_blocker(*, partner: Partner, evaluation: Evaluation) -> str | None:
+    """Why outcome data cannot be uploaded yet, or None if it can."""
+    onboarding = onboarding_get(partner=partner, evaluation=evaluation)
+    if onboarding.dsa_in_force(timezone.localdate()):
+        return None
+    if onboarding.dsa_expires_on and onboarding.dsa_expires_on <= timezone.localdate():
+        return "Your data sharing agreement expired. Record the renewed agreement in onboarding before you upload data."
+    return "Record your signed data sharing agreement in onboarding before you upload data: no data can be sent without one."
+
+
+def milestone_list(*, partner: Partner, evaluation: Evaluation) -> QuerySet[Milestone]:
+    return Milestone.objects.filter(partner=partner, evaluation=evaluation)
+
+
+def milestone_list_all(*, partner: Partner) -> QuerySet[Milestone]:
+    return Milestone.objects.select_related("evaluation").filter(partner=partner)
+
+
+def milestone_get(*, partner: Partner, code) -> Milestone | None:
+    return milestone_list_all(partner=partner).filter(code=code).first()
+
+
+def meeting_list(*, partner: Partner, evaluation: Evaluation) -> QuerySet[Meeting]:
+    return Meeting.objects.select_related("logged_by").filter(partner=partner, evaluation=evaluation)
+
+
+def evaluation_get_for_practice(*, code) -> Evaluation | None:
+    return evaluation_list_for_practice().filter(code=code).first()
+
+
+def plan_versions(*, partner: Partner, evaluation: Evaluation) -> QuerySet[EvaluationPlan]:
+    """Every version, newest first."""
+    return EvaluationPlan.objects.select_related("signed_off_by", "created_by").filter(partner=partner, evaluation=evaluation)
+
+
+def plan_current(*, partner: Partner, evaluation: Evaluation) -> EvaluationPlan | None:
+    return plan_versions(partner=partner, evaluation=evaluation).first()
+
+
+def plan_get(*, partner: Partner, evaluation: Evaluation, version: int) -> EvaluationPlan | None:
+    return plan_versions(partner=partner, evaluation=evaluation).filter(version=version).first()
+
+
+def plan_comparison(older: EvaluationPlan, newer: EvaluationPlan) -> list[dict]:
+    """Field by field: label, the older and newer values as shown, and whether it changed."""
+    rows = []
+    for name, label in EvaluationPlan.CONTENT_LABELS.items():
+        old, new = plan_field_display(older, name), plan_field_display(newer, name)
+        rows.append({"field": name, "label": label, "old": old, "new": new, "changed": old != new})
+    return rows
+
+
+def plan_summary(plan: EvaluationPlan | None) -> list[tuple[str, str]]:
+    """(label, value as shown) for each field of a plan version."""
+    if plan is None:
+        return []
+    return [(label, plan_field_display(plan, name)) for name, label in EvaluationPlan.CONTENT_LABELS.items()]
+
+
+def plan_field_display(plan: EvaluationPlan, name: str) -> str:
+    from evaluations.services import PLAN_DIRECTIONS
+
+    value = getattr(plan, name)
+    if name == "design":
+        return plan.get_design_display() if value else ""
+    if name == "measures":
+        from outcomes.selectors import measure_list
+
+        names = dict(measure_list().values_list("code", "name"))
+        lines = [f"{names.get(m['code'], m['code'])}: {PLAN_DIRECTIONS.get(m.get('direction'), '?').lower()}" for m in value]
+        return "\n".join(lines)
+    if value is None:
+        return ""
+    return value.strftime("%-d %B %Y") if hasattr(value, "strftime") else str(value)
+
+
+def theory_versions(*, partner: Partner, evaluation: Evaluation) -> QuerySet[TheoryOfChange]:
+    return TheoryOfChange.objects.select_related("created_by").filter(partner=partner, evaluation=evaluation)
+
+
+def theory_get(*, partner: Partner, evaluation: Evaluation, version: int | None = None) -> TheoryOfChange | None:
+    """A version of the theory of change (the newest when version is None)."""
+    versions = theory_versions(partner=partner, evaluation=evaluation)
+    return versions.first() if version is None else versions.filter(version=version).first()

@@ -1,15 +1,19 @@
 """Writes of evaluations and reports, and the report build a Celery worker runs."""
 
+import calendar
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import OperationalError, transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils import timezone
 
-from evaluations.models import Evaluation, Report
-from pine.audit import audit_record
+from evaluations.models import Evaluation, EvaluationPlan, Meeting, Milestone, Onboarding, Report, TheoryOfChange
+from pine.audit import audit_record, changed_fields, snapshot
 from pine.models import Partner, User
 from pine.tenancy import partner_scope, practice_scope
 
@@ -26,7 +30,103 @@ def evaluation_create(*, partner: Partner, actor: User, application) -> Evaluati
     evaluation.full_clean()
     evaluation.save()
     audit_record(actor=actor, partner=partner, action="evaluation.create", obj=evaluation, changes={"title": evaluation.title})
+    Onboarding.objects.create(partner=partner, evaluation=evaluation)
+    start = timezone.localdate(evaluation.created_at)
+    Milestone.objects.bulk_create(
+        Milestone(partner=partner, evaluation=evaluation, kind=kind, due_on=_months_after(start, months))
+        for kind, months in STANDARD_MILESTONES
+    )
     return evaluation
+
+
+# The usual rhythm of a year's evaluation, in months from acceptance; partners move the dates.
+STANDARD_MILESTONES = [
+    (Milestone.Kind.TOC_WORKSHOP, 1),
+    (Milestone.Kind.PLAN_SIGN_OFF, 2),
+    (Milestone.Kind.BASELINE_DATA, 3),
+    (Milestone.Kind.INTERIM_DATA, 7),
+    (Milestone.Kind.ANALYSIS, 10),
+    (Milestone.Kind.DRAFT_REPORT, 11),
+    (Milestone.Kind.FINAL_REPORT, 12),
+    (Milestone.Kind.PUBLICATION, 14),
+]
+
+
+def _months_after(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+ONBOARDING_FIELDS = {
+    "dsa_signed_on", "dsa_expires_on", "dpia_completed_on", "ethics_required", "ethics_approved_on", "ethics_body",
+    "data_lead_name", "data_lead_email", "sponsor_name", "sponsor_role",
+}  # fmt: skip
+
+
+@transaction.atomic
+def onboarding_update(
+    *, partner: Partner, actor: User, evaluation: Evaluation, dsa_file: tuple[str, bytes] | None = None, **fields
+) -> Onboarding:
+    """Record onboarding facts; ``dsa_file`` is (filename, content) of the signed agreement."""
+    unknown = set(fields) - ONBOARDING_FIELDS
+    if unknown:
+        raise ValueError(f"not onboarding fields: {sorted(unknown)}")
+    onboarding, _ = Onboarding.objects.select_for_update().get_or_create(partner=partner, evaluation=evaluation)
+    before = snapshot(onboarding, sorted(ONBOARDING_FIELDS | {"dsa_filename"}))
+    for name, value in fields.items():
+        setattr(onboarding, name, value)
+    if dsa_file is not None:
+        onboarding.dsa_filename, onboarding.dsa_document = dsa_file[0][:255], dsa_file[1]
+    if onboarding.ethics_required is False:
+        onboarding.ethics_approved_on, onboarding.ethics_body = None, ""
+    if onboarding.dsa_signed_on and onboarding.dsa_expires_on and onboarding.dsa_expires_on <= onboarding.dsa_signed_on:
+        raise ValidationError({"dsa_expires_on": "The agreement must expire after the date it was signed."})
+    onboarding.updated_at = timezone.now()
+    onboarding.full_clean(exclude=["dsa_document"])
+    onboarding.save()
+    changes = changed_fields(before, snapshot(onboarding, sorted(ONBOARDING_FIELDS | {"dsa_filename"})))
+    audit_record(actor=actor, partner=partner, action="onboarding.update", obj=evaluation, changes=changes)
+    return onboarding
+
+
+@transaction.atomic
+def milestone_update(
+    *, partner: Partner, actor: User, milestone: Milestone, status: str, due_on: date, owner: str = "", notes: str = ""
+) -> Milestone:
+    milestone = Milestone.objects.select_for_update().get(pk=milestone.pk, partner=partner)
+    before = snapshot(milestone, ["status", "due_on", "owner", "notes"])
+    milestone.status, milestone.due_on, milestone.owner, milestone.notes = status, due_on, owner.strip(), notes
+    if status == Milestone.Status.DONE and milestone.completed_on is None:
+        milestone.completed_on = timezone.localdate()
+    elif status != Milestone.Status.DONE:
+        milestone.completed_on = None
+    milestone.full_clean()
+    milestone.save()
+    changes = changed_fields(before, snapshot(milestone, ["status", "due_on", "owner", "notes"]))
+    audit_record(actor=actor, partner=partner, action="milestone.update", obj=milestone, changes=changes)
+    return milestone
+
+
+@transaction.atomic
+def meeting_log(
+    *, partner: Partner, actor: User, evaluation: Evaluation, held_on: date, attendees: str, notes: str = "", actions: str = ""
+) -> Meeting:
+    if evaluation.partner_id != partner.pk:
+        raise ValueError("evaluation belongs to another partner")
+    meeting = Meeting(
+        partner=partner,
+        evaluation=evaluation,
+        held_on=held_on,
+        attendees=attendees.strip(),
+        notes=notes,
+        actions=actions,
+        logged_by=actor,
+    )
+    meeting.full_clean()
+    meeting.save()
+    audit_record(actor=actor, partner=partner, action="meeting.log", obj=meeting, changes=snapshot(meeting, ["held_on"]))
+    return meeting
 
 
 @transaction.atomic
@@ -119,3 +219,132 @@ def report_build(*, report_id: int) -> str:
         finished_at=timezone.now(),
     )
     return "done"
+
+
+def milestone_reminders_send(*, today: date | None = None) -> int:
+    """Email each partner with overdue milestones (leads and contributors) and the practice admins,
+    once a day at most per milestone. Returns how many emails were queued."""
+    from pine import selectors as pine_selectors
+
+    today = today or timezone.localdate()
+    sent = 0
+    with transaction.atomic(), practice_scope():
+        overdue = list(
+            Milestone.objects.select_for_update(of=("self",))
+            .select_related("evaluation", "partner")
+            .exclude(status=Milestone.Status.DONE)
+            .filter(due_on__lt=today)
+            .exclude(reminded_on=today)
+            .order_by("partner_id", "due_on")
+        )
+        admins = [u.email for u in pine_selectors.practice_admin_list()]
+        by_partner: dict[int, list[Milestone]] = {}
+        for milestone in overdue:
+            by_partner.setdefault(milestone.partner_id, []).append(milestone)
+        for milestones in by_partner.values():
+            partner = milestones[0].partner
+            recipients = pine_selectors.partner_contact_emails(partner=partner) + admins
+            body = render_to_string(
+                "email/milestones_overdue.txt", {"partner": partner, "milestones": milestones, "site": settings.SITE_URL}
+            )
+            subject = f"PINE: {len(milestones)} overdue milestone{'s' if len(milestones) != 1 else ''} for {partner.name}"
+            transaction.on_commit(lambda s=subject, b=body, r=recipients: send_mail(s, b, None, r))
+            sent += 1
+        Milestone.objects.filter(pk__in=[m.pk for m in overdue]).update(reminded_on=today)
+    return sent
+
+
+# --- evaluation plans ------------------------------------------------------------------------------
+
+PLAN_DIRECTIONS = {"increase": "Expect an increase", "decrease": "Expect a decrease", "no_change": "Expect no change"}
+
+
+def _plan_latest(evaluation: Evaluation) -> EvaluationPlan | None:
+    return EvaluationPlan.objects.select_for_update().filter(evaluation=evaluation).order_by("-version").first()
+
+
+def _lock_plans(evaluation: Evaluation) -> None:
+    # Plans of one evaluation change one at a time (two "new version"s must not both get N+1).
+    Evaluation.objects.select_for_update().filter(pk=evaluation.pk).first()
+
+
+@transaction.atomic
+def plan_save_draft(*, partner: Partner, actor: User, evaluation: Evaluation, **content) -> EvaluationPlan:
+    """Save the draft plan (version 1 the first time). A signed-off plan is locked: change it by
+    starting a new version."""
+    unknown = set(content) - set(EvaluationPlan.CONTENT_FIELDS)
+    if unknown:
+        raise ValueError(f"not plan fields: {sorted(unknown)}")
+    _lock_plans(evaluation)
+    plan = _plan_latest(evaluation)
+    if plan is not None and plan.status == EvaluationPlan.Status.SIGNED_OFF:
+        raise ValidationError(f"Version {plan.version} is signed off and locked. Start a new version to change it.")
+    if plan is None:
+        plan = EvaluationPlan(partner=partner, evaluation=evaluation, version=1, created_by=actor)
+    before = snapshot(plan, EvaluationPlan.CONTENT_FIELDS)
+    for name, value in content.items():
+        setattr(plan, name, value)
+    plan.measures = [m for m in plan.measures if m.get("direction") in PLAN_DIRECTIONS]
+    plan.full_clean()
+    plan.save()
+    changes = changed_fields(before, snapshot(plan, EvaluationPlan.CONTENT_FIELDS))
+    audit_record(actor=actor, partner=partner, action="plan.save", obj=plan, changes=changes)
+    return plan
+
+
+@transaction.atomic
+def plan_new_version(*, partner: Partner, actor: User, evaluation: Evaluation, reason: str) -> EvaluationPlan:
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the plan is changing."})
+    _lock_plans(evaluation)
+    latest = _plan_latest(evaluation)
+    if latest is None or latest.status != EvaluationPlan.Status.SIGNED_OFF:
+        raise ValidationError("Only a signed-off plan needs a new version: edit the draft instead.")
+    plan = EvaluationPlan(
+        partner=partner, evaluation=evaluation, version=latest.version + 1, change_reason=reason.strip(), created_by=actor,
+        **{name: getattr(latest, name) for name in EvaluationPlan.CONTENT_FIELDS},
+    )  # fmt: skip
+    plan.full_clean()
+    plan.save()
+    audit_record(
+        actor=actor, partner=partner, action="plan.new_version", obj=plan, changes={"version": plan.version, "reason": reason}
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_sign_off(*, actor: User, plan: EvaluationPlan) -> EvaluationPlan:
+    """The practice team signs off a complete draft, which locks it."""
+    plan = EvaluationPlan.objects.select_for_update().select_related("evaluation", "partner").get(pk=plan.pk)
+    if plan.status != EvaluationPlan.Status.DRAFT:
+        raise ValidationError(f"Version {plan.version} is already signed off.")
+    missing = plan.missing_for_sign_off()
+    if missing:
+        raise ValidationError(f"The plan cannot be signed off yet: it needs {', '.join(missing)}.")
+    plan.status, plan.signed_off_by, plan.signed_off_at = EvaluationPlan.Status.SIGNED_OFF, actor, timezone.now()
+    plan.save(update_fields=["status", "signed_off_by", "signed_off_at"])
+    audit_record(actor=actor, partner=plan.partner, action="plan.sign_off", obj=plan, changes={"version": plan.version})
+    Milestone.objects.filter(evaluation=plan.evaluation, kind=Milestone.Kind.PLAN_SIGN_OFF).exclude(
+        status=Milestone.Status.DONE
+    ).update(status=Milestone.Status.DONE, completed_on=timezone.localdate())
+    return plan
+
+
+# --- theories of change ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def theory_save(*, partner: Partner, actor: User, evaluation: Evaluation, content: dict) -> TheoryOfChange:
+    """Save a new version of the theory of change (content already checked by theory.parse)."""
+    _lock_plans(evaluation)
+    latest = TheoryOfChange.objects.filter(evaluation=evaluation).order_by("-version").first()
+    if latest is not None and latest.content == content:
+        return latest  # nothing changed: no new version
+    theory = TheoryOfChange(
+        partner=partner, evaluation=evaluation, version=(latest.version + 1) if latest else 1, content=content, created_by=actor
+    )
+    theory.full_clean()
+    theory.save()
+    counts = {kind: sum(1 for e in content["elements"] if e["kind"] == kind) for kind in {e["kind"] for e in content["elements"]}}
+    audit_record(actor=actor, partner=partner, action="theory.save", obj=theory, changes={"version": theory.version, **counts})
+    return theory

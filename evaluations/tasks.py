@@ -18,6 +18,12 @@ def build_report(report_id: int) -> str:
     return services.report_build(report_id=report_id)
 
 
+@shared_task(autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def send_milestone_reminders() -> int:
+    """Daily (Celery beat): tell partners and the practice team about overdue milestones."""
+    return services.milestone_reminders_send()
+
+
 @worker_process_init.connect
 def _start_chart_renderer(**kwargs):
     # One headless browser per worker process for plotly's static images, instead of one per chart.

@@ -22,7 +22,8 @@ WIDGET_CLASSES = {
 
 
 class GovukForm(forms.Form):
-    """Styles each widget the GOV.UK way and points it at its hint and error messages."""
+    """Styles each widget the GOV.UK way and points it at its hint and, once validated, its error
+    message. Validation is not triggered here: subclasses may still add fields after __init__."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -32,16 +33,19 @@ class GovukForm(forms.Form):
             css = next((c for t, c in WIDGET_CLASSES.items() if isinstance(widget, t)), "govuk-input")
             if css == "govuk-input" and getattr(field, "max_length", None) and field.max_length <= 10:
                 css += " govuk-input--width-10"
-            if self.is_bound and name in self.errors:
-                css += f" {css.split()[0]}--error"
             widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
-            described = []
             if field.help_text:
-                described.append(f"{self.auto_id % name}_helptext")
-            if self.is_bound and name in self.errors:
-                described.append(f"{self.auto_id % name}_error")
-            if described:
-                widget.attrs["aria-describedby"] = " ".join(described)
+                widget.attrs["aria-describedby"] = f"{self[name].auto_id}_helptext"
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:
+            if name not in self.fields:
+                continue
+            attrs = self.fields[name].widget.attrs
+            css = attrs.get("class", "govuk-input").split()
+            attrs["class"] = " ".join([*css, f"{css[0]}--error"]) if css else "govuk-input--error"
+            attrs["aria-describedby"] = " ".join(filter(None, [attrs.get("aria-describedby"), f"{self[name].auto_id}_error"]))
 
 
 class GovukModelForm(GovukForm, forms.ModelForm):

@@ -45,3 +45,16 @@ def audit_event_list(*, partner: Partner | None) -> QuerySet[AuditEvent]:
     """A partner's trail, or (partner=None) the whole trail for the practice team."""
     qs = AuditEvent.objects.select_related("actor", "partner")
     return qs if partner is None else qs.filter(partner=partner)
+
+
+def practice_admin_list() -> QuerySet[User]:
+    return User.objects.filter(is_active=True, practice_role=User.PracticeRole.PRACTICE_ADMIN)
+
+
+def partner_contact_emails(*, partner: Partner) -> list[str]:
+    """Who hears about a partner's deadlines: its leads and contributors."""
+    return list(
+        Membership.objects.filter(partner=partner, role__in=("lead", "contributor"), user__is_active=True)
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )

@@ -18,6 +18,7 @@ from cohorts import selectors as cohort_selectors
 from cohorts import services as cohort_services
 from cohorts.models import Application
 from evaluations import selectors as evaluation_selectors
+from evaluations import services as evaluation_services
 from outcomes import selectors as outcome_selectors
 from outcomes import services as outcome_services
 from pine import services as pine_services
@@ -89,6 +90,9 @@ APPLICATIONS = [
     ("westvale-police", "multi", "Joint police and social work strategy discussions", Application.Status.SUBMITTED),
     ("southbrook", "multi", "Co-located team for care leavers", Application.Status.DRAFT),
 ]
+
+# A stand-in for the signed agreement (a real one is a PDF the partner uploads).
+DEMO_AGREEMENT = b"Demo data sharing agreement between Northshire County Council and the PINE practice team.\n"
 
 DEMO_MEASURES = ["re_referrals_12m", "assessments_45_days", "cp_plans_rate"]
 
@@ -198,6 +202,21 @@ class Command(BaseCommand):
             evaluation = evaluation_selectors.evaluation_list(partner=northshire).first()
             if outcome_selectors.outcome_value_count(partner=northshire, evaluation=evaluation) == 0:
                 lead = User.objects.get(email="lead@northshire.example")
+                # Onboarding done in 2023: the signed agreement is what lets data flow.
+                evaluation_services.onboarding_update(
+                    partner=northshire,
+                    actor=lead,
+                    evaluation=evaluation,
+                    dsa_file=("Northshire data sharing agreement.txt", DEMO_AGREEMENT),
+                    dsa_signed_on=date(2023, 5, 2),
+                    dsa_expires_on=date(2028, 5, 1),
+                    dpia_completed_on=date(2023, 5, 10),
+                    ethics_required=False,
+                    data_lead_name="Jo Evans",
+                    data_lead_email="analyst@northshire.example",
+                    sponsor_name="Chris Morgan",
+                    sponsor_role="Director of Children's Services",
+                )
                 submission = outcome_services.submission_upload(
                     partner=northshire,
                     actor=lead,

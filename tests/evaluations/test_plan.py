@@ -1,0 +1,146 @@
+"""The evaluation plan: drafts, practice-team sign-off that locks a version, new versions with a
+reason, and comparing versions — by page and API."""
+
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from evaluations import selectors, services
+from evaluations.models import EvaluationPlan, Milestone
+from pine import services as pine_services
+from tests import factories
+from tests.conftest import verified_client
+
+pytestmark = pytest.mark.django_db
+
+COMPLETE = {
+    "research_questions": "Does family group conferencing reduce re-referrals?",
+    "design": "its",
+    "intervention_start": date(2025, 4, 1),
+    "baseline_start": date(2023, 4, 1),
+    "baseline_end": date(2025, 3, 31),
+    "follow_up_start": date(2025, 4, 1),
+    "follow_up_end": date(2026, 3, 31),
+    "measures": [{"code": "re_referrals_12m", "direction": "decrease"}],
+    "expected_children_per_period": 180,
+}
+
+
+@pytest.fixture
+def accepted(partner, practice_admin):
+    from cohorts import services as cohort_services
+
+    application = factories.ApplicationFactory(partner=partner)
+    cohort_services.application_decide(actor=practice_admin, application=application, decision="accept")
+    return application.evaluation
+
+
+def token_api(user) -> Client:
+    _, key = pine_services.api_token_create(user=user, name="t")
+    return Client(HTTP_AUTHORIZATION=f"Token {key}")
+
+
+def test_a_draft_is_saved_and_edited_in_place(partner, lead, accepted):
+    plan = services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, research_questions="Q1")
+    again = services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, research_questions="Q2")
+    assert plan.pk == again.pk and again.version == 1 and again.research_questions == "Q2"
+
+
+def test_an_incomplete_plan_cannot_be_signed_off(partner, lead, practice_admin, accepted):
+    plan = services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, design="did", research_questions="Q")
+    with pytest.raises(ValidationError, match="intervention start date.*comparison group"):
+        services.plan_sign_off(actor=practice_admin, plan=plan)
+
+
+def test_sign_off_locks_the_version_and_a_change_needs_a_new_version_with_a_reason(partner, lead, practice_admin, accepted):
+    plan = services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, **COMPLETE)
+    services.plan_sign_off(actor=practice_admin, plan=plan)
+    assert Milestone.objects.get(evaluation=accepted, kind="plan_sign_off").status == "done"
+    with pytest.raises(ValidationError, match="signed off and locked"):
+        services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, research_questions="changed")
+    with pytest.raises(ValidationError):
+        services.plan_new_version(partner=partner, actor=lead, evaluation=accepted, reason="  ")
+    v2 = services.plan_new_version(partner=partner, actor=lead, evaluation=accepted, reason="Comparison area added")
+    assert (v2.version, v2.status, v2.research_questions) == (2, "draft", COMPLETE["research_questions"])
+    services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, design="did", comparison_group="Southbrook")
+    with pytest.raises(ValidationError, match="edit the draft"):
+        services.plan_new_version(partner=partner, actor=lead, evaluation=accepted, reason="again")
+    rows = {
+        r["field"]: r
+        for r in selectors.plan_comparison(EvaluationPlan.objects.get(version=1), v2.__class__.objects.get(version=2))
+    }
+    assert rows["design"]["changed"] and rows["design"]["old"] == "Interrupted time series"
+    assert rows["comparison_group"]["new"] == "Southbrook" and not rows["research_questions"]["changed"]
+    assert EvaluationPlan.objects.get(version=1).status == "signed_off"  # the signed-off version is untouched
+
+
+def test_the_plan_pages_walk_from_draft_to_sign_off_to_comparison(client, lead, partner, practice_admin, accepted):
+    client.force_login(lead)
+    url = reverse("evaluations:plan", args=[partner.slug, accepted.code])
+    response = client.post(url, {
+        "research_questions": COMPLETE["research_questions"], "design": "its", "intervention_start": "2025-04-01",
+        "baseline_start": "2023-04-01", "baseline_end": "2025-03-31", "follow_up_start": "2025-04-01",
+        "follow_up_end": "2026-03-31", "expected_children_per_period": "180", "measure__re_referrals_12m": "decrease",
+    })  # fmt: skip
+    assert response.status_code == 302
+    plan = EvaluationPlan.objects.get()
+    assert plan.measures == [{"code": "re_referrals_12m", "direction": "decrease"}]
+    practice = verified_client(Client(), practice_admin)
+    page = practice.get(reverse("evaluations:practice_evaluation", args=[accepted.code])).content.decode()
+    assert "Sign off version 1" in page
+    practice.post(reverse("evaluations:practice_plan_sign_off", args=[accepted.code]))
+    page = client.get(url).content.decode()
+    assert "Signed off" in page and "Start a new version" in page and "Re-referrals within 12 months: expect a decrease" in page
+    assert "There is a problem" in client.post(url, {"reason": ""}).content.decode()
+    client.post(url, {"reason": "A comparison area joined"})
+    compare = client.get(reverse("evaluations:plan_compare", args=[partner.slug, accepted.code])).content.decode()
+    assert "Version 1 and version 2" in compare and "A comparison area joined" in compare
+
+
+def test_bad_plan_input_shows_errors(client, lead, partner, accepted):
+    client.force_login(lead)
+    url = reverse("evaluations:plan", args=[partner.slug, accepted.code])
+    page = client.post(url, {"baseline_start": "2025-01-01", "baseline_end": "2024-01-01"}).content.decode()
+    assert "The baseline period must end after it starts" in page
+    assert not EvaluationPlan.objects.exists()
+
+
+def test_only_practice_admins_sign_off(client, partner, lead, accepted):
+    services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, **COMPLETE)
+    reviewer = verified_client(Client(), factories.PracticeUserFactory(practice_role="reviewer"))
+    assert reviewer.post(reverse("evaluations:practice_plan_sign_off", args=[accepted.code])).status_code == 403
+    client.force_login(lead)
+    assert client.post(reverse("evaluations:practice_plan_sign_off", args=[accepted.code])).status_code == 404
+    assert EvaluationPlan.objects.get().status == "draft"
+
+
+def test_the_plan_through_the_api(lead, partner, practice_admin, accepted):
+    api = token_api(lead)
+    base = f"/api/v1/partners/{partner.slug}/evaluations/{accepted.code}/plan/"
+    assert api.get(base).status_code == 404
+    body = {**{k: str(v) if isinstance(v, date) else v for k, v in COMPLETE.items()}}
+    saved = api.put(base, body, content_type="application/json")
+    assert saved.status_code == 200 and saved.json()["missing_for_sign_off"] == []
+    bad = api.put(base, {"measures": [{"code": "nope", "direction": "decrease"}]}, content_type="application/json")
+    assert bad.status_code == 400 and "Unknown measure codes: nope" in str(bad.json())
+    admin = token_api(practice_admin)
+    signed = admin.post(f"/api/v1/practice/evaluations/{accepted.code}/plan/sign-off/")
+    assert signed.status_code == 200 and signed.json()["status"] == "signed_off"
+    assert api.put(base, body, content_type="application/json").status_code == 400
+    created = api.post(base + "versions/", {"reason": "New area"}, content_type="application/json")
+    assert created.status_code == 201 and created.json()["version"] == 2
+    assert [v["version"] for v in api.get(base + "versions/").json()["results"]] == [2, 1]
+
+
+def test_the_other_partner_gets_404_for_the_plan(client, lead, partner, accepted, other_lead, other_partner):
+    services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, **COMPLETE)
+    client.force_login(other_lead)
+    assert client.get(reverse("evaluations:plan", args=[other_partner.slug, accepted.code])).status_code == 404
+    assert client.get(reverse("evaluations:plan", args=[partner.slug, accepted.code])).status_code == 404
+    assert client.get(reverse("evaluations:plan_compare", args=[other_partner.slug, accepted.code])).status_code == 404
+    api = token_api(other_lead)
+    assert api.get(f"/api/v1/partners/{other_partner.slug}/evaluations/{accepted.code}/plan/").status_code == 404
+    assert api.get(f"/api/v1/partners/{other_partner.slug}/evaluations/{accepted.code}/plan/versions/").status_code == 404

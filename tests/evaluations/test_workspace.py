@@ -1,0 +1,206 @@
+"""The evaluation workspace: onboarding (the data sharing agreement gates uploads), milestones, meetings."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+from django.urls import reverse
+from django.utils import timezone
+
+from evaluations import selectors, services
+from evaluations.models import Meeting, Milestone, Onboarding
+from pine import services as pine_services
+from pine.models import AuditEvent
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def accepted(partner, practice_admin):
+    """An evaluation made the way the app makes them: by accepting an application."""
+    from cohorts import services as cohort_services
+
+    application = factories.ApplicationFactory(partner=partner)
+    cohort_services.application_decide(actor=practice_admin, application=application, decision="accept")
+    return application.evaluation
+
+
+def token_api(user) -> Client:
+    _, key = pine_services.api_token_create(user=user, name="t")
+    return Client(HTTP_AUTHORIZATION=f"Token {key}")
+
+
+def test_a_new_evaluation_gets_an_onboarding_record_and_the_standard_milestones(accepted):
+    assert Onboarding.objects.filter(evaluation=accepted).exists()
+    kinds = list(Milestone.objects.filter(evaluation=accepted).values_list("kind", flat=True))
+    assert kinds[0] == "toc_workshop" and kinds[-1] == "publication" and len(kinds) == 8
+    due = Milestone.objects.get(evaluation=accepted, kind="final_report").due_on
+    start = timezone.localdate(accepted.created_at)
+    assert (due.year - start.year) * 12 + due.month - start.month == 12
+
+
+def test_uploads_are_blocked_until_a_data_sharing_agreement_is_in_force(accepted, partner, lead):
+    today = timezone.localdate()
+    assert "data sharing agreement" in selectors.evaluation_upload_blocker(partner=partner, evaluation=accepted)
+    services.onboarding_update(
+        partner=partner, actor=lead, evaluation=accepted, dsa_file=("dsa.pdf", b"%PDF-1.4 signed"),
+        dsa_signed_on=today - timedelta(days=30), dsa_expires_on=today + timedelta(days=335),
+    )  # fmt: skip
+    assert selectors.evaluation_upload_blocker(partner=partner, evaluation=accepted) is None
+    services.onboarding_update(partner=partner, actor=lead, evaluation=accepted, dsa_expires_on=today)
+    assert "expired" in selectors.evaluation_upload_blocker(partner=partner, evaluation=accepted)
+
+
+def test_the_onboarding_page_records_the_agreement_and_shows_the_checklist(client, contributor, partner, accepted):
+    client.force_login(contributor)
+    url = reverse("evaluations:onboarding", args=[partner.slug, accepted.code])
+    page = client.get(url).content.decode()
+    assert "Record your signed data sharing agreement" in page and "Incomplete" in page
+    response = client.post(url, {
+        "section": "dsa", "dsa-document": SimpleUploadedFile("Signed DSA.pdf", b"%PDF-1.4 x"),
+        "dsa-dsa_signed_on": "2026-01-05", "dsa-dsa_expires_on": "2099-01-04",
+    })  # fmt: skip
+    assert response.status_code == 302
+    onboarding = Onboarding.objects.get(evaluation=accepted)
+    assert onboarding.dsa_filename == "Signed DSA.pdf" and onboarding.dsa_signed_on == date(2026, 1, 5)
+    assert "Record your signed" not in client.get(url).content.decode()
+    document = client.get(reverse("evaluations:dsa_document", args=[partner.slug, accepted.code]))
+    assert document.content == b"%PDF-1.4 x"
+    event = AuditEvent.objects.get(action="onboarding.update")
+    assert event.changes["dsa_filename"] == ["", "Signed DSA.pdf"] and event.actor == contributor
+
+
+def test_onboarding_sections_validate_on_their_own(client, contributor, partner, accepted):
+    client.force_login(contributor)
+    url = reverse("evaluations:onboarding", args=[partner.slug, accepted.code])
+    response = client.post(url, {"section": "dsa", "dsa-dsa_signed_on": "2026-02-01", "dsa-dsa_expires_on": "2026-01-01"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "There is a problem" in page
+    assert "Choose the signed agreement to upload" in page and "must be after the date" in page
+    response = client.post(url, {"section": "people", "people-data_lead_name": "Jo Evans"})
+    assert "There is a problem" in response.content.decode()
+    assert client.post(url, {"section": "nonsense"}).status_code == 404
+
+
+def test_the_checklist_completes_item_by_item(partner, lead, accepted):
+    today = timezone.localdate()
+    services.onboarding_update(partner=partner, actor=lead, evaluation=accepted, dpia_completed_on=today, ethics_required=False)
+    services.onboarding_update(
+        partner=partner, actor=lead, evaluation=accepted, data_lead_name="Jo", data_lead_email="jo@x.example", sponsor_name="Sam"
+    )
+    checklist = dict(Onboarding.objects.get(evaluation=accepted).checklist(today))
+    assert checklist == {
+        "Data sharing agreement": False,
+        "Data protection impact assessment": True,
+        "Ethics or governance approval": True,
+        "Named data lead and senior sponsor": True,
+    }
+
+
+def test_viewers_cannot_change_onboarding(client, viewer, partner, accepted):
+    client.force_login(viewer)
+    url = reverse("evaluations:onboarding", args=[partner.slug, accepted.code])
+    assert client.post(url, {"section": "dpia", "dpia-dpia_completed_on": "2026-01-01"}).status_code == 403
+
+
+def test_milestones_are_updated_and_overdue_ones_flagged(client, lead, partner, accepted):
+    milestone = Milestone.objects.get(evaluation=accepted, kind="toc_workshop")
+    Milestone.objects.filter(pk=milestone.pk).update(due_on=timezone.localdate() - timedelta(days=1))
+    client.force_login(lead)
+    page = client.get(reverse("evaluations:milestones", args=[partner.slug, accepted.code])).content.decode()
+    assert page.count("Overdue") == 1
+    response = client.post(reverse("evaluations:milestone_edit", args=[partner.slug, milestone.code]), {
+        "status": "done", "due_on": "2026-02-01", "owner": "Jo Evans", "notes": "Held with the practice team.",
+    })  # fmt: skip
+    assert response.status_code == 302
+    milestone.refresh_from_db()
+    assert milestone.status == "done" and milestone.completed_on == timezone.localdate() and milestone.owner == "Jo Evans"
+    assert "Overdue" not in client.get(reverse("evaluations:milestones", args=[partner.slug, accepted.code])).content.decode()
+
+
+def test_partner_and_practice_team_log_meetings(client, lead, partner, accepted, practice_admin):
+    from tests.conftest import verified_client
+
+    practice_client = verified_client(Client(), practice_admin)
+    client.force_login(lead)
+    client.post(reverse("evaluations:meeting_create", args=[partner.slug, accepted.code]), {
+        "held_on": "2026-03-02", "attendees": "Sam Patel, Priya Shah", "notes": "Theory of change.", "actions": "Draft the plan",
+    })  # fmt: skip
+    response = practice_client.post(reverse("evaluations:practice_evaluation", args=[accepted.code]), {
+        "held_on": "2026-04-06", "attendees": "Priya Shah", "notes": "Plan review",
+    })  # fmt: skip
+    assert response.status_code == 302
+    page = practice_client.get(reverse("evaluations:practice_evaluation", args=[accepted.code])).content.decode()
+    assert "Theory of change." in page and "Plan review" in page and "Data sharing agreement" in page
+    assert list(Meeting.objects.values_list("held_on", flat=True)) == [date(2026, 4, 6), date(2026, 3, 2)]
+
+
+def test_the_workspace_through_the_api(lead, partner, accepted):
+    api = token_api(lead)
+    base = f"/api/v1/partners/{partner.slug}/evaluations/{accepted.code}"
+    state = api.get(f"{base}/onboarding/").json()
+    assert state["checklist"]["Data sharing agreement"] is False and state["upload_blocker"]
+    body = encode_multipart(BOUNDARY, {
+        "dsa_document": SimpleUploadedFile("dsa.pdf", b"%PDF"), "dsa_signed_on": "2026-01-01", "dsa_expires_on": "2099-01-01",
+    })  # fmt: skip
+    updated = api.patch(f"{base}/onboarding/", body, content_type=MULTIPART_CONTENT)
+    assert updated.status_code == 200, updated.content
+    assert updated.json()["upload_blocker"] is None and updated.json()["dsa_filename"] == "dsa.pdf"
+    milestones = api.get(f"{base}/milestones/").json()["results"]
+    assert len(milestones) == 8 and milestones[0]["overdue"] is False
+    done = api.put(f"/api/v1/partners/{partner.slug}/milestones/{milestones[0]['code']}/",
+                   {"status": "done", "due_on": milestones[0]["due_on"]}, content_type="application/json")  # fmt: skip
+    assert done.json()["status"] == "done" and done.json()["completed_on"]
+    logged = api.post(f"{base}/meetings/", {"held_on": "2026-05-01", "attendees": "Everyone"}, content_type="application/json")
+    assert logged.status_code == 201
+    assert api.get(f"{base}/meetings/").json()["count"] == 1
+
+
+def test_the_other_partner_gets_404_for_the_workspace(client, other_lead, other_partner, partner, accepted):
+    milestone = Milestone.objects.filter(evaluation=accepted).first()
+    client.force_login(other_lead)
+    for url in [
+        reverse("evaluations:onboarding", args=[partner.slug, accepted.code]),
+        reverse("evaluations:onboarding", args=[other_partner.slug, accepted.code]),
+        reverse("evaluations:dsa_document", args=[other_partner.slug, accepted.code]),
+        reverse("evaluations:milestones", args=[other_partner.slug, accepted.code]),
+        reverse("evaluations:milestone_edit", args=[other_partner.slug, milestone.code]),
+        reverse("evaluations:meeting_create", args=[other_partner.slug, accepted.code]),
+    ]:
+        assert client.get(url).status_code == 404, url
+    api = token_api(other_lead)
+    for url in [
+        f"/api/v1/partners/{other_partner.slug}/evaluations/{accepted.code}/onboarding/",
+        f"/api/v1/partners/{other_partner.slug}/evaluations/{accepted.code}/milestones/",
+        f"/api/v1/partners/{other_partner.slug}/milestones/{milestone.code}/",
+        f"/api/v1/partners/{other_partner.slug}/evaluations/{accepted.code}/meetings/",
+    ]:
+        assert api.get(url).status_code == 404, url
+    assert client.get(reverse("evaluations:practice_evaluation", args=[accepted.code])).status_code == 404
+
+
+def test_overdue_milestones_are_emailed_once_a_day_to_the_partner_and_practice_admins(
+    accepted, partner, lead, contributor, viewer, practice_admin, other_evaluation, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from evaluations.tasks import send_milestone_reminders
+
+    today = timezone.localdate()
+    Milestone.objects.filter(evaluation=accepted, kind__in=["toc_workshop", "plan_sign_off"]).update(
+        due_on=today - timedelta(days=3)
+    )
+    Milestone.objects.filter(evaluation=accepted, kind="toc_workshop").update(status="done")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_milestone_reminders.run() == 1
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert sorted(message.to) == sorted([lead.email, contributor.email, practice_admin.email])  # not the viewer
+    assert "Evaluation plan signed off" in message.body and "Theory of change workshop" not in message.body
+    assert partner.name in message.subject
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_milestone_reminders.run() == 0  # not twice in a day
+    assert len(mail.outbox) == 1
