@@ -1,21 +1,49 @@
 from django import forms
 
+from cohorts.models import Application, Cohort
 from pine.forms import DateTimeLocalInput, GovukForm
 from pine.validators import validate_plausible_datetime
 
 
+def _when(label: str, *, required: bool = False) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=f"{label} (UK time){'' if required else ' (optional)'}",
+        required=required,
+        widget=DateTimeLocalInput(),
+        validators=[validate_plausible_datetime],
+        error_messages={"required": f"Enter the date and time: {label.lower()}", "invalid": "Enter a real date and time"},
+    )
+
+
+def _text(label: str, *, required: bool = True, rows: int = 5, help_text: str = "", message: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label if required else f"{label} (optional)",
+        required=required,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        error_messages={"required": message or f"Enter {label[0].lower()}{label[1:]}"},
+    )
+
+
 class CohortForm(GovukForm):
+    """A cohort's details, as the practice admin creates or changes them."""
+
     name = forms.CharField(label="Name", max_length=200, help_text="For example: PINE round 3 – multi-agency practice.")
     theme = forms.CharField(label="Theme (optional)", max_length=200, required=False)
-    description = forms.CharField(label="Description of the call", widget=forms.Textarea(attrs={"rows": 5}))
+    description = _text("Description of the call", help_text="Shown on the public page. Leave a blank line between paragraphs.")
+    guidance = _text("Guidance for applicants", required=False, rows=6, help_text="Leave a blank line between paragraphs.")
+    eligibility = _text("Who can apply", required=False, rows=4, help_text="The eligibility criteria, shown on the public page.")
+    multi_agency = forms.BooleanField(
+        label="Multi-agency cohort", required=False, help_text="Applicants describe how their agencies work together."
+    )
     capacity = forms.IntegerField(label="How many partners can join", min_value=1, max_value=100, initial=9)
-    opens_at = forms.DateTimeField(
-        label="Call opens (UK time)", widget=DateTimeLocalInput(), validators=[validate_plausible_datetime]
-    )
-    deadline_at = forms.DateTimeField(
-        label="Application deadline (UK time)", widget=DateTimeLocalInput(), validators=[validate_plausible_datetime]
-    )
-    publish = forms.BooleanField(label="Publish the call now", required=False, initial=True)
+    opens_at = _when("Call opens", required=True)
+    deadline_at = _when("Application deadline", required=True)
+    review_starts_at = _when("Review period starts")
+    review_ends_at = _when("Review period ends")
+    selection_announced_at = _when("Selection announced")
+    programme_starts_at = _when("Programme starts")
+    programme_ends_at = _when("Programme ends")
 
     def clean(self):
         data = super().clean()
@@ -24,16 +52,183 @@ class CohortForm(GovukForm):
         return data
 
 
-class ApplicationForm(GovukForm):
-    practice_title = forms.CharField(label="Name of the practice", max_length=200)
-    practice_summary = forms.CharField(
-        label="What the practice is and why it is promising",
-        widget=forms.Textarea(attrs={"rows": 6}),
+class CohortCreateForm(CohortForm):
+    publish = forms.BooleanField(label="Publish the call now", required=False, initial=True)
+
+
+class CohortTransitionForm(GovukForm):
+    to = forms.ChoiceField(choices=Cohort.Status.choices, widget=forms.HiddenInput)
+
+
+class ApplicationStartForm(GovukForm):
+    practice_title = forms.CharField(
+        label="Name of the practice",
+        max_length=200,
+        help_text="You can change it later.",
+        error_messages={"required": "Enter the name of the practice"},
     )
-    outcomes_summary = forms.CharField(
-        label="The outcomes in children's social care it aims to change",
-        help_text="At least one outcome you can measure, for example re-referrals within 12 months.",
-        widget=forms.Textarea(attrs={"rows": 4}),
+
+
+# --- one form per section of the application (keys are the section slugs in cohorts.models) -------
+
+
+class PartnershipForm(GovukForm):
+    partnership_roles = _text("What each agency does in the practice", required=False, rows=4)
+    partnership_confirmed = forms.BooleanField(
+        label="The agencies listed are the partnership applying",
+        error_messages={"required": "Confirm the agencies listed are the partnership applying"},
+    )
+
+
+class PracticeForm(GovukForm):
+    practice_title = forms.CharField(
+        label="Name of the practice", max_length=200, error_messages={"required": "Enter the name of the practice"}
+    )
+    practice_summary = _text(
+        "What the practice is", help_text="Who delivers it, to whom, and what happens.", message="Enter what the practice is"
+    )
+    practice_evidence = _text(
+        "Why it is promising",
+        help_text="What you have seen so far, and any evidence from elsewhere.",
+        message="Enter why the practice is promising",
+    )
+
+
+class ChildrenForm(GovukForm):
+    children_description = _text(
+        "The children and families it serves", message="Enter the children and families the practice serves"
+    )
+    children_count = forms.IntegerField(
+        label="How many children a year",
+        min_value=1,
+        max_value=1_000_000,
+        help_text="An estimate is fine.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-10"}),
+        error_messages={
+            "required": "Enter how many children a year the practice serves",
+            "invalid": "Enter the number of children as a whole number, like 120",
+            "min_value": "The number of children must be 1 or more",
+            "max_value": "The number of children must be 1,000,000 or fewer",
+        },
+    )
+
+
+class JointWorkingForm(GovukForm):
+    joint_working = _text(
+        "How the agencies work together",
+        rows=6,
+        help_text="Shared decisions, information sharing, co-location, joint supervision.",
+        message="Enter how the agencies work together",
+    )
+
+
+class OutcomesForm(GovukForm):
+    outcome_measures = forms.MultipleChoiceField(
+        label="Outcome measures",
+        help_text="Choose every measure from the library the practice aims to change. Select all that apply.",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one outcome measure"},
+    )
+    outcomes_summary = _text("Other outcomes it aims to change", required=False, rows=4)
+
+    def __init__(self, *args, measure_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome_measures"].choices = list(measure_choices)
+
+
+class DataForm(GovukForm):
+    data_available = _text(
+        "Data available", help_text="The data you hold about the children and the outcomes.", message="Enter the data available"
+    )
+    data_systems = _text(
+        "Case management and data systems",
+        rows=3,
+        help_text="For example: Liquidlogic, Mosaic, a data warehouse.",
+        message="Enter your case management and data systems",
+    )
+
+
+class ReadinessForm(GovukForm):
+    staff_time = _text(
+        "Staff time for the evaluation",
+        rows=3,
+        help_text="Who, and how many days a month.",
+        message="Enter the staff time for the evaluation",
+    )
+    analyst_available = forms.ChoiceField(
+        label="Can an analyst work on the evaluation?",
+        choices=Application.YesNo.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select yes if an analyst can work on the evaluation"},
+    )
+    senior_sponsor = forms.CharField(
+        label="Senior sponsor",
+        max_length=200,
+        help_text="Name and role, for example: Jo Smith, Director of Children's Services.",
+        error_messages={"required": "Enter the name and role of your senior sponsor"},
+    )
+
+
+class DataProtectionForm(GovukForm):
+    data_protection = _text(
+        "Data protection arrangements",
+        help_text="Your lawful basis for sharing pseudonymised data, and who your data protection officer is.",
+        message="Enter your data protection arrangements",
+    )
+    safeguarding = _text(
+        "Safeguarding arrangements",
+        help_text="How staff raise a concern about a child.",
+        message="Enter your safeguarding arrangements",
+    )
+
+
+SECTION_FORMS: dict[str, type[GovukForm]] = {
+    "partnership": PartnershipForm,
+    "practice": PracticeForm,
+    "children": ChildrenForm,
+    "joint-working": JointWorkingForm,
+    "outcomes": OutcomesForm,
+    "data": DataForm,
+    "readiness": ReadinessForm,
+    "data-protection": DataProtectionForm,
+}
+
+
+class ConfirmForm(GovukForm):
+    """A confirmation step (withdrawing): a yes/no question."""
+
+    confirm = forms.ChoiceField(
+        label="Are you sure you want to withdraw this application?",
+        choices=[("yes", "Yes, withdraw it"), ("no", "No, keep it")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select yes if you want to withdraw the application"},
+    )
+
+
+# --- the practice team's forms ----------------------------------------------------------------------
+
+
+class ExtensionForm(GovukForm):
+    until = _when("New deadline for this application", required=True)
+    reason = _text("Reason for the extension", rows=3, message="Enter the reason for the extension")
+
+
+class ScreeningForm(GovukForm):
+    decision = forms.ChoiceField(
+        label="Screening decision",
+        choices=[("eligible", "Eligible"), ("ineligible", "Ineligible")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select eligible or ineligible"},
+    )
+    reason = _text("Reason", rows=3, message="Enter the reason for the screening decision")
+
+
+class InformationRequestForm(GovukForm):
+    question = _text(
+        "Your question for the applicant",
+        rows=4,
+        help_text="The application reopens for them until they resubmit it.",
+        message="Enter your question for the applicant",
     )
 
 

@@ -1,16 +1,60 @@
-"""Writes of cohorts and applications."""
+"""Writes of cohorts, applications and their revisions. Every write is audited.
+
+The rules of what may happen next are in ``cohorts.models`` (``COHORT_TRANSITIONS``,
+``APPLICATION_TRANSITIONS``, ``Application.edit_refusal``); these functions apply them.
+"""
 
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cohorts.models import Application, Cohort
+from cohorts.models import (
+    ANSWER_FIELDS,
+    COHORT_TRANSITIONS,
+    Application,
+    ApplicationRevision,
+    Cohort,
+)
 from evaluations import services as evaluation_services
+from outcomes import selectors as outcome_selectors
 from pine.audit import audit_record, changed_fields, snapshot
 from pine.models import Partner, User
 from pine.slugs import unique_slug
+
+PRACTICE_ADMIN = "practice_admin"
+
+
+def _require_practice_admin(actor: User, doing: str) -> None:
+    if not (actor.is_practice_team and actor.practice_role == PRACTICE_ADMIN):
+        raise PermissionDenied(f"Only a practice admin can {doing}.")
+
+
+def _check_cohort_dates(cohort: Cohort) -> None:
+    errors = cohort.date_order_errors()
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- cohorts ---------------------------------------------------------------------------------------
+
+COHORT_DETAILS = (
+    "name",
+    "theme",
+    "description",
+    "guidance",
+    "eligibility",
+    "multi_agency",
+    "capacity",
+    "opens_at",
+    "deadline_at",
+    "review_starts_at",
+    "review_ends_at",
+    "selection_announced_at",
+    "programme_starts_at",
+    "programme_ends_at",
+)
 
 
 @transaction.atomic
@@ -20,23 +64,22 @@ def cohort_create(
     name: str,
     opens_at: datetime,
     deadline_at: datetime,
-    theme: str = "",
-    description: str = "",
-    capacity: int = 9,
     publish: bool = False,
+    **details,
 ) -> Cohort:
+    _require_practice_admin(actor, "create a cohort")
+    unknown = set(details) - set(COHORT_DETAILS)
+    if unknown:
+        raise ValueError(f"not cohort details: {sorted(unknown)}")
     cohort = Cohort(
         name=name.strip(),
         slug=unique_slug(Cohort, name, fallback="cohort"),
-        theme=theme,
-        description=description,
-        capacity=capacity,
         opens_at=opens_at,
         deadline_at=deadline_at,
         status=Cohort.Status.OPEN if publish else Cohort.Status.DRAFT,
+        **details,
     )
-    if deadline_at <= opens_at:
-        raise ValidationError({"deadline_at": "The deadline must be after the call opens."})
+    _check_cohort_dates(cohort)
     cohort.full_clean()
     cohort.save()
     audit_record(actor=actor, partner=None, action="cohort.create", obj=cohort, changes=snapshot(cohort))
@@ -44,51 +87,275 @@ def cohort_create(
 
 
 @transaction.atomic
-def application_create(
-    *,
-    partner: Partner,
-    actor: User,
-    cohort: Cohort,
-    practice_title: str,
-    practice_summary: str,
-    outcomes_summary: str,
-) -> Application:
+def cohort_update(*, actor: User, cohort: Cohort, **fields) -> Cohort:
+    """Change a cohort's details: only while it is a draft or open (its stage moves only by
+    ``cohort_transition``)."""
+    _require_practice_admin(actor, "change a cohort")
+    unknown = set(fields) - set(COHORT_DETAILS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    if not cohort.is_editable:
+        raise ValidationError(f"{cohort.name} is {cohort.get_status_display().lower()}: its details can no longer change.")
+    names = sorted(fields)
+    before = snapshot(cohort, names)
+    for name, value in fields.items():
+        setattr(cohort, name, value)
+    _check_cohort_dates(cohort)
+    cohort.full_clean()
+    cohort.save(update_fields=names)
+    audit_record(
+        actor=actor, partner=None, action="cohort.update", obj=cohort, changes=changed_fields(before, snapshot(cohort, names))
+    )
+    return cohort
+
+
+@transaction.atomic
+def cohort_transition(*, actor: User, cohort: Cohort, to: str) -> Cohort:
+    """Move a cohort to its next stage, as ``COHORT_TRANSITIONS`` allows."""
+    _require_practice_admin(actor, "move a cohort to another stage")
+    cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
+    if to not in Cohort.Status.values:
+        raise ValidationError({"to": f"Choose one of: {', '.join(Cohort.Status.values)}."})
+    if to not in COHORT_TRANSITIONS[cohort.status]:
+        allowed = ", ".join(Cohort.Status(s).label.lower() for s in cohort.allowed_transitions()) or "nothing"
+        raise ValidationError({"to": f"A cohort that is {cohort.get_status_display().lower()} can move only to: {allowed}."})
+    before = cohort.status
+    cohort.status = to
+    cohort.full_clean()
+    cohort.save(update_fields=["status"])
+    audit_record(actor=actor, partner=None, action="cohort.transition", obj=cohort, changes={"status": [before, to]})
+    return cohort
+
+
+# --- applications: the applicant's side ------------------------------------------------------------
+
+APPLICANT_FIELDS = frozenset(ANSWER_FIELDS)
+
+
+def _clean_answers(fields: dict) -> dict:
+    unknown = set(fields) - APPLICANT_FIELDS
+    if unknown:
+        raise ValueError(f"not application answers: {sorted(unknown)}")
+    fields = dict(fields)
+    if "practice_title" in fields:
+        fields["practice_title"] = (fields["practice_title"] or "").strip()
+    if "outcome_measures" in fields:
+        codes = list(dict.fromkeys(fields["outcome_measures"] or []))
+        known = set(outcome_selectors.measure_list().filter(code__in=codes).values_list("code", flat=True))
+        unknown_codes = [c for c in codes if c not in known]
+        if unknown_codes:
+            raise ValidationError({"outcome_measures": f"Not in the measure library: {', '.join(unknown_codes)}."})
+        fields["outcome_measures"] = codes
+    return fields
+
+
+@transaction.atomic
+def application_create(*, partner: Partner, actor: User, cohort: Cohort, practice_title: str, **answers) -> Application:
+    """Start an application (a draft) with the practice's name; answer the sections later."""
     if not cohort.is_accepting_applications():
         raise ValidationError("This cohort is not open for applications.")
     if Application.objects.filter(partner=partner, cohort=cohort).exists():
         raise ValidationError(f"{partner.name} has already applied to {cohort.name}.")
-    application = Application(
-        partner=partner,
-        cohort=cohort,
-        practice_title=practice_title.strip(),
-        practice_summary=practice_summary,
-        outcomes_summary=outcomes_summary,
-        created_by=actor,
-    )
+    fields = _clean_answers({"practice_title": practice_title, **answers})
+    application = Application(partner=partner, cohort=cohort, created_by=actor, **fields)
     application.full_clean()
     application.save()
     audit_record(actor=actor, partner=partner, action="application.create", obj=application, changes=snapshot(application))
     return application
 
 
+def _locked(partner: Partner, application: Application) -> Application:
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("cohort", "partner")
+        .get(pk=application.pk, partner=partner)
+    )
+
+
+@transaction.atomic
+def application_update(*, partner: Partner, actor: User, application: Application, **answers) -> Application:
+    """Save answers (one section or several): while a draft can be changed, or while the
+    practice team has asked for more information."""
+    application = _locked(partner, application)
+    refusal = application.edit_refusal()
+    if refusal:
+        raise ValidationError(refusal)
+    fields = _clean_answers(answers)
+    names = sorted(fields) + ["updated_at"]
+    before = snapshot(application, names)
+    for name, value in fields.items():
+        setattr(application, name, value)
+    application.updated_at = timezone.now()
+    application.full_clean()
+    application.save(update_fields=names)
+    changes = changed_fields(before, snapshot(application, names))
+    changes.pop("updated_at", None)
+    audit_record(actor=actor, partner=partner, action="application.update", obj=application, changes=changes)
+    return application
+
+
+def submission_problems(application: Application) -> list[str]:
+    """What stops it being submitted, whoever asks (the deadline aside)."""
+    problems = []
+    if not application.partner.is_statutory_lead:
+        problems.append("The lead agency must be a statutory agency.")
+    for section in application.incomplete_sections():
+        problems.append(f"Complete the section “{section.title}”.")
+    if not application.outcome_measures:
+        problems.append("Choose at least one outcome you can measure.")
+    return problems
+
+
 @transaction.atomic
 def application_submit(*, partner: Partner, actor: User, application: Application) -> Application:
-    application = Application.objects.select_for_update().select_related("cohort").get(pk=application.pk, partner=partner)
-    if application.status != Application.Status.DRAFT:
+    """Submit (or resubmit, after a request for more information): stores the next revision."""
+    application = _locked(partner, application)
+    if not application.can_move_to(Application.Status.SUBMITTED):
         raise ValidationError("This application has already been submitted.")
-    if not application.cohort.is_accepting_applications():
-        raise ValidationError(f"The deadline for {application.cohort.name} has passed.")
-    if not partner.is_statutory_lead:
-        raise ValidationError("The lead agency must be a statutory agency.")
+    refusal = application.edit_refusal()
+    if refusal:
+        raise ValidationError(refusal)
+    problems = submission_problems(application)
+    if problems:
+        raise ValidationError(problems)
+    before = application.status
+    in_reply_to = application.information_request if before == Application.Status.MORE_INFORMATION else ""
+    number = application.revisions.count() + 1
     application.status = Application.Status.SUBMITTED
     application.submitted_at = timezone.now()
     application.save(update_fields=["status", "submitted_at"])
+    revision = ApplicationRevision(
+        partner=partner,
+        application=application,
+        number=number,
+        answers=application.answers(),
+        in_reply_to=in_reply_to,
+        submitted_by=actor,
+        submitted_at=application.submitted_at,
+    )
+    revision.full_clean()
+    revision.save()
     audit_record(
         actor=actor,
         partner=partner,
-        action="application.submit",
+        action="application.submit" if number == 1 else "application.resubmit",
         obj=application,
-        changes={"status": [Application.Status.DRAFT, application.status]},
+        changes={"status": [before, application.status], "revision": number},
+    )
+    return application
+
+
+@transaction.atomic
+def application_withdraw(*, partner: Partner, actor: User, application: Application) -> Application:
+    application = _locked(partner, application)
+    if not application.can_move_to(Application.Status.WITHDRAWN):
+        raise ValidationError(
+            f"This application is {application.get_applicant_status_display().lower()}: it cannot be withdrawn."
+        )
+    before = application.status
+    application.status = Application.Status.WITHDRAWN
+    application.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        partner=partner,
+        action="application.withdraw",
+        obj=application,
+        changes={"status": [before, application.status]},
+    )
+    return application
+
+
+# --- applications: the practice team's side --------------------------------------------------------
+
+
+def _locked_for_practice(application: Application) -> Application:
+    return Application.objects.select_for_update(of=("self",)).select_related("cohort", "partner").get(pk=application.pk)
+
+
+@transaction.atomic
+def application_extend_deadline(*, actor: User, application: Application, until: datetime, reason: str) -> Application:
+    """Give one application a later deadline than its cohort's, with the reason recorded."""
+    _require_practice_admin(actor, "extend a deadline")
+    application = _locked_for_practice(application)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Enter the reason for the extension."})
+    if until <= application.cohort.deadline_at:
+        raise ValidationError({"until": "The new deadline must be after the cohort's deadline."})
+    if until <= timezone.now():
+        raise ValidationError({"until": "The new deadline must be in the future."})
+    if application.status != Application.Status.DRAFT:
+        raise ValidationError("Only an application that has not been submitted can have its deadline extended.")
+    names = ["deadline_extended_to", "deadline_extension_reason"]
+    before = snapshot(application, names)
+    application.deadline_extended_to, application.deadline_extension_reason = until, reason
+    application.full_clean()
+    application.save(update_fields=names)
+    audit_record(
+        actor=actor,
+        partner=application.partner,
+        action="application.extend_deadline",
+        obj=application,
+        changes=changed_fields(before, snapshot(application, names)),
+    )
+    return application
+
+
+SCREENING = {"eligible": Application.Status.ELIGIBLE, "ineligible": Application.Status.INELIGIBLE}
+
+
+@transaction.atomic
+def application_screen(*, actor: User, application: Application, decision: str, reason: str) -> Application:
+    """The practice team's screening decision, with its reason."""
+    _require_practice_admin(actor, "screen an application")
+    if decision not in SCREENING:
+        raise ValidationError({"decision": "Choose eligible or ineligible."})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Enter the reason for the screening decision."})
+    application = _locked_for_practice(application)
+    to = SCREENING[decision]
+    if not application.can_move_to(to):
+        raise ValidationError(f"An application that is {application.get_status_display().lower()} cannot be screened.")
+    before = application.status
+    application.status, application.screening_reason = to, reason
+    application.screened_at, application.screened_by = timezone.now(), actor
+    application.save(update_fields=["status", "screening_reason", "screened_at", "screened_by"])
+    audit_record(
+        actor=actor,
+        partner=application.partner,
+        action=f"application.screen_{decision}",
+        obj=application,
+        changes={"status": [before, to], "screening_reason": reason},
+    )
+    return application
+
+
+@transaction.atomic
+def application_request_information(*, actor: User, application: Application, question: str) -> Application:
+    """Ask the applicant a question: the application reopens for them until they resubmit."""
+    _require_practice_admin(actor, "ask for more information")
+    question = (question or "").strip()
+    if not question:
+        raise ValidationError({"question": "Enter your question for the applicant."})
+    application = _locked_for_practice(application)
+    if not application.can_move_to(Application.Status.MORE_INFORMATION):
+        raise ValidationError(
+            f"An application that is {application.get_status_display().lower()} cannot be reopened for more information."
+        )
+    if application.cohort.status not in (Cohort.Status.OPEN, Cohort.Status.REVIEWING):
+        raise ValidationError(f"{application.cohort.name} is no longer taking answers.")
+    before = application.status
+    application.status = Application.Status.MORE_INFORMATION
+    application.information_request, application.information_requested_at = question, timezone.now()
+    application.save(update_fields=["status", "information_request", "information_requested_at"])
+    audit_record(
+        actor=actor,
+        partner=application.partner,
+        action="application.request_information",
+        obj=application,
+        changes={"status": [before, application.status], "information_request": question},
     )
     return application
 
@@ -99,12 +366,14 @@ DECISIONS = {"accept": Application.Status.ACCEPTED, "decline": Application.Statu
 @transaction.atomic
 def application_decide(*, actor: User, application: Application, decision: str) -> Application:
     """The practice team's decision. Accepting creates the partner's evaluation."""
+    _require_practice_admin(actor, "decide an application")
     if decision not in DECISIONS:
         raise ValidationError({"decision": f"Choose one of: {', '.join(DECISIONS)}."})
-    application = Application.objects.select_for_update().select_related("cohort", "partner").get(pk=application.pk)
-    if application.status != Application.Status.SUBMITTED:
+    application = _locked_for_practice(application)
+    if not application.can_move_to(DECISIONS[decision]):
         raise ValidationError(
-            f"Only a submitted application can be decided (this one is {application.get_status_display().lower()})."
+            f"An application that is {application.get_status_display().lower()} cannot be "
+            f"{'accepted' if decision == 'accept' else 'declined'}."
         )
     before = snapshot(application, ["status"])
     application.status = DECISIONS[decision]
@@ -120,26 +389,3 @@ def application_decide(*, actor: User, application: Application, decision: str) 
     if application.status == Application.Status.ACCEPTED:
         evaluation_services.evaluation_create(partner=application.partner, actor=actor, application=application)
     return application
-
-
-COHORT_EDITABLE = {"name", "theme", "description", "capacity", "opens_at", "deadline_at", "status"}
-
-
-@transaction.atomic
-def cohort_update(*, actor: User, cohort: Cohort, **fields) -> Cohort:
-    unknown = set(fields) - COHORT_EDITABLE
-    if unknown:
-        raise ValueError(f"not editable: {sorted(unknown)}")
-    before = snapshot(cohort, sorted(fields))
-    for name, value in fields.items():
-        setattr(cohort, name, value)
-    cohort.full_clean()
-    cohort.save(update_fields=sorted(fields))
-    audit_record(
-        actor=actor,
-        partner=None,
-        action="cohort.update",
-        obj=cohort,
-        changes=changed_fields(before, snapshot(cohort, sorted(fields))),
-    )
-    return cohort

@@ -1,18 +1,48 @@
-"""Pages: the public calls, partners' applications, and the practice team's cohorts and decisions."""
+"""Pages: the public calls, partners' applications (section by section), and the practice team's
+cohorts, screening and decisions."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.generic import FormView, TemplateView
 
 from cohorts import selectors, services
-from cohorts.forms import ApplicationForm, CohortForm, DecisionForm
+from cohorts.forms import (
+    SECTION_FORMS,
+    ApplicationStartForm,
+    CohortCreateForm,
+    CohortForm,
+    CohortTransitionForm,
+    ConfirmForm,
+    DecisionForm,
+    ExtensionForm,
+    InformationRequestForm,
+    OutcomesForm,
+    ScreeningForm,
+)
+from cohorts.models import SECTIONS_BY_SLUG, Application, Cohort
 from evaluations import selectors as evaluation_selectors
 from pine.models import Role
 from pine.scoping import PartnerView, PracticeView, PublicView
 from pine.views import add_form_errors
+
+PRACTICE_ADMIN = frozenset({"practice_admin"})
+
+
+def _run(form, call):
+    """Call a service; show its ValidationError on the form. The result, or None on error."""
+    try:
+        with transaction.atomic():
+            return call()
+    except ValidationError as error:
+        add_form_errors(form, error)
+        return None
+
+
+# --- public ----------------------------------------------------------------------------------------
 
 
 class PublicCohortListView(PublicView, TemplateView):
@@ -32,6 +62,9 @@ class PublicCohortDetailView(PublicView, TemplateView):
         return super().get_context_data(cohort=cohort, **kwargs)
 
 
+# --- partners --------------------------------------------------------------------------------------
+
+
 class PartnerHomeView(PartnerView, TemplateView):
     """A partner's front page: its applications, open calls and evaluations."""
 
@@ -49,8 +82,10 @@ class PartnerHomeView(PartnerView, TemplateView):
 
 
 class ApplicationCreateView(PartnerView, FormView):
-    template_name = "cohorts/application_form.html"
-    form_class = ApplicationForm
+    """Start an application: the practice's name; the sections follow on the task list."""
+
+    template_name = "cohorts/application_start.html"
+    form_class = ApplicationStartForm
 
     def _cohort(self):
         cohort = selectors.cohort_get_public(slug=self.kwargs["cohort_slug"])
@@ -62,33 +97,119 @@ class ApplicationCreateView(PartnerView, FormView):
         return super().get_context_data(cohort=self._cohort(), **kwargs)
 
     def form_valid(self, form):
-        try:
-            with transaction.atomic():
-                application = services.application_create(
-                    partner=self.partner, actor=self.request.user, cohort=self._cohort(), **form.cleaned_data
-                )
-        except ValidationError as error:
-            add_form_errors(form, error)
+        application = _run(
+            form,
+            lambda: services.application_create(
+                partner=self.partner, actor=self.request.user, cohort=self._cohort(), **form.cleaned_data
+            ),
+        )
+        if application is None:
             return self.form_invalid(form)
-        messages.success(self.request, "Your draft is saved. Check it, then submit it.")
         return redirect("cohorts:application_detail", partner_slug=self.partner.slug, code=application.code)
 
 
-class ApplicationDetailView(PartnerView, TemplateView):
-    """An application as its partner sees it ("check your answers"), with the submit button for
-    the partner's lead: leads submit, contributors draft."""
-
-    template_name = "cohorts/application_detail.html"
-    write_role = Role.LEAD
-
-    def _application(self):
+class PartnerApplicationMixin:
+    def _application(self) -> Application:
         application = selectors.application_get(partner=self.partner, code=self.kwargs["code"])
         if application is None:
             raise Http404("No such application.")
         return application
 
+
+class ApplicationDetailView(PartnerApplicationMixin, PartnerView, TemplateView):
+    """The task list while the applicant can change the application; its answers after."""
+
+    template_name = "cohorts/application_detail.html"
+
     def get_context_data(self, **kwargs):
-        return super().get_context_data(application=self._application(), **kwargs)
+        application = self._application()
+        summary = selectors.application_summary(application)
+        return super().get_context_data(
+            application=application,
+            summary=summary,
+            completed=sum(s.complete for s in summary),
+            can_edit=application.edit_refusal() is None,
+            can_withdraw=application.can_move_to(Application.Status.WITHDRAWN) and self.membership.allows(Role.LEAD),
+            revisions=list(selectors.revision_list(partner=self.partner, application=application)),
+            **kwargs,
+        )
+
+
+class ApplicationSectionView(PartnerApplicationMixin, PartnerView, FormView):
+    """One section of the application: saves and returns to the task list."""
+
+    def get_template_names(self):
+        return [
+            "cohorts/application_section_outcomes.html"
+            if self._section().slug == "outcomes"
+            else "cohorts/application_section.html"
+        ]
+
+    def _section(self):
+        section = SECTIONS_BY_SLUG.get(self.kwargs["section"])
+        application = self._application()
+        if section is None or section not in application.sections():
+            raise Http404("No such section.")
+        return section
+
+    def get_form_class(self):
+        return SECTION_FORMS[self._section().slug]
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        if self.get_form_class() is OutcomesForm:
+            kwargs["measure_choices"] = selectors.measure_choices()
+        return kwargs
+
+    def get_initial(self):
+        application = self._application()
+        return {name: getattr(application, name) for name in self._section().fields}
+
+    def get_context_data(self, **kwargs):
+        application = self._application()
+        refusal = application.edit_refusal()
+        return super().get_context_data(
+            application=application,
+            section=self._section(),
+            refusal=refusal,
+            agencies=list(self.partner.agencies.all()),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        if self._application().edit_refusal():
+            return self.get(request, *args, **kwargs)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        application = _run(
+            form,
+            lambda: services.application_update(
+                partner=self.partner, actor=self.request.user, application=self._application(), **form.cleaned_data
+            ),
+        )
+        if application is None:
+            return self.form_invalid(form)
+        return redirect("cohorts:application_detail", partner_slug=self.partner.slug, code=application.code)
+
+
+class ApplicationCheckView(PartnerApplicationMixin, PartnerView, TemplateView):
+    """ "Check your answers", then submit: contributors draft, the partner's lead submits."""
+
+    template_name = "cohorts/application_check.html"
+    write_role = Role.LEAD
+
+    def get_context_data(self, **kwargs):
+        application = self._application()
+        refusal = application.edit_refusal()
+        return super().get_context_data(
+            application=application,
+            summary=selectors.application_summary(application),
+            problems=services.submission_problems(application),
+            refusal=refusal,
+            can_change=refusal is None,
+            **kwargs,
+        )
 
     def post(self, request, partner_slug, code):
         application = self._application()
@@ -99,6 +220,70 @@ class ApplicationDetailView(PartnerView, TemplateView):
             return self.render_to_response(self.get_context_data(errors=error.messages))
         messages.success(request, "Application submitted. The practice team will be in touch.")
         return redirect("cohorts:application_detail", partner_slug=partner_slug, code=code)
+
+
+class ApplicationWithdrawView(PartnerApplicationMixin, PartnerView, FormView):
+    template_name = "cohorts/application_withdraw.html"
+    form_class = ConfirmForm
+    required_role = Role.LEAD
+    write_role = Role.LEAD
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(application=self._application(), **kwargs)
+
+    def form_valid(self, form):
+        application = self._application()
+        if form.cleaned_data["confirm"] == "yes":
+            if (
+                _run(
+                    form,
+                    lambda: services.application_withdraw(partner=self.partner, actor=self.request.user, application=application),
+                )
+                is None
+            ):
+                return self.form_invalid(form)
+            messages.success(self.request, f"You have withdrawn your application to {application.cohort.name}.")
+        return redirect("cohorts:application_detail", partner_slug=self.partner.slug, code=application.code)
+
+
+def _comparison_context(revisions, request) -> dict:
+    """The two revisions a comparison page shows: ?from=&to= (numbers), by default the last two."""
+    by_number = {r.number: r for r in revisions}
+    if len(by_number) < 2:
+        raise Http404("Nothing to compare.")
+    numbers = sorted(by_number)
+    try:
+        first = int(request.GET.get("from", numbers[-2]))
+        second = int(request.GET.get("to", numbers[-1]))
+    except ValueError:
+        raise Http404("No such revision.") from None
+    if first not in by_number or second not in by_number:
+        raise Http404("No such revision.")
+    rows = selectors.revision_comparison(by_number[first], by_number[second])
+    return {
+        "revisions": revisions,
+        "before": by_number[first],
+        "after": by_number[second],
+        "rows": rows,
+        "changed_count": sum(r.changed for r in rows),
+    }
+
+
+class ApplicationRevisionCompareView(PartnerApplicationMixin, PartnerView, TemplateView):
+    template_name = "cohorts/revision_compare.html"
+
+    def get_context_data(self, **kwargs):
+        application = self._application()
+        revisions = list(selectors.revision_list(partner=self.partner, application=application))
+        return super().get_context_data(
+            application=application,
+            back_url=reverse("cohorts:application_detail", args=[self.partner.slug, application.code]),
+            **_comparison_context(revisions, self.request),
+            **kwargs,
+        )
+
+
+# --- the practice team -----------------------------------------------------------------------------
 
 
 class PracticeHomeView(PracticeView, TemplateView):
@@ -115,15 +300,15 @@ class PracticeHomeView(PracticeView, TemplateView):
 
 class PracticeCohortCreateView(PracticeView, FormView):
     template_name = "cohorts/cohort_form.html"
-    form_class = CohortForm
-    practice_roles = frozenset({"practice_admin"})
+    form_class = CohortCreateForm
+    practice_roles = PRACTICE_ADMIN
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(heading="Create a cohort", button="Create cohort", **kwargs)
 
     def form_valid(self, form):
-        try:
-            with transaction.atomic():
-                cohort = services.cohort_create(actor=self.request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_form_errors(form, error)
+        cohort = _run(form, lambda: services.cohort_create(actor=self.request.user, **form.cleaned_data))
+        if cohort is None:
             return self.form_invalid(form)
         messages.success(
             self.request,
@@ -132,47 +317,185 @@ class PracticeCohortCreateView(PracticeView, FormView):
         return redirect("cohorts:practice_cohort", cohort_slug=cohort.slug)
 
 
-class PracticeCohortDetailView(PracticeView, TemplateView):
-    template_name = "cohorts/practice_cohort.html"
-
-    def get_context_data(self, **kwargs):
+class PracticeCohortMixin:
+    def _cohort(self) -> Cohort:
         cohort = selectors.cohort_get(slug=self.kwargs["cohort_slug"])
         if cohort is None:
             raise Http404("No such cohort.")
+        return cohort
+
+
+class PracticeCohortDetailView(PracticeCohortMixin, PracticeView, TemplateView):
+    template_name = "cohorts/practice_cohort.html"
+
+    def get_context_data(self, **kwargs):
+        cohort = self._cohort()
         return super().get_context_data(
-            cohort=cohort, applications=selectors.application_list_for_practice(cohort=cohort), **kwargs
+            cohort=cohort,
+            applications=selectors.application_list_for_practice(cohort=cohort, include_drafts=True),
+            can_manage=self.request.user.practice_role == "practice_admin",
+            transitions=[(s, Cohort.Status(s).label) for s in cohort.allowed_transitions()],
+            **kwargs,
         )
 
 
+class PracticeCohortEditView(PracticeCohortMixin, PracticeView, FormView):
+    template_name = "cohorts/cohort_form.html"
+    form_class = CohortForm
+    practice_roles = PRACTICE_ADMIN
+
+    def get_initial(self):
+        cohort = self._cohort()
+        return {name: getattr(cohort, name) for name in services.COHORT_DETAILS}
+
+    def get_context_data(self, **kwargs):
+        cohort = self._cohort()
+        return super().get_context_data(
+            cohort=cohort,
+            heading=f"Change {cohort.name}",
+            button="Save changes",
+            refusal=None if cohort.is_editable else "locked",
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        cohort = _run(form, lambda: services.cohort_update(actor=self.request.user, cohort=self._cohort(), **form.cleaned_data))
+        if cohort is None:
+            return self.form_invalid(form)
+        messages.success(self.request, f"{cohort.name} is saved.")
+        return redirect("cohorts:practice_cohort", cohort_slug=cohort.slug)
+
+
+class PracticeCohortTransitionView(PracticeCohortMixin, PracticeView, FormView):
+    """The stage buttons of the practice cohort page post here."""
+
+    template_name = "cohorts/practice_cohort.html"
+    form_class = CohortTransitionForm
+    practice_roles = PRACTICE_ADMIN
+    http_method_names = ["post"]
+
+    def form_invalid(self, form):
+        messages.error(self.request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("cohorts:practice_cohort", cohort_slug=self.kwargs["cohort_slug"])
+
+    def form_valid(self, form):
+        cohort = _run(
+            form, lambda: services.cohort_transition(actor=self.request.user, cohort=self._cohort(), to=form.cleaned_data["to"])
+        )
+        if cohort is None:
+            return self.form_invalid(form)
+        messages.success(self.request, f"{cohort.name} is now: {cohort.get_status_display().lower()}.")
+        return redirect("cohorts:practice_cohort", cohort_slug=cohort.slug)
+
+
 class PracticeApplicationView(PracticeView, FormView):
-    """One application for the practice team, with the decision form for practice admins."""
+    """One application for the practice team: automatic checks, answers, revisions, and (for
+    practice admins) the screening, information request, extension and decision forms. Each form
+    posts to its own URL (``action``); the decision posts here."""
 
     template_name = "cohorts/practice_application.html"
     form_class = DecisionForm
+    action = "decision"
+    FORMS = {
+        "screen": ScreeningForm,
+        "request_information": InformationRequestForm,
+        "extend_deadline": ExtensionForm,
+        "decision": DecisionForm,
+    }
 
-    def _application(self):
+    def _application(self) -> Application:
         application = selectors.application_get_for_practice(code=self.kwargs["code"])
         if application is None:
             raise Http404("No such application.")
         return application
 
+    def get_form_class(self):
+        return self.FORMS[self.action]
+
     def get_context_data(self, **kwargs):
+        application = self._application()
+        forms = {name: cls(prefix=self._prefix(name)) for name, cls in self.FORMS.items()}
+        form = kwargs.pop("form", None)
+        if form is not None and form.is_bound:
+            forms[self.action] = form
         return super().get_context_data(
-            application=self._application(), can_decide=self.request.user.practice_role == "practice_admin", **kwargs
+            application=application,
+            form=forms[self.action],
+            forms=forms,
+            summary=selectors.application_summary(application),
+            checks=selectors.screening_checks(application),
+            revisions=list(selectors.revision_list(partner=application.partner, application=application)),
+            can_decide=self.request.user.practice_role == "practice_admin",
+            **kwargs,
         )
 
+    @staticmethod
+    def _prefix(name: str) -> str | None:
+        return None if name == "decision" else name
+
+    def get_prefix(self):
+        return self._prefix(self.action)
+
+    def post(self, request, *args, **kwargs):
+        if request.user.practice_role != "practice_admin":
+            raise PermissionDenied("Only a practice admin can do this.")
+        return super().post(request, *args, **kwargs)
+
+    def call_service(self, application, data):
+        return services.application_decide(actor=self.request.user, application=application, decision=data["decision"])
+
+    def success_message(self, application) -> str:
+        return f"{application.partner.name}: “{application.practice_title}” is {application.get_status_display().lower()}."
+
     def form_valid(self, form):
-        if self.request.user.practice_role != "practice_admin":
-            raise PermissionDenied("Only a practice admin can decide an application.")
-        application = self._application()
-        try:
-            with transaction.atomic():
-                application = services.application_decide(
-                    actor=self.request.user, application=application, decision=form.cleaned_data["decision"]
-                )
-        except ValidationError as error:
-            add_form_errors(form, error)
+        application = _run(form, lambda: self.call_service(self._application(), form.cleaned_data))
+        if application is None:
             return self.form_invalid(form)
-        outcome = application.get_status_display().lower()
-        messages.success(self.request, f"{application.partner.name}: “{application.practice_title}” is {outcome}.")
+        messages.success(self.request, self.success_message(application))
         return redirect("cohorts:practice_application", code=application.code)
+
+
+class PracticeApplicationScreenView(PracticeApplicationView):
+    action = "screen"
+    http_method_names = ["post"]
+
+    def call_service(self, application, data):
+        return services.application_screen(actor=self.request.user, application=application, **data)
+
+
+class PracticeApplicationRequestInformationView(PracticeApplicationView):
+    action = "request_information"
+    http_method_names = ["post"]
+
+    def call_service(self, application, data):
+        return services.application_request_information(actor=self.request.user, application=application, **data)
+
+    def success_message(self, application) -> str:
+        return f"Question sent: the application is reopened for {application.partner.name}."
+
+
+class PracticeApplicationExtendDeadlineView(PracticeApplicationView):
+    action = "extend_deadline"
+    http_method_names = ["post"]
+
+    def call_service(self, application, data):
+        return services.application_extend_deadline(actor=self.request.user, application=application, **data)
+
+    def success_message(self, application) -> str:
+        return f"{application.partner.name} has until the new deadline to submit."
+
+
+class PracticeRevisionCompareView(PracticeView, TemplateView):
+    template_name = "cohorts/revision_compare.html"
+
+    def get_context_data(self, **kwargs):
+        application = selectors.application_get_for_practice(code=self.kwargs["code"])
+        if application is None:
+            raise Http404("No such application.")
+        revisions = list(selectors.revision_list(partner=application.partner, application=application))
+        return super().get_context_data(
+            application=application,
+            back_url=reverse("cohorts:practice_application", args=[application.code]),
+            **_comparison_context(revisions, self.request),
+            **kwargs,
+        )

@@ -39,32 +39,74 @@ class Group(models.TextChoices):
 
 
 class Submission(models.Model):
-    """One uploaded file of outcome data. The raw file is kept with the row (behind RLS)."""
+    """One upload of outcome data (a file, or a JSON batch from a partner's system), processed by a
+    Celery worker: queued -> running (parse, validate, store) -> accepted / rejected / checked (a dry
+    run), or waiting for the uploader to explain unusual values. The raw content is kept with the
+    row (behind RLS) so the worker, and a retry, can read it again."""
 
     class Status(models.TextChoices):
-        REJECTED = "rejected", "Rejected"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Checking"
+        NEEDS_EXPLANATION = "needs_explanation", "Needs an explanation"
         ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+        CHECKED = "checked", "Checked (dry run)"
+        FAILED = "failed", "Failed"
+
+    FINISHED = (Status.ACCEPTED, Status.REJECTED, Status.CHECKED, Status.FAILED)
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
     evaluation = models.ForeignKey("evaluations.Evaluation", on_delete=models.CASCADE, related_name="submissions")
     filename = models.CharField(max_length=255)
     content = models.BinaryField()
-    status = models.CharField(max_length=20, choices=Status.choices)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=200, blank=True)
     row_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    explanation = models.TextField(blank=True)
+    # What storing the rows changes (or, in a dry run, would change): new, changed (old -> new), unchanged.
+    changes = models.JSONField(default=list, blank=True)
+    # A partner's system may retry a JSON batch: the same key and body give back this submission.
+    idempotency_key = models.CharField(max_length=200, blank=True)
+    body_hash = models.CharField(max_length=64, blank=True)
     uploaded_by = models.ForeignKey("pine.User", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="submission_progress_percent"),
+            models.UniqueConstraint(
+                fields=["partner", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="submission_one_per_idempotency_key",
+            ),
+        ]
 
     def __str__(self):
         return self.filename
 
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    def change_counts(self) -> dict[str, int]:
+        counts = {"new": 0, "changed": 0, "unchanged": 0}
+        for change in self.changes:
+            counts[change["kind"]] += 1
+        return counts
+
 
 class OutcomeValue(models.Model):
-    """One aggregate value: a measure, for a period, for a group of children."""
+    """One aggregate value: a measure, for a period, for a group of children. Values are never
+    deleted: a later upload of the same measure, group and period supersedes them (``is_current``
+    false, ``superseded_by`` the new value), and only current values feed reports."""
 
     partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
     evaluation = models.ForeignKey("evaluations.Evaluation", on_delete=models.CASCADE, related_name="+")
@@ -76,13 +118,17 @@ class OutcomeValue(models.Model):
     value = models.DecimalField(max_digits=14, decimal_places=4)
     numerator = models.PositiveIntegerField(null=True, blank=True)
     denominator = models.PositiveIntegerField(null=True, blank=True)
+    is_current = models.BooleanField(default=True)
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["measure", "group", "period_start"]
         indexes = [models.Index(fields=["partner", "evaluation", "measure", "period_start"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["evaluation", "measure", "group", "period_start"], name="outcome_value_one_per_period"
+                fields=["evaluation", "measure", "group", "period_start"],
+                condition=models.Q(is_current=True),
+                name="outcome_value_one_current_per_period",
             ),
             models.CheckConstraint(
                 condition=models.Q(period_end__gte=models.F("period_start")), name="outcome_value_period_order"
@@ -92,5 +138,64 @@ class OutcomeValue(models.Model):
                 | models.Q(denominator__isnull=True)
                 | models.Q(numerator__lte=models.F("denominator")),
                 name="outcome_value_numerator_within_denominator",
+            ),
+        ]
+
+
+class PeriodApproval(models.Model):
+    """The practice team's approval of one period's data for an evaluation. While it stands
+    (``unlocked_at`` empty) the period is locked: uploads touching it are refused. Unlocking keeps
+    the row, with who unlocked it and why."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
+    evaluation = models.ForeignKey("evaluations.Evaluation", on_delete=models.CASCADE, related_name="+")
+    period_start = models.DateField()
+    approved_by = models.ForeignKey("pine.User", on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(default=timezone.now)
+    unlocked_by = models.ForeignKey("pine.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    unlocked_at = models.DateTimeField(null=True, blank=True)
+    unlock_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["period_start", "-approved_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "period_start"],
+                condition=models.Q(unlocked_at__isnull=True),
+                name="period_approval_one_standing",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Approval of {self.period_start}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.unlocked_at is None
+
+
+class ChildRecord(models.Model):
+    """One child's row of a child-level upload, kept with the submission that brought it. The child
+    is known only by a keyed pseudonym (HMAC-SHA256 hex digest) and the version of the key that
+    made it; the raw reference is never stored. The aggregate values computed from these rows are
+    the submission's OutcomeValues."""
+
+    partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
+    evaluation = models.ForeignKey("evaluations.Evaluation", on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="child_records")
+    child_digest = models.CharField(max_length=64)
+    key_version = models.CharField(max_length=20)
+    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    group = models.CharField(max_length=20, choices=Group.choices)
+    value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["partner", "evaluation", "measure", "period_start"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "child_digest", "measure", "group", "period_start"], name="child_record_one_per_child"
             ),
         ]

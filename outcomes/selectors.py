@@ -2,9 +2,9 @@
 
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 
-from outcomes.models import Measure, OutcomeValue, Submission
+from outcomes.models import Measure, OutcomeValue, PeriodApproval, Submission
 from pine.models import Partner
 
 if TYPE_CHECKING:
@@ -39,15 +39,53 @@ def submission_get(*, partner: Partner, code) -> Submission | None:
 
 
 def outcome_value_count(*, partner: Partner, evaluation) -> int:
-    return OutcomeValue.objects.filter(partner=partner, evaluation=evaluation).count()
+    """How many current values (superseded ones are history, not data)."""
+    return OutcomeValue.objects.filter(partner=partner, evaluation=evaluation, is_current=True).count()
+
+
+def approved_periods(*, partner: Partner, evaluation) -> set:
+    """The period starts whose data the practice team has approved (and not unlocked)."""
+    return set(
+        PeriodApproval.objects.filter(partner=partner, evaluation=evaluation, unlocked_at__isnull=True).values_list(
+            "period_start", flat=True
+        )
+    )
+
+
+def period_list(*, partner: Partner, evaluation) -> list[dict]:
+    """An evaluation's periods of current data, oldest first: start, end, how many values, and the
+    standing approval (None if unapproved)."""
+    approvals = {
+        a.period_start: a
+        for a in PeriodApproval.objects.filter(partner=partner, evaluation=evaluation, unlocked_at__isnull=True).select_related(
+            "approved_by"
+        )
+    }
+    rows = (
+        OutcomeValue.objects.filter(partner=partner, evaluation=evaluation, is_current=True)
+        .values("period_start")
+        .annotate(period_end=Max("period_end"), values=Count("id"))
+        .order_by("period_start")
+    )
+    return [{**row, "approval": approvals.get(row["period_start"])} for row in rows]
+
+
+def submission_history(*, partner: Partner, submission: Submission) -> QuerySet[OutcomeValue]:
+    """The values a submission stored, with the ones that have since superseded them."""
+    return (
+        OutcomeValue.objects.filter(partner=partner, submission=submission)
+        .select_related("measure", "superseded_by__submission")
+        .order_by("measure__code", "group", "period_start")
+    )
 
 
 def outcome_frame(*, partner: Partner, evaluation) -> "pd.DataFrame":
-    """An evaluation's outcome values, one row each, as the analysis functions expect them."""
+    """An evaluation's current outcome values, one row each, as the analysis functions expect them.
+    ``approved`` is true where the practice team has approved the value's period."""
     import pandas as pd  # only the report worker needs pandas: keep it out of web start-up
 
     rows = (
-        OutcomeValue.objects.filter(partner=partner, evaluation=evaluation)
+        OutcomeValue.objects.filter(partner=partner, evaluation=evaluation, is_current=True)
         .order_by("measure__code", "group", "period_start")
         .values_list(
             "measure__code",
@@ -62,7 +100,8 @@ def outcome_frame(*, partner: Partner, evaluation) -> "pd.DataFrame":
             "denominator",
         )
     )
-    frame = pd.DataFrame([(*row, True) for row in rows], columns=FRAME_COLUMNS)
+    approved = approved_periods(partner=partner, evaluation=evaluation)
+    frame = pd.DataFrame([(*row, row[4] in approved) for row in rows], columns=FRAME_COLUMNS)
     frame["period_start"] = pd.to_datetime(frame["period_start"])
     frame["period_end"] = pd.to_datetime(frame["period_end"])
     frame["value"] = frame["value"].astype(float)

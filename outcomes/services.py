@@ -1,65 +1,512 @@
-"""Writes of outcome data: uploads are checked whole, then stored whole, or not at all."""
+"""Writes of outcome data.
 
-from django.db import connection, transaction
+An upload is a :class:`Submission` row processed by a Celery worker in three stages: parse (read
+the file), validate (check every cell; compare with stored data; refuse locked periods) and store
+(supersede the earlier values and write the new ones, in one transaction). A file with any problem
+stores nothing. Values 5 times or more, or less than a fifth of, the same measure and group's
+previous stored period are warnings: the submission waits until the uploader explains them.
+"""
 
-from outcomes.models import Measure, OutcomeValue, Submission
-from outcomes.parsing import parse_outcome_csv
+import hashlib
+import logging
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from outcomes.children import TOKEN
+from outcomes.models import ChildRecord, Measure, OutcomeValue, PeriodApproval, Submission
+from outcomes.parsing import OutcomeRow, Problem, parse_upload, sanitise_upload
 from pine.audit import audit_record
 from pine.models import Partner, User
+from pine.tenancy import partner_scope, practice_scope
+
+logger = logging.getLogger(__name__)
+
+WARNING_RATIO = Decimal(5)
+STORE_CHUNK = 1000
 
 
-@transaction.atomic
-def submission_upload(*, partner: Partner, actor: User, evaluation, filename: str, content: bytes) -> Submission:
-    """Check a file and, if it has no problems, store its values, replacing earlier values of the
-    same measure, group and period. A rejected file is kept with its problems, so the uploader can
-    read them."""
+# --- creating and explaining submissions ------------------------------------------------------------
+
+
+def _submission_new(
+    *, partner: Partner, actor: User, evaluation, filename: str, content: bytes, dry_run: bool, **extra
+) -> Submission:
     if evaluation.partner_id != partner.pk:
         raise ValueError("evaluation belongs to another partner")
-    measures = {m.code: m for m in Measure.objects.all()}
-    rows, problems = parse_outcome_csv(content, measure_units={code: m.unit for code, m in measures.items()})
+    content, filename = pseudonymised(content, filename)
     submission = Submission(
         partner=partner,
         evaluation=evaluation,
-        filename=filename[:255],
+        filename=filename[:255] or "upload.csv",
         content=content,
+        dry_run=dry_run,
         uploaded_by=actor,
-        status=Submission.Status.REJECTED if problems else Submission.Status.ACCEPTED,
-        row_count=len(rows),
-        errors=[p.as_dict() for p in problems],
+        stage="Waiting for a worker",
+        **extra,
     )
     submission.full_clean(exclude=["content"])
     submission.save()
-    if not problems:
-        # Two uploads to one evaluation store one after the other, so one of them ends up current.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"outcomes.upload:{evaluation.pk}"])
-        keys = {(r.measure, r.group, r.period_start) for r in rows}
-        existing = OutcomeValue.objects.filter(partner=partner, evaluation=evaluation, period_start__in={k[2] for k in keys})
-        stale = [v.pk for v in existing.select_related("measure") if (v.measure.code, v.group, v.period_start) in keys]
-        OutcomeValue.objects.filter(pk__in=stale).delete()
-        OutcomeValue.objects.bulk_create(
-            OutcomeValue(
-                partner=partner,
-                evaluation=evaluation,
-                submission=submission,
-                measure=measures[r.measure],
-                period_start=r.period_start,
-                period_end=r.period_end,
-                group=r.group,
-                value=r.value,
-                numerator=r.numerator,
-                denominator=r.denominator,
-            )
-            for r in rows
-        )
     audit_record(
         actor=actor,
         partner=partner,
-        action=f"submission.{submission.status}",
+        action="submission.queue",
         obj=submission,
-        changes={"filename": submission.filename, "rows": len(rows), "problems": len(problems)},
+        changes={"filename": submission.filename, "bytes": len(content), "dry_run": dry_run},
     )
     return submission
+
+
+def pseudonymised(content: bytes, filename: str) -> tuple[bytes, str]:
+    """The upload with child references pseudonymised and identifying data dropped (as CSV), so that
+    nothing of the kind is ever stored; unchanged if it has none. Idempotent."""
+    version = settings.PSEUDONYM_KEY_VERSION
+    clean = sanitise_upload(content, filename=filename, key=settings.PSEUDONYM_KEYS.get(version, ""), version=version)
+    if clean is None:
+        return content, filename
+    return clean, filename.rsplit(".", 1)[0] + ".csv"
+
+
+def _enqueue(submission: Submission) -> None:
+    from outcomes.tasks import process_submission
+
+    submission_id = submission.pk
+    transaction.on_commit(lambda: process_submission.delay(submission_id))
+
+
+@transaction.atomic
+def submission_queue(
+    *, partner: Partner, actor: User, evaluation, filename: str, content: bytes, dry_run: bool = False
+) -> Submission:
+    """Record an upload and hand it to a worker once this transaction has committed."""
+    submission = _submission_new(
+        partner=partner, actor=actor, evaluation=evaluation, filename=filename, content=content, dry_run=dry_run
+    )
+    _enqueue(submission)
+    return submission
+
+
+@transaction.atomic
+def submission_upload(
+    *, partner: Partner, actor: User, evaluation, filename: str, content: bytes, dry_run: bool = False
+) -> Submission:
+    """Record an upload and process it now, in this process (for the import command and the seed
+    data). The same stages as the worker's; returns the finished (or waiting) submission."""
+    submission = _submission_new(
+        partner=partner, actor=actor, evaluation=evaluation, filename=filename, content=content, dry_run=dry_run
+    )
+    submission_process(submission_id=submission.pk)
+    submission.refresh_from_db()
+    return submission
+
+
+def body_hash(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+class IdempotencyConflict(Exception):
+    """The key was used before with a different body."""
+
+
+@transaction.atomic
+def submission_queue_batch(
+    *, partner: Partner, actor: User, evaluation, idempotency_key: str, content: bytes, dry_run: bool = False
+) -> tuple[Submission, bool]:
+    """A JSON batch from a partner's system (already turned into CSV ``content``). The same key
+    and body give back the first submission (``created`` false); the same key with another body
+    raises :class:`IdempotencyConflict`."""
+    # Hash the pseudonymised rows: never a digest of raw child references.
+    content, _ = pseudonymised(content, "api-batch.csv")
+    digest = body_hash(content)
+    # Serialise requests with one key, so two retries arriving at once create one submission.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"outcomes.batch:{partner.pk}:{idempotency_key}"]
+        )
+    existing = Submission.objects.filter(partner=partner, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.body_hash != digest or existing.evaluation_id != evaluation.pk or existing.dry_run != dry_run:
+            raise IdempotencyConflict("This Idempotency-Key was used before with a different request.")
+        return existing, False
+    submission = _submission_new(
+        partner=partner,
+        actor=actor,
+        evaluation=evaluation,
+        filename="api-batch.csv",
+        content=content,
+        dry_run=dry_run,
+        idempotency_key=idempotency_key,
+        body_hash=digest,
+    )
+    _enqueue(submission)
+    return submission, True
+
+
+@transaction.atomic
+def submission_explain(*, partner: Partner, actor: User, submission: Submission, explanation: str) -> Submission:
+    """The uploader's explanation of the warnings; the submission goes back to the worker to store."""
+    if submission.partner_id != partner.pk:
+        raise ValueError("submission belongs to another partner")
+    explanation = explanation.strip()
+    if not explanation:
+        raise ValidationError({"explanation": "Explain why these values are so different from the previous period."})
+    updated = Submission.objects.filter(pk=submission.pk, status=Submission.Status.NEEDS_EXPLANATION).update(
+        explanation=explanation[:5000], status=Submission.Status.QUEUED, progress=0, stage="Waiting for a worker"
+    )
+    if not updated:
+        raise ValidationError({"explanation": "This upload is not waiting for an explanation."})
+    audit_record(actor=actor, partner=partner, action="submission.explain", obj=submission, changes={"explanation": explanation})
+    _enqueue(submission)
+    submission.refresh_from_db()
+    return submission
+
+
+# --- the worker's stages ----------------------------------------------------------------------------
+
+
+def _stale_before():
+    return timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+
+
+def _partner_of_submission(submission_id: int) -> int | None:
+    # The task is given only an id: learn the partner from the row itself, then work in its scope.
+    with transaction.atomic(), practice_scope():
+        return Submission.objects.filter(pk=submission_id).values_list("partner_id", flat=True).first()
+
+
+def _update(submission_id: int, partner_id: int, **fields) -> int:
+    with transaction.atomic(), partner_scope(partner_id):
+        return Submission.objects.filter(pk=submission_id).update(**fields)
+
+
+def submission_process(*, submission_id: int) -> str:
+    """Parse, validate and store one submission. Idempotent: a submission that is finished, waiting
+    for an explanation or being processed by a live worker is left alone; one whose worker died
+    (running past the time limit) is taken over. Its values and its "accepted" status are written in
+    one transaction, so a worker killed half-way leaves nothing half-stored."""
+    partner_id = _partner_of_submission(submission_id)
+    if partner_id is None:
+        return "missing"
+    with transaction.atomic(), partner_scope(partner_id):
+        claimable = Q(status=Submission.Status.QUEUED) | Q(status=Submission.Status.RUNNING, started_at__lt=_stale_before())
+        claimed = Submission.objects.filter(claimable, pk=submission_id).update(
+            status=Submission.Status.RUNNING, started_at=timezone.now(), progress=5, stage="Reading the file"
+        )
+    if not claimed:
+        return "skipped"
+    try:
+        return _process(submission_id, partner_id)
+    except OperationalError:
+        # The database went away: hand the submission back to the queue for a retry.
+        _update(submission_id, partner_id, status=Submission.Status.QUEUED, stage="Waiting to retry")
+        raise
+    except Exception:
+        logger.exception("Submission %s failed", submission_id)
+        _update(
+            submission_id,
+            partner_id,
+            status=Submission.Status.FAILED,
+            finished_at=timezone.now(),
+            stage="Failed",
+            errors=[Problem(0, "", "", "The file could not be processed. Nothing was stored; try again later.").as_dict()],
+        )
+        return "failed"
+
+
+def _finish(submission: Submission, status: str, **fields) -> str:
+    fields.update(status=status, progress=100, stage=Submission.Status(status).label, finished_at=timezone.now())
+    Submission.objects.filter(pk=submission.pk).update(**fields)
+    audit_record(
+        actor=submission.uploaded_by,
+        partner=submission.partner,
+        action=f"submission.{status}",
+        obj=submission,
+        changes={
+            "rows": fields.get("row_count", 0),
+            "problems": len(fields.get("errors", [])),
+            "warnings": len(fields.get("warnings", [])),
+        },
+    )
+    return status
+
+
+def _process(submission_id: int, partner_id: int) -> str:
+    with transaction.atomic(), partner_scope(partner_id):
+        submission = Submission.objects.select_related("partner", "evaluation", "uploaded_by").get(pk=submission_id)
+        measures = {m.code: m for m in Measure.objects.all()}
+        rows, children, problems = parse_upload(
+            bytes(submission.content), filename=submission.filename, measure_units={c: m.unit for c, m in measures.items()}
+        )
+        if problems:
+            return _finish(submission, Submission.Status.REJECTED, errors=[p.as_dict() for p in problems], row_count=0)
+    _update(submission_id, partner_id, progress=40, stage="Checking the values")
+
+    with transaction.atomic(), partner_scope(partner_id):
+        problems = locked_period_problems(submission.evaluation, rows)
+        if problems:
+            return _finish(submission, Submission.Status.REJECTED, errors=[p.as_dict() for p in problems], row_count=0)
+        current = _current_values(submission.evaluation, rows)
+        warnings = change_warnings(rows, current)
+        changes = compare(rows, current)
+        if submission.dry_run:
+            return _finish(
+                submission, Submission.Status.CHECKED, warnings=warnings, changes=changes, row_count=len(rows), errors=[]
+            )
+        if warnings and not submission.explanation:
+            Submission.objects.filter(pk=submission_id).update(
+                status=Submission.Status.NEEDS_EXPLANATION,
+                progress=60,
+                stage="Waiting for your explanation",
+                warnings=warnings,
+                changes=changes,
+                row_count=len(rows),
+            )
+            audit_record(
+                actor=submission.uploaded_by,
+                partner=submission.partner,
+                action="submission.needs_explanation",
+                obj=submission,
+                changes={"warnings": len(warnings)},
+            )
+            return Submission.Status.NEEDS_EXPLANATION
+    _update(submission_id, partner_id, progress=70, stage="Storing the values")
+
+    with transaction.atomic(), partner_scope(partner_id):
+        evaluation = submission.evaluation
+        _lock_evaluation(evaluation)
+        # Checked again under the lock: a period may have been approved, or another upload stored,
+        # since the check above.
+        problems = locked_period_problems(evaluation, rows)
+        if problems:
+            return _finish(submission, Submission.Status.REJECTED, errors=[p.as_dict() for p in problems], row_count=0)
+        current = _current_values(evaluation, rows)
+        changes = compare(rows, current)
+        _store(submission, rows, current, measures)
+        _store_children(submission, children, measures)
+        return _finish(submission, Submission.Status.ACCEPTED, warnings=warnings, changes=changes, row_count=len(rows), errors=[])
+
+
+def _lock_evaluation(evaluation) -> None:
+    """Uploads, approvals and unlocks of one evaluation's data happen one at a time."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"outcomes.upload:{evaluation.pk}"])
+
+
+Key = tuple[str, str, date]
+
+
+def _current_values(evaluation, rows: list[OutcomeRow]) -> dict[str, list[OutcomeValue]]:
+    """The current stored values of the measures in ``rows``, by measure code, oldest period first."""
+    codes = {r.measure for r in rows}
+    values = (
+        OutcomeValue.objects.filter(
+            partner=evaluation.partner_id, evaluation=evaluation, is_current=True, measure__code__in=codes
+        )
+        .select_related("measure")
+        .order_by("period_start")
+    )
+    found: dict[str, list[OutcomeValue]] = defaultdict(list)
+    for value in values:
+        found[value.measure.code].append(value)
+    return found
+
+
+def _by_key(current: dict[str, list[OutcomeValue]]) -> dict[Key, OutcomeValue]:
+    return {(code, v.group, v.period_start): v for code, values in current.items() for v in values}
+
+
+def _number(value) -> str:
+    return "" if value is None else format(Decimal(value).normalize(), "f")
+
+
+def compare(rows: list[OutcomeRow], current: dict[str, list[OutcomeValue]]) -> list[dict]:
+    """What storing ``rows`` changes: each row is new, changed (with old and new) or unchanged."""
+    stored = _by_key(current)
+    changes = []
+    for row in rows:
+        old = stored.get((row.measure, row.group, row.period_start))
+        new = {"value": _number(row.value), "numerator": _number(row.numerator), "denominator": _number(row.denominator)}
+        entry = {
+            "measure": row.measure,
+            "group": row.group,
+            "period_start": row.period_start.isoformat(),
+            "period_end": row.period_end.isoformat(),
+            "new": new,
+        }
+        if old is None:
+            entry.update(kind="new", old=None)
+        else:
+            before = {"value": _number(old.value), "numerator": _number(old.numerator), "denominator": _number(old.denominator)}
+            same = before == new and old.period_end == row.period_end
+            entry.update(kind="unchanged" if same else "changed", old=before)
+        changes.append(entry)
+    return changes
+
+
+def change_warnings(rows: list[OutcomeRow], current: dict[str, list[OutcomeValue]]) -> list[dict]:
+    """Rows whose value is 5 times or more, or less than a fifth of, the value stored for the same
+    measure and group's previous period. A previous value of 0 gives no ratio and no warning."""
+    warnings = []
+    for row in rows:
+        earlier = [v for v in current.get(row.measure, []) if v.group == row.group and v.period_start < row.period_start]
+        if not earlier:
+            continue
+        previous = earlier[-1]
+        if previous.value <= 0:
+            continue
+        if row.value >= previous.value * WARNING_RATIO or row.value * WARNING_RATIO < previous.value:
+            warnings.append(
+                {
+                    "row": row.row,
+                    "measure": row.measure,
+                    "group": row.group,
+                    "period_start": row.period_start.isoformat(),
+                    "value": _number(row.value),
+                    "previous_period_start": previous.period_start.isoformat(),
+                    "previous_value": _number(previous.value),
+                    "reason": f"{_number(row.value)} is very different from {_number(previous.value)} "
+                    f"in the previous period ({previous.period_start:%d/%m/%Y}).",
+                }
+            )
+    return warnings
+
+
+def locked_period_problems(evaluation, rows: list[OutcomeRow]) -> list[Problem]:
+    locked = dict(
+        PeriodApproval.objects.filter(
+            partner=evaluation.partner_id,
+            evaluation=evaluation,
+            unlocked_at__isnull=True,
+            period_start__in={r.period_start for r in rows},
+        ).values_list("period_start", "approved_at")
+    )
+    return [
+        Problem(
+            r.row,
+            "period_start",
+            f"{r.period_start:%d/%m/%Y}",
+            f"The practice team approved this period's data on {timezone.localtime(locked[r.period_start]):%d/%m/%Y}, "
+            "so it is locked. Ask the practice team to unlock it if it must change.",
+        )
+        for r in rows
+        if r.period_start in locked
+    ]
+
+
+def _store_chunk(values: list[OutcomeValue]) -> list[OutcomeValue]:
+    return OutcomeValue.objects.bulk_create(values)
+
+
+def _store(submission: Submission, rows: list[OutcomeRow], current: dict[str, list[OutcomeValue]], measures) -> None:
+    """Supersede the current values of the rows' keys and write the rows. The caller's transaction
+    makes it all or nothing."""
+    stored = _by_key(current)
+    keys = [(r.measure, r.group, r.period_start) for r in rows]
+    replaced = {key: stored[key] for key in keys if key in stored}
+    OutcomeValue.objects.filter(pk__in=[v.pk for v in replaced.values()]).update(is_current=False)
+    created: list[OutcomeValue] = []
+    new = [
+        OutcomeValue(
+            partner=submission.partner,
+            evaluation=submission.evaluation,
+            submission=submission,
+            measure=measures[r.measure],
+            period_start=r.period_start,
+            period_end=r.period_end,
+            group=r.group,
+            value=r.value,
+            numerator=r.numerator,
+            denominator=r.denominator,
+        )
+        for r in rows
+    ]
+    for start in range(0, len(new), STORE_CHUNK):
+        created.extend(_store_chunk(new[start : start + STORE_CHUNK]))
+    by_key = {(v.measure.code, v.group, v.period_start): v for v in created}
+    for key, old in replaced.items():
+        OutcomeValue.objects.filter(pk=old.pk).update(superseded_by=by_key[key])
+
+
+def _store_children(submission: Submission, children: list, measures) -> None:
+    records = []
+    for child in children:
+        version, digest = TOKEN.match(child.child).groups()
+        records.append(
+            ChildRecord(
+                partner=submission.partner,
+                evaluation=submission.evaluation,
+                submission=submission,
+                child_digest=digest,
+                key_version=version,
+                measure=measures[child.measure],
+                period_start=child.period_start,
+                period_end=child.period_end,
+                group=child.group,
+                value=child.value,
+            )
+        )
+    for start in range(0, len(records), STORE_CHUNK):
+        ChildRecord.objects.bulk_create(records[start : start + STORE_CHUNK])
+
+
+# --- approval of periods ------------------------------------------------------------------------------
+
+
+def _practice_team(actor: User) -> None:
+    if not actor.is_practice_team:
+        raise PermissionDenied("Only the practice team can approve outcome data.")
+
+
+@transaction.atomic
+def period_approve(*, actor: User, evaluation, period_start: date) -> PeriodApproval:
+    """The practice team approves one period's data for an evaluation, which locks it."""
+    _practice_team(actor)
+    _lock_evaluation(evaluation)
+    if not OutcomeValue.objects.filter(evaluation=evaluation, period_start=period_start, is_current=True).exists():
+        raise ValidationError({"period_start": "There is no data for this period to approve."})
+    standing = PeriodApproval.objects.filter(evaluation=evaluation, period_start=period_start, unlocked_at__isnull=True).first()
+    if standing is not None:
+        return standing
+    approval = PeriodApproval(
+        partner_id=evaluation.partner_id, evaluation=evaluation, period_start=period_start, approved_by=actor
+    )
+    approval.full_clean()
+    approval.save()
+    audit_record(
+        actor=actor, partner=evaluation.partner, action="period.approve", obj=approval, changes={"period_start": period_start}
+    )
+    return approval
+
+
+@transaction.atomic
+def period_unlock(*, actor: User, evaluation, period_start: date, reason: str) -> PeriodApproval:
+    """A practice admin unlocks an approved period, giving a reason. The approval is kept."""
+    if actor.practice_role != User.PracticeRole.PRACTICE_ADMIN:
+        raise PermissionDenied("Only a practice admin can unlock approved data.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for unlocking this period."})
+    _lock_evaluation(evaluation)
+    approval = PeriodApproval.objects.filter(evaluation=evaluation, period_start=period_start, unlocked_at__isnull=True).first()
+    if approval is None:
+        raise ValidationError({"period_start": "This period is not locked."})
+    approval.unlocked_by, approval.unlocked_at, approval.unlock_reason = actor, timezone.now(), reason[:2000]
+    approval.full_clean()
+    approval.save()
+    audit_record(
+        actor=actor,
+        partner=evaluation.partner,
+        action="period.unlock",
+        obj=approval,
+        changes={"period_start": period_start, "reason": approval.unlock_reason},
+    )
+    return approval
 
 
 @transaction.atomic

@@ -11,6 +11,12 @@ urlpatterns = [
         views.SubmissionErrorsCsvView.as_view(),
         name="submission_problems",
     ),
+    path(
+        "p/<slug:partner_slug>/evaluations/<uuid:code>/outcome-data/<str:name>",
+        views.DataTemplateView.as_view(),
+        name="data_template",
+    ),
+    path("practice/evaluations/<uuid:code>/outcome-periods/", views.PracticePeriodsView.as_view(), name="practice_periods"),
 ]
 
 api_urlpatterns = [
@@ -20,5 +26,21 @@ api_urlpatterns = [
         api.SubmissionListView.as_view(),
         name="api_submissions",
     ),
+    path(
+        "partners/<slug:partner_slug>/evaluations/<uuid:code>/submissions/batch/",
+        api.SubmissionBatchView.as_view(),
+        name="api_submission_batch",
+    ),
     path("partners/<slug:partner_slug>/submissions/<uuid:code>/", api.SubmissionDetailView.as_view(), name="api_submission"),
+    path(
+        "partners/<slug:partner_slug>/submissions/<uuid:code>/explanation/",
+        api.SubmissionExplainView.as_view(),
+        name="api_submission_explain",
+    ),
+    path("practice/evaluations/<uuid:code>/periods/", api.PracticePeriodListView.as_view(), name="api_practice_periods"),
+    path(
+        "practice/evaluations/<uuid:code>/periods/unlock/",
+        api.PracticePeriodUnlockView.as_view(),
+        name="api_practice_period_unlock",
+    ),
 ]

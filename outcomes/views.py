@@ -1,23 +1,69 @@
-"""Pages: a partner's data uploads and their problems."""
+"""Pages: a partner's data uploads (progress, problems, warnings, changes) and the practice team's
+approval of periods."""
 
 import csv
 import io
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
-from outcomes import selectors
-from pine.scoping import PartnerView
+from evaluations import selectors as evaluation_selectors
+from outcomes import selectors, services
+from outcomes.forms import ApproveForm, ExplanationForm, UnlockForm
+from pine.scoping import PartnerView, PracticeView
+from pine.views import add_form_errors
+
+
+def neutralised(value) -> str:
+    """A cell a spreadsheet will show as text, never run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 class SubmissionDetailView(PartnerView, TemplateView):
+    """An upload's progress (polled with htmx until the worker has finished), then its result:
+    problems, warnings waiting for an explanation, or what it changed."""
+
     template_name = "outcomes/submission_detail.html"
 
-    def get_context_data(self, **kwargs):
+    def get_template_names(self):
+        if self.request.htmx:
+            return ["outcomes/_submission_status.html"]
+        return [self.template_name]
+
+    def _submission(self):
         submission = selectors.submission_get(partner=self.partner, code=self.kwargs["code"])
         if submission is None:
             raise Http404("No such upload.")
-        return super().get_context_data(submission=submission, **kwargs)
+        return submission
+
+    def get_context_data(self, **kwargs):
+        submission = self._submission()
+        return super().get_context_data(
+            submission=submission,
+            counts=submission.change_counts(),
+            explanation_form=kwargs.pop("explanation_form", None) or ExplanationForm(),
+            **kwargs,
+        )
+
+    def post(self, request, partner_slug, code):
+        """The uploader's explanation of the warnings."""
+        submission = self._submission()
+        form = ExplanationForm(request.POST)
+        if form.is_valid():
+            try:
+                services.submission_explain(
+                    partner=self.partner, actor=request.user, submission=submission, explanation=form.cleaned_data["explanation"]
+                )
+            except ValidationError as error:
+                add_form_errors(form, error)
+        if form.errors:
+            return self.render_to_response(self.get_context_data(explanation_form=form))
+        messages.success(request, "Thank you. The values are being stored.")
+        return redirect("outcomes:submission", partner_slug=partner_slug, code=code)
 
 
 class SubmissionErrorsCsvView(PartnerView):
@@ -29,8 +75,130 @@ class SubmissionErrorsCsvView(PartnerView):
         writer = csv.DictWriter(buffer, fieldnames=["row", "column", "value", "reason"])
         writer.writeheader()
         for problem in submission.errors:
-            # Neutralise anything a spreadsheet would run as a formula.
-            writer.writerow({k: ("'" + str(v) if str(v).startswith(("=", "+", "-", "@")) else v) for k, v in problem.items()})
+            writer.writerow({k: neutralised(problem.get(k)) for k in ("row", "column", "value", "reason")})
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="problems-{submission.code}.csv"'
         return response
+
+
+class PracticePeriodsView(PracticeView, TemplateView):
+    """The practice team approves each period of an evaluation's data (which locks it); a practice
+    admin may unlock an approved period, giving a reason."""
+
+    template_name = "outcomes/practice_periods.html"
+
+    def _evaluation(self):
+        evaluation = evaluation_selectors.evaluation_list_for_practice().filter(code=self.kwargs["code"]).first()
+        if evaluation is None:
+            raise Http404("No such evaluation.")
+        return evaluation
+
+    def get_context_data(self, **kwargs):
+        evaluation = self._evaluation()
+        periods = selectors.period_list(partner=evaluation.partner, evaluation=evaluation)
+        return super().get_context_data(
+            evaluation=evaluation,
+            periods=periods,
+            can_unlock=self.request.user.practice_role == "practice_admin" and any(p["approval"] for p in periods),
+            unlock_form=kwargs.pop("unlock_form", None) or UnlockForm(),
+            **kwargs,
+        )
+
+    def post(self, request, code):
+        evaluation = self._evaluation()
+        action = request.POST.get("action")
+        form = (UnlockForm if action == "unlock" else ApproveForm)(request.POST)
+        if not form.is_valid():
+            if action == "unlock":
+                return self.render_to_response(self.get_context_data(error_form=form, unlock_form=form))
+            raise Http404("No such period.")
+        start = form.cleaned_data["period_start"]
+        try:
+            if action == "unlock":
+                services.period_unlock(
+                    actor=request.user, evaluation=evaluation, period_start=start, reason=form.cleaned_data["reason"]
+                )
+                messages.success(request, f"The period starting {start:%d/%m/%Y} is unlocked.")
+            else:
+                services.period_approve(actor=request.user, evaluation=evaluation, period_start=start)
+                messages.success(request, f"The period starting {start:%d/%m/%Y} is approved and locked.")
+        except ValidationError as error:
+            add_form_errors(form, error)
+            return self.render_to_response(
+                self.get_context_data(error_form=form, unlock_form=form if action == "unlock" else None)
+            )
+        return redirect("outcomes:practice_periods", code=code)
+
+
+TEMPLATE_COLUMNS = ["measure", "period_start", "period_end", "group", "value", "numerator", "denominator"]
+EXAMPLE_ROW = ["re_referrals_12m", "01/04/2025", "30/04/2025", "intervention", "22.5", "45", "200"]
+DICTIONARY_COLUMNS = ["measure", "name", "unit", "polarity", "definition", "groups", "date_format", "example_row"]
+CONTENT_TYPES = {
+    "template.csv": "text/csv; charset=utf-8",
+    "template.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "data-dictionary.csv": "text/csv; charset=utf-8",
+}
+
+
+def _dictionary_rows(measures) -> list[list[str]]:
+    from outcomes.parsing import GROUPS
+
+    example = {"percentage": "22.5,45,200", "rate_10k": "48.1,,", "count": "12,,", "days": "31.5,,"}
+    return [
+        [
+            m.code,
+            m.name,
+            m.get_unit_display(),
+            m.get_polarity_display(),
+            m.definition,
+            ", ".join(GROUPS),
+            "DD/MM/YYYY (or YYYY-MM-DD)",
+            f"{m.code},01/04/2025,30/04/2025,intervention,{example.get(m.unit, '1,,')}",
+        ]
+        for m in measures
+    ]
+
+
+class DataTemplateView(PartnerView):
+    """Blank templates (CSV, XLSX) for an evaluation's outcome data, and a data dictionary of the
+    measure library: codes, definitions, allowed groups, the date format and an example row."""
+
+    def get(self, request, partner_slug, code, name):
+        evaluation = evaluation_selectors.evaluation_get(partner=self.partner, code=code)
+        if evaluation is None or name not in CONTENT_TYPES:
+            raise Http404("No such file.")
+        measures = list(selectors.measure_list())
+        if name == "template.xlsx":
+            content = _workbook(measures)
+        else:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\r\n")
+            if name == "template.csv":
+                writer.writerows([TEMPLATE_COLUMNS, EXAMPLE_ROW])
+            else:
+                writer.writerow(DICTIONARY_COLUMNS)
+                writer.writerows([[neutralised(cell) for cell in row] for row in _dictionary_rows(measures)])
+            content = buffer.getvalue().encode("utf-8-sig")  # Excel reads UTF-8 with a byte-order mark
+        response = HttpResponse(content, content_type=CONTENT_TYPES[name])
+        response["Content-Disposition"] = f'attachment; filename="pine-outcome-{name}"'
+        return response
+
+
+def _workbook(measures) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Data"
+    sheet.append(TEMPLATE_COLUMNS)
+    sheet.append(EXAMPLE_ROW)
+    for column in ("B", "C"):  # dates as text, so a spreadsheet does not reorder day and month
+        for cell in sheet[column]:
+            cell.number_format = "@"
+    dictionary = book.create_sheet("Measures (not read)")
+    dictionary.append(DICTIONARY_COLUMNS)
+    for row in _dictionary_rows(measures):
+        dictionary.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -184,6 +184,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set shared by several operations.
+    "ENUM_NAME_OVERRIDES": {
+        "CohortStatusEnum": "cohorts.models.Cohort.Status",
+        "ApplicationStatusEnum": "cohorts.models.Application.Status",
+        "MilestoneStatusEnum": "evaluations.models.Milestone.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "pine.openapi.add_error_responses",

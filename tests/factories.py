@@ -90,13 +90,30 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
 
 
 class EvaluationFactory(factory.django.DjangoModelFactory):
+    """An evaluation whose data sharing agreement is in force (so data can be uploaded); pass
+    ``onboarding=None`` for one that has not been onboarded."""
+
     class Meta:
         model = Evaluation
+        skip_postgeneration_save = True  # the onboarding row points at the evaluation, not back
 
     application = factory.SubFactory(ApplicationFactory, status=Application.Status.ACCEPTED)
     partner = factory.SelfAttribute("application.partner")
     cohort = factory.SelfAttribute("application.cohort")
     title = factory.SelfAttribute("application.practice_title")
+    onboarding = factory.RelatedFactory("tests.factories.OnboardingFactory", factory_related_name="evaluation")
+
+
+class OnboardingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "evaluations.Onboarding"
+
+    evaluation = factory.SubFactory(EvaluationFactory, onboarding=None)
+    partner = factory.SelfAttribute("evaluation.partner")
+    dsa_filename = "data-sharing-agreement.pdf"
+    dsa_document = b"%PDF-1.4 signed"
+    dsa_signed_on = factory.LazyFunction(lambda: date.today() - timedelta(days=30))
+    dsa_expires_on = factory.LazyFunction(lambda: date.today() + timedelta(days=700))
 
 
 class ReportFactory(factory.django.DjangoModelFactory):
@@ -145,3 +162,38 @@ class OutcomeValueFactory(factory.django.DjangoModelFactory):
     value = 20
     numerator = 20
     denominator = 100
+
+
+# --- cohorts: applications with every section answered, and their revisions ------------------------
+
+
+class CompleteApplicationFactory(ApplicationFactory):
+    """A draft with every section answered: ready for its lead to submit."""
+
+    status = Application.Status.DRAFT
+    submitted_at = None
+    partnership_confirmed = True
+    partnership_roles = "The council leads; the police and health visitors refer families."
+    practice_evidence = "Re-referrals fell in the first year of the pilot."
+    children_description = "Families referred to the front door for the first time."
+    children_count = 240
+    joint_working = "A daily meeting of social workers, police and health at the front door."
+    outcome_measures = factory.LazyFunction(lambda: ["re_referrals_12m"])
+    data_available = "Referrals, assessments and plans, by child, since 2019."
+    data_systems = "Liquidlogic; a data warehouse."
+    staff_time = "A practice lead, two days a month."
+    analyst_available = "yes"
+    senior_sponsor = "Jo Smith, Director of Children's Services"
+    data_protection = "Public task (UK GDPR 6(1)(e)); our DPO is Sam Lee."
+    safeguarding = "Staff follow the partnership's safeguarding procedures."
+
+
+class ApplicationRevisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cohorts.ApplicationRevision"
+
+    application = factory.SubFactory(ApplicationFactory)
+    partner = factory.SelfAttribute("application.partner")
+    number = 1
+    answers = factory.LazyAttribute(lambda o: o.application.answers())
+    submitted_by = factory.SelfAttribute("application.created_by")

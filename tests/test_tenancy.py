@@ -8,7 +8,7 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from cohorts.models import Application
+from cohorts.models import Application, ApplicationRevision
 from evaluations.models import Evaluation, Report
 from outcomes.models import OutcomeValue, Submission
 from pine.api import PartnerAPIView, PracticeAPIView, UserAPIView
@@ -135,6 +135,8 @@ def test_scoped_bases_refuse_subclasses_that_override_the_scope():
 def _seed_two_partners():
     a = factories.OutcomeValueFactory()
     b = factories.OutcomeValueFactory()
+    factories.ApplicationRevisionFactory(application=a.evaluation.application)
+    factories.ApplicationRevisionFactory(application=b.evaluation.application)
     factories.ReportFactory(evaluation=a.evaluation)
     factories.ReportFactory(evaluation=b.evaluation)
     factories.MembershipFactory(partner=a.partner)
@@ -142,7 +144,7 @@ def _seed_two_partners():
     return a.partner, b.partner
 
 
-TENANT_MODELS = [Application, Evaluation, Report, Submission, OutcomeValue, Membership]
+TENANT_MODELS = [Application, ApplicationRevision, Evaluation, Report, Submission, OutcomeValue, Membership]
 
 
 def test_with_the_application_filter_removed_the_database_returns_only_the_scoped_partners_rows():

@@ -114,15 +114,52 @@ def test_thin_slice(new_context, check_page, practice_admin, admin_device, partn
     expect(heading(partner_page)).to_have_text(f"Apply to {cohort_name}")
     check_page(partner_page, "application-form")
     partner_page.get_by_label("Name of the practice").fill(practice_title)
-    partner_page.get_by_label("What the practice is and why it is promising").fill(
-        "Family group conferences offered at the point of referral, so families make their own plan."
-    )
-    partner_page.get_by_label("The outcomes in children's social care it aims to change").fill(
-        "Fewer re-referrals within 12 months."
-    )
     partner_page.get_by_role("button", name="Save and continue").click()
+    # The task list: every section incomplete, then each section answered on its own page.
+    expect(heading(partner_page)).to_have_text(practice_title)
+    expect(partner_page.locator(".govuk-task-list__status")).to_have_text(["Incomplete"] * 7)
+    check_page(partner_page, "application-task-list")
+    answers = {
+        "The partnership and its agencies": {"The agencies listed are the partnership applying": True},
+        "The practice and why it is promising": {
+            "What the practice is": "Family group conferences offered at the point of referral.",
+            "Why it is promising": "Families make their own plan; re-referrals fell in the pilot.",
+        },
+        "Children and families served": {
+            "The children and families it serves": "Families referred for the first time.",
+            "How many children a year": "240",
+        },
+        "Outcomes it aims to change": {"Re-referrals within 12 months": True},
+        "Data available and systems": {"Data available": "Referrals since 2019.", "Case management and data systems": "Mosaic."},
+        "Readiness and capacity": {
+            "Staff time for the evaluation": "Two days a month.",
+            "Yes": True,
+            "Senior sponsor": "Jo Smith, Director of Children's Services",
+        },
+        "Data protection and safeguarding": {
+            "Data protection arrangements": "Public task.",
+            "Safeguarding arrangements": "Partnership procedures.",
+        },
+    }
+    for number, (section, fields) in enumerate(answers.items(), start=1):
+        partner_page.get_by_role("link", name=section).click()
+        expect(heading(partner_page)).to_have_text(section)
+        if number == 1:
+            # A section validates on its own: the error summary links to the field.
+            partner_page.get_by_role("button", name="Save and continue").click()
+            expect(partner_page.locator(".govuk-error-summary")).to_contain_text("Confirm the agencies listed")
+            check_page(partner_page, "application-section-error")
+        for label, value in fields.items():
+            field = partner_page.get_by_label(label, exact=True)
+            field.check() if value is True else field.fill(value)
+        if number in (1, 4):
+            check_page(partner_page, f"application-section-{number}")
+        partner_page.get_by_role("button", name="Save and continue").click()
+        expect(heading(partner_page)).to_have_text(practice_title)
+    expect(partner_page.locator(".govuk-task-list__status")).to_have_text(["Completed"] * 7)
+    partner_page.get_by_role("button", name="Check your answers and submit").click()
     expect(heading(partner_page)).to_have_text("Check your answers")
-    expect(partner_page.locator(".govuk-summary-list")).to_contain_text(practice_title)
+    expect(partner_page.locator("main")).to_contain_text(practice_title)
     check_page(partner_page, "check-your-answers")
     partner_page.get_by_role("button", name="Submit application").click()
     expect(heading(partner_page)).to_have_text(practice_title)
@@ -141,7 +178,7 @@ def test_thin_slice(new_context, check_page, practice_admin, admin_device, partn
     admin.get_by_label("Accept: create the evaluation").check()
     admin.get_by_role("button", name="Record decision").click()
     expect(admin.locator(".govuk-notification-banner--success")).to_contain_text("accepted")
-    expect(admin.locator("main .govuk-tag")).to_have_text("Accepted")
+    expect(admin.locator("main .govuk-tag").first).to_have_text("Accepted")
     check_page(admin, "application-accepted")
     evaluation = Evaluation.objects.get(application=application)
     assert evaluation.partner_id == partner.pk

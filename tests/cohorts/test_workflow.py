@@ -23,6 +23,25 @@ def token_client(client_class, user):
     return client_class(HTTP_AUTHORIZATION=f"Token {key}")
 
 
+# Every section's answers, as the API takes them.
+ANSWERS = {
+    "partnership_confirmed": True,
+    "practice_summary": "Joint strategy discussions.",
+    "practice_evidence": "Faster decisions in the pilot.",
+    "children_description": "Children at risk of significant harm.",
+    "children_count": 300,
+    "outcome_measures": ["re_referrals_12m"],
+    "outcomes_summary": "ICPC timeliness.",
+    "data_available": "Strategy discussion dates.",
+    "data_systems": "Mosaic.",
+    "staff_time": "Two days a month.",
+    "analyst_available": "yes",
+    "senior_sponsor": "A director",
+    "data_protection": "Public task.",
+    "safeguarding": "Partnership procedures.",
+}
+
+
 @pytest.fixture
 def cohort():
     return factories.CohortFactory(name="Round 2", slug="round-2")
@@ -77,29 +96,36 @@ def test_the_public_sees_open_calls_without_signing_in(client, cohort):
     assert client.get(reverse("cohorts:public_detail", args=["round-2"])).status_code == 200
 
 
-def test_a_lead_drafts_checks_and_submits_an_application(client, lead, partner, cohort):
+def test_a_lead_starts_answers_checks_and_submits_an_application(client, lead, partner, cohort):
     client.force_login(lead)
     response = client.post(
         reverse("cohorts:application_create", args=[partner.slug, cohort.slug]),
-        {
-            "practice_title": "Family group conferencing",
-            "practice_summary": "At the front door.",
-            "outcomes_summary": "Fewer re-referrals.",
-        },
+        {"practice_title": "Family group conferencing"},
     )
     application = Application.objects.get(partner=partner)
     assert response.url == reverse("cohorts:application_detail", args=[partner.slug, application.code])
-    assert "Check your answers" in client.get(response.url).content.decode()
-    client.post(response.url)
+    assert "You have completed 0 of 7 sections" in client.get(response.url).content.decode()
+    complete = factories.CompleteApplicationFactory.build()
+    for section in application.sections():
+        data = {name: getattr(complete, name) for name in section.fields if name != "practice_title"}
+        data = {k: ("on" if v is True else v) for k, v in data.items()}
+        if section.slug == "practice":
+            data["practice_title"] = "Family group conferencing"
+        saved = client.post(reverse("cohorts:application_section", args=[partner.slug, application.code, section.slug]), data)
+        assert saved.status_code == 302, (section.slug, saved.content.decode()[:3000])
+    check = reverse("cohorts:application_check", args=[partner.slug, application.code])
+    assert "Check your answers" in client.get(check).content.decode()
+    client.post(check)
     application.refresh_from_db()
     assert application.status == Application.Status.SUBMITTED and application.submitted_at
+    assert application.revisions.get().answers["practice_title"] == "Family group conferencing"
 
 
 def test_submission_after_the_deadline_is_refused(client, lead, partner, cohort):
-    application = factories.ApplicationFactory(partner=partner, cohort=cohort, status=Application.Status.DRAFT, submitted_at=None)
+    application = factories.CompleteApplicationFactory(partner=partner, cohort=cohort)
     Cohort.objects.filter(pk=cohort.pk).update(deadline_at=timezone.now() - timedelta(minutes=1))
     client.force_login(lead)
-    page = client.post(reverse("cohorts:application_detail", args=[partner.slug, application.code]))
+    page = client.post(reverse("cohorts:application_check", args=[partner.slug, application.code]))
     assert "deadline" in page.content.decode()
     application.refresh_from_db()
     assert application.status == Application.Status.DRAFT
@@ -162,8 +188,7 @@ def test_the_whole_slice_through_the_api(client, lead, partner, practice_admin, 
         {
             "cohort": slug,
             "practice_title": "Strategy discussions",
-            "practice_summary": "Joint.",
-            "outcomes_summary": "ICPC timeliness.",
+            **ANSWERS,
             "submit": True,
         },
         content_type="application/json",
@@ -225,9 +250,9 @@ class TestOtherPartner:
 
 
 def test_contributors_draft_but_only_the_lead_submits(client, contributor, partner, cohort):
-    application = factories.ApplicationFactory(partner=partner, cohort=cohort, status=Application.Status.DRAFT, submitted_at=None)
+    application = factories.CompleteApplicationFactory(partner=partner, cohort=cohort)
     client.force_login(contributor)
-    url = reverse("cohorts:application_detail", args=[partner.slug, application.code])
+    url = reverse("cohorts:application_check", args=[partner.slug, application.code])
     assert "lead submits the application" in client.get(url).content.decode()
     assert client.post(url).status_code == 403
     application.refresh_from_db()

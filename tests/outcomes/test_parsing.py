@@ -65,7 +65,7 @@ def test_duplicate_rows_are_refused_naming_the_first():
         (HEADER.encode(), "no data rows"),
         (b"measure,value\nx,1\n", "missing"),
         (b"\x00\x01\x02\xff\xfe" * 10, "not text"),
-        (b"PK\x03\x04\x14\x00\x06\x00", "Excel workbook"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "Excel workbook but it cannot be read"),
     ],
 )
 def test_whole_file_problems(content, reason):

@@ -2,7 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 
 from outcomes import services
@@ -20,11 +20,17 @@ GOOD = (
 BAD = GOOD + "made_up_measure,01/06/2025,30/06/2025,intervention,1,,\n"
 
 
-def upload(client, partner, evaluation, text, name="data.csv"):
-    return client.post(
-        reverse("evaluations:detail", args=[partner.slug, evaluation.code]),
-        {"file": SimpleUploadedFile(name, text.encode(), content_type="text/csv")},
-    )
+def upload(client, partner, evaluation, text, name="data.csv", **extra):
+    with workers():
+        return client.post(
+            reverse("evaluations:detail", args=[partner.slug, evaluation.code]),
+            {"file": SimpleUploadedFile(name, text.encode(), content_type="text/csv"), **extra},
+        )
+
+
+def workers():
+    """Run the Celery tasks queued on commit (eager mode runs them in-process)."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
 
 
 def test_a_good_file_is_stored_and_the_page_says_so(client, contributor, partner, evaluation):
@@ -67,25 +73,47 @@ def test_viewers_cannot_upload(client, viewer, partner, evaluation):
     assert not Submission.objects.exists()
 
 
-def test_re_uploading_a_period_replaces_its_values(lead, partner, evaluation):
-    services.submission_upload(partner=partner, actor=lead, evaluation=evaluation, filename="a.csv", content=GOOD.encode())
+def test_re_uploading_a_period_supersedes_its_values_and_keeps_the_history(lead, partner, evaluation):
+    first = services.submission_upload(
+        partner=partner, actor=lead, evaluation=evaluation, filename="a.csv", content=GOOD.encode()
+    )
     newer = GOOD.replace("22.5,45,200", "25.0,50,200")
-    services.submission_upload(partner=partner, actor=lead, evaluation=evaluation, filename="b.csv", content=newer.encode())
-    values = OutcomeValue.objects.filter(evaluation=evaluation).order_by("period_start")
-    assert [float(v.value) for v in values] == [25.0, 20.0]
+    second = services.submission_upload(
+        partner=partner, actor=lead, evaluation=evaluation, filename="b.csv", content=newer.encode()
+    )
+    current = OutcomeValue.objects.filter(evaluation=evaluation, is_current=True).order_by("period_start")
+    assert [float(v.value) for v in current] == [25.0, 20.0]
     assert Submission.objects.count() == 2  # the earlier file is kept
+    old = OutcomeValue.objects.get(submission=first, period_start="2025-04-01")
+    assert not old.is_current and float(old.value) == 22.5 and old.superseded_by.submission == second
+    # The unchanged May value is superseded too (by an equal value), so each period has one current version.
+    assert OutcomeValue.objects.filter(evaluation=evaluation).count() == 4
+    assert second.change_counts() == {"new": 0, "changed": 1, "unchanged": 1}
+    changed = next(c for c in second.changes if c["kind"] == "changed")
+    assert (changed["old"]["value"], changed["new"]["value"]) == ("22.5", "25")
+    assert services_frame_values(partner, evaluation) == [25.0, 20.0]
+
+
+def services_frame_values(partner, evaluation):
+    from outcomes.selectors import outcome_frame
+
+    return outcome_frame(partner=partner, evaluation=evaluation)["value"].tolist()
 
 
 def test_upload_through_the_api(lead, partner, evaluation):
     _, key = pine_services.api_token_create(user=lead, name="t")
     api = Client(HTTP_AUTHORIZATION=f"Token {key}")
     url = f"/api/v1/partners/{partner.slug}/evaluations/{evaluation.code}/submissions/"
-    response = api.post(url, {"file": SimpleUploadedFile("d.csv", BAD.encode())})
+    with workers():
+        response = api.post(url, {"file": SimpleUploadedFile("d.csv", BAD.encode())})
     assert response.status_code == 201
-    body = response.json()
+    assert response.json()["status"] == "queued"  # a worker checks it; poll the submission
+    body = api.get(f"/api/v1/partners/{partner.slug}/submissions/{response.json()['code']}/").json()
     assert body["status"] == "rejected"
     assert body["errors"][0] == {"row": 4, "column": "measure", "value": "made_up_measure", "reason": body["errors"][0]["reason"]}
-    ok = api.post(url, {"file": SimpleUploadedFile("d.csv", GOOD.encode())}).json()
+    with workers():
+        ok = api.post(url, {"file": SimpleUploadedFile("d.csv", GOOD.encode())}).json()
+    ok = api.get(f"/api/v1/partners/{partner.slug}/submissions/{ok['code']}/").json()
     assert ok["status"] == "accepted" and ok["row_count"] == 2
     assert api.get(f"/api/v1/partners/{partner.slug}/submissions/{ok['code']}/").json()["filename"] == "d.csv"
     assert len(api.get(url).json()["results"]) == 2
@@ -107,6 +135,9 @@ class TestOtherPartner:
         ]:
             assert client.get(url).status_code == 404, url
         assert upload(client, other_partner, evaluation, GOOD).status_code == 404
+        for slug in (partner.slug, other_partner.slug):
+            explain = reverse("outcomes:submission", args=[slug, submission.code])
+            assert client.post(explain, {"explanation": "x"}).status_code == 404
         _, key = pine_services.api_token_create(user=other_lead, name="t")
         api = Client(HTTP_AUTHORIZATION=f"Token {key}")
         for url in [

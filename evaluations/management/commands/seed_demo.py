@@ -86,8 +86,8 @@ PARTNERS = [
 APPLICATIONS = [
     ("northshire", "first", "Early parenting assessment programme", Application.Status.ACCEPTED),
     ("eastmere", "first", "Thematic practice weeks", Application.Status.DECLINED),
-    ("eastmere", "multi", "Multi-agency front door triage", Application.Status.SUBMITTED),
-    ("westvale-police", "multi", "Joint police and social work strategy discussions", Application.Status.SUBMITTED),
+    ("eastmere", "multi", "Multi-agency front door triage", Application.Status.MORE_INFORMATION),
+    ("westvale-police", "multi", "Joint police and social work strategy discussions", Application.Status.ELIGIBLE),
     ("southbrook", "multi", "Co-located team for care leavers", Application.Status.DRAFT),
 ]
 
@@ -163,6 +163,11 @@ class Command(BaseCommand):
                 _uk(now.date() + timedelta(days=45), 17),
                 "Any statutory agency whose practice has measurable outcomes in children's social care can apply: "
                 "front doors and MASH, co-located teams, strategy discussions, services for care leavers.",
+                multi_agency=True,
+                eligibility="Statutory agencies in England (councils' children's services, police forces, NHS bodies, "
+                "schools), applying alone or as the lead of a partnership.\n\nThe practice must already be running.",
+                guidance="Answer every section; you can save as you go and come back.\n\n"
+                "Choose at least one outcome from the measure library that you can report each month.",
             ),
         }
 
@@ -177,25 +182,32 @@ class Command(BaseCommand):
                     application = _application(partner, lead, cohort, title)
                 if status != Application.Status.DRAFT and application.status == Application.Status.DRAFT:
                     application = cohort_services.application_submit(partner=partner, actor=lead, application=application)
-            if (
-                status in (Application.Status.ACCEPTED, Application.Status.DECLINED)
-                and application.status == Application.Status.SUBMITTED
-            ):
+            if application.status != Application.Status.SUBMITTED:
+                continue
+            if status in (Application.Status.ACCEPTED, Application.Status.DECLINED):
                 cohort_services.application_decide(
                     actor=admin,
                     application=application,
                     decision="accept" if status == Application.Status.ACCEPTED else "decline",
                 )
+            elif status == Application.Status.ELIGIBLE:
+                cohort_services.application_screen(
+                    actor=admin, application=application, decision="eligible", reason="A statutory lead, measurable outcomes."
+                )
+            elif status == Application.Status.MORE_INFORMATION:
+                cohort_services.application_request_information(
+                    actor=admin,
+                    application=application,
+                    question="How many children went through the front door last year, and how many were re-referred?",
+                )
 
         first = cohorts["first"]
         if first.status == first.Status.OPEN:
             cohort_services.cohort_update(
-                actor=admin,
-                cohort=first,
-                status=first.Status.ACTIVE,
-                opens_at=_uk(date(2023, 3, 1), 9),
-                deadline_at=_uk(date(2023, 4, 28), 17),
+                actor=admin, cohort=first, opens_at=_uk(date(2023, 3, 1), 9), deadline_at=_uk(date(2023, 4, 28), 17)
             )
+            for stage in (first.Status.REVIEWING, first.Status.DECIDED, first.Status.ACTIVE):
+                first = cohort_services.cohort_transition(actor=admin, cohort=first, to=stage)
 
         northshire = partners["northshire"]
         with partner_scope(northshire.pk):
@@ -247,7 +259,7 @@ def _user(email, name, password_hash, practice_role=""):
     return user
 
 
-def _cohort(admin, name, theme, opens_at, deadline_at, description):
+def _cohort(admin, name, theme, opens_at, deadline_at, description, **details):
     existing = next((c for c in cohort_selectors.cohort_list() if c.name == name), None)
     return existing or cohort_services.cohort_create(
         actor=admin,
@@ -257,17 +269,35 @@ def _cohort(admin, name, theme, opens_at, deadline_at, description):
         opens_at=opens_at,
         deadline_at=deadline_at,
         publish=True,
+        **details,
     )
 
 
 def _application(partner, lead, cohort, title):
+    """An application with every section answered (joint working only where the cohort asks)."""
     return cohort_services.application_create(
         partner=partner,
         actor=lead,
         cohort=cohort,
         practice_title=title,
+        partnership_confirmed=True,
+        partnership_roles=f"{partner.name} leads the practice and holds the data.",
         practice_summary=f"{title}: a practice {partner.name} believes improves children's outcomes.",
+        practice_evidence="Practitioners and families report better plans; re-referrals fell in the first year.",
+        children_description="Children referred to children's social care and their families.",
+        children_count=450,
+        joint_working="A daily meeting of social workers, police and health staff; shared case notes."
+        if cohort.multi_agency
+        else "",
+        outcome_measures=["re_referrals_12m", "assessments_45_days"],
         outcomes_summary="Fewer re-referrals within 12 months; more assessments completed within 45 working days.",
+        data_available="Referrals, assessments and plans for every child since 2019.",
+        data_systems="Liquidlogic case management; a council data warehouse.",
+        staff_time="A practice lead for two days a month; a data officer for one.",
+        analyst_available="yes",
+        senior_sponsor="Director of Children's Services",
+        data_protection="Public task (UK GDPR article 6(1)(e)); a data protection impact assessment is done.",
+        safeguarding="Staff follow the local safeguarding partnership's procedures.",
     )
 
 

@@ -1,0 +1,65 @@
+"""Import a file of outcome data for one partner's evaluation, exactly as an upload would be (the same
+service, run here rather than by a worker), and print a JSON summary."""
+
+import json
+import uuid
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from evaluations import selectors as evaluation_selectors
+from outcomes import services
+from pine import selectors as pine_selectors
+from pine.models import Role
+from pine.tenancy import partner_scope, practice_scope
+
+
+class Command(BaseCommand):
+    help = "Import a CSV or XLSX file of outcome data into an evaluation. Prints a JSON summary; exits 1 if refused."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--partner", required=True, help="the partner's slug")
+        parser.add_argument("--evaluation", required=True, help="the evaluation's code (UUID)")
+        parser.add_argument("--dry-run", action="store_true", help="check and show what would change; store nothing")
+        parser.add_argument("--user", default="", help="e-mail of the partner member recorded as uploader (default: a lead)")
+
+    def handle(self, *args, file: Path, partner: str, evaluation: str, dry_run: bool, user: str, **options):
+        try:
+            content = file.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {file}: {error.strerror}") from None
+        try:
+            code = uuid.UUID(evaluation)
+        except ValueError:
+            raise CommandError("--evaluation must be an evaluation code (a UUID).") from None
+        with transaction.atomic():
+            with practice_scope():
+                found = pine_selectors.partner_get(slug=partner)
+                if found is None:
+                    raise CommandError(f"No partner {partner!r}.")
+                members = pine_selectors.membership_list(partner=found).select_related("user")
+                members = members.filter(user__email__iexact=user) if user else members.filter(role=Role.LEAD)
+                member = members.order_by("pk").first()
+                if member is None or member.role == Role.VIEWER:
+                    raise CommandError(f"No contributor or lead {user or ''} at {partner!r} to record as the uploader.")
+            with partner_scope(found.pk):
+                target = evaluation_selectors.evaluation_get(partner=found, code=code)
+                if target is None:
+                    raise CommandError(f"No evaluation {evaluation} at {partner!r}.")
+                submission = services.submission_upload(
+                    partner=found, actor=member.user, evaluation=target, filename=file.name, content=content, dry_run=dry_run
+                )
+        summary = {
+            "submission": str(submission.code),
+            "status": submission.status,
+            "dry_run": submission.dry_run,
+            "rows": submission.row_count,
+            "changes": submission.change_counts(),
+            "problems": submission.errors,
+            "warnings": submission.warnings,
+        }
+        self.stdout.write(json.dumps(summary, indent=2))
+        if submission.status in ("rejected", "failed"):
+            raise SystemExit(1)

@@ -1,0 +1,166 @@
+"""Child-level rows: references pseudonymised with a keyed HMAC as they are read (the raw reference
+appears nowhere), aggregates computed by the documented rule, identifying columns refused."""
+
+import hashlib
+import hmac
+import logging
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from outcomes import services
+from outcomes.children import identifying_kind, is_nhs_number
+from outcomes.models import ChildRecord, OutcomeValue, Submission
+from pine.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+RAW = "LA-CHILD-000417"
+HEADER = "child_ref,measure,period_start,period_end,group,value\n"
+CHILDREN = (
+    HEADER + f"{RAW},re_referrals_12m,01/04/2025,30/04/2025,intervention,1\n"
+    "LA-CHILD-000418,re_referrals_12m,01/04/2025,30/04/2025,intervention,0\n"
+    "LA-CHILD-000419,re_referrals_12m,01/04/2025,30/04/2025,intervention,0\n"
+    "LA-CHILD-000420,re_referrals_12m,01/04/2025,30/04/2025,intervention,1\n"
+    f"{RAW},entries_to_care,01/04/2025,30/04/2025,all,\n"
+    "LA-CHILD-000418,entries_to_care,01/04/2025,30/04/2025,all,\n"
+    f"{RAW},days_referral_to_assessment,01/04/2025,30/04/2025,all,10\n"
+    "LA-CHILD-000418,days_referral_to_assessment,01/04/2025,30/04/2025,all,15\n"
+    "LA-CHILD-000419,days_referral_to_assessment,01/04/2025,30/04/2025,all,21\n"
+)
+
+
+def upload(partner, actor, evaluation, text, filename="children.csv"):
+    return services.submission_upload(
+        partner=partner, actor=actor, evaluation=evaluation, filename=filename, content=text.encode()
+    )
+
+
+def dump_tables() -> str:
+    """Every row of our tables (and the audit trail) as text, to search for the raw reference."""
+    out = []
+    with connection.cursor() as cursor:
+        for table in ("outcomes_submission", "outcomes_childrecord", "outcomes_outcomevalue", "pine_auditevent"):
+            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
+            for row in cursor.fetchall():
+                out.append(" ".join(bytes(v).decode("utf-8", "replace") if isinstance(v, memoryview) else str(v) for v in row))
+    return "\n".join(out)
+
+
+def test_child_rows_are_aggregated_by_the_documented_rule(lead, partner, evaluation):
+    submission = upload(partner, lead, evaluation, CHILDREN)
+    assert submission.status == "accepted", submission.errors
+    values = {v.measure.code: v for v in OutcomeValue.objects.filter(submission=submission).select_related("measure")}
+    # percentage: children with 1 over all children
+    assert (values["re_referrals_12m"].value, values["re_referrals_12m"].numerator, values["re_referrals_12m"].denominator) == (
+        Decimal("50"),
+        2,
+        4,
+    )
+    assert values["entries_to_care"].value == 2  # count: distinct children
+    assert values["days_referral_to_assessment"].value == Decimal("15.3333")  # days: the mean
+    assert values["days_referral_to_assessment"].denominator == 3
+    assert ChildRecord.objects.filter(submission=submission).count() == 9
+
+
+def test_the_raw_reference_is_stored_nowhere_only_a_keyed_digest_and_its_version(lead, partner, evaluation, settings, caplog):
+    caplog.set_level(logging.DEBUG)
+    upload(partner, lead, evaluation, CHILDREN)
+    # A second upload with a problem in the child's own row: the problem must not echo the reference.
+    bad = upload(partner, lead, evaluation, HEADER + f"{RAW},re_referrals_12m,01/04/2025,30/04/2025,intervention,7\n")
+    assert bad.status == "rejected" and bad.errors[0]["column"] == "value"
+    dup = upload(partner, lead, evaluation, HEADER + f"{RAW},entries_to_care,01/05/2025,31/05/2025,all,\n" * 2)
+    assert dup.status == "rejected" and "same child" in dup.errors[0]["reason"]
+    assert RAW not in dump_tables()
+    assert RAW not in caplog.text
+    assert all(RAW not in str(p) for s in Submission.objects.all() for p in s.errors)
+    expected = hmac.new(b"test-pseudonym-key", RAW.encode(), hashlib.sha256).hexdigest()
+    record = ChildRecord.objects.filter(child_digest=expected).first()
+    assert record is not None and record.key_version == settings.PSEUDONYM_KEY_VERSION
+    assert expected != hashlib.sha256(RAW.encode()).hexdigest()  # keyed, not a plain hash
+    assert AuditEvent.objects.exists()
+
+
+def test_the_stored_file_holds_pseudonyms_not_references(lead, partner, evaluation):
+    submission = upload(partner, lead, evaluation, CHILDREN)
+    content = bytes(Submission.objects.get(pk=submission.pk).content).decode()
+    assert RAW not in content and "pseudo:v1:" in content
+
+
+@pytest.mark.parametrize(
+    ("header", "kind"),
+    [
+        ("child_name", "names"),
+        ("First Name", "names"),
+        ("Surname", "names"),
+        ("DOB", "dates of birth"),
+        ("date_of_birth", "dates of birth"),
+        ("Address line 1", "addresses"),
+        ("postcode", "postcodes"),
+        ("NHS number", "NHS numbers"),
+        ("UPN", "pupil numbers"),
+    ],
+)
+def test_a_column_that_looks_identifying_is_refused_with_an_explanation_and_its_values_not_kept(
+    header, kind, lead, partner, evaluation
+):
+    secret = "Jane Example 12 High Street"
+    text = f"{HEADER.strip()},{header}\nC1,entries_to_care,01/04/2025,30/04/2025,all,,{secret}\n"
+    submission = upload(partner, lead, evaluation, text)
+    assert submission.status == "rejected"
+    problem = submission.errors[0]
+    assert (
+        problem["row"] == 1
+        and problem["column"] == header.lower()
+        and kind in problem["reason"]
+        and "delete the column" in problem["reason"]
+    )
+    assert secret not in dump_tables()
+    assert not OutcomeValue.objects.exists()
+
+
+def test_identifying_columns_are_refused_in_aggregate_files_too(lead, partner, evaluation):
+    text = "measure,period_start,period_end,group,value,postcode\nentries_to_care,01/04/2025,30/04/2025,all,3,NN1 1AA\n"
+    submission = upload(partner, lead, evaluation, text)
+    assert submission.status == "rejected" and "postcodes" in submission.errors[0]["reason"]
+    assert "NN1 1AA" not in dump_tables()
+
+
+def test_nhs_numbers_with_a_valid_check_digit_are_refused_wherever_they_are(lead, partner, evaluation):
+    nhs = "943 476 5919"
+    assert is_nhs_number(nhs) and not is_nhs_number("943 476 5918")
+    as_ref = upload(partner, lead, evaluation, HEADER + f"{nhs},entries_to_care,01/04/2025,30/04/2025,all,\n")
+    assert as_ref.status == "rejected" and "NHS number" in as_ref.errors[0]["reason"] and as_ref.errors[0]["value"] == ""
+    in_a_cell = upload(
+        partner,
+        lead,
+        evaluation,
+        "measure,period_start,period_end,group,value,notes\nentries_to_care,01/04/2025,30/04/2025,all,3,9434765919\n",
+    )
+    assert in_a_cell.status == "rejected" and in_a_cell.errors[0]["column"] == "notes" and in_a_cell.errors[0]["value"] == ""
+    assert "9434765919" not in dump_tables() and "943 476 5919" not in dump_tables()
+    # Ten digits without a valid check digit are an ordinary reference.
+    assert (
+        upload(partner, lead, evaluation, HEADER + "9434765918,entries_to_care,01/04/2025,30/04/2025,all,\n").status == "accepted"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "reason"),
+    [
+        ("C1,cla_rate,01/04/2025,30/04/2025,all,1", "measure", "needs a population"),
+        ("C1,re_referrals_12m,01/04/2025,30/04/2025,all,2", "value", "give 1 if"),
+        ("C1,days_referral_to_assessment,01/04/2025,30/04/2025,all,", "value", "number of days"),
+        (",entries_to_care,01/04/2025,30/04/2025,all,", "child_ref", "Give the child"),
+    ],
+)
+def test_each_bad_child_row_is_refused(line, column, reason, lead, partner, evaluation):
+    submission = upload(partner, lead, evaluation, HEADER + line + "\n")
+    assert submission.status == "rejected"
+    assert any(p["column"] == column and reason in p["reason"] and p["row"] == 2 for p in submission.errors), submission.errors
+
+
+def test_ordinary_headers_are_not_taken_for_identifying_ones():
+    for header in ("measure", "measure_name", "group", "period_start", "value", "numerator", "notes", "team"):
+        assert identifying_kind(header) is None, header
