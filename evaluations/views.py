@@ -43,6 +43,7 @@ class EvaluationDetailView(EvaluationMixin, PartnerView, TemplateView):
             submissions=outcome_selectors.submission_list(partner=self.partner, evaluation=evaluation)[:20],
             value_count=outcome_selectors.outcome_value_count(partner=self.partner, evaluation=evaluation),
             periods=outcome_selectors.period_list(partner=self.partner, evaluation=evaluation),
+            upload_blocker=selectors.evaluation_upload_blocker(partner=self.partner, evaluation=evaluation),
             reports=selectors.report_list(partner=self.partner, evaluation=evaluation)[:10],
             upload_form=kwargs.pop("upload_form", None) or UploadForm(),
             measures=outcome_selectors.measure_list(),
@@ -56,14 +57,19 @@ class EvaluationDetailView(EvaluationMixin, PartnerView, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(upload_form=form))
         upload = form.cleaned_data["file"]
-        submission = outcome_services.submission_queue(
-            partner=self.partner,
-            actor=request.user,
-            evaluation=evaluation,
-            filename=upload.name,
-            content=upload.read(),
-            dry_run=form.cleaned_data["dry_run"],
-        )
+        try:
+            with transaction.atomic():
+                submission = outcome_services.submission_queue(
+                    partner=self.partner,
+                    actor=request.user,
+                    evaluation=evaluation,
+                    filename=upload.name,
+                    content=upload.read(),
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+        except ValidationError as error:
+            form.add_error("file", error)
+            return self.render_to_response(self.get_context_data(upload_form=form))
         return redirect("outcomes:submission", partner_slug=partner_slug, code=submission.code)
 
 

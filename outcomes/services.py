@@ -19,6 +19,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from evaluations import selectors as evaluation_selectors
 from outcomes.children import TOKEN
 from outcomes.models import ChildRecord, Measure, OutcomeValue, PeriodApproval, Submission
 from outcomes.parsing import OutcomeRow, Problem, parse_upload, sanitise_upload
@@ -40,6 +41,10 @@ def _submission_new(
 ) -> Submission:
     if evaluation.partner_id != partner.pk:
         raise ValueError("evaluation belongs to another partner")
+    # No data enters the platform, not even for a dry run, without a data sharing agreement in force.
+    blocker = evaluation_selectors.evaluation_upload_blocker(partner=partner, evaluation=evaluation)
+    if blocker:
+        raise ValidationError(blocker, code="no_data_sharing_agreement")
     content, filename = pseudonymised(content, filename)
     submission = Submission(
         partner=partner,

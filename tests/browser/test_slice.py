@@ -69,7 +69,7 @@ def admin_device(practice_admin):
     return TOTPDevice.objects.create(user=practice_admin, name="Authenticator app", key=TOTP_KEY, confirmed=True)
 
 
-def test_thin_slice(new_context, check_page, practice_admin, admin_device, partner, lead, other_lead):
+def test_thin_slice(new_context, check_page, practice_admin, admin_device, partner, lead, other_lead, tmp_path):
     ensure_measure_library()
     cohort_name = "PINE round 9: browser test"
     practice_title = "Family group conferences at the front door"
@@ -183,10 +183,22 @@ def test_thin_slice(new_context, check_page, practice_admin, admin_device, partn
     evaluation = Evaluation.objects.get(application=application)
     assert evaluation.partner_id == partner.pk
 
-    # e. The lead opens the evaluation and uploads outcome data: a file with a mistake first.
+    # e. The lead opens the evaluation: no data can be sent until the data sharing agreement is
+    # recorded in onboarding. Then outcome data: a file with a mistake first.
     partner_page.goto(f"/p/{partner.slug}/")
     partner_page.get_by_role("link", name=practice_title).first.click()
     expect(heading(partner_page)).to_have_text(evaluation.title)
+    expect(partner_page.get_by_text("Record your signed data sharing agreement")).to_be_visible()
+    check_page(partner_page, "evaluation-before-onboarding")
+    partner_page.get_by_role("link", name="Go to onboarding").click()
+    agreement = tmp_path / "signed-agreement.pdf"
+    agreement.write_bytes(b"%PDF-1.4 signed")
+    partner_page.get_by_label("Signed data sharing agreement").set_input_files(str(agreement))
+    partner_page.get_by_label("Date signed").fill("2026-01-05")
+    partner_page.get_by_label("Expiry date").fill("2029-01-04")
+    partner_page.get_by_role("button", name="Save data sharing agreement").click()
+    expect(partner_page.get_by_text("Recorded: signed-agreement.pdf")).to_be_visible()
+    partner_page.get_by_role("link", name="Back to the evaluation").click()
     check_page(partner_page, "evaluation")
     good_csv = demo_outcome_csv(months=6)
     lines = good_csv.splitlines()

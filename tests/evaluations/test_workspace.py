@@ -204,3 +204,28 @@ def test_overdue_milestones_are_emailed_once_a_day_to_the_partner_and_practice_a
     with django_capture_on_commit_callbacks(execute=True):
         assert send_milestone_reminders.run() == 0  # not twice in a day
     assert len(mail.outbox) == 1
+
+
+def test_without_an_agreement_in_force_no_upload_gets_in_by_page_api_or_service(client, contributor, partner, lead):
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from outcomes import services as outcome_services
+    from outcomes.models import Submission
+
+    evaluation = factories.EvaluationFactory(application__partner=partner, onboarding=None)
+    data = b"measure,period_start,period_end,group,value\nre_referrals_12m,01/04/2025,30/04/2025,all,20\n"
+    client.force_login(contributor)
+    page = client.get(reverse("evaluations:detail", args=[partner.slug, evaluation.code])).content.decode()
+    assert "Record your signed data sharing agreement" in page and "Go to onboarding" in page and "Upload file" not in page
+    response = client.post(
+        reverse("evaluations:detail", args=[partner.slug, evaluation.code]), {"file": SimpleUploadedFile("d.csv", data)}
+    )
+    assert response.status_code == 200 and "There is a problem" in response.content.decode()
+    api = token_api(lead)
+    refused = api.post(
+        f"/api/v1/partners/{partner.slug}/evaluations/{evaluation.code}/submissions/", {"file": SimpleUploadedFile("d.csv", data)}
+    )
+    assert refused.status_code == 400 and "data sharing agreement" in str(refused.json())
+    with pytest.raises(DjangoValidationError, match="data sharing agreement"):
+        outcome_services.submission_upload(partner=partner, actor=lead, evaluation=evaluation, filename="d.csv", content=data)
+    assert not Submission.objects.exists()

@@ -5,6 +5,7 @@ import json
 import uuid
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -48,9 +49,12 @@ class Command(BaseCommand):
                 target = evaluation_selectors.evaluation_get(partner=found, code=code)
                 if target is None:
                     raise CommandError(f"No evaluation {evaluation} at {partner!r}.")
-                submission = services.submission_upload(
-                    partner=found, actor=member.user, evaluation=target, filename=file.name, content=content, dry_run=dry_run
-                )
+                try:
+                    submission = services.submission_upload(
+                        partner=found, actor=member.user, evaluation=target, filename=file.name, content=content, dry_run=dry_run
+                    )
+                except ValidationError as error:
+                    raise CommandError(" ".join(error.messages)) from None
         summary = {
             "submission": str(submission.code),
             "status": submission.status,
