@@ -2,7 +2,7 @@
 
 import calendar
 import logging
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from evaluations.models import Evaluation, EvaluationPlan, Meeting, Milestone, Onboarding, Report, TheoryOfChange
+from pine import jobs
 from pine.audit import audit_record, changed_fields, snapshot
 from pine.models import Partner, User
 from pine.tenancy import partner_scope, practice_scope
@@ -144,19 +145,8 @@ def report_request(*, partner: Partner, actor: User, evaluation: Evaluation) -> 
     return report
 
 
-def _stale_before():
-    return timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-
-
-def _partner_of_report(report_id: int) -> int | None:
-    # The task is given only an id: learn the partner from the row itself, then work in its scope.
-    with transaction.atomic(), practice_scope():
-        return Report.objects.filter(pk=report_id).values_list("partner_id", flat=True).first()
-
-
 def _update(report_id: int, partner_id: int, **fields) -> int:
-    with transaction.atomic(), partner_scope(partner_id):
-        return Report.objects.filter(pk=report_id).update(**fields)
+    return jobs.update_row(Report, report_id, partner_id, **fields)
 
 
 def report_build(*, report_id: int) -> str:
@@ -166,11 +156,11 @@ def report_build(*, report_id: int) -> str:
     from evaluations.reporting import build_report, start_chart_renderer
     from outcomes.selectors import outcome_frame
 
-    partner_id = _partner_of_report(report_id)
+    partner_id = jobs.partner_of(Report, report_id)
     if partner_id is None:
         return "missing"
     with transaction.atomic(), partner_scope(partner_id):
-        claimable = Q(status=Report.Status.QUEUED) | Q(status=Report.Status.RUNNING, started_at__lt=_stale_before())
+        claimable = Q(status=Report.Status.QUEUED) | Q(status=Report.Status.RUNNING, started_at__lt=jobs.stale_before())
         claimed = Report.objects.filter(claimable, pk=report_id).update(
             status=Report.Status.RUNNING, started_at=timezone.now(), progress=5, stage="Reading the data"
         )

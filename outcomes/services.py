@@ -10,7 +10,7 @@ previous stored period are warnings: the submission waits until the uploader exp
 import hashlib
 import logging
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -23,9 +23,10 @@ from evaluations import selectors as evaluation_selectors
 from outcomes.children import TOKEN
 from outcomes.models import ChildRecord, Measure, OutcomeValue, PeriodApproval, Submission
 from outcomes.parsing import OutcomeRow, Problem, parse_upload, sanitise_upload
+from pine import jobs
 from pine.audit import audit_record
 from pine.models import Partner, User
-from pine.tenancy import partner_scope, practice_scope
+from pine.tenancy import partner_scope
 
 logger = logging.getLogger(__name__)
 
@@ -175,19 +176,8 @@ def submission_explain(*, partner: Partner, actor: User, submission: Submission,
 # --- the worker's stages ----------------------------------------------------------------------------
 
 
-def _stale_before():
-    return timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-
-
-def _partner_of_submission(submission_id: int) -> int | None:
-    # The task is given only an id: learn the partner from the row itself, then work in its scope.
-    with transaction.atomic(), practice_scope():
-        return Submission.objects.filter(pk=submission_id).values_list("partner_id", flat=True).first()
-
-
 def _update(submission_id: int, partner_id: int, **fields) -> int:
-    with transaction.atomic(), partner_scope(partner_id):
-        return Submission.objects.filter(pk=submission_id).update(**fields)
+    return jobs.update_row(Submission, submission_id, partner_id, **fields)
 
 
 def submission_process(*, submission_id: int) -> str:
@@ -195,11 +185,11 @@ def submission_process(*, submission_id: int) -> str:
     for an explanation or being processed by a live worker is left alone; one whose worker died
     (running past the time limit) is taken over. Its values and its "accepted" status are written in
     one transaction, so a worker killed half-way leaves nothing half-stored."""
-    partner_id = _partner_of_submission(submission_id)
+    partner_id = jobs.partner_of(Submission, submission_id)
     if partner_id is None:
         return "missing"
     with transaction.atomic(), partner_scope(partner_id):
-        claimable = Q(status=Submission.Status.QUEUED) | Q(status=Submission.Status.RUNNING, started_at__lt=_stale_before())
+        claimable = Q(status=Submission.Status.QUEUED) | Q(status=Submission.Status.RUNNING, started_at__lt=jobs.stale_before())
         claimed = Submission.objects.filter(claimable, pk=submission_id).update(
             status=Submission.Status.RUNNING, started_at=timezone.now(), progress=5, stage="Reading the file"
         )
