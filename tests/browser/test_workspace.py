@@ -25,7 +25,7 @@ def test_the_evaluation_workspace(new_context, check_page, lead, partner, practi
     page = new_context().new_page()
     sign_in(page, lead.email, PASSWORD)
     page.goto(f"/p/{partner.slug}/evaluations/{accepted.code}/")
-    page.get_by_role("link", name="Onboarding").click()
+    page.get_by_role("link", name="Onboarding", exact=True).click()
     expect(heading(page)).to_have_text("Onboarding")
     expect(page.get_by_text("Record your signed data sharing agreement")).to_be_visible()
     check_page(page, "onboarding")
