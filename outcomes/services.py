@@ -243,7 +243,7 @@ def _process(submission_id: int, partner_id: int) -> str:
     _update(submission_id, partner_id, progress=40, stage="Checking the values")
 
     with transaction.atomic(), partner_scope(partner_id):
-        problems = locked_period_problems(submission.evaluation, rows)
+        problems = outside_plan_problems(submission.evaluation, rows) + locked_period_problems(submission.evaluation, rows)
         if problems:
             return _finish(submission, Submission.Status.REJECTED, errors=[p.as_dict() for p in problems], row_count=0)
         current = _current_values(submission.evaluation, rows)
@@ -370,6 +370,25 @@ def change_warnings(rows: list[OutcomeRow], current: dict[str, list[OutcomeValue
                 }
             )
     return warnings
+
+
+def outside_plan_problems(evaluation, rows: list[OutcomeRow]) -> list[Problem]:
+    """Periods outside the evaluation plan's baseline-to-follow-up span (once the plan gives one)."""
+    plan = evaluation_selectors.plan_current(partner=evaluation.partner, evaluation=evaluation)
+    if plan is None or not (plan.baseline_start and plan.follow_up_end):
+        return []
+    first, last = plan.baseline_start, plan.follow_up_end
+    return [
+        Problem(
+            r.row,
+            "period_start" if r.period_start < first else "period_end",
+            f"{(r.period_start if r.period_start < first else r.period_end):%d/%m/%Y}",
+            f"This period is outside the evaluation plan (version {plan.version}), which runs from "
+            f"{first:%d/%m/%Y} to {last:%d/%m/%Y}. Change the plan first if the data should be included.",
+        )
+        for r in rows
+        if r.period_start < first or r.period_end > last
+    ]
 
 
 def locked_period_problems(evaluation, rows: list[OutcomeRow]) -> list[Problem]:

@@ -174,3 +174,21 @@ def test_seed_demo_is_idempotent_and_prints_its_users_as_json(capsys):
 def test_factories_keep_children_in_their_parents_partner():
     value = factories.OutcomeValueFactory()
     assert value.partner == value.submission.partner == value.evaluation.partner == value.evaluation.application.partner
+
+
+def test_periods_outside_the_evaluation_plan_are_refused_naming_the_plan(lead, partner, evaluation):
+    from datetime import date
+
+    from evaluations import services as evaluation_services
+
+    evaluation_services.plan_save_draft(
+        partner=partner, actor=lead, evaluation=evaluation, baseline_start=date(2025, 5, 1), baseline_end=date(2025, 12, 31),
+        follow_up_start=date(2026, 1, 1), follow_up_end=date(2026, 12, 31),
+    )  # fmt: skip
+    submission = services.submission_upload(
+        partner=partner, actor=lead, evaluation=evaluation, filename="a.csv", content=GOOD.encode()
+    )
+    assert submission.status == Submission.Status.REJECTED
+    assert [(p["row"], p["column"], p["value"]) for p in submission.errors] == [(2, "period_start", "01/04/2025")]
+    assert "outside the evaluation plan (version 1), which runs from 01/05/2025 to 31/12/2026" in submission.errors[0]["reason"]
+    assert OutcomeValue.objects.filter(evaluation=evaluation).count() == 0
