@@ -117,6 +117,12 @@ class MeasureOut(serializers.Serializer):
     definition = serializers.CharField()
     unit = serializers.CharField()
     polarity = serializers.CharField()
+    numerator = serializers.CharField()
+    denominator = serializers.CharField()
+    frequency = serializers.CharField()
+    source = serializers.CharField()
+    source_fields = serializers.CharField()
+    version = serializers.IntegerField()
 
 
 class MeasureListView(UserAPIView):

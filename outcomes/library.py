@@ -135,3 +135,65 @@ STANDARD_MEASURES = [
         "lower",
     ),
 ]
+
+
+class MeasureDetails(NamedTuple):
+    numerator: str
+    denominator: str
+    frequency: str  # monthly, quarterly or annual
+    source: str  # cin, ssda903, annex_a
+    source_fields: str
+
+
+# What each standard measure counts, how often it is usually reported, and the statutory-return
+# fields it comes from.
+DETAILS = {
+    "re_referrals_12m": MeasureDetails(
+        "Referrals in the period made within 12 months of a previous referral for the same child",
+        "Referrals in the period", "monthly", "cin", "LAchildID, CINreferralDate"),
+    "referrals_nfa": MeasureDetails(
+        "Referrals in the period that led to no further action", "Referrals in the period", "monthly", "cin",
+        "CINreferralDate, ReferralNFA"),
+    "assessments_45_days": MeasureDetails(
+        "Assessments authorised in the period within 45 working days of starting", "Assessments authorised in the period",
+        "monthly", "cin", "AssessmentActualStartDate, AssessmentAuthorisationDate"),
+    "icpc_15_days": MeasureDetails(
+        "Initial child protection conferences held within 15 working days of the section 47 enquiry starting",
+        "Initial child protection conferences in the period", "monthly", "cin", "S47ActualStartDate, DateOfInitialCPC"),
+    "cp_plans_rate": MeasureDetails(
+        "Children on a child protection plan at the end of the period",
+        "Children aged 0 to 17 (ONS mid-year estimate), per 10,000", "quarterly", "cin", "CPPstartDate, CPPendDate"),
+    "repeat_cp_plans": MeasureDetails(
+        "Children starting a plan in the period who had a previous plan", "Children starting a plan in the period",
+        "quarterly", "cin", "CPPstartDate, NumberOfPreviousCPP"),
+    "cp_plans_2_years": MeasureDetails(
+        "Plans ending in the period that had lasted two years or more", "Plans ending in the period", "quarterly", "cin",
+        "CPPstartDate, CPPendDate"),
+    "cla_rate": MeasureDetails(
+        "Children looked after at the end of the period", "Children aged under 18 (ONS mid-year estimate), per 10,000",
+        "quarterly", "ssda903", "Episodes: DECOM, DEC; Header: DOB"),
+    "entries_to_care": MeasureDetails(
+        "Children who started to be looked after in the period", "(a count: no denominator)", "monthly", "ssda903",
+        "Episodes: DECOM, RNE = S"),
+    "re_entries_12m": MeasureDetails(
+        "Children starting to be looked after who had left care in the previous 12 months",
+        "Children starting to be looked after in the period", "quarterly", "ssda903", "Episodes: DECOM, DEC, RNE, REC"),
+    "placements_3_plus": MeasureDetails(
+        "Children looked after at the end of the period with three or more placements in the previous 12 months",
+        "Children looked after at the end of the period", "annual", "ssda903", "Episodes: DECOM, PLACE, REASON_PLACE_CHANGE"),
+    "long_term_stability": MeasureDetails(
+        "Children under 16 looked after for 2.5 years or more, in the same placement for 2 years or more",
+        "Children under 16 looked after for 2.5 years or more", "annual", "ssda903", "Episodes: DECOM, PLACE; Header: DOB"),
+    "missing_from_care": MeasureDetails(
+        "Children looked after with at least one missing incident in the period", "Children looked after in the period",
+        "quarterly", "ssda903", "Missing: MISSING = M, MIS_START, MIS_END"),
+    "care_leavers_eet": MeasureDetails(
+        "Care leavers aged 19 to 21 in education, employment or training", "Care leavers aged 19 to 21", "annual", "ssda903",
+        "OC3: IN_TOUCH, ACTIV; Header: DOB"),
+    "care_leavers_accommodation": MeasureDetails(
+        "Care leavers aged 19 to 21 in suitable accommodation", "Care leavers aged 19 to 21", "annual", "ssda903",
+        "OC3: IN_TOUCH, ACCOM; Header: DOB"),
+    "days_referral_to_assessment": MeasureDetails(
+        "(a median: no numerator)", "Assessments authorised in the period", "monthly", "cin",
+        "CINreferralDate, AssessmentAuthorisationDate"),
+}  # fmt: skip

@@ -19,11 +19,36 @@ class Measure(models.Model):
         HIGHER_IS_BETTER = "higher", "Higher is better"
         LOWER_IS_BETTER = "lower", "Lower is better"
 
+    class Frequency(models.TextChoices):
+        MONTHLY = "monthly", "Monthly"
+        QUARTERLY = "quarterly", "Quarterly"
+        ANNUAL = "annual", "Annual"
+
+    class Source(models.TextChoices):
+        CIN = "cin", "Children in Need census"
+        SSDA903 = "ssda903", "SSDA903 (children looked after)"
+        ANNEX_A = "annex_a", "Ofsted Annex A"
+        LOCAL = "local", "Local data"
+
     code = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=200)
     definition = models.TextField()
     unit = models.CharField(max_length=20, choices=Unit.choices)
     polarity = models.CharField(max_length=10, choices=Polarity.choices)
+    numerator = models.TextField(blank=True)
+    denominator = models.TextField(blank=True)
+    frequency = models.CharField(max_length=20, choices=Frequency.choices, default=Frequency.MONTHLY)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.LOCAL)
+    source_fields = models.CharField(max_length=300, blank=True)
+    # The library is versioned: each change keeps the earlier definition in ``history``.
+    version = models.PositiveIntegerField(default=1)
+    history = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    # The fields that make up a measure's definition (a change to any of them is a new version).
+    DEFINITION_FIELDS = [
+        "name", "definition", "unit", "polarity", "numerator", "denominator", "frequency", "source", "source_fields",
+    ]  # fmt: skip
 
     class Meta:
         ordering = ["name"]

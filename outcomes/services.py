@@ -524,9 +524,26 @@ def period_unlock(*, actor: User, evaluation, period_start: date, reason: str) -
 
 
 @transaction.atomic
-def measure_ensure(*, code: str, name: str, definition: str, unit: str, polarity: str) -> Measure:
-    """Create or update a measure of the shared library (used by the seed data)."""
-    measure, _ = Measure.objects.update_or_create(
-        code=code, defaults={"name": name, "definition": definition, "unit": unit, "polarity": polarity}
-    )
+def measure_update(*, actor: User, measure: Measure, **fields) -> Measure:
+    """Change a library measure's definition (practice team). The earlier definition is kept in its
+    history and the version goes up: data already sent keeps meaning what it meant."""
+    if actor.practice_role != User.PracticeRole.PRACTICE_ADMIN:
+        raise PermissionDenied("Only a practice admin can change the measure library.")
+    unknown = set(fields) - set(Measure.DEFINITION_FIELDS)
+    if unknown:
+        raise ValueError(f"not definition fields: {sorted(unknown)}")
+    measure = Measure.objects.select_for_update().get(pk=measure.pk)
+    before = {name: getattr(measure, name) for name in Measure.DEFINITION_FIELDS}
+    for name, value in fields.items():
+        setattr(measure, name, value)
+    after = {name: getattr(measure, name) for name in Measure.DEFINITION_FIELDS}
+    if after == before:
+        return measure
+    measure.history = [*measure.history, {"version": measure.version, "until": timezone.now().isoformat(), **before}]
+    measure.version += 1
+    measure.updated_at = timezone.now()
+    measure.full_clean()
+    measure.save()
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    audit_record(actor=actor, partner=None, action="measure.update", obj=measure, changes={"version": measure.version, **changes})
     return measure

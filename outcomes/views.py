@@ -132,7 +132,10 @@ class PracticePeriodsView(PracticeView, TemplateView):
 
 TEMPLATE_COLUMNS = ["measure", "period_start", "period_end", "group", "value", "numerator", "denominator"]
 EXAMPLE_ROW = ["re_referrals_12m", "01/04/2025", "30/04/2025", "intervention", "22.5", "45", "200"]
-DICTIONARY_COLUMNS = ["measure", "name", "unit", "polarity", "definition", "groups", "date_format", "example_row"]
+DICTIONARY_COLUMNS = [
+    "measure", "name", "unit", "polarity", "definition", "numerator", "denominator", "frequency", "source", "source_fields",
+    "version", "groups", "date_format", "example_row",
+]  # fmt: skip
 CONTENT_TYPES = {
     "template.csv": "text/csv; charset=utf-8",
     "template.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -151,6 +154,12 @@ def _dictionary_rows(measures) -> list[list[str]]:
             m.get_unit_display(),
             m.get_polarity_display(),
             m.definition,
+            m.numerator,
+            m.denominator,
+            m.get_frequency_display(),
+            m.get_source_display(),
+            m.source_fields,
+            str(m.version),
             ", ".join(GROUPS),
             "DD/MM/YYYY (or YYYY-MM-DD)",
             f"{m.code},01/04/2025,30/04/2025,intervention,{example.get(m.unit, '1,,')}",
