@@ -77,6 +77,27 @@ def other_evaluation(other_partner):
     return factories.EvaluationFactory(application__partner=other_partner)
 
 
+@pytest.fixture
+def accepted(partner, practice_admin):
+    """An evaluation made the way the app makes them: by accepting an application (so it starts
+    with a blank onboarding record and the standard milestones)."""
+    from cohorts import services as cohort_services
+
+    application = factories.ApplicationFactory(partner=partner, practice_title="Family group conferences")
+    cohort_services.application_decide(actor=practice_admin, application=application, decision="accept")
+    return application.evaluation
+
+
+def token_client(user):
+    """A test client that sends a new API token of this user."""
+    from django.test import Client
+
+    from pine import services
+
+    _, key = services.api_token_create(user=user, name="tests")
+    return Client(HTTP_AUTHORIZATION=f"Token {key}")
+
+
 def verified_client(client, user):
     """A test client signed in as a practice-team user whose session passed the second factor."""
     from django_otp.plugins.otp_totp.models import TOTPDevice

@@ -2,22 +2,12 @@
 the data sharing agreement), the theory of change and its diagram, the plan from draft to the
 practice team's sign-off to a new version and the comparison, milestones and meetings."""
 
-import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from cohorts import services as cohort_services
-from tests import factories
 from tests.browser.conftest import sign_in
 from tests.browser.test_slice import TOTP_KEY, ensure_measure_library, heading, sign_in_practice
 from tests.factories import PASSWORD
-
-
-@pytest.fixture
-def accepted(partner, practice_admin):
-    application = factories.ApplicationFactory(partner=partner, practice_title="Family group conferences")
-    cohort_services.application_decide(actor=practice_admin, application=application, decision="accept")
-    return application.evaluation
 
 
 def test_the_evaluation_workspace(new_context, check_page, lead, partner, practice_admin, accepted, tmp_path):

@@ -4,13 +4,9 @@ import re
 
 from django.test import Client
 
-from pine import services as pine_services
-from tests.conftest import verified_client
+from tests.conftest import token_client, verified_client
 
-
-def api_client(user) -> Client:
-    _, key = pine_services.api_token_create(user=user, name="tests")
-    return Client(HTTP_AUTHORIZATION=f"Token {key}")
+api_client = token_client
 
 
 def practice_page_client(user) -> Client:

@@ -11,16 +11,11 @@ from django.utils import timezone
 from cohorts import services
 from cohorts.models import Application, Cohort
 from evaluations.models import Evaluation
-from pine import services as pine_services
 from pine.models import AgencyType, AuditEvent
 from tests import factories
+from tests.conftest import token_client
 
 pytestmark = pytest.mark.django_db
-
-
-def token_client(client_class, user):
-    _, key = pine_services.api_token_create(user=user, name="tests")
-    return client_class(HTTP_AUTHORIZATION=f"Token {key}")
 
 
 # Every section's answers, as the API takes them.
@@ -165,10 +160,9 @@ def test_accepting_an_application_creates_the_evaluation_once(practice_client, p
 
 
 def test_the_whole_slice_through_the_api(client, lead, partner, practice_admin, django_capture_on_commit_callbacks):
-    from django.test import Client
 
-    admin_api = token_client(Client, practice_admin)
-    lead_api = token_client(Client, lead)
+    admin_api = token_client(practice_admin)
+    lead_api = token_client(lead)
     now = timezone.now()
     created = admin_api.post(
         "/api/v1/practice/cohorts/",
@@ -204,9 +198,8 @@ def test_the_whole_slice_through_the_api(client, lead, partner, practice_admin, 
 
 
 def test_api_validation_errors_are_400_with_field_messages(client, lead, partner):
-    from django.test import Client
 
-    api = token_client(Client, lead)
+    api = token_client(lead)
     response = api.post(f"/api/v1/partners/{partner.slug}/applications/", {"cohort": "nope"}, content_type="application/json")
     assert response.status_code == 400
     assert "practice_title" in response.json()
@@ -234,10 +227,9 @@ class TestOtherPartner:
         assert without_csrf(missing.content) == without_csrf(theirs.content)
 
     def test_api(self, client, other_lead, partner, cohort, other_partner):
-        from django.test import Client
 
         application = factories.ApplicationFactory(partner=partner, cohort=cohort)
-        api = token_client(Client, other_lead)
+        api = token_client(other_lead)
         for url in [
             f"/api/v1/partners/{partner.slug}/applications/",
             f"/api/v1/partners/{partner.slug}/applications/{application.code}/",
@@ -257,9 +249,8 @@ def test_contributors_draft_but_only_the_lead_submits(client, contributor, partn
     assert client.post(url).status_code == 403
     application.refresh_from_db()
     assert application.status == Application.Status.DRAFT
-    from django.test import Client
 
-    api = token_client(Client, contributor)
+    api = token_client(contributor)
     assert api.post(f"/api/v1/partners/{partner.slug}/applications/{application.code}/submit/").status_code == 403
 
 

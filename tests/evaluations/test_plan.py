@@ -10,9 +10,8 @@ from django.urls import reverse
 
 from evaluations import selectors, services
 from evaluations.models import EvaluationPlan, Milestone
-from pine import services as pine_services
 from tests import factories
-from tests.conftest import verified_client
+from tests.conftest import token_client, verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -27,20 +26,6 @@ COMPLETE = {
     "measures": [{"code": "re_referrals_12m", "direction": "decrease"}],
     "expected_children_per_period": 180,
 }
-
-
-@pytest.fixture
-def accepted(partner, practice_admin):
-    from cohorts import services as cohort_services
-
-    application = factories.ApplicationFactory(partner=partner)
-    cohort_services.application_decide(actor=practice_admin, application=application, decision="accept")
-    return application.evaluation
-
-
-def token_api(user) -> Client:
-    _, key = pine_services.api_token_create(user=user, name="t")
-    return Client(HTTP_AUTHORIZATION=f"Token {key}")
 
 
 def test_a_draft_is_saved_and_edited_in_place(partner, lead, accepted):
@@ -118,7 +103,7 @@ def test_only_practice_admins_sign_off(client, partner, lead, accepted):
 
 
 def test_the_plan_through_the_api(lead, partner, practice_admin, accepted):
-    api = token_api(lead)
+    api = token_client(lead)
     base = f"/api/v1/partners/{partner.slug}/evaluations/{accepted.code}/plan/"
     assert api.get(base).status_code == 404
     body = {**{k: str(v) if isinstance(v, date) else v for k, v in COMPLETE.items()}}
@@ -126,7 +111,7 @@ def test_the_plan_through_the_api(lead, partner, practice_admin, accepted):
     assert saved.status_code == 200 and saved.json()["missing_for_sign_off"] == []
     bad = api.put(base, {"measures": [{"code": "nope", "direction": "decrease"}]}, content_type="application/json")
     assert bad.status_code == 400 and "Unknown measure codes: nope" in str(bad.json())
-    admin = token_api(practice_admin)
+    admin = token_client(practice_admin)
     signed = admin.post(f"/api/v1/practice/evaluations/{accepted.code}/plan/sign-off/")
     assert signed.status_code == 200 and signed.json()["status"] == "signed_off"
     assert api.put(base, body, content_type="application/json").status_code == 400
@@ -141,6 +126,6 @@ def test_the_other_partner_gets_404_for_the_plan(client, lead, partner, accepted
     assert client.get(reverse("evaluations:plan", args=[other_partner.slug, accepted.code])).status_code == 404
     assert client.get(reverse("evaluations:plan", args=[partner.slug, accepted.code])).status_code == 404
     assert client.get(reverse("evaluations:plan_compare", args=[other_partner.slug, accepted.code])).status_code == 404
-    api = token_api(other_lead)
+    api = token_client(other_lead)
     assert api.get(f"/api/v1/partners/{other_partner.slug}/evaluations/{accepted.code}/plan/").status_code == 404
     assert api.get(f"/api/v1/partners/{other_partner.slug}/evaluations/{accepted.code}/plan/versions/").status_code == 404

@@ -11,26 +11,11 @@ from django.utils import timezone
 
 from evaluations import selectors, services
 from evaluations.models import Meeting, Milestone, Onboarding
-from pine import services as pine_services
 from pine.models import AuditEvent
 from tests import factories
+from tests.conftest import token_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def accepted(partner, practice_admin):
-    """An evaluation made the way the app makes them: by accepting an application."""
-    from cohorts import services as cohort_services
-
-    application = factories.ApplicationFactory(partner=partner)
-    cohort_services.application_decide(actor=practice_admin, application=application, decision="accept")
-    return application.evaluation
-
-
-def token_api(user) -> Client:
-    _, key = pine_services.api_token_create(user=user, name="t")
-    return Client(HTTP_AUTHORIZATION=f"Token {key}")
 
 
 def test_a_new_evaluation_gets_an_onboarding_record_and_the_standard_milestones(accepted):
@@ -139,7 +124,7 @@ def test_partner_and_practice_team_log_meetings(client, lead, partner, accepted,
 
 
 def test_the_workspace_through_the_api(lead, partner, accepted):
-    api = token_api(lead)
+    api = token_client(lead)
     base = f"/api/v1/partners/{partner.slug}/evaluations/{accepted.code}"
     state = api.get(f"{base}/onboarding/").json()
     assert state["checklist"]["Data sharing agreement"] is False and state["upload_blocker"]
@@ -171,7 +156,7 @@ def test_the_other_partner_gets_404_for_the_workspace(client, other_lead, other_
         reverse("evaluations:meeting_create", args=[other_partner.slug, accepted.code]),
     ]:
         assert client.get(url).status_code == 404, url
-    api = token_api(other_lead)
+    api = token_client(other_lead)
     for url in [
         f"/api/v1/partners/{other_partner.slug}/evaluations/{accepted.code}/onboarding/",
         f"/api/v1/partners/{other_partner.slug}/evaluations/{accepted.code}/milestones/",
@@ -221,7 +206,7 @@ def test_without_an_agreement_in_force_no_upload_gets_in_by_page_api_or_service(
         reverse("evaluations:detail", args=[partner.slug, evaluation.code]), {"file": SimpleUploadedFile("d.csv", data)}
     )
     assert response.status_code == 200 and "There is a problem" in response.content.decode()
-    api = token_api(lead)
+    api = token_client(lead)
     refused = api.post(
         f"/api/v1/partners/{partner.slug}/evaluations/{evaluation.code}/submissions/", {"file": SimpleUploadedFile("d.csv", data)}
     )
