@@ -1,6 +1,7 @@
 from django.urls import path
 
-from cohorts import api, views
+from cohorts.api import applications as api
+from cohorts.views import applications as views
 
 app_name = "cohorts"
 
@@ -39,6 +40,17 @@ urlpatterns = [
     path(PRACTICE_APPLICATION + "revisions/compare/", views.PracticeRevisionCompareView.as_view(), name="practice_compare"),
 ]
 
+# --- Review: rubric, reviewer assignment, conflicts of interest, reviews and scores (pages) ---
+review_urlpatterns = []
+
+# --- Panel and decisions (pages) ---
+decision_urlpatterns = []
+
+# --- Events for applicants and the call's documents (pages) ---
+event_urlpatterns = []
+
+urlpatterns += review_urlpatterns + decision_urlpatterns + event_urlpatterns
+
 API_APPLICATION = "partners/<slug:partner_slug>/applications/<uuid:code>/"
 API_PRACTICE_APPLICATION = "practice/applications/<uuid:code>/"
 
@@ -73,3 +85,14 @@ api_urlpatterns = [
     ),
     path(API_PRACTICE_APPLICATION + "revisions/", api.PracticeRevisionListView.as_view(), name="api_practice_revisions"),
 ]
+
+# --- Review (API) ---
+review_api_urlpatterns = []
+
+# --- Panel and decisions (API) ---
+decision_api_urlpatterns = []
+
+# --- Events and documents (API) ---
+event_api_urlpatterns = []
+
+api_urlpatterns += review_api_urlpatterns + decision_api_urlpatterns + event_api_urlpatterns

@@ -117,3 +117,25 @@ def disable_rls_sql(table: str) -> str:
 def EnableRowLevelSecurity(table: str, *, also_readable_when: str = "") -> migrations.RunSQL:  # noqa: N802
     """A migration operation: put ``table`` behind the tenant policy."""
     return migrations.RunSQL(enable_rls_sql(table, also_readable_when=also_readable_when), disable_rls_sql(table))
+
+
+def practice_only_sql(table: str) -> str:
+    """Rows only the practice team's transactions can read or write (reviews and scores): a
+    partner's transaction sees none of them, whatever the query."""
+    return f"""
+    ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE {table} FORCE ROW LEVEL SECURITY;
+    DROP POLICY IF EXISTS practice_only ON {table};
+    CREATE POLICY practice_only ON {table}
+        USING (coalesce(current_setting('pine.practice', true), '') = 'on')
+        WITH CHECK (coalesce(current_setting('pine.practice', true), '') = 'on');
+    """
+
+
+def EnablePracticeOnlySecurity(table: str) -> migrations.RunSQL:  # noqa: N802
+    """A migration operation: put ``table`` behind the practice-only policy."""
+    return migrations.RunSQL(
+        practice_only_sql(table),
+        f"DROP POLICY IF EXISTS practice_only ON {table}; ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY; "
+        f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY;",
+    )

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 import cohorts.urls
 import evaluations.urls
 import outcomes.urls
-from cohorts.views import PartnerHomeView, PracticeHomeView
+from cohorts.views.applications import PartnerHomeView, PracticeHomeView
 from pine import api, views
 
 account_patterns = [

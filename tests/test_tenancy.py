@@ -29,6 +29,18 @@ PARTNERLESS_ALLOW_LIST = {
     "pine.ApiToken",
     # The practice team's rounds; their calls are public.
     "cohorts.Cohort",
+    # A cohort's rubric (criteria and scale): the practice team's, published to reviewers.
+    "cohorts.Criterion",
+    "cohorts.ScaleLevel",
+    # Reviews: the practice team's data about an application, behind a practice-only policy
+    # (a partner's transaction reads none of them), so they must not carry a partner.
+    "cohorts.ReviewAssignment",
+    "cohorts.Review",
+    "cohorts.Score",
+    # Events for applicants, their registrations (members of the public) and the call's documents.
+    "cohorts.Event",
+    "cohorts.EventRegistration",
+    "cohorts.CohortDocument",
     # The shared measure library: public definitions, no partner data.
     "outcomes.Measure",
 }
@@ -215,6 +227,9 @@ def test_the_audit_trail_cannot_be_changed_or_deleted():
 
 
 def test_serializers_never_accept_a_partner_field():
+    import importlib
+    import pkgutil
+
     from rest_framework import serializers
 
     import cohorts.api
@@ -222,7 +237,8 @@ def test_serializers_never_accept_a_partner_field():
     import outcomes.api
     import pine.api
 
-    for module in (pine.api, cohorts.api, evaluations.api, outcomes.api):
+    cohort_modules = [importlib.import_module(f"cohorts.api.{m.name}") for m in pkgutil.iter_modules(cohorts.api.__path__)]
+    for module in (pine.api, *cohort_modules, evaluations.api, outcomes.api):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, serializers.Serializer) and name.endswith("In"):
                 assert "partner" not in obj().fields, f"{module.__name__}.{name} accepts a partner"

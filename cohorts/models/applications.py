@@ -45,6 +45,15 @@ class Cohort(models.Model):
         "Multi-agency cohort", default=False, help_text="Applicants describe how their agencies work together."
     )
     capacity = models.PositiveSmallIntegerField(default=9)
+    # Review: how many reviewers score each application, whether they see who applied, and how
+    # far apart two reviewers' scores on one criterion must be to flag a disagreement.
+    reviewers_per_application = models.PositiveSmallIntegerField(default=2)
+    blind_review = models.BooleanField(
+        "Blind review", default=False, help_text="Reviewers do not see the partner's name, agencies or places."
+    )
+    disagreement_threshold = models.PositiveSmallIntegerField(
+        default=2, help_text="Flag an application when reviewers' scores for one criterion differ by this many points or more."
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     opens_at = models.DateTimeField(validators=[validate_plausible_datetime])
     deadline_at = models.DateTimeField(validators=[validate_plausible_datetime])
@@ -177,8 +186,17 @@ class ApplicantStatus(models.TextChoices):
     MORE_INFORMATION_NEEDED = "more_information_needed", "More information needed"
     BEING_REVIEWED = "being_reviewed", "Being reviewed"
     SUCCESSFUL = "successful", "Successful"
+    WAITING_LIST = "waiting_list", "On the waiting list"
     NOT_SUCCESSFUL = "not_successful", "Not successful"
     WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Decision(models.TextChoices):
+    """The practice team's decision on an application, pending until released."""
+
+    ACCEPT = "accept", "Accept"
+    WAITING_LIST = "waiting_list", "Waiting list"
+    DECLINE = "decline", "Decline"
 
 
 class Application(models.Model):
@@ -191,6 +209,7 @@ class Application(models.Model):
         ELIGIBLE = "eligible", "Screened: eligible"
         INELIGIBLE = "ineligible", "Screened: ineligible"
         ACCEPTED = "accepted", "Accepted"
+        WAITING_LIST = "waiting_list", "Waiting list"
         DECLINED = "declined", "Not selected"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
@@ -242,6 +261,15 @@ class Application(models.Model):
     screened_by = models.ForeignKey("pine.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     information_request = models.TextField("Question for the applicant", blank=True)
     information_requested_at = models.DateTimeField(null=True, blank=True)
+    # Decisions are recorded as pending and reach the applicant only when released in bulk.
+    pending_decision = models.CharField(max_length=20, choices=Decision.choices, blank=True)
+    decision_note = models.TextField("Reason for the decision (sent to the applicant)", blank=True)
+    decision_recorded_by = models.ForeignKey("pine.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decision_recorded_at = models.DateTimeField(null=True, blank=True)
+    decision_released_at = models.DateTimeField(null=True, blank=True)
+    # Deadline reminders sent (once per threshold).
+    reminded_7_days_at = models.DateTimeField(null=True, blank=True)
+    reminded_1_day_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -324,6 +352,7 @@ APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
             Application.Status.INELIGIBLE,
             Application.Status.MORE_INFORMATION,
             Application.Status.ACCEPTED,
+            Application.Status.WAITING_LIST,
             Application.Status.DECLINED,
             Application.Status.WITHDRAWN,
         }
@@ -332,6 +361,10 @@ APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
         {Application.Status.ELIGIBLE, Application.Status.DECLINED, Application.Status.WITHDRAWN}
     ),
     Application.Status.ACCEPTED: frozenset(),
+    # A place may come free: the waiting list can still be accepted or declined.
+    Application.Status.WAITING_LIST: frozenset(
+        {Application.Status.ACCEPTED, Application.Status.DECLINED, Application.Status.WITHDRAWN}
+    ),
     Application.Status.DECLINED: frozenset(),
     Application.Status.WITHDRAWN: frozenset(),
 }
@@ -344,6 +377,7 @@ APPLICANT_STATUS: dict[str, str] = {
     Application.Status.ELIGIBLE: ApplicantStatus.BEING_REVIEWED,
     Application.Status.INELIGIBLE: ApplicantStatus.BEING_REVIEWED,
     Application.Status.ACCEPTED: ApplicantStatus.SUCCESSFUL,
+    Application.Status.WAITING_LIST: ApplicantStatus.WAITING_LIST,
     Application.Status.DECLINED: ApplicantStatus.NOT_SUCCESSFUL,
     Application.Status.WITHDRAWN: ApplicantStatus.WITHDRAWN,
 }

@@ -1,0 +1,1 @@
+"""The cohorts app's pages, one module per part of the workflow."""
