@@ -22,13 +22,13 @@ Aggregates computed from child-level rows, stored as the aggregate values (the r
   aggregate rows.
 """
 
-import csv
 import hashlib
 import hmac
-import io
 import re
-from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pandas as pd
 
 CHILD_REF = "child_ref"
 TOKEN = re.compile(r"^pseudo:([A-Za-z0-9_.-]{1,20}):([0-9a-f]{64})$")
@@ -79,53 +79,94 @@ def pseudonym(ref: str, *, key: str, version: str) -> str:
     return f"pseudo:{version}:{digest}"
 
 
-def sanitise(header: list[str], records, *, key: str, version: str) -> bytes | None:
-    """The table as CSV with child references pseudonymised, identifying columns' values blanked and
-    NHS numbers removed; or None when the table has nothing of the kind (keep the original bytes)."""
-    identifying = {h for h in header if h and identifying_kind(h)}
-    out_rows = []
-    touched = bool(identifying) or CHILD_REF in header
-    for _line, cells in records:
-        row = []
-        for name in header:
-            value = cells.get(name, "")
-            if name in identifying and value:
-                value = ""
-            elif name == CHILD_REF and value and not TOKEN.match(value):
-                value = REF_NHS if is_nhs_number(value) else pseudonym(value, key=key, version=version)
+def pseudonymise_refs(refs: np.ndarray, *, key: str, version: str) -> np.ndarray:
+    """Child references pseudonymised (each distinct reference once); pseudonyms and empty cells
+    are kept, and a reference that is an NHS number becomes :data:`REF_NHS` (refused later)."""
+    codes, uniques = pd.factorize(refs)
+    done = np.empty(len(uniques), dtype=object)
+    done[:] = [
+        ref
+        if not ref or ref == REF_NHS or TOKEN.match(ref)
+        else REF_NHS
+        if is_nhs_number(ref)
+        else pseudonym(ref, key=key, version=version)
+        for ref in uniques
+    ]
+    return done.take(codes)
+
+
+def _nhs_removed(text: str) -> str:
+    return NHS_REMOVED if is_nhs_number(text) else text
+
+
+def sanitise_cells(cells: dict[str, np.ndarray], *, key: str, version: str) -> tuple[dict[str, np.ndarray], bool]:
+    """A chunk's columns with child references pseudonymised, identifying columns' values blanked
+    and NHS numbers removed; and whether anything of the kind was there."""
+    clean, touched = {}, False
+    for name, values in cells.items():
+        if name and identifying_kind(name):
+            clean[name], touched = np.full(len(values), "", dtype=object), True
+        elif name == CHILD_REF:
+            clean[name], touched = pseudonymise_refs(values, key=key, version=version), True
+        else:
+            codes, uniques = pd.factorize(values)
+            removed = [_nhs_removed(u) for u in uniques]
+            if removed != list(uniques):
                 touched = True
-            elif is_nhs_number(value):
-                value, touched = NHS_REMOVED, True
-            row.append(value)
-        out_rows.append(row)
-    if not touched:
-        return None
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(out_rows)
-    return buffer.getvalue().encode()
+                clean[name] = np.array(removed, dtype=object).take(codes)
+            else:
+                clean[name] = values
+    return clean, touched
 
 
-def aggregate(children: list, *, measure_units: dict[str, str]) -> list[tuple]:
-    """Aggregate values from child rows (each with row, measure, period_start, period_end, group,
-    value), by the rule in this module's docstring: (first row, measure, start, end, group, value,
-    numerator, denominator), ordered as the rows came."""
-    groups: dict[tuple, list] = defaultdict(list)
-    for child in children:
-        groups[(child.measure, child.group, child.period_start)].append(child)
-    result = []
-    for (measure, group, start), rows in groups.items():
-        unit, n = measure_units[measure], len(rows)
-        if unit == "count":
-            value, numerator, denominator = Decimal(n), None, None
-        elif unit == "percentage":
-            numerator = sum(1 for r in rows if r.value == 1)
-            value, denominator = _round(Decimal(100 * numerator) / n), n
-        else:  # days
-            value, numerator, denominator = _round(sum(r.value for r in rows) / n), None, n
-        result.append((rows[0].row, measure, start, rows[0].period_end, group, value, numerator, denominator))
-    return result
+class Totals:
+    """Aggregate values from child rows, by the rule in this module's docstring, added up chunk by
+    chunk: per (measure, group, period start), the first row and its period end, the number of
+    children, how many have 1, and the sum of their values."""
+
+    def __init__(self, measure_units: dict[str, str]):
+        self.measure_units = measure_units
+        self.groups: dict[tuple, list] = {}  # key -> [first row, period end, n, ones, sum]
+
+    def add(self, children: dict[str, np.ndarray]) -> None:
+        """``children``: arrays ``lines, measure, period_start, period_end, group, value`` (checked rows)."""
+        if not len(children["lines"]):
+            return
+        codes, uniques = pd.factorize(children["value"], use_na_sentinel=False)
+        keys = pd.DataFrame({"m": children["measure"], "g": children["group"], "s": children["period_start"]})
+        for (measure, group, start), positions in keys.groupby(["m", "g", "s"], sort=False).indices.items():
+            total = self.groups.get((measure, group, start))
+            if total is None:
+                first = positions[0]
+                total = self.groups[(measure, group, start)] = [
+                    int(children["lines"][first]),
+                    children["period_end"][first],
+                    0,
+                    0,
+                    Decimal(0),
+                ]
+            total[2] += len(positions)
+            unit = self.measure_units[measure]
+            if unit in ("percentage", "days"):
+                counts = np.bincount(codes[positions], minlength=len(uniques))
+                for value, count in zip(uniques, counts):
+                    if count:
+                        total[3] += int(count) if value == 1 else 0
+                        total[4] += value * int(count)
+
+    def rows(self) -> list[tuple]:
+        """(first row, measure, start, end, group, value, numerator, denominator), ordered as the rows came."""
+        result = []
+        for (measure, group, start), (first, end, n, ones, added) in self.groups.items():
+            unit = self.measure_units[measure]
+            if unit == "count":
+                value, numerator, denominator = Decimal(n), None, None
+            elif unit == "percentage":
+                value, numerator, denominator = _round(Decimal(100 * ones) / n), ones, n
+            else:  # days
+                value, numerator, denominator = _round(added / n), None, n
+            result.append((first, measure, start, end, group, value, numerator, denominator))
+        return sorted(result, key=lambda r: r[0])
 
 
 def _round(value: Decimal) -> Decimal:

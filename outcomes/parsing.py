@@ -1,19 +1,29 @@
-"""Reading and checking an uploaded outcome CSV: pure functions, no database.
+"""Reading and checking an uploaded outcome file: pure functions, no database.
 
 The format (see README "Outcome data files"): one row per aggregate value, with the columns
-``measure, period_start, period_end, group, value`` and optionally ``numerator, denominator``.
-Dates are UK day-first (31/01/2025) or ISO (2025-01-31).
+``measure, period_start, period_end, group, value`` and optionally ``numerator, denominator``, or
+child-level rows with ``child_ref`` (see :mod:`outcomes.children`). Dates are UK day-first
+(31/01/2025) or ISO (2025-01-31).
+
+A file is read in chunks of rows (:func:`read_chunks`: pandas for CSV, openpyxl for XLSX) and each
+chunk is checked by :class:`Checker`, vectorised: every rule is worked out once per distinct value
+of a column (a file has few distinct measures, dates, groups and values), then spread over the
+rows with numpy. Problems come out in the order a row-by-row check would give them.
 """
 
 import csv
 import io
+import re
 import zipfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from outcomes.children import CHILD_REF, NHS_REMOVED, REF_NHS, TOKEN, aggregate, identifying_kind, is_nhs_number, sanitise
+import numpy as np
+import pandas as pd
+
+from outcomes.children import CHILD_REF, NHS_REMOVED, REF_NHS, TOKEN, Totals, identifying_kind, is_nhs_number, sanitise_cells
 
 REQUIRED_COLUMNS = ("measure", "period_start", "period_end", "group", "value")
 OPTIONAL_COLUMNS = ("numerator", "denominator")
@@ -21,6 +31,7 @@ GROUPS = ("intervention", "comparison", "all")
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ERRORS = 200
 MAX_ROWS = 100_000
+CHUNK_ROWS = 50_000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -79,75 +90,100 @@ def _shown(value: str) -> str:
     return value if len(value) <= 60 else value[:57] + "..."
 
 
-def parse_outcome_csv(content: bytes, *, measure_units: dict[str, str]) -> tuple[list[OutcomeRow], list[Problem]]:
-    """Rows and problems of a CSV file (or, if the bytes are a workbook, of its first sheet)."""
-    return parse_outcome_file(content, filename="", measure_units=measure_units)
+# --- reading ------------------------------------------------------------------------------------------
 
 
-def parse_outcome_file(content: bytes, *, filename: str, measure_units: dict[str, str]) -> tuple[list[OutcomeRow], list[Problem]]:
-    """Aggregate rows and problems of an uploaded CSV or XLSX file (child-level rows aggregated)."""
-    rows, _children, problems = parse_upload(content, filename=filename, measure_units=measure_units)
-    return rows, problems
+@dataclass
+class Chunk:
+    """Rows of a file: their line numbers (header = 1) and, per column, the stripped cell texts."""
+
+    lines: np.ndarray
+    cells: dict[str, np.ndarray] = field(default_factory=dict)  # object arrays of str
+
+    def __len__(self) -> int:
+        return len(self.lines)
 
 
-def parse_upload(content: bytes, *, filename: str, measure_units: dict[str, str]) -> tuple[list[OutcomeRow], list, list[Problem]]:
-    """(aggregate rows, child rows, problems) of an uploaded CSV or XLSX file. Child rows, if the
-    file has them, are what the aggregate rows were computed from. Any problem means the file is
-    rejected whole: nothing is stored."""
+@dataclass
+class Table:
+    header: list[str]
+    chunks: Iterator[Chunk]
+    rows_estimate: int  # for progress
+
+
+def read_chunks(content: bytes, *, filename: str, chunk_rows: int = CHUNK_ROWS) -> Table | Problem:
+    """The header (lower-cased) and the rows in chunks, of a CSV file or a workbook's first sheet."""
     if not content.strip():
-        return [], [], [Problem(0, "", "", "The file is empty.")]
+        return Problem(0, "", "", "The file is empty.")
     if len(content) > MAX_BYTES:
-        return [], [], [Problem(0, "", "", f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")]
-    table = read_xlsx(content) if _is_workbook(content, filename) else read_csv(content)
-    if isinstance(table, Problem):
-        return [], [], [table]
-    header, records = table
-    rows, problems = check_records(header, records, measure_units=measure_units)
-    if problems:
-        return [], [], problems
-    if rows and isinstance(rows[0], ChildRow):
-        return [OutcomeRow(*values) for values in aggregate(rows, measure_units=measure_units)], rows, []
-    return rows, [], []
+        return Problem(0, "", "", f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+    if content.startswith(b"PK\x03\x04") or filename.lower().endswith((".xlsx", ".xlsm")):
+        return read_xlsx(content, chunk_rows=chunk_rows)
+    return read_csv(content, chunk_rows=chunk_rows)
 
 
-def sanitise_upload(content: bytes, *, filename: str, key: str, version: str) -> bytes | None:
-    """The upload with child references pseudonymised and identifying data removed, as CSV; None if
-    there is nothing to change (or nothing readable: the check will say why)."""
-    if not content.strip() or len(content) > MAX_BYTES:
-        return None
-    table = read_xlsx(content) if _is_workbook(content, filename) else read_csv(content)
-    if isinstance(table, Problem):
-        return None
-    header, records = table
-    return sanitise(header, records, key=key, version=version)
+def _columns(header: list[str]) -> dict[str, int]:
+    """Each distinct column name and the position its values come from (the last of equal names)."""
+    positions: dict[str, int] = {}
+    for position, name in enumerate(header):
+        positions[name] = position
+    return positions
 
 
-def _is_workbook(content: bytes, filename: str) -> bool:
-    return content.startswith(b"PK\x03\x04") or filename.lower().endswith((".xlsx", ".xlsm"))
+WHITESPACE_LINE = re.compile(r"^[ \t]+(?=\r?$)", re.MULTILINE)
 
 
-Table = tuple[list[str], Iterator[tuple[int, dict[str, str]]]]
-
-
-def read_csv(content: bytes) -> Table | Problem:
+def read_csv(content: bytes, *, chunk_rows: int = CHUNK_ROWS) -> Table | Problem:
     try:
         if b"\x00" in content:
             raise UnicodeDecodeError("utf-8", content, 0, 1, "NUL byte")
         text = decode(content)
     except UnicodeDecodeError:
         return Problem(0, "", "", "The file is not text. Save it as CSV (UTF-8).")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
+    first = next(csv.reader(io.StringIO(text, newline="")), [])
+    header = [h.strip().lower() for h in first]
+    positions = _columns(header)
+    # A line of spaces is a (blank) row of the file, numbered like any other; pandas would skip it.
+    if WHITESPACE_LINE.search(text):
+        text = WHITESPACE_LINE.sub(",", text)
+    del content
 
-    def records():
-        for line, record in enumerate(reader, start=2):
-            yield line, {k: (v or "").strip() for k, v in record.items() if k is not None}
+    def chunks():
+        if not header or text.startswith(("\n", "\r")):
+            return
+        try:
+            reader = pd.read_csv(
+                io.StringIO(text, newline=""),
+                header=None,
+                skiprows=1,
+                usecols=range(len(header)),
+                dtype=object,
+                keep_default_na=False,
+                na_filter=False,
+                chunksize=chunk_rows,
+                engine="c",
+            )
+        except pd.errors.EmptyDataError:  # a header and nothing else
+            return
+        line = 2
+        for frame in reader:
+            values = frame.to_numpy(dtype=object)
+            chunk = Chunk(np.arange(line, line + len(frame)))
+            for name, position in positions.items():
+                chunk.cells[name] = _stripped(values[:, position])
+            line += len(frame)
+            yield chunk
 
-    return header, records()
+    return Table(header, chunks(), max(text.count("\n"), 1))
 
 
-def read_xlsx(content: bytes) -> Table | Problem:
+def _stripped(column: np.ndarray) -> np.ndarray:
+    codes, uniques = pd.factorize(column)
+    stripped = np.array([u.strip() for u in uniques], dtype=object)
+    return stripped.take(codes) if len(stripped) else np.array([""] * len(column), dtype=object)
+
+
+def read_xlsx(content: bytes, *, chunk_rows: int = CHUNK_ROWS) -> Table | Problem:
     """The first sheet of a workbook, read in openpyxl's read-only mode. Formula cells are kept as
     their formula text (``=...``) so that the check refuses them, as it does in a CSV file."""
     import openpyxl  # only the upload worker needs it
@@ -168,17 +204,31 @@ def read_xlsx(content: bytes) -> Table | Problem:
         workbook.close()
         return Problem(0, "", "", "The first sheet of the workbook is empty.")
     header = [_cell_text(h).lower() for h in first]
+    positions = {name: position for name, position in _columns(header).items() if name}
 
-    def records():
+    def chunk_of(lines: list[int], block: list[tuple]) -> Chunk:
+        chunk = Chunk(np.array(lines))
+        for name, position in positions.items():
+            chunk.cells[name] = np.array([_cell_text(r[position]) if position < len(r) else "" for r in block], dtype=object)
+        return chunk
+
+    def chunks():
+        lines, block = [], []
         try:
             for line, values in enumerate(rows, start=2):
-                if line > MAX_ROWS + 1:
+                lines.append(line)
+                block.append(values)
+                if len(block) == chunk_rows:
+                    yield chunk_of(lines, block)
+                    lines, block = [], []
+                if line > MAX_ROWS + 1:  # enough to say the sheet is too long
                     break
-                yield line, {name: _cell_text(value) for name, value in zip(header, values) if name}
+            if block:
+                yield chunk_of(lines, block)
         finally:
             workbook.close()
 
-    return header, records()
+    return Table(header, chunks(), max(workbook.worksheets[0].max_row or 1, 1))
 
 
 def _cell_text(value) -> str:
@@ -193,122 +243,15 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def check_records(
-    header: list[str], records: Iterable[tuple[int, dict[str, str]]], *, measure_units: dict[str, str]
-) -> tuple[list, list[Problem]]:
-    """Aggregate rows (:class:`OutcomeRow`), or, if the header has ``child_ref``, child rows
-    (:class:`ChildRow`); and every problem."""
-    child_level = CHILD_REF in header
-    required = (CHILD_REF, *[c for c in REQUIRED_COLUMNS if c != "value"]) if child_level else REQUIRED_COLUMNS
-    problems = [
-        Problem(
-            1, h, "", f"This column looks like it holds {kind}. PINE does not take {kind}: delete the column and upload again."
-        )
-        for h in header
-        if h and (kind := identifying_kind(h))
-    ]
-    problems += [Problem(1, c, "", "This column is missing.") for c in required if c not in header]
-    if problems:
-        return [], problems
-    rows: list = []
-    seen: dict[tuple, int] = {}
-    for line, cells in records:
-        if len(problems) >= MAX_ERRORS:
-            break
-        if line > MAX_ROWS + 1:
-            problems.append(Problem(line, "", "", f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files."))
-            break
-        if not any(cells.values()):
-            continue
-        row_problems: list[Problem] = []
-
-        def problem(column: str, reason: str, line=line, cells=cells, found=row_problems) -> None:
-            # A child reference is never shown back, even pseudonymised.
-            shown = "" if column == CHILD_REF else _shown(cells.get(column, ""))
-            found.append(Problem(line, column, shown, reason))
-
-        for column, value in cells.items():
-            if value == NHS_REMOVED or (column != CHILD_REF and is_nhs_number(value)):
-                row_problems.append(
-                    Problem(line, column, "", "This looks like an NHS number. PINE does not take NHS numbers: remove it.")
-                )
-            elif column != CHILD_REF and value.startswith(FORMULA_PREFIXES) and not _is_number(value):
-                problem(column, "Cells may not contain formulas. Paste values only.")
-        measure = cells["measure"]
-        unit = measure_units.get(measure)
-        if unit is None:
-            problem("measure", "Unknown measure code. Use a code from the list on the evaluation page.")
-        start, end = parse_date(cells["period_start"]), parse_date(cells["period_end"])
-        if start is None:
-            problem("period_start", "Not a date. Use DD/MM/YYYY, for example 01/04/2025.")
-        if end is None:
-            problem("period_end", "Not a date. Use DD/MM/YYYY, for example 30/04/2025.")
-        if start and end and end < start:
-            problem("period_end", "The period ends before it starts.")
-        group = cells["group"].lower()
-        if group not in GROUPS:
-            problem("group", f"Use one of: {', '.join(GROUPS)}.")
-        if child_level:
-            child = _child_cells(cells, unit, problem)
-            key = (child, measure, group, start)
-            duplicate = "the same child, measure, group and period"
-        else:
-            value, numerator, denominator = _aggregate_cells(cells, unit, problem)
-            key = (measure, group, start)
-            duplicate = "the same measure, group and period"
-        if not row_problems and key in seen:
-            problem("period_start", f"Duplicate: row {seen[key]} has {duplicate}.")
-        if row_problems:
-            problems.extend(row_problems)
-            continue
-        seen[key] = line
-        if child_level:
-            rows.append(ChildRow(line, child, measure, start, end, group, _decimal(cells.get("value", ""))))
-        else:
-            rows.append(OutcomeRow(line, measure, start, end, group, value, numerator, denominator))
-    if not rows and not problems:
-        problems.append(Problem(0, "", "", "The file has a header but no data rows."))
-    return rows, problems[:MAX_ERRORS]
+# --- checking -----------------------------------------------------------------------------------------
 
 
-def _aggregate_cells(cells: dict[str, str], unit: str | None, problem) -> tuple:
-    value = _decimal(cells["value"])
-    if value is None:
-        problem("value", "Not a number.")
-    elif value < 0:
-        problem("value", "Values cannot be negative.")
-    elif unit == "percentage" and value > 100:
-        problem("value", "A percentage cannot be more than 100.")
-    numerator = _count(cells.get("numerator", ""), "numerator", problem)
-    denominator = _count(cells.get("denominator", ""), "denominator", problem)
-    if numerator is not None and denominator is not None and numerator > denominator:
-        problem("numerator", f"The numerator is larger than the denominator ({denominator}).")
-    return value, numerator, denominator
-
-
-def _child_cells(cells: dict[str, str], unit: str | None, problem) -> str:
-    """The child's pseudonym, after checking the cells a child row has (see outcomes.children)."""
-    ref = cells[CHILD_REF]
-    if ref == REF_NHS:
-        problem(CHILD_REF, "This child reference looks like an NHS number. Use your own case reference instead.")
-    elif not ref:
-        problem(CHILD_REF, "Give the child's reference (your case reference; it is pseudonymised as it is read).")
-    elif not TOKEN.match(ref):
-        problem(CHILD_REF, "The child reference was not pseudonymised. Upload the file again.")
-    text = cells.get("value", "")
-    value = _decimal(text)
-    if unit == "rate_10k":
-        problem("measure", "A rate per 10,000 children needs a population: send it as an aggregate row, not child rows.")
-    elif unit == "percentage" and value not in (0, 1):
-        problem("value", "For a percentage measure, give 1 if the outcome happened for this child, else 0.")
-    elif unit == "days" and (value is None or value < 0):
-        problem("value", "Give the child's number of days (0 or more).")
-    elif unit == "count" and text and (value is None or value < 0):
-        problem("value", "Leave the value empty (each row counts one child) or give a number.")
-    for column in ("numerator", "denominator"):
-        if cells.get(column):
-            problem(column, "Leave this empty in child-level rows: it is computed from the children.")
-    return ref
+def _per_value(cells: np.ndarray, function) -> np.ndarray:
+    """``function`` of each cell, computed once per distinct value."""
+    codes, uniques = pd.factorize(cells)
+    results = np.empty(len(uniques), dtype=object)
+    results[:] = [function(u) for u in uniques]
+    return results.take(codes) if len(uniques) else np.empty(0, dtype=object)
 
 
 def _is_number(text: str) -> bool:
@@ -323,11 +266,329 @@ def _decimal(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def _count(text: str, column: str, problem) -> int | None:
+def _count_or_problem(text: str) -> int | None | bool:
+    """The whole number in a numerator/denominator cell; None if empty; False if not a count."""
     if text == "":
         return None
     value = _decimal(text)
     if value is None or value < 0 or value != value.to_integral_value():
-        problem(column, "Must be a whole number of children (0 or more).")
-        return None
+        return False
     return int(value)
+
+
+def _nhs_cell(text: str) -> bool:
+    return text == NHS_REMOVED or is_nhs_number(text)
+
+
+def _formula_cell(text: str) -> bool:
+    return text.startswith(FORMULA_PREFIXES) and not _is_number(text)
+
+
+@dataclass
+class Checked:
+    """The rows of a chunk that passed every check: aggregate rows, or child rows as arrays
+    (``lines, child, measure, period_start, period_end, group, value``)."""
+
+    rows: list[OutcomeRow] = field(default_factory=list)
+    children: dict[str, np.ndarray] | None = None
+
+
+def _flags(cells: np.ndarray, function) -> np.ndarray:
+    return _per_value(cells, function).astype(bool)
+
+
+class Checker:
+    """Checks a file's chunks in order, remembering across chunks what the duplicate rule needs.
+    :attr:`problems` are the first :data:`MAX_ERRORS` in file order (within a row: cells left to
+    right, then measure, dates, group, value, counts, duplicate). Once there are that many, or the
+    file is too long, :attr:`stopped` says there is no point reading on."""
+
+    def __init__(self, header: list[str], *, measure_units: dict[str, str]):
+        self.header = header
+        self.measure_units = measure_units
+        self.child_level = CHILD_REF in header
+        self.problems: list[Problem] = []
+        self.stopped = False
+        self.row_count = 0
+        self.totals = Totals(measure_units)
+        self._seen: dict[tuple, dict[str, int]] = {}  # (measure, group, start) -> child ("" for aggregates) -> first line
+
+    def check_header(self) -> list[Problem]:
+        header = self.header
+        required = (CHILD_REF, *[c for c in REQUIRED_COLUMNS if c != "value"]) if self.child_level else REQUIRED_COLUMNS
+        problems = [
+            Problem(
+                1,
+                h,
+                "",
+                f"This column looks like it holds {kind}. PINE does not take {kind}: delete the column and upload again.",
+            )
+            for h in header
+            if h and (kind := identifying_kind(h))
+        ]
+        problems += [Problem(1, c, "", "This column is missing.") for c in required if c not in header]
+        self.problems = problems
+        self.stopped = bool(problems)
+        return problems
+
+    def finish(self) -> list[Problem]:
+        if not self.row_count and not self.problems:
+            self.problems.append(Problem(0, "", "", "The file has a header but no data rows."))
+        return self.problems[:MAX_ERRORS]
+
+    def check(self, chunk: Chunk) -> Checked:
+        """Check one chunk: its problems are added to :attr:`problems`, its good rows returned
+        (none once the file has a problem: nothing of it will be stored)."""
+        lines, cells = chunk.lines, chunk.cells
+        over = np.flatnonzero(lines > MAX_ROWS + 1)
+        if len(over):  # the check stops at the first row past the limit
+            lines, cells = lines[: over[0]], {name: values[: over[0]] for name, values in cells.items()}
+        n = len(lines)
+
+        def column(name: str) -> np.ndarray:
+            return cells[name] if name in cells else np.full(n, "", dtype=object)
+
+        present = np.zeros(n, dtype=bool)  # rows with any cell filled in (the others are skipped)
+        for values in cells.values():
+            present |= values != ""
+        bad = np.zeros(n, dtype=bool)
+        found: list[tuple[int, int, Problem]] = []  # (index, order within the row, problem)
+        room = MAX_ERRORS - len(self.problems)
+
+        def add(mask: np.ndarray, order: int, name: str, reason, *, shown: bool = True) -> None:
+            mask = mask & present
+            bad[mask] = True
+            values = column(name)
+            for i in np.flatnonzero(mask)[:room]:
+                text = _shown(values[i]) if shown and name != CHILD_REF else ""
+                why = reason(i) if callable(reason) else reason
+                found.append((int(i), order, Problem(int(lines[i]), name, text, why)))
+
+        for order, (name, values) in enumerate(cells.items()):
+            nhs = values == NHS_REMOVED if name == CHILD_REF else _flags(values, _nhs_cell)
+            add(nhs, order, name, "This looks like an NHS number. PINE does not take NHS numbers: remove it.", shown=False)
+            if name != CHILD_REF:
+                add(_flags(values, _formula_cell) & ~nhs, order, name, "Cells may not contain formulas. Paste values only.")
+        order = len(cells)
+        measure = column("measure")
+        units = self.measure_units
+        unit = _per_value(measure, units.get)
+        add(
+            _flags(measure, lambda m: m not in units),
+            order,
+            "measure",
+            "Unknown measure code. Use a code from the list on the evaluation page.",
+        )
+        start, end = _per_value(column("period_start"), parse_date), _per_value(column("period_end"), parse_date)
+        no_start, no_end = (
+            _flags(column("period_start"), lambda t: parse_date(t) is None),
+            _flags(column("period_end"), lambda t: parse_date(t) is None),
+        )
+        add(no_start, order + 1, "period_start", "Not a date. Use DD/MM/YYYY, for example 01/04/2025.")
+        add(no_end, order + 2, "period_end", "Not a date. Use DD/MM/YYYY, for example 30/04/2025.")
+        backwards = np.zeros(n, dtype=bool)
+        dated = np.flatnonzero(~no_start & ~no_end)
+        backwards[dated] = end[dated] < start[dated]
+        add(backwards, order + 3, "period_end", "The period ends before it starts.")
+        group = _per_value(column("group"), str.lower)
+        add(~np.isin(group, GROUPS), order + 4, "group", f"Use one of: {', '.join(GROUPS)}.")
+        value_text = column("value")
+        value = _per_value(value_text, _decimal)
+        if self.child_level:
+            self._child_rules(add, order + 5, column, unit, value_text)
+        else:
+            numerator, denominator = self._aggregate_rules(add, order + 5, column, unit, value_text)
+        good = present & ~bad
+        what = "the same child, measure, group and period" if self.child_level else "the same measure, group and period"
+        for count, (i, earlier) in enumerate(
+            self._duplicates(good, column(CHILD_REF) if self.child_level else None, measure, group, start, lines)
+        ):
+            good[i] = False
+            if count < room:
+                text = _shown(column("period_start")[i])
+                found.append(
+                    (i, order + 10, Problem(int(lines[i]), "period_start", text, f"Duplicate: row {earlier} has {what}."))
+                )
+        found.sort(key=lambda item: (item[0], item[1]))
+        self.problems += [problem for _i, _order, problem in found][: max(room, 0)]
+        if len(over) and len(self.problems) < MAX_ERRORS:
+            line = int(chunk.lines[over[0]])
+            self.problems.append(Problem(line, "", "", f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files."))
+        self.stopped = bool(len(over)) or len(self.problems) >= MAX_ERRORS
+        self.row_count += int(good.sum())
+        if self.problems:
+            return Checked()
+        kept = np.flatnonzero(good)
+        if self.child_level:
+            children = {
+                "lines": lines[kept],
+                "child": column(CHILD_REF)[kept],
+                "measure": measure[kept],
+                "period_start": start[kept],
+                "period_end": end[kept],
+                "group": group[kept],
+                "value": value[kept],
+            }
+            self.totals.add(children)
+            return Checked(children=children)
+        return Checked(
+            rows=[
+                OutcomeRow(int(lines[i]), measure[i], start[i], end[i], group[i], value[i], numerator[i], denominator[i])
+                for i in kept
+            ]
+        )
+
+    @staticmethod
+    def _child_rules(add, order: int, column, unit: np.ndarray, value_text: np.ndarray) -> None:
+        ref = column(CHILD_REF)
+        add(
+            ref == REF_NHS,
+            order,
+            CHILD_REF,
+            "This child reference looks like an NHS number. Use your own case reference instead.",
+        )
+        add(ref == "", order, CHILD_REF, "Give the child's reference (your case reference; it is pseudonymised as it is read).")
+        add(
+            _flags(ref, lambda r: bool(r) and r != REF_NHS and not TOKEN.match(r)),
+            order,
+            CHILD_REF,
+            "The child reference was not pseudonymised. Upload the file again.",
+        )
+        add(
+            unit == "rate_10k",
+            order + 1,
+            "measure",
+            "A rate per 10,000 children needs a population: send it as an aggregate row, not child rows.",
+        )
+        not_01 = _flags(value_text, lambda t: _decimal(t) not in (0, 1))
+        add(
+            (unit == "percentage") & not_01,
+            order + 1,
+            "value",
+            "For a percentage measure, give 1 if the outcome happened for this child, else 0.",
+        )
+        no_days = _flags(value_text, lambda t: (d := _decimal(t)) is None or d < 0)
+        add((unit == "days") & no_days, order + 1, "value", "Give the child's number of days (0 or more).")
+        no_count = _flags(value_text, lambda t: bool(t) and ((d := _decimal(t)) is None or d < 0))
+        add(
+            (unit == "count") & no_count,
+            order + 1,
+            "value",
+            "Leave the value empty (each row counts one child) or give a number.",
+        )
+        for offset, name in enumerate(("numerator", "denominator"), start=2):
+            add(
+                column(name) != "",
+                order + offset,
+                name,
+                "Leave this empty in child-level rows: it is computed from the children.",
+            )
+
+    @staticmethod
+    def _aggregate_rules(add, order: int, column, unit: np.ndarray, value_text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        add(_flags(value_text, lambda t: _decimal(t) is None), order, "value", "Not a number.")
+        add(_flags(value_text, lambda t: (d := _decimal(t)) is not None and d < 0), order, "value", "Values cannot be negative.")
+        over_100 = _flags(value_text, lambda t: (d := _decimal(t)) is not None and d > 100)
+        add((unit == "percentage") & over_100, order, "value", "A percentage cannot be more than 100.")
+        counts = []
+        for offset, name in enumerate(("numerator", "denominator"), start=1):
+            count = _per_value(column(name), _count_or_problem)
+            add(
+                np.array([c is False for c in count], dtype=bool),
+                order + offset,
+                name,
+                "Must be a whole number of children (0 or more).",
+            )
+            counts.append(np.array([None if c is False else c for c in count], dtype=object))
+        numerator, denominator = counts
+        larger = np.array([a is not None and b is not None and a > b for a, b in zip(numerator, denominator)], dtype=bool)
+        add(larger, order + 3, "numerator", lambda i: f"The numerator is larger than the denominator ({denominator[i]}).")
+        return numerator, denominator
+
+    def _duplicates(self, good: np.ndarray, child: np.ndarray | None, measure, group, start, lines):
+        """(index, first line) of each good row whose key an earlier good row has; the others are
+        remembered."""
+        kept = np.flatnonzero(good)
+        if not len(kept):
+            return []
+        keys = pd.DataFrame({"m": measure[kept], "g": group[kept], "s": start[kept]})
+        found = []
+        for key, positions in keys.groupby(["m", "g", "s"], sort=False).indices.items():
+            seen = self._seen.setdefault(key, {})
+            where = kept[positions]
+            who = child[where].tolist() if child is not None else [""] * len(where)
+            at = lines[where].tolist()
+            fresh = dict(zip(reversed(who), reversed(at)))  # the first row of each child wins
+            if len(fresh) == len(who) and seen.keys().isdisjoint(fresh):
+                seen.update(fresh)
+                continue
+            for i, kid, line in zip(where.tolist(), who, at):
+                if kid in seen:
+                    found.append((i, seen[kid]))
+                else:
+                    seen[kid] = line
+        return sorted(found)
+
+
+# --- whole files --------------------------------------------------------------------------------------
+
+
+def parse_outcome_csv(content: bytes, *, measure_units: dict[str, str]) -> tuple[list[OutcomeRow], list[Problem]]:
+    """Rows and problems of a CSV file (or, if the bytes are a workbook, of its first sheet)."""
+    return parse_outcome_file(content, filename="", measure_units=measure_units)
+
+
+def parse_outcome_file(content: bytes, *, filename: str, measure_units: dict[str, str]) -> tuple[list[OutcomeRow], list[Problem]]:
+    """Aggregate rows and problems of an uploaded CSV or XLSX file (child-level rows aggregated)."""
+    rows, _children, problems = parse_upload(content, filename=filename, measure_units=measure_units)
+    return rows, problems
+
+
+def parse_upload(content: bytes, *, filename: str, measure_units: dict[str, str]) -> tuple[list[OutcomeRow], list, list[Problem]]:
+    """(aggregate rows, child rows, problems) of an uploaded CSV or XLSX file, all in memory (the
+    worker streams instead: :mod:`outcomes.ingest`). Child rows, if the file has them, are what the
+    aggregate rows were computed from. Any problem means the file is rejected whole."""
+    table = read_chunks(content, filename=filename)
+    if isinstance(table, Problem):
+        return [], [], [table]
+    checker = Checker(table.header, measure_units=measure_units)
+    if checker.check_header():
+        return [], [], checker.problems
+    rows, children = [], []
+    for chunk in table.chunks:
+        checked = checker.check(chunk)
+        rows += checked.rows
+        if checked.children is not None:
+            c = checked.children
+            children += [
+                ChildRow(int(line), *values)
+                for line, *values in zip(
+                    c["lines"], c["child"], c["measure"], c["period_start"], c["period_end"], c["group"], c["value"]
+                )
+            ]
+        if checker.stopped:
+            break
+    problems = checker.finish()
+    if problems:
+        return [], [], problems
+    if checker.child_level:
+        return [OutcomeRow(*values) for values in checker.totals.rows()], children, []
+    return rows, [], []
+
+
+def sanitise_upload(content: bytes, *, filename: str, key: str, version: str) -> bytes | None:
+    """The upload with child references pseudonymised and identifying data removed, as CSV; None if
+    there is nothing to change (or nothing readable: the check will say why)."""
+    table = read_chunks(content, filename=filename)
+    if isinstance(table, Problem):
+        return None
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.header)
+    touched = False
+    for chunk in table.chunks:
+        cells, changed = sanitise_cells(chunk.cells, key=key, version=version)
+        touched = touched or changed
+        empty = np.full(len(chunk), "", dtype=object)
+        writer.writerows(zip(*[cells.get(name, empty) for name in table.header]))
+    return buffer.getvalue().encode() if touched else None

@@ -20,9 +20,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from evaluations import selectors as evaluation_selectors
-from outcomes.children import TOKEN
-from outcomes.models import ChildRecord, Measure, OutcomeValue, PeriodApproval, Submission
-from outcomes.parsing import OutcomeRow, Problem, parse_upload, sanitise_upload
+from outcomes import ingest, selectors
+from outcomes.models import Measure, OutcomeValue, PeriodApproval, Submission
+from outcomes.parsing import OutcomeRow, Problem, sanitise_upload
 from pine import jobs
 from pine.audit import audit_record
 from pine.models import Partner, User
@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 WARNING_RATIO = Decimal(5)
 STORE_CHUNK = 1000
+INGEST_CHUNK_ROWS = 50_000  # rows read, checked and stored at a time (see outcomes.ingest)
 
 
 # --- creating and explaining submissions ------------------------------------------------------------
@@ -231,60 +232,88 @@ def _finish(submission: Submission, status: str, **fields) -> str:
     return status
 
 
+class _Refused(Exception):
+    """The file is refused, or only checked, or waits for an explanation: nothing of it is kept."""
+
+    def __init__(self, status: str, **fields):
+        super().__init__(status)
+        self.status, self.fields = status, fields
+
+
 def _process(submission_id: int, partner_id: int) -> str:
     with transaction.atomic(), partner_scope(partner_id):
         submission = Submission.objects.select_related("partner", "evaluation", "uploaded_by").get(pk=submission_id)
-        measures = {m.code: m for m in Measure.objects.all()}
-        rows, children, problems = parse_upload(
-            bytes(submission.content), filename=submission.filename, measure_units={c: m.unit for c, m in measures.items()}
-        )
-        if problems:
-            return _finish(submission, Submission.Status.REJECTED, errors=[p.as_dict() for p in problems], row_count=0)
-    _update(submission_id, partner_id, progress=40, stage="Checking the values")
+        measures = {m.code: m for m in selectors.measure_list(partner=submission.partner)}
+        content = bytes(submission.content)
+    with ingest.Progress(lambda percent, stage: _update(submission_id, partner_id, progress=percent, stage=stage)) as progress:
+        with transaction.atomic(), partner_scope(partner_id):
+            try:
+                with transaction.atomic():
+                    return _ingest(submission, content, measures, progress)
+            except _Refused as refused:
+                if refused.status == Submission.Status.NEEDS_EXPLANATION:
+                    return _wait_for_explanation(submission, **refused.fields)
+                return _finish(submission, refused.status, **refused.fields)
 
-    with transaction.atomic(), partner_scope(partner_id):
-        problems = outside_plan_problems(submission.evaluation, rows) + locked_period_problems(submission.evaluation, rows)
-        if problems:
-            return _finish(submission, Submission.Status.REJECTED, errors=[p.as_dict() for p in problems], row_count=0)
-        current = _current_values(submission.evaluation, rows)
-        warnings = change_warnings(rows, current)
-        changes = compare(rows, current)
-        if submission.dry_run:
-            return _finish(
-                submission, Submission.Status.CHECKED, warnings=warnings, changes=changes, row_count=len(rows), errors=[]
-            )
-        if warnings and not submission.explanation:
-            Submission.objects.filter(pk=submission_id).update(
-                status=Submission.Status.NEEDS_EXPLANATION,
-                progress=60,
-                stage="Waiting for your explanation",
-                warnings=warnings,
-                changes=changes,
-                row_count=len(rows),
-            )
-            audit_record(
-                actor=submission.uploaded_by,
-                partner=submission.partner,
-                action="submission.needs_explanation",
-                obj=submission,
-                changes={"warnings": len(warnings)},
-            )
-            return Submission.Status.NEEDS_EXPLANATION
-    _update(submission_id, partner_id, progress=70, stage="Storing the values")
 
-    with transaction.atomic(), partner_scope(partner_id):
-        evaluation = submission.evaluation
-        _lock_evaluation(evaluation)
-        # Checked again under the lock: a period may have been approved, or another upload stored,
-        # since the check above.
-        problems = locked_period_problems(evaluation, rows)
-        if problems:
-            return _finish(submission, Submission.Status.REJECTED, errors=[p.as_dict() for p in problems], row_count=0)
-        current = _current_values(evaluation, rows)
-        changes = compare(rows, current)
-        _store(submission, rows, current, measures)
-        _store_children(submission, children, measures)
-        return _finish(submission, Submission.Status.ACCEPTED, warnings=warnings, changes=changes, row_count=len(rows), errors=[])
+def _ingest(submission: Submission, content: bytes, measures: dict, progress: ingest.Progress) -> str:
+    """Stream the file in (child rows stored as they are read), then check the aggregate rows against
+    the plan, the locked periods and the stored values, and store them. Raises :class:`_Refused` to
+    roll everything back."""
+    version = settings.PSEUDONYM_KEY_VERSION
+    store = None if submission.dry_run else ingest.ChildCopy(submission, measures)
+    result = ingest.run(
+        content,
+        filename=submission.filename,
+        measure_units={c: m.unit for c, m in measures.items()},
+        key=settings.PSEUDONYM_KEYS.get(version, ""),
+        version=version,
+        store=store,
+        progress=progress.fraction,
+        chunk_rows=INGEST_CHUNK_ROWS,
+    )
+    if store is not None:
+        store.close()
+    if result.problems:
+        raise _Refused(Submission.Status.REJECTED, errors=[p.as_dict() for p in result.problems], row_count=0)
+    rows = result.rows
+    progress.set(88, "Checking the values")
+    evaluation = submission.evaluation
+    problems = outside_plan_problems(evaluation, rows) + locked_period_problems(evaluation, rows)
+    if problems:
+        raise _Refused(Submission.Status.REJECTED, errors=[p.as_dict() for p in problems], row_count=0)
+    current = _current_values(evaluation, rows)
+    warnings = change_warnings(rows, current)
+    changes = compare(rows, current)
+    if submission.dry_run:
+        raise _Refused(Submission.Status.CHECKED, warnings=warnings, changes=changes, row_count=len(rows), errors=[])
+    if warnings and not submission.explanation:
+        raise _Refused(Submission.Status.NEEDS_EXPLANATION, warnings=warnings, changes=changes, row_count=len(rows))
+    progress.set(92, "Storing the values")
+    _lock_evaluation(evaluation)
+    # Checked again under the lock: a period may have been approved, or another upload stored,
+    # since the check above.
+    problems = locked_period_problems(evaluation, rows)
+    if problems:
+        raise _Refused(Submission.Status.REJECTED, errors=[p.as_dict() for p in problems], row_count=0)
+    current = _current_values(evaluation, rows)
+    changes = compare(rows, current)
+    _store(submission, rows, current, measures)
+    return _finish(submission, Submission.Status.ACCEPTED, warnings=warnings, changes=changes, row_count=len(rows), errors=[])
+
+
+def _wait_for_explanation(submission: Submission, **fields) -> str:
+    Submission.objects.filter(pk=submission.pk).update(
+        status=Submission.Status.NEEDS_EXPLANATION, progress=60, stage="Waiting for your explanation", **fields
+    )
+    audit_record(
+        actor=submission.uploaded_by,
+        partner=submission.partner,
+        action="submission.needs_explanation",
+        obj=submission,
+        changes={"warnings": len(fields["warnings"])},
+    )
+    return Submission.Status.NEEDS_EXPLANATION
 
 
 def _lock_evaluation(evaluation) -> None:
@@ -447,28 +476,6 @@ def _store(submission: Submission, rows: list[OutcomeRow], current: dict[str, li
         OutcomeValue.objects.filter(pk=old.pk).update(superseded_by=by_key[key])
 
 
-def _store_children(submission: Submission, children: list, measures) -> None:
-    records = []
-    for child in children:
-        version, digest = TOKEN.match(child.child).groups()
-        records.append(
-            ChildRecord(
-                partner=submission.partner,
-                evaluation=submission.evaluation,
-                submission=submission,
-                child_digest=digest,
-                key_version=version,
-                measure=measures[child.measure],
-                period_start=child.period_start,
-                period_end=child.period_end,
-                group=child.group,
-                value=child.value,
-            )
-        )
-    for start in range(0, len(records), STORE_CHUNK):
-        ChildRecord.objects.bulk_create(records[start : start + STORE_CHUNK])
-
-
 # --- approval of periods ------------------------------------------------------------------------------
 
 
@@ -523,27 +530,125 @@ def period_unlock(*, actor: User, evaluation, period_start: date, reason: str) -
     return approval
 
 
-@transaction.atomic
-def measure_update(*, actor: User, measure: Measure, **fields) -> Measure:
-    """Change a library measure's definition (practice team). The earlier definition is kept in its
-    history and the version goes up: data already sent keeps meaning what it meant."""
+# --- the measure library and partners' local measures --------------------------------------------------
+
+
+def _practice_admin(actor: User, doing: str) -> None:
     if actor.practice_role != User.PracticeRole.PRACTICE_ADMIN:
-        raise PermissionDenied("Only a practice admin can change the measure library.")
+        raise PermissionDenied(f"Only a practice admin can {doing}.")
+
+
+def _lock_measure_code(code: str) -> None:
+    """Creating and promoting measures with one code happen one at a time, so the checks that a
+    code is free cannot race."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"outcomes.measure_code:{code}"])
+
+
+def _measure_change(measure: Measure, fields: dict) -> dict | None:
+    """Apply ``fields`` to a (locked) measure as a new version, keeping the earlier definition in its
+    history. The changes made, or None if nothing changed."""
     unknown = set(fields) - set(Measure.DEFINITION_FIELDS)
     if unknown:
         raise ValueError(f"not definition fields: {sorted(unknown)}")
-    measure = Measure.objects.select_for_update().get(pk=measure.pk)
     before = {name: getattr(measure, name) for name in Measure.DEFINITION_FIELDS}
     for name, value in fields.items():
         setattr(measure, name, value)
     after = {name: getattr(measure, name) for name in Measure.DEFINITION_FIELDS}
     if after == before:
-        return measure
+        return None
     measure.history = [*measure.history, {"version": measure.version, "until": timezone.now().isoformat(), **before}]
     measure.version += 1
     measure.updated_at = timezone.now()
     measure.full_clean()
     measure.save()
-    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
-    audit_record(actor=actor, partner=None, action="measure.update", obj=measure, changes={"version": measure.version, **changes})
+    return {"version": measure.version, **{k: [before[k], after[k]] for k in after if before[k] != after[k]}}
+
+
+@transaction.atomic
+def measure_update(*, actor: User, measure: Measure, **fields) -> Measure:
+    """Change a library measure's definition (practice team). The earlier definition is kept in its
+    history and the version goes up: data already sent keeps meaning what it meant."""
+    _practice_admin(actor, "change the measure library")
+    measure = Measure.objects.select_for_update().get(pk=measure.pk)
+    if measure.partner_id is not None:
+        raise PermissionDenied("A partner's local measure is changed by the partner, or promoted into the library first.")
+    changes = _measure_change(measure, fields)
+    if changes:
+        audit_record(actor=actor, partner=None, action="measure.update", obj=measure, changes=changes)
+    return measure
+
+
+@transaction.atomic
+def measure_local_create(*, partner: Partner, actor: User, evaluation, code: str, **fields) -> Measure:
+    """A partner's own measure for its evaluation, described like a library measure. Its code is
+    unique within the partner and never a library code; no other partner ever sees it."""
+    if evaluation.partner_id != partner.pk:
+        raise ValueError("evaluation belongs to another partner")
+    unknown = set(fields) - set(Measure.DEFINITION_FIELDS)
+    if unknown:
+        raise ValueError(f"not definition fields: {sorted(unknown)}")
+    code = (code or "").strip().lower()
+    _lock_measure_code(code)
+    if Measure.objects.filter(code=code, partner__isnull=True).exists():
+        raise ValidationError({"code": "A library measure already has this code. Use it, or choose another code."})
+    if Measure.objects.filter(code=code, partner=partner).exists():
+        raise ValidationError({"code": "You already have a local measure with this code. Choose another code."})
+    fields = {"source": Measure.Source.LOCAL, **fields}
+    measure = Measure(partner=partner, evaluation=evaluation, code=code, created_by=actor, **fields)
+    measure.full_clean()
+    measure.save()
+    audit_record(
+        actor=actor,
+        partner=partner,
+        action="measure.local_create",
+        obj=measure,
+        changes={"evaluation": str(evaluation.code), **{name: getattr(measure, name) for name in ["code", *fields]}},
+    )
+    return measure
+
+
+@transaction.atomic
+def measure_local_update(*, partner: Partner, actor: User, measure: Measure, **fields) -> Measure:
+    """Change one of the partner's local measures: a new version, the earlier one kept in its history."""
+    measure = Measure.objects.select_for_update().filter(pk=measure.pk, partner=partner).first()
+    if measure is None:
+        raise ValueError("not a local measure of this partner")
+    changes = _measure_change(measure, fields)
+    if changes:
+        audit_record(actor=actor, partner=partner, action="measure.local_update", obj=measure, changes=changes)
+    return measure
+
+
+@transaction.atomic
+def measure_promote(*, actor: User, measure: Measure) -> Measure:
+    """A practice admin promotes a partner's local measure into the shared library. The row (and
+    its code, which the partner's plans, theory of change and files name) stays, so the partner's
+    data keeps working; it loses its partner and evaluation, so everyone sees it, and records which
+    partner it came from, who promoted it and when. Runs in the practice scope."""
+    _practice_admin(actor, "promote a local measure into the library")
+    measure = Measure.objects.select_for_update(of=("self",)).select_related("partner").get(pk=measure.pk)
+    if measure.partner_id is None:
+        raise ValidationError({"code": "This measure is already in the library."})
+    _lock_measure_code(measure.code)
+    if Measure.objects.filter(code=measure.code).exclude(pk=measure.pk).exists():
+        raise ValidationError(
+            {
+                "code": f"The code {measure.code} is already used by a library measure or by another partner's local "
+                "measure, so it cannot become a library code. Ask the partner to use another code first."
+            }
+        )
+    partner = measure.partner
+    measure.promoted_from, measure.promoted_by, measure.promoted_at = partner, actor, timezone.now()
+    measure.partner, measure.evaluation = None, None
+    measure.updated_at = measure.promoted_at
+    measure.full_clean()
+    measure.save()
+    audit_record(
+        actor=actor,
+        partner=partner,
+        action="measure.promote",
+        obj=measure,
+        changes={"code": measure.code, "from_partner": partner.slug, "version": measure.version},
+    )
     return measure

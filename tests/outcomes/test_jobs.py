@@ -239,9 +239,7 @@ def test_an_upload_touching_an_approved_period_is_refused_with_a_clear_message(l
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_uploads_of_one_period_leave_exactly_one_current_version():
-    from tests.browser.test_slice import ensure_measure_library
 
-    ensure_measure_library()  # an earlier transactional test may have flushed it
     partner = factories.PartnerFactory(slug="northshire")
     factories.PartnerFactory(slug="southbrook")
     lead = factories.MembershipFactory(partner=partner).user

@@ -1,0 +1,257 @@
+"""Streaming import of an outcome file: read in chunks, pseudonymise, check, store child rows with
+PostgreSQL COPY and add up the aggregates, while the next chunk is being read.
+
+One thread reads, pseudonymises and checks chunk N+1 (pandas and numpy, :mod:`outcomes.parsing`)
+while the caller's thread stores chunk N in the caller's transaction: a COPY into a temporary table,
+then one ``INSERT ... SELECT`` into ``outcomes_childrecord``. (PostgreSQL refuses COPY straight into a
+table under row-level security; the INSERT goes through the tenant policy of the scope the task
+set.) The child rows' foreign keys are checked per statement, not at commit, so the work shows as
+progress. Nothing here commits: a problem, an exception or a killed worker leaves nothing stored.
+"""
+
+import io
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+
+from outcomes.children import TOKEN, sanitise_cells
+from outcomes.parsing import CHUNK_ROWS, Checker, OutcomeRow, Problem, read_chunks
+
+PROGRESS_SECONDS = 2.0  # the longest the submission's progress goes unwritten while the import runs
+STAGE = "Checking and storing the rows"
+
+
+@dataclass
+class Result:
+    rows: list[OutcomeRow] = field(default_factory=list)  # aggregate rows (computed, for child-level files)
+    problems: list[Problem] = field(default_factory=list)
+    child_count: int = 0  # child rows stored
+
+
+def run(
+    content: bytes,
+    *,
+    filename: str,
+    measure_units: dict[str, str],
+    key: str,
+    version: str,
+    store: Callable[[dict[str, np.ndarray]], None] | None = None,
+    progress: Callable[[float], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Result:
+    """Read, pseudonymise and check ``content``; hand each chunk of good child rows to ``store``
+    (until the first problem: a file with any problem is refused whole, so storing stops), and
+    report the fraction read to ``progress``."""
+    table = read_chunks(content, filename=filename, chunk_rows=chunk_rows)
+    if isinstance(table, Problem):
+        return Result(problems=[table])
+    checker = Checker(table.header, measure_units=measure_units)
+    if checker.check_header():
+        return Result(problems=checker.problems)
+    rows: list[OutcomeRow] = []
+    stored = 0
+    prepare = getattr(store, "prepare", None)
+    for checked, lines_read in _read_ahead(table, checker, key=key, version=version, prepare=prepare):
+        rows += checked.rows
+        if checked.children is not None and store is not None and not checker.problems:
+            store(checked.children)
+            stored += len(checked.children["lines"])
+        if progress is not None:
+            progress(min(lines_read / table.rows_estimate, 1.0))
+    problems = checker.finish()
+    if problems:
+        return Result(problems=problems)
+    if checker.child_level:
+        return Result(rows=[OutcomeRow(*values) for values in checker.totals.rows()], child_count=stored)
+    return Result(rows=rows)
+
+
+_DONE = object()
+
+
+def _read_ahead(table, checker: Checker, *, key: str, version: str, prepare: Callable | None = None):
+    """(checked chunk, lines read so far), each chunk read, checked and (with ``prepare``) made
+    ready to store in a thread of its own while the caller stores the one before."""
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item) -> None:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def reader() -> None:
+        try:
+            for chunk in table.chunks:
+                if stop.is_set():
+                    return
+                chunk.cells, _ = sanitise_cells(chunk.cells, key=key, version=version)
+                lines_read = int(chunk.lines[-1]) if len(chunk) else 0
+                checked = checker.check(chunk)
+                if prepare is not None and checked.children is not None and not checker.problems:
+                    checked.children["copy_text"] = prepare(checked.children)
+                put((checked, lines_read))
+                if checker.stopped:
+                    break
+            put(_DONE)
+        except BaseException as error:  # handed to the caller's thread, raised there
+            put(error)
+
+    thread = threading.Thread(target=reader, name="outcomes-ingest-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+# --- storing child rows -------------------------------------------------------------------------------
+
+STAGE_TABLE = "outcomes_ingest_children"
+COPY_COLUMNS = ("child_digest", "key_version", "measure_id", "period_start", "period_end", "group", "value")
+
+
+class ChildCopy:
+    """Stores checked child rows of one submission with COPY, in the current transaction (which
+    must be in the submission's partner scope)."""
+
+    def __init__(self, submission, measures: dict):
+        self.submission = submission
+        self.measure_ids = {code: str(m.pk) for code, m in measures.items()}
+        self.cursor = connection.cursor().cursor  # the psycopg cursor inside Django's wrapper
+        self.started = False
+
+    def _start(self) -> None:
+        columns = ", ".join(f'"{c}"' for c in COPY_COLUMNS)
+        self.cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE_TABLE} ON COMMIT DROP AS "
+            f"SELECT {columns} FROM outcomes_childrecord WITH NO DATA"
+        )
+        self.cursor.execute(f"TRUNCATE {STAGE_TABLE}")
+        # Check the foreign keys as each chunk goes in (progress), not all at commit.
+        self.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        self.started = True
+
+    def prepare(self, children: dict[str, np.ndarray]) -> bytes:
+        """The rows as COPY reads them: made in the reading thread, off the storing one."""
+        return copy_text(children, self.measure_ids)
+
+    def __call__(self, children: dict[str, np.ndarray]) -> None:
+        if not self.started:
+            self._start()
+        text = children["copy_text"] if "copy_text" in children else self.prepare(children)
+        columns = ", ".join(f'"{c}"' for c in COPY_COLUMNS)
+        with self.cursor.copy(f"COPY {STAGE_TABLE} ({columns}) FROM STDIN") as copy:
+            copy.write(text)
+        submission = self.submission
+        self.cursor.execute(
+            f"INSERT INTO outcomes_childrecord (partner_id, evaluation_id, submission_id, {columns}) "
+            f"SELECT %s, %s, %s, {columns} FROM {STAGE_TABLE}",
+            [submission.partner_id, submission.evaluation_id, submission.pk],
+        )
+        self.cursor.execute(f"TRUNCATE {STAGE_TABLE}")
+
+    def close(self) -> None:
+        if self.started:
+            self.cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django's constraints are declared
+
+
+def copy_text(children: dict[str, np.ndarray], measure_ids: dict[str, str]) -> bytes:
+    """The rows in COPY's text format. Every field comes from a checked, known set of characters
+    (hex digests, key versions, ids, ISO dates, group names, numbers), so nothing needs escaping."""
+    digest, key_version = _split_tokens(children["child"])
+    columns = [
+        digest,
+        key_version,
+        _mapped(children["measure"], measure_ids.__getitem__),
+        _mapped(children["period_start"], lambda d: d.isoformat()),
+        _mapped(children["period_end"], lambda d: d.isoformat()),
+        children["group"],
+        _mapped(children["value"], _numeric),
+    ]
+    out = io.StringIO()
+    out.writelines("\t".join(row) + "\n" for row in zip(*columns))
+    return out.getvalue().encode()
+
+
+def _mapped(values: np.ndarray, function) -> np.ndarray:
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    done = np.empty(len(uniques), dtype=object)
+    done[:] = [function(u) for u in uniques]
+    return done.take(codes)
+
+
+def _split_tokens(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(tokens)
+    parts = [TOKEN.match(t).groups() for t in uniques]
+    versions = np.empty(len(parts), dtype=object)
+    digests = np.empty(len(parts), dtype=object)
+    versions[:] = [p[0] for p in parts]
+    digests[:] = [p[1] for p in parts]
+    return digests.take(codes), versions.take(codes)
+
+
+def _numeric(value) -> str:
+    """A child's value as the ORM would save it in a ``DecimalField(14, 4)``."""
+    if not isinstance(value, Decimal):  # None (pandas gives it back as NaN)
+        return "\\N"
+    return str(value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
+
+
+# --- progress -----------------------------------------------------------------------------------------
+
+
+class Progress:
+    """Writes a job's progress from a thread of its own (so with a database connection and a
+    transaction of its own: the page sees it while the import's transaction is still open), at
+    least every :data:`PROGRESS_SECONDS` while the job runs. ``write(percent, stage)``."""
+
+    def __init__(self, write: Callable[[int, str], object]):
+        self.write = write
+        self.percent, self.stage = 5, STAGE
+        self._written: tuple | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="outcomes-ingest-progress", daemon=True)
+
+    def set(self, percent: int, stage: str | None = None) -> None:
+        self.percent = max(self.percent, int(percent))
+        if stage:
+            self.stage = stage
+
+    def fraction(self, done: float, *, low: int = 5, high: int = 85) -> None:
+        self.set(low + (high - low) * done)
+
+    def _loop(self) -> None:
+        from django.db import connection as own_connection  # this thread's own connection
+
+        try:
+            last = 0.0
+            while not self._stop.wait(0.25):
+                state = (self.percent, self.stage)
+                if state != self._written or time.monotonic() - last >= PROGRESS_SECONDS:
+                    self.write(*state)
+                    self._written, last = state, time.monotonic()
+        finally:
+            own_connection.close()
+
+    def __enter__(self) -> "Progress":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
