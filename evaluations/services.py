@@ -6,16 +6,15 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import OperationalError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from evaluations.models import Evaluation, EvaluationPlan, Meeting, Milestone, Onboarding, Report, TheoryOfChange
 from pine import jobs
 from pine.audit import audit_record, changed_fields, snapshot
 from pine.models import Partner, User
+from pine.notifications import email_after_commit
 from pine.tenancy import partner_scope, practice_scope
 
 logger = logging.getLogger(__name__)
@@ -234,11 +233,11 @@ def milestone_reminders_send(*, today: date | None = None) -> int:
         for milestones in by_partner.values():
             partner = milestones[0].partner
             recipients = pine_selectors.partner_contact_emails(partner=partner) + admins
-            body = render_to_string(
-                "email/milestones_overdue.txt", {"partner": partner, "milestones": milestones, "site": settings.SITE_URL}
+            email_after_commit(
+                to=recipients,
+                template="milestones_overdue",
+                context={"partner": partner, "milestones": milestones, "site": settings.SITE_URL},
             )
-            subject = f"PINE: {len(milestones)} overdue milestone{'s' if len(milestones) != 1 else ''} for {partner.name}"
-            transaction.on_commit(lambda s=subject, b=body, r=recipients: send_mail(s, b, None, r))
             sent += 1
         Milestone.objects.filter(pk__in=[m.pk for m in overdue]).update(reminded_on=today)
     return sent

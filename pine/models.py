@@ -221,3 +221,40 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}"
+
+
+class Notification(models.Model):
+    """Something a user should know (a submission received, a question asked, a deadline coming):
+    listed in the app and emailed. It belongs to its recipient; ``partner`` is the partner it is
+    about, when there is one (row-level security then keeps it inside that partner's scope, and
+    the recipient always reads their own)."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    link = models.CharField(max_length=500, blank=True, help_text="A page of this site: a path such as /p/northshire/.")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient_recent"),
+            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_recipient_unread"),
+        ]
+        constraints = [
+            # A path on this site only: never another site (``//host`` and ``/\host`` are other sites to a browser).
+            models.CheckConstraint(
+                condition=Q(link="") | (Q(link__startswith="/") & ~Q(link__startswith="//") & ~Q(link__startswith="/\\")),
+                name="notification_link_site_relative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} (to {self.recipient})"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from pine.models import ApiToken, AuditEvent, Invitation, Membership, Partner, User
+from pine.models import ApiToken, AuditEvent, Invitation, Membership, Notification, Partner, Role, User
 
 
 def membership_get(*, user: User, partner_slug: str) -> Membership | None:
@@ -51,10 +51,21 @@ def practice_admin_list() -> QuerySet[User]:
     return User.objects.filter(is_active=True, practice_role=User.PracticeRole.PRACTICE_ADMIN)
 
 
+def partner_contact_list(*, partner: Partner) -> QuerySet[User]:
+    """Who hears about a partner's applications and deadlines: its active leads and contributors."""
+    return User.objects.filter(
+        is_active=True, memberships__partner=partner, memberships__role__in=(Role.LEAD, Role.CONTRIBUTOR)
+    ).order_by("email")
+
+
 def partner_contact_emails(*, partner: Partner) -> list[str]:
-    """Who hears about a partner's deadlines: its leads and contributors."""
-    return list(
-        Membership.objects.filter(partner=partner, role__in=("lead", "contributor"), user__is_active=True)
-        .order_by("user__email")
-        .values_list("user__email", flat=True)
-    )
+    return list(partner_contact_list(partner=partner).values_list("email", flat=True))
+
+
+def notification_list(*, user: User) -> QuerySet[Notification]:
+    """The user's own notifications, newest first (never anyone else's, whatever the scope)."""
+    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+
+
+def notification_unread_count(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -7,14 +7,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from pine.audit import audit_record, snapshot
 from pine.models import ApiToken, Invitation, Membership, Partner, PartnerAgency, Role, User
+from pine.notifications import email_after_commit
 from pine.slugs import unique_slug
 from pine.tenancy import partner_scope
 
@@ -154,9 +153,7 @@ def invitation_create(*, partner: Partner, actor: User, email: str, role: str) -
     invitation.save()
     audit_record(actor=actor, partner=partner, action="invitation.create", obj=invitation, changes={"email": email, "role": role})
     link = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[invitation_token(invitation)])
-    body = render_to_string("email/invitation.txt", {"invitation": invitation, "link": link})
-    subject = f"You are invited to join {partner.name} on PINE"
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    email_after_commit(to=[email], template="invitation", context={"invitation": invitation, "link": link})
     return invitation
 
 

@@ -1,0 +1,97 @@
+"""Notifications: emails, and the in-app list of what a user should know.
+
+* :func:`email_after_commit` renders ``templates/email/<template>.txt`` (the body) and
+  ``<template>_subject.txt`` (one line) now, and queues ``pine.tasks.send_email`` when the
+  transaction commits: a rolled-back change sends nothing, and a mail server that is down is
+  retried by the worker.
+* :func:`notify` also records one :class:`~pine.models.Notification` per recipient (their in-app
+  list, ``/notifications/``) and emails each of them.
+
+Email templates are plain text: they are rendered without HTML escaping (pages escape the text
+when they show a notification). Each template gets ``site`` (the site's address); ``notify`` adds
+``recipient``, ``link`` (the site-relative path) and ``url`` (the same, absolute).
+
+Recipients come from :func:`partner_recipients` (a partner's leads and contributors) and
+:func:`practice_admins`. Inside a partner's scope, pass ``partner``: row-level security lets a
+partner's transaction write notifications about that partner only.
+"""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.template import Context, Engine
+from django.utils import timezone
+
+from pine import selectors
+from pine.models import Notification, Partner, User
+from pine.tasks import send_email
+
+SUBJECT_MAX = Notification._meta.get_field("subject").max_length
+
+
+def render_email(template: str, context: dict) -> tuple[str, str]:
+    """(subject, body) of ``email/<template>``: the subject on one line, neither HTML-escaped."""
+    context = {"site": settings.SITE_URL.rstrip("/"), **context}
+    engine = Engine.get_default()
+    subject = engine.get_template(f"email/{template}_subject.txt").render(Context(context, autoescape=False))
+    body = engine.get_template(f"email/{template}.txt").render(Context(context, autoescape=False))
+    return " ".join(subject.split()), body
+
+
+def _send_after_commit(*, to: list[str], subject: str, body: str, attachments) -> None:
+    payload = {
+        "to": list(to),
+        "subject": subject,
+        "body": body,
+        "attachments": [[str(name), str(content), str(mimetype)] for name, content, mimetype in attachments],
+    }
+    if payload["to"]:
+        transaction.on_commit(lambda: send_email.delay(**payload))
+
+
+def email_after_commit(*, to: list[str], template: str, context: dict, attachments: list[tuple[str, str, str]] = ()) -> None:
+    """Render the email now and send it (from a Celery task) once the transaction commits."""
+    subject, body = render_email(template, context)
+    _send_after_commit(to=to, subject=subject, body=body, attachments=attachments)
+
+
+def notify(
+    *, recipients: Iterable[User], template: str, context: dict, link: str = "", partner: Partner | None = None
+) -> list[Notification]:
+    """One in-app notification per recipient (each once, active users only), and the same text
+    emailed to each after commit. ``link`` is a path on this site (``/p/<partner>/...``)."""
+    unique = {user.pk: user for user in recipients if user.is_active}
+    site = settings.SITE_URL.rstrip("/")
+    notifications = []
+    for user in unique.values():
+        subject, body = render_email(template, {**context, "recipient": user, "link": link, "url": site + link})
+        notification = Notification(recipient=user, partner=partner, subject=_shorten(subject, SUBJECT_MAX), body=body, link=link)
+        notification.full_clean(exclude=["recipient", "partner", "code"])  # rows given, not ids to look up
+        notifications.append(notification)
+        _send_after_commit(to=[user.email], subject=subject, body=body, attachments=())
+    Notification.objects.bulk_create(notifications)
+    return notifications
+
+
+def partner_recipients(*, partner: Partner) -> list[User]:
+    """Who hears about a partner's applications and deadlines: its active leads and contributors."""
+    return list(selectors.partner_contact_list(partner=partner))
+
+
+def practice_admins() -> list[User]:
+    return list(selectors.practice_admin_list())
+
+
+@transaction.atomic
+def notification_mark_read(*, user: User, codes: Iterable | None = None) -> int:
+    """Mark the user's unread notifications read (all of them, or those with these codes).
+    Returns how many changed."""
+    unread = selectors.notification_list(user=user).filter(read_at__isnull=True)
+    if codes is not None:
+        unread = unread.filter(code__in=list(codes))
+    return unread.update(read_at=timezone.now())
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

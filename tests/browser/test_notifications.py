@@ -1,0 +1,30 @@
+"""The notifications list in a real browser, checked with axe: the header's unread count, the
+list with unread ones marked, a message opened, and "mark all as read"."""
+
+from playwright.sync_api import expect
+
+from pine.models import Notification
+from tests.browser.conftest import sign_in
+from tests.factories import PASSWORD
+
+
+def test_notifications_list_and_mark_all_as_read(new_context, check_page, lead, partner, other_lead):
+    for subject in ("Application received: Family Hubs (Round 3)", "7 days to the deadline for your application: Family Hubs"):
+        Notification.objects.create(recipient=lead, partner=partner, subject=subject, body="Line one.\nLine two.", link="/home/")
+    Notification.objects.create(recipient=other_lead, subject="Not for you", body="Secret.")
+    page = new_context().new_page()
+    sign_in(page, lead.email, PASSWORD)
+    nav = page.locator("#nav-notifications")
+    expect(nav).to_have_text("Notifications 2 unread")
+    nav.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Notifications")
+    expect(page.get_by_text("Unread", exact=True)).to_have_count(2)
+    expect(page.get_by_text("Not for you")).to_have_count(0)
+    page.get_by_text("Read the message").first.click()
+    expect(page.get_by_text("Line two.").first).to_be_visible()
+    check_page(page, "notifications")
+    page.get_by_role("button", name="Mark all as read").click()
+    expect(page.get_by_text("2 notifications marked as read.")).to_be_visible()
+    expect(nav).to_have_text("Notifications")
+    expect(page.get_by_text("Unread", exact=True)).to_have_count(0)
+    check_page(page, "notifications-read")
