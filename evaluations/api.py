@@ -13,6 +13,7 @@ from evaluations.models import EvaluationPlan, Milestone
 from evaluations.views import report_file_response
 from outcomes import selectors as outcome_selectors
 from pine.api import PartnerAPIView, PracticeAPIView
+from pine.scoping import ADMINS
 
 
 class EvaluationOut(serializers.Serializer):
@@ -299,7 +300,7 @@ class PlanContent(serializers.Serializer):
     expected_children_per_period = serializers.IntegerField(min_value=0, allow_null=True, required=False, default=None)
 
     def validate_measures(self, measures):
-        known = {m.code for m in outcome_selectors.measure_list()}
+        known = set(outcome_selectors.measure_list(partner=self.context.get("partner")).values_list("code", flat=True))
         unknown = sorted({m["code"] for m in measures} - known)
         if unknown:
             raise serializers.ValidationError(f"Unknown measure codes: {', '.join(unknown)}.")
@@ -348,7 +349,7 @@ class PlanView(PartnerAPIView):
     @extend_schema(request=PlanContent, responses=PlanOut)
     def put(self, request, partner_slug, code):
         evaluation = self.get_object()
-        data = PlanContent(data=request.data)
+        data = PlanContent(data=request.data, context={"partner": self.partner})
         data.is_valid(raise_exception=True)
         plan = services.plan_save_draft(partner=self.partner, actor=request.user, evaluation=evaluation, **data.validated_data)
         return Response(_plan_out(plan))
@@ -380,7 +381,7 @@ class PlanVersionListView(PartnerAPIView):
 
 class PracticePlanSignOffView(PracticeAPIView):
     serializer_class = PlanOut
-    practice_roles = frozenset({"practice_admin"})
+    practice_roles = ADMINS
 
     def scoped_queryset(self):
         return selectors.evaluation_list_for_practice()
@@ -435,7 +436,7 @@ class TheoryView(PartnerAPIView):
         data = TheoryIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        known = set(outcome_selectors.measure_list().values_list("code", flat=True))
+        known = set(outcome_selectors.measure_list(partner=self.partner).values_list("code", flat=True))
         texts = {kind: fields[kind] for kind, _, _ in theory.KINDS}
         content, problems = theory.parse(texts, fields["links"], fields["measures"], known_measures=known)
         if problems:

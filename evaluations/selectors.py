@@ -119,7 +119,7 @@ def plan_field_display(plan: EvaluationPlan, name: str) -> str:
     if name == "measures":
         from outcomes.selectors import measure_list
 
-        names = dict(measure_list().values_list("code", "name"))
+        names = dict(measure_list(partner=plan.partner).values_list("code", "name"))
         lines = [f"{names.get(m['code'], m['code'])}: {PLAN_DIRECTIONS.get(m.get('direction'), '?').lower()}" for m in value]
         return "\n".join(lines)
     if value is None:

@@ -21,7 +21,7 @@ from evaluations.forms import (
 from outcomes import selectors as outcome_selectors
 from outcomes import services as outcome_services
 from outcomes.forms import UploadForm
-from pine.scoping import PartnerView, PracticeView
+from pine.scoping import ADMINS, PartnerView, PracticeView
 from pine.views import add_form_errors
 
 
@@ -46,7 +46,7 @@ class EvaluationDetailView(EvaluationMixin, PartnerView, TemplateView):
             upload_blocker=selectors.evaluation_upload_blocker(partner=self.partner, evaluation=evaluation),
             reports=selectors.report_list(partner=self.partner, evaluation=evaluation)[:10],
             upload_form=kwargs.pop("upload_form", None) or UploadForm(),
-            measures=outcome_selectors.measure_list(),
+            measures=outcome_selectors.measure_list(partner=self.partner),
             **kwargs,
         )
 
@@ -283,7 +283,7 @@ class PlanView(EvaluationMixin, PartnerView, TemplateView):
     def get_context_data(self, **kwargs):
         evaluation = self._evaluation()
         plan = selectors.plan_current(partner=self.partner, evaluation=evaluation)
-        measures = list(outcome_selectors.measure_list())
+        measures = list(outcome_selectors.measure_list(partner=self.partner))
         editable = plan is None or plan.status == plan.Status.DRAFT
         context = {
             "evaluation": evaluation,
@@ -315,7 +315,7 @@ class PlanView(EvaluationMixin, PartnerView, TemplateView):
                 return self.render_to_response(self.get_context_data(version_form=form))
             messages.success(request, "A new draft version is ready to edit.")
             return redirect("evaluations:plan", partner_slug=partner_slug, code=code)
-        form = PlanForm(request.POST, measures=list(outcome_selectors.measure_list()))
+        form = PlanForm(request.POST, measures=list(outcome_selectors.measure_list(partner=self.partner)))
         if form.is_valid():
             try:
                 with transaction.atomic():
@@ -355,7 +355,7 @@ class PlanCompareView(EvaluationMixin, PartnerView, TemplateView):
 class PracticePlanSignOffView(PracticeView):
     """A practice admin signs off the current draft of an evaluation's plan."""
 
-    practice_roles = frozenset({"practice_admin"})
+    practice_roles = ADMINS
 
     def post(self, request, code):
         evaluation = selectors.evaluation_get_for_practice(code=code)
@@ -405,7 +405,7 @@ class TheoryView(EvaluationMixin, PartnerView, TemplateView):
 
     def post(self, request, partner_slug, code):
         evaluation = self._evaluation()
-        known = set(outcome_selectors.measure_list().values_list("code", flat=True))
+        known = set(outcome_selectors.measure_list(partner=self.partner).values_list("code", flat=True))
         form = TheoryForm(request.POST, known_measures=known)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))

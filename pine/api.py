@@ -15,7 +15,7 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from pine import selectors, services
+from pine import notifications, selectors, services
 from pine.models import Membership, Partner, Role
 from pine.tenancy import partner_scope, practice_scope, user_scope
 
@@ -206,3 +206,54 @@ class TokenDetailView(UserAPIView):
     def delete(self, request, code):
         services.api_token_revoke(user=request.user, token=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NotificationOut(serializers.Serializer):
+    code = serializers.UUIDField()
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    link = serializers.CharField(help_text="A path on this site, or empty.")
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+class NotificationReadIn(serializers.Serializer):
+    codes = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=500,
+        help_text="The notifications to mark read; leave out to mark all of them.",
+    )
+
+
+class NotificationReadOut(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many were unread and are now read.")
+    unread = serializers.IntegerField()
+
+
+class NotificationListView(UserAPIView):
+    """The signed-in user's notifications, newest first."""
+
+    serializer_class = NotificationOut
+
+    def scoped_queryset(self):
+        return selectors.notification_list(user=self.request.user)
+
+    @extend_schema(responses=NotificationOut(many=True))
+    def get(self, request):
+        return self.paginated(self.get_queryset(), NotificationOut)
+
+
+class NotificationReadView(UserAPIView):
+    serializer_class = NotificationReadIn
+
+    def scoped_queryset(self):
+        return selectors.notification_list(user=self.request.user)
+
+    @extend_schema(request=NotificationReadIn, responses=NotificationReadOut)
+    def post(self, request):
+        data = NotificationReadIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        marked = notifications.notification_mark_read(user=request.user, codes=data.validated_data.get("codes"))
+        unread = selectors.notification_unread_count(user=request.user)
+        return Response(NotificationReadOut({"marked": marked, "unread": unread}).data)

@@ -28,12 +28,17 @@ class GovukForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self.style_fields()
+
+    def style_fields(self) -> None:
+        """Style every field; a form that adds fields in its own __init__ calls it again after."""
         for name, field in self.fields.items():
             widget = field.widget
             css = next((c for t, c in WIDGET_CLASSES.items() if isinstance(widget, t)), "govuk-input")
             if css == "govuk-input" and getattr(field, "max_length", None) and field.max_length <= 10:
                 css += " govuk-input--width-10"
-            widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+            present = widget.attrs.get("class", "").split()
+            widget.attrs["class"] = " ".join([*present, *(c for c in css.split() if c not in present)])
             if field.help_text:
                 widget.attrs["aria-describedby"] = f"{self[name].auto_id}_helptext"
 

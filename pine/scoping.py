@@ -86,6 +86,13 @@ def is_practice_member(user: User, roles: frozenset[str]) -> bool:
     return user.is_authenticated and user.is_active and user.is_staff and user.practice_role in roles
 
 
+# Who may use a practice-team page or API, beyond its default of every practice role.
+ADMINS = frozenset({User.PracticeRole.PRACTICE_ADMIN})
+# Reviewers see only the applications they are assigned (cohorts' review pages), so pages over every
+# application, partner or registration are for admins and analysts.
+ADMINS_AND_ANALYSTS = frozenset({User.PracticeRole.PRACTICE_ADMIN, User.PracticeRole.ANALYST})
+
+
 class PracticeView(ScopedView):
     """A practice-team page (``/practice/...``). Needs a practice role in ``practice_roles`` and a
     session verified with a second factor. Anyone else gets a 404: the area is not advertised."""

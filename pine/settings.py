@@ -145,6 +145,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "pine.tasks.heartbeat", "schedule": 60.0},
     "milestone-reminders": {"task": "evaluations.tasks.send_milestone_reminders", "schedule": crontab(hour=7, minute=30)},
+    "deadline-reminders": {"task": "cohorts.tasks.send_deadline_reminders", "schedule": crontab(hour=7, minute=0)},
+    "event-reminders": {"task": "cohorts.tasks.send_event_reminders", "schedule": crontab(hour=9, minute=0)},
 }
 
 EMAIL_BACKEND = env(
@@ -188,6 +190,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CohortStatusEnum": "cohorts.models.Cohort.Status",
         "ApplicationStatusEnum": "cohorts.models.Application.Status",
+        "ApplicationDecisionEnum": "cohorts.models.Decision",
         "MilestoneStatusEnum": "evaluations.models.Milestone.Status",
     },
     "POSTPROCESSING_HOOKS": [

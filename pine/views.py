@@ -12,6 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -20,10 +21,10 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.generic import FormView, TemplateView
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pine import selectors, services
+from pine import notifications, selectors, services
 from pine.forms import AgencyRegistrationForm, ApiTokenForm, GovukForm, InvitationForm
 from pine.models import AgencyType, Role
-from pine.scoping import PartnerView, PracticeView, PublicView, SignedInView
+from pine.scoping import ADMINS, PartnerView, PracticeView, PublicView, SignedInView
 from pine.tenancy import partner_scope
 
 
@@ -341,7 +342,7 @@ class PracticeInviteLeadView(PracticeView, FormView):
 
     template_name = "pine/practice_invite.html"
     form_class = InvitationForm
-    practice_roles = frozenset({"practice_admin"})
+    practice_roles = ADMINS
 
     def _partner(self):
         partner = selectors.partner_get(slug=self.kwargs["partner_slug"])
@@ -412,3 +413,31 @@ class ApiTokenRevokeView(SignedInView):
         services.api_token_revoke(user=request.user, token=token)
         messages.success(request, f"Token “{token.name}” revoked. Anything using it can no longer sign in.")
         return redirect("profile")
+
+
+# --- a signed-in user's notifications -------------------------------------------------------------
+
+
+class NotificationListView(SignedInView, TemplateView):
+    """The signed-in user's own notifications, newest first, unread ones marked."""
+
+    template_name = "pine/notifications.html"
+    per_page = 25
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = Paginator(selectors.notification_list(user=self.request.user), self.per_page).get_page(
+            self.request.GET.get("page")
+        )
+        context.update(page=page, notifications=list(page.object_list))
+        return context
+
+
+class NotificationReadView(SignedInView):
+    """Mark all of the signed-in user's notifications read."""
+
+    def post(self, request):
+        count = notifications.notification_mark_read(user=request.user)
+        if count:
+            messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read.")
+        return redirect("notifications")

@@ -26,6 +26,8 @@ def _practice_scope_for_setup(request):
     request.getfixturevalue("transactional_db" if transactional else "db")
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('pine.practice', 'on', %s)", [not transactional])
+    if transactional:
+        factories.ensure_measure_library()  # an earlier transactional test flushed it
     yield
     if transactional:
         with connection.cursor() as cursor:
@@ -79,12 +81,16 @@ def other_evaluation(other_partner):
 
 @pytest.fixture
 def accepted(partner, practice_admin):
-    """An evaluation made the way the app makes them: by accepting an application (so it starts
-    with a blank onboarding record and the standard milestones)."""
+    """An evaluation made the way the app makes them: by accepting an application (screened, the
+    decision recorded, then released), so it starts with a blank onboarding record and the
+    standard milestones."""
     from cohorts import services as cohort_services
+    from cohorts.services import decisions
 
     application = factories.ApplicationFactory(partner=partner, practice_title="Family group conferences")
-    cohort_services.application_decide(actor=practice_admin, application=application, decision="accept")
+    cohort_services.application_screen(actor=practice_admin, application=application, decision="eligible", reason="Eligible.")
+    decisions.decision_record(actor=practice_admin, application=application, decision="accept")
+    decisions.decisions_release(actor=practice_admin, cohort=application.cohort)
     return application.evaluation
 
 

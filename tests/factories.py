@@ -197,3 +197,123 @@ class ApplicationRevisionFactory(factory.django.DjangoModelFactory):
     number = 1
     answers = factory.LazyAttribute(lambda o: o.application.answers())
     submitted_by = factory.SelfAttribute("application.created_by")
+
+
+# --- cohorts: review (rubric, assignments, reviews and scores) -----------------------------------
+
+
+class ReviewerFactory(PracticeUserFactory):
+    practice_role = User.PracticeRole.REVIEWER
+
+
+class CriterionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cohorts.Criterion"
+
+    cohort = factory.SubFactory(CohortFactory, status=Cohort.Status.REVIEWING)
+    position = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Criterion {n}")
+    description = "What the reviewer looks for."
+    weight = 1
+    counted = True
+
+
+class ScaleLevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cohorts.ScaleLevel"
+
+    cohort = factory.SubFactory(CohortFactory, status=Cohort.Status.REVIEWING)
+    score = factory.Sequence(lambda n: n + 1)
+    label = factory.LazyAttribute(lambda o: f"Level {o.score}")
+    descriptor = factory.LazyAttribute(lambda o: f"What a {o.score} means.")
+
+
+class ReviewAssignmentFactory(factory.django.DjangoModelFactory):
+    """A reviewer assigned to a screened-eligible application (conflict not yet declared)."""
+
+    class Meta:
+        model = "cohorts.ReviewAssignment"
+
+    application = factory.SubFactory(
+        ApplicationFactory, status=Application.Status.ELIGIBLE, cohort__status=Cohort.Status.REVIEWING
+    )
+    reviewer = factory.SubFactory(ReviewerFactory)
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    """A review (a draft unless ``status="submitted"``); its application and reviewer are the
+    assignment's."""
+
+    class Meta:
+        model = "cohorts.Review"
+
+    assignment = factory.SubFactory(ReviewAssignmentFactory, conflict="none")
+    application = factory.SelfAttribute("assignment.application")
+    reviewer = factory.SelfAttribute("assignment.reviewer")
+    submitted_at = factory.LazyAttribute(lambda o: timezone.now() if o.status == "submitted" else None)
+    status = "draft"
+
+
+class ScoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cohorts.Score"
+
+    review = factory.SubFactory(ReviewFactory)
+    criterion = factory.SubFactory(CriterionFactory, cohort=factory.SelfAttribute("..review.application.cohort"))
+    score = 3
+
+
+# --- cohorts: events for applicants, their registrations, and a call's documents ---------------------
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    """A webinar a week away (an hour long) for an open cohort."""
+
+    class Meta:
+        model = "cohorts.Event"
+
+    cohort = factory.SubFactory(CohortFactory)
+    title = factory.Sequence(lambda n: f"Webinar about the call {n}")
+    description = "What the call is for and how to apply."
+    starts_at = factory.LazyFunction(lambda: (timezone.now() + timedelta(days=7)).replace(microsecond=0))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=1))
+    joining_details = "https://meet.example.org/pine-webinar\nPasscode 123456"
+    capacity = 50
+
+
+class EventRegistrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cohorts.EventRegistration"
+
+    event = factory.SubFactory(EventFactory)
+    name = factory.Faker("name", locale="en_GB")
+    email = factory.Sequence(lambda n: f"person{n}@council.example")
+    organisation = "Northshire County Council"
+
+
+class CohortDocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cohorts.CohortDocument"
+
+    cohort = factory.SubFactory(CohortFactory)
+    title = "Guidance for applicants"
+    filename = "guidance.pdf"
+    content_type = "application/pdf"
+    content = b"%PDF-1.4 guidance"
+    size = factory.LazyAttribute(lambda o: len(o.content))
+    uploaded_by = factory.SubFactory(PracticeUserFactory)
+
+
+def ensure_measure_library() -> None:
+    """The migrations' measure library (definitions and details). A transactional test flushes every
+    table when it ends, the library with it: tests/conftest.py puts it back before each one."""
+    from outcomes.library import DETAILS, STANDARD_MEASURES
+    from outcomes.models import Measure
+
+    for m in STANDARD_MEASURES:
+        details = DETAILS[m.code]._asdict() if m.code in DETAILS else {}
+        Measure.objects.update_or_create(
+            code=m.code,
+            partner=None,
+            defaults={"name": m.name, "definition": m.definition, "unit": m.unit, "polarity": m.polarity, **details},
+        )

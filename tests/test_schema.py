@@ -53,7 +53,7 @@ SETTINGS = settings(
 # Fixed slugs and codes, so that the generators (made at collection) can use the rows (made per test).
 OWN, OTHER = "northshire", "southbrook"
 OPEN_COHORT = "pine-round-6"
-KINDS = ("evaluations", "applications", "submissions", "reports")
+KINDS = ("evaluations", "applications", "submissions", "reports", "events")
 
 
 def _code(side: str, kind: str, number: int = 0) -> str:
@@ -169,6 +169,7 @@ def api_keys(transactional_db, partner, other_partner, lead, other_lead, practic
     """Two partners' data; API token keys of the first partner's lead and of a practice admin."""
     assert (partner.slug, other_partner.slug) == (OWN, OTHER)
     cohort = factories.CohortFactory(slug=OPEN_COHORT)
+    factories.EventFactory(cohort=cohort, code=_code(OWN, "events"))
     _partner_rows(OWN, partner, lead, cohort)
     _partner_rows(OTHER, other_partner, other_lead, cohort)
     keys = {
@@ -231,7 +232,9 @@ def test_a_huge_page_size_is_not_a_server_error(client, api_keys):
     failures = []
     for path in LISTS:
         kind = _code_kind(path)
-        url = path.replace("{partner_slug}", OWN).replace("{code}", _code(OWN, kind) if kind else "")
+        url = (
+            path.replace("{partner_slug}", OWN).replace("{slug}", OPEN_COHORT).replace("{code}", _code(OWN, kind) if kind else "")
+        )
         who = "practice" if path.startswith("/api/v1/practice/") else "lead"
         response = client.get(url, {"limit": str(10**20)}, HTTP_AUTHORIZATION=f"Token {api_keys[who]}")
         if response.status_code != 200:

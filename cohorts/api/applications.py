@@ -13,6 +13,7 @@ from cohorts import selectors, services
 from cohorts.models import ApplicantStatus, Application, Cohort
 from pine.api import PartnerAPIView, PracticeAPIView, UserAPIView
 from pine.models import Role
+from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS
 from pine.validators import validate_plausible_datetime
 
 # --- cohorts ---------------------------------------------------------------------------------------
@@ -216,10 +217,6 @@ class ComparisonOut(serializers.Serializer):
     answers = ChangeOut(many=True)
 
 
-class DecisionIn(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=list(services.DECISIONS))
-
-
 class ScreeningIn(serializers.Serializer):
     decision = serializers.ChoiceField(choices=list(services.SCREENING))
     reason = serializers.CharField()
@@ -408,7 +405,7 @@ class PracticeCohortDetailView(PracticeCohortAPIView):
 
 
 class PracticeCohortTransitionView(PracticeCohortAPIView):
-    practice_roles = frozenset({"practice_admin"})
+    practice_roles = ADMINS
 
     @extend_schema(request=CohortTransitionIn, responses=CohortOut)
     def post(self, request, slug):
@@ -422,6 +419,7 @@ class PracticeCohortTransitionView(PracticeCohortAPIView):
 
 class PracticeApplicationAPIView(PracticeAPIView):
     serializer_class = PracticeApplicationOut
+    practice_roles = ADMINS_AND_ANALYSTS  # reviewers see only their assignments
 
     def scoped_queryset(self):
         return selectors.application_list_for_practice(include_drafts=True)
@@ -444,7 +442,7 @@ class PracticeApplicationDetailView(PracticeApplicationAPIView):
 class PracticeApplicationActionView(PracticeApplicationAPIView):
     """A practice admin's action on an application: ``input`` in, the application out."""
 
-    practice_roles = frozenset({"practice_admin"})
+    practice_roles = ADMINS
     input: type[serializers.Serializer]
 
     def act(self, application, data):
@@ -455,17 +453,6 @@ class PracticeApplicationActionView(PracticeApplicationAPIView):
         data = self.input(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(PracticeApplicationOut(self.act(application, data.validated_data)).data)
-
-
-class PracticeApplicationDecisionView(PracticeApplicationActionView):
-    input = DecisionIn
-
-    @extend_schema(request=DecisionIn, responses=PracticeApplicationOut)
-    def post(self, request, code):
-        return super().post(request, code)
-
-    def act(self, application, data):
-        return services.application_decide(actor=self.request.user, application=application, **data)
 
 
 class PracticeApplicationScreenView(PracticeApplicationActionView):

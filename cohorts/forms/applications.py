@@ -230,9 +230,3 @@ class InformationRequestForm(GovukForm):
         help_text="The application reopens for them until they resubmit it.",
         message="Enter your question for the applicant",
     )
-
-
-class DecisionForm(GovukForm):
-    decision = forms.ChoiceField(
-        label="Decision", choices=[("accept", "Accept: create the evaluation"), ("decline", "Decline")], widget=forms.RadioSelect
-    )

@@ -336,13 +336,12 @@ class Application(models.Model):
 
 APPLICATION_TRANSITIONS: dict[str, frozenset[str]] = {
     Application.Status.DRAFT: frozenset({Application.Status.SUBMITTED, Application.Status.WITHDRAWN}),
+    # Decisions (accept, waiting list, decline) follow screening: cohorts.services.decisions.
     Application.Status.SUBMITTED: frozenset(
         {
             Application.Status.MORE_INFORMATION,
             Application.Status.ELIGIBLE,
             Application.Status.INELIGIBLE,
-            Application.Status.ACCEPTED,
-            Application.Status.DECLINED,
             Application.Status.WITHDRAWN,
         }
     ),

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from cohorts.models import (
@@ -17,10 +18,10 @@ from cohorts.models import (
     ApplicationRevision,
     Cohort,
 )
-from evaluations import services as evaluation_services
 from outcomes import selectors as outcome_selectors
 from pine.audit import audit_record, changed_fields, snapshot
 from pine.models import Partner, User
+from pine.notifications import notify, partner_recipients
 from pine.slugs import unique_slug
 
 PRACTICE_ADMIN = "practice_admin"
@@ -243,6 +244,13 @@ def application_submit(*, partner: Partner, actor: User, application: Applicatio
         obj=application,
         changes={"status": [before, application.status], "revision": number},
     )
+    notify(
+        recipients=partner_recipients(partner=partner),
+        template="application_submitted",
+        context={"application": application, "resubmission": number > 1},
+        link=reverse("cohorts:application_detail", args=[partner.slug, application.code]),
+        partner=partner,
+    )
     return application
 
 
@@ -357,35 +365,11 @@ def application_request_information(*, actor: User, application: Application, qu
         obj=application,
         changes={"status": [before, application.status], "information_request": question},
     )
-    return application
-
-
-DECISIONS = {"accept": Application.Status.ACCEPTED, "decline": Application.Status.DECLINED}
-
-
-@transaction.atomic
-def application_decide(*, actor: User, application: Application, decision: str) -> Application:
-    """The practice team's decision. Accepting creates the partner's evaluation."""
-    _require_practice_admin(actor, "decide an application")
-    if decision not in DECISIONS:
-        raise ValidationError({"decision": f"Choose one of: {', '.join(DECISIONS)}."})
-    application = _locked_for_practice(application)
-    if not application.can_move_to(DECISIONS[decision]):
-        raise ValidationError(
-            f"An application that is {application.get_status_display().lower()} cannot be "
-            f"{'accepted' if decision == 'accept' else 'declined'}."
-        )
-    before = snapshot(application, ["status"])
-    application.status = DECISIONS[decision]
-    application.decided_at = timezone.now()
-    application.save(update_fields=["status", "decided_at"])
-    audit_record(
-        actor=actor,
+    notify(
+        recipients=partner_recipients(partner=application.partner),
+        template="information_requested",
+        context={"application": application, "question": question},
+        link=reverse("cohorts:application_detail", args=[application.partner.slug, application.code]),
         partner=application.partner,
-        action=f"application.{decision}",
-        obj=application,
-        changes=changed_fields(before, snapshot(application, ["status"])),
     )
-    if application.status == Application.Status.ACCEPTED:
-        evaluation_services.evaluation_create(partner=application.partner, actor=actor, application=application)
     return application

@@ -1,5 +1,5 @@
 """Pages: the public calls, partners' applications (section by section), and the practice team's
-cohorts, screening and decisions."""
+cohorts and screening (the panel and decisions: ``cohorts.views.decisions``)."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,19 +17,19 @@ from cohorts.forms import (
     CohortForm,
     CohortTransitionForm,
     ConfirmForm,
-    DecisionForm,
     ExtensionForm,
     InformationRequestForm,
     OutcomesForm,
     ScreeningForm,
 )
 from cohorts.models import SECTIONS_BY_SLUG, Application, Cohort
+from cohorts.selectors import events as event_selectors
 from evaluations import selectors as evaluation_selectors
 from pine.models import Role
-from pine.scoping import PartnerView, PracticeView, PublicView
+from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS, PartnerView, PracticeView, PublicView
 from pine.views import add_form_errors
 
-PRACTICE_ADMIN = frozenset({"practice_admin"})
+# Every application, with who applied: not for reviewers, who see only their assignments (cohorts.views.reviews).
 
 
 def _run(form, call):
@@ -59,7 +59,12 @@ class PublicCohortDetailView(PublicView, TemplateView):
         cohort = selectors.cohort_get_public(slug=self.kwargs["cohort_slug"])
         if cohort is None:
             raise Http404("No such call.")
-        return super().get_context_data(cohort=cohort, **kwargs)
+        return super().get_context_data(
+            cohort=cohort,
+            documents=list(event_selectors.document_list_public(cohort=cohort)),
+            events=list(event_selectors.event_list_public(cohort=cohort, upcoming_only=True)),
+            **kwargs,
+        )
 
 
 # --- partners --------------------------------------------------------------------------------------
@@ -301,7 +306,7 @@ class PracticeHomeView(PracticeView, TemplateView):
 class PracticeCohortCreateView(PracticeView, FormView):
     template_name = "cohorts/cohort_form.html"
     form_class = CohortCreateForm
-    practice_roles = PRACTICE_ADMIN
+    practice_roles = ADMINS
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(heading="Create a cohort", button="Create cohort", **kwargs)
@@ -326,6 +331,7 @@ class PracticeCohortMixin:
 
 
 class PracticeCohortDetailView(PracticeCohortMixin, PracticeView, TemplateView):
+    practice_roles = ADMINS_AND_ANALYSTS
     template_name = "cohorts/practice_cohort.html"
 
     def get_context_data(self, **kwargs):
@@ -335,6 +341,8 @@ class PracticeCohortDetailView(PracticeCohortMixin, PracticeView, TemplateView):
             applications=selectors.application_list_for_practice(cohort=cohort, include_drafts=True),
             can_manage=self.request.user.practice_role == "practice_admin",
             transitions=[(s, Cohort.Status(s).label) for s in cohort.allowed_transitions()],
+            events=list(event_selectors.event_list(cohort=cohort)),
+            documents=list(event_selectors.document_list(cohort=cohort)),
             **kwargs,
         )
 
@@ -342,7 +350,7 @@ class PracticeCohortDetailView(PracticeCohortMixin, PracticeView, TemplateView):
 class PracticeCohortEditView(PracticeCohortMixin, PracticeView, FormView):
     template_name = "cohorts/cohort_form.html"
     form_class = CohortForm
-    practice_roles = PRACTICE_ADMIN
+    practice_roles = ADMINS
 
     def get_initial(self):
         cohort = self._cohort()
@@ -371,7 +379,7 @@ class PracticeCohortTransitionView(PracticeCohortMixin, PracticeView, FormView):
 
     template_name = "cohorts/practice_cohort.html"
     form_class = CohortTransitionForm
-    practice_roles = PRACTICE_ADMIN
+    practice_roles = ADMINS
     http_method_names = ["post"]
 
     def form_invalid(self, form):
@@ -390,17 +398,19 @@ class PracticeCohortTransitionView(PracticeCohortMixin, PracticeView, FormView):
 
 class PracticeApplicationView(PracticeView, FormView):
     """One application for the practice team: automatic checks, answers, revisions, and (for
-    practice admins) the screening, information request, extension and decision forms. Each form
-    posts to its own URL (``action``); the decision posts here."""
+    practice admins) the screening, information request and extension forms. Each form posts to
+    its own URL (``action``). Decisions are recorded on the cohort's decisions pages."""
+
+    practice_roles = ADMINS_AND_ANALYSTS
 
     template_name = "cohorts/practice_application.html"
-    form_class = DecisionForm
-    action = "decision"
+    form_class = ScreeningForm
+    action = "screen"
+    http_method_names = ["get", "head", "options"]
     FORMS = {
         "screen": ScreeningForm,
         "request_information": InformationRequestForm,
         "extend_deadline": ExtensionForm,
-        "decision": DecisionForm,
     }
 
     def _application(self) -> Application:
@@ -431,7 +441,7 @@ class PracticeApplicationView(PracticeView, FormView):
 
     @staticmethod
     def _prefix(name: str) -> str | None:
-        return None if name == "decision" else name
+        return name
 
     def get_prefix(self):
         return self._prefix(self.action)
@@ -442,7 +452,7 @@ class PracticeApplicationView(PracticeView, FormView):
         return super().post(request, *args, **kwargs)
 
     def call_service(self, application, data):
-        return services.application_decide(actor=self.request.user, application=application, decision=data["decision"])
+        raise NotImplementedError
 
     def success_message(self, application) -> str:
         return f"{application.partner.name}: “{application.practice_title}” is {application.get_status_display().lower()}."
@@ -486,6 +496,7 @@ class PracticeApplicationExtendDeadlineView(PracticeApplicationView):
 
 
 class PracticeRevisionCompareView(PracticeView, TemplateView):
+    practice_roles = ADMINS_AND_ANALYSTS
     template_name = "cohorts/revision_compare.html"
 
     def get_context_data(self, **kwargs):

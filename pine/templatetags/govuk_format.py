@@ -1,5 +1,7 @@
 """Dates and times the GOV.UK way: "10 January 2027 at 5:30pm GMT", "midday", "midnight"."""
 
+from datetime import date
+
 from django import template
 from django.utils import timezone
 
@@ -21,8 +23,14 @@ def govuk_time(value) -> str:
 
 @register.filter
 def govuk_date(value) -> str:
+    """A date, a datetime, or an ISO date as stored in JSON (e.g. an upload's results)."""
     if not value:
         return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     if hasattr(value, "hour"):
         value = timezone.localtime(value)
     return f"{value.day} {value:%B %Y}"

@@ -12,14 +12,13 @@ from cohorts import services
 from cohorts.models import Application, Cohort
 from tests import factories
 from tests.browser.conftest import sign_in
-from tests.browser.test_slice import TOTP_KEY, ensure_measure_library, heading, sign_in_practice
+from tests.browser.test_slice import TOTP_KEY, heading, sign_in_practice
 from tests.factories import PASSWORD
 
 UK = ZoneInfo("Europe/London")
 
 
 def test_cohort_and_application_pages(new_context, check_page, practice_admin, partner, lead):
-    ensure_measure_library()
     device = TOTPDevice.objects.create(user=practice_admin, name="Authenticator app", key=TOTP_KEY, confirmed=True)
     call = factories.CohortFactory(
         name="PINE round 5: family help",

@@ -21,21 +21,11 @@ from playwright.sync_api import expect
 from cohorts.models import Application
 from evaluations.management.commands.seed_demo import demo_outcome_csv
 from evaluations.models import Evaluation
-from outcomes.library import STANDARD_MEASURES
-from outcomes.models import Measure
 from tests.browser.conftest import sign_in, sign_out, totp_code
 from tests.factories import PASSWORD
 
 REPORT_TIMEOUT_MS = 90_000  # the report is built (eager Celery) before the redirect to its page
 TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test secret, hex
-
-
-def ensure_measure_library():
-    """The migration's measure library: a transactional test before this one may have flushed it."""
-    for m in STANDARD_MEASURES:
-        Measure.objects.update_or_create(
-            code=m.code, defaults={"name": m.name, "definition": m.definition, "unit": m.unit, "polarity": m.polarity}
-        )
 
 
 def heading(page):
@@ -70,7 +60,6 @@ def admin_device(practice_admin):
 
 
 def test_thin_slice(new_context, check_page, practice_admin, admin_device, partner, lead, other_lead, tmp_path):
-    ensure_measure_library()
     cohort_name = "PINE round 9: browser test"
     practice_title = "Family group conferences at the front door"
 
@@ -168,18 +157,34 @@ def test_thin_slice(new_context, check_page, practice_admin, admin_device, partn
     application = Application.objects.get(partner=partner, practice_title=practice_title)
     assert application.status == Application.Status.SUBMITTED
 
-    # d. The practice admin, in a new browser, accepts the application.
+    # d. The practice admin, in a new browser, screens the application, records the decision to
+    # accept it (pending: the applicant sees nothing yet), previews the email and releases it.
     admin = new_context().new_page()
     sign_in_practice(admin, practice_admin, admin_device)
     open_practice_home(admin)
     admin.get_by_role("link", name=practice_title).click()
     expect(heading(admin)).to_have_text(practice_title)
     check_page(admin, "practice-application")
-    admin.get_by_label("Accept: create the evaluation").check()
-    admin.get_by_role("button", name="Record decision").click()
-    expect(admin.locator(".govuk-notification-banner--success")).to_contain_text("accepted")
-    expect(admin.locator("main .govuk-tag").first).to_have_text("Accepted")
-    check_page(admin, "application-accepted")
+    admin.get_by_label("Eligible", exact=True).check()
+    admin.get_by_label("Reason", exact=True).fill("A statutory lead with measurable outcomes.")
+    admin.get_by_role("button", name="Record screening decision").click()
+    expect(admin.locator(".govuk-notification-banner--success")).to_contain_text("eligible")
+    admin.get_by_role("link", name="Record a decision").click()
+    expect(heading(admin)).to_contain_text(practice_title)
+    check_page(admin, "decision-form")
+    admin.get_by_label("Accept", exact=True).check()
+    admin.get_by_role("button", name="Save the pending decision").click()
+    expect(admin.locator(".govuk-notification-banner--success")).to_contain_text("pending")
+    check_page(admin, "decisions")
+    partner_page.reload()
+    expect(partner_page.locator("main .govuk-tag").first).to_have_text("Being reviewed")
+    admin.get_by_role("link", name=re.compile("Preview the 1 email")).click()
+    expect(admin.locator("main")).to_contain_text("was successful")
+    check_page(admin, "decisions-preview")
+    admin.get_by_label("I have checked the emails").check()
+    admin.get_by_role("button", name=re.compile("Release 1 decision")).click()
+    expect(admin.locator(".govuk-notification-banner--success")).to_contain_text("1 decision released")
+    check_page(admin, "decisions-released")
     evaluation = Evaluation.objects.get(application=application)
     assert evaluation.partner_id == partner.pk
 

@@ -6,12 +6,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
-from tests.browser.test_slice import TOTP_KEY, ensure_measure_library, heading, sign_in_practice
+from tests.browser.test_slice import TOTP_KEY, heading, sign_in_practice
 from tests.factories import PASSWORD
 
 
 def test_the_evaluation_workspace(new_context, check_page, lead, partner, practice_admin, accepted, tmp_path):
-    ensure_measure_library()
     page = new_context().new_page()
     sign_in(page, lead.email, PASSWORD)
     page.goto(f"/p/{partner.slug}/evaluations/{accepted.code}/")

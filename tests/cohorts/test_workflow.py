@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cohorts import services
 from cohorts.models import Application, Cohort
+from cohorts.services import decisions
 from evaluations.models import Evaluation
 from pine.models import AgencyType, AuditEvent
 from tests import factories
@@ -149,12 +150,18 @@ def test_viewers_cannot_apply(client, viewer, partner, cohort):
 
 def test_accepting_an_application_creates_the_evaluation_once(practice_client, practice_admin, partner, cohort):
     application = factories.ApplicationFactory(partner=partner, cohort=cohort)
-    response = practice_client.post(reverse("cohorts:practice_application", args=[application.code]), {"decision": "accept"})
+    services.application_screen(actor=practice_admin, application=application, decision="eligible", reason="Eligible.")
+    response = practice_client.post(
+        reverse("cohorts:practice_decision", args=[cohort.slug, application.code]), {"decision": "accept"}
+    )
+    assert response.status_code == 302
+    assert not Evaluation.objects.exists()  # pending until released
+    response = practice_client.post(reverse("cohorts:practice_decisions_release", args=[cohort.slug]), {"confirm": "on"})
     assert response.status_code == 302
     evaluation = Evaluation.objects.get(application=application)
     assert evaluation.partner == partner and evaluation.title == application.practice_title
     with pytest.raises(ValidationError):
-        services.application_decide(actor=practice_admin, application=application, decision="accept")
+        decisions.decision_record(actor=practice_admin, application=application, decision="accept")
     assert Evaluation.objects.count() == 1
     assert AuditEvent.objects.filter(action="application.accept", partner=partner, actor=practice_admin).exists()
 
@@ -189,10 +196,16 @@ def test_the_whole_slice_through_the_api(client, lead, partner, practice_admin, 
     )
     assert applied.status_code == 201 and applied.json()["status"] == "submitted"
     code = applied.json()["code"]
+    screened = admin_api.post(f"/api/v1/practice/applications/{code}/screening/", {"decision": "eligible", "reason": "Eligible."})
+    assert screened.status_code == 200 and screened.json()["status"] == "eligible"
     decided = admin_api.post(
         f"/api/v1/practice/applications/{code}/decision/", {"decision": "accept"}, content_type="application/json"
     )
-    assert decided.status_code == 200 and decided.json()["status"] == "accepted"
+    assert decided.status_code == 200 and decided.json()["pending_decision"] == "accept"
+    assert decided.json()["status"] == "eligible"
+    with django_capture_on_commit_callbacks(execute=True):
+        released = admin_api.post(f"/api/v1/practice/cohorts/{slug}/decisions/release/")
+    assert released.status_code == 200 and [a["status"] for a in released.json()["released"]] == ["accepted"]
     evaluations = lead_api.get(f"/api/v1/partners/{partner.slug}/evaluations/").json()["results"]
     assert [e["title"] for e in evaluations] == ["Strategy discussions"]
 

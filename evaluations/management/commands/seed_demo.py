@@ -17,6 +17,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cohorts import selectors as cohort_selectors
 from cohorts import services as cohort_services
 from cohorts.models import Application
+from cohorts.selectors import events as event_selectors
+from cohorts.selectors import reviews as review_selectors
+from cohorts.services import decisions as decision_services
+from cohorts.services import events as event_services
+from cohorts.services import reviews as review_services
 from evaluations import selectors as evaluation_selectors
 from evaluations import services as evaluation_services
 from outcomes import selectors as outcome_selectors
@@ -185,11 +190,18 @@ class Command(BaseCommand):
             if application.status != Application.Status.SUBMITTED:
                 continue
             if status in (Application.Status.ACCEPTED, Application.Status.DECLINED):
-                cohort_services.application_decide(
+                # As the practice team decides: screened, the decision recorded, then released.
+                application = cohort_services.application_screen(
+                    actor=admin, application=application, decision="eligible", reason="A statutory lead, measurable outcomes."
+                )
+                accept = status == Application.Status.ACCEPTED
+                decision_services.decision_record(
                     actor=admin,
                     application=application,
-                    decision="accept" if status == Application.Status.ACCEPTED else "decline",
+                    decision="accept" if accept else "decline",
+                    note="" if accept else "The round's places went to practices with more outcome data already collected.",
                 )
+                decision_services.decisions_release(actor=admin, cohort=cohort)
             elif status == Application.Status.ELIGIBLE:
                 cohort_services.application_screen(
                     actor=admin, application=application, decision="eligible", reason="A statutory lead, measurable outcomes."
@@ -200,6 +212,25 @@ class Command(BaseCommand):
                     application=application,
                     question="How many children went through the front door last year, and how many were re-referred?",
                 )
+
+        # The open round has its rubric ready for review and a webinar for applicants.
+        multi = cohorts["multi"]
+        if not review_selectors.criterion_list(cohort=multi).exists():
+            review_services.rubric_use_standard(actor=admin, cohort=multi)
+        if not event_selectors.event_list(cohort=multi).exists():
+            webinar = event_services.event_create(
+                actor=admin,
+                cohort=multi,
+                title="Applicants' webinar: multi-agency practice",
+                description="The practice team explains the round, what a good application looks like, and answers questions.",
+                starts_at=_uk(now.date() + timedelta(days=10), 14),
+                ends_at=_uk(now.date() + timedelta(days=10), 15),
+                joining_details="Join online: https://meet.example.org/pine-round-2 (passcode 2468).",
+                capacity=100,
+            )
+            event_services.event_register(
+                event=webinar, name="Sam Patel", email="sam.patel@southbrook.example", organisation="Southbrook City Council"
+            )
 
         first = cohorts["first"]
         if first.status == first.Status.OPEN:

@@ -1,0 +1,472 @@
+"""Pages of review. Practice admins: a cohort's rubric (criteria and scale) and its reviewers'
+assignments. Reviewers (and practice admins who review): "Your reviews", the conflict-of-interest
+question, the application (blinded when the cohort reviews blind) and the review form.
+
+Everything a reviewer reaches goes through ``selectors.reviews.assignment_get_for_reviewer``:
+another reviewer's assignment, one ended by a conflict and a missing one are the same 404.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect
+from django.views.generic import FormView, TemplateView
+
+from cohorts.forms.reviews import AssignForm, ConflictForm, CriterionForm, ReviewForm, ScaleLevelForm, StandardRubricForm
+from cohorts.models import Cohort, ReviewAssignment
+from cohorts.selectors import reviews as selectors
+from cohorts.services import reviews as services
+from cohorts.views.applications import PracticeCohortMixin, _run
+from pine.scoping import ADMINS, PracticeView
+
+REVIEWERS = frozenset({"reviewer", "practice_admin"})
+
+
+def _message_errors(request, error: ValidationError) -> None:
+    messages.error(request, " ".join(error.messages))
+
+
+# --- the rubric (practice admins) ----------------------------------------------------------------
+
+
+class RubricMixin(PracticeCohortMixin):
+    practice_roles = ADMINS
+
+    def _locked(self, cohort: Cohort) -> bool:
+        return selectors.rubric_locked(cohort=cohort)
+
+
+class RubricView(RubricMixin, PracticeView, TemplateView):
+    template_name = "cohorts/review/rubric.html"
+
+    def get_context_data(self, **kwargs):
+        cohort = self._cohort()
+        criteria = list(selectors.criterion_list(cohort=cohort))
+        return super().get_context_data(
+            cohort=cohort,
+            criteria=criteria,
+            scale=list(selectors.scale_list(cohort=cohort)),
+            locked=self._locked(cohort),
+            last_position=criteria[-1].position if criteria else 0,
+            **kwargs,
+        )
+
+
+class RubricFormView(RubricMixin, PracticeView, FormView):
+    """Add or change a criterion or a level of the scale; refused once reviews are submitted."""
+
+    template_name = "cohorts/review/rubric_form.html"
+    heading = ""
+    button = "Save"
+
+    def _object(self):
+        return None
+
+    def get_context_data(self, **kwargs):
+        cohort = self._cohort()
+        return super().get_context_data(
+            cohort=cohort, caption=cohort.name, heading=self.heading, button=self.button, locked=self._locked(cohort), **kwargs
+        )
+
+    def post(self, request, *args, **kwargs):
+        self._object()  # 404 first
+        return super().post(request, *args, **kwargs)
+
+    def call_service(self, data):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        if _run(form, lambda: self.call_service(form.cleaned_data)) is None:
+            return self.form_invalid(form)
+        messages.success(self.request, "The rubric is saved.")
+        return redirect("cohorts:practice_rubric", cohort_slug=self.kwargs["cohort_slug"])
+
+
+class CriterionMixin:
+    def _object(self):
+        criterion = selectors.criterion_get(cohort=self._cohort(), position=self.kwargs["position"])
+        if criterion is None:
+            raise Http404("No such criterion.")
+        return criterion
+
+
+class ScaleLevelMixin:
+    def _object(self):
+        level = selectors.scale_level_get(cohort=self._cohort(), score=self.kwargs["score"])
+        if level is None:
+            raise Http404("No such score.")
+        return level
+
+
+class CriterionCreateView(RubricFormView):
+    form_class = CriterionForm
+    heading = "Add a criterion"
+    button = "Add the criterion"
+
+    def call_service(self, data):
+        return services.criterion_create(actor=self.request.user, cohort=self._cohort(), **data)
+
+
+class CriterionEditView(CriterionMixin, RubricFormView):
+    form_class = CriterionForm
+    heading = "Change the criterion"
+
+    def get_initial(self):
+        return CriterionForm.initial_from(self._object())
+
+    def call_service(self, data):
+        return services.criterion_update(actor=self.request.user, criterion=self._object(), **data)
+
+
+class ScaleLevelCreateView(RubricFormView):
+    form_class = ScaleLevelForm
+    heading = "Add a score to the scale"
+    button = "Add the score"
+
+    def call_service(self, data):
+        return services.scale_level_create(actor=self.request.user, cohort=self._cohort(), **data)
+
+
+class ScaleLevelEditView(ScaleLevelMixin, RubricFormView):
+    form_class = ScaleLevelForm
+    heading = "Change the score"
+
+    def get_initial(self):
+        return ScaleLevelForm.initial_from(self._object())
+
+    def call_service(self, data):
+        return services.scale_level_update(actor=self.request.user, level=self._object(), **data)
+
+
+class RubricDeleteView(RubricMixin, PracticeView, TemplateView):
+    """Confirm, then remove a criterion or a level of the scale."""
+
+    template_name = "cohorts/review/rubric_delete.html"
+
+    def _object(self):
+        raise NotImplementedError
+
+    def delete_it(self, obj):
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs):
+        cohort = self._cohort()
+        return super().get_context_data(cohort=cohort, obj=self._object(), locked=self._locked(cohort), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        obj = self._object()
+        try:
+            with transaction.atomic():
+                self.delete_it(obj)
+        except ValidationError as error:
+            _message_errors(request, error)
+        else:
+            messages.success(request, f"“{obj}” is removed from the rubric.")
+        return redirect("cohorts:practice_rubric", cohort_slug=self.kwargs["cohort_slug"])
+
+
+class CriterionDeleteView(CriterionMixin, RubricDeleteView):
+    def delete_it(self, obj):
+        services.criterion_delete(actor=self.request.user, criterion=obj)
+
+
+class ScaleLevelDeleteView(ScaleLevelMixin, RubricDeleteView):
+    def delete_it(self, obj):
+        services.scale_level_delete(actor=self.request.user, level=obj)
+
+
+class CriterionMoveView(CriterionMixin, RubricMixin, PracticeView, TemplateView):
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        criterion = self._object()
+        try:
+            with transaction.atomic():
+                services.criterion_move(actor=request.user, criterion=criterion, direction=request.POST.get("direction", ""))
+        except ValidationError as error:
+            _message_errors(request, error)
+        return redirect("cohorts:practice_rubric", cohort_slug=self.kwargs["cohort_slug"])
+
+
+class RubricStandardView(RubricMixin, PracticeView, FormView):
+    template_name = "cohorts/review/rubric_standard.html"
+    form_class = StandardRubricForm
+
+    def get_context_data(self, **kwargs):
+        cohort = self._cohort()
+        return super().get_context_data(
+            cohort=cohort,
+            locked=self._locked(cohort),
+            standard_scale=services.STANDARD_SCALE,
+            standard_criteria=services.STANDARD_CRITERIA,
+            has_rubric=selectors.criterion_list(cohort=cohort).exists() or selectors.scale_list(cohort=cohort).exists(),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        if _run(form, lambda: services.rubric_use_standard(actor=self.request.user, cohort=self._cohort())) is None:
+            return self.form_invalid(form)
+        messages.success(self.request, "The cohort now has the standard rubric. You can change it until reviews are submitted.")
+        return redirect("cohorts:practice_rubric", cohort_slug=self.kwargs["cohort_slug"])
+
+
+# --- assignments (practice admins) -----------------------------------------------------------------
+
+
+class AssignmentListView(PracticeCohortMixin, PracticeView, TemplateView):
+    """Each eligible application with its reviewers; the reviewers' load; automatic assignment."""
+
+    template_name = "cohorts/review/assignments.html"
+    practice_roles = ADMINS
+
+    def get_context_data(self, **kwargs):
+        cohort = self._cohort()
+        applications = list(selectors.reviewable_application_list(cohort=cohort))
+        by_application: dict[int, list[ReviewAssignment]] = {}
+        for assignment in selectors.assignment_list_for_cohort(cohort=cohort):
+            by_application.setdefault(assignment.application_id, []).append(assignment)
+        load = selectors.review_load(cohort=cohort)
+        rows = []
+        for application in applications:
+            assignments = by_application.get(application.pk, [])
+            active = [a for a in assignments if a.is_active]
+            rows.append(
+                {"application": application, "assignments": assignments, "short": len(active) < cohort.reviewers_per_application}
+            )
+        reviewers = [(r, load.get(r.pk, 0)) for r in selectors.reviewer_list()]
+        return super().get_context_data(
+            cohort=cohort,
+            rows=rows,
+            reviewers=reviewers,
+            can_assign=cohort.status in services.ASSIGNING_STAGES,
+            **kwargs,
+        )
+
+
+class AssignmentAutoView(PracticeCohortMixin, PracticeView, TemplateView):
+    practice_roles = ADMINS
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        cohort = self._cohort()
+        try:
+            with transaction.atomic():
+                result = services.assignments_auto(actor=request.user, cohort=cohort)
+        except ValidationError as error:
+            _message_errors(request, error)
+        else:
+            count = len(result.created)
+            if count:
+                messages.success(request, f"{count} assignment{'s' if count != 1 else ''} made. Each reviewer has been told.")
+            elif not result.short:
+                messages.success(request, "Every eligible application already has its reviewers.")
+            if result.short:
+                messages.error(request, result.explanation)
+        return redirect("cohorts:practice_assignments", cohort_slug=cohort.slug)
+
+
+class AssignmentCreateView(PracticeCohortMixin, PracticeView, FormView):
+    """Choose reviewers for one eligible application."""
+
+    template_name = "cohorts/review/assign.html"
+    form_class = AssignForm
+    practice_roles = ADMINS
+
+    def _application(self):
+        application = selectors.reviewable_application_get(cohort=self._cohort(), code=self.kwargs["code"])
+        if application is None:
+            raise Http404("No such application.")
+        return application
+
+    def _available(self):
+        application = self._application()
+        taken = set(application.assignments.values_list("reviewer_id", flat=True))
+        load = selectors.review_load(cohort=application.cohort)
+        return [(r, load.get(r.pk, 0)) for r in selectors.reviewer_list() if r.pk not in taken]
+
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "reviewer_choices": [(r.email, r.full_name) for r, _ in self._available()],
+        }
+
+    def get_context_data(self, **kwargs):
+        application = self._application()
+        return super().get_context_data(
+            cohort=application.cohort,
+            application=application,
+            assignments=list(selectors.assignment_list_for_cohort(cohort=application.cohort).filter(application=application)),
+            available=self._available(),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        application = self._application()
+        chosen = {r.email: r for r, _ in self._available() if r.email in form.cleaned_data["reviewers"]}
+
+        def assign():
+            return [
+                services.assignment_create(actor=self.request.user, application=application, reviewer=r) for r in chosen.values()
+            ]
+
+        created = _run(form, assign)
+        if created is None:
+            return self.form_invalid(form)
+        messages.success(self.request, f"Assigned: {', '.join(r.full_name for r in chosen.values())}. They have been told.")
+        return redirect("cohorts:practice_assignments", cohort_slug=application.cohort.slug)
+
+
+class AssignmentRemoveView(PracticeView, TemplateView):
+    practice_roles = ADMINS
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        assignment = selectors.assignment_get_for_admin(code=kwargs["code"])
+        if assignment is None:
+            raise Http404("No such assignment.")
+        try:
+            with transaction.atomic():
+                services.assignment_remove(actor=request.user, assignment=assignment)
+        except ValidationError as error:
+            _message_errors(request, error)
+        else:
+            messages.success(request, f"{assignment.reviewer} is no longer reviewing that application.")
+        return redirect("cohorts:practice_assignments", cohort_slug=assignment.application.cohort.slug)
+
+
+# --- reviewers -----------------------------------------------------------------------------------
+
+
+class ReviewListView(PracticeView, TemplateView):
+    """Your reviews: the reviewer's active assignments."""
+
+    template_name = "cohorts/review/review_list.html"
+    practice_roles = REVIEWERS
+
+    def get_context_data(self, **kwargs):
+        assignments = list(selectors.assignment_list_for_reviewer(reviewer=self.request.user))
+        rows = [{"assignment": a, "label": selectors.assignment_label(a)} for a in assignments]
+        return super().get_context_data(rows=rows, **kwargs)
+
+
+class ReviewerAssignmentMixin:
+    practice_roles = REVIEWERS
+
+    def _assignment(self) -> ReviewAssignment:
+        assignment = selectors.assignment_get_for_reviewer(reviewer=self.request.user, code=self.kwargs["code"])
+        if assignment is None:
+            raise Http404("No such review.")
+        return assignment
+
+
+class ConflictView(ReviewerAssignmentMixin, PracticeView, FormView):
+    """The gate: before the application, "Do you have a conflict of interest?"."""
+
+    template_name = "cohorts/review/conflict.html"
+    form_class = ConflictForm
+
+    def get(self, request, *args, **kwargs):
+        if self._assignment().conflict == ReviewAssignment.Conflict.NONE:
+            return redirect("cohorts:review_detail", code=kwargs["code"])
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        assignment = self._assignment()
+        return super().get_context_data(assignment=assignment, label=selectors.assignment_label(assignment), **kwargs)
+
+    def form_valid(self, form):
+        assignment = self._assignment()
+        conflict = form.cleaned_data["conflict"] == "yes"
+        result = _run(
+            form,
+            lambda: services.conflict_declare(
+                actor=self.request.user, assignment=assignment, conflict=conflict, details=form.cleaned_data["details"]
+            ),
+        )
+        if result is None:
+            return self.form_invalid(form)
+        if conflict:
+            messages.success(
+                self.request,
+                "Thank you for telling us. You are no longer reviewing that application; the practice team has been told.",
+            )
+            return redirect("cohorts:review_list")
+        return redirect("cohorts:review_detail", code=assignment.code)
+
+
+class ReviewView(ReviewerAssignmentMixin, PracticeView, FormView):
+    """The application (as ``application_for_reviewer`` shows it), the review form while the cohort
+    is reviewing, and the other reviews once the reviewer's own is submitted."""
+
+    template_name = "cohorts/review/review.html"
+    form_class = ReviewForm
+
+    def get(self, request, *args, **kwargs):
+        if self._assignment().conflict != ReviewAssignment.Conflict.NONE:
+            return redirect("cohorts:review_conflict", code=kwargs["code"])
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if self._assignment().conflict != ReviewAssignment.Conflict.NONE:
+            return redirect("cohorts:review_conflict", code=kwargs["code"])
+        return super().post(request, *args, **kwargs)
+
+    def _rubric(self):
+        if not hasattr(self, "_rubric_cache"):
+            cohort = self._assignment().application.cohort
+            self._rubric_cache = (list(selectors.criterion_list(cohort=cohort)), list(selectors.scale_list(cohort=cohort)))
+        return self._rubric_cache
+
+    def get_form_kwargs(self):
+        criteria, scale = self._rubric()
+        return {**super().get_form_kwargs(), "criteria": criteria, "scale": scale}
+
+    def get_initial(self):
+        return ReviewForm.initial_from(selectors.review_get_for_reviewer(assignment=self._assignment()))
+
+    def get_context_data(self, **kwargs):
+        assignment = self._assignment()
+        cohort = assignment.application.cohort
+        review = selectors.review_get_for_reviewer(assignment=assignment)
+        criteria, scale = self._rubric()
+        submitted = review is not None and review.status == review.Status.SUBMITTED
+        refusal = None
+        if cohort.status != Cohort.Status.REVIEWING:
+            refusal = f"Reviewers score only while {cohort.name} is being reviewed: it is {cohort.get_status_display().lower()}."
+        elif not criteria or not scale:
+            refusal = f"{cohort.name} has no rubric yet: a practice admin needs to set it up before you can score."
+        labels = {level.score: level for level in scale}
+        return super().get_context_data(
+            assignment=assignment,
+            application=selectors.application_for_reviewer(assignment.application),
+            review=review,
+            submitted=submitted,
+            own_scores=[(s, labels.get(s.score)) for s in review.scores.all()] if review else [],
+            refusal=refusal,
+            can_score=refusal is None and not submitted,
+            others=selectors.other_reviews_for_reviewer(assignment=assignment),
+            scale=scale,
+            scale_labels=labels,
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        assignment = self._assignment()
+        submit = self.request.POST.get("action") == "submit"
+        scores, comments = form.score_inputs(), form.cleaned_data["comments"]
+        if (
+            _run(
+                form,
+                lambda: services.review_save(actor=self.request.user, assignment=assignment, scores=scores, comments=comments),
+            )
+            is None
+        ):
+            return self.form_invalid(form)
+        if not submit:
+            messages.success(self.request, "Your review is saved as a draft. You can come back to it and submit it later.")
+            return redirect("cohorts:review_detail", code=assignment.code)
+        if _run(form, lambda: services.review_submit(actor=self.request.user, assignment=assignment)) is None:
+            return self.form_invalid(form)
+        messages.success(self.request, "Your review is submitted. You can now see the other reviewers' submitted reviews.")
+        return redirect("cohorts:review_detail", code=assignment.code)

@@ -1,0 +1,301 @@
+"""One evaluation from acceptance to approved data, as its people click through it in a real
+browser, with every page they see checked by axe-core (WCAG 2.2 A/AA).
+
+The only data made behind the browser's back is the starting point: a partner with its lead, an
+accepted evaluation with nothing recorded in its onboarding, and a practice admin with an
+authenticator app. Then:
+
+the lead sees that uploads are blocked and why; completes onboarding (the signed data sharing
+agreement with its dates, the DPIA, ethics approval, the data lead and sponsor); writes a theory of
+change and sees its diagram; writes the evaluation plan; the practice admin signs the plan off; the
+lead downloads the CSV and Excel templates, uploads a file with mistakes, reads the problems on the
+page and in the problems CSV, fixes the file and uploads it again; a later month's unusual value
+waits for the lead's explanation; the practice admin approves a period, and the lead sees it
+approved and locked (a correction to it is refused). Another partner's lead gets "Page not found".
+"""
+
+import csv
+import io
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+import openpyxl
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
+
+from outcomes import selectors as outcome_selectors
+from tests import factories
+from tests.browser.conftest import sign_in
+from tests.browser.test_slice import TOTP_KEY, heading, open_practice_home, sign_in_practice
+from tests.factories import PASSWORD
+
+TITLE = "Family group conferences at the front door"
+HEADER = ["measure", "period_start", "period_end", "group", "value", "numerator", "denominator"]
+EXAMPLE_ROW = ["re_referrals_12m", "01/04/2025", "30/04/2025", "intervention", "22.5", "45", "200"]
+
+# The lead's first file: a misspelt measure code (row 3), a group that does not exist (row 4) and a
+# value in words (row 5). Row 2 is fine, but a file with any problem stores nothing.
+FILE_WITH_MISTAKES = """measure,period_start,period_end,group,value,numerator,denominator
+re_referrals_12m,01/04/2025,30/04/2025,intervention,20,40,200
+re_referals_12m,01/05/2025,31/05/2025,intervention,22,44,200
+re_referrals_12m,01/06/2025,30/06/2025,treatment,21,42,200
+re_referrals_12m,01/07/2025,31/07/2025,intervention,twenty,,
+"""
+FIXED_FILE = """measure,period_start,period_end,group,value,numerator,denominator
+re_referrals_12m,01/04/2025,30/04/2025,intervention,20,40,200
+re_referrals_12m,01/05/2025,31/05/2025,intervention,22,44,200
+re_referrals_12m,01/06/2025,30/06/2025,intervention,21,42,200
+re_referrals_12m,01/07/2025,31/07/2025,intervention,23,46,200
+"""
+# August's value is less than a fifth of July's: a warning the lead must explain.
+AUGUST = """measure,period_start,period_end,group,value,numerator,denominator
+re_referrals_12m,01/08/2025,31/08/2025,intervention,3,6,200
+"""
+APRIL_CORRECTION = """measure,period_start,period_end,group,value,numerator,denominator
+re_referrals_12m,01/04/2025,30/04/2025,intervention,19,38,200
+"""
+EXPECTED_PROBLEMS = [
+    ["3", "measure", "re_referals_12m", "Unknown measure code. Use a code from the list on the evaluation page."],
+    ["4", "group", "treatment", "Use one of: intervention, comparison, all."],
+    ["5", "value", "twenty", "Not a number."],
+]
+
+
+def upload(page, tmp_path: Path, filename: str, content: str) -> None:
+    """Choose a file saved on the computer and send it, from the evaluation page."""
+    path = tmp_path / filename
+    path.write_text(content, encoding="utf-8")
+    page.get_by_label("Upload a CSV file or an Excel workbook (.xlsx)").set_input_files(str(path))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Upload file").click()
+    expect(heading(page)).to_have_text(filename)
+
+
+def download(page, link) -> tuple[str, bytes]:
+    with page.expect_download() as info:
+        link.click()
+    return info.value.suggested_filename, Path(info.value.path()).read_bytes()
+
+
+def date_field(day: date) -> str:
+    """What Playwright types into a date field (the browser shows it in its own order)."""
+    return day.isoformat()
+
+
+def test_an_evaluation_from_onboarding_to_approved_data(
+    new_context, check_page, tmp_path, partner, lead, other_lead, practice_admin
+):
+    evaluation = factories.EvaluationFactory(application__partner=partner, application__practice_title=TITLE, onboarding=None)
+    device = TOTPDevice.objects.create(user=practice_admin, name="Authenticator app", key=TOTP_KEY, confirmed=True)
+    today = timezone.localdate()
+
+    # 1. The lead signs in and opens the evaluation: no upload form, and the reason why.
+    lead_page = new_context().new_page()
+    sign_in(lead_page, lead.email, PASSWORD)
+    expect(heading(lead_page)).to_have_text(partner.name)
+    lead_page.get_by_role("link", name=TITLE).first.click()
+    expect(heading(lead_page)).to_have_text(TITLE)
+    expect(lead_page.locator(".govuk-warning-text")).to_contain_text(
+        "Record your signed data sharing agreement in onboarding before you upload data: no data can be sent without one."
+    )
+    expect(lead_page.get_by_role("button", name="Upload file")).to_have_count(0)
+    check_page(lead_page, "evaluation-blocked")
+
+    # 2. Onboarding: every item incomplete; a save without the document says what is missing.
+    lead_page.get_by_role("link", name="Go to onboarding").click()
+    expect(heading(lead_page)).to_have_text("Onboarding")
+    expect(lead_page.locator(".govuk-task-list__status")).to_have_text(["Incomplete"] * 4)
+    check_page(lead_page, "onboarding")
+    dsa = lead_page.get_by_role("region", name="Data sharing agreement")
+    dsa.get_by_role("button", name="Save data sharing agreement").click()
+    expect(lead_page).to_have_title(re.compile(r"^Error: Onboarding"))
+    expect(lead_page.locator(".govuk-error-summary")).to_contain_text("Choose the signed agreement to upload")
+    check_page(lead_page, "onboarding-error")
+
+    agreement = tmp_path / "signed-data-sharing-agreement.pdf"
+    agreement.write_bytes(b"%PDF-1.4 signed by both parties")
+    dsa = lead_page.get_by_role("region", name="Data sharing agreement")
+    dsa.get_by_label("Signed data sharing agreement").set_input_files(str(agreement))
+    dsa.get_by_label("Date signed").fill(date_field(today - timedelta(days=20)))
+    dsa.get_by_label("Expiry date").fill(date_field(today + timedelta(days=3 * 365)))
+    dsa.get_by_role("button", name="Save data sharing agreement").click()
+    expect(lead_page.get_by_text("Recorded: signed-data-sharing-agreement.pdf")).to_be_visible()
+    expect(lead_page.locator(".govuk-warning-text")).to_have_count(0)
+
+    dpia = lead_page.get_by_role("region", name="Data protection impact assessment")
+    dpia.get_by_label("Date the DPIA was completed").fill(date_field(today - timedelta(days=40)))
+    dpia.get_by_role("button", name="Save data protection impact assessment").click()
+    ethics = lead_page.get_by_role("region", name="Ethics or governance approval")
+    ethics.get_by_label("Yes", exact=True).check()
+    ethics.get_by_label("Date approved (if approved)").fill(date_field(today - timedelta(days=10)))
+    ethics.get_by_label("Approved by (if approved)").fill("Northshire Research Governance Board")
+    ethics.get_by_role("button", name="Save ethics or governance approval").click()
+    people = lead_page.get_by_role("region", name="Data lead and senior sponsor")
+    people.get_by_label("Data lead's name").fill("Priya Shah")
+    people.get_by_label("Data lead's email address").fill("priya.shah@northshire.example")
+    people.get_by_label("Senior sponsor's name").fill("Jo Smith")
+    people.get_by_label("Senior sponsor's role").fill("Director of Children's Services")
+    people.get_by_role("button", name="Save data lead and senior sponsor").click()
+    expect(lead_page.locator(".govuk-task-list__status")).to_have_text(["Completed"] * 4)
+    check_page(lead_page, "onboarding-complete")
+
+    # 3. The evaluation page now offers the upload form. The lead writes the theory of change.
+    lead_page.get_by_role("link", name="Back to the evaluation").click()
+    expect(lead_page.locator(".govuk-warning-text")).to_have_count(0)
+    expect(lead_page.get_by_role("button", name="Upload file")).to_be_visible()
+    lead_page.get_by_role("link", name="Theory of change").click()
+    expect(heading(lead_page)).to_have_text("Theory of change")
+    check_page(lead_page, "theory-empty")
+    lead_page.get_by_label("Inputs").fill("Two trained conference coordinators")
+    lead_page.get_by_label("Activities").fill("Offer a family group conference at the front door")
+    lead_page.get_by_label("Outputs").fill("Families make their own plan")
+    lead_page.get_by_label("Short-term outcomes").fill("Fewer re-referrals within a year")
+    lead_page.get_by_label("Long-term outcomes").fill("Children stay safely at home")
+    lead_page.get_by_label("Links").fill("IN1 -> AC1\nAC1 -> OP1\nOP1 -> ST1\nST1 -> LT1")
+    lead_page.get_by_label("Measures of the outcomes").fill("ST1: re_referrals_12m")
+    lead_page.get_by_role("button", name="Save a new version").click()
+    expect(lead_page.get_by_text("Theory of change saved as version 1.")).to_be_visible()
+    diagram = lead_page.locator(".pine-diagram svg")
+    expect(diagram.locator("line")).to_have_count(4)
+    # Each box is a text element whose lines wrap (one tspan a line).
+    expect(diagram.locator("text", has_text="OP1")).to_contain_text("Families make their")
+    expect(diagram).to_contain_text("measure: re_referrals_12m")
+    check_page(lead_page, "theory")
+
+    # 4. ... and the evaluation plan, complete enough to be signed off.
+    lead_page.get_by_role("link", name="Back to the evaluation").click()
+    lead_page.get_by_role("link", name="Evaluation plan").click()
+    expect(heading(lead_page)).to_have_text("Evaluation plan")
+    check_page(lead_page, "plan-empty")
+    lead_page.get_by_label("Research questions").fill("Do family group conferences at the front door reduce re-referrals?")
+    lead_page.get_by_label("Design").select_option("its")
+    lead_page.get_by_label("Intervention start date").fill("2025-04-01")
+    lead_page.get_by_label("Baseline period starts").fill("2023-04-01")
+    lead_page.get_by_label("Baseline period ends").fill("2025-03-31")
+    lead_page.get_by_label("Follow-up period starts").fill("2025-04-01")
+    lead_page.get_by_label("Follow-up period ends").fill("2026-03-31")
+    lead_page.get_by_label("Re-referrals within 12 months").select_option("decrease")
+    lead_page.get_by_role("button", name="Save plan").click()
+    expect(lead_page.get_by_text("Plan saved.")).to_be_visible()
+    expect(lead_page.get_by_text("Before the practice team can sign it off")).to_have_count(0)
+    check_page(lead_page, "plan-draft")
+
+    # 5. The practice admin (password and authenticator code) signs the plan off.
+    admin = new_context().new_page()
+    sign_in_practice(admin, practice_admin, device)
+    open_practice_home(admin)
+    # The practice home lists the evaluation (and, among the applications, the one it came from).
+    admin.locator("a[href*='/practice/evaluations/']", has_text=TITLE).click()
+    expect(heading(admin)).to_have_text(TITLE)
+    expect(admin.locator(".govuk-summary-list").first).not_to_contain_text("Incomplete")
+    check_page(admin, "practice-evaluation")
+    admin.get_by_role("button", name="Sign off version 1").click()
+    expect(admin.get_by_text("Version 1 of the plan is signed off.")).to_be_visible()
+    check_page(admin, "practice-plan-signed-off")
+
+    lead_page.reload()
+    expect(lead_page.get_by_text("It is locked.")).to_be_visible()
+    check_page(lead_page, "plan-signed-off")
+
+    # 6. The lead downloads the templates: the columns and an example row.
+    lead_page.get_by_role("link", name="Back to the evaluation").click()
+    check_page(lead_page, "evaluation-ready")
+    name, content = download(lead_page, lead_page.get_by_role("link", name="CSV", exact=True))
+    assert name == "pine-outcome-template.csv"
+    assert list(csv.reader(io.StringIO(content.decode("utf-8-sig")))) == [HEADER, EXAMPLE_ROW]
+    name, content = download(lead_page, lead_page.get_by_role("link", name="Excel", exact=True))
+    assert name == "pine-outcome-template.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    assert book.sheetnames[0] == "Data"
+    assert [list(row) for row in book["Data"].iter_rows(values_only=True)] == [HEADER, EXAMPLE_ROW]
+    name, content = download(lead_page, lead_page.get_by_role("link", name="data dictionary (CSV)"))
+    dictionary = {row["measure"]: row for row in csv.DictReader(io.StringIO(content.decode("utf-8-sig")))}
+    assert dictionary["re_referrals_12m"]["date_format"] == "DD/MM/YYYY (or YYYY-MM-DD)"
+
+    # 7. A file with mistakes: nothing stored; each problem by row, column, value and reason.
+    upload(lead_page, tmp_path, "outcomes-april-to-july.csv", FILE_WITH_MISTAKES)
+    expect(lead_page).to_have_title(re.compile(r"^Error: "))
+    expect(lead_page.locator(".govuk-error-summary")).to_contain_text("The file was not accepted: nothing from it was stored")
+    expect(lead_page.locator(".govuk-error-summary")).to_contain_text("Fix the 3 problems below")
+    rows = lead_page.get_by_role("table", name="Problems").locator("tbody tr")
+    expect(rows).to_have_count(3)
+    for number, expected in enumerate(EXPECTED_PROBLEMS):
+        expect(rows.nth(number).locator("td")).to_have_text(expected)
+    check_page(lead_page, "upload-rejected")
+    name, content = download(lead_page, lead_page.get_by_role("link", name="Download the problems as a CSV file"))
+    assert re.fullmatch(r"problems-[0-9a-f-]{36}\.csv", name), name
+    assert list(csv.reader(io.StringIO(content.decode("utf-8")))) == [["row", "column", "value", "reason"], *EXPECTED_PROBLEMS]
+
+    # 8. The fixed file is accepted.
+    lead_page.get_by_role("link", name="Back to the evaluation").click()
+    expect(lead_page.get_by_role("table", name="Recent uploads")).to_contain_text("Rejected")
+    upload(lead_page, tmp_path, "outcomes-april-to-july.csv", FIXED_FILE)
+    expect(lead_page.locator(".govuk-panel")).to_contain_text("File accepted")
+    expect(lead_page.locator(".govuk-panel")).to_contain_text("4 rows stored")
+    expect(lead_page.get_by_text("4 new, 0 changed, 0 unchanged.")).to_be_visible()
+    check_page(lead_page, "upload-accepted")
+
+    # 9. August's value is unusual: stored only once the lead explains it.
+    lead_page.get_by_role("link", name="Back to the evaluation").click()
+    upload(lead_page, tmp_path, "outcomes-august.csv", AUGUST)
+    expect(lead_page.locator(".govuk-warning-text")).to_contain_text("Nothing is stored until you explain it.")
+    warning = lead_page.get_by_role("table", name="Unusual values").locator("tbody tr")
+    expect(warning.locator("td")).to_have_text(
+        ["2", "re_referrals_12m", "intervention", "1 August 2025", "3", "23 (1 July 2025)"]
+    )
+    check_page(lead_page, "needs-explanation")
+    lead_page.get_by_role("button", name="Explain and store the values").click()
+    expect(lead_page.locator(".govuk-error-summary")).to_contain_text("Explain why these values are so different")
+    check_page(lead_page, "explanation-error")
+    lead_page.get_by_label("Explain these values").fill("The new front door diverted most repeat contacts in August.")
+    lead_page.get_by_role("button", name="Explain and store the values").click()
+    expect(lead_page.locator(".govuk-panel")).to_contain_text("File accepted")
+    expect(lead_page.get_by_text("The new front door diverted most repeat contacts in August.")).to_be_visible()
+    check_page(lead_page, "explained-and-accepted")
+    lead_page.get_by_role("link", name="Back to the evaluation").click()
+    expect(lead_page.get_by_text("5 values stored.")).to_be_visible()
+
+    # 10. The practice admin approves April, which locks it.
+    admin.get_by_role("link", name="Approve outcome data").click()
+    expect(heading(admin)).to_have_text(f"Approve outcome data: {TITLE}")
+    expect(admin.get_by_role("table", name="Periods").locator("tbody tr")).to_have_count(5)
+    check_page(admin, "practice-periods")
+    admin.get_by_role("button", name="Approve 1 Apr 2025").click()
+    expect(admin.get_by_text("The period starting 01/04/2025 is approved and locked.")).to_be_visible()
+    expect(admin.get_by_role("row", name=re.compile(r"^1 Apr 2025 to 30 Apr 2025"))).to_contain_text("Approved")
+    check_page(admin, "practice-period-approved")
+
+    # 11. The lead sees April approved, and a correction to it is refused.
+    lead_page.reload()
+    lead_page.get_by_text("Periods of data (5)").click()
+    periods = lead_page.get_by_role("table", name="Stored periods and whether the practice team has approved them")
+    expect(periods.locator("tbody tr").first).to_contain_text("1 Apr 2025 to 30 Apr 2025")
+    expect(periods.locator("tbody tr td:last-child")).to_have_text(["Approved"] + ["Unapproved"] * 4)
+    check_page(lead_page, "evaluation-approved")
+    upload(lead_page, tmp_path, "april-correction.csv", APRIL_CORRECTION)
+    expect(lead_page.locator(".govuk-error-summary")).to_contain_text("The file was not accepted")
+    problem = lead_page.get_by_role("table", name="Problems").locator("tbody tr td")
+    expect(problem).to_have_text(
+        ["2", "period_start", "01/04/2025", re.compile(r"^The practice team approved this period's data on ")]
+    )
+    check_page(lead_page, "upload-locked-period")
+
+    assert outcome_selectors.approved_periods(partner=partner, evaluation=evaluation) == {date(2025, 4, 1)}
+    assert outcome_selectors.outcome_value_count(partner=partner, evaluation=evaluation) == 5
+
+    # 12. Another partner's lead: "Page not found" for the evaluation, its upload and its templates.
+    other = new_context().new_page()
+    sign_in(other, other_lead.email, PASSWORD)
+    submission_url = lead_page.url
+    for url in (
+        f"/p/{partner.slug}/evaluations/{evaluation.code}/",
+        f"/p/{partner.slug}/evaluations/{evaluation.code}/onboarding/",
+        f"/p/{partner.slug}/evaluations/{evaluation.code}/outcome-data/template.csv",
+        submission_url,
+    ):
+        response = other.goto(url)
+        assert response.status == 404, url
+        expect(heading(other)).to_have_text("Page not found")
+        expect(other.locator("main")).not_to_contain_text(TITLE)

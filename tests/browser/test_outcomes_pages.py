@@ -1,0 +1,100 @@
+"""The outcome data pages in a real browser, each checked with axe-core: upload with progress, the
+result pages (accepted with what changed, a dry run, unusual values waiting for an explanation,
+problems) and the practice team's approval page; another partner's lead gets "Page not found"."""
+
+import re
+from datetime import date
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
+
+from outcomes import selectors
+from tests import factories
+from tests.browser.conftest import sign_in
+from tests.browser.test_slice import TOTP_KEY, sign_in_practice
+from tests.factories import PASSWORD
+
+HEADER = "measure,period_start,period_end,group,value,numerator,denominator\n"
+APRIL = "re_referrals_12m,01/04/2025,30/04/2025,intervention,20,40,200\n"
+MAY = "re_referrals_12m,01/05/2025,31/05/2025,intervention,22,44,200\n"
+
+
+def upload(page, tmp_path, name, text, *, dry_run=False):
+    path = tmp_path / name
+    path.write_text(text)
+    page.get_by_label("Upload a CSV file or an Excel workbook (.xlsx)").set_input_files(str(path))
+    if dry_run:
+        page.get_by_label("Check only (dry run)").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Upload file").click()
+    page.wait_for_load_state("load")
+
+
+def test_outcome_pages(new_context, check_page, tmp_path, partner, lead, other_lead, practice_admin):
+    evaluation = factories.EvaluationFactory(application__partner=partner)
+    # An upload being checked shows its progress bar (the page polls it with htmx).
+    queued = factories.SubmissionFactory(
+        evaluation=evaluation, uploaded_by=lead, status="running", progress=40, stage="Checking the values"
+    )
+    device = TOTPDevice.objects.create(user=practice_admin, name="Authenticator app", key=TOTP_KEY, confirmed=True)
+
+    page = new_context().new_page()
+    sign_in(page, lead.email, PASSWORD)
+    evaluation_url = f"/p/{partner.slug}/evaluations/{evaluation.code}/"
+    page.goto(evaluation_url)
+    check_page(page, "evaluation")
+    upload(page, tmp_path, "april.csv", HEADER + APRIL + MAY)
+    expect(page.get_by_role("heading", name="File accepted")).to_be_visible()
+    expect(page.get_by_text("2 new, 0 changed, 0 unchanged.")).to_be_visible()
+    check_page(page, "accepted")
+
+    page.goto(evaluation_url)
+    upload(page, tmp_path, "dry.csv", HEADER + APRIL.replace(",20,40,", ",21,42,") + MAY, dry_run=True)
+    expect(page.get_by_text("The file has no problems. Nothing was stored.")).to_be_visible()
+    expect(page.get_by_text("0 new, 1 changed, 1 unchanged.")).to_be_visible()
+    check_page(page, "dry-run")
+
+    page.goto(evaluation_url)
+    upload(page, tmp_path, "june.csv", HEADER + "re_referrals_12m,01/06/2025,30/06/2025,intervention,2,,\n")
+    expect(page.get_by_role("caption").filter(has_text="Unusual values")).to_be_visible()
+    check_page(page, "needs-explanation")
+    page.get_by_role("button", name="Explain and store the values").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    check_page(page, "explanation-error")
+    page.get_by_label("Explain these values").fill("A new referral route opened in June.")
+    page.get_by_role("button", name="Explain and store the values").click()
+    expect(page.get_by_role("heading", name="File accepted")).to_be_visible()
+    check_page(page, "explained")
+
+    page.goto(evaluation_url)
+    upload(page, tmp_path, "bad.csv", HEADER + "nope,01/07/2025,31/07/2025,all,1,,\n")
+    expect(page.get_by_text("Unknown measure code")).to_be_visible()
+    check_page(page, "problems")
+
+    page.goto(evaluation_url)
+    page.get_by_text("Periods of data (3)").click()
+    check_page(page, "evaluation-with-periods")
+
+    page.goto(f"/p/{partner.slug}/submissions/{queued.code}/")
+    expect(page.get_by_label(re.compile("Checking the values: 40%"))).to_be_visible()
+    check_page(page, "queued")
+
+    # Another partner's lead: the same "Page not found" as for a missing page.
+    other = new_context().new_page()
+    sign_in(other, other_lead.email, PASSWORD)
+    response = other.goto(f"/p/{partner.slug}/submissions/{queued.code}/")
+    assert response.status == 404
+
+    # The practice team approves a period.
+    admin = new_context().new_page()
+    sign_in_practice(admin, practice_admin, device)
+    admin.goto(f"/practice/evaluations/{evaluation.code}/outcome-periods/")
+    check_page(admin, "practice-periods")
+    admin.get_by_role("button", name="Approve 1 Apr 2025").click()
+    expect(admin.get_by_text("is approved and locked")).to_be_visible()
+    check_page(admin, "practice-approved")
+    admin.get_by_role("button", name="Unlock").click()
+    expect(admin.locator(".govuk-error-summary")).to_be_visible()
+    check_page(admin, "practice-unlock-error")
+
+    assert selectors.approved_periods(partner=partner, evaluation=evaluation) == {date(2025, 4, 1)}
