@@ -142,8 +142,6 @@ class ChildCopy:
             f"SELECT {columns} FROM outcomes_childrecord WITH NO DATA"
         )
         self.cursor.execute(f"TRUNCATE {STAGE_TABLE}")
-        # Check the foreign keys as each chunk goes in (progress), not all at commit.
-        self.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         self.started = True
 
     def prepare(self, children: dict[str, np.ndarray]) -> bytes:
@@ -164,10 +162,6 @@ class ChildCopy:
             [submission.partner_id, submission.evaluation_id, submission.pk],
         )
         self.cursor.execute(f"TRUNCATE {STAGE_TABLE}")
-
-    def close(self) -> None:
-        if self.started:
-            self.cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django's constraints are declared
 
 
 def copy_text(children: dict[str, np.ndarray], measure_ids: dict[str, str]) -> bytes:

@@ -272,8 +272,6 @@ def _ingest(submission: Submission, content: bytes, measures: dict, progress: in
         progress=progress.fraction,
         chunk_rows=INGEST_CHUNK_ROWS,
     )
-    if store is not None:
-        store.close()
     if result.problems:
         raise _Refused(Submission.Status.REJECTED, errors=[p.as_dict() for p in result.problems], row_count=0)
     rows = result.rows
@@ -480,8 +478,9 @@ def _store(submission: Submission, rows: list[OutcomeRow], current: dict[str, li
 
 
 def _practice_team(actor: User) -> None:
-    if not actor.is_practice_team:
-        raise PermissionDenied("Only the practice team can approve outcome data.")
+    # Reviewers are practice-team members who see only the applications they review.
+    if actor.practice_role not in (User.PracticeRole.PRACTICE_ADMIN, User.PracticeRole.ANALYST):
+        raise PermissionDenied("Only the practice team's admins and analysts can approve outcome data.")
 
 
 @transaction.atomic

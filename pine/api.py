@@ -17,6 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from pine import notifications, selectors, services
 from pine.models import Membership, Partner, Role
+from pine.scoping import ADMINS_AND_ANALYSTS
 from pine.tenancy import partner_scope, practice_scope, user_scope
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -115,7 +116,7 @@ class PracticeAPIView(ScopedAPIView):
     a token counts as verified (practice-team tokens can be made only from a verified session)."""
 
     _is_scope_base = True
-    practice_roles: frozenset[str] = frozenset({"practice_admin", "reviewer", "analyst"})
+    practice_roles: frozenset[str] = ADMINS_AND_ANALYSTS  # reviewers: only where a view says so
 
     def enter_scope(self, request, **kwargs):
         user = request.user

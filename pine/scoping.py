@@ -86,11 +86,13 @@ def is_practice_member(user: User, roles: frozenset[str]) -> bool:
     return user.is_authenticated and user.is_active and user.is_staff and user.practice_role in roles
 
 
-# Who may use a practice-team page or API, beyond its default of every practice role.
+# Who may use a practice-team page or API. Reviewers see only the applications they are assigned
+# (the review pages name them), so the default, for pages over every application, partner,
+# evaluation or registration, is admins and analysts.
 ADMINS = frozenset({User.PracticeRole.PRACTICE_ADMIN})
-# Reviewers see only the applications they are assigned (cohorts' review pages), so pages over every
-# application, partner or registration are for admins and analysts.
 ADMINS_AND_ANALYSTS = frozenset({User.PracticeRole.PRACTICE_ADMIN, User.PracticeRole.ANALYST})
+REVIEWERS = frozenset({User.PracticeRole.REVIEWER, User.PracticeRole.PRACTICE_ADMIN})
+EVERY_PRACTICE_ROLE = frozenset(User.PracticeRole.values)
 
 
 class PracticeView(ScopedView):
@@ -98,7 +100,7 @@ class PracticeView(ScopedView):
     session verified with a second factor. Anyone else gets a 404: the area is not advertised."""
 
     _is_scope_base = True
-    practice_roles: frozenset[str] = frozenset(User.PracticeRole.values)
+    practice_roles: frozenset[str] = ADMINS_AND_ANALYSTS
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:

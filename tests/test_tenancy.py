@@ -245,3 +245,19 @@ def test_serializers_never_accept_a_partner_field():
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, serializers.Serializer) and name.endswith("In"):
                 assert "partner" not in obj().fields, f"{module.__name__}.{name} accepts a partner"
+
+
+def test_reviewers_reach_only_their_review_pages_and_the_practice_home():
+    """Reviewers see only the applications they are assigned: a practice page or API open to them
+    must be one of the review views (which scope every read by the reviewer's own assignments)."""
+    open_to_reviewers = set()
+    for _route, callback in _walk(get_resolver().url_patterns):
+        view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+        if view_class and issubclass(view_class, (PracticeView, PracticeAPIView)) and "reviewer" in view_class.practice_roles:
+            open_to_reviewers.add((view_class.__module__, view_class.__name__))
+    assert {module for module, _ in open_to_reviewers} <= {
+        "cohorts.views.reviews",
+        "cohorts.api.reviews",
+        "cohorts.views.applications",
+    }
+    assert {name for module, name in open_to_reviewers if module == "cohorts.views.applications"} == {"PracticeHomeView"}

@@ -21,10 +21,7 @@ from cohorts.models import Cohort, Review, ReviewAssignment
 from cohorts.selectors import reviews as selectors
 from cohorts.services import reviews as services
 from pine.api import PracticeAPIView
-from pine.scoping import ADMINS
-
-REVIEWERS = frozenset({"reviewer", "practice_admin"})
-
+from pine.scoping import ADMINS, REVIEWERS
 
 # --- serializers -------------------------------------------------------------------------------------
 

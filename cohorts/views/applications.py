@@ -26,7 +26,7 @@ from cohorts.models import SECTIONS_BY_SLUG, Application, Cohort
 from cohorts.selectors import events as event_selectors
 from evaluations import selectors as evaluation_selectors
 from pine.models import Role
-from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS, PartnerView, PracticeView, PublicView
+from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS, EVERY_PRACTICE_ROLE, PartnerView, PracticeView, PublicView
 from pine.views import add_form_errors
 
 # Every application, with who applied: not for reviewers, who see only their assignments (cohorts.views.reviews).
@@ -293,6 +293,7 @@ class ApplicationRevisionCompareView(PartnerApplicationMixin, PartnerView, Templ
 
 class PracticeHomeView(PracticeView, TemplateView):
     template_name = "cohorts/practice_home.html"
+    practice_roles = EVERY_PRACTICE_ROLE  # a reviewer's home shows only the way to their reviews
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

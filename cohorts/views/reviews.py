@@ -18,9 +18,7 @@ from cohorts.models import Cohort, ReviewAssignment
 from cohorts.selectors import reviews as selectors
 from cohorts.services import reviews as services
 from cohorts.views.applications import PracticeCohortMixin, _run
-from pine.scoping import ADMINS, PracticeView
-
-REVIEWERS = frozenset({"reviewer", "practice_admin"})
+from pine.scoping import ADMINS, REVIEWERS, PracticeView
 
 
 def _message_errors(request, error: ValidationError) -> None:

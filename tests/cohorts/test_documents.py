@@ -175,10 +175,11 @@ def test_a_practice_admin_deletes_a_document(practice_client):
     assert practice_client.get(reverse("cohorts:public_document", args=[document.cohort.slug, document.code])).status_code == 404
 
 
-def test_reviewers_see_but_do_not_upload_or_delete(reviewer):
+def test_reviewers_neither_manage_nor_upload_nor_delete(reviewer):
     document = factories.CohortDocumentFactory()
     client = practice_page_client(reviewer)
-    assert client.get(reverse("cohorts:practice_document", args=[document.cohort.slug, document.code])).status_code == 200
+    # Reviewers see only their assignments; a published call's documents are on its public page.
+    assert client.get(reverse("cohorts:practice_document", args=[document.cohort.slug, document.code])).status_code == 403
     assert _upload(client, document.cohort, "x.pdf", PDF).status_code == 403
     delete = reverse("cohorts:practice_document_delete", args=[document.cohort.slug, document.code])
     assert client.post(delete).status_code == 403

@@ -32,36 +32,34 @@ def stored(lead, partner, evaluation):
 
 
 @pytest.fixture
-def reviewer():
-    return factories.PracticeUserFactory(email="reviewer@pine.example", practice_role="reviewer")
+def analyst():
+    return factories.PracticeUserFactory(email="analyst@pine.example", practice_role="analyst")
 
 
-def test_approving_a_period_marks_it_approved_in_the_frame_and_locks_it(stored, partner, evaluation, reviewer):
+def test_approving_a_period_marks_it_approved_in_the_frame_and_locks_it(stored, partner, evaluation, analyst):
     frame = selectors.outcome_frame(partner=partner, evaluation=evaluation)
     assert not frame["approved"].any()
-    services.period_approve(actor=reviewer, evaluation=evaluation, period_start=APRIL)
+    services.period_approve(actor=analyst, evaluation=evaluation, period_start=APRIL)
     frame = selectors.outcome_frame(partner=partner, evaluation=evaluation)
     assert frame.loc[frame["period_start"] == "2025-04-01", "approved"].all()
     assert not frame.loc[frame["period_start"] == "2025-05-01", "approved"].any()
     # Approving twice keeps one approval.
-    services.period_approve(actor=reviewer, evaluation=evaluation, period_start=APRIL)
+    services.period_approve(actor=analyst, evaluation=evaluation, period_start=APRIL)
     assert PeriodApproval.objects.count() == 1
     assert AuditEvent.objects.filter(action="period.approve", partner=partner).count() == 1
 
 
-def test_a_period_without_data_cannot_be_approved_and_partners_cannot_approve(stored, evaluation, reviewer, lead):
+def test_a_period_without_data_cannot_be_approved_and_partners_cannot_approve(stored, evaluation, analyst, lead):
     with pytest.raises(ValidationError):
-        services.period_approve(actor=reviewer, evaluation=evaluation, period_start=date(2030, 1, 1))
+        services.period_approve(actor=analyst, evaluation=evaluation, period_start=date(2030, 1, 1))
     with pytest.raises(PermissionDenied):
         services.period_approve(actor=lead, evaluation=evaluation, period_start=APRIL)
 
 
-def test_unlocking_needs_a_practice_admin_and_a_reason_and_is_audited(
-    stored, partner, evaluation, reviewer, practice_admin, lead
-):
-    services.period_approve(actor=reviewer, evaluation=evaluation, period_start=APRIL)
+def test_unlocking_needs_a_practice_admin_and_a_reason_and_is_audited(stored, partner, evaluation, analyst, practice_admin, lead):
+    services.period_approve(actor=analyst, evaluation=evaluation, period_start=APRIL)
     with pytest.raises(PermissionDenied):
-        services.period_unlock(actor=reviewer, evaluation=evaluation, period_start=APRIL, reason="typo")
+        services.period_unlock(actor=analyst, evaluation=evaluation, period_start=APRIL, reason="typo")
     with pytest.raises(ValidationError):
         services.period_unlock(actor=practice_admin, evaluation=evaluation, period_start=APRIL, reason=" ")
     services.period_unlock(
@@ -98,15 +96,15 @@ def test_the_practice_page_lists_periods_and_approves_and_unlocks(client, stored
     assert "There is a problem" in client.post(url, {"action": "approve", "period_start": "2031-01-01"}).content.decode()
 
 
-def test_the_evaluation_page_marks_unapproved_periods(client, stored, partner, evaluation, lead, reviewer):
-    services.period_approve(actor=reviewer, evaluation=evaluation, period_start=APRIL)
+def test_the_evaluation_page_marks_unapproved_periods(client, stored, partner, evaluation, lead, analyst):
+    services.period_approve(actor=analyst, evaluation=evaluation, period_start=APRIL)
     client.force_login(lead)
     page = client.get(reverse("evaluations:detail", args=[partner.slug, evaluation.code])).content.decode()
     assert "Periods of data (2)" in page and "Approved" in page and "Unapproved" in page
 
 
-def test_the_practice_api_approves_and_unlocks(stored, evaluation, practice_admin, reviewer):
-    _, key = pine_services.api_token_create(user=reviewer, name="t")
+def test_the_practice_api_approves_and_unlocks(stored, evaluation, practice_admin, analyst):
+    _, key = pine_services.api_token_create(user=analyst, name="t")
     api = Client(HTTP_AUTHORIZATION=f"Token {key}")
     url = f"/api/v1/practice/evaluations/{evaluation.code}/periods/"
     periods = api.get(url).json()
@@ -138,3 +136,13 @@ def test_an_unknown_evaluation_is_404_for_the_practice_team(client, practice_adm
 
     client = verified_client(client, practice_admin)
     assert client.get(reverse("outcomes:practice_periods", args=[uuid.uuid4()])).status_code == 404
+
+
+def test_reviewers_neither_see_nor_approve_outcome_data(stored, evaluation):
+    """Reviewers see only the applications they are assigned to review."""
+    reviewer = factories.PracticeUserFactory(email="reviewer@pine.example", practice_role="reviewer")
+    _, key = pine_services.api_token_create(user=reviewer, name="t")
+    api = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get(f"/api/v1/practice/evaluations/{evaluation.code}/periods/").status_code == 403
+    with pytest.raises(PermissionDenied):
+        services.period_approve(actor=reviewer, evaluation=evaluation, period_start=APRIL)

@@ -155,3 +155,12 @@ def test_progress_is_written_while_the_import_runs(lead, partner, evaluation, sm
     storing = [p for p, stage in written if stage == ingest.STAGE]
     assert len(set(storing)) >= 3 and storing == sorted(storing)  # it moved forward, chunk by chunk
     assert Submission.objects.get(pk=submission.pk).progress == 100
+
+
+def test_deleting_a_submission_still_deletes_its_child_rows(lead, partner, evaluation, small_chunks):
+    """Child rows carry no database foreign keys (a lookup per row each): Django's delete cascades."""
+    submission = upload(partner, lead, evaluation, child_file(10))
+    assert submission.status == "accepted", submission.errors
+    assert ChildRecord.objects.filter(submission=submission).exists()
+    Submission.objects.get(pk=submission.pk).delete()
+    assert not ChildRecord.objects.exists() and not OutcomeValue.objects.exists()
