@@ -132,10 +132,7 @@ def submission_queue_batch(
     content, _ = pseudonymised(content, "api-batch.csv")
     digest = body_hash(content)
     # Serialise requests with one key, so two retries arriving at once create one submission.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"outcomes.batch:{partner.pk}:{idempotency_key}"]
-        )
+    _lock(f"outcomes.batch:{partner.pk}:{idempotency_key}")
     existing = Submission.objects.filter(partner=partner, idempotency_key=idempotency_key).first()
     if existing is not None:
         if existing.body_hash != digest or existing.evaluation_id != evaluation.pk or existing.dry_run != dry_run:
@@ -314,10 +311,15 @@ def _wait_for_explanation(submission: Submission, **fields) -> str:
     return Submission.Status.NEEDS_EXPLANATION
 
 
+def _lock(name: str) -> None:
+    """A lock on ``name`` until the transaction ends (PostgreSQL advisory lock)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])
+
+
 def _lock_evaluation(evaluation) -> None:
     """Uploads, approvals and unlocks of one evaluation's data happen one at a time."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"outcomes.upload:{evaluation.pk}"])
+    _lock(f"outcomes.upload:{evaluation.pk}")
 
 
 Key = tuple[str, str, date]
@@ -540,8 +542,7 @@ def _practice_admin(actor: User, doing: str) -> None:
 def _lock_measure_code(code: str) -> None:
     """Creating and promoting measures with one code happen one at a time, so the checks that a
     code is free cannot race."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"outcomes.measure_code:{code}"])
+    _lock(f"outcomes.measure_code:{code}")
 
 
 def _measure_change(measure: Measure, fields: dict) -> dict | None:

@@ -15,15 +15,10 @@ from django.views.generic import TemplateView
 from evaluations import selectors as evaluation_selectors
 from outcomes import selectors, services
 from outcomes.forms import ApproveForm, ExplanationForm, LocalMeasureForm, MeasureForm, UnlockForm
+from pine.exports import neutralised
 from pine.models import Role
 from pine.scoping import ADMINS, PartnerView, PracticeView
 from pine.views import add_form_errors
-
-
-def neutralised(value) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
 
 
 class SubmissionDetailView(PartnerView, TemplateView):
@@ -210,7 +205,7 @@ def _workbook(measures) -> bytes:
     dictionary = book.create_sheet("Measures (not read)")
     dictionary.append(DICTIONARY_COLUMNS)
     for row in _dictionary_rows(measures):
-        dictionary.append(row)
+        dictionary.append([neutralised(cell) for cell in row])  # local measures are partners' own text
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -30,9 +30,14 @@ from pine.tasks import send_email
 SUBJECT_MAX = Notification._meta.get_field("subject").max_length
 
 
+def absolute_url(path: str = "") -> str:
+    """This site's address (``SITE_URL``) followed by ``path``: links in emails and calendar files."""
+    return settings.SITE_URL.rstrip("/") + path
+
+
 def render_email(template: str, context: dict) -> tuple[str, str]:
     """(subject, body) of ``email/<template>``: the subject on one line, neither HTML-escaped."""
-    context = {"site": settings.SITE_URL.rstrip("/"), **context}
+    context = {"site": absolute_url(), **context}
     engine = Engine.get_default()
     subject = engine.get_template(f"email/{template}_subject.txt").render(Context(context, autoescape=False))
     body = engine.get_template(f"email/{template}.txt").render(Context(context, autoescape=False))
@@ -62,10 +67,9 @@ def notify(
     """One in-app notification per recipient (each once, active users only), and the same text
     emailed to each after commit. ``link`` is a path on this site (``/p/<partner>/...``)."""
     unique = {user.pk: user for user in recipients if user.is_active}
-    site = settings.SITE_URL.rstrip("/")
     notifications = []
     for user in unique.values():
-        subject, body = render_email(template, {**context, "recipient": user, "link": link, "url": site + link})
+        subject, body = render_email(template, {**context, "recipient": user, "link": link, "url": absolute_url(link)})
         notification = Notification(recipient=user, partner=partner, subject=_shorten(subject, SUBJECT_MAX), body=body, link=link)
         notification.full_clean(exclude=["recipient", "partner", "code"])  # rows given, not ids to look up
         notifications.append(notification)

@@ -95,6 +95,12 @@ REVIEWERS = frozenset({User.PracticeRole.REVIEWER, User.PracticeRole.PRACTICE_AD
 EVERY_PRACTICE_ROLE = frozenset(User.PracticeRole.values)
 
 
+def require_practice_admin(actor: User, doing: str) -> None:
+    """For services: only a practice admin may do this (the pages and APIs check it first)."""
+    if not (actor.is_practice_team and actor.practice_role in ADMINS):
+        raise PermissionDenied(f"Only a practice admin can {doing}.")
+
+
 class PracticeView(ScopedView):
     """A practice-team page (``/practice/...``). Needs a practice role in ``practice_roles`` and a
     session verified with a second factor. Anyone else gets a 404: the area is not advertised."""

@@ -37,6 +37,16 @@ def add_form_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def run_service(form, call):
+    """Call a service in a savepoint; show its ValidationError on the form. The result, or None on error."""
+    try:
+        with transaction.atomic():
+            return call()
+    except ValidationError as error:
+        add_form_errors(form, error)
+        return None
+
+
 # --- signing in -----------------------------------------------------------------------------------
 
 

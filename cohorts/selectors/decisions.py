@@ -52,16 +52,6 @@ def cohort_places(*, cohort: Cohort, excluding: Application | None = None) -> Pl
     return Places(capacity=cohort.capacity, accepted=counts["accepted"], pending=counts["pending"])
 
 
-def decision_list(*, cohort: Cohort) -> QuerySet[Application]:
-    """The cohort's applications that can be decided or carry a pending decision, by partner."""
-    return (
-        Application.objects.filter(cohort=cohort)
-        .filter(Q(status__in=DECIDABLE) | ~Q(pending_decision=""))
-        .select_related("partner", "cohort", "decision_recorded_by")
-        .order_by("partner__name", "practice_title")
-    )
-
-
 def decision_pending_list(*, cohort: Cohort) -> QuerySet[Application]:
     """The cohort's pending decisions: what a release would send."""
     return (

@@ -19,10 +19,11 @@ from cohorts.models import Application, Cohort, Criterion, Review, ReviewAssignm
 from cohorts.selectors.applications import FIELD_LABELS, display_answer
 from outcomes import selectors as outcome_selectors
 from pine.models import User
+from pine.scoping import REVIEWERS
 
 # Who can review (be assigned manually): reviewers and practice admins. Automatic assignment
 # balances the load across reviewers only.
-REVIEWER_ROLES = frozenset({User.PracticeRole.REVIEWER, User.PracticeRole.PRACTICE_ADMIN})
+REVIEWER_ROLES = REVIEWERS  # who may be assigned by hand
 AUTO_REVIEWER_ROLES = frozenset({User.PracticeRole.REVIEWER})
 # Applications that are reviewed: those screened eligible.
 REVIEWABLE = frozenset({Application.Status.ELIGIBLE})

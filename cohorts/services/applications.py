@@ -6,7 +6,7 @@ The rules of what may happen next are in ``cohorts.models`` (``COHORT_TRANSITION
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -22,14 +22,8 @@ from outcomes import selectors as outcome_selectors
 from pine.audit import audit_record, changed_fields, snapshot
 from pine.models import Partner, User
 from pine.notifications import notify, partner_recipients
+from pine.scoping import require_practice_admin
 from pine.slugs import unique_slug
-
-PRACTICE_ADMIN = "practice_admin"
-
-
-def _require_practice_admin(actor: User, doing: str) -> None:
-    if not (actor.is_practice_team and actor.practice_role == PRACTICE_ADMIN):
-        raise PermissionDenied(f"Only a practice admin can {doing}.")
 
 
 def _check_cohort_dates(cohort: Cohort) -> None:
@@ -68,7 +62,7 @@ def cohort_create(
     publish: bool = False,
     **details,
 ) -> Cohort:
-    _require_practice_admin(actor, "create a cohort")
+    require_practice_admin(actor, "create a cohort")
     unknown = set(details) - set(COHORT_DETAILS)
     if unknown:
         raise ValueError(f"not cohort details: {sorted(unknown)}")
@@ -91,7 +85,7 @@ def cohort_create(
 def cohort_update(*, actor: User, cohort: Cohort, **fields) -> Cohort:
     """Change a cohort's details: only while it is a draft or open (its stage moves only by
     ``cohort_transition``)."""
-    _require_practice_admin(actor, "change a cohort")
+    require_practice_admin(actor, "change a cohort")
     unknown = set(fields) - set(COHORT_DETAILS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -114,7 +108,7 @@ def cohort_update(*, actor: User, cohort: Cohort, **fields) -> Cohort:
 @transaction.atomic
 def cohort_transition(*, actor: User, cohort: Cohort, to: str) -> Cohort:
     """Move a cohort to its next stage, as ``COHORT_TRANSITIONS`` allows."""
-    _require_practice_admin(actor, "move a cohort to another stage")
+    require_practice_admin(actor, "move a cohort to another stage")
     cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
     if to not in Cohort.Status.values:
         raise ValidationError({"to": f"Choose one of: {', '.join(Cohort.Status.values)}."})
@@ -277,15 +271,16 @@ def application_withdraw(*, partner: Partner, actor: User, application: Applicat
 # --- applications: the practice team's side --------------------------------------------------------
 
 
-def _locked_for_practice(application: Application) -> Application:
+def application_locked(application: Application) -> Application:
+    """The application re-read under a row lock, for the practice team's changes to it."""
     return Application.objects.select_for_update(of=("self",)).select_related("cohort", "partner").get(pk=application.pk)
 
 
 @transaction.atomic
 def application_extend_deadline(*, actor: User, application: Application, until: datetime, reason: str) -> Application:
     """Give one application a later deadline than its cohort's, with the reason recorded."""
-    _require_practice_admin(actor, "extend a deadline")
-    application = _locked_for_practice(application)
+    require_practice_admin(actor, "extend a deadline")
+    application = application_locked(application)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Enter the reason for the extension."})
@@ -316,13 +311,13 @@ SCREENING = {"eligible": Application.Status.ELIGIBLE, "ineligible": Application.
 @transaction.atomic
 def application_screen(*, actor: User, application: Application, decision: str, reason: str) -> Application:
     """The practice team's screening decision, with its reason."""
-    _require_practice_admin(actor, "screen an application")
+    require_practice_admin(actor, "screen an application")
     if decision not in SCREENING:
         raise ValidationError({"decision": "Choose eligible or ineligible."})
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Enter the reason for the screening decision."})
-    application = _locked_for_practice(application)
+    application = application_locked(application)
     to = SCREENING[decision]
     if not application.can_move_to(to):
         raise ValidationError(f"An application that is {application.get_status_display().lower()} cannot be screened.")
@@ -343,11 +338,11 @@ def application_screen(*, actor: User, application: Application, decision: str, 
 @transaction.atomic
 def application_request_information(*, actor: User, application: Application, question: str) -> Application:
     """Ask the applicant a question: the application reopens for them until they resubmit."""
-    _require_practice_admin(actor, "ask for more information")
+    require_practice_admin(actor, "ask for more information")
     question = (question or "").strip()
     if not question:
         raise ValidationError({"question": "Enter your question for the applicant."})
-    application = _locked_for_practice(application)
+    application = application_locked(application)
     if not application.can_move_to(Application.Status.MORE_INFORMATION):
         raise ValidationError(
             f"An application that is {application.get_status_display().lower()} cannot be reopened for more information."

@@ -8,7 +8,6 @@ service). Only practice admins record, clear and release decisions.
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -16,24 +15,15 @@ from django.utils import timezone
 
 from cohorts.models import Application, Cohort, Decision
 from cohorts.selectors.decisions import DECIDABLE, RELEASED_STATUS, cohort_places, decision_pending_list
+from cohorts.services.applications import application_locked
 from evaluations import services as evaluation_services
 from pine import notifications
 from pine.audit import audit_record, changed_fields, snapshot
 from pine.models import User
+from pine.scoping import ADMINS_AND_ANALYSTS, require_practice_admin
 
-PRACTICE_ADMIN = "practice_admin"
-PREVIEW_ROLES = frozenset({PRACTICE_ADMIN, "analyst"})
 DECISION_FIELDS = ["pending_decision", "decision_note", "decision_recorded_by", "decision_recorded_at"]
 VERB = {Decision.ACCEPT: "accepted", Decision.WAITING_LIST: "put on the waiting list", Decision.DECLINE: "declined"}
-
-
-def _require_practice_admin(actor: User, doing: str) -> None:
-    if not (actor.is_practice_team and actor.practice_role == PRACTICE_ADMIN):
-        raise PermissionDenied(f"Only a practice admin can {doing}.")
-
-
-def _locked(application: Application) -> Application:
-    return Application.objects.select_for_update(of=("self",)).select_related("cohort", "partner").get(pk=application.pk)
 
 
 def _refusal(application: Application, decision: str) -> str | None:
@@ -56,12 +46,12 @@ def decision_record(
     """Record (or change) the pending decision on an application, with the note sent to the
     applicant. Accepting beyond the cohort's capacity (accepted plus pending accepts) needs
     ``confirm_over_capacity``."""
-    _require_practice_admin(actor, "record a decision")
+    require_practice_admin(actor, "record a decision")
     if decision not in Decision.values:
         raise ValidationError({"decision": f"Choose one of: {', '.join(Decision.values)}."})
     # The cohort's row serialises decisions on it, so two admins cannot both take the last place.
     Cohort.objects.select_for_update().filter(pk=application.cohort_id).first()
-    application = _locked(application)
+    application = application_locked(application)
     refusal = _refusal(application, decision)
     if refusal:
         raise ValidationError(refusal)
@@ -94,8 +84,8 @@ def decision_record(
 @transaction.atomic
 def decision_clear(*, actor: User, application: Application) -> Application:
     """Remove an application's pending decision (nothing was sent: nothing is undone)."""
-    _require_practice_admin(actor, "clear a decision")
-    application = _locked(application)
+    require_practice_admin(actor, "clear a decision")
+    application = application_locked(application)
     if not application.pending_decision:
         raise ValidationError("This application has no pending decision.")
     before = snapshot(application, DECISION_FIELDS)
@@ -129,10 +119,6 @@ class DecisionEmail:
     context: dict
 
     @property
-    def decision_label(self) -> str:
-        return Decision(self.decision).label
-
-    @property
     def decision_verb(self) -> str:
         return VERB[self.decision]
 
@@ -154,14 +140,14 @@ def _email(application: Application) -> DecisionEmail:
         "note": application.decision_note,
     }
     recipients = notifications.partner_recipients(partner=application.partner)
-    site = settings.SITE_URL.rstrip("/")
-    subject, body = notifications.render_email(template, {**context, "recipient": None, "link": link, "url": site + link})
+    url = notifications.absolute_url(link)
+    subject, body = notifications.render_email(template, {**context, "recipient": None, "link": link, "url": url})
     return DecisionEmail(application, decision, template, subject, body, recipients, link, context)
 
 
 def decision_preview(*, actor: User, cohort: Cohort) -> list[DecisionEmail]:
     """Every email releasing the cohort's decisions would send now, one per pending decision."""
-    if not (actor.is_practice_team and actor.practice_role in PREVIEW_ROLES):
+    if not (actor.is_practice_team and actor.practice_role in ADMINS_AND_ANALYSTS):
         raise PermissionDenied("Only a practice admin or analyst can preview the decisions.")
     return [_email(application) for application in decision_pending_list(cohort=cohort)]
 
@@ -171,7 +157,7 @@ def decisions_release(*, actor: User, cohort: Cohort) -> list[Application]:
     """Release every pending decision of the cohort at once: statuses change, accepted partners'
     evaluations are created and every partner is told. All or nothing; a second release finds
     nothing pending and does nothing."""
-    _require_practice_admin(actor, "release decisions")
+    require_practice_admin(actor, "release decisions")
     cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
     pending = list(decision_pending_list(cohort=cohort).select_for_update(of=("self",)))
     problems = [p for p in (_refusal(a, a.pending_decision) for a in pending) if p]

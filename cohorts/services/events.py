@@ -17,8 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urlsplit
 
 import icalendar
-from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -28,16 +27,11 @@ from cohorts.selectors.events import registration_cancel_token
 from pine import notifications
 from pine.audit import audit_record, changed_fields, snapshot
 from pine.models import User
+from pine.scoping import require_practice_admin
 from pine.templatetags.govuk_format import govuk_datetime
 from pine.tenancy import practice_scope
 
-PRACTICE_ADMIN = "practice_admin"
 EVENT_FIELDS = ("title", "description", "starts_at", "ends_at", "joining_details", "capacity")
-
-
-def _require_practice_admin(actor: User, doing: str) -> None:
-    if not (actor.is_practice_team and actor.practice_role == PRACTICE_ADMIN):
-        raise PermissionDenied(f"Only a practice admin can {doing}.")
 
 
 def _active_count(event: Event) -> int:
@@ -54,7 +48,7 @@ def _check_event(event: Event) -> None:
 
 @transaction.atomic
 def event_create(*, actor: User, cohort: Cohort, **fields) -> Event:
-    _require_practice_admin(actor, "add an event")
+    require_practice_admin(actor, "add an event")
     unknown = set(fields) - set(EVENT_FIELDS)
     if unknown:
         raise ValueError(f"not event details: {sorted(unknown)}")
@@ -71,7 +65,7 @@ def event_create(*, actor: User, cohort: Cohort, **fields) -> Event:
 def event_update(*, actor: User, event: Event, **fields) -> Event:
     """Change an event. Its capacity cannot drop below the people already registered; if it moves,
     its reminders go again the day before the new date."""
-    _require_practice_admin(actor, "change an event")
+    require_practice_admin(actor, "change an event")
     unknown = set(fields) - set(EVENT_FIELDS)
     if unknown:
         raise ValueError(f"not event details: {sorted(unknown)}")
@@ -99,7 +93,7 @@ def event_update(*, actor: User, event: Event, **fields) -> Event:
 @transaction.atomic
 def event_delete(*, actor: User, event: Event) -> None:
     """Delete an event and its registrations."""
-    _require_practice_admin(actor, "delete an event")
+    require_practice_admin(actor, "delete an event")
     event = Event.objects.select_for_update().get(pk=event.pk)
     changes = {**snapshot(event), "registrations": _active_count(event)}
     audit_record(actor=actor, partner=None, action="event.delete", obj=event, changes=changes)
@@ -109,16 +103,12 @@ def event_delete(*, actor: User, event: Event) -> None:
 # --- registrations: the public -------------------------------------------------------------------
 
 
-def _site() -> str:
-    return settings.SITE_URL.rstrip("/")
-
-
 def event_url(event: Event) -> str:
-    return _site() + reverse("cohorts:public_event", args=[event.cohort.slug, event.code])
+    return notifications.absolute_url(reverse("cohorts:public_event", args=[event.cohort.slug, event.code]))
 
 
 def cancel_url(registration: EventRegistration) -> str:
-    return _site() + reverse("cohorts:public_event_cancel", args=[registration_cancel_token(registration)])
+    return notifications.absolute_url(reverse("cohorts:public_event_cancel", args=[registration_cancel_token(registration)]))
 
 
 def event_calendar(event: Event) -> str:
@@ -129,7 +119,7 @@ def event_calendar(event: Event) -> str:
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
     entry = icalendar.Event()
-    entry.add("uid", f"{event.code}@{urlsplit(_site()).hostname or 'pine'}")
+    entry.add("uid", f"{event.code}@{urlsplit(notifications.absolute_url()).hostname or 'pine'}")
     entry.add("dtstamp", timezone.now().astimezone(UTC))
     entry.add("dtstart", event.starts_at.astimezone(UTC))
     entry.add("dtend", event.ends_at.astimezone(UTC))
@@ -354,7 +344,7 @@ def document_problem(filename: str, size: int, content: bytes | None = None) -> 
 def document_upload(*, actor: User, cohort: Cohort, title: str, filename: str, content: bytes) -> CohortDocument:
     """Attach a document to a cohort's call: PDF, DOCX, XLSX, ODT or CSV, 10MB at most. Its type
     comes from its name and is checked against its bytes; the browser's claim is not trusted."""
-    _require_practice_admin(actor, "attach a document")
+    require_practice_admin(actor, "attach a document")
     problem = document_problem(filename, len(content), content)
     if problem:
         raise ValidationError({"file": problem})
@@ -378,7 +368,7 @@ def document_upload(*, actor: User, cohort: Cohort, title: str, filename: str, c
 
 @transaction.atomic
 def document_delete(*, actor: User, document: CohortDocument) -> None:
-    _require_practice_admin(actor, "delete a document")
+    require_practice_admin(actor, "delete a document")
     changes = {"title": document.title, "filename": document.filename}
     audit_record(actor=actor, partner=None, action="cohort_document.delete", obj=document, changes=changes)
     CohortDocument.objects.filter(pk=document.pk).delete()

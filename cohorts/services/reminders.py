@@ -34,6 +34,7 @@ def application_deadline_reminders_send(*, now: datetime | None = None) -> int:
     task did not run is caught up), each once per deadline."""
     now = now or timezone.now()
     sent = 0
+    contacts: dict[int, list] = {}  # a partner's recipients, read once however many applications it has
     with transaction.atomic(), practice_scope():
         for application in application_list_deadline_coming(now=now):
             left = days_left(application, now)
@@ -41,8 +42,10 @@ def application_deadline_reminders_send(*, now: datetime | None = None) -> int:
             if not _claim(application, days, now):
                 continue
             partner = application.partner
+            if partner.pk not in contacts:
+                contacts[partner.pk] = partner_recipients(partner=partner)
             notify(
-                recipients=partner_recipients(partner=partner),
+                recipients=contacts[partner.pk],
                 template="application_deadline_reminder",
                 context={"application": application, "deadline": application.deadline(), "days_left": left},
                 link=reverse("cohorts:application_detail", args=[partner.slug, application.code]),

@@ -23,11 +23,12 @@ from django.utils import timezone
 
 from cohorts.models import Application, Cohort, Criterion, Review, ReviewAssignment, ScaleLevel, Score
 from cohorts.selectors import reviews as review_selectors
+from cohorts.services.applications import application_locked
 from pine import notifications
 from pine.audit import audit_record, changed_fields, snapshot
 from pine.models import User
+from pine.scoping import require_practice_admin
 
-PRACTICE_ADMIN = "practice_admin"
 # Stages in which reviewers may be assigned; reviewers score only while the cohort is reviewing.
 ASSIGNING_STAGES = frozenset({Cohort.Status.OPEN, Cohort.Status.REVIEWING})
 
@@ -73,11 +74,6 @@ STANDARD_CRITERIA = (
 )
 
 
-def _require_practice_admin(actor: User, doing: str) -> None:
-    if not (actor.is_practice_team and actor.practice_role == PRACTICE_ADMIN):
-        raise PermissionDenied(f"Only a practice admin can {doing}.")
-
-
 def _lock_cohort(cohort: Cohort) -> Cohort:
     return Cohort.objects.select_for_update().get(pk=cohort.pk)
 
@@ -101,7 +97,7 @@ def criterion_create(
     *, actor: User, cohort: Cohort, title: str, description: str = "", weight=Decimal(1), counted: bool = True
 ) -> Criterion:
     """Add a criterion at the end of the cohort's rubric."""
-    _require_practice_admin(actor, "change the rubric")
+    require_practice_admin(actor, "change the rubric")
     cohort = _lock_cohort(cohort)
     _check_rubric_editable(cohort)
     last = Criterion.objects.filter(cohort=cohort).aggregate(m=Max("position"))["m"] or 0
@@ -116,7 +112,7 @@ def criterion_create(
 
 @transaction.atomic
 def criterion_update(*, actor: User, criterion: Criterion, **fields) -> Criterion:
-    _require_practice_admin(actor, "change the rubric")
+    require_practice_admin(actor, "change the rubric")
     unknown = set(fields) - set(CRITERION_FIELDS)
     if unknown:
         raise ValueError(f"not criterion fields: {sorted(unknown)}")
@@ -146,7 +142,7 @@ def _renumber(cohort: Cohort) -> None:
 @transaction.atomic
 def criterion_delete(*, actor: User, criterion: Criterion) -> None:
     """Remove a criterion (and its scores in draft reviews); the others close up."""
-    _require_practice_admin(actor, "change the rubric")
+    require_practice_admin(actor, "change the rubric")
     cohort = _lock_cohort(criterion.cohort)
     _check_rubric_editable(cohort)
     Score.objects.filter(criterion=criterion, review__status=Review.Status.DRAFT).delete()
@@ -158,7 +154,7 @@ def criterion_delete(*, actor: User, criterion: Criterion) -> None:
 @transaction.atomic
 def criterion_move(*, actor: User, criterion: Criterion, direction: str) -> Criterion:
     """Swap a criterion with the one above (``"up"``) or below (``"down"``)."""
-    _require_practice_admin(actor, "change the rubric")
+    require_practice_admin(actor, "change the rubric")
     if direction not in ("up", "down"):
         raise ValidationError({"direction": "Choose up or down."})
     cohort = _lock_cohort(criterion.cohort)
@@ -196,7 +192,7 @@ def _check_score_free(cohort: Cohort, score: int, excluding: ScaleLevel | None =
 
 @transaction.atomic
 def scale_level_create(*, actor: User, cohort: Cohort, score: int, label: str, descriptor: str) -> ScaleLevel:
-    _require_practice_admin(actor, "change the rubric")
+    require_practice_admin(actor, "change the rubric")
     cohort = _lock_cohort(cohort)
     _check_rubric_editable(cohort)
     _check_score_free(cohort, score)
@@ -209,7 +205,7 @@ def scale_level_create(*, actor: User, cohort: Cohort, score: int, label: str, d
 
 @transaction.atomic
 def scale_level_update(*, actor: User, level: ScaleLevel, **fields) -> ScaleLevel:
-    _require_practice_admin(actor, "change the rubric")
+    require_practice_admin(actor, "change the rubric")
     unknown = set(fields) - set(SCALE_FIELDS)
     if unknown:
         raise ValueError(f"not scale fields: {sorted(unknown)}")
@@ -231,7 +227,7 @@ def scale_level_update(*, actor: User, level: ScaleLevel, **fields) -> ScaleLeve
 @transaction.atomic
 def scale_level_delete(*, actor: User, level: ScaleLevel) -> None:
     """Remove a level of the scale (draft scores at that level are cleared)."""
-    _require_practice_admin(actor, "change the rubric")
+    require_practice_admin(actor, "change the rubric")
     cohort = _lock_cohort(level.cohort)
     _check_rubric_editable(cohort)
     Score.objects.filter(criterion__cohort=cohort, score=level.score, review__status=Review.Status.DRAFT).delete()
@@ -242,7 +238,7 @@ def scale_level_delete(*, actor: User, level: ScaleLevel) -> None:
 @transaction.atomic
 def rubric_use_standard(*, actor: User, cohort: Cohort) -> list[Criterion]:
     """Replace the cohort's rubric with the standard one (draft reviews lose their scores)."""
-    _require_practice_admin(actor, "change the rubric")
+    require_practice_admin(actor, "change the rubric")
     cohort = _lock_cohort(cohort)
     _check_rubric_editable(cohort)
     Score.objects.filter(criterion__cohort=cohort).delete()
@@ -310,8 +306,8 @@ def _assign(*, actor: User, application: Application, reviewer: User) -> ReviewA
 @transaction.atomic
 def assignment_create(*, actor: User, application: Application, reviewer: User) -> ReviewAssignment:
     """Assign a reviewer (a reviewer or a practice admin) to an eligible application, and tell them."""
-    _require_practice_admin(actor, "assign reviewers")
-    application = Application.objects.select_for_update(of=("self",)).select_related("cohort", "partner").get(pk=application.pk)
+    require_practice_admin(actor, "assign reviewers")
+    application = application_locked(application)
     _check_assignable(application)
     if not (reviewer.is_active and reviewer.is_staff and reviewer.practice_role in review_selectors.REVIEWER_ROLES):
         raise ValidationError({"reviewer": f"{reviewer} is not a reviewer."})
@@ -352,7 +348,7 @@ def assignments_auto(*, actor: User, cohort: Cohort) -> AutoAssignment:
     """Give each screened-eligible application ``reviewers_per_application`` active reviewers,
     keeping the assignments it has, choosing each time the reviewers with the fewest assignments in
     the cohort, and never one who has declared a conflict with it."""
-    _require_practice_admin(actor, "assign reviewers")
+    require_practice_admin(actor, "assign reviewers")
     cohort = _lock_cohort(cohort)
     if cohort.status not in ASSIGNING_STAGES:
         raise ValidationError(f"{cohort.name} is {cohort.get_status_display().lower()}: reviewers can no longer be assigned.")
@@ -387,7 +383,7 @@ def assignments_auto(*, actor: User, cohort: Cohort) -> AutoAssignment:
 def assignment_remove(*, actor: User, assignment: ReviewAssignment) -> None:
     """Take a reviewer off an application, unless they have submitted their review (a draft goes
     with the assignment). An assignment ended by a conflict stays, as the record."""
-    _require_practice_admin(actor, "assign reviewers")
+    require_practice_admin(actor, "assign reviewers")
     assignment = ReviewAssignment.objects.select_for_update().select_related("application__cohort").get(pk=assignment.pk)
     if assignment.conflict == ReviewAssignment.Conflict.DECLARED:
         raise ValidationError("The reviewer declared a conflict of interest: the assignment is kept as the record.")

@@ -27,19 +27,9 @@ from cohorts.selectors import events as event_selectors
 from evaluations import selectors as evaluation_selectors
 from pine.models import Role
 from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS, EVERY_PRACTICE_ROLE, PartnerView, PracticeView, PublicView
-from pine.views import add_form_errors
+from pine.views import run_service
 
 # Every application, with who applied: not for reviewers, who see only their assignments (cohorts.views.reviews).
-
-
-def _run(form, call):
-    """Call a service; show its ValidationError on the form. The result, or None on error."""
-    try:
-        with transaction.atomic():
-            return call()
-    except ValidationError as error:
-        add_form_errors(form, error)
-        return None
 
 
 # --- public ----------------------------------------------------------------------------------------
@@ -102,7 +92,7 @@ class ApplicationCreateView(PartnerView, FormView):
         return super().get_context_data(cohort=self._cohort(), **kwargs)
 
     def form_valid(self, form):
-        application = _run(
+        application = run_service(
             form,
             lambda: services.application_create(
                 partner=self.partner, actor=self.request.user, cohort=self._cohort(), **form.cleaned_data
@@ -187,7 +177,7 @@ class ApplicationSectionView(PartnerApplicationMixin, PartnerView, FormView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
-        application = _run(
+        application = run_service(
             form,
             lambda: services.application_update(
                 partner=self.partner, actor=self.request.user, application=self._application(), **form.cleaned_data
@@ -240,7 +230,7 @@ class ApplicationWithdrawView(PartnerApplicationMixin, PartnerView, FormView):
         application = self._application()
         if form.cleaned_data["confirm"] == "yes":
             if (
-                _run(
+                run_service(
                     form,
                     lambda: services.application_withdraw(partner=self.partner, actor=self.request.user, application=application),
                 )
@@ -313,7 +303,7 @@ class PracticeCohortCreateView(PracticeView, FormView):
         return super().get_context_data(heading="Create a cohort", button="Create cohort", **kwargs)
 
     def form_valid(self, form):
-        cohort = _run(form, lambda: services.cohort_create(actor=self.request.user, **form.cleaned_data))
+        cohort = run_service(form, lambda: services.cohort_create(actor=self.request.user, **form.cleaned_data))
         if cohort is None:
             return self.form_invalid(form)
         messages.success(
@@ -325,10 +315,11 @@ class PracticeCohortCreateView(PracticeView, FormView):
 
 class PracticeCohortMixin:
     def _cohort(self) -> Cohort:
-        cohort = selectors.cohort_get(slug=self.kwargs["cohort_slug"])
-        if cohort is None:
+        if not hasattr(self, "_cohort_row"):  # read once a request, however many methods ask
+            self._cohort_row = selectors.cohort_get(slug=self.kwargs["cohort_slug"])
+        if self._cohort_row is None:
             raise Http404("No such cohort.")
-        return cohort
+        return self._cohort_row
 
 
 class PracticeCohortDetailView(PracticeCohortMixin, PracticeView, TemplateView):
@@ -368,7 +359,9 @@ class PracticeCohortEditView(PracticeCohortMixin, PracticeView, FormView):
         )
 
     def form_valid(self, form):
-        cohort = _run(form, lambda: services.cohort_update(actor=self.request.user, cohort=self._cohort(), **form.cleaned_data))
+        cohort = run_service(
+            form, lambda: services.cohort_update(actor=self.request.user, cohort=self._cohort(), **form.cleaned_data)
+        )
         if cohort is None:
             return self.form_invalid(form)
         messages.success(self.request, f"{cohort.name} is saved.")
@@ -388,7 +381,7 @@ class PracticeCohortTransitionView(PracticeCohortMixin, PracticeView, FormView):
         return redirect("cohorts:practice_cohort", cohort_slug=self.kwargs["cohort_slug"])
 
     def form_valid(self, form):
-        cohort = _run(
+        cohort = run_service(
             form, lambda: services.cohort_transition(actor=self.request.user, cohort=self._cohort(), to=form.cleaned_data["to"])
         )
         if cohort is None:
@@ -459,7 +452,7 @@ class PracticeApplicationView(PracticeView, FormView):
         return f"{application.partner.name}: “{application.practice_title}” is {application.get_status_display().lower()}."
 
     def form_valid(self, form):
-        application = _run(form, lambda: self.call_service(self._application(), form.cleaned_data))
+        application = run_service(form, lambda: self.call_service(self._application(), form.cleaned_data))
         if application is None:
             return self.form_invalid(form)
         messages.success(self.request, self.success_message(application))

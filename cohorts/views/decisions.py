@@ -17,14 +17,14 @@ from cohorts.selectors import panel as panel_selectors
 from cohorts.services import decisions as decision_services
 from cohorts.views.applications import PracticeCohortMixin
 from pine.exports import csv_response, xlsx_response
-from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS, PracticeView
+from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS, PracticeView, is_practice_member
 from pine.views import add_form_errors
 
 SORT_COLUMNS = [("name", "Partner and practice"), ("mean", "Mean"), ("median", "Median"), ("spread", "Spread")]
 
 
 def _is_admin(user) -> bool:
-    return user.practice_role == "practice_admin"
+    return is_practice_member(user, ADMINS)
 
 
 class PanelMixin(PracticeCohortMixin):

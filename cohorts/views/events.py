@@ -6,8 +6,6 @@ A draft cohort's events and documents are "not found" to the public, like the dr
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -23,17 +21,7 @@ from cohorts.views.applications import PracticeCohortMixin
 from pine.exports import csv_response, xlsx_response
 from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS, PracticeView, PublicView
 from pine.templatetags.govuk_format import govuk_datetime
-from pine.views import add_form_errors
-
-
-def _run(form, call):
-    """Call a service; show its ValidationError on the form. The result, or None on error."""
-    try:
-        with transaction.atomic():
-            return call()
-    except ValidationError as error:
-        add_form_errors(form, error)
-        return None
+from pine.views import run_service
 
 
 def _download(document: CohortDocument) -> HttpResponse:
@@ -78,7 +66,7 @@ class PublicEventView(PublicEventMixin, PublicView, FormView):
 
     def form_valid(self, form):
         event = self._event()
-        registration = _run(form, lambda: services.event_register(event=event, **form.cleaned_data))
+        registration = run_service(form, lambda: services.event_register(event=event, **form.cleaned_data))
         if registration is None:
             return self.form_invalid(form)
         return redirect(
@@ -125,7 +113,7 @@ class PublicEventCancelView(PublicView, FormView):
         )
 
     def form_valid(self, form):
-        registration = _run(form, lambda: services.registration_cancel(registration=self._registration()))
+        registration = run_service(form, lambda: services.registration_cancel(registration=self._registration()))
         if registration is None:
             return self.form_invalid(form)
         return self.render_to_response(self.get_context_data(form=form, just_cancelled=True))
@@ -163,7 +151,7 @@ class PracticeEventCreateView(PracticeCohortMixin, PracticeView, FormView):
 
     def form_valid(self, form):
         cohort = self._cohort()
-        event = _run(form, lambda: services.event_create(actor=self.request.user, cohort=cohort, **form.cleaned_data))
+        event = run_service(form, lambda: services.event_create(actor=self.request.user, cohort=cohort, **form.cleaned_data))
         if event is None:
             return self.form_invalid(form)
         messages.success(self.request, f"{event.title} is added. People can register on its public page.")
@@ -186,7 +174,9 @@ class PracticeEventEditView(PracticeEventMixin, PracticeView, FormView):
         )
 
     def form_valid(self, form):
-        event = _run(form, lambda: services.event_update(actor=self.request.user, event=self._event(), **form.cleaned_data))
+        event = run_service(
+            form, lambda: services.event_update(actor=self.request.user, event=self._event(), **form.cleaned_data)
+        )
         if event is None:
             return self.form_invalid(form)
         messages.success(self.request, f"{event.title} is saved.")
@@ -280,7 +270,7 @@ class PracticeDocumentUploadView(PracticeCohortMixin, PracticeView, FormView):
     def form_valid(self, form):
         cohort = self._cohort()
         uploaded = form.cleaned_data["file"]
-        document = _run(
+        document = run_service(
             form,
             lambda: services.document_upload(
                 actor=self.request.user,

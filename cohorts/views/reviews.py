@@ -17,8 +17,9 @@ from cohorts.forms.reviews import AssignForm, ConflictForm, CriterionForm, Revie
 from cohorts.models import Cohort, ReviewAssignment
 from cohorts.selectors import reviews as selectors
 from cohorts.services import reviews as services
-from cohorts.views.applications import PracticeCohortMixin, _run
+from cohorts.views.applications import PracticeCohortMixin
 from pine.scoping import ADMINS, REVIEWERS, PracticeView
+from pine.views import run_service
 
 
 def _message_errors(request, error: ValidationError) -> None:
@@ -75,7 +76,7 @@ class RubricFormView(RubricMixin, PracticeView, FormView):
         raise NotImplementedError
 
     def form_valid(self, form):
-        if _run(form, lambda: self.call_service(form.cleaned_data)) is None:
+        if run_service(form, lambda: self.call_service(form.cleaned_data)) is None:
             return self.form_invalid(form)
         messages.success(self.request, "The rubric is saved.")
         return redirect("cohorts:practice_rubric", cohort_slug=self.kwargs["cohort_slug"])
@@ -203,7 +204,7 @@ class RubricStandardView(RubricMixin, PracticeView, FormView):
         )
 
     def form_valid(self, form):
-        if _run(form, lambda: services.rubric_use_standard(actor=self.request.user, cohort=self._cohort())) is None:
+        if run_service(form, lambda: services.rubric_use_standard(actor=self.request.user, cohort=self._cohort())) is None:
             return self.form_invalid(form)
         messages.success(self.request, "The cohort now has the standard rubric. You can change it until reviews are submitted.")
         return redirect("cohorts:practice_rubric", cohort_slug=self.kwargs["cohort_slug"])
@@ -308,7 +309,7 @@ class AssignmentCreateView(PracticeCohortMixin, PracticeView, FormView):
                 services.assignment_create(actor=self.request.user, application=application, reviewer=r) for r in chosen.values()
             ]
 
-        created = _run(form, assign)
+        created = run_service(form, assign)
         if created is None:
             return self.form_invalid(form)
         messages.success(self.request, f"Assigned: {', '.join(r.full_name for r in chosen.values())}. They have been told.")
@@ -352,10 +353,11 @@ class ReviewerAssignmentMixin:
     practice_roles = REVIEWERS
 
     def _assignment(self) -> ReviewAssignment:
-        assignment = selectors.assignment_get_for_reviewer(reviewer=self.request.user, code=self.kwargs["code"])
-        if assignment is None:
+        if not hasattr(self, "_assignment_row"):  # read once a request, however many methods ask
+            self._assignment_row = selectors.assignment_get_for_reviewer(reviewer=self.request.user, code=self.kwargs["code"])
+        if self._assignment_row is None:
             raise Http404("No such review.")
-        return assignment
+        return self._assignment_row
 
 
 class ConflictView(ReviewerAssignmentMixin, PracticeView, FormView):
@@ -376,7 +378,7 @@ class ConflictView(ReviewerAssignmentMixin, PracticeView, FormView):
     def form_valid(self, form):
         assignment = self._assignment()
         conflict = form.cleaned_data["conflict"] == "yes"
-        result = _run(
+        result = run_service(
             form,
             lambda: services.conflict_declare(
                 actor=self.request.user, assignment=assignment, conflict=conflict, details=form.cleaned_data["details"]
@@ -440,7 +442,6 @@ class ReviewView(ReviewerAssignmentMixin, PracticeView, FormView):
             application=selectors.application_for_reviewer(assignment.application),
             review=review,
             submitted=submitted,
-            own_scores=[(s, labels.get(s.score)) for s in review.scores.all()] if review else [],
             refusal=refusal,
             can_score=refusal is None and not submitted,
             others=selectors.other_reviews_for_reviewer(assignment=assignment),
@@ -454,7 +455,7 @@ class ReviewView(ReviewerAssignmentMixin, PracticeView, FormView):
         submit = self.request.POST.get("action") == "submit"
         scores, comments = form.score_inputs(), form.cleaned_data["comments"]
         if (
-            _run(
+            run_service(
                 form,
                 lambda: services.review_save(actor=self.request.user, assignment=assignment, scores=scores, comments=comments),
             )
@@ -464,7 +465,7 @@ class ReviewView(ReviewerAssignmentMixin, PracticeView, FormView):
         if not submit:
             messages.success(self.request, "Your review is saved as a draft. You can come back to it and submit it later.")
             return redirect("cohorts:review_detail", code=assignment.code)
-        if _run(form, lambda: services.review_submit(actor=self.request.user, assignment=assignment)) is None:
+        if run_service(form, lambda: services.review_submit(actor=self.request.user, assignment=assignment)) is None:
             return self.form_invalid(form)
         messages.success(self.request, "Your review is submitted. You can now see the other reviewers' submitted reviews.")
         return redirect("cohorts:review_detail", code=assignment.code)
