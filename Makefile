@@ -1,6 +1,6 @@
 # PINE developer commands. `make run` sets up and runs the app; `make test` runs the tests.
 # Both need only Python 3.11+: uv comes from PATH or is installed once into var/uv, and without
-# DATABASE_URL / REDIS_URL the devstack (pine/devstack.py) starts embedded PostgreSQL and Redis.
+# DATABASE_URL / REDIS_URL the devstack (tools/devstack.py) starts embedded PostgreSQL and Redis.
 
 VENV := .venv
 PYTHON := $(VENV)/bin/python
@@ -21,12 +21,13 @@ SASS_VERSION := 1.108.2
 GOVUK_DIR ?= static/govuk
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint lock assets clean
+.PHONY: help install run test check lint lock assets clean
 
 help:
 	@echo "make run      set up .venv, start PINE with demo data (PORT=8000)"
 	@echo "make test     set up .venv, run the tests (ARGS='-k something' goes to pytest)"
-	@echo "make lint     check style and common mistakes (ruff)"
+	@echo "make check    quick loop: lint, migrations check, the tests without the browser and API-schema ones"
+	@echo "make lint     check style, common mistakes (ruff) and the import layers (lint-imports)"
 	@echo "make install  create or update .venv from uv.lock"
 	@echo "make lock     update uv.lock and export requirements*.txt (pip route)"
 	@echo "make assets   rebuild static/govuk from the govuk-frontend npm package (needs Node.js)"
@@ -36,10 +37,10 @@ install: $(UV_DEP)
 	@$(UV) sync --frozen
 
 run: install
-	$(PYTHON) -m pine.devstack run
+	$(PYTHON) -m tools.devstack run
 
 test: install
-	$(PYTHON) -m pine.devstack test $(ARGS)
+	$(PYTHON) -m tools.devstack test $(ARGS)
 
 var/uv/bin/uv:
 	@echo "uv is not on PATH: installing it into var/uv (once)"
@@ -52,6 +53,12 @@ var/uv/bin/uv:
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+
+# The tests' settings need no services to check the models against the migrations.
+check: lint
+	DJANGO_SETTINGS_MODULE=tests.settings $(PYTHON) manage.py makemigrations --check --dry-run
+	$(PYTHON) -m tools.devstack test -m "not browser and not schema" $(ARGS)
 
 lock: $(UV_DEP)
 	$(UV) lock

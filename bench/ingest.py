@@ -127,7 +127,8 @@ def main() -> None:
 
     name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        from outcomes.models import ChildRecord, Measure, OutcomeValue, Submission
+        from measures.models import Measure
+        from outcomes.models import ChildRecord, OutcomeValue, Submission
         from pine.tenancy import practice_scope
 
         with transaction.atomic(), practice_scope():

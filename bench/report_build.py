@@ -26,9 +26,9 @@ django.setup()
 
 import pandas as pd  # noqa: E402
 
-from evaluations.management.commands.seed_demo import demo_outcome_csv  # noqa: E402
-from evaluations.reporting import build_report, chart_browser, start_chart_renderer  # noqa: E402
-from outcomes.library import STANDARD_MEASURES  # noqa: E402
+from demo.data import demo_outcome_csv  # noqa: E402
+from measures.library import STANDARD_MEASURES  # noqa: E402
+from reports.documents import build_report, chart_browser, start_chart_renderer  # noqa: E402
 
 
 def demo_frame() -> pd.DataFrame:

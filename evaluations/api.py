@@ -1,8 +1,8 @@
-"""API: a partner's evaluations and reports."""
+"""API: a partner's evaluations, their workspace (onboarding, milestones, meetings, plan, theory of
+change) and local measures."""
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -10,8 +10,10 @@ from rest_framework.response import Response
 
 from evaluations import selectors, services, theory
 from evaluations.models import EvaluationPlan, Milestone
-from evaluations.views import report_file_response
-from outcomes import selectors as outcome_selectors
+from measures import selectors as measure_selectors
+from measures import services as measure_services
+from measures.api import LocalMeasureOut, MeasureChangeIn
+from measures.models import Measure
 from pine.api import PartnerAPIView, PracticeAPIView
 from pine.scoping import ADMINS
 
@@ -25,17 +27,6 @@ class EvaluationOut(serializers.Serializer):
 
 class PracticeEvaluationOut(EvaluationOut):
     partner = serializers.SlugField(source="partner.slug")
-
-
-class ReportOut(serializers.Serializer):
-    code = serializers.UUIDField()
-    evaluation = serializers.UUIDField(source="evaluation.code")
-    status = serializers.CharField()
-    progress = serializers.IntegerField(help_text="Percent done, 0 to 100.")
-    stage = serializers.CharField()
-    error = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
 
 
 class EvaluationListView(PartnerAPIView):
@@ -57,55 +48,6 @@ class EvaluationDetailView(PartnerAPIView):
 
     def get(self, request, partner_slug, code):
         return Response(EvaluationOut(self.get_object()).data)
-
-
-class ReportListView(PartnerAPIView):
-    """An evaluation's reports; POST queues a new one (poll its status until it is done)."""
-
-    serializer_class = ReportOut
-
-    def scoped_queryset(self):
-        return selectors.evaluation_list(partner=self.partner)
-
-    @extend_schema(responses=ReportOut(many=True))
-    def get(self, request, partner_slug, code):
-        evaluation = self.get_object()
-        return self.paginated(selectors.report_list(partner=self.partner, evaluation=evaluation), ReportOut)
-
-    @extend_schema(request=None, responses={202: ReportOut})
-    def post(self, request, partner_slug, code):
-        report = services.report_request(partner=self.partner, actor=request.user, evaluation=self.get_object())
-        return Response(ReportOut(report).data, status=status.HTTP_202_ACCEPTED)
-
-
-class ReportDetailView(PartnerAPIView):
-    serializer_class = ReportOut
-
-    def scoped_queryset(self):
-        return selectors.report_list(partner=self.partner)
-
-    def get(self, request, partner_slug, code):
-        return Response(ReportOut(self.get_object()).data)
-
-
-class ReportFileView(PartnerAPIView):
-    """A finished report's file: ``html`` or ``pdf``."""
-
-    serializer_class = ReportOut
-
-    def scoped_queryset(self):
-        return selectors.report_list(partner=self.partner)
-
-    @extend_schema(
-        operation_id="v1_partners_reports_file",
-        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=["html", "pdf"])],
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY, (200, "text/html"): OpenApiTypes.STR},
-    )
-    def get(self, request, partner_slug, code, kind):
-        found = selectors.report_file(partner=self.partner, code=code, kind=kind)
-        if found is None:
-            raise NotFound("No finished report with this code.")
-        return report_file_response(*found, kind)
 
 
 class PracticeEvaluationListView(PracticeAPIView):
@@ -300,7 +242,7 @@ class PlanContent(serializers.Serializer):
     expected_children_per_period = serializers.IntegerField(min_value=0, allow_null=True, required=False, default=None)
 
     def validate_measures(self, measures):
-        known = set(outcome_selectors.measure_list(partner=self.context.get("partner")).values_list("code", flat=True))
+        known = set(measure_selectors.measure_list(partner=self.context.get("partner")).values_list("code", flat=True))
         unknown = sorted({m["code"] for m in measures} - known)
         if unknown:
             raise serializers.ValidationError(f"Unknown measure codes: {', '.join(unknown)}.")
@@ -436,7 +378,7 @@ class TheoryView(PartnerAPIView):
         data = TheoryIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        known = set(outcome_selectors.measure_list(partner=self.partner).values_list("code", flat=True))
+        known = set(measure_selectors.measure_list(partner=self.partner).values_list("code", flat=True))
         texts = {kind: fields[kind] for kind, _, _ in theory.KINDS}
         content, problems = theory.parse(texts, fields["links"], fields["measures"], known_measures=known)
         if problems:
@@ -446,3 +388,41 @@ class TheoryView(PartnerAPIView):
             raise serializers.ValidationError(errors)
         saved = services.theory_save(partner=self.partner, actor=request.user, evaluation=evaluation, content=content)
         return Response(TheoryOut(saved).data)
+
+
+# --- local measures (each added to one of the partner's evaluations) ----------------------------------
+
+
+class LocalMeasureIn(MeasureChangeIn):
+    evaluation = serializers.UUIDField(help_text="The evaluation (of this partner) the measure is for.")
+    code = serializers.SlugField(max_length=60, help_text="Unique within your partnership; never a library code.")
+    name = serializers.CharField(max_length=200)
+    definition = serializers.CharField(max_length=5000)
+    unit = serializers.ChoiceField(choices=Measure.Unit.choices)
+    polarity = serializers.ChoiceField(choices=Measure.Polarity.choices)
+
+
+class LocalMeasureListView(PartnerAPIView):
+    """This partner's local measures. POST one to add it (a lead or contributor)."""
+
+    serializer_class = LocalMeasureOut
+
+    def scoped_queryset(self):
+        return measure_selectors.local_measure_list(partner=self.partner)
+
+    @extend_schema(responses=LocalMeasureOut(many=True))
+    def get(self, request, partner_slug):
+        return self.paginated(self.get_queryset(), LocalMeasureOut)
+
+    @extend_schema(request=LocalMeasureIn, responses={201: LocalMeasureOut})
+    def post(self, request, partner_slug):
+        data = LocalMeasureIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        evaluation = selectors.evaluation_get(partner=self.partner, code=fields.pop("evaluation"))
+        if evaluation is None:
+            raise serializers.ValidationError({"evaluation": ["No such evaluation."]})
+        measure = measure_services.measure_local_create(
+            partner=self.partner, actor=request.user, evaluation=evaluation, code=fields.pop("code"), **fields
+        )
+        return Response(LocalMeasureOut(measure).data, status=status.HTTP_201_CREATED)

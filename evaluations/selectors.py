@@ -1,9 +1,10 @@
-"""Reads of evaluations and reports."""
+"""Reads of evaluations: onboarding, milestones, meetings, plans and theories of change."""
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from evaluations.models import Evaluation, EvaluationPlan, Meeting, Milestone, Onboarding, Report, TheoryOfChange
+from evaluations.models import Evaluation, EvaluationPlan, Meeting, Milestone, Onboarding, TheoryOfChange
+from measures.selectors import measure_list
 from pine.models import Partner
 
 
@@ -17,27 +18,6 @@ def evaluation_get(*, partner: Partner, code) -> Evaluation | None:
 
 def evaluation_list_for_practice() -> QuerySet[Evaluation]:
     return Evaluation.objects.select_related("cohort", "partner")
-
-
-def report_list(*, partner: Partner, evaluation: Evaluation | None = None) -> QuerySet[Report]:
-    # The files stay in the database until someone downloads one.
-    qs = Report.objects.filter(partner=partner).defer("html", "pdf").select_related("evaluation")
-    return qs if evaluation is None else qs.filter(evaluation=evaluation)
-
-
-def report_get(*, partner: Partner, code) -> Report | None:
-    return report_list(partner=partner).filter(code=code).first()
-
-
-def report_file(*, partner: Partner, code, kind: str) -> tuple[Report, bytes] | None:
-    """A finished report and the bytes of one of its files ("html" or "pdf")."""
-    if kind not in ("html", "pdf"):
-        return None
-    report = Report.objects.filter(partner=partner, code=code, status=Report.Status.DONE).select_related("evaluation").first()
-    if report is None:
-        return None
-    content = getattr(report, kind)
-    return (report, bytes(content)) if content is not None else None
 
 
 def onboarding_get(*, partner: Partner, evaluation: Evaluation) -> Onboarding:
@@ -117,8 +97,6 @@ def plan_field_display(plan: EvaluationPlan, name: str) -> str:
     if name == "design":
         return plan.get_design_display() if value else ""
     if name == "measures":
-        from outcomes.selectors import measure_list
-
         names = dict(measure_list(partner=plan.partner).values_list("code", "name"))
         lines = [f"{names.get(m['code'], m['code'])}: {PLAN_DIRECTIONS.get(m.get('direction'), '?').lower()}" for m in value]
         return "\n".join(lines)

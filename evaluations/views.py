@@ -1,10 +1,13 @@
-"""Pages: a partner's evaluation, its data uploads and its reports."""
+"""Pages: a partner's evaluation workspace (onboarding, milestones, meetings, plan, theory of change,
+local measures) and the practice team's view of it. The evaluation's overview page, its data and its
+reports are built on these: ``reports.views``."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import FormView, TemplateView
 
@@ -18,9 +21,10 @@ from evaluations.forms import (
     PlanNewVersionForm,
     TheoryForm,
 )
-from outcomes import selectors as outcome_selectors
-from outcomes import services as outcome_services
-from outcomes.forms import UploadForm
+from measures import selectors as measure_selectors
+from measures import services as measure_services
+from measures.forms import LocalMeasureForm
+from pine.models import Role
 from pine.scoping import ADMINS, PartnerView, PracticeView
 from pine.views import add_form_errors
 
@@ -31,90 +35,6 @@ class EvaluationMixin:
         if evaluation is None:
             raise Http404("No such evaluation.")
         return evaluation
-
-
-class EvaluationDetailView(EvaluationMixin, PartnerView, TemplateView):
-    template_name = "evaluations/evaluation_detail.html"
-
-    def get_context_data(self, **kwargs):
-        evaluation = self._evaluation()
-        return super().get_context_data(
-            evaluation=evaluation,
-            submissions=outcome_selectors.submission_list(partner=self.partner, evaluation=evaluation)[:20],
-            value_count=outcome_selectors.outcome_value_count(partner=self.partner, evaluation=evaluation),
-            periods=outcome_selectors.period_list(partner=self.partner, evaluation=evaluation),
-            upload_blocker=selectors.evaluation_upload_blocker(partner=self.partner, evaluation=evaluation),
-            reports=selectors.report_list(partner=self.partner, evaluation=evaluation)[:10],
-            upload_form=kwargs.pop("upload_form", None) or UploadForm(),
-            measures=outcome_selectors.measure_list(partner=self.partner),
-            **kwargs,
-        )
-
-    def post(self, request, partner_slug, code):
-        """Upload a file of outcome data: a worker checks and stores it; its page shows the progress."""
-        evaluation = self._evaluation()
-        form = UploadForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return self.render_to_response(self.get_context_data(upload_form=form))
-        upload = form.cleaned_data["file"]
-        try:
-            with transaction.atomic():
-                submission = outcome_services.submission_queue(
-                    partner=self.partner,
-                    actor=request.user,
-                    evaluation=evaluation,
-                    filename=upload.name,
-                    content=upload.read(),
-                    dry_run=form.cleaned_data["dry_run"],
-                )
-        except ValidationError as error:
-            form.add_error("file", error)
-            return self.render_to_response(self.get_context_data(upload_form=form))
-        return redirect("outcomes:submission", partner_slug=partner_slug, code=submission.code)
-
-
-class ReportRequestView(EvaluationMixin, PartnerView):
-    def post(self, request, partner_slug, code):
-        evaluation = self._evaluation()
-        report = services.report_request(partner=self.partner, actor=request.user, evaluation=evaluation)
-        messages.success(request, "Your report is being built. This page shows its progress.")
-        return redirect("evaluations:report", partner_slug=partner_slug, code=report.code)
-
-
-class ReportDetailView(PartnerView, TemplateView):
-    """A report's progress (the progress part is polled with htmx until it is finished)."""
-
-    template_name = "evaluations/report_detail.html"
-
-    def get_template_names(self):
-        if self.request.htmx:
-            return ["evaluations/_report_progress.html"]
-        return [self.template_name]
-
-    def get_context_data(self, **kwargs):
-        report = selectors.report_get(partner=self.partner, code=self.kwargs["code"])
-        if report is None:
-            raise Http404("No such report.")
-        return super().get_context_data(report=report, **kwargs)
-
-
-REPORT_CONTENT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
-
-
-def report_file_response(report, content: bytes, kind: str) -> HttpResponse:
-    """A report file as a download (for the page and the API alike)."""
-    response = HttpResponse(content, content_type=REPORT_CONTENT_TYPES[kind])
-    name = f"pine-report-{report.created_at:%Y-%m-%d}-{str(report.code)[:8]}.{kind}"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-class ReportDownloadView(PartnerView):
-    def get(self, request, partner_slug, code, kind):
-        found = selectors.report_file(partner=self.partner, code=code, kind=kind)
-        if found is None:
-            raise Http404("No such report.")
-        return report_file_response(*found, kind)
 
 
 # --- the evaluation workspace: onboarding, milestones, meetings -----------------------------------
@@ -283,7 +203,7 @@ class PlanView(EvaluationMixin, PartnerView, TemplateView):
     def get_context_data(self, **kwargs):
         evaluation = self._evaluation()
         plan = selectors.plan_current(partner=self.partner, evaluation=evaluation)
-        measures = list(outcome_selectors.measure_list(partner=self.partner))
+        measures = list(measure_selectors.measure_list(partner=self.partner))
         editable = plan is None or plan.status == plan.Status.DRAFT
         context = {
             "evaluation": evaluation,
@@ -315,7 +235,7 @@ class PlanView(EvaluationMixin, PartnerView, TemplateView):
                 return self.render_to_response(self.get_context_data(version_form=form))
             messages.success(request, "A new draft version is ready to edit.")
             return redirect("evaluations:plan", partner_slug=partner_slug, code=code)
-        form = PlanForm(request.POST, measures=list(outcome_selectors.measure_list(partner=self.partner)))
+        form = PlanForm(request.POST, measures=list(measure_selectors.measure_list(partner=self.partner)))
         if form.is_valid():
             try:
                 with transaction.atomic():
@@ -405,7 +325,7 @@ class TheoryView(EvaluationMixin, PartnerView, TemplateView):
 
     def post(self, request, partner_slug, code):
         evaluation = self._evaluation()
-        known = set(outcome_selectors.measure_list(partner=self.partner).values_list("code", flat=True))
+        known = set(measure_selectors.measure_list(partner=self.partner).values_list("code", flat=True))
         form = TheoryForm(request.POST, known_measures=known)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
@@ -440,3 +360,68 @@ class TheoryDownloadView(EvaluationMixin, PartnerView):
         response = HttpResponse(content, content_type="image/png" if kind == "png" else "image/svg+xml")
         response["Content-Disposition"] = f'attachment; filename="theory-of-change-v{shown.version}.{kind}"'
         return response
+
+
+# --- local measures (each added to one of the partner's evaluations) ----------------------------------
+
+
+class MeasureListView(PartnerView, TemplateView):
+    """The measures this partner may use: the shared library and its own local measures."""
+
+    template_name = "measures/measure_list.html"
+
+    def get_context_data(self, **kwargs):
+        measures = list(measure_selectors.measure_list(partner=self.partner))
+        return super().get_context_data(
+            library=[m for m in measures if not m.is_local],
+            local=[m for m in measures if m.is_local],
+            evaluations=selectors.evaluation_list(partner=self.partner),
+            can_add=self.membership.allows(Role.CONTRIBUTOR),
+            **kwargs,
+        )
+
+
+class LocalMeasureCreateView(PartnerView, TemplateView):
+    """A lead or contributor adds a local measure to their evaluation."""
+
+    template_name = "measures/measure_form.html"
+    required_role = Role.CONTRIBUTOR
+
+    def _evaluation(self):
+        evaluation = selectors.evaluation_get(partner=self.partner, code=self.kwargs["code"])
+        if evaluation is None:
+            raise Http404("No such evaluation.")
+        return evaluation
+
+    def get_context_data(self, **kwargs):
+        evaluation = self._evaluation()
+        return super().get_context_data(
+            form=kwargs.pop("form", None) or LocalMeasureForm(),
+            heading="Add a local measure",
+            caption=evaluation.title,
+            button="Add measure",
+            intro="Only your partnership sees a local measure. Once added, you can choose it in your evaluation plan and "
+            "theory of change and send its data like a library measure.",
+            back=reverse("evaluations:measures", args=[self.partner.slug]),
+            **kwargs,
+        )
+
+    def post(self, request, partner_slug, code):
+        evaluation = self._evaluation()
+        form = LocalMeasureForm(request.POST)
+        measure = None
+        if form.is_valid():
+            try:
+                measure = measure_services.measure_local_create(
+                    partner=self.partner,
+                    actor=request.user,
+                    evaluation=evaluation,
+                    code=form.cleaned_data["code"],
+                    **form.definition_fields(),
+                )
+            except ValidationError as error:
+                add_form_errors(form, error)
+        if measure is None:
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, f"Local measure {measure.name} added.")
+        return redirect("measures:measure", partner_slug=partner_slug, measure_code=measure.code)

@@ -1,6 +1,5 @@
-"""Pages: a partner's data uploads (progress, problems, warnings, changes), its measures (the
-library and its own local measures), and the practice team's approval of periods, measure library
-and promotion of local measures."""
+"""Pages: a partner's data uploads (progress, problems, warnings, changes), the data templates, and
+the practice team's approval of periods."""
 
 import csv
 import io
@@ -9,15 +8,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.views.generic import TemplateView
 
 from evaluations import selectors as evaluation_selectors
+from measures import selectors as measure_selectors
 from outcomes import selectors, services
-from outcomes.forms import ApproveForm, ExplanationForm, LocalMeasureForm, MeasureForm, UnlockForm
+from outcomes.forms import ApproveForm, ExplanationForm, UnlockForm
 from pine.exports import neutralised
-from pine.models import Role
-from pine.scoping import ADMINS, PartnerView, PracticeView
+from pine.scoping import PartnerView, PracticeView
 from pine.views import add_form_errors
 
 
@@ -174,7 +172,7 @@ class DataTemplateView(PartnerView):
         evaluation = evaluation_selectors.evaluation_get(partner=self.partner, code=code)
         if evaluation is None or name not in CONTENT_TYPES:
             raise Http404("No such file.")
-        measures = list(selectors.measure_list(partner=self.partner))
+        measures = list(measure_selectors.measure_list(partner=self.partner))
         if name == "template.xlsx":
             content = _workbook(measures)
         else:
@@ -209,231 +207,3 @@ def _workbook(measures) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-# --- measures: the library and partners' local measures ----------------------------------------------
-
-
-def _measure_context(measure) -> dict:
-    return {
-        "measure": measure,
-        "rows": selectors.measure_definition_rows(measure),
-        "history": selectors.measure_history(measure),
-    }
-
-
-class MeasureListView(PartnerView, TemplateView):
-    """The measures this partner may use: the shared library and its own local measures."""
-
-    template_name = "outcomes/measure_list.html"
-
-    def get_context_data(self, **kwargs):
-        measures = list(selectors.measure_list(partner=self.partner))
-        return super().get_context_data(
-            library=[m for m in measures if not m.is_local],
-            local=[m for m in measures if m.is_local],
-            evaluations=evaluation_selectors.evaluation_list(partner=self.partner),
-            can_add=self.membership.allows(Role.CONTRIBUTOR),
-            **kwargs,
-        )
-
-
-class MeasureDetailView(PartnerView, TemplateView):
-    """A library measure or one of this partner's local measures (another partner's: 404)."""
-
-    template_name = "outcomes/measure_detail.html"
-
-    def get_context_data(self, **kwargs):
-        measure = selectors.measure_get(partner=self.partner, code=self.kwargs["measure_code"])
-        if measure is None:
-            raise Http404("No such measure.")
-        return super().get_context_data(
-            **_measure_context(measure), can_edit=measure.is_local and self.membership.allows(Role.CONTRIBUTOR), **kwargs
-        )
-
-
-class LocalMeasureCreateView(PartnerView, TemplateView):
-    """A lead or contributor adds a local measure to their evaluation."""
-
-    template_name = "outcomes/measure_form.html"
-    required_role = Role.CONTRIBUTOR
-
-    def _evaluation(self):
-        evaluation = evaluation_selectors.evaluation_get(partner=self.partner, code=self.kwargs["code"])
-        if evaluation is None:
-            raise Http404("No such evaluation.")
-        return evaluation
-
-    def get_context_data(self, **kwargs):
-        evaluation = self._evaluation()
-        return super().get_context_data(
-            form=kwargs.pop("form", None) or LocalMeasureForm(),
-            heading="Add a local measure",
-            caption=evaluation.title,
-            button="Add measure",
-            intro="Only your partnership sees a local measure. Once added, you can choose it in your evaluation plan and "
-            "theory of change and send its data like a library measure.",
-            back=reverse("outcomes:measures", args=[self.partner.slug]),
-            **kwargs,
-        )
-
-    def post(self, request, partner_slug, code):
-        evaluation = self._evaluation()
-        form = LocalMeasureForm(request.POST)
-        measure = None
-        if form.is_valid():
-            try:
-                measure = services.measure_local_create(
-                    partner=self.partner,
-                    actor=request.user,
-                    evaluation=evaluation,
-                    code=form.cleaned_data["code"],
-                    **form.definition_fields(),
-                )
-            except ValidationError as error:
-                add_form_errors(form, error)
-        if measure is None:
-            return self.render_to_response(self.get_context_data(form=form))
-        messages.success(request, f"Local measure {measure.name} added.")
-        return redirect("outcomes:measure", partner_slug=partner_slug, measure_code=measure.code)
-
-
-class LocalMeasureEditView(PartnerView, TemplateView):
-    """A lead or contributor changes one of their local measures: a new version, the old one kept."""
-
-    template_name = "outcomes/measure_form.html"
-    required_role = Role.CONTRIBUTOR
-
-    def _measure(self):
-        measure = selectors.local_measure_get(partner=self.partner, code=self.kwargs["measure_code"])
-        if measure is None:
-            raise Http404("No such measure.")
-        return measure
-
-    def get_context_data(self, **kwargs):
-        measure = self._measure()
-        return super().get_context_data(
-            form=kwargs.pop("form", None) or MeasureForm(initial=MeasureForm.initial_from(measure)),
-            heading=f"Change {measure.name}",
-            caption=f"Local measure {measure.code}, version {measure.version}",
-            button="Save as a new version",
-            back=reverse("outcomes:measure", args=[self.partner.slug, measure.code]),
-            **kwargs,
-        )
-
-    def post(self, request, partner_slug, measure_code):
-        local = self._measure()
-        form = MeasureForm(request.POST)
-        if form.is_valid():
-            try:
-                services.measure_local_update(partner=self.partner, actor=request.user, measure=local, **form.definition_fields())
-            except ValidationError as error:
-                add_form_errors(form, error)
-        if form.errors:
-            return self.render_to_response(self.get_context_data(form=form))
-        messages.success(request, "Measure saved.")
-        return redirect("outcomes:measure", partner_slug=partner_slug, measure_code=local.code)
-
-
-class PracticeLibraryView(PracticeView, TemplateView):
-    """The shared measure library, for the practice team."""
-
-    template_name = "outcomes/practice_library.html"
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(measures=selectors.library_measure_list(), **kwargs)
-
-
-class _PracticeLibraryMeasureMixin:
-    def _measure(self):
-        measure = selectors.library_measure_get(code=self.kwargs["measure_code"])
-        if measure is None:
-            raise Http404("No such measure.")
-        return measure
-
-
-class PracticeMeasureView(_PracticeLibraryMeasureMixin, PracticeView, TemplateView):
-    """A library measure with its versions; practice admins may change it."""
-
-    template_name = "outcomes/practice_measure.html"
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            **_measure_context(self._measure()), can_edit=self.request.user.practice_role == "practice_admin", **kwargs
-        )
-
-
-class PracticeMeasureEditView(_PracticeLibraryMeasureMixin, PracticeView, TemplateView):
-    """A practice admin changes a library measure: a new version, the old one kept in its history."""
-
-    template_name = "outcomes/measure_form.html"
-    practice_roles = ADMINS
-
-    def get_context_data(self, **kwargs):
-        measure = self._measure()
-        return super().get_context_data(
-            form=kwargs.pop("form", None) or MeasureForm(initial=MeasureForm.initial_from(measure)),
-            heading=f"Change {measure.name}",
-            caption=f"Library measure {measure.code}, version {measure.version}",
-            button="Save as a new version",
-            intro="A change is saved as a new version; the earlier definition stays in the measure's history, so data "
-            "already sent keeps meaning what it meant.",
-            back=reverse("outcomes:practice_measure", args=[measure.code]),
-            **kwargs,
-        )
-
-    def post(self, request, measure_code):
-        library_measure = self._measure()
-        form = MeasureForm(request.POST)
-        if form.is_valid():
-            try:
-                services.measure_update(actor=request.user, measure=library_measure, **form.definition_fields())
-            except ValidationError as error:
-                add_form_errors(form, error)
-        if form.errors:
-            return self.render_to_response(self.get_context_data(form=form))
-        messages.success(request, "Measure saved.")
-        return redirect("outcomes:practice_measure", measure_code=library_measure.code)
-
-
-class PracticeLocalMeasuresView(PracticeView, TemplateView):
-    """Every partner's local measures, with a Promote action for practice admins."""
-
-    template_name = "outcomes/practice_local_measures.html"
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            measures=selectors.local_measure_list_for_practice(),
-            can_promote=self.request.user.practice_role == "practice_admin",
-            **kwargs,
-        )
-
-
-class PracticePromoteView(PracticeView, TemplateView):
-    """A practice admin promotes a local measure into the shared library."""
-
-    template_name = "outcomes/practice_promote.html"
-    practice_roles = ADMINS
-
-    def _measure(self):
-        measure = selectors.local_measure_get_for_practice(
-            partner_slug=self.kwargs["partner_slug"], code=self.kwargs["measure_code"]
-        )
-        if measure is None:
-            raise Http404("No such measure.")
-        return measure
-
-    def get_context_data(self, **kwargs):
-        measure = self._measure()
-        return super().get_context_data(
-            measure=measure, rows=selectors.measure_definition_rows(measure), errors=kwargs.pop("errors", []), **kwargs
-        )
-
-    def post(self, request, partner_slug, measure_code):
-        local = self._measure()
-        try:
-            promoted = services.measure_promote(actor=request.user, measure=local)
-        except ValidationError as error:
-            return self.render_to_response(self.get_context_data(errors=error.messages))
-        messages.success(request, f"{promoted.name} is now in the measure library, with the code {promoted.code}.")
-        return redirect("outcomes:practice_measure", measure_code=promoted.code)

@@ -32,10 +32,16 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "pine",
-    "cohorts",
+    "measures",
     "evaluations",
+    "cohorts",
     "outcomes",
+    "reports",
 ]
+# Demo data and the demo two-factor secret: development and tests only.
+PINE_DEMO = env.bool("PINE_DEMO", default=DEBUG)
+if PINE_DEMO:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

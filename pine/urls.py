@@ -3,9 +3,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 import cohorts.urls
 import evaluations.urls
+import measures.urls
 import outcomes.urls
-from cohorts.views.applications import PartnerHomeView, PracticeHomeView
-from pine import api, views
+import reports.urls
+from pine import api, routing, views
+
+# The root URLconf names every app (the one place in pine that does); each app mounts its own
+# routes under the partner's and the practice team's prefixes (pine.routing).
 
 account_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -26,9 +30,10 @@ api_patterns = [
     path("me/tokens/<uuid:code>/", api.TokenDetailView.as_view(), name="api_token"),
     path("notifications/", api.NotificationListView.as_view(), name="api_notifications"),
     path("notifications/read/", api.NotificationReadView.as_view(), name="api_notifications_read"),
-    path("", include((cohorts.urls.api_urlpatterns, "cohorts"), namespace="cohorts_api")),
-    path("", include((evaluations.urls.api_urlpatterns, "evaluations"), namespace="evaluations_api")),
-    path("", include((outcomes.urls.api_urlpatterns, "outcomes"), namespace="outcomes_api")),
+    *[
+        path("", include((app.api_urlpatterns, app.app_name), namespace=f"{app.app_name}_api"))
+        for app in (cohorts.urls, evaluations.urls, measures.urls, outcomes.urls, reports.urls)
+    ],
 ]
 
 urlpatterns = [
@@ -39,13 +44,12 @@ urlpatterns = [
     path("home/", views.HomeView.as_view(), name="home"),
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("notifications/read/", views.NotificationReadView.as_view(), name="notifications_read"),
-    path("p/<slug:partner_slug>/", PartnerHomeView.as_view(), name="partner_home"),
-    path("p/<slug:partner_slug>/members/", views.PartnerMembersView.as_view(), name="partner_members"),
-    path("practice/", PracticeHomeView.as_view(), name="practice_home"),
-    path("practice/partners/<slug:partner_slug>/invite/", views.PracticeInviteLeadView.as_view(), name="practice_invite"),
-    path("", include(cohorts.urls)),
-    path("", include(evaluations.urls)),
-    path("", include(outcomes.urls)),
+    *routing.pages(
+        partner=[path("members/", views.PartnerMembersView.as_view(), name="partner_members")],
+        practice=[path("partners/<slug:partner_slug>/invite/", views.PracticeInviteLeadView.as_view(), name="practice_invite")],
+    ),
+    path("", include(reports.urls.front_urlpatterns)),
+    *[path("", include(app)) for app in (cohorts.urls, evaluations.urls, measures.urls, outcomes.urls, reports.urls)],
     path("api/v1/", include(api_patterns)),
     # Public documentation of the API (no data): allow-listed in tests/test_tenancy.py.
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -7,9 +7,11 @@ import factory
 from django.utils import timezone
 
 from cohorts.models import Application, Cohort
-from evaluations.models import Evaluation, Report
-from outcomes.models import Measure, OutcomeValue, Submission
+from evaluations.models import Evaluation
+from measures.models import Measure
+from outcomes.models import OutcomeValue, Submission
 from pine.models import AgencyType, Membership, Partner, PartnerAgency, Role, User
+from reports.models import Report
 
 PASSWORD = "correct-horse-battery"
 
@@ -307,8 +309,7 @@ class CohortDocumentFactory(factory.django.DjangoModelFactory):
 def ensure_measure_library() -> None:
     """The migrations' measure library (definitions and details). A transactional test flushes every
     table when it ends, the library with it: tests/conftest.py puts it back before each one."""
-    from outcomes.library import DETAILS, STANDARD_MEASURES
-    from outcomes.models import Measure
+    from measures.library import DETAILS, STANDARD_MEASURES
 
     for m in STANDARD_MEASURES:
         details = DETAILS[m.code]._asdict() if m.code in DETAILS else {}

@@ -15,6 +15,7 @@ TEST_ENVIRONMENT = {
     "PSEUDONYM_KEYS": "v1=test-pseudonym-key",
     "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
     "LOG_LEVEL": "WARNING",
+    "PINE_DEMO": "1",
 }
 for name, value in TEST_ENVIRONMENT.items():
     os.environ.setdefault(name, value)

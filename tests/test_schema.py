@@ -37,11 +37,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from cohorts.models import Application
-from evaluations.models import Report
 from outcomes.models import Submission
 from pine import services
 from pine.wsgi import application
+from reports.models import Report
 from tests import factories
+
+pytestmark = pytest.mark.schema
 
 SETTINGS = settings(
     max_examples=12,

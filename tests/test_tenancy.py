@@ -9,12 +9,13 @@ from django.db import connection, transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from cohorts.models import Application, ApplicationRevision
-from evaluations.models import Evaluation, Report
+from evaluations.models import Evaluation
 from outcomes.models import OutcomeValue, Submission
 from pine.api import PartnerAPIView, PracticeAPIView, UserAPIView
 from pine.models import AuditEvent, Membership, Partner
 from pine.scoping import PartnerView, PracticeView, PublicView, SignedInView
 from pine.tenancy import ScopeError, current_scope, partner_scope, practice_scope, user_scope
+from reports.models import Report
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ PUBLIC_VIEW_ALLOW_LIST = {
     "SpectacularSwaggerView",
 }
 
-OUR_APPS = {"pine", "cohorts", "evaluations", "outcomes"}
+OUR_APPS = {"pine", "measures", "evaluations", "cohorts", "outcomes", "reports"}
 
 
 def tenant_tables() -> list[str]:
@@ -108,7 +109,7 @@ def test_every_tenant_model_has_its_own_partner_foreign_key_or_an_allow_list_ent
         assert field.db_index or "partner" in leading, f"{label}.partner is not indexed"
         # The practice team's own records have no partner; a notification may be about none; a
         # measure with no partner is a library measure (everyone's), with one a partner's local measure.
-        if label not in ("pine.AuditEvent", "pine.Notification", "outcomes.Measure"):
+        if label not in ("pine.AuditEvent", "pine.Notification", "measures.Measure"):
             assert not field.null, f"{label}.partner may be null"
     assert not missing, f"models without a partner FK or an allow-list entry: {missing}"
 
@@ -237,11 +238,13 @@ def test_serializers_never_accept_a_partner_field():
 
     import cohorts.api
     import evaluations.api
+    import measures.api
     import outcomes.api
     import pine.api
+    import reports.api
 
     cohort_modules = [importlib.import_module(f"cohorts.api.{m.name}") for m in pkgutil.iter_modules(cohorts.api.__path__)]
-    for module in (pine.api, *cohort_modules, evaluations.api, outcomes.api):
+    for module in (pine.api, *cohort_modules, evaluations.api, measures.api, outcomes.api, reports.api):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, serializers.Serializer) and name.endswith("In"):
                 assert "partner" not in obj().fields, f"{module.__name__}.{name} accepts a partner"
@@ -258,6 +261,6 @@ def test_reviewers_reach_only_their_review_pages_and_the_practice_home():
     assert {module for module, _ in open_to_reviewers} <= {
         "cohorts.views.reviews",
         "cohorts.api.reviews",
-        "cohorts.views.applications",
+        "reports.views",
     }
-    assert {name for module, name in open_to_reviewers if module == "cohorts.views.applications"} == {"PracticeHomeView"}
+    assert {name for module, name in open_to_reviewers if module == "reports.views"} == {"PracticeHomeView"}

@@ -6,7 +6,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from cohorts.models import ANSWER_FIELDS, SECTIONS, Application, ApplicationRevision, Cohort
-from outcomes import selectors as outcome_selectors
+from measures import selectors as measure_selectors
 from pine.models import Partner
 
 
@@ -67,11 +67,11 @@ def revision_get(*, partner: Partner, application: Application, number) -> Appli
 
 def measure_choices() -> list[tuple[str, str]]:
     """The measure library, as (code, name), through the outcomes app."""
-    return list(outcome_selectors.measure_list().order_by("name").values_list("code", "name"))
+    return list(measure_selectors.measure_list().order_by("name").values_list("code", "name"))
 
 
 def measure_names(codes: list[str]) -> list[str]:
-    names = dict(outcome_selectors.measure_list().filter(code__in=codes).values_list("code", "name"))
+    names = dict(measure_selectors.measure_list().filter(code__in=codes).values_list("code", "name"))
     return [names.get(code, code) for code in codes]
 
 
@@ -140,7 +140,7 @@ def display_answer(name: str, value, names: dict[str, str] | None = None) -> str
     if value in (None, "", []):
         return ""
     if name == "outcome_measures":
-        names = names if names is not None else dict(outcome_selectors.measure_list().values_list("code", "name"))
+        names = names if names is not None else dict(measure_selectors.measure_list().values_list("code", "name"))
         return "\n".join(names.get(code, code) for code in value)
     if name == "partnership_confirmed":
         return "Yes" if value else ""
@@ -161,7 +161,7 @@ class SectionSummary:
 
 def application_summary(application: Application) -> list[SectionSummary]:
     """Each section of the application with its answers, for the task list and "check your answers"."""
-    names = dict(outcome_selectors.measure_list().values_list("code", "name"))
+    names = dict(measure_selectors.measure_list().values_list("code", "name"))
     return [
         SectionSummary(
             section.slug,
@@ -187,7 +187,7 @@ class ComparedAnswer:
 
 def revision_comparison(before: ApplicationRevision, after: ApplicationRevision) -> list[ComparedAnswer]:
     """Two revisions field by field, as people read them."""
-    names = dict(outcome_selectors.measure_list().values_list("code", "name"))
+    names = dict(measure_selectors.measure_list().values_list("code", "name"))
     return [
         ComparedAnswer(c.section, c.label, display_answer(c.field, c.before, names), display_answer(c.field, c.after, names))
         for c in revision_compare(before, after)

@@ -17,7 +17,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from cohorts.models import Application, Cohort, Criterion, Review, ReviewAssignment, ScaleLevel, Score
 from cohorts.selectors.applications import FIELD_LABELS, display_answer
-from outcomes import selectors as outcome_selectors
+from measures import selectors as measure_selectors
 from pine.models import User
 from pine.scoping import REVIEWERS
 
@@ -242,7 +242,7 @@ def application_for_reviewer(application: Application) -> ReviewerApplication:
     """The application as its reviewers see it: blinded when the cohort reviews blind."""
     blind = application.cohort.blind_review
     terms = blind_terms(application) if blind else []
-    measure_names = dict(outcome_selectors.measure_list().values_list("code", "name"))
+    measure_names = dict(measure_selectors.measure_list().values_list("code", "name"))
     sections = []
     for section in application.sections():
         rows = []

@@ -18,7 +18,7 @@ from cohorts.models import (
     ApplicationRevision,
     Cohort,
 )
-from outcomes import selectors as outcome_selectors
+from measures import selectors as measure_selectors
 from pine.audit import audit_record, changed_fields, snapshot
 from pine.models import Partner, User
 from pine.notifications import notify, partner_recipients
@@ -137,7 +137,7 @@ def _clean_answers(fields: dict) -> dict:
         fields["practice_title"] = (fields["practice_title"] or "").strip()
     if "outcome_measures" in fields:
         codes = list(dict.fromkeys(fields["outcome_measures"] or []))
-        known = set(outcome_selectors.measure_list().filter(code__in=codes).values_list("code", flat=True))
+        known = set(measure_selectors.measure_list().filter(code__in=codes).values_list("code", flat=True))
         unknown_codes = [c for c in codes if c not in known]
         if unknown_codes:
             raise ValidationError({"outcome_measures": f"Not in the measure library: {', '.join(unknown_codes)}."})

@@ -24,9 +24,8 @@ from cohorts.forms import (
 )
 from cohorts.models import SECTIONS_BY_SLUG, Application, Cohort
 from cohorts.selectors import events as event_selectors
-from evaluations import selectors as evaluation_selectors
 from pine.models import Role
-from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS, EVERY_PRACTICE_ROLE, PartnerView, PracticeView, PublicView
+from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS, PartnerView, PracticeView, PublicView
 from pine.views import run_service
 
 # Every application, with who applied: not for reviewers, who see only their assignments (cohorts.views.reviews).
@@ -58,22 +57,6 @@ class PublicCohortDetailView(PublicView, TemplateView):
 
 
 # --- partners --------------------------------------------------------------------------------------
-
-
-class PartnerHomeView(PartnerView, TemplateView):
-    """A partner's front page: its applications, open calls and evaluations."""
-
-    template_name = "cohorts/partner_home.html"
-
-    def get_context_data(self, **kwargs):
-        applications = list(selectors.application_list(partner=self.partner))
-        applied = {a.cohort_id for a in applications}
-        return super().get_context_data(
-            applications=applications,
-            open_cohorts=[c for c in selectors.cohort_list_open() if c.pk not in applied],
-            evaluations=evaluation_selectors.evaluation_list(partner=self.partner),
-            **kwargs,
-        )
 
 
 class ApplicationCreateView(PartnerView, FormView):
@@ -279,19 +262,6 @@ class ApplicationRevisionCompareView(PartnerApplicationMixin, PartnerView, Templ
 
 
 # --- the practice team -----------------------------------------------------------------------------
-
-
-class PracticeHomeView(PracticeView, TemplateView):
-    template_name = "cohorts/practice_home.html"
-    practice_roles = EVERY_PRACTICE_ROLE  # a reviewer's home shows only the way to their reviews
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            cohorts=selectors.cohort_list(),
-            applications=selectors.application_list_for_practice()[:50],
-            evaluations=evaluation_selectors.evaluation_list_for_practice()[:50],
-            **kwargs,
-        )
 
 
 class PracticeCohortCreateView(PracticeView, FormView):

@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def load_library(apps, schema_editor):
-    from outcomes.library import STANDARD_MEASURES
+    from measures.library import STANDARD_MEASURES
 
     Measure = apps.get_model("outcomes", "Measure")
     for m in STANDARD_MEASURES:

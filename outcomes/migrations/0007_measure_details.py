@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 def fill_library_details(apps, schema_editor):
-    from outcomes.library import DETAILS
+    from measures.library import DETAILS
 
     Measure = apps.get_model("outcomes", "Measure")
     for code, details in DETAILS.items():

@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from cohorts.models import Application
-from evaluations.management.commands.seed_demo import demo_outcome_csv
+from demo.data import demo_outcome_csv
 from evaluations.models import Evaluation
 from tests.browser.conftest import sign_in, sign_out, totp_code
 from tests.factories import PASSWORD

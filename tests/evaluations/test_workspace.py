@@ -200,10 +200,10 @@ def test_without_an_agreement_in_force_no_upload_gets_in_by_page_api_or_service(
     evaluation = factories.EvaluationFactory(application__partner=partner, onboarding=None)
     data = b"measure,period_start,period_end,group,value\nre_referrals_12m,01/04/2025,30/04/2025,all,20\n"
     client.force_login(contributor)
-    page = client.get(reverse("evaluations:detail", args=[partner.slug, evaluation.code])).content.decode()
+    page = client.get(reverse("reports:evaluation", args=[partner.slug, evaluation.code])).content.decode()
     assert "Record your signed data sharing agreement" in page and "Go to onboarding" in page and "Upload file" not in page
     response = client.post(
-        reverse("evaluations:detail", args=[partner.slug, evaluation.code]), {"file": SimpleUploadedFile("d.csv", data)}
+        reverse("reports:evaluation", args=[partner.slug, evaluation.code]), {"file": SimpleUploadedFile("d.csv", data)}
     )
     assert response.status_code == 200 and "There is a problem" in response.content.decode()
     api = token_client(lead)

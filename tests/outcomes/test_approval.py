@@ -99,7 +99,7 @@ def test_the_practice_page_lists_periods_and_approves_and_unlocks(client, stored
 def test_the_evaluation_page_marks_unapproved_periods(client, stored, partner, evaluation, lead, analyst):
     services.period_approve(actor=analyst, evaluation=evaluation, period_start=APRIL)
     client.force_login(lead)
-    page = client.get(reverse("evaluations:detail", args=[partner.slug, evaluation.code])).content.decode()
+    page = client.get(reverse("reports:evaluation", args=[partner.slug, evaluation.code])).content.decode()
     assert "Periods of data (2)" in page and "Approved" in page and "Unapproved" in page
 
 

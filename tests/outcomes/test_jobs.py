@@ -129,7 +129,7 @@ def test_the_dry_run_checkbox_on_the_page(client, contributor, partner, evaluati
     client.force_login(contributor)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("evaluations:detail", args=[partner.slug, evaluation.code]),
+            reverse("reports:evaluation", args=[partner.slug, evaluation.code]),
             {"file": SimpleUploadedFile("d.csv", (HEADER + APRIL).encode()), "dry_run": "on"},
         )
     page = client.get(response.url).content.decode()

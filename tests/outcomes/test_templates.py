@@ -6,8 +6,8 @@ import io
 import pytest
 from django.urls import reverse
 
-from outcomes.library import STANDARD_MEASURES
-from outcomes.models import Measure
+from measures.library import STANDARD_MEASURES
+from measures.models import Measure
 from outcomes.parsing import parse_outcome_file
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_the_data_dictionary_lists_every_measure_with_groups_date_format_and_an_
     )
     rows, problems = parse_outcome_file(examples.encode(), filename="e.csv", measure_units=units())
     assert problems == [] and len(rows) == len(table)
-    page = client.get(reverse("evaluations:detail", args=[partner.slug, evaluation.code])).content.decode()
+    page = client.get(reverse("reports:evaluation", args=[partner.slug, evaluation.code])).content.decode()
     assert "data-dictionary.csv" in page and "template.xlsx" in page
 
 

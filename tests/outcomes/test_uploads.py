@@ -23,7 +23,7 @@ BAD = GOOD + "made_up_measure,01/06/2025,30/06/2025,intervention,1,,\n"
 def upload(client, partner, evaluation, text, name="data.csv", **extra):
     with workers():
         return client.post(
-            reverse("evaluations:detail", args=[partner.slug, evaluation.code]),
+            reverse("reports:evaluation", args=[partner.slug, evaluation.code]),
             {"file": SimpleUploadedFile(name, text.encode(), content_type="text/csv"), **extra},
         )
 
@@ -62,7 +62,7 @@ def test_the_problems_csv_neutralises_formulas(client, contributor, partner, eva
 
 def test_an_upload_without_a_file_shows_the_error_on_the_page(client, contributor, partner, evaluation):
     client.force_login(contributor)
-    response = client.post(reverse("evaluations:detail", args=[partner.slug, evaluation.code]), {})
+    response = client.post(reverse("reports:evaluation", args=[partner.slug, evaluation.code]), {})
     assert response.status_code == 200
     assert "There is a problem" in response.content.decode()
 
@@ -127,8 +127,8 @@ class TestOtherPartner:
         )
         client.force_login(other_lead)
         for url in [
-            reverse("evaluations:detail", args=[partner.slug, evaluation.code]),
-            reverse("evaluations:detail", args=[other_partner.slug, evaluation.code]),
+            reverse("reports:evaluation", args=[partner.slug, evaluation.code]),
+            reverse("reports:evaluation", args=[other_partner.slug, evaluation.code]),
             reverse("outcomes:submission", args=[partner.slug, submission.code]),
             reverse("outcomes:submission", args=[other_partner.slug, submission.code]),
             reverse("outcomes:submission_problems", args=[other_partner.slug, submission.code]),
@@ -153,22 +153,6 @@ class TestOtherPartner:
         )
         assert response.status_code == 404
         assert OutcomeValue.objects.count() == 0
-
-
-def test_seed_demo_is_idempotent_and_prints_its_users_as_json(capsys):
-    import json
-
-    from django.core.management import call_command
-
-    call_command("seed_demo", "--password", "demo-pass-123", "--json")
-    users = json.loads(capsys.readouterr().out)
-    call_command("seed_demo", "--json")
-    assert json.loads(capsys.readouterr().out) == users
-    roles = {u["role"] for u in users}
-    assert {"practice_admin", "reviewer", "analyst", "lead", "contributor", "viewer"} <= roles
-    assert len({u["partner"] for u in users if u["partner"]}) >= 3
-    assert OutcomeValue.objects.filter(partner__slug="northshire").count() == 36 * 2 * 3
-    assert Submission.objects.count() == 1
 
 
 def test_factories_keep_children_in_their_parents_partner():

@@ -1,0 +1,348 @@
+"""Demo data: two cohorts, four partners (one a council + police + health partnership), users for
+every role, applications in several states, and one evaluation with three years of monthly data.
+``demo_seed`` is idempotent: run it again and it changes nothing (except passwords). Dev and test
+only: the ``seed_demo`` command and the benchmarks call it."""
+
+import math
+import random
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cohorts import selectors as cohort_selectors
+from cohorts import services as cohort_services
+from cohorts.models import Application
+from cohorts.selectors import events as event_selectors
+from cohorts.selectors import reviews as review_selectors
+from cohorts.services import decisions as decision_services
+from cohorts.services import events as event_services
+from cohorts.services import reviews as review_services
+from demo.totp import DEMO_TOTP_SECRET_HEX
+from evaluations import selectors as evaluation_selectors
+from evaluations import services as evaluation_services
+from outcomes import selectors as outcome_selectors
+from outcomes import services as outcome_services
+from pine import services as pine_services
+from pine.models import AgencyType, Membership, Partner, Role, User
+from pine.tenancy import partner_scope, practice_scope
+
+PRACTICE_USERS = [
+    ("admin@pine.example", "Priya Shah", "practice_admin"),
+    ("reviewer@pine.example", "Tom Okafor", "reviewer"),
+    ("analyst@pine.example", "Grace Lin", "analyst"),
+]
+
+PARTNERS = [
+    {
+        "slug": "northshire",
+        "name": "Northshire County Council",
+        "type": AgencyType.LOCAL_AUTHORITY,
+        "la_code": "931",
+        "region": "east_midlands",
+        "agencies": [("Northshire County Council Children's Services", AgencyType.LOCAL_AUTHORITY)],
+        "users": [
+            ("lead@northshire.example", "Sam Patel", Role.LEAD),
+            ("analyst@northshire.example", "Jo Evans", Role.CONTRIBUTOR),
+            ("viewer@northshire.example", "Alex Brown", Role.VIEWER),
+        ],
+    },
+    {
+        "slug": "eastmere",
+        "name": "Eastmere Safeguarding Partnership",
+        "type": AgencyType.LOCAL_AUTHORITY,
+        "la_code": "884",
+        "region": "west_midlands",
+        "agencies": [
+            ("Eastmere Borough Council", AgencyType.LOCAL_AUTHORITY),
+            ("Eastmere Police", AgencyType.POLICE),
+            ("Eastmere and District NHS Trust", AgencyType.HEALTH),
+        ],
+        "users": [
+            ("lead@eastmere.example", "Morgan Reid", Role.LEAD),
+            ("contributor@eastmere.example", "Chris Wood", Role.CONTRIBUTOR),
+        ],
+    },
+    {
+        "slug": "westvale-police",
+        "name": "Westvale Police",
+        "type": AgencyType.POLICE,
+        "la_code": "",
+        "region": "south_west",
+        "agencies": [("Westvale Police", AgencyType.POLICE)],
+        "users": [("lead@westvale.example", "Dana Hughes", Role.LEAD)],
+    },
+    {
+        "slug": "southbrook",
+        "name": "Southbrook City Council",
+        "type": AgencyType.LOCAL_AUTHORITY,
+        "la_code": "872",
+        "region": "south_east",
+        "agencies": [("Southbrook City Council Children's Services", AgencyType.LOCAL_AUTHORITY)],
+        "users": [("lead@southbrook.example", "Rowan Price", Role.LEAD)],
+    },
+]
+
+# (partner slug, cohort key, title, final status)
+APPLICATIONS = [
+    ("northshire", "first", "Early parenting assessment programme", Application.Status.ACCEPTED),
+    ("eastmere", "first", "Thematic practice weeks", Application.Status.DECLINED),
+    ("eastmere", "multi", "Multi-agency front door triage", Application.Status.MORE_INFORMATION),
+    ("westvale-police", "multi", "Joint police and social work strategy discussions", Application.Status.ELIGIBLE),
+    ("southbrook", "multi", "Co-located team for care leavers", Application.Status.DRAFT),
+]
+
+# A stand-in for the signed agreement (a real one is a PDF the partner uploads).
+DEMO_AGREEMENT = b"Demo data sharing agreement between Northshire County Council and the PINE practice team.\n"
+
+DEMO_MEASURES = ["re_referrals_12m", "assessments_45_days", "cp_plans_rate"]
+
+
+def demo_seed(*, password: str | None = None) -> list[dict]:
+    """Load the demo data; the demo users as [{"email", "role", "partner"}]. Every demo user gets
+    ``password`` when one is given."""
+    # One hash for every demo user: hashing is deliberately slow, and they share the password.
+    password_hash = make_password(password) if password else None
+    with transaction.atomic(), practice_scope():
+        return _seed(password_hash)
+
+
+def _seed(password_hash):
+    listing = []
+    admin = None
+    for email, name, role in PRACTICE_USERS:
+        user = _user(email, name, password_hash, practice_role=role)
+        TOTPDevice.objects.get_or_create(
+            user=user, name="Demo authenticator", defaults={"key": DEMO_TOTP_SECRET_HEX, "confirmed": True}
+        )
+        admin = admin or user
+        listing.append({"email": email, "role": role, "partner": None})
+
+    partners = {}
+    for spec in PARTNERS:
+        partner = Partner.objects.filter(slug=spec["slug"]).first() or pine_services.partner_create(
+            actor=admin,
+            name=spec["name"],
+            slug=spec["slug"],
+            lead_agency_type=spec["type"],
+            la_code=spec["la_code"],
+            region=spec["region"],
+            agencies=spec["agencies"],
+        )
+        partners[spec["slug"]] = partner
+        for email, name, role in spec["users"]:
+            user = _user(email, name, password_hash)
+            with partner_scope(partner.pk):
+                if not Membership.objects.filter(user=user, partner=partner).exists():
+                    pine_services.membership_add(partner=partner, actor=admin, user=user, role=role)
+            listing.append({"email": email, "role": str(role), "partner": partner.slug})
+
+    now = timezone.now()
+    # The first cohort is history: it is created open, applied to, decided, then given its real dates.
+    cohorts = {
+        "first": _cohort(
+            admin,
+            "PINE cohort 1",
+            "",
+            now - timedelta(days=1),
+            now + timedelta(days=1),
+            "Our first call: councils and safeguarding partners evaluating a promising practice of their own.",
+        ),
+        "multi": _cohort(
+            admin,
+            "PINE round 2: multi-agency practice",
+            "Multi-agency practice",
+            _uk(now.date() - timedelta(days=14), 9),
+            _uk(now.date() + timedelta(days=45), 17),
+            "Any statutory agency whose practice has measurable outcomes in children's social care can apply: "
+            "front doors and MASH, co-located teams, strategy discussions, services for care leavers.",
+            multi_agency=True,
+            eligibility="Statutory agencies in England (councils' children's services, police forces, NHS bodies, "
+            "schools), applying alone or as the lead of a partnership.\n\nThe practice must already be running.",
+            guidance="Answer every section; you can save as you go and come back.\n\n"
+            "Choose at least one outcome from the measure library that you can report each month.",
+        ),
+    }
+
+    for slug, cohort_key, title, status in APPLICATIONS:
+        partner, cohort = partners[slug], cohorts[cohort_key]
+        lead = User.objects.get(
+            email=next(e for e, _, r in next(p for p in PARTNERS if p["slug"] == slug)["users"] if r == Role.LEAD)
+        )
+        with partner_scope(partner.pk):
+            application = Application.objects.filter(partner=partner, cohort=cohort).first()
+            if application is None:
+                application = _application(partner, lead, cohort, title)
+            if status != Application.Status.DRAFT and application.status == Application.Status.DRAFT:
+                application = cohort_services.application_submit(partner=partner, actor=lead, application=application)
+        if application.status != Application.Status.SUBMITTED:
+            continue
+        if status in (Application.Status.ACCEPTED, Application.Status.DECLINED):
+            # As the practice team decides: screened, the decision recorded, then released.
+            application = cohort_services.application_screen(
+                actor=admin, application=application, decision="eligible", reason="A statutory lead, measurable outcomes."
+            )
+            accept = status == Application.Status.ACCEPTED
+            decision_services.decision_record(
+                actor=admin,
+                application=application,
+                decision="accept" if accept else "decline",
+                note="" if accept else "The round's places went to practices with more outcome data already collected.",
+            )
+            decision_services.decisions_release(actor=admin, cohort=cohort)
+        elif status == Application.Status.ELIGIBLE:
+            cohort_services.application_screen(
+                actor=admin, application=application, decision="eligible", reason="A statutory lead, measurable outcomes."
+            )
+        elif status == Application.Status.MORE_INFORMATION:
+            cohort_services.application_request_information(
+                actor=admin,
+                application=application,
+                question="How many children went through the front door last year, and how many were re-referred?",
+            )
+
+    # The open round has its rubric ready for review and a webinar for applicants.
+    multi = cohorts["multi"]
+    if not review_selectors.criterion_list(cohort=multi).exists():
+        review_services.rubric_use_standard(actor=admin, cohort=multi)
+    if not event_selectors.event_list(cohort=multi).exists():
+        webinar = event_services.event_create(
+            actor=admin,
+            cohort=multi,
+            title="Applicants' webinar: multi-agency practice",
+            description="The practice team explains the round, what a good application looks like, and answers questions.",
+            starts_at=_uk(now.date() + timedelta(days=10), 14),
+            ends_at=_uk(now.date() + timedelta(days=10), 15),
+            joining_details="Join online: https://meet.example.org/pine-round-2 (passcode 2468).",
+            capacity=100,
+        )
+        event_services.event_register(
+            event=webinar, name="Sam Patel", email="sam.patel@southbrook.example", organisation="Southbrook City Council"
+        )
+
+    first = cohorts["first"]
+    if first.status == first.Status.OPEN:
+        cohort_services.cohort_update(
+            actor=admin, cohort=first, opens_at=_uk(date(2023, 3, 1), 9), deadline_at=_uk(date(2023, 4, 28), 17)
+        )
+        for stage in (first.Status.REVIEWING, first.Status.DECIDED, first.Status.ACTIVE):
+            first = cohort_services.cohort_transition(actor=admin, cohort=first, to=stage)
+
+    northshire = partners["northshire"]
+    with partner_scope(northshire.pk):
+        evaluation = evaluation_selectors.evaluation_list(partner=northshire).first()
+        if outcome_selectors.outcome_value_count(partner=northshire, evaluation=evaluation) == 0:
+            lead = User.objects.get(email="lead@northshire.example")
+            # Onboarding done in 2023: the signed agreement is what lets data flow.
+            evaluation_services.onboarding_update(
+                partner=northshire,
+                actor=lead,
+                evaluation=evaluation,
+                dsa_file=("Northshire data sharing agreement.txt", DEMO_AGREEMENT),
+                dsa_signed_on=date(2023, 5, 2),
+                dsa_expires_on=date(2028, 5, 1),
+                dpia_completed_on=date(2023, 5, 10),
+                ethics_required=False,
+                data_lead_name="Jo Evans",
+                data_lead_email="analyst@northshire.example",
+                sponsor_name="Chris Morgan",
+                sponsor_role="Director of Children's Services",
+            )
+            submission = outcome_services.submission_upload(
+                partner=northshire,
+                actor=lead,
+                evaluation=evaluation,
+                filename="northshire-2023-2026.csv",
+                content=demo_outcome_csv().encode(),
+            )
+            assert submission.status == "accepted", submission.errors
+    return listing
+
+
+def _uk(day: date, hour: int) -> datetime:
+    """That day at that hour, UK local time (GMT or BST as the date requires)."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo("Europe/London"))
+
+
+def _user(email, name, password_hash, practice_role=""):
+    user = User.objects.filter(email=email).first() or pine_services.user_create(
+        email=email, full_name=name, password=None, practice_role=practice_role
+    )
+    if password_hash:
+        user.password = password_hash
+        user.save(update_fields=["password"])
+    return user
+
+
+def _cohort(admin, name, theme, opens_at, deadline_at, description, **details):
+    existing = next((c for c in cohort_selectors.cohort_list() if c.name == name), None)
+    return existing or cohort_services.cohort_create(
+        actor=admin,
+        name=name,
+        theme=theme,
+        description=description,
+        opens_at=opens_at,
+        deadline_at=deadline_at,
+        publish=True,
+        **details,
+    )
+
+
+def _application(partner, lead, cohort, title):
+    """An application with every section answered (joint working only where the cohort asks)."""
+    return cohort_services.application_create(
+        partner=partner,
+        actor=lead,
+        cohort=cohort,
+        practice_title=title,
+        partnership_confirmed=True,
+        partnership_roles=f"{partner.name} leads the practice and holds the data.",
+        practice_summary=f"{title}: a practice {partner.name} believes improves children's outcomes.",
+        practice_evidence="Practitioners and families report better plans; re-referrals fell in the first year.",
+        children_description="Children referred to children's social care and their families.",
+        children_count=450,
+        joint_working="A daily meeting of social workers, police and health staff; shared case notes."
+        if cohort.multi_agency
+        else "",
+        outcome_measures=["re_referrals_12m", "assessments_45_days"],
+        outcomes_summary="Fewer re-referrals within 12 months; more assessments completed within 45 working days.",
+        data_available="Referrals, assessments and plans for every child since 2019.",
+        data_systems="Liquidlogic case management; a council data warehouse.",
+        staff_time="A practice lead for two days a month; a data officer for one.",
+        analyst_available="yes",
+        senior_sponsor="Director of Children's Services",
+        data_protection="Public task (UK GDPR article 6(1)(e)); a data protection impact assessment is done.",
+        safeguarding="Staff follow the local safeguarding partnership's procedures.",
+    )
+
+
+def demo_outcome_csv(start=date(2023, 4, 1), months=36, seed=7) -> str:
+    """Three years of monthly values for three measures, intervention and comparison groups, with the
+    practice starting after 12 months and improving the intervention group's figures."""
+    rng = random.Random(seed)
+    lines = ["measure,period_start,period_end,group,value,numerator,denominator"]
+    for index in range(months):
+        first = _add_months(start, index)
+        last = _add_months(start, index + 1) - timedelta(days=1)
+        after = max(0, index - 11)
+        for group in ("intervention", "comparison"):
+            effect = min(after, 12) / 12 if group == "intervention" else 0
+            seasonal = math.sin(index / 12 * 2 * math.pi)
+            referrals = rng.randint(150, 190)
+            rereferred = round(referrals * (0.23 - 0.05 * effect + 0.01 * seasonal + rng.uniform(-0.01, 0.01)))
+            period = f"{first:%d/%m/%Y},{last:%d/%m/%Y},{group}"
+            lines.append(f"re_referrals_12m,{period},{100 * rereferred / referrals:.2f},{rereferred},{referrals}")
+            assessments = rng.randint(120, 160)
+            on_time = round(assessments * (0.78 + 0.10 * effect + rng.uniform(-0.03, 0.03)))
+            lines.append(f"assessments_45_days,{period},{100 * on_time / assessments:.2f},{on_time},{assessments}")
+            rate = 48 - 6 * effect + 1.5 * seasonal + rng.uniform(-1, 1)
+            lines.append(f"cp_plans_rate,{period},{rate:.1f},,")
+    return "\n".join(lines) + "\n"
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)

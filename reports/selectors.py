@@ -1,0 +1,27 @@
+"""Reads of reports."""
+
+from django.db.models import QuerySet
+
+from pine.models import Partner
+from reports.models import Report
+
+
+def report_list(*, partner: Partner, evaluation=None) -> QuerySet[Report]:
+    # The files stay in the database until someone downloads one.
+    qs = Report.objects.filter(partner=partner).defer("html", "pdf").select_related("evaluation")
+    return qs if evaluation is None else qs.filter(evaluation=evaluation)
+
+
+def report_get(*, partner: Partner, code) -> Report | None:
+    return report_list(partner=partner).filter(code=code).first()
+
+
+def report_file(*, partner: Partner, code, kind: str) -> tuple[Report, bytes] | None:
+    """A finished report and the bytes of one of its files ("html" or "pdf")."""
+    if kind not in ("html", "pdf"):
+        return None
+    report = Report.objects.filter(partner=partner, code=code, status=Report.Status.DONE).select_related("evaluation").first()
+    if report is None:
+        return None
+    content = getattr(report, kind)
+    return (report, bytes(content)) if content is not None else None

@@ -1,0 +1,26 @@
+"""Celery tasks: thin. An id in; the service re-fetches the row and sets the scope from it."""
+
+from celery import shared_task
+from celery.signals import worker_process_init
+from django.db import OperationalError
+
+from reports import services
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    max_retries=5,
+)
+def build_report(report_id: int) -> str:
+    return services.report_build(report_id=report_id)
+
+
+@worker_process_init.connect
+def _start_chart_renderer(**kwargs):
+    # One headless browser per worker process for plotly's static images, instead of one per chart.
+    from reports.documents import start_chart_renderer
+
+    start_chart_renderer()

@@ -1,0 +1,42 @@
+from django.urls import path, register_converter
+
+from pine import routing
+from reports import api, views
+
+
+class ReportKindConverter:
+    regex = "html|pdf"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(ReportKindConverter, "report_kind")
+
+# The front pages: named without a namespace, as every app (and the sign-in) sends people there.
+front_urlpatterns = routing.pages(
+    partner=[path("", views.PartnerHomeView.as_view(), name="partner_home")],
+    practice=[path("", views.PracticeHomeView.as_view(), name="practice_home")],
+)
+
+app_name = "reports"
+
+urlpatterns = routing.pages(
+    partner=[
+        path("evaluations/<uuid:code>/", views.EvaluationOverviewView.as_view(), name="evaluation"),
+        path("evaluations/<uuid:code>/reports/", views.ReportRequestView.as_view(), name="report_request"),
+        path("reports/<uuid:code>/", views.ReportDetailView.as_view(), name="report"),
+        path("reports/<uuid:code>/download.<report_kind:kind>", views.ReportDownloadView.as_view(), name="report_download"),
+    ],
+)
+
+api_urlpatterns = routing.api(
+    partner=[
+        path("evaluations/<uuid:code>/reports/", api.ReportListView.as_view(), name="api_reports"),
+        path("reports/<uuid:code>/", api.ReportDetailView.as_view(), name="api_report"),
+        path("reports/<uuid:code>/<report_kind:kind>/", api.ReportFileView.as_view(), name="api_report_file"),
+    ],
+)

@@ -1,0 +1,143 @@
+"""Front pages and pages that read across apps: a partner's home, the practice team's home, an
+evaluation's overview (its data, uploads and reports), and the reports themselves."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.views.generic import TemplateView
+
+from cohorts import selectors as cohort_selectors
+from evaluations import selectors as evaluation_selectors
+from evaluations.views import EvaluationMixin
+from measures import selectors as measure_selectors
+from outcomes import selectors as outcome_selectors
+from outcomes import services as outcome_services
+from outcomes.forms import UploadForm
+from pine.scoping import EVERY_PRACTICE_ROLE, PartnerView, PracticeView
+from reports import selectors, services
+
+# --- front pages -----------------------------------------------------------------------------------
+
+
+class PartnerHomeView(PartnerView, TemplateView):
+    """A partner's front page: its applications, open calls and evaluations."""
+
+    template_name = "reports/partner_home.html"
+
+    def get_context_data(self, **kwargs):
+        applications = list(cohort_selectors.application_list(partner=self.partner))
+        applied = {a.cohort_id for a in applications}
+        return super().get_context_data(
+            applications=applications,
+            open_cohorts=[c for c in cohort_selectors.cohort_list_open() if c.pk not in applied],
+            evaluations=evaluation_selectors.evaluation_list(partner=self.partner),
+            **kwargs,
+        )
+
+
+class PracticeHomeView(PracticeView, TemplateView):
+    template_name = "reports/practice_home.html"
+    practice_roles = EVERY_PRACTICE_ROLE  # a reviewer's home shows only the way to their reviews
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            cohorts=cohort_selectors.cohort_list(),
+            applications=cohort_selectors.application_list_for_practice()[:50],
+            evaluations=evaluation_selectors.evaluation_list_for_practice()[:50],
+            **kwargs,
+        )
+
+
+# --- an evaluation's overview ------------------------------------------------------------------------
+
+
+class EvaluationOverviewView(EvaluationMixin, PartnerView, TemplateView):
+    """An evaluation's page: its data (periods and their approval), its uploads, its reports and the
+    form that uploads a file of outcome data."""
+
+    template_name = "reports/evaluation.html"
+
+    def get_context_data(self, **kwargs):
+        evaluation = self._evaluation()
+        return super().get_context_data(
+            evaluation=evaluation,
+            submissions=outcome_selectors.submission_list(partner=self.partner, evaluation=evaluation)[:20],
+            value_count=outcome_selectors.outcome_value_count(partner=self.partner, evaluation=evaluation),
+            periods=outcome_selectors.period_list(partner=self.partner, evaluation=evaluation),
+            upload_blocker=evaluation_selectors.evaluation_upload_blocker(partner=self.partner, evaluation=evaluation),
+            reports=selectors.report_list(partner=self.partner, evaluation=evaluation)[:10],
+            upload_form=kwargs.pop("upload_form", None) or UploadForm(),
+            measures=measure_selectors.measure_list(partner=self.partner),
+            **kwargs,
+        )
+
+    def post(self, request, partner_slug, code):
+        """Upload a file of outcome data: a worker checks and stores it; its page shows the progress."""
+        evaluation = self._evaluation()
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(upload_form=form))
+        upload = form.cleaned_data["file"]
+        try:
+            with transaction.atomic():
+                submission = outcome_services.submission_queue(
+                    partner=self.partner,
+                    actor=request.user,
+                    evaluation=evaluation,
+                    filename=upload.name,
+                    content=upload.read(),
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+        except ValidationError as error:
+            form.add_error("file", error)
+            return self.render_to_response(self.get_context_data(upload_form=form))
+        return redirect("outcomes:submission", partner_slug=partner_slug, code=submission.code)
+
+
+# --- reports ----------------------------------------------------------------------------------------
+
+
+class ReportRequestView(EvaluationMixin, PartnerView):
+    def post(self, request, partner_slug, code):
+        evaluation = self._evaluation()
+        report = services.report_request(partner=self.partner, actor=request.user, evaluation=evaluation)
+        messages.success(request, "Your report is being built. This page shows its progress.")
+        return redirect("reports:report", partner_slug=partner_slug, code=report.code)
+
+
+class ReportDetailView(PartnerView, TemplateView):
+    """A report's progress (the progress part is polled with htmx until it is finished)."""
+
+    template_name = "reports/report_detail.html"
+
+    def get_template_names(self):
+        if self.request.htmx:
+            return ["reports/_report_progress.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        report = selectors.report_get(partner=self.partner, code=self.kwargs["code"])
+        if report is None:
+            raise Http404("No such report.")
+        return super().get_context_data(report=report, **kwargs)
+
+
+REPORT_CONTENT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+
+
+def report_file_response(report, content: bytes, kind: str) -> HttpResponse:
+    """A report file as a download (for the page and the API alike)."""
+    response = HttpResponse(content, content_type=REPORT_CONTENT_TYPES[kind])
+    name = f"pine-report-{report.created_at:%Y-%m-%d}-{str(report.code)[:8]}.{kind}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+class ReportDownloadView(PartnerView):
+    def get(self, request, partner_slug, code, kind):
+        found = selectors.report_file(partner=self.partner, code=code, kind=kind)
+        if found is None:
+            raise Http404("No such report.")
+        return report_file_response(*found, kind)
