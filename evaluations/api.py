@@ -14,8 +14,8 @@ from measures import selectors as measure_selectors
 from measures import services as measure_services
 from measures.api import LocalMeasureOut, MeasureChangeIn
 from measures.models import Measure
+from pine.access import ADMINS
 from pine.api import PartnerAPIView, PracticeAPIView
-from pine.scoping import ADMINS
 
 
 class EvaluationOut(serializers.Serializer):

@@ -10,10 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from evaluations.models import Evaluation, EvaluationPlan, Meeting, Milestone, Onboarding, TheoryOfChange
-from pine.audit import audit_record, changed_fields, snapshot
+from pine.audit import audit_record, audited_create, audited_update, snapshot
 from pine.models import Partner, User
 from pine.notifications import email_after_commit
-from pine.tenancy import practice_scope
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +24,7 @@ def evaluation_create(*, partner: Partner, actor: User, application) -> Evaluati
     if existing:
         return existing
     evaluation = Evaluation(partner=partner, cohort=application.cohort, application=application, title=application.practice_title)
-    evaluation.full_clean()
-    evaluation.save()
-    audit_record(actor=actor, partner=partner, action="evaluation.create", obj=evaluation, changes={"title": evaluation.title})
+    audited_create(evaluation, actor=actor, partner=partner, action="evaluation.create", changes={"title": evaluation.title})
     Onboarding.objects.create(partner=partner, evaluation=evaluation)
     start = timezone.localdate(evaluation.created_at)
     Milestone.objects.bulk_create(
@@ -71,21 +68,27 @@ def onboarding_update(
     if unknown:
         raise ValueError(f"not onboarding fields: {sorted(unknown)}")
     onboarding, _ = Onboarding.objects.select_for_update().get_or_create(partner=partner, evaluation=evaluation)
-    before = snapshot(onboarding, sorted(ONBOARDING_FIELDS | {"dsa_filename"}))
-    for name, value in fields.items():
-        setattr(onboarding, name, value)
     if dsa_file is not None:
-        onboarding.dsa_filename, onboarding.dsa_document = dsa_file[0][:255], dsa_file[1]
-    if onboarding.ethics_required is False:
-        onboarding.ethics_approved_on, onboarding.ethics_body = None, ""
+        fields.update(dsa_filename=dsa_file[0][:255], dsa_document=dsa_file[1])
+    if fields.get("ethics_required", onboarding.ethics_required) is False:
+        fields.update(ethics_approved_on=None, ethics_body="")
+    audited_update(
+        onboarding,
+        {**fields, "updated_at": timezone.now()},
+        actor=actor,
+        partner=partner,
+        action="onboarding.update",
+        audit_obj=evaluation,
+        validate=_check_agreement_dates,
+        quiet=("updated_at", "dsa_document"),  # the agreement's file name is recorded, not its bytes
+        clean_options={"exclude": ["dsa_document"]},
+    )
+    return onboarding
+
+
+def _check_agreement_dates(onboarding: Onboarding) -> None:
     if onboarding.dsa_signed_on and onboarding.dsa_expires_on and onboarding.dsa_expires_on <= onboarding.dsa_signed_on:
         raise ValidationError({"dsa_expires_on": "The agreement must expire after the date it was signed."})
-    onboarding.updated_at = timezone.now()
-    onboarding.full_clean(exclude=["dsa_document"])
-    onboarding.save()
-    changes = changed_fields(before, snapshot(onboarding, sorted(ONBOARDING_FIELDS | {"dsa_filename"})))
-    audit_record(actor=actor, partner=partner, action="onboarding.update", obj=evaluation, changes=changes)
-    return onboarding
 
 
 @transaction.atomic
@@ -93,16 +96,18 @@ def milestone_update(
     *, partner: Partner, actor: User, milestone: Milestone, status: str, due_on: date, owner: str = "", notes: str = ""
 ) -> Milestone:
     milestone = Milestone.objects.select_for_update().get(pk=milestone.pk, partner=partner)
-    before = snapshot(milestone, ["status", "due_on", "owner", "notes"])
-    milestone.status, milestone.due_on, milestone.owner, milestone.notes = status, due_on, owner.strip(), notes
-    if status == Milestone.Status.DONE and milestone.completed_on is None:
-        milestone.completed_on = timezone.localdate()
-    elif status != Milestone.Status.DONE:
-        milestone.completed_on = None
-    milestone.full_clean()
-    milestone.save()
-    changes = changed_fields(before, snapshot(milestone, ["status", "due_on", "owner", "notes"]))
-    audit_record(actor=actor, partner=partner, action="milestone.update", obj=milestone, changes=changes)
+    if status != Milestone.Status.DONE:
+        completed_on = None
+    else:
+        completed_on = milestone.completed_on or timezone.localdate()
+    audited_update(
+        milestone,
+        {"status": status, "due_on": due_on, "owner": owner.strip(), "notes": notes, "completed_on": completed_on},
+        actor=actor,
+        partner=partner,
+        action="milestone.update",
+        quiet=("completed_on",),
+    )
     return milestone
 
 
@@ -121,42 +126,40 @@ def meeting_log(
         actions=actions,
         logged_by=actor,
     )
-    meeting.full_clean()
-    meeting.save()
-    audit_record(actor=actor, partner=partner, action="meeting.log", obj=meeting, changes=snapshot(meeting, ["held_on"]))
-    return meeting
+    return audited_create(meeting, actor=actor, partner=partner, action="meeting.log", changes=snapshot(meeting, ["held_on"]))
 
 
+@transaction.atomic
 def milestone_reminders_send(*, today: date | None = None) -> int:
     """Email each partner with overdue milestones (leads and contributors) and the practice admins,
-    once a day at most per milestone. Returns how many emails were queued."""
+    once a day at most per milestone. Returns how many emails were queued.
+    Reads every partner's rows: its beat task runs it through ``jobs.across_partners``."""
     from pine import selectors as pine_selectors
 
     today = today or timezone.localdate()
     sent = 0
-    with transaction.atomic(), practice_scope():
-        overdue = list(
-            Milestone.objects.select_for_update(of=("self",))
-            .select_related("evaluation", "partner")
-            .exclude(status=Milestone.Status.DONE)
-            .filter(due_on__lt=today)
-            .exclude(reminded_on=today)
-            .order_by("partner_id", "due_on")
+    overdue = list(
+        Milestone.objects.select_for_update(of=("self",))
+        .select_related("evaluation", "partner")
+        .exclude(status=Milestone.Status.DONE)
+        .filter(due_on__lt=today)
+        .exclude(reminded_on=today)
+        .order_by("partner_id", "due_on")
+    )
+    admins = [u.email for u in pine_selectors.practice_admin_list()]
+    by_partner: dict[int, list[Milestone]] = {}
+    for milestone in overdue:
+        by_partner.setdefault(milestone.partner_id, []).append(milestone)
+    for milestones in by_partner.values():
+        partner = milestones[0].partner
+        recipients = pine_selectors.partner_contact_emails(partner=partner) + admins
+        email_after_commit(
+            to=recipients,
+            template="milestones_overdue",
+            context={"partner": partner, "milestones": milestones, "site": settings.SITE_URL},
         )
-        admins = [u.email for u in pine_selectors.practice_admin_list()]
-        by_partner: dict[int, list[Milestone]] = {}
-        for milestone in overdue:
-            by_partner.setdefault(milestone.partner_id, []).append(milestone)
-        for milestones in by_partner.values():
-            partner = milestones[0].partner
-            recipients = pine_selectors.partner_contact_emails(partner=partner) + admins
-            email_after_commit(
-                to=recipients,
-                template="milestones_overdue",
-                context={"partner": partner, "milestones": milestones, "site": settings.SITE_URL},
-            )
-            sent += 1
-        Milestone.objects.filter(pk__in=[m.pk for m in overdue]).update(reminded_on=today)
+        sent += 1
+    Milestone.objects.filter(pk__in=[m.pk for m in overdue]).update(reminded_on=today)
     return sent
 
 
@@ -187,14 +190,9 @@ def plan_save_draft(*, partner: Partner, actor: User, evaluation: Evaluation, **
         raise ValidationError(f"Version {plan.version} is signed off and locked. Start a new version to change it.")
     if plan is None:
         plan = EvaluationPlan(partner=partner, evaluation=evaluation, version=1, created_by=actor)
-    before = snapshot(plan, EvaluationPlan.CONTENT_FIELDS)
-    for name, value in content.items():
-        setattr(plan, name, value)
-    plan.measures = [m for m in plan.measures if m.get("direction") in PLAN_DIRECTIONS]
-    plan.full_clean()
-    plan.save()
-    changes = changed_fields(before, snapshot(plan, EvaluationPlan.CONTENT_FIELDS))
-    audit_record(actor=actor, partner=partner, action="plan.save", obj=plan, changes=changes)
+    if "measures" in content:
+        content["measures"] = [m for m in content["measures"] or [] if m.get("direction") in PLAN_DIRECTIONS]
+    audited_update(plan, content, actor=actor, partner=partner, action="plan.save")
     return plan
 
 
@@ -210,10 +208,8 @@ def plan_new_version(*, partner: Partner, actor: User, evaluation: Evaluation, r
         partner=partner, evaluation=evaluation, version=latest.version + 1, change_reason=reason.strip(), created_by=actor,
         **{name: getattr(latest, name) for name in EvaluationPlan.CONTENT_FIELDS},
     )  # fmt: skip
-    plan.full_clean()
-    plan.save()
-    audit_record(
-        actor=actor, partner=partner, action="plan.new_version", obj=plan, changes={"version": plan.version, "reason": reason}
+    audited_create(
+        plan, actor=actor, partner=partner, action="plan.new_version", changes={"version": plan.version, "reason": reason}
     )
     return plan
 
@@ -249,8 +245,6 @@ def theory_save(*, partner: Partner, actor: User, evaluation: Evaluation, conten
     theory = TheoryOfChange(
         partner=partner, evaluation=evaluation, version=(latest.version + 1) if latest else 1, content=content, created_by=actor
     )
-    theory.full_clean()
-    theory.save()
     counts = {kind: sum(1 for e in content["elements"] if e["kind"] == kind) for kind in {e["kind"] for e in content["elements"]}}
-    audit_record(actor=actor, partner=partner, action="theory.save", obj=theory, changes={"version": theory.version, **counts})
+    audited_create(theory, actor=actor, partner=partner, action="theory.save", changes={"version": theory.version, **counts})
     return theory

@@ -1,11 +1,10 @@
 """Celery tasks: thin, each calls a service."""
 
-from celery import shared_task
-
 from evaluations import services
+from pine import jobs
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+@jobs.task
 def send_milestone_reminders() -> int:
     """Daily (Celery beat): tell partners and the practice team about overdue milestones."""
-    return services.milestone_reminders_send()
+    return jobs.across_partners(services.milestone_reminders_send)

@@ -3,8 +3,6 @@ local measures) and the practice team's view of it. The evaluation's overview pa
 reports are built on these: ``reports.views``."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -24,17 +22,17 @@ from evaluations.forms import (
 from measures import selectors as measure_selectors
 from measures import services as measure_services
 from measures.forms import LocalMeasureForm
+from pine.access import ADMINS
 from pine.models import Role
-from pine.scoping import ADMINS, PartnerView, PracticeView
-from pine.views import add_form_errors
+from pine.scoping import PartnerView, PracticeView
+from pine.views import ServiceFormMixin, run_service
 
 
 class EvaluationMixin:
-    def _evaluation(self):
-        evaluation = selectors.evaluation_get(partner=self.partner, code=self.kwargs["code"])
-        if evaluation is None:
-            raise Http404("No such evaluation.")
-        return evaluation
+    """A page about one of the partner's evaluations (``<code>`` in its URL): ``self.object``."""
+
+    def scoped_object(self):
+        return selectors.evaluation_get(partner=self.partner, code=self.kwargs["code"])
 
 
 # --- the evaluation workspace: onboarding, milestones, meetings -----------------------------------
@@ -46,7 +44,7 @@ class OnboardingView(EvaluationMixin, PartnerView, TemplateView):
     template_name = "evaluations/onboarding.html"
 
     def get_context_data(self, **kwargs):
-        evaluation = self._evaluation()
+        evaluation = self.object
         onboarding = selectors.onboarding_get(partner=self.partner, evaluation=evaluation)
         forms = {}
         for name, form_class in ONBOARDING_FORMS.items():
@@ -69,7 +67,7 @@ class OnboardingView(EvaluationMixin, PartnerView, TemplateView):
         section = request.POST.get("section", "")
         if section not in ONBOARDING_FORMS:
             raise Http404("No such section.")
-        evaluation = self._evaluation()
+        evaluation = self.object
         onboarding = selectors.onboarding_get(partner=self.partner, evaluation=evaluation)
         extra = {"has_document": bool(onboarding.dsa_filename)} if section == "dsa" else {}
         form = ONBOARDING_FORMS[section](request.POST, request.FILES, prefix=section, **extra)
@@ -78,13 +76,13 @@ class OnboardingView(EvaluationMixin, PartnerView, TemplateView):
         fields = dict(form.cleaned_data)
         document = fields.pop("document", None)
         dsa_file = (document.name, document.read()) if document is not None else None
-        try:
-            with transaction.atomic():
-                services.onboarding_update(
-                    partner=self.partner, actor=request.user, evaluation=evaluation, dsa_file=dsa_file, **fields
-                )
-        except ValidationError as error:
-            add_form_errors(form, error)
+        saved = run_service(
+            form,
+            lambda: services.onboarding_update(
+                partner=self.partner, actor=request.user, evaluation=evaluation, dsa_file=dsa_file, **fields
+            ),
+        )
+        if not saved.ok:
             return self.render_to_response(self.get_context_data(**{f"{section}_form": form, "failed_section": section}))
         messages.success(request, "Saved.")
         return redirect("evaluations:onboarding", partner_slug=partner_slug, code=code)
@@ -92,7 +90,7 @@ class OnboardingView(EvaluationMixin, PartnerView, TemplateView):
 
 class DsaDocumentView(EvaluationMixin, PartnerView):
     def get(self, request, partner_slug, code):
-        found = selectors.onboarding_dsa_document(partner=self.partner, evaluation=self._evaluation())
+        found = selectors.onboarding_dsa_document(partner=self.partner, evaluation=self.object)
         if found is None:
             raise Http404("No agreement uploaded.")
         filename, content = found
@@ -109,67 +107,61 @@ class MilestoneListView(EvaluationMixin, PartnerView, TemplateView):
     template_name = "evaluations/milestones.html"
 
     def get_context_data(self, **kwargs):
-        evaluation = self._evaluation()
+        evaluation = self.object
         today = timezone.localdate()
         milestones = [(m, m.is_overdue(today)) for m in selectors.milestone_list(partner=self.partner, evaluation=evaluation)]
         meetings = selectors.meeting_list(partner=self.partner, evaluation=evaluation)
         return super().get_context_data(evaluation=evaluation, milestones=milestones, meetings=meetings, **kwargs)
 
 
-class MilestoneEditView(PartnerView, FormView):
+class MilestoneEditView(ServiceFormMixin, PartnerView, FormView):
     template_name = "evaluations/milestone_form.html"
     form_class = MilestoneForm
 
-    def _milestone(self):
-        milestone = selectors.milestone_get(partner=self.partner, code=self.kwargs["code"])
-        if milestone is None:
-            raise Http404("No such milestone.")
-        return milestone
+    def scoped_object(self):
+        return selectors.milestone_get(partner=self.partner, code=self.kwargs["code"])
 
     def get_initial(self):
-        m = self._milestone()
+        m = self.object
         return {"status": m.status, "due_on": m.due_on, "owner": m.owner, "notes": m.notes}
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(milestone=self._milestone(), **kwargs)
+        return super().get_context_data(milestone=self.object, **kwargs)
 
-    def form_valid(self, form):
-        milestone = self._milestone()
-        with transaction.atomic():
-            services.milestone_update(partner=self.partner, actor=self.request.user, milestone=milestone, **form.cleaned_data)
+    def call_service(self, data):
+        return services.milestone_update(partner=self.partner, actor=self.request.user, milestone=self.object, **data)
+
+    def service_done(self, milestone):
         messages.success(self.request, f"{milestone.get_kind_display()} updated.")
         return redirect("evaluations:milestones", partner_slug=self.partner.slug, code=milestone.evaluation.code)
 
 
-class MeetingCreateView(EvaluationMixin, PartnerView, FormView):
+class MeetingCreateView(EvaluationMixin, ServiceFormMixin, PartnerView, FormView):
     template_name = "evaluations/meeting_form.html"
     form_class = MeetingForm
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(evaluation=self._evaluation(), **kwargs)
+        return super().get_context_data(evaluation=self.object, **kwargs)
 
-    def form_valid(self, form):
-        evaluation = self._evaluation()
-        with transaction.atomic():
-            services.meeting_log(partner=self.partner, actor=self.request.user, evaluation=evaluation, **form.cleaned_data)
+    def call_service(self, data):
+        return services.meeting_log(partner=self.partner, actor=self.request.user, evaluation=self.object, **data)
+
+    def service_done(self, meeting):
         messages.success(self.request, "Meeting logged.")
-        return redirect("evaluations:milestones", partner_slug=self.partner.slug, code=evaluation.code)
+        return redirect("evaluations:milestones", partner_slug=self.partner.slug, code=self.object.code)
 
 
-class PracticeEvaluationView(PracticeView, FormView):
+class PracticeEvaluationView(ServiceFormMixin, PracticeView, FormView):
     """One evaluation for the practice team: onboarding, milestones, meetings; they log meetings."""
 
     template_name = "evaluations/practice_evaluation.html"
     form_class = MeetingForm
 
-    def _evaluation(self):
-        evaluation = selectors.evaluation_get_for_practice(code=self.kwargs["code"])
-        if evaluation is None:
-            raise Http404("No such evaluation.")
-        return evaluation
+    def scoped_object(self):
+        return selectors.evaluation_get_for_practice(code=self.kwargs["code"])
 
     def get_context_data(self, **kwargs):
-        evaluation = self._evaluation()
+        evaluation = self.object
         partner, today = evaluation.partner, timezone.localdate()
         onboarding = selectors.onboarding_get(partner=partner, evaluation=evaluation)
         plan = selectors.plan_current(partner=partner, evaluation=evaluation)
@@ -184,12 +176,13 @@ class PracticeEvaluationView(PracticeView, FormView):
             **kwargs,
         )
 
-    def form_valid(self, form):
-        evaluation = self._evaluation()
-        with transaction.atomic():
-            services.meeting_log(partner=evaluation.partner, actor=self.request.user, evaluation=evaluation, **form.cleaned_data)
+    def call_service(self, data):
+        evaluation = self.object
+        return services.meeting_log(partner=evaluation.partner, actor=self.request.user, evaluation=evaluation, **data)
+
+    def service_done(self, meeting):
         messages.success(self.request, "Meeting logged.")
-        return redirect("evaluations:practice_evaluation", code=evaluation.code)
+        return redirect("evaluations:practice_evaluation", code=self.object.code)
 
 
 # --- the evaluation plan -------------------------------------------------------------------------
@@ -201,7 +194,7 @@ class PlanView(EvaluationMixin, PartnerView, TemplateView):
     template_name = "evaluations/plan.html"
 
     def get_context_data(self, **kwargs):
-        evaluation = self._evaluation()
+        evaluation = self.object
         plan = selectors.plan_current(partner=self.partner, evaluation=evaluation)
         measures = list(measure_selectors.measure_list(partner=self.partner))
         editable = plan is None or plan.status == plan.Status.DRAFT
@@ -220,31 +213,27 @@ class PlanView(EvaluationMixin, PartnerView, TemplateView):
         return super().get_context_data(**context, **kwargs)
 
     def post(self, request, partner_slug, code):
-        evaluation = self._evaluation()
+        evaluation = self.object
         if "reason" in request.POST:
             form = PlanNewVersionForm(request.POST)
-            if form.is_valid():
-                try:
-                    with transaction.atomic():
-                        services.plan_new_version(
-                            partner=self.partner, actor=request.user, evaluation=evaluation, reason=form.cleaned_data["reason"]
-                        )
-                except ValidationError as error:
-                    add_form_errors(form, error)
-            if form.errors:
+            started = run_service(
+                form,
+                lambda: services.plan_new_version(
+                    partner=self.partner, actor=request.user, evaluation=evaluation, reason=form.cleaned_data["reason"]
+                ),
+            )
+            if not started.ok:
                 return self.render_to_response(self.get_context_data(version_form=form))
             messages.success(request, "A new draft version is ready to edit.")
             return redirect("evaluations:plan", partner_slug=partner_slug, code=code)
         form = PlanForm(request.POST, measures=list(measure_selectors.measure_list(partner=self.partner)))
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    services.plan_save_draft(
-                        partner=self.partner, actor=request.user, evaluation=evaluation, **form.plan_content()
-                    )
-            except ValidationError as error:
-                add_form_errors(form, error)
-        if form.errors:
+        saved = run_service(
+            form,
+            lambda: services.plan_save_draft(
+                partner=self.partner, actor=request.user, evaluation=evaluation, **form.plan_content()
+            ),
+        )
+        if not saved.ok:
             return self.render_to_response(self.get_context_data(form=form))
         messages.success(request, "Plan saved.")
         return redirect("evaluations:plan", partner_slug=partner_slug, code=code)
@@ -256,7 +245,7 @@ class PlanCompareView(EvaluationMixin, PartnerView, TemplateView):
     template_name = "evaluations/plan_compare.html"
 
     def get_context_data(self, **kwargs):
-        evaluation = self._evaluation()
+        evaluation = self.object
         versions = list(selectors.plan_versions(partner=self.partner, evaluation=evaluation))
         if len(versions) < 2:
             raise Http404("There is only one version of this plan.")
@@ -277,17 +266,14 @@ class PracticePlanSignOffView(PracticeView):
 
     practice_roles = ADMINS
 
+    def scoped_object(self):
+        """The evaluation's current plan (none yet: 404)."""
+        evaluation = selectors.evaluation_get_for_practice(code=self.kwargs["code"])
+        return evaluation and selectors.plan_current(partner=evaluation.partner, evaluation=evaluation)
+
     def post(self, request, code):
-        evaluation = selectors.evaluation_get_for_practice(code=code)
-        plan = evaluation and selectors.plan_current(partner=evaluation.partner, evaluation=evaluation)
-        if plan is None:
-            raise Http404("No plan to sign off.")
-        try:
-            with transaction.atomic():
-                services.plan_sign_off(actor=request.user, plan=plan)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
+        plan = self.object
+        if run_service(request, lambda: services.plan_sign_off(actor=request.user, plan=plan)).ok:
             messages.success(request, f"Version {plan.version} of the plan is signed off.")
         return redirect("evaluations:practice_evaluation", code=code)
 
@@ -299,7 +285,7 @@ class TheoryView(EvaluationMixin, PartnerView, TemplateView):
     template_name = "evaluations/theory.html"
 
     def get_context_data(self, **kwargs):
-        evaluation = self._evaluation()
+        evaluation = self.object
         version = _version_param(self.request)
         current = selectors.theory_get(partner=self.partner, evaluation=evaluation)
         shown = selectors.theory_get(partner=self.partner, evaluation=evaluation, version=version) if version else current
@@ -324,14 +310,16 @@ class TheoryView(EvaluationMixin, PartnerView, TemplateView):
         )
 
     def post(self, request, partner_slug, code):
-        evaluation = self._evaluation()
+        evaluation = self.object
         known = set(measure_selectors.measure_list(partner=self.partner).values_list("code", flat=True))
         form = TheoryForm(request.POST, known_measures=known)
-        if not form.is_valid():
+        saved = run_service(
+            form,
+            lambda: services.theory_save(partner=self.partner, actor=request.user, evaluation=evaluation, content=form.content),
+        )
+        if not saved.ok:
             return self.render_to_response(self.get_context_data(form=form))
-        with transaction.atomic():
-            saved = services.theory_save(partner=self.partner, actor=request.user, evaluation=evaluation, content=form.content)
-        messages.success(request, f"Theory of change saved as version {saved.version}.")
+        messages.success(request, f"Theory of change saved as version {saved.result.version}.")
         return redirect("evaluations:theory", partner_slug=partner_slug, code=code)
 
 
@@ -348,7 +336,7 @@ class TheoryDownloadView(EvaluationMixin, PartnerView):
     """The diagram as an SVG or PNG file (``?version=N`` for an earlier one)."""
 
     def get(self, request, partner_slug, code, kind):
-        evaluation = self._evaluation()
+        evaluation = self.object
         shown = selectors.theory_get(partner=self.partner, evaluation=evaluation, version=_version_param(request))
         if shown is None:
             raise Http404("No theory of change yet.")
@@ -376,25 +364,18 @@ class MeasureListView(PartnerView, TemplateView):
             library=[m for m in measures if not m.is_local],
             local=[m for m in measures if m.is_local],
             evaluations=selectors.evaluation_list(partner=self.partner),
-            can_add=self.membership.allows(Role.CONTRIBUTOR),
             **kwargs,
         )
 
 
-class LocalMeasureCreateView(PartnerView, TemplateView):
+class LocalMeasureCreateView(EvaluationMixin, PartnerView, TemplateView):
     """A lead or contributor adds a local measure to their evaluation."""
 
     template_name = "measures/measure_form.html"
     required_role = Role.CONTRIBUTOR
 
-    def _evaluation(self):
-        evaluation = selectors.evaluation_get(partner=self.partner, code=self.kwargs["code"])
-        if evaluation is None:
-            raise Http404("No such evaluation.")
-        return evaluation
-
     def get_context_data(self, **kwargs):
-        evaluation = self._evaluation()
+        evaluation = self.object
         return super().get_context_data(
             form=kwargs.pop("form", None) or LocalMeasureForm(),
             heading="Add a local measure",
@@ -407,21 +388,20 @@ class LocalMeasureCreateView(PartnerView, TemplateView):
         )
 
     def post(self, request, partner_slug, code):
-        evaluation = self._evaluation()
+        evaluation = self.object
         form = LocalMeasureForm(request.POST)
-        measure = None
-        if form.is_valid():
-            try:
-                measure = measure_services.measure_local_create(
-                    partner=self.partner,
-                    actor=request.user,
-                    evaluation=evaluation,
-                    code=form.cleaned_data["code"],
-                    **form.definition_fields(),
-                )
-            except ValidationError as error:
-                add_form_errors(form, error)
-        if measure is None:
+        created = run_service(
+            form,
+            lambda: measure_services.measure_local_create(
+                partner=self.partner,
+                actor=request.user,
+                evaluation=evaluation,
+                code=form.cleaned_data["code"],
+                **form.definition_fields(),
+            ),
+        )
+        if not created.ok:
             return self.render_to_response(self.get_context_data(form=form))
+        measure = created.result
         messages.success(request, f"Local measure {measure.name} added.")
         return redirect("measures:measure", partner_slug=partner_slug, measure_code=measure.code)

@@ -8,8 +8,8 @@ from rest_framework.response import Response
 
 from measures import selectors, services
 from measures.models import Measure
+from pine.access import ADMINS
 from pine.api import PartnerAPIView, PracticeAPIView, UserAPIView
-from pine.scoping import ADMINS
 
 
 class MeasureOut(serializers.Serializer):

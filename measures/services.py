@@ -6,10 +6,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from measures.models import Measure
-from pine.audit import audit_record
+from pine.access import require_practice_admin
+from pine.audit import audit_record, audited_create, audited_update
 from pine.locks import advisory_lock
 from pine.models import Partner, User
-from pine.scoping import require_practice_admin
 
 
 def _lock_measure_code(code: str) -> None:
@@ -69,13 +69,11 @@ def measure_local_create(*, partner: Partner, actor: User, evaluation, code: str
         raise ValidationError({"code": "You already have a local measure with this code. Choose another code."})
     fields = {"source": Measure.Source.LOCAL, **fields}
     measure = Measure(partner=partner, evaluation=evaluation, code=code, created_by=actor, **fields)
-    measure.full_clean()
-    measure.save()
-    audit_record(
+    audited_create(
+        measure,
         actor=actor,
         partner=partner,
         action="measure.local_create",
-        obj=measure,
         changes={"evaluation": str(evaluation.code), **{name: getattr(measure, name) for name in ["code", *fields]}},
     )
     return measure
@@ -111,17 +109,16 @@ def measure_promote(*, actor: User, measure: Measure) -> Measure:
                 "measure, so it cannot become a library code. Ask the partner to use another code first."
             }
         )
-    partner = measure.partner
-    measure.promoted_from, measure.promoted_by, measure.promoted_at = partner, actor, timezone.now()
-    measure.partner, measure.evaluation = None, None
-    measure.updated_at = measure.promoted_at
-    measure.full_clean()
-    measure.save()
-    audit_record(
+    partner, now = measure.partner, timezone.now()
+    promotion = {"promoted_from": partner, "promoted_by": actor, "promoted_at": now}
+    promotion.update(partner=None, evaluation=None, updated_at=now)
+    audited_update(
+        measure,
+        promotion,
         actor=actor,
         partner=partner,
         action="measure.promote",
-        obj=measure,
-        changes={"code": measure.code, "from_partner": partner.slug, "version": measure.version},
+        quiet=tuple(promotion),
+        also_record={"code": measure.code, "from_partner": partner.slug, "version": measure.version},
     )
     return measure

@@ -3,17 +3,17 @@ practice team's measure library and promotion of local measures. (A partner's li
 the page that adds a local measure to an evaluation are the evaluation's: ``evaluations.views``.)"""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
 from measures import selectors, services
 from measures.forms import MeasureForm
+from pine.access import ADMINS
+from pine.forms import GovukForm
 from pine.models import Role
-from pine.scoping import ADMINS, PartnerView, PracticeView
-from pine.views import add_form_errors
+from pine.scoping import PartnerView, PracticeView
+from pine.views import run_service
 
 
 def _measure_context(measure) -> dict:
@@ -29,10 +29,11 @@ class MeasureDetailView(PartnerView, TemplateView):
 
     template_name = "measures/measure_detail.html"
 
+    def scoped_object(self):
+        return selectors.measure_get(partner=self.partner, code=self.kwargs["measure_code"])
+
     def get_context_data(self, **kwargs):
-        measure = selectors.measure_get(partner=self.partner, code=self.kwargs["measure_code"])
-        if measure is None:
-            raise Http404("No such measure.")
+        measure = self.object
         return super().get_context_data(
             **_measure_context(measure), can_edit=measure.is_local and self.membership.allows(Role.CONTRIBUTOR), **kwargs
         )
@@ -44,14 +45,11 @@ class LocalMeasureEditView(PartnerView, TemplateView):
     template_name = "measures/measure_form.html"
     required_role = Role.CONTRIBUTOR
 
-    def _measure(self):
-        measure = selectors.local_measure_get(partner=self.partner, code=self.kwargs["measure_code"])
-        if measure is None:
-            raise Http404("No such measure.")
-        return measure
+    def scoped_object(self):
+        return selectors.local_measure_get(partner=self.partner, code=self.kwargs["measure_code"])
 
     def get_context_data(self, **kwargs):
-        measure = self._measure()
+        measure = self.object
         return super().get_context_data(
             form=kwargs.pop("form", None) or MeasureForm(initial=MeasureForm.initial_from(measure)),
             heading=f"Change {measure.name}",
@@ -62,14 +60,15 @@ class LocalMeasureEditView(PartnerView, TemplateView):
         )
 
     def post(self, request, partner_slug, measure_code):
-        local = self._measure()
+        local = self.object
         form = MeasureForm(request.POST)
-        if form.is_valid():
-            try:
-                services.measure_local_update(partner=self.partner, actor=request.user, measure=local, **form.definition_fields())
-            except ValidationError as error:
-                add_form_errors(form, error)
-        if form.errors:
+        saved = run_service(
+            form,
+            lambda: services.measure_local_update(
+                partner=self.partner, actor=request.user, measure=local, **form.definition_fields()
+            ),
+        )
+        if not saved.ok:
             return self.render_to_response(self.get_context_data(form=form))
         messages.success(request, "Measure saved.")
         return redirect("measures:measure", partner_slug=partner_slug, measure_code=local.code)
@@ -85,11 +84,8 @@ class PracticeLibraryView(PracticeView, TemplateView):
 
 
 class _PracticeLibraryMeasureMixin:
-    def _measure(self):
-        measure = selectors.library_measure_get(code=self.kwargs["measure_code"])
-        if measure is None:
-            raise Http404("No such measure.")
-        return measure
+    def scoped_object(self):
+        return selectors.library_measure_get(code=self.kwargs["measure_code"])
 
 
 class PracticeMeasureView(_PracticeLibraryMeasureMixin, PracticeView, TemplateView):
@@ -98,9 +94,7 @@ class PracticeMeasureView(_PracticeLibraryMeasureMixin, PracticeView, TemplateVi
     template_name = "measures/practice_measure.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            **_measure_context(self._measure()), can_edit=self.request.user.practice_role == "practice_admin", **kwargs
-        )
+        return super().get_context_data(**_measure_context(self.object), can_edit=self.access.has_practice_role(ADMINS), **kwargs)
 
 
 class PracticeMeasureEditView(_PracticeLibraryMeasureMixin, PracticeView, TemplateView):
@@ -110,7 +104,7 @@ class PracticeMeasureEditView(_PracticeLibraryMeasureMixin, PracticeView, Templa
     practice_roles = ADMINS
 
     def get_context_data(self, **kwargs):
-        measure = self._measure()
+        measure = self.object
         return super().get_context_data(
             form=kwargs.pop("form", None) or MeasureForm(initial=MeasureForm.initial_from(measure)),
             heading=f"Change {measure.name}",
@@ -123,14 +117,12 @@ class PracticeMeasureEditView(_PracticeLibraryMeasureMixin, PracticeView, Templa
         )
 
     def post(self, request, measure_code):
-        library_measure = self._measure()
+        library_measure = self.object
         form = MeasureForm(request.POST)
-        if form.is_valid():
-            try:
-                services.measure_update(actor=request.user, measure=library_measure, **form.definition_fields())
-            except ValidationError as error:
-                add_form_errors(form, error)
-        if form.errors:
+        saved = run_service(
+            form, lambda: services.measure_update(actor=request.user, measure=library_measure, **form.definition_fields())
+        )
+        if not saved.ok:
             return self.render_to_response(self.get_context_data(form=form))
         messages.success(request, "Measure saved.")
         return redirect("measures:practice_measure", measure_code=library_measure.code)
@@ -144,7 +136,7 @@ class PracticeLocalMeasuresView(PracticeView, TemplateView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             measures=selectors.local_measure_list_for_practice(),
-            can_promote=self.request.user.practice_role == "practice_admin",
+            can_promote=self.access.has_practice_role(ADMINS),
             **kwargs,
         )
 
@@ -155,25 +147,22 @@ class PracticePromoteView(PracticeView, TemplateView):
     template_name = "measures/practice_promote.html"
     practice_roles = ADMINS
 
-    def _measure(self):
-        measure = selectors.local_measure_get_for_practice(
+    def scoped_object(self):
+        return selectors.local_measure_get_for_practice(
             partner_slug=self.kwargs["partner_slug"], code=self.kwargs["measure_code"]
         )
-        if measure is None:
-            raise Http404("No such measure.")
-        return measure
 
     def get_context_data(self, **kwargs):
-        measure = self._measure()
+        measure = self.object
         return super().get_context_data(
             measure=measure, rows=selectors.measure_definition_rows(measure), errors=kwargs.pop("errors", []), **kwargs
         )
 
     def post(self, request, partner_slug, measure_code):
-        local = self._measure()
-        try:
-            promoted = services.measure_promote(actor=request.user, measure=local)
-        except ValidationError as error:
-            return self.render_to_response(self.get_context_data(errors=error.messages))
+        confirm = GovukForm(request.POST)  # the page's one button: the service's reasons show above it
+        promoted = run_service(confirm, lambda: services.measure_promote(actor=request.user, measure=self.object))
+        if not promoted.ok:
+            return self.render_to_response(self.get_context_data(errors=confirm.non_field_errors()))
+        promoted = promoted.result
         messages.success(request, f"{promoted.name} is now in the measure library, with the code {promoted.code}.")
         return redirect("measures:practice_measure", measure_code=promoted.code)

@@ -12,7 +12,6 @@ progress. Nothing here commits: a problem, an exception or a killed worker leave
 import io
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -24,7 +23,6 @@ from django.db import connection
 from outcomes.children import TOKEN, sanitise_cells
 from outcomes.parsing import CHUNK_ROWS, Checker, OutcomeRow, Problem, read_chunks
 
-PROGRESS_SECONDS = 2.0  # the longest the submission's progress goes unwritten while the import runs
 STAGE = "Checking and storing the rows"
 
 
@@ -204,48 +202,3 @@ def _numeric(value) -> str:
     if not isinstance(value, Decimal):  # None (pandas gives it back as NaN)
         return "\\N"
     return str(value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
-
-
-# --- progress -----------------------------------------------------------------------------------------
-
-
-class Progress:
-    """Writes a job's progress from a thread of its own (so with a database connection and a
-    transaction of its own: the page sees it while the import's transaction is still open), at
-    least every :data:`PROGRESS_SECONDS` while the job runs. ``write(percent, stage)``."""
-
-    def __init__(self, write: Callable[[int, str], object]):
-        self.write = write
-        self.percent, self.stage = 5, STAGE
-        self._written: tuple | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="outcomes-ingest-progress", daemon=True)
-
-    def set(self, percent: int, stage: str | None = None) -> None:
-        self.percent = max(self.percent, int(percent))
-        if stage:
-            self.stage = stage
-
-    def fraction(self, done: float, *, low: int = 5, high: int = 85) -> None:
-        self.set(low + (high - low) * done)
-
-    def _loop(self) -> None:
-        from django.db import connection as own_connection  # this thread's own connection
-
-        try:
-            last = 0.0
-            while not self._stop.wait(0.25):
-                state = (self.percent, self.stage)
-                if state != self._written or time.monotonic() - last >= PROGRESS_SECONDS:
-                    self.write(*state)
-                    self._written, last = state, time.monotonic()
-        finally:
-            own_connection.close()
-
-    def __enter__(self) -> "Progress":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()

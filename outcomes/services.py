@@ -15,8 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import OperationalError, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
 from evaluations import selectors as evaluation_selectors
@@ -25,10 +24,9 @@ from outcomes import ingest
 from outcomes.models import OutcomeValue, PeriodApproval, Submission
 from outcomes.parsing import OutcomeRow, Problem, sanitise_upload
 from pine import jobs
-from pine.audit import audit_record
+from pine.audit import audit_record, audited_create, audited_update
 from pine.locks import advisory_lock
 from pine.models import Partner, User
-from pine.tenancy import partner_scope
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +58,13 @@ def _submission_new(
         stage="Waiting for a worker",
         **extra,
     )
-    submission.full_clean(exclude=["content"])
-    submission.save()
-    audit_record(
+    audited_create(
+        submission,
         actor=actor,
         partner=partner,
         action="submission.queue",
-        obj=submission,
         changes={"filename": submission.filename, "bytes": len(content), "dry_run": dry_run},
+        clean_options={"exclude": ["content"]},
     )
     return submission
 
@@ -176,42 +173,22 @@ def submission_explain(*, partner: Partner, actor: User, submission: Submission,
 # --- the worker's stages ----------------------------------------------------------------------------
 
 
-def _update(submission_id: int, partner_id: int, **fields) -> int:
-    return jobs.update_row(Submission, submission_id, partner_id, **fields)
-
-
 def submission_process(*, submission_id: int) -> str:
-    """Parse, validate and store one submission. Idempotent: a submission that is finished, waiting
-    for an explanation or being processed by a live worker is left alone; one whose worker died
-    (running past the time limit) is taken over. Its values and its "accepted" status are written in
-    one transaction, so a worker killed half-way leaves nothing half-stored."""
-    partner_id = jobs.partner_of(Submission, submission_id)
-    if partner_id is None:
-        return "missing"
-    with transaction.atomic(), partner_scope(partner_id):
-        claimable = Q(status=Submission.Status.QUEUED) | Q(status=Submission.Status.RUNNING, started_at__lt=jobs.stale_before())
-        claimed = Submission.objects.filter(claimable, pk=submission_id).update(
-            status=Submission.Status.RUNNING, started_at=timezone.now(), progress=5, stage="Reading the file"
-        )
-    if not claimed:
-        return "skipped"
-    try:
-        return _process(submission_id, partner_id)
-    except OperationalError:
-        # The database went away: hand the submission back to the queue for a retry.
-        _update(submission_id, partner_id, status=Submission.Status.QUEUED, stage="Waiting to retry")
-        raise
-    except Exception:
-        logger.exception("Submission %s failed", submission_id)
-        _update(
-            submission_id,
-            partner_id,
-            status=Submission.Status.FAILED,
-            finished_at=timezone.now(),
-            stage="Failed",
-            errors=[Problem(0, "", "", "The file could not be processed. Nothing was stored; try again later.").as_dict()],
-        )
-        return "failed"
+    """Parse, validate and store one submission (the job runner claims the row and handles
+    failure). Idempotent: a submission that is finished, waiting for an explanation or being
+    processed by a live worker is left alone; one whose worker died is taken over. Its values and its
+    "accepted" status are written in one transaction, so a worker killed half-way leaves nothing
+    half-stored."""
+    return jobs.run_job(
+        Submission,
+        submission_id,
+        _process,
+        first_stage="Reading the file",
+        failure={
+            "stage": "Failed",
+            "errors": [Problem(0, "", "", "The file could not be processed. Nothing was stored; try again later.").as_dict()],
+        },
+    )
 
 
 def _finish(submission: Submission, status: str, **fields) -> str:
@@ -239,23 +216,23 @@ class _Refused(Exception):
         self.status, self.fields = status, fields
 
 
-def _process(submission_id: int, partner_id: int) -> str:
-    with transaction.atomic(), partner_scope(partner_id):
-        submission = Submission.objects.select_related("partner", "evaluation", "uploaded_by").get(pk=submission_id)
+def _process(job: jobs.Job) -> str:
+    with job.atomic():
+        submission = Submission.objects.select_related("partner", "evaluation", "uploaded_by").get(pk=job.pk)
         measures = {m.code: m for m in measure_selectors.measure_list(partner=submission.partner)}
         content = bytes(submission.content)
-    with ingest.Progress(lambda percent, stage: _update(submission_id, partner_id, progress=percent, stage=stage)) as progress:
-        with transaction.atomic(), partner_scope(partner_id):
-            try:
-                with transaction.atomic():
-                    return _ingest(submission, content, measures, progress)
-            except _Refused as refused:
-                if refused.status == Submission.Status.NEEDS_EXPLANATION:
-                    return _wait_for_explanation(submission, **refused.fields)
-                return _finish(submission, refused.status, **refused.fields)
+    job.progress(5, ingest.STAGE)
+    with job.atomic():
+        try:
+            with transaction.atomic():
+                return _ingest(submission, content, measures, job)
+        except _Refused as refused:
+            if refused.status == Submission.Status.NEEDS_EXPLANATION:
+                return _wait_for_explanation(submission, **refused.fields)
+            return _finish(submission, refused.status, **refused.fields)
 
 
-def _ingest(submission: Submission, content: bytes, measures: dict, progress: ingest.Progress) -> str:
+def _ingest(submission: Submission, content: bytes, measures: dict, job: jobs.Job) -> str:
     """Stream the file in (child rows stored as they are read), then check the aggregate rows against
     the plan, the locked periods and the stored values, and store them. Raises :class:`_Refused` to
     roll everything back."""
@@ -268,13 +245,13 @@ def _ingest(submission: Submission, content: bytes, measures: dict, progress: in
         key=settings.PSEUDONYM_KEYS.get(version, ""),
         version=version,
         store=store,
-        progress=progress.fraction,
+        progress=job.fraction,
         chunk_rows=INGEST_CHUNK_ROWS,
     )
     if result.problems:
         raise _Refused(Submission.Status.REJECTED, errors=[p.as_dict() for p in result.problems], row_count=0)
     rows = result.rows
-    progress.set(88, "Checking the values")
+    job.progress(88, "Checking the values")
     evaluation = submission.evaluation
     problems = outside_plan_problems(evaluation, rows) + locked_period_problems(evaluation, rows)
     if problems:
@@ -286,7 +263,7 @@ def _ingest(submission: Submission, content: bytes, measures: dict, progress: in
         raise _Refused(Submission.Status.CHECKED, warnings=warnings, changes=changes, row_count=len(rows), errors=[])
     if warnings and not submission.explanation:
         raise _Refused(Submission.Status.NEEDS_EXPLANATION, warnings=warnings, changes=changes, row_count=len(rows))
-    progress.set(92, "Storing the values")
+    job.progress(92, "Storing the values")
     _lock_evaluation(evaluation)
     # Checked again under the lock: a period may have been approved, or another upload stored,
     # since the check above.
@@ -494,10 +471,8 @@ def period_approve(*, actor: User, evaluation, period_start: date) -> PeriodAppr
     approval = PeriodApproval(
         partner_id=evaluation.partner_id, evaluation=evaluation, period_start=period_start, approved_by=actor
     )
-    approval.full_clean()
-    approval.save()
-    audit_record(
-        actor=actor, partner=evaluation.partner, action="period.approve", obj=approval, changes={"period_start": period_start}
+    audited_create(
+        approval, actor=actor, partner=evaluation.partner, action="period.approve", changes={"period_start": period_start}
     )
     return approval
 
@@ -514,14 +489,14 @@ def period_unlock(*, actor: User, evaluation, period_start: date, reason: str) -
     approval = PeriodApproval.objects.filter(evaluation=evaluation, period_start=period_start, unlocked_at__isnull=True).first()
     if approval is None:
         raise ValidationError({"period_start": "This period is not locked."})
-    approval.unlocked_by, approval.unlocked_at, approval.unlock_reason = actor, timezone.now(), reason[:2000]
-    approval.full_clean()
-    approval.save()
-    audit_record(
+    unlock = {"unlocked_by": actor, "unlocked_at": timezone.now(), "unlock_reason": reason[:2000]}
+    audited_update(
+        approval,
+        unlock,
         actor=actor,
         partner=evaluation.partner,
         action="period.unlock",
-        obj=approval,
-        changes={"period_start": period_start, "reason": approval.unlock_reason},
+        quiet=tuple(unlock),
+        also_record={"period_start": period_start, "reason": unlock["unlock_reason"]},
     )
     return approval

@@ -5,7 +5,6 @@ import csv
 import io
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
@@ -14,9 +13,10 @@ from evaluations import selectors as evaluation_selectors
 from measures import selectors as measure_selectors
 from outcomes import selectors, services
 from outcomes.forms import ApproveForm, ExplanationForm, UnlockForm
+from pine.access import ADMINS
 from pine.exports import neutralised
 from pine.scoping import PartnerView, PracticeView
-from pine.views import add_form_errors
+from pine.views import run_service
 
 
 class SubmissionDetailView(PartnerView, TemplateView):
@@ -30,14 +30,11 @@ class SubmissionDetailView(PartnerView, TemplateView):
             return ["outcomes/_submission_status.html"]
         return [self.template_name]
 
-    def _submission(self):
-        submission = selectors.submission_get(partner=self.partner, code=self.kwargs["code"])
-        if submission is None:
-            raise Http404("No such upload.")
-        return submission
+    def scoped_object(self):
+        return selectors.submission_get(partner=self.partner, code=self.kwargs["code"])
 
     def get_context_data(self, **kwargs):
-        submission = self._submission()
+        submission = self.object
         return super().get_context_data(
             submission=submission,
             counts=submission.change_counts(),
@@ -47,26 +44,25 @@ class SubmissionDetailView(PartnerView, TemplateView):
 
     def post(self, request, partner_slug, code):
         """The uploader's explanation of the warnings."""
-        submission = self._submission()
         form = ExplanationForm(request.POST)
-        if form.is_valid():
-            try:
-                services.submission_explain(
-                    partner=self.partner, actor=request.user, submission=submission, explanation=form.cleaned_data["explanation"]
-                )
-            except ValidationError as error:
-                add_form_errors(form, error)
-        if form.errors:
+        explained = run_service(
+            form,
+            lambda: services.submission_explain(
+                partner=self.partner, actor=request.user, submission=self.object, explanation=form.cleaned_data["explanation"]
+            ),
+        )
+        if not explained.ok:
             return self.render_to_response(self.get_context_data(explanation_form=form))
         messages.success(request, "Thank you. The values are being stored.")
         return redirect("outcomes:submission", partner_slug=partner_slug, code=code)
 
 
 class SubmissionErrorsCsvView(PartnerView):
+    def scoped_object(self):
+        return selectors.submission_get(partner=self.partner, code=self.kwargs["code"])
+
     def get(self, request, partner_slug, code):
-        submission = selectors.submission_get(partner=self.partner, code=code)
-        if submission is None:
-            raise Http404("No such upload.")
+        submission = self.object
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=["row", "column", "value", "reason"])
         writer.writeheader()
@@ -83,25 +79,22 @@ class PracticePeriodsView(PracticeView, TemplateView):
 
     template_name = "outcomes/practice_periods.html"
 
-    def _evaluation(self):
-        evaluation = evaluation_selectors.evaluation_list_for_practice().filter(code=self.kwargs["code"]).first()
-        if evaluation is None:
-            raise Http404("No such evaluation.")
-        return evaluation
+    def scoped_object(self):
+        return evaluation_selectors.evaluation_get_for_practice(code=self.kwargs["code"])
 
     def get_context_data(self, **kwargs):
-        evaluation = self._evaluation()
+        evaluation = self.object
         periods = selectors.period_list(partner=evaluation.partner, evaluation=evaluation)
         return super().get_context_data(
             evaluation=evaluation,
             periods=periods,
-            can_unlock=self.request.user.practice_role == "practice_admin" and any(p["approval"] for p in periods),
+            can_unlock=self.access.has_practice_role(ADMINS) and any(p["approval"] for p in periods),
             unlock_form=kwargs.pop("unlock_form", None) or UnlockForm(),
             **kwargs,
         )
 
     def post(self, request, code):
-        evaluation = self._evaluation()
+        evaluation = self.object
         action = request.POST.get("action")
         form = (UnlockForm if action == "unlock" else ApproveForm)(request.POST)
         if not form.is_valid():
@@ -109,20 +102,24 @@ class PracticePeriodsView(PracticeView, TemplateView):
                 return self.render_to_response(self.get_context_data(error_form=form, unlock_form=form))
             raise Http404("No such period.")
         start = form.cleaned_data["period_start"]
-        try:
-            if action == "unlock":
-                services.period_unlock(
+        if action == "unlock":
+            done = run_service(
+                form,
+                lambda: services.period_unlock(
                     actor=request.user, evaluation=evaluation, period_start=start, reason=form.cleaned_data["reason"]
-                )
-                messages.success(request, f"The period starting {start:%d/%m/%Y} is unlocked.")
-            else:
-                services.period_approve(actor=request.user, evaluation=evaluation, period_start=start)
-                messages.success(request, f"The period starting {start:%d/%m/%Y} is approved and locked.")
-        except ValidationError as error:
-            add_form_errors(form, error)
+                ),
+            )
+            message = f"The period starting {start:%d/%m/%Y} is unlocked."
+        else:
+            done = run_service(
+                form, lambda: services.period_approve(actor=request.user, evaluation=evaluation, period_start=start)
+            )
+            message = f"The period starting {start:%d/%m/%Y} is approved and locked."
+        if not done.ok:
             return self.render_to_response(
                 self.get_context_data(error_form=form, unlock_form=form if action == "unlock" else None)
             )
+        messages.success(request, message)
         return redirect("outcomes:practice_periods", code=code)
 
 
@@ -168,9 +165,11 @@ class DataTemplateView(PartnerView):
     """Blank templates (CSV, XLSX) for an evaluation's outcome data, and a data dictionary of the
     measure library: codes, definitions, allowed groups, the date format and an example row."""
 
+    def scoped_object(self):
+        return evaluation_selectors.evaluation_get(partner=self.partner, code=self.kwargs["code"])
+
     def get(self, request, partner_slug, code, name):
-        evaluation = evaluation_selectors.evaluation_get(partner=self.partner, code=code)
-        if evaluation is None or name not in CONTENT_TYPES:
+        if name not in CONTENT_TYPES:
             raise Http404("No such file.")
         measures = list(measure_selectors.measure_list(partner=self.partner))
         if name == "template.xlsx":

@@ -15,12 +15,9 @@ from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from pine import notifications, selectors, services
+from pine import access, notifications, selectors, services
+from pine.access import ADMINS_AND_ANALYSTS, Access
 from pine.models import Membership, Partner, Role
-from pine.scoping import ADMINS_AND_ANALYSTS
-from pine.tenancy import partner_scope, practice_scope, user_scope
-
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def exception_handler(exc, context):
@@ -33,11 +30,13 @@ def exception_handler(exc, context):
 
 
 class ScopedAPIView(generics.GenericAPIView):
-    """Root of our API views."""
+    """Root of our API views. ``initial`` resolves who may call (``pine.access``, the resolver the
+    pages use too) and enters the database scope that goes with it; ``finalize_response`` leaves it."""
 
-    _final = ("get_queryset", "get_object", "initial", "finalize_response")
+    _final = ("get_queryset", "get_object", "initial", "finalize_response", "resolve_access")
     lookup_field = "code"
     lookup_url_kwarg = "code"
+    access: Access
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -49,13 +48,19 @@ class ScopedAPIView(generics.GenericAPIView):
     def scoped_queryset(self):
         raise NotImplementedError("Supply scoped_queryset() from a selector.")
 
-    def enter_scope(self, request, **kwargs):
+    def resolve_access(self, request, **kwargs) -> Access:
         raise NotImplementedError
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        try:
+            self.access = self.resolve_access(request, **kwargs)
+        except access.NotSignedIn:
+            raise exceptions.NotAuthenticated() from None
+        except access.NotVerified:
+            raise exceptions.PermissionDenied("Verify your session with your authenticator app first.") from None
         self._scope_stack = ExitStack()
-        self.enter_scope(request, **kwargs)
+        self._scope_stack.enter_context(self.access.scope())
 
     def finalize_response(self, request, response, *args, **kwargs):
         stack = getattr(self, "_scope_stack", None)
@@ -77,13 +82,21 @@ class ScopedAPIView(generics.GenericAPIView):
         return super().get_object()
 
 
+def session_verified(request) -> bool:
+    """A request from a token counts as verified (practice-team tokens are made only from a
+    verified session); a session must have passed the second factor."""
+    if request.auth == "token":
+        return True
+    return getattr(request._request.user, "is_verified", lambda: False)()
+
+
 class UserAPIView(ScopedAPIView):
     """The signed-in user's own resources (tokens, memberships)."""
 
     _is_scope_base = True
 
-    def enter_scope(self, request, **kwargs):
-        self._scope_stack.enter_context(user_scope(request.user.pk))
+    def resolve_access(self, request, **kwargs) -> Access:
+        return access.signed_in(request.user)
 
 
 class PartnerAPIView(ScopedAPIView):
@@ -92,19 +105,23 @@ class PartnerAPIView(ScopedAPIView):
     _is_scope_base = True
     required_role: str = Role.VIEWER
     write_role: str = Role.CONTRIBUTOR
-    partner: Partner
-    membership: Membership
 
-    def enter_scope(self, request, **kwargs):
-        with user_scope(request.user.pk):
-            membership = selectors.membership_get(user=request.user, partner_slug=kwargs.get("partner_slug", ""))
-        if membership is None:
-            raise exceptions.NotFound()
-        needed = self.required_role if request.method in SAFE_METHODS else self.write_role
-        if not membership.allows(needed):
-            raise exceptions.PermissionDenied(f"You need the {Role(needed).label.lower()} role to do this.")
-        self.membership, self.partner = membership, membership.partner
-        self._scope_stack.enter_context(partner_scope(self.partner.pk, user_id=request.user.pk))
+    def resolve_access(self, request, **kwargs) -> Access:
+        return access.partner_member(
+            request.user,
+            kwargs.get("partner_slug", ""),
+            method=request.method,
+            required_role=self.required_role,
+            write_role=self.write_role,
+        )
+
+    @property
+    def partner(self) -> Partner:
+        return self.access.partner
+
+    @property
+    def membership(self) -> Membership:
+        return self.access.membership
 
     def get_queryset(self):
         # The first wall, whatever the hook returns: only this partner's rows.
@@ -112,21 +129,14 @@ class PartnerAPIView(ScopedAPIView):
 
 
 class PracticeAPIView(ScopedAPIView):
-    """``/api/v1/practice/...``: the practice team. A session must be verified with a second factor;
-    a token counts as verified (practice-team tokens can be made only from a verified session)."""
+    """``/api/v1/practice/...``: the practice team, with a session verified by a second factor (or a
+    token)."""
 
     _is_scope_base = True
     practice_roles: frozenset[str] = ADMINS_AND_ANALYSTS  # reviewers: only where a view says so
 
-    def enter_scope(self, request, **kwargs):
-        user = request.user
-        if not user.is_practice_team:
-            raise exceptions.NotFound()
-        if request.auth != "token" and not getattr(request._request.user, "is_verified", lambda: False)():
-            raise exceptions.PermissionDenied("Verify your session with your authenticator app first.")
-        if user.practice_role not in self.practice_roles:
-            raise exceptions.PermissionDenied("Your practice-team role does not allow this.")
-        self._scope_stack.enter_context(practice_scope(user_id=user.pk))
+    def resolve_access(self, request, **kwargs) -> Access:
+        return access.practice_member(request.user, roles=self.practice_roles, verified=session_verified(request))
 
 
 # --- the signed-in user's own resources ----------------------------------------------------------
@@ -190,7 +200,7 @@ class TokenListView(UserAPIView):
     def post(self, request):
         data = TokenIn(data=request.data)
         data.is_valid(raise_exception=True)
-        if request.user.is_practice_team and request.auth != "token" and not request._request.user.is_verified():
+        if request.user.is_practice_team and not session_verified(request):
             raise exceptions.PermissionDenied("Verify your session with your authenticator app first.")
         token, key = services.api_token_create(user=request.user, name=data.validated_data["name"])
         out = TokenCreatedOut({**TokenOut(token).data, "token": key}).data

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from pine.audit import audit_record, snapshot
+from pine.audit import audit_record, audited_create, snapshot
 from pine.models import ApiToken, Invitation, Membership, Partner, PartnerAgency, Role, User
 from pine.notifications import email_after_commit
 from pine.slugs import unique_slug
@@ -42,6 +42,7 @@ def partner_create(
     )
     partner.full_clean()
     partner.save()
+    # A new partner's first rows, written in its own scope: no one is its member yet.
     with partner_scope(partner.pk, user_id=getattr(actor, "pk", None)):
         for index, (agency_name, agency_type) in enumerate(agencies or [(partner.name, lead_agency_type)]):
             agency = PartnerAgency(partner=partner, name=agency_name, agency_type=agency_type, is_lead=index == 0)
@@ -60,10 +61,8 @@ def user_create(*, email: str, full_name: str, password: str | None, practice_ro
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user.full_clean()
-    user.save()
-    audit_record(
-        actor=actor, partner=None, action="user.create", obj=user, changes={"email": user.email, "practice_role": practice_role}
+    audited_create(
+        user, actor=actor, partner=None, action="user.create", changes={"email": user.email, "practice_role": practice_role}
     )
     return user
 
@@ -149,9 +148,7 @@ def invitation_create(*, partner: Partner, actor: User, email: str, role: str) -
         invited_by=actor,
         expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
     )
-    invitation.full_clean()
-    invitation.save()
-    audit_record(actor=actor, partner=partner, action="invitation.create", obj=invitation, changes={"email": email, "role": role})
+    audited_create(invitation, actor=actor, partner=partner, action="invitation.create", changes={"email": email, "role": role})
     link = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[invitation_token(invitation)])
     email_after_commit(to=[email], template="invitation", context={"invitation": invitation, "link": link})
     return invitation
@@ -181,9 +178,7 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """A new token for the user; the plain key is returned once and never stored."""
     key = "pine_" + secrets.token_urlsafe(32)
     token = ApiToken(user=user, name=name.strip() or "API token", prefix=key[5:13], key_hash=_hash_key(key))
-    token.full_clean()
-    token.save()
-    audit_record(actor=user, partner=None, action="api_token.create", obj=token, changes={"name": token.name})
+    audited_create(token, actor=user, partner=None, action="api_token.create", changes={"name": token.name})
     return token, key
 
 

@@ -1,6 +1,9 @@
-"""Pages of the platform core: signing in, accounts, invitations, registration, health."""
+"""Pages of the platform core: signing in, accounts, invitations, registration, health; and the one
+way a page calls a service with a form (``run_service``, ``ServiceFormMixin``)."""
 
 import base64
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import django_otp
 import segno
@@ -14,37 +17,69 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpRequest, JsonResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.generic import FormView, TemplateView
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pine import notifications, selectors, services
+from pine.access import ADMINS
 from pine.forms import AgencyRegistrationForm, ApiTokenForm, GovukForm, InvitationForm
 from pine.models import AgencyType, Role
-from pine.scoping import ADMINS, PartnerView, PracticeView, PublicView, SignedInView
+from pine.scoping import PartnerView, PracticeView, PublicView, SignedInView
 from pine.tenancy import partner_scope
 
 
-def add_form_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form, against its fields where it names them."""
+def add_form_errors(form: forms.Form, error: ValidationError, *, field: str | None = None) -> None:
+    """Show a service's ValidationError on the form, against its fields where it names them (and
+    against ``field`` where it names none)."""
     if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else field, errors)
     else:
-        form.add_error(None, error)
+        form.add_error(field, error)
 
 
-def run_service(form, call):
-    """Call a service in a savepoint; show its ValidationError on the form. The result, or None on error."""
+class Outcome(NamedTuple):
+    ok: bool
+    result: Any = None
+
+
+def run_service(target: forms.BaseForm | HttpRequest, call: Callable[[], Any], *, field: str | None = None) -> Outcome:
+    """The one way a page calls a service with what a person sent: in a savepoint, so that a refusal
+    leaves nothing half-written. A form that is not valid calls nothing. A ValidationError the
+    service raises is shown to the person: on ``target`` when it is a form (against the fields it
+    names, or ``field``), else (``target`` is the request) as an error message on the next page;
+    ``ok`` is then false."""
+    if isinstance(target, forms.BaseForm) and not target.is_valid():
+        return Outcome(False)
     try:
         with transaction.atomic():
-            return call()
+            return Outcome(True, call())
     except ValidationError as error:
-        add_form_errors(form, error)
-        return None
+        if isinstance(target, forms.BaseForm):
+            add_form_errors(target, error, field=field)
+        else:
+            messages.error(target, " ".join(error.messages))
+        return Outcome(False)
+
+
+class ServiceFormMixin:
+    """A form view whose valid form calls a service (through :func:`run_service`): supply
+    ``call_service(data)`` and ``service_done(result)`` (usually a redirect with a message). A
+    refusal shows the form again with the service's reasons."""
+
+    def call_service(self, data: dict):
+        raise NotImplementedError
+
+    def service_done(self, result):
+        raise NotImplementedError
+
+    def form_valid(self, form):
+        outcome = run_service(form, lambda: self.call_service(form.cleaned_data))
+        return self.service_done(outcome.result) if outcome.ok else self.form_invalid(form)
 
 
 # --- signing in -----------------------------------------------------------------------------------
@@ -231,21 +266,22 @@ class RegisterView(PublicView, FormView):
         agencies = [(data["name"], data["lead_agency_type"])] + [
             (line.strip(), AgencyType.OTHER_STATUTORY) for line in data["other_agencies"].splitlines() if line.strip()
         ]
-        try:
-            with transaction.atomic():
-                partner, user = services.partner_register(
-                    name=data["name"],
-                    lead_agency_type=data["lead_agency_type"],
-                    la_code=data["la_code"],
-                    region=data["region"],
-                    agencies=agencies,
-                    full_name=data["full_name"],
-                    email=data["email"],
-                    password=data["password"],
-                )
-        except ValidationError as error:
-            add_form_errors(form, error)
+        registered = run_service(
+            form,
+            lambda: services.partner_register(
+                name=data["name"],
+                lead_agency_type=data["lead_agency_type"],
+                la_code=data["la_code"],
+                region=data["region"],
+                agencies=agencies,
+                full_name=data["full_name"],
+                email=data["email"],
+                password=data["password"],
+            ),
+        )
+        if not registered.ok:
             return self.form_invalid(form)
+        partner, user = registered.result
         auth_login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, f"{partner.name} is registered. You are its lead.")
         return redirect("partner_home", partner_slug=partner.slug)
@@ -260,51 +296,44 @@ class InvitationAcceptView(PublicView, TemplateView):
 
     template_name = "pine/invitation_accept.html"
 
-    def _invitation(self):
+    def scoped_object(self):
         parsed = services.invitation_token_read(self.kwargs["token"])
         if parsed is None:
-            raise Http404("This invitation link is not valid.")
+            return None
         partner_id, code = parsed
-        with transaction.atomic(), partner_scope(partner_id):
-            invitation = selectors.invitation_get(partner_id=partner_id, code=code)
-        if invitation is None:
-            raise Http404("This invitation link is not valid.")
-        return invitation
+        with partner_scope(partner_id):  # the signed token names the partner (allow-listed: tests/test_tenancy.py)
+            return selectors.invitation_get(partner_id=partner_id, code=code)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        invitation = self._invitation()
+        invitation = self.object
         context["invitation"] = invitation
         context["form"] = kwargs.get("form") or InvitationSignupForm(initial={"email": invitation.email})
         return context
 
     def post(self, request, token):
-        invitation = self._invitation()
-        user = request.user if request.user.is_authenticated else None
-        form = None
-        with partner_scope(invitation.partner_id):
-            try:
-                if user is None:
-                    form = InvitationSignupForm(request.POST)
-                    if not form.is_valid():
-                        return self.render_to_response(self.get_context_data(form=form))
-                    if form.cleaned_data["email"].lower() != invitation.email:
-                        form.add_error("email", f"Use the address the invitation was sent to: {invitation.email}")
-                        return self.render_to_response(self.get_context_data(form=form))
-                    with transaction.atomic():
-                        user = services.user_create(
-                            email=invitation.email,
-                            full_name=form.cleaned_data["full_name"],
-                            password=form.cleaned_data["password"],
-                        )
-                        services.invitation_accept(invitation=invitation, user=user)
-                    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                else:
-                    services.invitation_accept(invitation=invitation, user=user)
-            except ValidationError as error:
-                form = form or InvitationSignupForm()
-                add_form_errors(form, error)
-                return self.render_to_response(self.get_context_data(form=form))
+        invitation = self.object
+        signed_in = request.user if request.user.is_authenticated else None
+        form = InvitationSignupForm(request.POST) if signed_in is None else GovukForm(request.POST)
+        if signed_in is None and form.is_valid() and form.cleaned_data["email"].lower() != invitation.email:
+            form.add_error("email", f"Use the address the invitation was sent to: {invitation.email}")
+
+        def accept():
+            user = signed_in or services.user_create(
+                email=invitation.email, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password"]
+            )
+            services.invitation_accept(invitation=invitation, user=user)
+            return user
+
+        with partner_scope(invitation.partner_id):  # the new member's rows: written in the partner's scope
+            accepted = run_service(form, accept)
+        if not accepted.ok:
+            if signed_in is not None:  # the page shows the sign-up form, with the reason above it
+                reasons, form = form.non_field_errors(), InvitationSignupForm(initial={"email": invitation.email})
+                form.add_error(None, reasons)
+            return self.render_to_response(self.get_context_data(form=form))
+        if signed_in is None:
+            auth_login(request, accepted.result, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"You have joined {invitation.partner.name}.")
         return redirect("partner_home", partner_slug=invitation.partner.slug)
 
@@ -317,7 +346,7 @@ class InvitationSignupForm(GovukForm):
     )
 
 
-class PartnerMembersView(PartnerView, FormView):
+class PartnerMembersView(ServiceFormMixin, PartnerView, FormView):
     """A partner's members and pending invitations; its lead invites colleagues."""
 
     template_name = "pine/partner_members.html"
@@ -328,37 +357,25 @@ class PartnerMembersView(PartnerView, FormView):
         context = super().get_context_data(**kwargs)
         context["members"] = selectors.membership_list(partner=self.partner)
         context["invitations"] = selectors.invitation_list(partner=self.partner)
-        context["can_invite"] = self.membership.allows(Role.LEAD)
         return context
 
-    def form_valid(self, form):
-        try:
-            with transaction.atomic():
-                services.invitation_create(
-                    partner=self.partner,
-                    actor=self.request.user,
-                    email=form.cleaned_data["email"],
-                    role=form.cleaned_data["role"],
-                )
-        except ValidationError as error:
-            add_form_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Invitation sent to {form.cleaned_data['email']}.")
+    def call_service(self, data):
+        return services.invitation_create(partner=self.partner, actor=self.request.user, email=data["email"], role=data["role"])
+
+    def service_done(self, invitation):
+        messages.success(self.request, f"Invitation sent to {invitation.email}.")
         return redirect("partner_members", partner_slug=self.partner.slug)
 
 
-class PracticeInviteLeadView(PracticeView, FormView):
+class PracticeInviteLeadView(ServiceFormMixin, PracticeView, FormView):
     """A practice admin invites a partner's lead."""
 
     template_name = "pine/practice_invite.html"
     form_class = InvitationForm
     practice_roles = ADMINS
 
-    def _partner(self):
-        partner = selectors.partner_get(slug=self.kwargs["partner_slug"])
-        if partner is None:
-            raise Http404("No such partner.")
-        return partner
+    def scoped_object(self):
+        return selectors.partner_get(slug=self.kwargs["partner_slug"])
 
     def get_form(self, form_class=None):
         form = super().get_form(form_class)
@@ -366,19 +383,13 @@ class PracticeInviteLeadView(PracticeView, FormView):
         return form
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(partner=self._partner(), **kwargs)
+        return super().get_context_data(partner=self.object, **kwargs)
 
-    def form_valid(self, form):
-        partner = self._partner()
-        try:
-            with transaction.atomic():
-                services.invitation_create(
-                    partner=partner, actor=self.request.user, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
-                )
-        except ValidationError as error:
-            add_form_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Invitation sent to {form.cleaned_data['email']}.")
+    def call_service(self, data):
+        return services.invitation_create(partner=self.object, actor=self.request.user, email=data["email"], role=data["role"])
+
+    def service_done(self, invitation):
+        messages.success(self.request, f"Invitation sent to {invitation.email}.")
         return redirect("practice_home")
 
 
@@ -418,8 +429,11 @@ class ProfileView(SignedInView, FormView):
 
 
 class ApiTokenRevokeView(SignedInView):
+    def scoped_object(self):
+        return selectors.api_token_list(user=self.request.user).filter(code=self.kwargs["code"]).first()
+
     def post(self, request, code):
-        token = get_object_or_404(selectors.api_token_list(user=request.user), code=code)
+        token = self.object
         services.api_token_revoke(user=request.user, token=token)
         messages.success(request, f"Token “{token.name}” revoked. Anything using it can no longer sign in.")
         return redirect("profile")

@@ -1,19 +1,12 @@
 """Celery tasks: thin. An id in; the service re-fetches the row and sets the scope from it."""
 
-from celery import shared_task
 from celery.signals import worker_process_init
-from django.db import OperationalError
 
+from pine import jobs
 from reports import services
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=5,
-    retry_backoff_max=120,
-    max_retries=5,
-)
+@jobs.task
 def build_report(report_id: int) -> str:
     return services.report_build(report_id=report_id)
 

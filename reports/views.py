@@ -2,8 +2,6 @@
 evaluation's overview (its data, uploads and reports), and the reports themselves."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
@@ -15,7 +13,9 @@ from measures import selectors as measure_selectors
 from outcomes import selectors as outcome_selectors
 from outcomes import services as outcome_services
 from outcomes.forms import UploadForm
-from pine.scoping import EVERY_PRACTICE_ROLE, PartnerView, PracticeView
+from pine.access import ADMINS_AND_ANALYSTS, EVERY_PRACTICE_ROLE
+from pine.scoping import PartnerView, PracticeView
+from pine.views import run_service
 from reports import selectors, services
 
 # --- front pages -----------------------------------------------------------------------------------
@@ -38,16 +38,20 @@ class PartnerHomeView(PartnerView, TemplateView):
 
 
 class PracticeHomeView(PracticeView, TemplateView):
+    """The practice team's front page. Reviewers see only the way to their reviews: every cohort,
+    application and evaluation is read for admins and analysts alone."""
+
     template_name = "reports/practice_home.html"
-    practice_roles = EVERY_PRACTICE_ROLE  # a reviewer's home shows only the way to their reviews
+    practice_roles = EVERY_PRACTICE_ROLE
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            cohorts=cohort_selectors.cohort_list(),
-            applications=cohort_selectors.application_list_for_practice()[:50],
-            evaluations=evaluation_selectors.evaluation_list_for_practice()[:50],
-            **kwargs,
-        )
+        if self.access.has_practice_role(ADMINS_AND_ANALYSTS):
+            kwargs.update(
+                cohorts=cohort_selectors.cohort_list(),
+                applications=cohort_selectors.application_list_for_practice()[:50],
+                evaluations=evaluation_selectors.evaluation_list_for_practice()[:50],
+            )
+        return super().get_context_data(**kwargs)
 
 
 # --- an evaluation's overview ------------------------------------------------------------------------
@@ -60,7 +64,7 @@ class EvaluationOverviewView(EvaluationMixin, PartnerView, TemplateView):
     template_name = "reports/evaluation.html"
 
     def get_context_data(self, **kwargs):
-        evaluation = self._evaluation()
+        evaluation = self.object
         return super().get_context_data(
             evaluation=evaluation,
             submissions=outcome_selectors.submission_list(partner=self.partner, evaluation=evaluation)[:20],
@@ -75,25 +79,26 @@ class EvaluationOverviewView(EvaluationMixin, PartnerView, TemplateView):
 
     def post(self, request, partner_slug, code):
         """Upload a file of outcome data: a worker checks and stores it; its page shows the progress."""
-        evaluation = self._evaluation()
+        evaluation = self.object
         form = UploadForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(upload_form=form))
         upload = form.cleaned_data["file"]
-        try:
-            with transaction.atomic():
-                submission = outcome_services.submission_queue(
-                    partner=self.partner,
-                    actor=request.user,
-                    evaluation=evaluation,
-                    filename=upload.name,
-                    content=upload.read(),
-                    dry_run=form.cleaned_data["dry_run"],
-                )
-        except ValidationError as error:
-            form.add_error("file", error)
+        queued = run_service(
+            form,
+            lambda: outcome_services.submission_queue(
+                partner=self.partner,
+                actor=request.user,
+                evaluation=evaluation,
+                filename=upload.name,
+                content=upload.read(),
+                dry_run=form.cleaned_data["dry_run"],
+            ),
+            field="file",
+        )
+        if not queued.ok:
             return self.render_to_response(self.get_context_data(upload_form=form))
-        return redirect("outcomes:submission", partner_slug=partner_slug, code=submission.code)
+        return redirect("outcomes:submission", partner_slug=partner_slug, code=queued.result.code)
 
 
 # --- reports ----------------------------------------------------------------------------------------
@@ -101,7 +106,7 @@ class EvaluationOverviewView(EvaluationMixin, PartnerView, TemplateView):
 
 class ReportRequestView(EvaluationMixin, PartnerView):
     def post(self, request, partner_slug, code):
-        evaluation = self._evaluation()
+        evaluation = self.object
         report = services.report_request(partner=self.partner, actor=request.user, evaluation=evaluation)
         messages.success(request, "Your report is being built. This page shows its progress.")
         return redirect("reports:report", partner_slug=partner_slug, code=report.code)
@@ -117,11 +122,11 @@ class ReportDetailView(PartnerView, TemplateView):
             return ["reports/_report_progress.html"]
         return [self.template_name]
 
+    def scoped_object(self):
+        return selectors.report_get(partner=self.partner, code=self.kwargs["code"])
+
     def get_context_data(self, **kwargs):
-        report = selectors.report_get(partner=self.partner, code=self.kwargs["code"])
-        if report is None:
-            raise Http404("No such report.")
-        return super().get_context_data(report=report, **kwargs)
+        return super().get_context_data(report=self.object, **kwargs)
 
 
 REPORT_CONTENT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}

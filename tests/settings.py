@@ -20,6 +20,23 @@ TEST_ENVIRONMENT = {
 for name, value in TEST_ENVIRONMENT.items():
     os.environ.setdefault(name, value)
 
+# pytest-xdist runs the suite in several processes ("gw0", "gw1", ...). pytest-django gives each its
+# own test database (test_pine_gw0, ...); here each gets its own Redis database too, and its own key
+# prefix for the cache and the Celery broker, so a real worker in one process never takes a task,
+# a cached value or a lock of another's.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER:
+    from urllib.parse import urlsplit, urlunsplit
+
+    redis_url = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    base = int(redis_url.path.strip("/") or 0) if redis_url.scheme.startswith("redis") else 0
+    database = (base + int(XDIST_WORKER.removeprefix("gw"))) % 16  # Redis has 16 databases by default
+    os.environ["REDIS_URL"] = urlunsplit(redis_url._replace(path=f"/{database}"))
+
 from pine.settings import *  # noqa: E402,F403
+
+if XDIST_WORKER:
+    CACHES["default"]["KEY_PREFIX"] = XDIST_WORKER  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{XDIST_WORKER}:"}
 
 WHITENOISE_USE_FINDERS = True

@@ -1,12 +1,18 @@
 """Both walls of tenant isolation, checked by reading the database catalogue, the models and the
 URLconf, and by asking the database directly with the application's filter removed."""
 
+import ast
+import importlib
 import inspect
+import pkgutil
+from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.db import connection, transaction
 from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework import serializers
 
 from cohorts.models import Application, ApplicationRevision
 from evaluations.models import Evaluation
@@ -51,7 +57,12 @@ PUBLIC_VIEW_ALLOW_LIST = {
     "SpectacularSwaggerView",
 }
 
-OUR_APPS = {"pine", "measures", "evaluations", "cohorts", "outcomes", "reports"}
+# Our apps: every installed app whose code lives in this project (found, not listed).
+OUR_APPS = {
+    config.label
+    for config in apps.get_app_configs()
+    if Path(config.path).is_relative_to(settings.BASE_DIR) and "site-packages" not in Path(config.path).parts
+}
 
 
 def tenant_tables() -> list[str]:
@@ -230,24 +241,56 @@ def test_the_audit_trail_cannot_be_changed_or_deleted():
         assert cursor.fetchone()[0] == 1
 
 
+def _our_modules(named: str):
+    """Every module called ``named`` (or inside a package called so) in our apps."""
+    for label in sorted(OUR_APPS):
+        package = importlib.import_module(apps.get_app_config(label).name)
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if named in info.name.split(".")[1:]:
+                yield importlib.import_module(info.name)
+
+
 def test_serializers_never_accept_a_partner_field():
-    import importlib
-    import pkgutil
-
-    from rest_framework import serializers
-
-    import cohorts.api
-    import evaluations.api
-    import measures.api
-    import outcomes.api
-    import pine.api
-    import reports.api
-
-    cohort_modules = [importlib.import_module(f"cohorts.api.{m.name}") for m in pkgutil.iter_modules(cohorts.api.__path__)]
-    for module in (pine.api, *cohort_modules, evaluations.api, measures.api, outcomes.api, reports.api):
+    modules = list(_our_modules("api"))
+    assert {"pine.api", "cohorts.api.applications", "evaluations.api", "measures.api", "outcomes.api", "reports.api"} <= {
+        m.__name__ for m in modules
+    }
+    for module in modules:
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, serializers.Serializer) and name.endswith("In"):
                 assert "partner" not in obj().fields, f"{module.__name__}.{name} accepts a partner"
+
+
+# Who may set a tenant scope (pine.tenancy): the access resolver, the job runner, and these, each
+# with its reason. Anything else reaches tenant rows through a scoped base or a job.
+SCOPE_SETTERS = {"partner_scope", "practice_scope", "user_scope"}
+SCOPE_SETTER_ALLOW_LIST = {
+    "pine/access.py": "the access resolver: the scope of every page and API request",
+    "pine/jobs.py": "the job runner: a job row's partner, and periodic work across partners",
+    "pine/services.py": "a new partner's first rows, written before anyone is its member",
+    "pine/views.py": "an invitation link names its partner: read and accepted in that partner's scope",
+    "pine/management/commands/api_token.py": "an operator's command: a user's own token",
+    "outcomes/management/commands/import_outcomes.py": "an operator's import: finds the partner, then works in its scope",
+    "demo/data.py": "the demo data: every partner's rows (development and tests only)",
+}
+
+
+def test_scopes_are_set_only_by_the_bases_the_job_runner_and_the_allow_list():
+    callers = {}
+    for label in OUR_APPS:
+        root = Path(apps.get_app_config(label).path)
+        for path in root.rglob("*.py"):
+            relative = path.relative_to(settings.BASE_DIR).as_posix()
+            if "/migrations/" in relative or relative == "pine/tenancy.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), relative)):
+                if isinstance(node, ast.Call):
+                    name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                    if name in SCOPE_SETTERS:
+                        callers.setdefault(relative, set()).add(name)
+    assert {"pine/access.py", "pine/jobs.py"} <= set(callers)
+    stray = {path: names for path, names in callers.items() if path not in SCOPE_SETTER_ALLOW_LIST}
+    assert not stray, f"tenant scopes set outside the bases, the job runner and the allow-list: {stray}"
 
 
 def test_reviewers_reach_only_their_review_pages_and_the_practice_home():

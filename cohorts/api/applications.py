@@ -11,9 +11,9 @@ from rest_framework.response import Response
 
 from cohorts import selectors, services
 from cohorts.models import ApplicantStatus, Application, Cohort
+from pine.access import ADMINS, ADMINS_AND_ANALYSTS
 from pine.api import PartnerAPIView, PracticeAPIView, UserAPIView
 from pine.models import Role
-from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS
 from pine.validators import validate_plausible_datetime
 
 # --- cohorts ---------------------------------------------------------------------------------------

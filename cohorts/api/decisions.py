@@ -12,8 +12,8 @@ from cohorts.models import Application, Decision
 from cohorts.selectors import decisions as decision_selectors
 from cohorts.selectors import panel as panel_selectors
 from cohorts.services import decisions as decision_services
+from pine.access import ADMINS, ADMINS_AND_ANALYSTS
 from pine.api import PracticeAPIView
-from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS
 
 
 class CriterionOut(serializers.Serializer):

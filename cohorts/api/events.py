@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from cohorts import selectors as cohort_selectors
 from cohorts.selectors import events as selectors
 from cohorts.services import events as services
+from pine.access import ADMINS_AND_ANALYSTS
 from pine.api import PracticeAPIView, UserAPIView
-from pine.scoping import ADMINS_AND_ANALYSTS
 from pine.validators import validate_plausible_datetime
 
 

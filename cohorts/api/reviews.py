@@ -20,8 +20,8 @@ from cohorts import selectors as cohort_selectors
 from cohorts.models import Cohort, Review, ReviewAssignment
 from cohorts.selectors import reviews as selectors
 from cohorts.services import reviews as services
+from pine.access import ADMINS, REVIEWERS
 from pine.api import PracticeAPIView
-from pine.scoping import ADMINS, REVIEWERS
 
 # --- serializers -------------------------------------------------------------------------------------
 

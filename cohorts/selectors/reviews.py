@@ -18,8 +18,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from cohorts.models import Application, Cohort, Criterion, Review, ReviewAssignment, ScaleLevel, Score
 from cohorts.selectors.applications import FIELD_LABELS, display_answer
 from measures import selectors as measure_selectors
+from pine.access import REVIEWERS
 from pine.models import User
-from pine.scoping import REVIEWERS
 
 # Who can review (be assigned manually): reviewers and practice admins. Automatic assignment
 # balances the load across reviewers only.

@@ -19,10 +19,10 @@ from cohorts.models import (
     Cohort,
 )
 from measures import selectors as measure_selectors
-from pine.audit import audit_record, changed_fields, snapshot
+from pine.access import require_practice_admin
+from pine.audit import audit_record, audited_create, audited_update
 from pine.models import Partner, User
 from pine.notifications import notify, partner_recipients
-from pine.scoping import require_practice_admin
 from pine.slugs import unique_slug
 
 
@@ -75,10 +75,7 @@ def cohort_create(
         **details,
     )
     _check_cohort_dates(cohort)
-    cohort.full_clean()
-    cohort.save()
-    audit_record(actor=actor, partner=None, action="cohort.create", obj=cohort, changes=snapshot(cohort))
-    return cohort
+    return audited_create(cohort, actor=actor, partner=None, action="cohort.create")
 
 
 @transaction.atomic
@@ -92,16 +89,7 @@ def cohort_update(*, actor: User, cohort: Cohort, **fields) -> Cohort:
     cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
     if not cohort.is_editable:
         raise ValidationError(f"{cohort.name} is {cohort.get_status_display().lower()}: its details can no longer change.")
-    names = sorted(fields)
-    before = snapshot(cohort, names)
-    for name, value in fields.items():
-        setattr(cohort, name, value)
-    _check_cohort_dates(cohort)
-    cohort.full_clean()
-    cohort.save(update_fields=names)
-    audit_record(
-        actor=actor, partner=None, action="cohort.update", obj=cohort, changes=changed_fields(before, snapshot(cohort, names))
-    )
+    audited_update(cohort, fields, actor=actor, partner=None, action="cohort.update", validate=_check_cohort_dates)
     return cohort
 
 
@@ -154,10 +142,7 @@ def application_create(*, partner: Partner, actor: User, cohort: Cohort, practic
         raise ValidationError(f"{partner.name} has already applied to {cohort.name}.")
     fields = _clean_answers({"practice_title": practice_title, **answers})
     application = Application(partner=partner, cohort=cohort, created_by=actor, **fields)
-    application.full_clean()
-    application.save()
-    audit_record(actor=actor, partner=partner, action="application.create", obj=application, changes=snapshot(application))
-    return application
+    return audited_create(application, actor=actor, partner=partner, action="application.create")
 
 
 def _locked(partner: Partner, application: Application) -> Application:
@@ -177,16 +162,14 @@ def application_update(*, partner: Partner, actor: User, application: Applicatio
     if refusal:
         raise ValidationError(refusal)
     fields = _clean_answers(answers)
-    names = sorted(fields) + ["updated_at"]
-    before = snapshot(application, names)
-    for name, value in fields.items():
-        setattr(application, name, value)
-    application.updated_at = timezone.now()
-    application.full_clean()
-    application.save(update_fields=names)
-    changes = changed_fields(before, snapshot(application, names))
-    changes.pop("updated_at", None)
-    audit_record(actor=actor, partner=partner, action="application.update", obj=application, changes=changes)
+    audited_update(
+        application,
+        {**fields, "updated_at": timezone.now()},
+        actor=actor,
+        partner=partner,
+        action="application.update",
+        quiet=("updated_at",),
+    )
     return application
 
 
@@ -229,13 +212,12 @@ def application_submit(*, partner: Partner, actor: User, application: Applicatio
         submitted_by=actor,
         submitted_at=application.submitted_at,
     )
-    revision.full_clean()
-    revision.save()
-    audit_record(
+    audited_create(
+        revision,
         actor=actor,
         partner=partner,
         action="application.submit" if number == 1 else "application.resubmit",
-        obj=application,
+        audit_obj=application,
         changes={"status": [before, application.status], "revision": number},
     )
     notify(
@@ -290,17 +272,12 @@ def application_extend_deadline(*, actor: User, application: Application, until:
         raise ValidationError({"until": "The new deadline must be in the future."})
     if application.status != Application.Status.DRAFT:
         raise ValidationError("Only an application that has not been submitted can have its deadline extended.")
-    names = ["deadline_extended_to", "deadline_extension_reason"]
-    before = snapshot(application, names)
-    application.deadline_extended_to, application.deadline_extension_reason = until, reason
-    application.full_clean()
-    application.save(update_fields=names)
-    audit_record(
+    audited_update(
+        application,
+        {"deadline_extended_to": until, "deadline_extension_reason": reason},
         actor=actor,
         partner=application.partner,
         action="application.extend_deadline",
-        obj=application,
-        changes=changed_fields(before, snapshot(application, names)),
     )
     return application
 

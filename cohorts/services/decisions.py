@@ -18,9 +18,9 @@ from cohorts.selectors.decisions import DECIDABLE, RELEASED_STATUS, cohort_place
 from cohorts.services.applications import application_locked
 from evaluations import services as evaluation_services
 from pine import notifications
-from pine.audit import audit_record, changed_fields, snapshot
+from pine.access import ADMINS_AND_ANALYSTS, require_practice_admin
+from pine.audit import audit_record, audited_update
 from pine.models import User
-from pine.scoping import ADMINS_AND_ANALYSTS, require_practice_admin
 
 DECISION_FIELDS = ["pending_decision", "decision_note", "decision_recorded_by", "decision_recorded_at"]
 VERB = {Decision.ACCEPT: "accepted", Decision.WAITING_LIST: "put on the waiting list", Decision.DECLINE: "declined"}
@@ -68,16 +68,14 @@ def decision_record(
                 },
                 code="over_capacity",
             )
-    before = snapshot(application, DECISION_FIELDS)
-    application.pending_decision = decision
-    application.decision_note = (note or "").strip()
-    application.decision_recorded_by, application.decision_recorded_at = actor, timezone.now()
-    application.full_clean()
-    application.save(update_fields=DECISION_FIELDS)
-    changes = changed_fields(before, snapshot(application, DECISION_FIELDS))
-    if decision == Decision.ACCEPT and confirm_over_capacity:
-        changes["confirm_over_capacity"] = True
-    audit_record(actor=actor, partner=application.partner, action="application.decision_record", obj=application, changes=changes)
+    audited_update(
+        application,
+        _decision(decision, (note or "").strip(), actor),
+        actor=actor,
+        partner=application.partner,
+        action="application.decision_record",
+        also_record={"confirm_over_capacity": True} if decision == Decision.ACCEPT and confirm_over_capacity else None,
+    )
     return application
 
 
@@ -88,18 +86,20 @@ def decision_clear(*, actor: User, application: Application) -> Application:
     application = application_locked(application)
     if not application.pending_decision:
         raise ValidationError("This application has no pending decision.")
-    before = snapshot(application, DECISION_FIELDS)
-    application.pending_decision, application.decision_note = "", ""
-    application.decision_recorded_by, application.decision_recorded_at = actor, timezone.now()
-    application.save(update_fields=DECISION_FIELDS)
-    audit_record(
-        actor=actor,
-        partner=application.partner,
-        action="application.decision_clear",
-        obj=application,
-        changes=changed_fields(before, snapshot(application, DECISION_FIELDS)),
+    audited_update(
+        application, _decision("", "", actor), actor=actor, partner=application.partner, action="application.decision_clear"
     )
     return application
+
+
+def _decision(decision: str, note: str, actor: User) -> dict:
+    """The fields of a pending decision, as recorded by ``actor`` now."""
+    return {
+        "pending_decision": decision,
+        "decision_note": note,
+        "decision_recorded_by": actor,
+        "decision_recorded_at": timezone.now(),
+    }
 
 
 # --- the emails ------------------------------------------------------------------------------------

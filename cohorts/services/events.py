@@ -25,11 +25,10 @@ from django.utils import timezone
 from cohorts.models import Cohort, CohortDocument, Event, EventRegistration
 from cohorts.selectors.events import registration_cancel_token
 from pine import notifications
-from pine.audit import audit_record, changed_fields, snapshot
+from pine.access import require_practice_admin
+from pine.audit import audit_record, audited_create, audited_update, snapshot
 from pine.models import User
-from pine.scoping import require_practice_admin
 from pine.templatetags.govuk_format import govuk_datetime
-from pine.tenancy import practice_scope
 
 EVENT_FIELDS = ("title", "description", "starts_at", "ends_at", "joining_details", "capacity")
 
@@ -55,10 +54,7 @@ def event_create(*, actor: User, cohort: Cohort, **fields) -> Event:
     event = Event(cohort=cohort, **fields)
     event.title = (event.title or "").strip()
     _check_event(event)
-    event.full_clean()
-    event.save()
-    audit_record(actor=actor, partner=None, action="event.create", obj=event, changes=snapshot(event))
-    return event
+    return audited_create(event, actor=actor, partner=None, action="event.create")
 
 
 @transaction.atomic
@@ -70,23 +66,20 @@ def event_update(*, actor: User, event: Event, **fields) -> Event:
     if unknown:
         raise ValueError(f"not event details: {sorted(unknown)}")
     event = Event.objects.select_for_update().get(pk=event.pk)
-    names = sorted(fields)
-    before = snapshot(event, names)
-    for name, value in fields.items():
-        setattr(event, name, value)
-    event.title = (event.title or "").strip()
-    _check_event(event)
-    registered = _active_count(event)
-    if event.capacity is not None and event.capacity < registered:
-        raise ValidationError(
-            {"capacity": f"{registered} people are already registered: the capacity cannot be less than {registered}."}
-        )
-    event.full_clean()
-    event.save(update_fields=names)
-    changes = changed_fields(before, snapshot(event, names))
+    if "title" in fields:
+        fields["title"] = (fields["title"] or "").strip()
+
+    def check(event: Event) -> None:
+        _check_event(event)
+        registered = _active_count(event)
+        if event.capacity is not None and event.capacity < registered:
+            raise ValidationError(
+                {"capacity": f"{registered} people are already registered: the capacity cannot be less than {registered}."}
+            )
+
+    changes = audited_update(event, fields, actor=actor, partner=None, action="event.update", validate=check)
     if "starts_at" in changes:
         EventRegistration.objects.filter(event=event, cancelled_at__isnull=True).update(reminded_at=None)
-    audit_record(actor=actor, partner=None, action="event.update", obj=event, changes=changes)
     return event
 
 
@@ -187,11 +180,7 @@ def event_register(*, event: Event, name: str, email: str, organisation: str, no
     registration.registered_at = now
     registration.cancelled_at = None
     registration.reminded_at = None
-    registration.full_clean()
-    registration.save()
-    audit_record(
-        actor=None, partner=None, action="event_registration.create", obj=registration, changes={"event": str(event.code)}
-    )
+    audited_create(registration, actor=None, partner=None, action="event_registration.create", changes={"event": str(event.code)})
     notifications.email_after_commit(
         to=[registration.email],
         template="event_registration",
@@ -225,35 +214,34 @@ def registration_cancel(*, registration: EventRegistration, now: datetime | None
     return registration
 
 
+@transaction.atomic
 def event_reminders_send(*, now: datetime | None = None) -> int:
     """Remind everyone registered (and not cancelled) for an event that starts tomorrow, UK date,
     once each: the rows are claimed (``reminded_at``) in the same transaction that queues the
-    emails, so a second run, or a retried task, sends nothing again. Returns how many were queued."""
+    emails, so a second run, or a retried task, sends nothing again. Returns how many were queued.
+    Reads every partner's rows: its beat task runs it through ``jobs.across_partners``."""
     now = now or timezone.now()
     tomorrow = timezone.localtime(now).date() + timedelta(days=1)
     zone = timezone.get_current_timezone()
     start = timezone.make_aware(datetime.combine(tomorrow, time.min), zone)
     end = timezone.make_aware(datetime.combine(tomorrow + timedelta(days=1), time.min), zone)
     sent = 0
-    with transaction.atomic(), practice_scope():
-        due = list(
-            EventRegistration.objects.select_for_update(of=("self",), skip_locked=True)
-            .select_related("event__cohort")
-            .filter(
-                cancelled_at__isnull=True,
-                reminded_at__isnull=True,
-                event__starts_at__gte=start,
-                event__starts_at__lt=end,
-            )
-            .exclude(event__cohort__status=Cohort.Status.DRAFT)
-            .order_by("event_id", "id")
+    due = list(
+        EventRegistration.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("event__cohort")
+        .filter(
+            cancelled_at__isnull=True,
+            reminded_at__isnull=True,
+            event__starts_at__gte=start,
+            event__starts_at__lt=end,
         )
-        for registration in due:
-            notifications.email_after_commit(
-                to=[registration.email], template="event_reminder", context=_email_context(registration)
-            )
-            sent += 1
-        EventRegistration.objects.filter(pk__in=[r.pk for r in due]).update(reminded_at=now)
+        .exclude(event__cohort__status=Cohort.Status.DRAFT)
+        .order_by("event_id", "id")
+    )
+    for registration in due:
+        notifications.email_after_commit(to=[registration.email], template="event_reminder", context=_email_context(registration))
+        sent += 1
+    EventRegistration.objects.filter(pk__in=[r.pk for r in due]).update(reminded_at=now)
     return sent
 
 
@@ -359,10 +347,8 @@ def document_upload(*, actor: User, cohort: Cohort, title: str, filename: str, c
         content=content,
         uploaded_by=actor,
     )
-    document.full_clean()
-    document.save()
     changes = {"title": document.title, "filename": document.filename, "size": document.size}
-    audit_record(actor=actor, partner=None, action="cohort_document.upload", obj=document, changes=changes)
+    audited_create(document, actor=actor, partner=None, action="cohort_document.upload", changes=changes)
     return document
 
 

@@ -12,7 +12,6 @@ from django.utils import timezone
 from cohorts.models import Application
 from cohorts.selectors.reminders import application_list_deadline_coming, days_left
 from pine.notifications import notify, partner_recipients
-from pine.tenancy import practice_scope
 
 # Which field records each reminder.
 REMINDED_FIELD = {7: "reminded_7_days_at", 1: "reminded_1_day_at"}
@@ -28,28 +27,29 @@ def _claim(application: Application, days: int, now: datetime) -> bool:
     return Application.objects.filter(not_yet, pk=application.pk).update(**{field: now}) == 1
 
 
+@transaction.atomic
 def application_deadline_reminders_send(*, now: datetime | None = None) -> int:
     """Send the reminders due now; returns how many applications were reminded. The 7-day
     reminder goes when 2 to 7 days are left, the 1-day one when 1 day or less is (so a day the
-    task did not run is caught up), each once per deadline."""
+    task did not run is caught up), each once per deadline.
+    Reads every partner's rows: its beat task runs it through ``jobs.across_partners``."""
     now = now or timezone.now()
     sent = 0
     contacts: dict[int, list] = {}  # a partner's recipients, read once however many applications it has
-    with transaction.atomic(), practice_scope():
-        for application in application_list_deadline_coming(now=now):
-            left = days_left(application, now)
-            days = 1 if left <= 1 else 7
-            if not _claim(application, days, now):
-                continue
-            partner = application.partner
-            if partner.pk not in contacts:
-                contacts[partner.pk] = partner_recipients(partner=partner)
-            notify(
-                recipients=contacts[partner.pk],
-                template="application_deadline_reminder",
-                context={"application": application, "deadline": application.deadline(), "days_left": left},
-                link=reverse("cohorts:application_detail", args=[partner.slug, application.code]),
-                partner=partner,
-            )
-            sent += 1
+    for application in application_list_deadline_coming(now=now):
+        left = days_left(application, now)
+        days = 1 if left <= 1 else 7
+        if not _claim(application, days, now):
+            continue
+        partner = application.partner
+        if partner.pk not in contacts:
+            contacts[partner.pk] = partner_recipients(partner=partner)
+        notify(
+            recipients=contacts[partner.pk],
+            template="application_deadline_reminder",
+            context={"application": application, "deadline": application.deadline(), "days_left": left},
+            link=reverse("cohorts:application_detail", args=[partner.slug, application.code]),
+            partner=partner,
+        )
+        sent += 1
     return sent

@@ -25,9 +25,9 @@ from cohorts.models import Application, Cohort, Criterion, Review, ReviewAssignm
 from cohorts.selectors import reviews as review_selectors
 from cohorts.services.applications import application_locked
 from pine import notifications
-from pine.audit import audit_record, changed_fields, snapshot
+from pine.access import require_practice_admin
+from pine.audit import audit_record, audited_create, audited_update, snapshot
 from pine.models import User
-from pine.scoping import require_practice_admin
 
 # Stages in which reviewers may be assigned; reviewers score only while the cohort is reviewing.
 ASSIGNING_STAGES = frozenset({Cohort.Status.OPEN, Cohort.Status.REVIEWING})
@@ -87,6 +87,10 @@ def _audit(actor, action, obj, changes=None):
     audit_record(actor=actor, partner=None, action=action, obj=obj, changes=changes or {})
 
 
+def _stripped(fields: dict) -> dict:
+    return {name: value.strip() if isinstance(value, str) else value for name, value in fields.items()}
+
+
 # --- the rubric: criteria ----------------------------------------------------------------------------
 
 CRITERION_FIELDS = ("title", "description", "weight", "counted")
@@ -104,10 +108,7 @@ def criterion_create(
     criterion = Criterion(
         cohort=cohort, position=last + 1, title=title.strip(), description=description.strip(), weight=weight, counted=counted
     )
-    criterion.full_clean()
-    criterion.save()
-    _audit(actor, "criterion.create", criterion, snapshot(criterion))
-    return criterion
+    return audited_create(criterion, actor=actor, partner=None, action="criterion.create")
 
 
 @transaction.atomic
@@ -119,13 +120,7 @@ def criterion_update(*, actor: User, criterion: Criterion, **fields) -> Criterio
     _lock_cohort(criterion.cohort)
     _check_rubric_editable(criterion.cohort)
     criterion = Criterion.objects.select_for_update().get(pk=criterion.pk)
-    names = sorted(fields)
-    before = snapshot(criterion, names)
-    for name, value in fields.items():
-        setattr(criterion, name, value.strip() if isinstance(value, str) else value)
-    criterion.full_clean()
-    criterion.save(update_fields=names)
-    _audit(actor, "criterion.update", criterion, changed_fields(before, snapshot(criterion, names)))
+    audited_update(criterion, _stripped(fields), actor=actor, partner=None, action="criterion.update")
     return criterion
 
 
@@ -197,10 +192,9 @@ def scale_level_create(*, actor: User, cohort: Cohort, score: int, label: str, d
     _check_rubric_editable(cohort)
     _check_score_free(cohort, score)
     level = ScaleLevel(cohort=cohort, score=score, label=label.strip(), descriptor=descriptor.strip())
-    level.full_clean(validate_constraints=False)
-    level.save()
-    _audit(actor, "scale_level.create", level, snapshot(level))
-    return level
+    return audited_create(
+        level, actor=actor, partner=None, action="scale_level.create", clean_options={"validate_constraints": False}
+    )
 
 
 @transaction.atomic
@@ -214,13 +208,14 @@ def scale_level_update(*, actor: User, level: ScaleLevel, **fields) -> ScaleLeve
     level = ScaleLevel.objects.select_for_update().get(pk=level.pk)
     if "score" in fields:
         _check_score_free(cohort, fields["score"], excluding=level)
-    names = sorted(fields)
-    before = snapshot(level, names)
-    for name, value in fields.items():
-        setattr(level, name, value.strip() if isinstance(value, str) else value)
-    level.full_clean(validate_constraints=False)
-    level.save(update_fields=names)
-    _audit(actor, "scale_level.update", level, changed_fields(before, snapshot(level, names)))
+    audited_update(
+        level,
+        _stripped(fields),
+        actor=actor,
+        partner=None,
+        action="scale_level.update",
+        clean_options={"validate_constraints": False},
+    )
     return level
 
 
@@ -290,14 +285,13 @@ def _notify_assigned(assignment: ReviewAssignment) -> None:
 
 def _assign(*, actor: User, application: Application, reviewer: User) -> ReviewAssignment:
     assignment = ReviewAssignment(application=application, reviewer=reviewer, assigned_by=actor)
-    assignment.full_clean(validate_constraints=False)
-    assignment.save()
-    audit_record(
+    audited_create(
+        assignment,
         actor=actor,
         partner=None,
         action="review_assignment.create",
-        obj=assignment,
         changes={"application": str(application.code), "reviewer": reviewer.email},
+        clean_options={"validate_constraints": False},
     )
     _notify_assigned(assignment)
     return assignment

@@ -2,8 +2,7 @@
 cohorts and screening (the panel and decisions: ``cohorts.views.decisions``)."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -24,9 +23,11 @@ from cohorts.forms import (
 )
 from cohorts.models import SECTIONS_BY_SLUG, Application, Cohort
 from cohorts.selectors import events as event_selectors
+from pine.access import ADMINS, ADMINS_AND_ANALYSTS
+from pine.forms import GovukForm
 from pine.models import Role
-from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS, PartnerView, PracticeView, PublicView
-from pine.views import run_service
+from pine.scoping import PartnerView, PracticeView, PublicView
+from pine.views import ServiceFormMixin, run_service
 
 # Every application, with who applied: not for reviewers, who see only their assignments (cohorts.views.reviews).
 
@@ -59,39 +60,30 @@ class PublicCohortDetailView(PublicView, TemplateView):
 # --- partners --------------------------------------------------------------------------------------
 
 
-class ApplicationCreateView(PartnerView, FormView):
+class ApplicationCreateView(ServiceFormMixin, PartnerView, FormView):
     """Start an application: the practice's name; the sections follow on the task list."""
 
     template_name = "cohorts/application_start.html"
     form_class = ApplicationStartForm
 
-    def _cohort(self):
-        cohort = selectors.cohort_get_public(slug=self.kwargs["cohort_slug"])
-        if cohort is None:
-            raise Http404("No such call.")
-        return cohort
+    def scoped_object(self):
+        return selectors.cohort_get_public(slug=self.kwargs["cohort_slug"])
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(cohort=self._cohort(), **kwargs)
+        return super().get_context_data(cohort=self.object, **kwargs)
 
-    def form_valid(self, form):
-        application = run_service(
-            form,
-            lambda: services.application_create(
-                partner=self.partner, actor=self.request.user, cohort=self._cohort(), **form.cleaned_data
-            ),
-        )
-        if application is None:
-            return self.form_invalid(form)
+    def call_service(self, data):
+        return services.application_create(partner=self.partner, actor=self.request.user, cohort=self.object, **data)
+
+    def service_done(self, application):
         return redirect("cohorts:application_detail", partner_slug=self.partner.slug, code=application.code)
 
 
 class PartnerApplicationMixin:
-    def _application(self) -> Application:
-        application = selectors.application_get(partner=self.partner, code=self.kwargs["code"])
-        if application is None:
-            raise Http404("No such application.")
-        return application
+    """A page about one of the partner's applications (``<code>``): ``self.object``."""
+
+    def scoped_object(self):
+        return selectors.application_get(partner=self.partner, code=self.kwargs["code"])
 
 
 class ApplicationDetailView(PartnerApplicationMixin, PartnerView, TemplateView):
@@ -100,20 +92,20 @@ class ApplicationDetailView(PartnerApplicationMixin, PartnerView, TemplateView):
     template_name = "cohorts/application_detail.html"
 
     def get_context_data(self, **kwargs):
-        application = self._application()
+        application = self.object
         summary = selectors.application_summary(application)
         return super().get_context_data(
             application=application,
             summary=summary,
             completed=sum(s.complete for s in summary),
             can_edit=application.edit_refusal() is None,
-            can_withdraw=application.can_move_to(Application.Status.WITHDRAWN) and self.membership.allows(Role.LEAD),
+            can_withdraw=application.can_move_to(Application.Status.WITHDRAWN) and self.access.allows(Role.LEAD),
             revisions=list(selectors.revision_list(partner=self.partner, application=application)),
             **kwargs,
         )
 
 
-class ApplicationSectionView(PartnerApplicationMixin, PartnerView, FormView):
+class ApplicationSectionView(PartnerApplicationMixin, ServiceFormMixin, PartnerView, FormView):
     """One section of the application: saves and returns to the task list."""
 
     def get_template_names(self):
@@ -125,7 +117,7 @@ class ApplicationSectionView(PartnerApplicationMixin, PartnerView, FormView):
 
     def _section(self):
         section = SECTIONS_BY_SLUG.get(self.kwargs["section"])
-        application = self._application()
+        application = self.object
         if section is None or section not in application.sections():
             raise Http404("No such section.")
         return section
@@ -140,11 +132,11 @@ class ApplicationSectionView(PartnerApplicationMixin, PartnerView, FormView):
         return kwargs
 
     def get_initial(self):
-        application = self._application()
+        application = self.object
         return {name: getattr(application, name) for name in self._section().fields}
 
     def get_context_data(self, **kwargs):
-        application = self._application()
+        application = self.object
         refusal = application.edit_refusal()
         return super().get_context_data(
             application=application,
@@ -155,19 +147,14 @@ class ApplicationSectionView(PartnerApplicationMixin, PartnerView, FormView):
         )
 
     def post(self, request, *args, **kwargs):
-        if self._application().edit_refusal():
+        if self.object.edit_refusal():
             return self.get(request, *args, **kwargs)
         return super().post(request, *args, **kwargs)
 
-    def form_valid(self, form):
-        application = run_service(
-            form,
-            lambda: services.application_update(
-                partner=self.partner, actor=self.request.user, application=self._application(), **form.cleaned_data
-            ),
-        )
-        if application is None:
-            return self.form_invalid(form)
+    def call_service(self, data):
+        return services.application_update(partner=self.partner, actor=self.request.user, application=self.object, **data)
+
+    def service_done(self, application):
         return redirect("cohorts:application_detail", partner_slug=self.partner.slug, code=application.code)
 
 
@@ -178,7 +165,7 @@ class ApplicationCheckView(PartnerApplicationMixin, PartnerView, TemplateView):
     write_role = Role.LEAD
 
     def get_context_data(self, **kwargs):
-        application = self._application()
+        application = self.object
         refusal = application.edit_refusal()
         return super().get_context_data(
             application=application,
@@ -190,12 +177,12 @@ class ApplicationCheckView(PartnerApplicationMixin, PartnerView, TemplateView):
         )
 
     def post(self, request, partner_slug, code):
-        application = self._application()
-        try:
-            with transaction.atomic():
-                services.application_submit(partner=self.partner, actor=request.user, application=application)
-        except ValidationError as error:
-            return self.render_to_response(self.get_context_data(errors=error.messages))
+        confirm = GovukForm(request.POST)  # the page's one button: the service's reasons show above it
+        submitted = run_service(
+            confirm, lambda: services.application_submit(partner=self.partner, actor=request.user, application=self.object)
+        )
+        if not submitted.ok:
+            return self.render_to_response(self.get_context_data(errors=confirm.non_field_errors()))
         messages.success(request, "Application submitted. The practice team will be in touch.")
         return redirect("cohorts:application_detail", partner_slug=partner_slug, code=code)
 
@@ -207,18 +194,16 @@ class ApplicationWithdrawView(PartnerApplicationMixin, PartnerView, FormView):
     write_role = Role.LEAD
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(application=self._application(), **kwargs)
+        return super().get_context_data(application=self.object, **kwargs)
 
     def form_valid(self, form):
-        application = self._application()
+        application = self.object
         if form.cleaned_data["confirm"] == "yes":
-            if (
-                run_service(
-                    form,
-                    lambda: services.application_withdraw(partner=self.partner, actor=self.request.user, application=application),
-                )
-                is None
-            ):
+            withdrawn = run_service(
+                form,
+                lambda: services.application_withdraw(partner=self.partner, actor=self.request.user, application=application),
+            )
+            if not withdrawn.ok:
                 return self.form_invalid(form)
             messages.success(self.request, f"You have withdrawn your application to {application.cohort.name}.")
         return redirect("cohorts:application_detail", partner_slug=self.partner.slug, code=application.code)
@@ -251,7 +236,7 @@ class ApplicationRevisionCompareView(PartnerApplicationMixin, PartnerView, Templ
     template_name = "cohorts/revision_compare.html"
 
     def get_context_data(self, **kwargs):
-        application = self._application()
+        application = self.object
         revisions = list(selectors.revision_list(partner=self.partner, application=application))
         return super().get_context_data(
             application=application,
@@ -273,9 +258,10 @@ class PracticeCohortCreateView(PracticeView, FormView):
         return super().get_context_data(heading="Create a cohort", button="Create cohort", **kwargs)
 
     def form_valid(self, form):
-        cohort = run_service(form, lambda: services.cohort_create(actor=self.request.user, **form.cleaned_data))
-        if cohort is None:
+        created = run_service(form, lambda: services.cohort_create(actor=self.request.user, **form.cleaned_data))
+        if not created.ok:
             return self.form_invalid(form)
+        cohort = created.result
         messages.success(
             self.request,
             f"{cohort.name} is created{' and open for applications' if form.cleaned_data['publish'] else ' as a draft'}.",
@@ -284,12 +270,15 @@ class PracticeCohortCreateView(PracticeView, FormView):
 
 
 class PracticeCohortMixin:
-    def _cohort(self) -> Cohort:
-        if not hasattr(self, "_cohort_row"):  # read once a request, however many methods ask
-            self._cohort_row = selectors.cohort_get(slug=self.kwargs["cohort_slug"])
-        if self._cohort_row is None:
-            raise Http404("No such cohort.")
-        return self._cohort_row
+    """A practice page about one cohort (``<cohort_slug>``). Pages about a part of a cohort (a
+    criterion of its rubric, an event) name that part as their object and the cohort through it."""
+
+    def scoped_object(self):
+        return selectors.cohort_get(slug=self.kwargs["cohort_slug"])
+
+    @property
+    def cohort(self) -> Cohort:
+        return self.object
 
 
 class PracticeCohortDetailView(PracticeCohortMixin, PracticeView, TemplateView):
@@ -297,11 +286,11 @@ class PracticeCohortDetailView(PracticeCohortMixin, PracticeView, TemplateView):
     template_name = "cohorts/practice_cohort.html"
 
     def get_context_data(self, **kwargs):
-        cohort = self._cohort()
+        cohort = self.cohort
         return super().get_context_data(
             cohort=cohort,
             applications=selectors.application_list_for_practice(cohort=cohort, include_drafts=True),
-            can_manage=self.request.user.practice_role == "practice_admin",
+            can_manage=self.access.has_practice_role(ADMINS),
             transitions=[(s, Cohort.Status(s).label) for s in cohort.allowed_transitions()],
             events=list(event_selectors.event_list(cohort=cohort)),
             documents=list(event_selectors.document_list(cohort=cohort)),
@@ -309,17 +298,17 @@ class PracticeCohortDetailView(PracticeCohortMixin, PracticeView, TemplateView):
         )
 
 
-class PracticeCohortEditView(PracticeCohortMixin, PracticeView, FormView):
+class PracticeCohortEditView(PracticeCohortMixin, ServiceFormMixin, PracticeView, FormView):
     template_name = "cohorts/cohort_form.html"
     form_class = CohortForm
     practice_roles = ADMINS
 
     def get_initial(self):
-        cohort = self._cohort()
+        cohort = self.cohort
         return {name: getattr(cohort, name) for name in services.COHORT_DETAILS}
 
     def get_context_data(self, **kwargs):
-        cohort = self._cohort()
+        cohort = self.cohort
         return super().get_context_data(
             cohort=cohort,
             heading=f"Change {cohort.name}",
@@ -328,17 +317,15 @@ class PracticeCohortEditView(PracticeCohortMixin, PracticeView, FormView):
             **kwargs,
         )
 
-    def form_valid(self, form):
-        cohort = run_service(
-            form, lambda: services.cohort_update(actor=self.request.user, cohort=self._cohort(), **form.cleaned_data)
-        )
-        if cohort is None:
-            return self.form_invalid(form)
+    def call_service(self, data):
+        return services.cohort_update(actor=self.request.user, cohort=self.cohort, **data)
+
+    def service_done(self, cohort):
         messages.success(self.request, f"{cohort.name} is saved.")
         return redirect("cohorts:practice_cohort", cohort_slug=cohort.slug)
 
 
-class PracticeCohortTransitionView(PracticeCohortMixin, PracticeView, FormView):
+class PracticeCohortTransitionView(PracticeCohortMixin, ServiceFormMixin, PracticeView, FormView):
     """The stage buttons of the practice cohort page post here."""
 
     template_name = "cohorts/practice_cohort.html"
@@ -350,17 +337,15 @@ class PracticeCohortTransitionView(PracticeCohortMixin, PracticeView, FormView):
         messages.error(self.request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("cohorts:practice_cohort", cohort_slug=self.kwargs["cohort_slug"])
 
-    def form_valid(self, form):
-        cohort = run_service(
-            form, lambda: services.cohort_transition(actor=self.request.user, cohort=self._cohort(), to=form.cleaned_data["to"])
-        )
-        if cohort is None:
-            return self.form_invalid(form)
+    def call_service(self, data):
+        return services.cohort_transition(actor=self.request.user, cohort=self.cohort, to=data["to"])
+
+    def service_done(self, cohort):
         messages.success(self.request, f"{cohort.name} is now: {cohort.get_status_display().lower()}.")
         return redirect("cohorts:practice_cohort", cohort_slug=cohort.slug)
 
 
-class PracticeApplicationView(PracticeView, FormView):
+class PracticeApplicationView(ServiceFormMixin, PracticeView, FormView):
     """One application for the practice team: automatic checks, answers, revisions, and (for
     practice admins) the screening, information request and extension forms. Each form posts to
     its own URL (``action``). Decisions are recorded on the cohort's decisions pages."""
@@ -377,17 +362,14 @@ class PracticeApplicationView(PracticeView, FormView):
         "extend_deadline": ExtensionForm,
     }
 
-    def _application(self) -> Application:
-        application = selectors.application_get_for_practice(code=self.kwargs["code"])
-        if application is None:
-            raise Http404("No such application.")
-        return application
+    def scoped_object(self):
+        return selectors.application_get_for_practice(code=self.kwargs["code"])
 
     def get_form_class(self):
         return self.FORMS[self.action]
 
     def get_context_data(self, **kwargs):
-        application = self._application()
+        application = self.object
         forms = {name: cls(prefix=self._prefix(name)) for name, cls in self.FORMS.items()}
         form = kwargs.pop("form", None)
         if form is not None and form.is_bound:
@@ -399,7 +381,7 @@ class PracticeApplicationView(PracticeView, FormView):
             summary=selectors.application_summary(application),
             checks=selectors.screening_checks(application),
             revisions=list(selectors.revision_list(partner=application.partner, application=application)),
-            can_decide=self.request.user.practice_role == "practice_admin",
+            can_decide=self.access.has_practice_role(ADMINS),
             **kwargs,
         )
 
@@ -411,20 +393,14 @@ class PracticeApplicationView(PracticeView, FormView):
         return self._prefix(self.action)
 
     def post(self, request, *args, **kwargs):
-        if request.user.practice_role != "practice_admin":
+        if not self.access.has_practice_role(ADMINS):
             raise PermissionDenied("Only a practice admin can do this.")
         return super().post(request, *args, **kwargs)
-
-    def call_service(self, application, data):
-        raise NotImplementedError
 
     def success_message(self, application) -> str:
         return f"{application.partner.name}: “{application.practice_title}” is {application.get_status_display().lower()}."
 
-    def form_valid(self, form):
-        application = run_service(form, lambda: self.call_service(self._application(), form.cleaned_data))
-        if application is None:
-            return self.form_invalid(form)
+    def service_done(self, application):
         messages.success(self.request, self.success_message(application))
         return redirect("cohorts:practice_application", code=application.code)
 
@@ -433,16 +409,16 @@ class PracticeApplicationScreenView(PracticeApplicationView):
     action = "screen"
     http_method_names = ["post"]
 
-    def call_service(self, application, data):
-        return services.application_screen(actor=self.request.user, application=application, **data)
+    def call_service(self, data):
+        return services.application_screen(actor=self.request.user, application=self.object, **data)
 
 
 class PracticeApplicationRequestInformationView(PracticeApplicationView):
     action = "request_information"
     http_method_names = ["post"]
 
-    def call_service(self, application, data):
-        return services.application_request_information(actor=self.request.user, application=application, **data)
+    def call_service(self, data):
+        return services.application_request_information(actor=self.request.user, application=self.object, **data)
 
     def success_message(self, application) -> str:
         return f"Question sent: the application is reopened for {application.partner.name}."
@@ -452,8 +428,8 @@ class PracticeApplicationExtendDeadlineView(PracticeApplicationView):
     action = "extend_deadline"
     http_method_names = ["post"]
 
-    def call_service(self, application, data):
-        return services.application_extend_deadline(actor=self.request.user, application=application, **data)
+    def call_service(self, data):
+        return services.application_extend_deadline(actor=self.request.user, application=self.object, **data)
 
     def success_message(self, application) -> str:
         return f"{application.partner.name} has until the new deadline to submit."
@@ -463,10 +439,11 @@ class PracticeRevisionCompareView(PracticeView, TemplateView):
     practice_roles = ADMINS_AND_ANALYSTS
     template_name = "cohorts/revision_compare.html"
 
+    def scoped_object(self):
+        return selectors.application_get_for_practice(code=self.kwargs["code"])
+
     def get_context_data(self, **kwargs):
-        application = selectors.application_get_for_practice(code=self.kwargs["code"])
-        if application is None:
-            raise Http404("No such application.")
+        application = self.object
         revisions = list(selectors.revision_list(partner=application.partner, application=application))
         return super().get_context_data(
             application=application,

@@ -2,36 +2,35 @@
 and their release. The practice team's admins and analysts see them; only admins change anything."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import Http404, QueryDict
+from django.http import QueryDict
 from django.shortcuts import redirect
+from django.utils.functional import cached_property
 from django.utils.text import slugify
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from cohorts import selectors
 from cohorts.forms.decisions import DecisionRecordForm, PanelFilterForm, ReleaseForm
 from cohorts.models import Application, Decision
 from cohorts.selectors import decisions as decision_selectors
 from cohorts.selectors import panel as panel_selectors
 from cohorts.services import decisions as decision_services
 from cohorts.views.applications import PracticeCohortMixin
+from pine.access import ADMINS, ADMINS_AND_ANALYSTS
 from pine.exports import csv_response, xlsx_response
-from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS, PracticeView, is_practice_member
-from pine.views import add_form_errors
+from pine.scoping import PracticeView
+from pine.views import ServiceFormMixin, run_service
 
 SORT_COLUMNS = [("name", "Partner and practice"), ("mean", "Mean"), ("median", "Median"), ("spread", "Spread")]
-
-
-def _is_admin(user) -> bool:
-    return is_practice_member(user, ADMINS)
 
 
 class PanelMixin(PracticeCohortMixin):
     practice_roles = ADMINS_AND_ANALYSTS
 
-    def _panel(self):
-        cohort = self._cohort()
+    @cached_property
+    def panel(self):
+        """The cohort's panel as the page's filters and sort ask: (cohort, form, filters, panel, rows)."""
+        cohort = self.cohort
         form = PanelFilterForm(self.request.GET or None)
         filters = form.filters() if form.is_bound else {"flagged": False, "decision": "", "status": "", "sort": ""}
         panel = panel_selectors.panel_get(cohort=cohort)
@@ -65,7 +64,7 @@ class PanelView(PanelMixin, PracticeView, TemplateView):
     template_name = "cohorts/panel/panel.html"
 
     def get_context_data(self, **kwargs):
-        cohort, form, filters, panel, rows = self._panel()
+        cohort, form, filters, panel, rows = self.panel
         query = QueryDict(mutable=True)
         query.update({k: v for k, v in self.request.GET.items() if k in form.fields})
         return super().get_context_data(
@@ -76,7 +75,7 @@ class PanelView(PanelMixin, PracticeView, TemplateView):
             sorts=_sort_links(self.request, filters["sort"]),
             query=query.urlencode(),
             filtered=len(rows) != len(panel.rows),
-            can_decide=_is_admin(self.request.user),
+            can_decide=self.access.has_practice_role(ADMINS),
             **kwargs,
         )
 
@@ -87,7 +86,7 @@ class PanelExportView(PanelMixin, PracticeView, View):
     format = "csv"
 
     def get(self, request, cohort_slug):
-        cohort, _, _, panel, rows = self._panel()
+        cohort, _, _, panel, rows = self.panel
         header, table = panel_selectors.panel_table(panel, rows)
         name = f"panel-{slugify(cohort.slug)}.{self.format}"
         if self.format == "xlsx":
@@ -102,7 +101,7 @@ class DecisionListView(PracticeCohortMixin, PracticeView, TemplateView):
     practice_roles = ADMINS_AND_ANALYSTS
 
     def get_context_data(self, **kwargs):
-        cohort = self._cohort()
+        cohort = self.cohort
         panel = panel_selectors.panel_get(cohort=cohort)
         open_rows = [
             r for r in panel.rows if r.application.status in decision_selectors.DECIDABLE or r.application.pending_decision
@@ -120,20 +119,24 @@ class DecisionListView(PracticeCohortMixin, PracticeView, TemplateView):
             released=released,
             pending_count=len(pending),
             places=decision_selectors.cohort_places(cohort=cohort),
-            can_decide=_is_admin(self.request.user),
+            can_decide=self.access.has_practice_role(ADMINS),
             **kwargs,
         )
 
 
 class DecisionMixin(PracticeCohortMixin):
-    def _application(self) -> Application:
-        application = decision_selectors.decision_get(cohort=self._cohort(), code=self.kwargs["code"])
-        if application is None:
-            raise Http404("No such application.")
-        return application
+    """A page about one application of the cohort, to decide: ``self.object``."""
+
+    def scoped_object(self):
+        cohort = selectors.cohort_get(slug=self.kwargs["cohort_slug"])
+        return cohort and decision_selectors.decision_get(cohort=cohort, code=self.kwargs["code"])
+
+    @property
+    def cohort(self):
+        return self.object.cohort
 
 
-class DecisionRecordView(DecisionMixin, PracticeView, FormView):
+class DecisionRecordView(DecisionMixin, ServiceFormMixin, PracticeView, FormView):
     """Record, change or clear one application's pending decision."""
 
     template_name = "cohorts/panel/decision_form.html"
@@ -141,11 +144,11 @@ class DecisionRecordView(DecisionMixin, PracticeView, FormView):
     practice_roles = ADMINS
 
     def get_initial(self):
-        application = self._application()
+        application = self.object
         return {"decision": application.pending_decision or None, "note": application.decision_note}
 
     def get_context_data(self, **kwargs):
-        application = self._application()
+        application = self.object
         return super().get_context_data(
             cohort=application.cohort,
             application=application,
@@ -157,14 +160,10 @@ class DecisionRecordView(DecisionMixin, PracticeView, FormView):
             **kwargs,
         )
 
-    def form_valid(self, form):
-        data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                application = decision_services.decision_record(actor=self.request.user, application=self._application(), **data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-            return self.form_invalid(form)
+    def call_service(self, data):
+        return decision_services.decision_record(actor=self.request.user, application=self.object, **data)
+
+    def service_done(self, application):
         messages.success(
             self.request,
             f"{application.partner.name}: “{application.practice_title}” – "
@@ -178,13 +177,8 @@ class DecisionClearView(DecisionMixin, PracticeView, View):
     http_method_names = ["post"]
 
     def post(self, request, cohort_slug, code):
-        application = self._application()
-        try:
-            with transaction.atomic():
-                decision_services.decision_clear(actor=request.user, application=application)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
+        application = self.object
+        if run_service(request, lambda: decision_services.decision_clear(actor=request.user, application=application)).ok:
             messages.success(request, f"{application.partner.name}: the pending decision is cleared.")
         return redirect("cohorts:practice_decisions", cohort_slug=cohort_slug)
 
@@ -197,32 +191,29 @@ class DecisionPreviewView(PracticeCohortMixin, PracticeView, FormView):
     practice_roles = ADMINS_AND_ANALYSTS
 
     def get_context_data(self, **kwargs):
-        cohort = self._cohort()
+        cohort = self.cohort
         emails = decision_services.decision_preview(actor=self.request.user, cohort=cohort)
         return super().get_context_data(
             cohort=cohort,
             emails=emails,
             counts={d.label: sum(e.decision == d for e in emails) for d in Decision},
             places=decision_selectors.cohort_places(cohort=cohort),
-            can_release=_is_admin(self.request.user),
+            can_release=self.access.has_practice_role(ADMINS),
             **kwargs,
         )
 
 
-class DecisionReleaseView(DecisionPreviewView):
+class DecisionReleaseView(ServiceFormMixin, DecisionPreviewView):
     """The release button posts here (practice admins only)."""
 
     practice_roles = ADMINS
     http_method_names = ["post"]
 
-    def form_valid(self, form):
-        cohort = self._cohort()
-        try:
-            with transaction.atomic():
-                released = decision_services.decisions_release(actor=self.request.user, cohort=cohort)
-        except ValidationError as error:
-            add_form_errors(form, error)
-            return self.form_invalid(form)
+    def call_service(self, data):
+        return decision_services.decisions_release(actor=self.request.user, cohort=self.cohort)
+
+    def service_done(self, released):
+        cohort = self.cohort
         if released:
             messages.success(
                 self.request,

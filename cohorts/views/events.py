@@ -13,15 +13,17 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.generic import FormView, TemplateView
 
+from cohorts import selectors as cohort_selectors
 from cohorts.forms.events import ButtonForm, DocumentForm, EventForm, RegistrationForm
-from cohorts.models import CohortDocument, Event
+from cohorts.models import CohortDocument
 from cohorts.selectors import events as selectors
 from cohorts.services import events as services
 from cohorts.views.applications import PracticeCohortMixin
+from pine.access import ADMINS, ADMINS_AND_ANALYSTS
 from pine.exports import csv_response, xlsx_response
-from pine.scoping import ADMINS, ADMINS_AND_ANALYSTS, PracticeView, PublicView
+from pine.scoping import PracticeView, PublicView
 from pine.templatetags.govuk_format import govuk_datetime
-from pine.views import run_service
+from pine.views import ServiceFormMixin
 
 
 def _download(document: CohortDocument) -> HttpResponse:
@@ -36,21 +38,20 @@ def _download(document: CohortDocument) -> HttpResponse:
 
 
 class PublicEventMixin:
-    def _event(self) -> Event:
-        event = selectors.event_get_public(cohort_slug=self.kwargs["cohort_slug"], code=self.kwargs["code"])
-        if event is None:
-            raise Http404("No such event.")
-        return event
+    """A page about an event of a published call: ``self.object``."""
+
+    def scoped_object(self):
+        return selectors.event_get_public(cohort_slug=self.kwargs["cohort_slug"], code=self.kwargs["code"])
 
 
-class PublicEventView(PublicEventMixin, PublicView, FormView):
+class PublicEventView(PublicEventMixin, ServiceFormMixin, PublicView, FormView):
     """An event's page and its registration form (no account needed)."""
 
     template_name = "cohorts/events/public_event.html"
     form_class = RegistrationForm
 
     def get_context_data(self, **kwargs):
-        event = self._event()
+        event = self.object
         return super().get_context_data(
             event=event,
             cohort=event.cohort,
@@ -60,15 +61,15 @@ class PublicEventView(PublicEventMixin, PublicView, FormView):
         )
 
     def post(self, request, *args, **kwargs):
-        if services.registration_refusal(self._event()):
+        if services.registration_refusal(self.object):
             return self.get(request, *args, **kwargs)  # the page says why
         return super().post(request, *args, **kwargs)
 
-    def form_valid(self, form):
-        event = self._event()
-        registration = run_service(form, lambda: services.event_register(event=event, **form.cleaned_data))
-        if registration is None:
-            return self.form_invalid(form)
+    def call_service(self, data):
+        return services.event_register(event=self.object, **data)
+
+    def service_done(self, registration):
+        event = self.object
         return redirect(
             "cohorts:public_event_registered", cohort_slug=event.cohort.slug, code=event.code, registration_code=registration.code
         )
@@ -80,28 +81,25 @@ class PublicEventRegisteredView(PublicEventMixin, PublicView, TemplateView):
     template_name = "cohorts/events/public_registered.html"
 
     def get_context_data(self, **kwargs):
-        event = self._event()
+        event = self.object
         registration = selectors.registration_get_public(event=event, code=self.kwargs["registration_code"])
         if registration is None or registration.cancelled_at is not None:
             raise Http404("No such registration.")
         return super().get_context_data(event=event, cohort=event.cohort, registration=registration, **kwargs)
 
 
-class PublicEventCancelView(PublicView, FormView):
+class PublicEventCancelView(ServiceFormMixin, PublicView, FormView):
     """The cancel link from the emails: a page with one button (a link alone changes nothing, so
     a mail scanner that follows it cancels nobody)."""
 
     template_name = "cohorts/events/public_cancel.html"
     form_class = ButtonForm
 
-    def _registration(self):
-        registration = selectors.registration_get_by_token(token=self.kwargs["token"])
-        if registration is None:
-            raise Http404("No such registration.")
-        return registration
+    def scoped_object(self):
+        return selectors.registration_get_by_token(token=self.kwargs["token"])
 
     def get_context_data(self, **kwargs):
-        registration = self._registration()
+        registration = self.object
         event = registration.event
         return super().get_context_data(
             registration=registration,
@@ -112,90 +110,93 @@ class PublicEventCancelView(PublicView, FormView):
             **kwargs,
         )
 
-    def form_valid(self, form):
-        registration = run_service(form, lambda: services.registration_cancel(registration=self._registration()))
-        if registration is None:
-            return self.form_invalid(form)
-        return self.render_to_response(self.get_context_data(form=form, just_cancelled=True))
+    def call_service(self, data):
+        return services.registration_cancel(registration=self.object)
+
+    def service_done(self, registration):
+        self.object = registration  # as it is now: cancelled
+        return self.render_to_response(self.get_context_data(form=self.get_form(), just_cancelled=True))
 
 
 class PublicDocumentView(PublicView, TemplateView):
     """A document of a published call, as a download."""
 
+    def scoped_object(self):
+        return selectors.document_get_public(cohort_slug=self.kwargs["cohort_slug"], code=self.kwargs["code"])
+
     def get(self, request, cohort_slug, code):
-        document = selectors.document_get_public(cohort_slug=cohort_slug, code=code)
-        if document is None:
-            raise Http404("No such document.")
-        return _download(document)
+        return _download(self.object)
 
 
 # --- the practice team: events ---------------------------------------------------------------------
 
 
 class PracticeEventMixin(PracticeCohortMixin):
-    def _event(self) -> Event:
-        event = selectors.event_get(cohort=self._cohort(), code=self.kwargs["code"])
-        if event is None:
-            raise Http404("No such event.")
-        return event
+    """A page about one event of the cohort: ``self.object``; the cohort through it."""
+
+    def scoped_object(self):
+        cohort = cohort_selectors.cohort_get(slug=self.kwargs["cohort_slug"])
+        return cohort and selectors.event_get(cohort=cohort, code=self.kwargs["code"])
+
+    @property
+    def cohort(self):
+        return self.object.cohort
 
 
-class PracticeEventCreateView(PracticeCohortMixin, PracticeView, FormView):
+class PracticeEventCreateView(PracticeCohortMixin, ServiceFormMixin, PracticeView, FormView):
     template_name = "cohorts/events/event_form.html"
     form_class = EventForm
     practice_roles = ADMINS
 
     def get_context_data(self, **kwargs):
-        cohort = self._cohort()
+        cohort = self.cohort
         return super().get_context_data(cohort=cohort, heading="Add an event", button="Add event", **kwargs)
 
-    def form_valid(self, form):
-        cohort = self._cohort()
-        event = run_service(form, lambda: services.event_create(actor=self.request.user, cohort=cohort, **form.cleaned_data))
-        if event is None:
-            return self.form_invalid(form)
+    def call_service(self, data):
+        return services.event_create(actor=self.request.user, cohort=self.cohort, **data)
+
+    def service_done(self, event):
         messages.success(self.request, f"{event.title} is added. People can register on its public page.")
-        return redirect("cohorts:practice_event", cohort_slug=cohort.slug, code=event.code)
+        return redirect("cohorts:practice_event", cohort_slug=self.cohort.slug, code=event.code)
 
 
-class PracticeEventEditView(PracticeEventMixin, PracticeView, FormView):
+class PracticeEventEditView(PracticeEventMixin, ServiceFormMixin, PracticeView, FormView):
     template_name = "cohorts/events/event_form.html"
     form_class = EventForm
     practice_roles = ADMINS
 
     def get_initial(self):
-        event = self._event()
+        event = self.object
         return {name: getattr(event, name) for name in services.EVENT_FIELDS}
 
     def get_context_data(self, **kwargs):
-        event = self._event()
+        event = self.object
         return super().get_context_data(
             cohort=event.cohort, event=event, heading=f"Change {event.title}", button="Save changes", **kwargs
         )
 
-    def form_valid(self, form):
-        event = run_service(
-            form, lambda: services.event_update(actor=self.request.user, event=self._event(), **form.cleaned_data)
-        )
-        if event is None:
-            return self.form_invalid(form)
+    def call_service(self, data):
+        return services.event_update(actor=self.request.user, event=self.object, **data)
+
+    def service_done(self, event):
         messages.success(self.request, f"{event.title} is saved.")
         return redirect("cohorts:practice_event", cohort_slug=self.kwargs["cohort_slug"], code=event.code)
 
 
-class PracticeEventDeleteView(PracticeEventMixin, PracticeView, FormView):
+class PracticeEventDeleteView(PracticeEventMixin, ServiceFormMixin, PracticeView, FormView):
     template_name = "cohorts/events/event_delete.html"
     form_class = ButtonForm
     practice_roles = ADMINS
 
     def get_context_data(self, **kwargs):
-        event = self._event()
+        event = self.object
         return super().get_context_data(cohort=event.cohort, event=event, **kwargs)
 
-    def form_valid(self, form):
-        event = self._event()
-        services.event_delete(actor=self.request.user, event=event)
-        messages.success(self.request, f"{event.title} is deleted.")
+    def call_service(self, data):
+        return services.event_delete(actor=self.request.user, event=self.object)
+
+    def service_done(self, result):
+        messages.success(self.request, f"{self.object.title} is deleted.")
         return redirect("cohorts:practice_cohort", cohort_slug=self.kwargs["cohort_slug"])
 
 
@@ -207,13 +208,13 @@ class PracticeEventView(PracticeEventMixin, PracticeView, TemplateView):
     template_name = "cohorts/events/practice_event.html"
 
     def get_context_data(self, **kwargs):
-        event = self._event()
+        event = self.object
         return super().get_context_data(
             cohort=event.cohort,
             event=event,
             registrations=list(selectors.registration_list(event=event)),
             places_left=selectors.places_left(event),
-            can_manage=self.request.user.practice_role == "practice_admin",
+            can_manage=self.access.has_practice_role(ADMINS),
             **kwargs,
         )
 
@@ -229,7 +230,7 @@ class PracticeEventExportView(PracticeEventMixin, PracticeView, TemplateView):
     file_format = "csv"
 
     def get(self, request, *args, **kwargs):
-        event = self._event()
+        event = self.object
         rows = [
             [
                 r.name,
@@ -252,57 +253,54 @@ class PracticeEventExportView(PracticeEventMixin, PracticeView, TemplateView):
 
 
 class PracticeDocumentMixin(PracticeCohortMixin):
-    def _document(self) -> CohortDocument:
-        document = selectors.document_get(cohort=self._cohort(), code=self.kwargs["code"])
-        if document is None:
-            raise Http404("No such document.")
-        return document
+    """A page about one document of the cohort's call: ``self.object``; the cohort through it."""
+
+    def scoped_object(self):
+        cohort = cohort_selectors.cohort_get(slug=self.kwargs["cohort_slug"])
+        return cohort and selectors.document_get(cohort=cohort, code=self.kwargs["code"])
+
+    @property
+    def cohort(self):
+        return self.object.cohort
 
 
-class PracticeDocumentUploadView(PracticeCohortMixin, PracticeView, FormView):
+class PracticeDocumentUploadView(PracticeCohortMixin, ServiceFormMixin, PracticeView, FormView):
     template_name = "cohorts/events/document_form.html"
     form_class = DocumentForm
     practice_roles = ADMINS
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(cohort=self._cohort(), **kwargs)
+        return super().get_context_data(cohort=self.cohort, **kwargs)
 
-    def form_valid(self, form):
-        cohort = self._cohort()
-        uploaded = form.cleaned_data["file"]
-        document = run_service(
-            form,
-            lambda: services.document_upload(
-                actor=self.request.user,
-                cohort=cohort,
-                title=form.cleaned_data["title"],
-                filename=uploaded.name,
-                content=uploaded.read(),
-            ),
+    def call_service(self, data):
+        uploaded = data["file"]
+        return services.document_upload(
+            actor=self.request.user, cohort=self.cohort, title=data["title"], filename=uploaded.name, content=uploaded.read()
         )
-        if document is None:
-            return self.form_invalid(form)
-        messages.success(self.request, f"{document.title} is attached to {cohort.name}.")
-        return redirect("cohorts:practice_cohort", cohort_slug=cohort.slug)
+
+    def service_done(self, document):
+        messages.success(self.request, f"{document.title} is attached to {self.cohort.name}.")
+        return redirect("cohorts:practice_cohort", cohort_slug=self.cohort.slug)
 
 
 class PracticeDocumentView(PracticeDocumentMixin, PracticeView, TemplateView):
     """Any cohort's document, a draft's too, for the practice team."""
 
     def get(self, request, *args, **kwargs):
-        return _download(self._document())
+        return _download(self.object)
 
 
-class PracticeDocumentDeleteView(PracticeDocumentMixin, PracticeView, FormView):
+class PracticeDocumentDeleteView(PracticeDocumentMixin, ServiceFormMixin, PracticeView, FormView):
     template_name = "cohorts/events/document_delete.html"
     form_class = ButtonForm
     practice_roles = ADMINS
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(cohort=self._cohort(), document=self._document(), **kwargs)
+        return super().get_context_data(cohort=self.cohort, document=self.object, **kwargs)
 
-    def form_valid(self, form):
-        document = self._document()
-        services.document_delete(actor=self.request.user, document=document)
-        messages.success(self.request, f"{document.title} is deleted.")
+    def call_service(self, data):
+        return services.document_delete(actor=self.request.user, document=self.object)
+
+    def service_done(self, result):
+        messages.success(self.request, f"{self.object.title} is deleted.")
         return redirect("cohorts:practice_cohort", cohort_slug=self.kwargs["cohort_slug"])

@@ -7,24 +7,19 @@ another reviewer's assignment, one ended by a conflict and a missing one are the
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView
 
+from cohorts import selectors as cohort_selectors
 from cohorts.forms.reviews import AssignForm, ConflictForm, CriterionForm, ReviewForm, ScaleLevelForm, StandardRubricForm
 from cohorts.models import Cohort, ReviewAssignment
 from cohorts.selectors import reviews as selectors
 from cohorts.services import reviews as services
 from cohorts.views.applications import PracticeCohortMixin
-from pine.scoping import ADMINS, REVIEWERS, PracticeView
+from pine.access import ADMINS, REVIEWERS
+from pine.scoping import PracticeView
 from pine.views import run_service
-
-
-def _message_errors(request, error: ValidationError) -> None:
-    messages.error(request, " ".join(error.messages))
-
 
 # --- the rubric (practice admins) ----------------------------------------------------------------
 
@@ -40,7 +35,7 @@ class RubricView(RubricMixin, PracticeView, TemplateView):
     template_name = "cohorts/review/rubric.html"
 
     def get_context_data(self, **kwargs):
-        cohort = self._cohort()
+        cohort = self.cohort
         criteria = list(selectors.criterion_list(cohort=cohort))
         return super().get_context_data(
             cohort=cohort,
@@ -59,43 +54,44 @@ class RubricFormView(RubricMixin, PracticeView, FormView):
     heading = ""
     button = "Save"
 
-    def _object(self):
-        return None
-
     def get_context_data(self, **kwargs):
-        cohort = self._cohort()
+        cohort = self.cohort
         return super().get_context_data(
             cohort=cohort, caption=cohort.name, heading=self.heading, button=self.button, locked=self._locked(cohort), **kwargs
         )
-
-    def post(self, request, *args, **kwargs):
-        self._object()  # 404 first
-        return super().post(request, *args, **kwargs)
 
     def call_service(self, data):
         raise NotImplementedError
 
     def form_valid(self, form):
-        if run_service(form, lambda: self.call_service(form.cleaned_data)) is None:
+        if not run_service(form, lambda: self.call_service(form.cleaned_data)).ok:
             return self.form_invalid(form)
         messages.success(self.request, "The rubric is saved.")
         return redirect("cohorts:practice_rubric", cohort_slug=self.kwargs["cohort_slug"])
 
 
 class CriterionMixin:
-    def _object(self):
-        criterion = selectors.criterion_get(cohort=self._cohort(), position=self.kwargs["position"])
-        if criterion is None:
-            raise Http404("No such criterion.")
-        return criterion
+    """A page about one criterion of the cohort's rubric: ``self.object``; the cohort through it."""
+
+    def scoped_object(self):
+        cohort = cohort_selectors.cohort_get(slug=self.kwargs["cohort_slug"])
+        return cohort and selectors.criterion_get(cohort=cohort, position=self.kwargs["position"])
+
+    @property
+    def cohort(self):
+        return self.object.cohort
 
 
 class ScaleLevelMixin:
-    def _object(self):
-        level = selectors.scale_level_get(cohort=self._cohort(), score=self.kwargs["score"])
-        if level is None:
-            raise Http404("No such score.")
-        return level
+    """A page about one level of the cohort's scale: ``self.object``; the cohort through it."""
+
+    def scoped_object(self):
+        cohort = cohort_selectors.cohort_get(slug=self.kwargs["cohort_slug"])
+        return cohort and selectors.scale_level_get(cohort=cohort, score=self.kwargs["score"])
+
+    @property
+    def cohort(self):
+        return self.object.cohort
 
 
 class CriterionCreateView(RubricFormView):
@@ -104,7 +100,7 @@ class CriterionCreateView(RubricFormView):
     button = "Add the criterion"
 
     def call_service(self, data):
-        return services.criterion_create(actor=self.request.user, cohort=self._cohort(), **data)
+        return services.criterion_create(actor=self.request.user, cohort=self.cohort, **data)
 
 
 class CriterionEditView(CriterionMixin, RubricFormView):
@@ -112,10 +108,10 @@ class CriterionEditView(CriterionMixin, RubricFormView):
     heading = "Change the criterion"
 
     def get_initial(self):
-        return CriterionForm.initial_from(self._object())
+        return CriterionForm.initial_from(self.object)
 
     def call_service(self, data):
-        return services.criterion_update(actor=self.request.user, criterion=self._object(), **data)
+        return services.criterion_update(actor=self.request.user, criterion=self.object, **data)
 
 
 class ScaleLevelCreateView(RubricFormView):
@@ -124,7 +120,7 @@ class ScaleLevelCreateView(RubricFormView):
     button = "Add the score"
 
     def call_service(self, data):
-        return services.scale_level_create(actor=self.request.user, cohort=self._cohort(), **data)
+        return services.scale_level_create(actor=self.request.user, cohort=self.cohort, **data)
 
 
 class ScaleLevelEditView(ScaleLevelMixin, RubricFormView):
@@ -132,10 +128,10 @@ class ScaleLevelEditView(ScaleLevelMixin, RubricFormView):
     heading = "Change the score"
 
     def get_initial(self):
-        return ScaleLevelForm.initial_from(self._object())
+        return ScaleLevelForm.initial_from(self.object)
 
     def call_service(self, data):
-        return services.scale_level_update(actor=self.request.user, level=self._object(), **data)
+        return services.scale_level_update(actor=self.request.user, level=self.object, **data)
 
 
 class RubricDeleteView(RubricMixin, PracticeView, TemplateView):
@@ -143,24 +139,16 @@ class RubricDeleteView(RubricMixin, PracticeView, TemplateView):
 
     template_name = "cohorts/review/rubric_delete.html"
 
-    def _object(self):
-        raise NotImplementedError
-
     def delete_it(self, obj):
         raise NotImplementedError
 
     def get_context_data(self, **kwargs):
-        cohort = self._cohort()
-        return super().get_context_data(cohort=cohort, obj=self._object(), locked=self._locked(cohort), **kwargs)
+        cohort = self.cohort
+        return super().get_context_data(cohort=cohort, obj=self.object, locked=self._locked(cohort), **kwargs)
 
     def post(self, request, *args, **kwargs):
-        obj = self._object()
-        try:
-            with transaction.atomic():
-                self.delete_it(obj)
-        except ValidationError as error:
-            _message_errors(request, error)
-        else:
+        obj = self.object
+        if run_service(request, lambda: self.delete_it(obj)).ok:
             messages.success(request, f"“{obj}” is removed from the rubric.")
         return redirect("cohorts:practice_rubric", cohort_slug=self.kwargs["cohort_slug"])
 
@@ -179,12 +167,8 @@ class CriterionMoveView(CriterionMixin, RubricMixin, PracticeView, TemplateView)
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        criterion = self._object()
-        try:
-            with transaction.atomic():
-                services.criterion_move(actor=request.user, criterion=criterion, direction=request.POST.get("direction", ""))
-        except ValidationError as error:
-            _message_errors(request, error)
+        direction = request.POST.get("direction", "")
+        run_service(request, lambda: services.criterion_move(actor=request.user, criterion=self.object, direction=direction))
         return redirect("cohorts:practice_rubric", cohort_slug=self.kwargs["cohort_slug"])
 
 
@@ -193,7 +177,7 @@ class RubricStandardView(RubricMixin, PracticeView, FormView):
     form_class = StandardRubricForm
 
     def get_context_data(self, **kwargs):
-        cohort = self._cohort()
+        cohort = self.cohort
         return super().get_context_data(
             cohort=cohort,
             locked=self._locked(cohort),
@@ -204,7 +188,7 @@ class RubricStandardView(RubricMixin, PracticeView, FormView):
         )
 
     def form_valid(self, form):
-        if run_service(form, lambda: services.rubric_use_standard(actor=self.request.user, cohort=self._cohort())) is None:
+        if not run_service(form, lambda: services.rubric_use_standard(actor=self.request.user, cohort=self.cohort)).ok:
             return self.form_invalid(form)
         messages.success(self.request, "The cohort now has the standard rubric. You can change it until reviews are submitted.")
         return redirect("cohorts:practice_rubric", cohort_slug=self.kwargs["cohort_slug"])
@@ -220,7 +204,7 @@ class AssignmentListView(PracticeCohortMixin, PracticeView, TemplateView):
     practice_roles = ADMINS
 
     def get_context_data(self, **kwargs):
-        cohort = self._cohort()
+        cohort = self.cohort
         applications = list(selectors.reviewable_application_list(cohort=cohort))
         by_application: dict[int, list[ReviewAssignment]] = {}
         for assignment in selectors.assignment_list_for_cohort(cohort=cohort):
@@ -248,13 +232,10 @@ class AssignmentAutoView(PracticeCohortMixin, PracticeView, TemplateView):
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        cohort = self._cohort()
-        try:
-            with transaction.atomic():
-                result = services.assignments_auto(actor=request.user, cohort=cohort)
-        except ValidationError as error:
-            _message_errors(request, error)
-        else:
+        cohort = self.cohort
+        done = run_service(request, lambda: services.assignments_auto(actor=request.user, cohort=cohort))
+        if done.ok:
+            result = done.result
             count = len(result.created)
             if count:
                 messages.success(request, f"{count} assignment{'s' if count != 1 else ''} made. Each reviewer has been told.")
@@ -272,14 +253,18 @@ class AssignmentCreateView(PracticeCohortMixin, PracticeView, FormView):
     form_class = AssignForm
     practice_roles = ADMINS
 
-    def _application(self):
-        application = selectors.reviewable_application_get(cohort=self._cohort(), code=self.kwargs["code"])
-        if application is None:
-            raise Http404("No such application.")
-        return application
+    def scoped_object(self):
+        cohort = cohort_selectors.cohort_get(slug=self.kwargs["cohort_slug"])
+        return cohort and selectors.reviewable_application_get(cohort=cohort, code=self.kwargs["code"])
 
-    def _available(self):
-        application = self._application()
+    @property
+    def cohort(self):
+        return self.object.cohort
+
+    @cached_property
+    def available(self) -> list:
+        """The reviewers who could still be assigned, with their load."""
+        application = self.object
         taken = set(application.assignments.values_list("reviewer_id", flat=True))
         load = selectors.review_load(cohort=application.cohort)
         return [(r, load.get(r.pk, 0)) for r in selectors.reviewer_list() if r.pk not in taken]
@@ -287,30 +272,29 @@ class AssignmentCreateView(PracticeCohortMixin, PracticeView, FormView):
     def get_form_kwargs(self):
         return {
             **super().get_form_kwargs(),
-            "reviewer_choices": [(r.email, r.full_name) for r, _ in self._available()],
+            "reviewer_choices": [(r.email, r.full_name) for r, _ in self.available],
         }
 
     def get_context_data(self, **kwargs):
-        application = self._application()
+        application = self.object
         return super().get_context_data(
             cohort=application.cohort,
             application=application,
             assignments=list(selectors.assignment_list_for_cohort(cohort=application.cohort).filter(application=application)),
-            available=self._available(),
+            available=self.available,
             **kwargs,
         )
 
     def form_valid(self, form):
-        application = self._application()
-        chosen = {r.email: r for r, _ in self._available() if r.email in form.cleaned_data["reviewers"]}
+        application = self.object
+        chosen = {r.email: r for r, _ in self.available if r.email in form.cleaned_data["reviewers"]}
 
         def assign():
             return [
                 services.assignment_create(actor=self.request.user, application=application, reviewer=r) for r in chosen.values()
             ]
 
-        created = run_service(form, assign)
-        if created is None:
+        if not run_service(form, assign).ok:
             return self.form_invalid(form)
         messages.success(self.request, f"Assigned: {', '.join(r.full_name for r in chosen.values())}. They have been told.")
         return redirect("cohorts:practice_assignments", cohort_slug=application.cohort.slug)
@@ -320,16 +304,12 @@ class AssignmentRemoveView(PracticeView, TemplateView):
     practice_roles = ADMINS
     http_method_names = ["post"]
 
+    def scoped_object(self):
+        return selectors.assignment_get_for_admin(code=self.kwargs["code"])
+
     def post(self, request, *args, **kwargs):
-        assignment = selectors.assignment_get_for_admin(code=kwargs["code"])
-        if assignment is None:
-            raise Http404("No such assignment.")
-        try:
-            with transaction.atomic():
-                services.assignment_remove(actor=request.user, assignment=assignment)
-        except ValidationError as error:
-            _message_errors(request, error)
-        else:
+        assignment = self.object
+        if run_service(request, lambda: services.assignment_remove(actor=request.user, assignment=assignment)).ok:
             messages.success(request, f"{assignment.reviewer} is no longer reviewing that application.")
         return redirect("cohorts:practice_assignments", cohort_slug=assignment.application.cohort.slug)
 
@@ -352,12 +332,8 @@ class ReviewListView(PracticeView, TemplateView):
 class ReviewerAssignmentMixin:
     practice_roles = REVIEWERS
 
-    def _assignment(self) -> ReviewAssignment:
-        if not hasattr(self, "_assignment_row"):  # read once a request, however many methods ask
-            self._assignment_row = selectors.assignment_get_for_reviewer(reviewer=self.request.user, code=self.kwargs["code"])
-        if self._assignment_row is None:
-            raise Http404("No such review.")
-        return self._assignment_row
+    def scoped_object(self) -> ReviewAssignment | None:
+        return selectors.assignment_get_for_reviewer(reviewer=self.request.user, code=self.kwargs["code"])
 
 
 class ConflictView(ReviewerAssignmentMixin, PracticeView, FormView):
@@ -367,24 +343,24 @@ class ConflictView(ReviewerAssignmentMixin, PracticeView, FormView):
     form_class = ConflictForm
 
     def get(self, request, *args, **kwargs):
-        if self._assignment().conflict == ReviewAssignment.Conflict.NONE:
+        if self.object.conflict == ReviewAssignment.Conflict.NONE:
             return redirect("cohorts:review_detail", code=kwargs["code"])
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        assignment = self._assignment()
+        assignment = self.object
         return super().get_context_data(assignment=assignment, label=selectors.assignment_label(assignment), **kwargs)
 
     def form_valid(self, form):
-        assignment = self._assignment()
+        assignment = self.object
         conflict = form.cleaned_data["conflict"] == "yes"
-        result = run_service(
+        outcome = run_service(
             form,
             lambda: services.conflict_declare(
                 actor=self.request.user, assignment=assignment, conflict=conflict, details=form.cleaned_data["details"]
             ),
         )
-        if result is None:
+        if not outcome.ok:
             return self.form_invalid(form)
         if conflict:
             messages.success(
@@ -403,33 +379,33 @@ class ReviewView(ReviewerAssignmentMixin, PracticeView, FormView):
     form_class = ReviewForm
 
     def get(self, request, *args, **kwargs):
-        if self._assignment().conflict != ReviewAssignment.Conflict.NONE:
+        if self.object.conflict != ReviewAssignment.Conflict.NONE:
             return redirect("cohorts:review_conflict", code=kwargs["code"])
         return super().get(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
-        if self._assignment().conflict != ReviewAssignment.Conflict.NONE:
+        if self.object.conflict != ReviewAssignment.Conflict.NONE:
             return redirect("cohorts:review_conflict", code=kwargs["code"])
         return super().post(request, *args, **kwargs)
 
-    def _rubric(self):
-        if not hasattr(self, "_rubric_cache"):
-            cohort = self._assignment().application.cohort
-            self._rubric_cache = (list(selectors.criterion_list(cohort=cohort)), list(selectors.scale_list(cohort=cohort)))
-        return self._rubric_cache
+    @cached_property
+    def rubric(self) -> tuple[list, list]:
+        """The cohort's criteria and scale."""
+        cohort = self.object.application.cohort
+        return list(selectors.criterion_list(cohort=cohort)), list(selectors.scale_list(cohort=cohort))
 
     def get_form_kwargs(self):
-        criteria, scale = self._rubric()
+        criteria, scale = self.rubric
         return {**super().get_form_kwargs(), "criteria": criteria, "scale": scale}
 
     def get_initial(self):
-        return ReviewForm.initial_from(selectors.review_get_for_reviewer(assignment=self._assignment()))
+        return ReviewForm.initial_from(selectors.review_get_for_reviewer(assignment=self.object))
 
     def get_context_data(self, **kwargs):
-        assignment = self._assignment()
+        assignment = self.object
         cohort = assignment.application.cohort
         review = selectors.review_get_for_reviewer(assignment=assignment)
-        criteria, scale = self._rubric()
+        criteria, scale = self.rubric
         submitted = review is not None and review.status == review.Status.SUBMITTED
         refusal = None
         if cohort.status != Cohort.Status.REVIEWING:
@@ -451,21 +427,18 @@ class ReviewView(ReviewerAssignmentMixin, PracticeView, FormView):
         )
 
     def form_valid(self, form):
-        assignment = self._assignment()
+        assignment = self.object
         submit = self.request.POST.get("action") == "submit"
         scores, comments = form.score_inputs(), form.cleaned_data["comments"]
-        if (
-            run_service(
-                form,
-                lambda: services.review_save(actor=self.request.user, assignment=assignment, scores=scores, comments=comments),
-            )
-            is None
-        ):
+        saved = run_service(
+            form, lambda: services.review_save(actor=self.request.user, assignment=assignment, scores=scores, comments=comments)
+        )
+        if not saved.ok:
             return self.form_invalid(form)
         if not submit:
             messages.success(self.request, "Your review is saved as a draft. You can come back to it and submit it later.")
             return redirect("cohorts:review_detail", code=assignment.code)
-        if run_service(form, lambda: services.review_submit(actor=self.request.user, assignment=assignment)) is None:
+        if not run_service(form, lambda: services.review_submit(actor=self.request.user, assignment=assignment)).ok:
             return self.form_invalid(form)
         messages.success(self.request, "Your review is submitted. You can now see the other reviewers' submitted reviews.")
         return redirect("cohorts:review_detail", code=assignment.code)

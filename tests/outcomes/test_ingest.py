@@ -133,12 +133,11 @@ def test_a_blank_row_of_spaces_counts_as_a_row_like_in_a_spreadsheet(lead, partn
 @pytest.mark.django_db(transaction=True)
 def test_progress_is_written_while_the_import_runs(lead, partner, evaluation, small_chunks, monkeypatch):
     written = []
-    real_update = jobs.update_row
+    real_store = jobs.Job._store_progress
 
-    def update_row(model, pk, partner_id, **fields):
-        if "progress" in fields:
-            written.append((fields["progress"], fields.get("stage", "")))
-        return real_update(model, pk, partner_id, **fields)
+    def store_progress(job, percent, stage):
+        written.append((percent, stage))
+        return real_store(job, percent, stage)
 
     real_copy = ingest.ChildCopy.__call__
 
@@ -148,7 +147,7 @@ def test_progress_is_written_while_the_import_runs(lead, partner, evaluation, sm
         time.sleep(0.3)  # long enough for the progress thread to see each chunk
         return real_copy(self, children)
 
-    monkeypatch.setattr(jobs, "update_row", update_row)
+    monkeypatch.setattr(jobs.Job, "_store_progress", store_progress)
     monkeypatch.setattr(ingest.ChildCopy, "__call__", slow_copy)
     submission = upload(partner, lead, evaluation, child_file(20))
     assert submission.status == "accepted", submission.errors
