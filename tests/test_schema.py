@@ -2,21 +2,22 @@
 ``/api/schema/`` and sends them in-process (WSGI) with API tokens: a partner's lead for partners'
 operations, a practice admin for the practice team's (``/api/v1/practice/``).
 
-There is data for two partners, made once for the module. Half the time, path parameters are real
-rather than generated: mostly the lead's own partner and rows, and sometimes the other partner's
-(which must be "not found", never a server error). Requests run through the whole Django stack:
-the views set the tenant scope as in production (the test's own setup scope is cleared first).
-Each test runs in a transaction that is rolled back (no commit: a requested report is queued, never
-built; report builds are tested in tests/reports).
+There is data for two partners. Half the time, path parameters are real rather than generated:
+mostly the lead's own partner and rows, and sometimes the other partner's (which must be "not
+found", never a server error). Requests run through the whole Django stack: the views set the
+tenant scope as in production (the test's own setup scope is cleared first). Each test runs in a
+transaction that is rolled back (no commit: a requested report is queued, never built; report
+builds are tested in tests/reports).
 
-* ``test_api_has_no_server_errors``: no 5xx, whatever is sent (valid and invalid data).
+* ``test_api_has_no_server_errors``: no 5xx, whatever is sent (valid and invalid data, and the
+  coverage phase's boundary cases).
 * ``test_api_responses_match_the_schema``: for valid requests, each documented response's
   content type and body are as the schema says.
 * ``test_api_documents_its_status_codes``: ... and its status code is one the schema lists.
 
 The schema is made once, when the module is collected (one pytest item per operation), by the
-generator ``/api/schema/`` uses (``test_the_served_schema_is_the_one_tested``). ``from_fixture`` is not
-used: schemathesis 4.32's lazy loader sets ``request.node._nodeid``, which pytest 9.2's nodes no
+generator ``/api/schema/`` uses (``test_the_served_schema_is_the_one_tested``). ``from_fixture``
+is not used: schemathesis 4.32's lazy loader sets ``request.node._nodeid``, which pytest 9.2's nodes no
 longer have.
 """
 
@@ -28,7 +29,7 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection
 from drf_spectacular.views import SpectacularAPIView
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -119,6 +120,9 @@ def _load(*, valid_only: bool):
     loaded.app = application  # requests go to our WSGI application, in this process
     if valid_only:
         loaded.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
+        # The coverage phase's boundary cases (about 25 requests an operation) run once, in
+        # test_api_has_no_server_errors; the conformance tests check the generated examples.
+        loaded.config.phases.coverage.enabled = False
     loaded.hook("flatmap_path_parameters")(_with_real_path_parameters)
     loaded.hook("flatmap_body")(_with_real_cohort)
     return loaded
@@ -170,49 +174,39 @@ def _partner_rows(side: str, partner, lead, cohort) -> None:
     factories.ReportFactory(code=_code(side, "reports", 2), evaluation=evaluation)  # queued
 
 
-@pytest.fixture(scope="module")
-def module_keys(django_db_setup, django_db_blocker):
-    """Two partners' data, made once for the module inside a transaction that is rolled back when
-    the module ends (each test runs in a savepoint of it, as pytest-django's ``db`` does); API
-    token keys of the first partner's lead and of a practice admin."""
-    # Requests go to the WSGI application itself, whose request signals would close the connection
-    # (and the module's transaction with it) at every request: Django's own test client stops them too.
+@pytest.fixture
+def _requests_keep_the_connection():
+    """Requests go to the WSGI application itself, whose request signals would close the database
+    connection (and the test's transaction with it) after each one. Django's test client stops them
+    too, and starts them again after each request it makes: so this is per test."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    with django_db_blocker.unblock():
-        module_transaction = transaction.atomic()
-        module_transaction.__enter__()
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('pine.practice', 'on', true)")  # rows of both partners
-            partner = factories.PartnerFactory(name="Northshire County Council", slug=OWN)
-            other_partner = factories.PartnerFactory(name="Southbrook City Council", slug=OTHER)
-            lead = factories.MembershipFactory(partner=partner, role="lead").user
-            other_lead = factories.MembershipFactory(partner=other_partner, role="lead").user
-            cohort = factories.CohortFactory(slug=OPEN_COHORT)
-            factories.EventFactory(cohort=cohort, code=_code(OWN, "events"))
-            _partner_rows(OWN, partner, lead, cohort)
-            _partner_rows(OTHER, other_partner, other_lead, cohort)
-            keys = {
-                "lead": services.api_token_create(user=lead, name="schemathesis")[1],
-                "practice": services.api_token_create(user=factories.PracticeUserFactory(), name="schemathesis")[1],
-            }
-            yield keys
-        finally:
-            transaction.set_rollback(True)
-            module_transaction.__exit__(None, None, None)
-            signals.request_started.connect(close_old_connections)
-            signals.request_finished.connect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
-def api_keys(module_keys, db):
-    """The module's keys, in a test whose requests start with no scope, as in production, and set
-    their own (the test's setup scope is cleared). Requests do not commit, so a report they request
-    is never built here: report builds are tested in tests/reports."""
+def api_keys(db, _requests_keep_the_connection):
+    """Two partners' data, in the test's transaction (rolled back after it: nothing to flush); API
+    token keys of the first partner's lead and of a practice admin. Requests start with no scope,
+    as in production, and set their own (the setup's scope is cleared). They do not commit, so a
+    report they request is never built here: report builds are tested in tests/reports."""
+    partner = factories.PartnerFactory(name="Northshire County Council", slug=OWN)
+    other_partner = factories.PartnerFactory(name="Southbrook City Council", slug=OTHER)
+    lead = factories.MembershipFactory(partner=partner, role="lead").user
+    other_lead = factories.MembershipFactory(partner=other_partner, role="lead").user
+    cohort = factories.CohortFactory(slug=OPEN_COHORT)
+    factories.EventFactory(cohort=cohort, code=_code(OWN, "events"))
+    _partner_rows(OWN, partner, lead, cohort)
+    _partner_rows(OTHER, other_partner, other_lead, cohort)
+    keys = {
+        "lead": services.api_token_create(user=lead, name="schemathesis")[1],
+        "practice": services.api_token_create(user=factories.PracticeUserFactory(), name="schemathesis")[1],
+    }
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('pine.practice', '', true)")
-    return module_keys
+    return keys
 
 
 def _call(case, api_keys):

@@ -11,8 +11,8 @@
 import os
 import re
 import shutil
-import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -173,9 +173,27 @@ def save_screenshot(page, name: str) -> Path | None:
     return target
 
 
+# The pages axe has checked in this test process, by kind: a page is checked once, however many
+# walks pass through it.
+_AXE_CHECKED: set[tuple[str, str]] = set()
+
+
+def page_kind(page) -> tuple[str, str]:
+    """What makes a page distinct: its URL's route (not the codes in it) and its title (which an
+    error summary changes)."""
+    from django.urls import Resolver404, resolve
+
+    try:
+        route = resolve(urlsplit(page.url).path).route
+    except Resolver404:
+        route = "(not found)"
+    return route, page.title()
+
+
 @pytest.fixture
 def check_page(request):
-    """``check_page(page, name)``: screenshot the page (if asked) and fail on any axe violation."""
+    """``check_page(page, name)``: screenshot the page (if asked) and fail on any axe violation
+    (axe runs once for each kind of page, see :func:`page_kind`)."""
     test = request.node.name.removeprefix("test_")
     count = 0
 
@@ -184,39 +202,9 @@ def check_page(request):
         count += 1
         page.wait_for_load_state("load")
         save_screenshot(page, f"{test}-{count:02d}-{name}")
-        assert_no_axe_violations(page, name)
+        kind = page_kind(page)
+        if kind not in _AXE_CHECKED:
+            assert_no_axe_violations(page, name)
+            _AXE_CHECKED.add(kind)
 
     return check
-
-
-# --- signing in -----------------------------------------------------------------------------------
-
-
-def totp_code(device) -> str:
-    """The code the user's authenticator app would show now, for a time step the device has not
-    used yet (a code is good once: signing in twice in 30 s needs the next step's code, which the
-    device's tolerance of one step accepts)."""
-    from django_otp.oath import TOTP
-
-    device.refresh_from_db()
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    now = time.time()
-    for steps_ahead in range(0, device.tolerance + 1):
-        totp.time = now + steps_ahead * device.step
-        if totp.t() > device.last_t:
-            return str(totp.token()).zfill(device.digits)
-    raise AssertionError("Every code the device would accept now has been used: wait for the next time step")
-
-
-def sign_in(page, email: str, password: str) -> None:
-    """Fill in and send the sign-in form (from wherever the page is)."""
-    page.goto("/accounts/login/")
-    page.get_by_label(re.compile(r"^Email")).fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state("load")
-
-
-def sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url(re.compile(r"/accounts/login/"))

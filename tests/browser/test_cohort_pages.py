@@ -5,21 +5,19 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from cohorts import services
 from cohorts.models import Application, Cohort
 from tests import factories
-from tests.browser.conftest import sign_in
-from tests.browser.test_slice import TOTP_KEY, heading, sign_in_practice
+from tests.browser.steps import authenticator, heading, sign_in, sign_in_practice
 from tests.factories import PASSWORD
 
 UK = ZoneInfo("Europe/London")
 
 
 def test_cohort_and_application_pages(new_context, check_page, practice_admin, partner, lead):
-    device = TOTPDevice.objects.create(user=practice_admin, name="Authenticator app", key=TOTP_KEY, confirmed=True)
+    device = authenticator(practice_admin)
     call = factories.CohortFactory(
         name="PINE round 5: family help",
         theme="Family help",

@@ -11,27 +11,35 @@ change and sees its diagram; writes the evaluation plan; the practice admin sign
 lead downloads the CSV and Excel templates, uploads a file with mistakes, reads the problems on the
 page and in the problems CSV, fixes the file and uploads it again; a later month's unusual value
 waits for the lead's explanation; the practice admin approves a period, and the lead sees it
-approved and locked (a correction to it is refused). Another partner's lead gets "Page not found".
+approved and locked (a correction to it is refused); the lead builds a report and downloads it as
+HTML and PDF. Another partner's lead gets "Page not found".
 """
 
 import csv
 import io
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
 import openpyxl
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from outcomes import selectors as outcome_selectors
 from tests import factories
-from tests.browser.conftest import sign_in
-from tests.browser.test_slice import TOTP_KEY, heading, open_practice_home, sign_in_practice
+from tests.browser.steps import (
+    authenticator,
+    date_field,
+    download,
+    heading,
+    open_practice_home,
+    sign_in,
+    sign_in_practice,
+    upload,
+)
 from tests.factories import PASSWORD
 
 TITLE = "Family group conferences at the front door"
+REPORT_TIMEOUT_MS = 90_000  # the report is built (eager Celery) before the redirect to its page
 HEADER = ["measure", "period_start", "period_end", "group", "value", "numerator", "denominator"]
 EXAMPLE_ROW = ["re_referrals_12m", "01/04/2025", "30/04/2025", "intervention", "22.5", "45", "200"]
 
@@ -63,32 +71,11 @@ EXPECTED_PROBLEMS = [
 ]
 
 
-def upload(page, tmp_path: Path, filename: str, content: str) -> None:
-    """Choose a file saved on the computer and send it, from the evaluation page."""
-    path = tmp_path / filename
-    path.write_text(content, encoding="utf-8")
-    page.get_by_label("Upload a CSV file or an Excel workbook (.xlsx)").set_input_files(str(path))
-    with page.expect_navigation():
-        page.get_by_role("button", name="Upload file").click()
-    expect(heading(page)).to_have_text(filename)
-
-
-def download(page, link) -> tuple[str, bytes]:
-    with page.expect_download() as info:
-        link.click()
-    return info.value.suggested_filename, Path(info.value.path()).read_bytes()
-
-
-def date_field(day: date) -> str:
-    """What Playwright types into a date field (the browser shows it in its own order)."""
-    return day.isoformat()
-
-
 def test_an_evaluation_from_onboarding_to_approved_data(
     new_context, check_page, tmp_path, partner, lead, other_lead, practice_admin
 ):
     evaluation = factories.EvaluationFactory(application__partner=partner, application__practice_title=TITLE, onboarding=None)
-    device = TOTPDevice.objects.create(user=practice_admin, name="Authenticator app", key=TOTP_KEY, confirmed=True)
+    device = authenticator(practice_admin)
     today = timezone.localdate()
 
     # 1. The lead signs in and opens the evaluation: no upload form, and the reason why.
@@ -285,7 +272,21 @@ def test_an_evaluation_from_onboarding_to_approved_data(
     assert outcome_selectors.approved_periods(partner=partner, evaluation=evaluation) == {date(2025, 4, 1)}
     assert outcome_selectors.outcome_value_count(partner=partner, evaluation=evaluation) == 5
 
-    # 12. Another partner's lead: "Page not found" for the evaluation, its upload and its templates.
+    # 12. The lead builds a report (eager Celery: built by the time its page loads) and downloads
+    # it as HTML and as PDF.
+    lead_page.get_by_role("link", name="Back to the evaluation").click()
+    expect(heading(lead_page)).to_have_text(TITLE)
+    lead_page.get_by_role("button", name="Build a report").click(timeout=REPORT_TIMEOUT_MS)
+    expect(heading(lead_page)).to_have_text("Evaluation report", timeout=REPORT_TIMEOUT_MS)
+    progress = lead_page.locator("#report-progress")
+    expect(progress.get_by_role("heading", name="Your report is ready")).to_be_visible(timeout=REPORT_TIMEOUT_MS)
+    check_page(lead_page, "report-ready")
+    name, html = download(lead_page, lead_page.get_by_role("link", name=re.compile(r"Download the report \(HTML")))
+    assert name.endswith(".html") and TITLE in html.decode() and partner.name in html.decode()
+    name, pdf = download(lead_page, lead_page.get_by_role("link", name="Download the report (PDF)"))
+    assert name.endswith(".pdf") and pdf.startswith(b"%PDF"), pdf[:20]
+
+    # 13. Another partner's lead: "Page not found" for the evaluation, its upload and its templates.
     other = new_context().new_page()
     sign_in(other, other_lead.email, PASSWORD)
     submission_url = lead_page.url

@@ -6,15 +6,14 @@ link; the practice team sees the registrations."""
 import re
 
 from django.core import mail
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.test_slice import TOTP_KEY, heading, sign_in_practice
+from tests.browser.steps import authenticator, heading, sign_in_practice
 
 
 def test_event_and_document_pages(new_context, check_page, practice_admin, tmp_path):
-    device = TOTPDevice.objects.create(user=practice_admin, name="Authenticator app", key=TOTP_KEY, confirmed=True)
+    device = authenticator(practice_admin)
     call = factories.CohortFactory(
         name="PINE round 8",
         guidance=(

@@ -2,18 +2,16 @@
 (with an error first), the practice team browses and changes the library and promotes the local
 measure; another partner's lead gets "Page not found" for it."""
 
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.conftest import sign_in, sign_out
-from tests.browser.test_slice import TOTP_KEY, heading, sign_in_practice
+from tests.browser.steps import authenticator, heading, sign_in, sign_in_practice, sign_out
 from tests.factories import PASSWORD
 
 
 def test_measure_pages(new_context, check_page, partner, lead, other_lead, other_partner, practice_admin):
     factories.EvaluationFactory(application__partner=partner)
-    device = TOTPDevice.objects.create(user=practice_admin, name="Authenticator app", key=TOTP_KEY, confirmed=True)
+    device = authenticator(practice_admin)
 
     page = new_context().new_page()
     sign_in(page, lead.email, PASSWORD)

@@ -4,7 +4,7 @@ list with unread ones marked, a message opened, and "mark all as read"."""
 from playwright.sync_api import expect
 
 from pine.models import Notification
-from tests.browser.conftest import sign_in
+from tests.browser.steps import sign_in
 from tests.factories import PASSWORD
 
 

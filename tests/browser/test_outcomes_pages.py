@@ -5,29 +5,16 @@ problems) and the practice team's approval page; another partner's lead gets "Pa
 import re
 from datetime import date
 
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from outcomes import selectors
 from tests import factories
-from tests.browser.conftest import sign_in
-from tests.browser.test_slice import TOTP_KEY, sign_in_practice
+from tests.browser.steps import authenticator, sign_in, sign_in_practice, upload
 from tests.factories import PASSWORD
 
 HEADER = "measure,period_start,period_end,group,value,numerator,denominator\n"
 APRIL = "re_referrals_12m,01/04/2025,30/04/2025,intervention,20,40,200\n"
 MAY = "re_referrals_12m,01/05/2025,31/05/2025,intervention,22,44,200\n"
-
-
-def upload(page, tmp_path, name, text, *, dry_run=False):
-    path = tmp_path / name
-    path.write_text(text)
-    page.get_by_label("Upload a CSV file or an Excel workbook (.xlsx)").set_input_files(str(path))
-    if dry_run:
-        page.get_by_label("Check only (dry run)").check()
-    with page.expect_navigation():
-        page.get_by_role("button", name="Upload file").click()
-    page.wait_for_load_state("load")
 
 
 def test_outcome_pages(new_context, check_page, tmp_path, partner, lead, other_lead, practice_admin):
@@ -36,7 +23,7 @@ def test_outcome_pages(new_context, check_page, tmp_path, partner, lead, other_l
     queued = factories.SubmissionFactory(
         evaluation=evaluation, uploaded_by=lead, status="running", progress=40, stage="Checking the values"
     )
-    device = TOTPDevice.objects.create(user=practice_admin, name="Authenticator app", key=TOTP_KEY, confirmed=True)
+    device = authenticator(practice_admin)
 
     page = new_context().new_page()
     sign_in(page, lead.email, PASSWORD)

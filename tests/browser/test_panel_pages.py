@@ -3,16 +3,15 @@
 import re
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from tests.browser.test_slice import TOTP_KEY, heading, sign_in_practice
+from tests.browser.steps import authenticator, heading, sign_in_practice
 from tests.cohorts.review_helpers import make_reviewed_cohort
 
 
 @pytest.fixture
 def device(practice_admin):
-    return TOTPDevice.objects.create(user=practice_admin, name="Authenticator app", key=TOTP_KEY, confirmed=True)
+    return authenticator(practice_admin)
 
 
 def test_the_panel_and_the_decisions(new_context, check_page, practice_admin, device):

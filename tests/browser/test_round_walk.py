@@ -27,21 +27,13 @@ from pathlib import Path
 
 from django.core import mail
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from cohorts.models import Application, Cohort, ReviewAssignment
 from cohorts.services.reviews import STANDARD_CRITERIA, STANDARD_SCALE
 from evaluations.models import Evaluation
 from tests import factories
-from tests.browser.conftest import sign_in
-from tests.browser.test_slice import (
-    TOTP_KEY,
-    datetime_local,
-    heading,
-    open_practice_home,
-    sign_in_practice,
-)
+from tests.browser.steps import authenticator, datetime_local, heading, open_practice_home, sign_in, sign_in_practice
 from tests.factories import PASSWORD
 
 COHORT = "PINE round 10: the whole round"
@@ -176,13 +168,10 @@ def score_and_submit(page, check_page, *, title: str, level: tuple, name: str, e
 
 
 def test_a_whole_round(new_context, check_page, practice_admin, partner, lead, other_partner, other_lead, tmp_path):
-    admin_device = TOTPDevice.objects.create(user=practice_admin, name="Authenticator app", key=TOTP_KEY, confirmed=True)
+    admin_device = authenticator(practice_admin)
     reviewer_1 = factories.ReviewerFactory(email="rita@pine.example", full_name="Rita Adeyemi")
     reviewer_2 = factories.ReviewerFactory(email="tom@pine.example", full_name="Tom Baker")
-    devices = {
-        r.pk: TOTPDevice.objects.create(user=r, name="Authenticator app", key=TOTP_KEY, confirmed=True)
-        for r in (reviewer_1, reviewer_2)
-    }
+    devices = {r.pk: authenticator(r) for r in (reviewer_1, reviewer_2)}
     partner_a, lead_a, partner_b, lead_b = partner, lead, other_partner, other_lead
     label_a, label_b = f"{TITLE_A} ({partner_a.name})", f"{TITLE_B} ({partner_b.name})"
 

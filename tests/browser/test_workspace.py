@@ -2,11 +2,9 @@
 the data sharing agreement), the theory of change and its diagram, the plan from draft to the
 practice team's sign-off to a new version and the comparison, milestones and meetings."""
 
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
-from tests.browser.test_slice import TOTP_KEY, heading, sign_in_practice
+from tests.browser.steps import authenticator, heading, sign_in, sign_in_practice
 from tests.factories import PASSWORD
 
 
@@ -53,7 +51,7 @@ def test_the_evaluation_workspace(new_context, check_page, lead, partner, practi
     expect(page.get_by_text("Plan saved.")).to_be_visible()
     check_page(page, "plan-draft")
 
-    device = TOTPDevice.objects.create(user=practice_admin, name="Authenticator app", key=TOTP_KEY, confirmed=True)
+    device = authenticator(practice_admin)
     admin = new_context().new_page()
     sign_in_practice(admin, practice_admin, device)
     admin.goto(f"/practice/evaluations/{accepted.code}/")
