@@ -1,13 +1,16 @@
 # syntax=docker/dockerfile:1
-# One image for web (gunicorn, the default command), Celery worker and beat: see docker-compose.yml.
-# Configured only by environment variables (pine/settings.py).
-FROM python:3.11-slim-bookworm
+# Two targets from one build (see docker-compose.yml), configured only by environment variables
+# (pine/settings.py):
+#   app     web (gunicorn, the default command) and beat;
+#   worker  the Celery worker: the app plus Chromium, which only the worker needs (plotly's kaleido
+#           draws the report's charts with it).
+FROM python:3.11-slim-bookworm AS app
 
-# WeasyPrint: Pango and HarfBuzz's subsetter; plotly's kaleido: Chromium; and fonts for both
-# (the slim image has none; Liberation Sans stands in for the Arial our stylesheet asks for).
+# WeasyPrint and the theory-of-change PNG: Pango, HarfBuzz's subsetter and Cairo; fonts (the slim
+# image has none; Liberation Sans stands in for the Arial our stylesheet asks for).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 chromium fonts-liberation \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-liberation \
  && rm -rf /var/lib/apt/lists/*
 
 COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /bin/uv
@@ -19,12 +22,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_PYTHON_DOWNLOADS=never \
     UV_PROJECT_ENVIRONMENT=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
-    BROWSER_PATH=/usr/bin/chromium \
     WEB_CONCURRENCY=2
 
 WORKDIR /app
 
-# Dependencies first, in their own layer: rebuilt only when the lock changes.
+# Dependencies first, in their own layer: rebuilt only when the lock changes. No dev group: the
+# embedded PostgreSQL and Redis of `make run` never reach the image.
 COPY pyproject.toml uv.lock ./
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev
 
@@ -37,3 +40,12 @@ USER pine
 
 EXPOSE 8000
 CMD ["gunicorn", "pine.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+
+FROM app AS worker
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends chromium \
+ && rm -rf /var/lib/apt/lists/*
+ENV BROWSER_PATH=/usr/bin/chromium
+USER pine
+CMD ["celery", "-A", "pine", "worker", "-l", "info"]
