@@ -9,7 +9,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from evaluations import selectors, services, theory
-from evaluations.models import EvaluationPlan, Milestone
+from evaluations.models import PLAN_DIRECTIONS, EvaluationPlan, Milestone
 from measures import selectors as measure_selectors
 from measures import services as measure_services
 from measures.api import LocalMeasureOut, MeasureChangeIn
@@ -225,7 +225,7 @@ class MeetingListView(PartnerAPIView):
 
 class PlanMeasure(serializers.Serializer):
     code = serializers.CharField()
-    direction = serializers.ChoiceField(choices=list(services.PLAN_DIRECTIONS))
+    direction = serializers.ChoiceField(choices=list(PLAN_DIRECTIONS))
 
 
 class PlanContent(serializers.Serializer):

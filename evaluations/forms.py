@@ -1,8 +1,7 @@
 from django import forms
 
 from evaluations import theory
-from evaluations.models import EvaluationPlan, Milestone
-from evaluations.services import PLAN_DIRECTIONS
+from evaluations.models import PLAN_DIRECTIONS, EvaluationPlan, Milestone
 from pine.forms import GovukForm
 
 

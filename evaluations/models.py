@@ -128,6 +128,10 @@ class Meeting(models.Model):
         return f"Meeting on {self.held_on}"
 
 
+# What a plan expects of each of its measures.
+PLAN_DIRECTIONS = {"increase": "Expect an increase", "decrease": "Expect a decrease", "no_change": "Expect no change"}
+
+
 class EvaluationPlan(models.Model):
     """One version of an evaluation plan. The practice team's sign-off locks a version; a later
     change starts a new version, with its reason, from the last one."""

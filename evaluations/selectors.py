@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from evaluations.models import Evaluation, EvaluationPlan, Meeting, Milestone, Onboarding, TheoryOfChange
+from evaluations.models import PLAN_DIRECTIONS, Evaluation, EvaluationPlan, Meeting, Milestone, Onboarding, TheoryOfChange
 from measures.selectors import measure_list
 from pine.models import Partner
 
@@ -91,8 +91,6 @@ def plan_summary(plan: EvaluationPlan | None) -> list[tuple[str, str]]:
 
 
 def plan_field_display(plan: EvaluationPlan, name: str) -> str:
-    from evaluations.services import PLAN_DIRECTIONS
-
     value = getattr(plan, name)
     if name == "design":
         return plan.get_design_display() if value else ""

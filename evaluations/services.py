@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from evaluations.models import Evaluation, EvaluationPlan, Meeting, Milestone, Onboarding, TheoryOfChange
+from evaluations.models import PLAN_DIRECTIONS, Evaluation, EvaluationPlan, Meeting, Milestone, Onboarding, TheoryOfChange
 from pine.audit import audit_record, audited_create, audited_update, snapshot
 from pine.models import Partner, User
 from pine.notifications import email_after_commit
@@ -164,8 +164,6 @@ def milestone_reminders_send(*, today: date | None = None) -> int:
 
 
 # --- evaluation plans ------------------------------------------------------------------------------
-
-PLAN_DIRECTIONS = {"increase": "Expect an increase", "decrease": "Expect a decrease", "no_change": "Expect no change"}
 
 
 def _plan_latest(evaluation: Evaluation) -> EvaluationPlan | None:

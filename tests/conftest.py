@@ -1,8 +1,10 @@
 import os
+from contextlib import contextmanager
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
+from pine.tenancy import partner_scope, practice_scope
 from tests import factories
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
@@ -13,8 +15,9 @@ DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequenc
 
 @pytest.fixture(autouse=True)
 def _practice_scope_for_setup(request):
-    """Tests build their data as the practice team would see it (every partner's rows). Views and
-    tasks still set their own, narrower scope, and tenancy tests switch it off."""
+    """Tests set up their data as the practice team would see it (every partner's rows). A test of
+    one partner's services then runs in that partner's scope (``pytest_runtest_call`` below); views
+    and tasks set their own scope, and tenancy tests switch it off."""
     uses_db = request.node.get_closest_marker("django_db") or DB_FIXTURES & set(request.fixturenames)
     if not uses_db:
         yield
@@ -32,6 +35,40 @@ def _practice_scope_for_setup(request):
     if transactional:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('pine.practice', '', false)")
+
+
+# A test that uses any of these acts as the practice team: its body stays in the practice scope.
+PRACTICE_FIXTURES = {"practice_admin", "practice_client", "accepted", "analyst", "reviewer", "reviewers"}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A test of a partner's services and pages runs in that partner's scope, as the services do in
+    production: its setup (fixtures, factories) is the practice team's, its body sees only the
+    partner's rows. Tests that act as the practice team, and tests without a partner, keep the
+    practice scope."""
+    partner = item.funcargs.get("partner") if hasattr(item, "funcargs") else None
+    if partner is None or PRACTICE_FIXTURES & set(item.fixturenames) or not connection.in_atomic_block:
+        return (yield)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('pine.partner_id', %s, true), set_config('pine.practice', '', true)", [str(partner.pk)])
+    factories.in_partner_scope = True
+    try:
+        return (yield)
+    finally:
+        factories.in_partner_scope = False
+        if connection.in_atomic_block and not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('pine.partner_id', '', true), set_config('pine.practice', 'on', true)")
+
+
+@contextmanager
+def in_scope_of(partner=None):
+    """Inside a test of one partner: work as another partner would (its services, in its own
+    scope), or, with no partner, look across partners as the practice team does."""
+    scope = practice_scope() if partner is None else partner_scope(partner.pk)
+    with transaction.atomic(), scope:
+        yield
 
 
 @pytest.fixture

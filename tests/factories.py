@@ -4,6 +4,7 @@ straddle two partners by accident."""
 from datetime import date, timedelta
 
 import factory
+from django.db import transaction
 from django.utils import timezone
 
 from cohorts.models import Application, Cohort
@@ -11,12 +12,34 @@ from evaluations.models import Evaluation
 from measures.models import Measure
 from outcomes.models import OutcomeValue, Submission
 from pine.models import AgencyType, Membership, Partner, PartnerAgency, Role, User
+from pine.tenancy import practice_scope
 from reports.models import Report
 
 PASSWORD = "correct-horse-battery"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+# True while a test's body runs in one partner's scope (tests/conftest.py): factories then step
+# into the practice scope to make their rows. (Fixtures run in the practice scope already.)
+in_partner_scope = False
+
+
+class SetupFactory(factory.django.DjangoModelFactory):
+    """Test data is made as the practice team would make it (any partner's rows), whatever scope the
+    test itself runs in: a test of a partner's services runs in that partner's scope, and may still
+    set up another partner's rows."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        if not in_partner_scope:
+            return super()._create(model_class, *args, **kwargs)
+        with transaction.atomic(), practice_scope():
+            return super()._create(model_class, *args, **kwargs)
+
+
+class UserFactory(SetupFactory):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -36,7 +59,7 @@ class PracticeUserFactory(UserFactory):
     is_staff = True
 
 
-class PartnerFactory(factory.django.DjangoModelFactory):
+class PartnerFactory(SetupFactory):
     class Meta:
         model = Partner
 
@@ -47,7 +70,7 @@ class PartnerFactory(factory.django.DjangoModelFactory):
     region = "east_midlands"
 
 
-class PartnerAgencyFactory(factory.django.DjangoModelFactory):
+class PartnerAgencyFactory(SetupFactory):
     class Meta:
         model = PartnerAgency
 
@@ -56,7 +79,7 @@ class PartnerAgencyFactory(factory.django.DjangoModelFactory):
     agency_type = AgencyType.POLICE
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(SetupFactory):
     class Meta:
         model = Membership
 
@@ -65,7 +88,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.LEAD
 
 
-class CohortFactory(factory.django.DjangoModelFactory):
+class CohortFactory(SetupFactory):
     class Meta:
         model = Cohort
 
@@ -77,7 +100,7 @@ class CohortFactory(factory.django.DjangoModelFactory):
     deadline_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
 
 
-class ApplicationFactory(factory.django.DjangoModelFactory):
+class ApplicationFactory(SetupFactory):
     class Meta:
         model = Application
 
@@ -91,7 +114,7 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     submitted_at = factory.LazyFunction(timezone.now)
 
 
-class EvaluationFactory(factory.django.DjangoModelFactory):
+class EvaluationFactory(SetupFactory):
     """An evaluation whose data sharing agreement is in force (so data can be uploaded); pass
     ``onboarding=None`` for one that has not been onboarded."""
 
@@ -106,7 +129,7 @@ class EvaluationFactory(factory.django.DjangoModelFactory):
     onboarding = factory.RelatedFactory("tests.factories.OnboardingFactory", factory_related_name="evaluation")
 
 
-class OnboardingFactory(factory.django.DjangoModelFactory):
+class OnboardingFactory(SetupFactory):
     class Meta:
         model = "evaluations.Onboarding"
 
@@ -118,7 +141,7 @@ class OnboardingFactory(factory.django.DjangoModelFactory):
     dsa_expires_on = factory.LazyFunction(lambda: date.today() + timedelta(days=700))
 
 
-class ReportFactory(factory.django.DjangoModelFactory):
+class ReportFactory(SetupFactory):
     class Meta:
         model = Report
 
@@ -126,7 +149,7 @@ class ReportFactory(factory.django.DjangoModelFactory):
     partner = factory.SelfAttribute("evaluation.partner")
 
 
-class MeasureFactory(factory.django.DjangoModelFactory):
+class MeasureFactory(SetupFactory):
     class Meta:
         model = Measure
         django_get_or_create = ("code",)
@@ -138,7 +161,7 @@ class MeasureFactory(factory.django.DjangoModelFactory):
     polarity = Measure.Polarity.LOWER_IS_BETTER
 
 
-class SubmissionFactory(factory.django.DjangoModelFactory):
+class SubmissionFactory(SetupFactory):
     class Meta:
         model = Submission
 
@@ -150,7 +173,7 @@ class SubmissionFactory(factory.django.DjangoModelFactory):
     uploaded_by = factory.SubFactory(UserFactory)
 
 
-class OutcomeValueFactory(factory.django.DjangoModelFactory):
+class OutcomeValueFactory(SetupFactory):
     class Meta:
         model = OutcomeValue
 
@@ -190,7 +213,7 @@ class CompleteApplicationFactory(ApplicationFactory):
     safeguarding = "Staff follow the partnership's safeguarding procedures."
 
 
-class ApplicationRevisionFactory(factory.django.DjangoModelFactory):
+class ApplicationRevisionFactory(SetupFactory):
     class Meta:
         model = "cohorts.ApplicationRevision"
 
@@ -208,7 +231,7 @@ class ReviewerFactory(PracticeUserFactory):
     practice_role = User.PracticeRole.REVIEWER
 
 
-class CriterionFactory(factory.django.DjangoModelFactory):
+class CriterionFactory(SetupFactory):
     class Meta:
         model = "cohorts.Criterion"
 
@@ -220,7 +243,7 @@ class CriterionFactory(factory.django.DjangoModelFactory):
     counted = True
 
 
-class ScaleLevelFactory(factory.django.DjangoModelFactory):
+class ScaleLevelFactory(SetupFactory):
     class Meta:
         model = "cohorts.ScaleLevel"
 
@@ -230,7 +253,7 @@ class ScaleLevelFactory(factory.django.DjangoModelFactory):
     descriptor = factory.LazyAttribute(lambda o: f"What a {o.score} means.")
 
 
-class ReviewAssignmentFactory(factory.django.DjangoModelFactory):
+class ReviewAssignmentFactory(SetupFactory):
     """A reviewer assigned to a screened-eligible application (conflict not yet declared)."""
 
     class Meta:
@@ -242,7 +265,7 @@ class ReviewAssignmentFactory(factory.django.DjangoModelFactory):
     reviewer = factory.SubFactory(ReviewerFactory)
 
 
-class ReviewFactory(factory.django.DjangoModelFactory):
+class ReviewFactory(SetupFactory):
     """A review (a draft unless ``status="submitted"``); its application and reviewer are the
     assignment's."""
 
@@ -256,7 +279,7 @@ class ReviewFactory(factory.django.DjangoModelFactory):
     status = "draft"
 
 
-class ScoreFactory(factory.django.DjangoModelFactory):
+class ScoreFactory(SetupFactory):
     class Meta:
         model = "cohorts.Score"
 
@@ -268,7 +291,7 @@ class ScoreFactory(factory.django.DjangoModelFactory):
 # --- cohorts: events for applicants, their registrations, and a call's documents ---------------------
 
 
-class EventFactory(factory.django.DjangoModelFactory):
+class EventFactory(SetupFactory):
     """A webinar a week away (an hour long) for an open cohort."""
 
     class Meta:
@@ -283,7 +306,7 @@ class EventFactory(factory.django.DjangoModelFactory):
     capacity = 50
 
 
-class EventRegistrationFactory(factory.django.DjangoModelFactory):
+class EventRegistrationFactory(SetupFactory):
     class Meta:
         model = "cohorts.EventRegistration"
 
@@ -293,7 +316,7 @@ class EventRegistrationFactory(factory.django.DjangoModelFactory):
     organisation = "Northshire County Council"
 
 
-class CohortDocumentFactory(factory.django.DjangoModelFactory):
+class CohortDocumentFactory(SetupFactory):
     class Meta:
         model = "cohorts.CohortDocument"
 

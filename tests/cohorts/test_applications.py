@@ -312,7 +312,7 @@ def test_the_api_saves_answers_and_shows_sections(lead, draft):
 class TestOtherPartner:
     """Another partner's members get the same 404 as for something missing, by page and API."""
 
-    def test_pages(self, other_lead, complete):
+    def test_pages(self, other_lead, other_partner, complete):
         client = page_client(other_lead)
         slug, code = complete.partner.slug, complete.code
         urls = [
@@ -325,16 +325,16 @@ class TestOtherPartner:
         for url in urls:
             assert client.get(url).status_code == 404, url
             assert client.post(url, {"confirm": "yes"}).status_code == 404, url
-        own = other_lead.memberships.get().partner.slug
+        own = other_partner.slug
         missing = client.get(reverse("cohorts:application_detail", args=[own, code]))
         theirs = client.get(urls[0])
         assert missing.status_code == 404 and without_csrf(missing.content) == without_csrf(theirs.content)
         complete.refresh_from_db()
         assert complete.status == Application.Status.DRAFT
 
-    def test_api(self, other_lead, complete):
+    def test_api(self, other_lead, other_partner, complete):
         api = api_client(other_lead)
-        own = other_lead.memberships.get().partner.slug
+        own = other_partner.slug
         for slug in (complete.partner.slug, own):
             base = f"/api/v1/partners/{slug}/applications/{complete.code}/"
             for method, url in [

@@ -15,7 +15,7 @@ from outcomes import services as outcome_services
 from outcomes.models import OutcomeValue
 from pine.models import AuditEvent
 from tests import factories
-from tests.conftest import token_client, verified_client
+from tests.conftest import in_scope_of, token_client, verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -119,8 +119,10 @@ def test_a_local_code_is_unique_within_the_partner_and_never_a_library_code(
         page = response.content.decode()
         assert "There is a problem" in page and message in page
     # Another partner may use the same code for a measure of its own: it never sees this one.
-    add_local(other_partner, other_evaluation, other_lead, name="Their own")
-    assert Measure.objects.filter(code=CODE).count() == 2
+    with in_scope_of(other_partner):
+        add_local(other_partner, other_evaluation, other_lead, name="Their own")
+    with in_scope_of():  # across partners
+        assert Measure.objects.filter(code=CODE).count() == 2
     api = token_client(lead)
     body = {"evaluation": str(evaluation.code), "code": "cla_rate", **FIELDS}
     refused = api.post(f"/api/v1/partners/{partner.slug}/local-measures/", body, content_type="application/json")
@@ -198,10 +200,11 @@ def test_a_local_measure_is_uploaded_by_its_partner_and_unknown_in_another_partn
     mine = upload(partner, evaluation, lead)
     assert mine.status == "accepted", mine.errors
     assert OutcomeValue.objects.get(evaluation=evaluation).measure == measure
-    theirs = upload(other_partner, other_evaluation, other_lead)
-    assert theirs.status == "rejected"
-    assert theirs.errors[0]["column"] == "measure" and theirs.errors[0]["reason"].startswith("Unknown measure code")
-    assert not OutcomeValue.objects.filter(evaluation=other_evaluation).exists()
+    with in_scope_of(other_partner):
+        theirs = upload(other_partner, other_evaluation, other_lead)
+        assert theirs.status == "rejected"
+        assert theirs.errors[0]["column"] == "measure" and theirs.errors[0]["reason"].startswith("Unknown measure code")
+        assert not OutcomeValue.objects.filter(evaluation=other_evaluation).exists()
 
 
 # --- another partner never sees it -----------------------------------------------------------------------

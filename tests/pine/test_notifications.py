@@ -18,7 +18,7 @@ from pine.models import Invitation, Notification
 from pine.tasks import send_email
 from pine.tenancy import partner_scope, user_scope
 from tests import factories
-from tests.conftest import token_client
+from tests.conftest import in_scope_of, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,8 @@ def flaky(settings, monkeypatch):
 def _notification(user, partner=None, **fields):
     fields.setdefault("subject", "Something happened")
     fields.setdefault("body", "Details.")
-    return Notification.objects.create(recipient=user, partner=partner, **fields)
+    with in_scope_of():  # setup: any user's notification, about any partner
+        return Notification.objects.create(recipient=user, partner=partner, **fields)
 
 
 # --- templates ------------------------------------------------------------------------------------
@@ -202,7 +203,8 @@ def test_row_level_security_shows_a_user_their_own_and_a_partner_only_its_own(pa
         assert set(Notification.objects.values_list("pk", flat=True)) == {theirs.pk}
         assert not Notification.objects.filter(pk=admin_note.pk).exists()
         with pytest.raises(Exception, match="row-level security"), transaction.atomic():
-            _notification(lead, partner)  # about another partner, for someone else
+            # about another partner, for someone else
+            Notification.objects.create(recipient=lead, partner=partner, subject="Not yours", body="No.")
 
 
 # --- the in-app list -----------------------------------------------------------------------------
@@ -250,8 +252,9 @@ def test_mark_all_as_read_marks_only_mine(client, partner, lead, other_lead):
     client.force_login(lead)
     response = client.post(reverse("notifications_read"), follow=True)
     assert "1 notification marked as read" in response.content.decode()
-    mine.refresh_from_db()
-    theirs.refresh_from_db()
+    with in_scope_of():  # across users
+        mine.refresh_from_db()
+        theirs.refresh_from_db()
     assert mine.read_at is not None and theirs.read_at is None
 
 
@@ -295,10 +298,12 @@ def test_the_api_marks_chosen_or_all_of_my_notifications_read(lead, other_lead, 
     url = reverse("api_notifications_read")
     response = api.post(url, {"codes": [str(first.code), str(theirs.code)]}, content_type="application/json")
     assert response.status_code == 200 and response.json() == {"marked": 1, "unread": 1}
-    theirs.refresh_from_db()
+    with in_scope_of():  # across users
+        theirs.refresh_from_db()
     assert theirs.read_at is None  # someone else's code changes nothing
     assert api.post(url, {}, content_type="application/json").json() == {"marked": 1, "unread": 0}
-    second.refresh_from_db()
+    with in_scope_of():
+        second.refresh_from_db()
     assert second.read_at is not None
 
 
