@@ -13,11 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cohorts import selectors as cohort_selectors
-from cohorts import services as cohort_services
 from cohorts.models import Application
+from cohorts.selectors import applications as cohort_selectors
 from cohorts.selectors import events as event_selectors
 from cohorts.selectors import reviews as review_selectors
+from cohorts.services import applications as cohort_services
 from cohorts.services import decisions as decision_services
 from cohorts.services import events as event_services
 from cohorts.services import reviews as review_services

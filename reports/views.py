@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
-from cohorts import selectors as cohort_selectors
+from cohorts.selectors import applications as cohort_selectors
 from evaluations import selectors as evaluation_selectors
 from evaluations.views import EvaluationMixin
 from measures import selectors as measure_selectors

@@ -121,7 +121,7 @@ def accepted(partner, practice_admin):
     """An evaluation made the way the app makes them: by accepting an application (screened, the
     decision recorded, then released), so it starts with a blank onboarding record and the
     standard milestones."""
-    from cohorts import services as cohort_services
+    from cohorts.services import applications as cohort_services
     from cohorts.services import decisions
 
     application = factories.ApplicationFactory(partner=partner, practice_title="Family group conferences")

@@ -9,8 +9,9 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from cohorts import selectors, services
 from cohorts.models import ApplicantStatus, Application, Cohort
+from cohorts.selectors import applications as selectors
+from cohorts.services import applications as services
 from pine.access import ADMINS, ADMINS_AND_ANALYSTS
 from pine.api import PartnerAPIView, PracticeAPIView, UserAPIView
 from pine.models import Role

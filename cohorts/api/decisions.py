@@ -6,9 +6,9 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cohorts import selectors
 from cohorts.api.applications import PracticeApplicationOut
 from cohorts.models import Application, Decision
+from cohorts.selectors import applications as selectors
 from cohorts.selectors import decisions as decision_selectors
 from cohorts.selectors import panel as panel_selectors
 from cohorts.services import decisions as decision_services

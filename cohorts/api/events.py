@@ -12,7 +12,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from cohorts import selectors as cohort_selectors
+from cohorts.selectors import applications as cohort_selectors
 from cohorts.selectors import events as selectors
 from cohorts.services import events as services
 from pine.access import ADMINS_AND_ANALYSTS

@@ -16,8 +16,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from cohorts import selectors as cohort_selectors
 from cohorts.models import Cohort, Review, ReviewAssignment
+from cohorts.selectors import applications as cohort_selectors
 from cohorts.selectors import reviews as selectors
 from cohorts.services import reviews as services
 from pine.access import ADMINS, REVIEWERS

@@ -8,8 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import FormView, TemplateView
 
-from cohorts import selectors, services
-from cohorts.forms import (
+from cohorts.forms.applications import (
     SECTION_FORMS,
     ApplicationStartForm,
     CohortCreateForm,
@@ -22,7 +21,9 @@ from cohorts.forms import (
     ScreeningForm,
 )
 from cohorts.models import SECTIONS_BY_SLUG, Application, Cohort
+from cohorts.selectors import applications as selectors
 from cohorts.selectors import events as event_selectors
+from cohorts.services import applications as services
 from pine.access import ADMINS, ADMINS_AND_ANALYSTS
 from pine.forms import GovukForm
 from pine.models import Role

@@ -9,9 +9,9 @@ from django.utils.text import slugify
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from cohorts import selectors
 from cohorts.forms.decisions import DecisionRecordForm, PanelFilterForm, ReleaseForm
 from cohorts.models import Application, Decision
+from cohorts.selectors import applications as selectors
 from cohorts.selectors import decisions as decision_selectors
 from cohorts.selectors import panel as panel_selectors
 from cohorts.services import decisions as decision_services

@@ -13,9 +13,9 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.generic import FormView, TemplateView
 
-from cohorts import selectors as cohort_selectors
 from cohorts.forms.events import ButtonForm, DocumentForm, EventForm, RegistrationForm
 from cohorts.models import CohortDocument
+from cohorts.selectors import applications as cohort_selectors
 from cohorts.selectors import events as selectors
 from cohorts.services import events as services
 from cohorts.views.applications import PracticeCohortMixin

@@ -11,9 +11,9 @@ from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.views.generic import FormView, TemplateView
 
-from cohorts import selectors as cohort_selectors
 from cohorts.forms.reviews import AssignForm, ConflictForm, CriterionForm, ReviewForm, ScaleLevelForm, StandardRubricForm
 from cohorts.models import Cohort, ReviewAssignment
+from cohorts.selectors import applications as cohort_selectors
 from cohorts.selectors import reviews as selectors
 from cohorts.services import reviews as services
 from cohorts.views.applications import PracticeCohortMixin

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from cohorts import services
 from cohorts.models import Application, Cohort
+from cohorts.services import applications as services
 from tests import factories
 from tests.browser.steps import authenticator, heading, sign_in, sign_in_practice
 from tests.factories import PASSWORD

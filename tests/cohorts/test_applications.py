@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from cohorts import services
 from cohorts.models import Application, Cohort
+from cohorts.services import applications as services
 from pine.models import AgencyType, AuditEvent
 from tests import factories
 from tests.cohorts.helpers import api_client, page_client, practice_page_client, without_csrf

@@ -5,8 +5,8 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from cohorts import services
 from cohorts.models import Application, Decision
+from cohorts.services import applications as services
 from cohorts.services import decisions
 from evaluations.models import Evaluation
 from pine.models import AuditEvent, Notification

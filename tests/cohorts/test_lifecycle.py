@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from cohorts import services
 from cohorts.models import COHORT_TRANSITIONS, Cohort
+from cohorts.services import applications as services
 from pine.models import AuditEvent
 from tests import factories
 from tests.cohorts.helpers import api_client, practice_page_client

@@ -9,8 +9,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from cohorts import services
 from cohorts.models import Application, Cohort
+from cohorts.services import applications as services
 from cohorts.services.reminders import application_deadline_reminders_send
 from cohorts.tasks import send_deadline_reminders
 from pine import jobs

@@ -6,8 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.urls import reverse
 
-from cohorts import services
 from cohorts.models import APPLICANT_STATUS, APPLICATION_TRANSITIONS, ApplicantStatus, Application, ApplicationRevision
+from cohorts.services import applications as services
 from cohorts.services import decisions
 from pine.models import AuditEvent
 from tests import factories

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from cohorts import services
 from cohorts.models import Application, Cohort
+from cohorts.services import applications as services
 from cohorts.services import decisions
 from evaluations.models import Evaluation
 from pine.models import AgencyType, AuditEvent
