@@ -115,6 +115,59 @@ def practice_member(user: User, *, roles: frozenset[str], verified: bool) -> Acc
     return Access(user=user, practice=True)
 
 
+def verified(request) -> bool:
+    """The request's session passed the second factor. A request made with an API token counts as
+    verified: practice-team tokens are made only from a verified session. (``request`` is Django's
+    or REST framework's.)"""
+    if getattr(request, "auth", None) == "token":
+        return True
+    user = getattr(request, "_request", request).user  # the session's user, as django-otp sees it
+    return user.is_authenticated and getattr(user, "is_verified", lambda: False)()
+
+
+# The access side of the scoped bases, shared by the page bases (pine.scoping) and the API bases
+# (pine.api): each resolves once per request, in ``resolve_access``.
+
+
+class SignedInAccess:
+    def resolve_access(self, request, **kwargs) -> Access:
+        return signed_in(request.user)
+
+
+class PartnerAccess:
+    """``required_role`` is the least role that may read; ``write_role`` the least that may change."""
+
+    required_role: str = Role.VIEWER
+    write_role: str = Role.CONTRIBUTOR
+    access: Access
+
+    def resolve_access(self, request, **kwargs) -> Access:
+        return partner_member(
+            request.user,
+            kwargs.get("partner_slug", ""),
+            method=request.method,
+            required_role=self.required_role,
+            write_role=self.write_role,
+        )
+
+    @property
+    def partner(self) -> Partner:
+        return self.access.partner
+
+    @property
+    def membership(self) -> Membership:
+        return self.access.membership
+
+
+class PracticeAccess:
+    """``practice_roles``: who in the practice team may use it (reviewers only where a view says so)."""
+
+    practice_roles: frozenset[str] = ADMINS_AND_ANALYSTS
+
+    def resolve_access(self, request, **kwargs) -> Access:
+        return practice_member(request.user, roles=self.practice_roles, verified=verified(request))
+
+
 def require_practice_admin(actor: User, doing: str) -> None:
     """For services: only a practice admin may do this (the pages and APIs check it first)."""
     if not (actor.is_practice_team and actor.practice_role in ADMINS):

@@ -16,8 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from pine import access, notifications, selectors, services
-from pine.access import ADMINS_AND_ANALYSTS, Access
-from pine.models import Membership, Partner, Role
+from pine.access import Access
 
 
 def exception_handler(exc, context):
@@ -82,61 +81,27 @@ class ScopedAPIView(generics.GenericAPIView):
         return super().get_object()
 
 
-def session_verified(request) -> bool:
-    """A request from a token counts as verified (practice-team tokens are made only from a
-    verified session); a session must have passed the second factor."""
-    if request.auth == "token":
-        return True
-    return getattr(request._request.user, "is_verified", lambda: False)()
-
-
-class UserAPIView(ScopedAPIView):
+class UserAPIView(access.SignedInAccess, ScopedAPIView):
     """The signed-in user's own resources (tokens, memberships)."""
 
     _is_scope_base = True
 
-    def resolve_access(self, request, **kwargs) -> Access:
-        return access.signed_in(request.user)
 
-
-class PartnerAPIView(ScopedAPIView):
+class PartnerAPIView(access.PartnerAccess, ScopedAPIView):
     """``/api/v1/partners/<partner_slug>/...``: for the partner's members only."""
 
     _is_scope_base = True
-    required_role: str = Role.VIEWER
-    write_role: str = Role.CONTRIBUTOR
-
-    def resolve_access(self, request, **kwargs) -> Access:
-        return access.partner_member(
-            request.user,
-            kwargs.get("partner_slug", ""),
-            method=request.method,
-            required_role=self.required_role,
-            write_role=self.write_role,
-        )
-
-    @property
-    def partner(self) -> Partner:
-        return self.access.partner
-
-    @property
-    def membership(self) -> Membership:
-        return self.access.membership
 
     def get_queryset(self):
         # The first wall, whatever the hook returns: only this partner's rows.
         return self.scoped_queryset().filter(partner=self.partner)
 
 
-class PracticeAPIView(ScopedAPIView):
+class PracticeAPIView(access.PracticeAccess, ScopedAPIView):
     """``/api/v1/practice/...``: the practice team, with a session verified by a second factor (or a
     token)."""
 
     _is_scope_base = True
-    practice_roles: frozenset[str] = ADMINS_AND_ANALYSTS  # reviewers: only where a view says so
-
-    def resolve_access(self, request, **kwargs) -> Access:
-        return access.practice_member(request.user, roles=self.practice_roles, verified=session_verified(request))
 
 
 # --- the signed-in user's own resources ----------------------------------------------------------
@@ -200,7 +165,7 @@ class TokenListView(UserAPIView):
     def post(self, request):
         data = TokenIn(data=request.data)
         data.is_valid(raise_exception=True)
-        if request.user.is_practice_team and not session_verified(request):
+        if request.user.is_practice_team and not access.verified(request):
             raise exceptions.PermissionDenied("Verify your session with your authenticator app first.")
         token, key = services.api_token_create(user=request.user, name=data.validated_data["name"])
         out = TokenCreatedOut({**TokenOut(token).data, "token": key}).data

@@ -17,8 +17,7 @@ from django.http import Http404
 from django.views import View
 
 from pine import access
-from pine.access import ADMINS_AND_ANALYSTS, Access
-from pine.models import Membership, Partner, Role
+from pine.access import Access
 
 
 class ScopedView(View):
@@ -77,39 +76,16 @@ class PublicView(ScopedView):
         return None
 
 
-class SignedInView(ScopedView):
+class SignedInView(access.SignedInAccess, ScopedView):
     """A signed-in user's own pages (home, profile). Sees only the user's own memberships."""
 
     _is_scope_base = True
 
-    def resolve_access(self, request, **kwargs) -> Access:
-        return access.signed_in(request.user)
 
-
-class PartnerView(ScopedView):
-    """A page of one partner, for its members. ``required_role`` is the least role that may see it;
-    ``write_role`` the least that may POST."""
+class PartnerView(access.PartnerAccess, ScopedView):
+    """A page of one partner, for its members (``required_role`` to see it, ``write_role`` to POST)."""
 
     _is_scope_base = True
-    required_role: str = Role.VIEWER
-    write_role: str = Role.CONTRIBUTOR
-
-    def resolve_access(self, request, **kwargs) -> Access:
-        return access.partner_member(
-            request.user,
-            kwargs["partner_slug"],
-            method=request.method,
-            required_role=self.required_role,
-            write_role=self.write_role,
-        )
-
-    @property
-    def partner(self) -> Partner:
-        return self.access.partner
-
-    @property
-    def membership(self) -> Membership:
-        return self.access.membership
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -117,14 +93,8 @@ class PartnerView(ScopedView):
         return context
 
 
-class PracticeView(ScopedView):
+class PracticeView(access.PracticeAccess, ScopedView):
     """A practice-team page (``/practice/...``). Needs a practice role in ``practice_roles`` and a
     session verified with a second factor. Anyone else gets a 404: the area is not advertised."""
 
     _is_scope_base = True
-    practice_roles: frozenset[str] = ADMINS_AND_ANALYSTS
-
-    def resolve_access(self, request, **kwargs) -> Access:
-        user = request.user
-        verified = user.is_authenticated and user.is_verified()
-        return access.practice_member(user, roles=self.practice_roles, verified=verified)
