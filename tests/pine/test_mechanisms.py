@@ -1,0 +1,79 @@
+"""The platform's one-of-each mechanisms, on their own: audited writes, the form-to-service call
+and the job runner."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
+
+from cohorts.forms.applications import ConfirmForm
+from pine import jobs
+from pine.audit import audited_update
+from pine.models import AuditEvent, Partner
+from pine.views import run_service
+from reports.models import Report
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_audited_update_saves_only_what_changed_and_records_it(practice_admin):
+    partner = factories.PartnerFactory(name="Northshire", region="east_midlands")
+    with CaptureQueriesContext(connection) as queries:
+        changes = audited_update(
+            partner, {"name": "Northshire CC", "region": "east_midlands"}, actor=practice_admin, partner=partner, action="t.u"
+        )
+    assert changes == {"name": ["Northshire", "Northshire CC"]}
+    update = next(q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE"))
+    assert '"name"' in update and '"region"' not in update
+    assert Partner.objects.get(pk=partner.pk).name == "Northshire CC"
+    assert AuditEvent.objects.get(action="t.u").changes == changes
+
+
+def test_audited_update_checks_the_services_rules_before_saving(practice_admin):
+    partner = factories.PartnerFactory(name="Northshire")
+
+    def refuse(row):
+        raise ValidationError({"name": "Not that name."})
+
+    with pytest.raises(ValidationError):
+        audited_update(partner, {"name": "Other"}, actor=practice_admin, partner=partner, action="t.u", validate=refuse)
+    assert Partner.objects.get(pk=partner.pk).name == "Northshire"
+    assert not AuditEvent.objects.filter(action="t.u").exists()
+
+
+def test_run_service_shows_a_refusal_on_the_form_and_keeps_nothing_of_it():
+    form = ConfirmForm({"confirm": "yes"})
+
+    def service():
+        factories.PartnerFactory(slug="half-written")
+        raise ValidationError({"confirm": "Not now.", "nowhere": "Elsewhere."})
+
+    outcome = run_service(form, service)
+    assert not outcome.ok
+    assert form.errors == {"confirm": ["Not now."], "__all__": ["Elsewhere."]}
+    assert not Partner.objects.filter(slug="half-written").exists()  # rolled back to the savepoint
+    assert not run_service(ConfirmForm({}), lambda: pytest.fail("an invalid form calls nothing")).ok
+
+
+def test_run_job_claims_once_fails_with_a_reason_and_requeues_on_database_errors(lead, partner):
+    report = factories.ReportFactory(evaluation=factories.EvaluationFactory(application__partner=partner))
+
+    def broken(job):
+        raise RuntimeError("a bug")
+
+    assert jobs.run_job(Report, report.pk, broken, first_stage="Starting", failure={"error": "Try later."}) == "failed"
+    report.refresh_from_db()
+    assert (report.status, report.error) == ("failed", "Try later.") and report.finished_at
+    assert jobs.run_job(Report, report.pk, broken, first_stage="Starting", failure={}) == "skipped"  # nothing to claim
+    assert jobs.run_job(Report, 10**9, broken, first_stage="Starting", failure={}) == "missing"
+
+    Report.objects.filter(pk=report.pk).update(status="queued")
+
+    def database_away(job):
+        raise OperationalError("server closed the connection")
+
+    with pytest.raises(OperationalError):
+        jobs.run_job(Report, report.pk, database_away, first_stage="Starting", failure={})
+    report.refresh_from_db()
+    assert (report.status, report.stage) == ("queued", "Waiting to retry")  # the task's retry claims it again
