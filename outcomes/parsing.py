@@ -576,19 +576,35 @@ def parse_upload(content: bytes, *, filename: str, measure_units: dict[str, str]
     return rows, [], []
 
 
-def sanitise_upload(content: bytes, *, filename: str, key: str, version: str) -> bytes | None:
-    """The upload with child references pseudonymised and identifying data removed, as CSV; None if
-    there is nothing to change (or nothing readable: the check will say why)."""
+# A kept upload is CSV whatever was sent (a workbook's first sheet, read): the worker reads it as this.
+KEPT_FILENAME = "kept.csv"
+READ_COLUMNS = (CHILD_REF, *REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+# What is kept of a cell in a column PINE does not read: only that it was filled in (so that the row
+# still counts as a row) or that it held an NHS number (so that the file is refused).
+NOT_KEPT = "[not kept]"
+
+
+def sanitise_upload(content: bytes, *, filename: str, key: str, version: str) -> bytes | list[Problem]:
+    """What PINE keeps of an upload: the columns it reads, of the rows it reads (a workbook's first
+    sheet), with child references pseudonymised and NHS numbers removed, as CSV. Of another column,
+    only whether each cell was filled in (or held an NHS number, which refuses the file); nothing of
+    other sheets or of cells beyond the header. A file that cannot be read,
+    or whose header is refused (a column missing, or one that looks like it holds names or other
+    identifiers), gives its problems instead, and then nothing of it is kept."""
     table = read_chunks(content, filename=filename)
     if isinstance(table, Problem):
-        return None
+        return [table]
+    problems = Checker(table.header, measure_units={}).check_header()
+    if problems:
+        return problems
+    columns = [name for name in dict.fromkeys(table.header) if name]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.header)
-    touched = False
+    writer.writerow(columns)
     for chunk in table.chunks:
-        cells, changed = sanitise_cells(chunk.cells, key=key, version=version)
-        touched = touched or changed
-        empty = np.full(len(chunk), "", dtype=object)
-        writer.writerows(zip(*[cells.get(name, empty) for name in table.header]))
-    return buffer.getvalue().encode() if touched else None
+        cells, _ = sanitise_cells(chunk.cells, key=key, version=version)
+        for name in columns:
+            if name not in READ_COLUMNS:
+                cells[name] = np.where(cells[name] == NHS_REMOVED, NHS_REMOVED, np.where(cells[name] == "", "", NOT_KEPT))
+        writer.writerows(zip(*[cells[name] for name in columns]))
+    return buffer.getvalue().encode()

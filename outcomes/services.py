@@ -8,6 +8,7 @@ previous stored period are warnings: the submission waits until the uploader exp
 """
 
 import hashlib
+import json
 import logging
 from collections import defaultdict
 from datetime import date
@@ -22,7 +23,7 @@ from evaluations import selectors as evaluation_selectors
 from measures import selectors as measure_selectors
 from outcomes import ingest
 from outcomes.models import OutcomeValue, PeriodApproval, Submission
-from outcomes.parsing import OutcomeRow, Problem, sanitise_upload
+from outcomes.parsing import KEPT_FILENAME, OutcomeRow, Problem, sanitise_upload
 from pine import jobs
 from pine.audit import audit_record, audited_create, audited_update
 from pine.locks import advisory_lock
@@ -41,18 +42,21 @@ INGEST_CHUNK_ROWS = 50_000  # rows read, checked and stored at a time (see outco
 def _submission_new(
     *, partner: Partner, actor: User, evaluation, filename: str, content: bytes, dry_run: bool, **extra
 ) -> Submission:
+    """Record an upload, keeping of it only what :func:`kept_upload` keeps. A file refused as it is
+    read is recorded as rejected, with its problems and none of its bytes; the others are queued."""
     if evaluation.partner_id != partner.pk:
         raise ValueError("evaluation belongs to another partner")
     # No data enters the platform, not even for a dry run, without a data sharing agreement in force.
     blocker = evaluation_selectors.evaluation_upload_blocker(partner=partner, evaluation=evaluation)
     if blocker:
         raise ValidationError(blocker, code="no_data_sharing_agreement")
-    content, filename = pseudonymised(content, filename)
+    kept = kept_upload(content, filename)
+    refused = isinstance(kept, list)
     submission = Submission(
         partner=partner,
         evaluation=evaluation,
         filename=filename[:255] or "upload.csv",
-        content=content,
+        content=b"" if refused else kept,
         dry_run=dry_run,
         uploaded_by=actor,
         stage="Waiting for a worker",
@@ -63,20 +67,26 @@ def _submission_new(
         actor=actor,
         partner=partner,
         action="submission.queue",
-        changes={"filename": submission.filename, "bytes": len(content), "dry_run": dry_run},
+        changes={
+            "filename": submission.filename,
+            "bytes": len(content),
+            "kept_bytes": len(submission.content),
+            "dry_run": dry_run,
+        },
         clean_options={"exclude": ["content"]},
     )
+    if refused:
+        _finish(submission, Submission.Status.REJECTED, errors=[p.as_dict() for p in kept], row_count=0)
+        submission.refresh_from_db()
     return submission
 
 
-def pseudonymised(content: bytes, filename: str) -> tuple[bytes, str]:
-    """The upload with child references pseudonymised and identifying data dropped (as CSV), so that
-    nothing of the kind is ever stored; unchanged if it has none. Idempotent."""
+def kept_upload(content: bytes, filename: str) -> bytes | list[Problem]:
+    """What PINE keeps of an upload (``outcomes.parsing.sanitise_upload``): the rows and columns it
+    reads, child references pseudonymised, as CSV; or the problems that refuse the file as it is
+    read, and then none of it. Idempotent."""
     version = settings.PSEUDONYM_KEY_VERSION
-    clean = sanitise_upload(content, filename=filename, key=settings.PSEUDONYM_KEYS.get(version, ""), version=version)
-    if clean is None:
-        return content, filename
-    return clean, filename.rsplit(".", 1)[0] + ".csv"
+    return sanitise_upload(content, filename=filename, key=settings.PSEUDONYM_KEYS.get(version, ""), version=version)
 
 
 def _enqueue(submission: Submission) -> None:
@@ -94,7 +104,8 @@ def submission_queue(
     submission = _submission_new(
         partner=partner, actor=actor, evaluation=evaluation, filename=filename, content=content, dry_run=dry_run
     )
-    _enqueue(submission)
+    if submission.status == Submission.Status.QUEUED:
+        _enqueue(submission)
     return submission
 
 
@@ -107,8 +118,9 @@ def submission_upload(
     submission = _submission_new(
         partner=partner, actor=actor, evaluation=evaluation, filename=filename, content=content, dry_run=dry_run
     )
-    submission_process(submission_id=submission.pk)
-    submission.refresh_from_db()
+    if submission.status == Submission.Status.QUEUED:
+        submission_process(submission_id=submission.pk)
+        submission.refresh_from_db()
     return submission
 
 
@@ -127,9 +139,10 @@ def submission_queue_batch(
     """A JSON batch from a partner's system (already turned into CSV ``content``). The same key
     and body give back the first submission (``created`` false); the same key with another body
     raises :class:`IdempotencyConflict`."""
-    # Hash the pseudonymised rows: never a digest of raw child references.
-    content, _ = pseudonymised(content, "api-batch.csv")
-    digest = body_hash(content)
+    # Hash what is kept (pseudonymised rows, or the problems of a refused batch): never a digest of
+    # raw child references.
+    kept = kept_upload(content, "api-batch.csv")
+    digest = body_hash(kept if isinstance(kept, bytes) else json.dumps([p.as_dict() for p in kept]).encode())
     # Serialise requests with one key, so two retries arriving at once create one submission.
     advisory_lock(f"outcomes.batch:{partner.pk}:{idempotency_key}")
     existing = Submission.objects.filter(partner=partner, idempotency_key=idempotency_key).first()
@@ -147,7 +160,8 @@ def submission_queue_batch(
         idempotency_key=idempotency_key,
         body_hash=digest,
     )
-    _enqueue(submission)
+    if submission.status == Submission.Status.QUEUED:
+        _enqueue(submission)
     return submission, True
 
 
@@ -240,7 +254,7 @@ def _ingest(submission: Submission, content: bytes, measures: dict, job: jobs.Jo
     store = None if submission.dry_run else ingest.ChildCopy(submission, measures)
     result = ingest.run(
         content,
-        filename=submission.filename,
+        filename=KEPT_FILENAME,  # what was kept of the upload is CSV, whatever its name
         measure_units={c: m.unit for c, m in measures.items()},
         key=settings.PSEUDONYM_KEYS.get(version, ""),
         version=version,
