@@ -76,3 +76,32 @@ def test_moving_models_between_apps_keeps_every_row_and_policy():
         assert not ContentType.objects.filter(app_label__in=["outcomes", "evaluations"], model__in=["measure", "report"]).exists()
     finally:
         _migrate(heads)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_uploads_stored_before_keep_only_what_was_read(partner, lead):
+    """Rows from before the rule: a finished upload's bytes go; a waiting one keeps only what is read;
+    a waiting one that would be refused as it is read is rejected, keeping nothing."""
+    from outcomes.models import Submission
+    from tests import factories
+
+    heads = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    evaluation = factories.EvaluationFactory(application__partner=partner)
+    header = "measure,period_start,period_end,group,value\n"
+    extra = header.encode() + b"re_referrals_12m,01/04/2025,30/04/2025,all,20,Jane Doe\n"
+    rows = {
+        "accepted": factories.SubmissionFactory(evaluation=evaluation, status="accepted", content=extra),
+        "waiting": factories.SubmissionFactory(evaluation=evaluation, status="needs_explanation", content=extra),
+        "unreadable": factories.SubmissionFactory(evaluation=evaluation, status="queued", content=extra + b"\x00"),
+    }
+    try:
+        _migrate([("outcomes", "0010_measure_moved_to_measures")])
+        _migrate(heads)
+        found = {name: Submission.objects.get(pk=row.pk) for name, row in rows.items()}
+        assert bytes(found["accepted"].content) == b""
+        assert b"Jane Doe" not in bytes(found["waiting"].content) and b"re_referrals_12m" in bytes(found["waiting"].content)
+        assert found["waiting"].status == "needs_explanation"
+        assert (found["unreadable"].status, bytes(found["unreadable"].content)) == ("rejected", b"")
+        assert "not text" in found["unreadable"].errors[0]["reason"]
+    finally:
+        _migrate(heads)
