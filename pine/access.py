@@ -80,10 +80,13 @@ class Access:
         }
 
 
-def signed_in(user: User) -> Access:
-    """The user's own pages and API (their account, notifications, tokens)."""
+def signed_in(user: User, *, verified: bool, before_second_factor: bool = False) -> Access:
+    """The user's own pages and API (their account, notifications, tokens). A practice-team session
+    not yet verified with its second factor reaches only the pages that verify it."""
     if not user.is_authenticated:
         raise NotSignedIn
+    if user.is_practice_team and not verified and not before_second_factor:
+        raise NotVerified
     return Access(user=user)
 
 
@@ -130,8 +133,12 @@ def verified(request) -> bool:
 
 
 class SignedInAccess:
+    """``before_second_factor``: the page that verifies a practice-team session (only that one)."""
+
+    before_second_factor = False
+
     def resolve_access(self, request, **kwargs) -> Access:
-        return signed_in(request.user)
+        return signed_in(request.user, verified=verified(request), before_second_factor=self.before_second_factor)
 
 
 class PartnerAccess:

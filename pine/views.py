@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -155,6 +155,8 @@ class TokenForm(GovukForm):
 class TwoFactorView(SignedInView, FormView):
     """Practice-team accounts must verify each session with a TOTP code; the first time, they
     set up their authenticator app here."""
+
+    before_second_factor = True  # the one signed-in page an unverified practice session reaches
 
     template_name = "registration/two_factor.html"
     form_class = TokenForm
@@ -421,10 +423,7 @@ class ProfileView(SignedInView, FormView):
         return context
 
     def form_valid(self, form):
-        user = self.request.user
-        if user.is_practice_team and not user.is_verified():
-            raise Http404
-        token, key = services.api_token_create(user=user, name=form.cleaned_data["name"])
+        token, key = services.api_token_create(user=self.request.user, name=form.cleaned_data["name"])
         return self.render_to_response(self.get_context_data(form=ApiTokenForm(), new_key=key, new_token=token))
 
 

@@ -245,3 +245,22 @@ def test_staff_cannot_join_a_partner(partner, practice_admin):
 def test_a_verified_practice_session_can_read_practice_api(client, practice_admin):
     verified_client(client, practice_admin)
     assert client.get(reverse("cohorts_api:api_practice_cohorts")).status_code == 200
+
+
+def test_an_unverified_practice_session_reaches_only_the_second_factor(client, practice_admin):
+    """With the password alone, a practice-team session reaches the two-factor page and sign-out:
+    not its notifications (which quote conflict-of-interest declarations), profile or API."""
+    client.force_login(practice_admin)
+    two_factor = reverse("two_factor")
+    for name in ("notifications", "profile", "home"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302 and response.url.startswith(two_factor), name
+    assert client.post(reverse("notifications_read")).url.startswith(two_factor)
+    for name in ("api_me", "api_notifications", "api_tokens"):
+        response = client.get(reverse(name))
+        assert response.status_code == 403 and "authenticator" in response.json()["detail"], name
+    assert client.post(reverse("api_tokens"), {"name": "x"}, content_type="application/json").status_code == 403
+    assert client.get(two_factor).status_code == 200
+    verified_client(client, practice_admin)
+    assert client.get(reverse("notifications")).status_code == 200
+    assert client.get(reverse("api_me")).status_code == 200
