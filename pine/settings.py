@@ -222,7 +222,10 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIN
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # Child references are pseudonymised with keyed HMACs; keys live only in the environment.
-PSEUDONYM_KEYS = env.dict("PSEUDONYM_KEYS", default={"v1": "development-only-pseudonym-key"} if DEBUG else {})
+# A missing key, or the development one, is an error of `check --deploy` (pine/checks.py), and a
+# worker without a key does not start.
+DEVELOPMENT_PSEUDONYM_KEY = "development-only-pseudonym-key"
+PSEUDONYM_KEYS = env.dict("PSEUDONYM_KEYS", default={"v1": DEVELOPMENT_PSEUDONYM_KEY} if DEBUG else {})
 PSEUDONYM_KEY_VERSION = env("PSEUDONYM_KEY_VERSION", default="v1")
 
 # Outputs never show a count below this (safe-outputs practice).
