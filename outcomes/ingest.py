@@ -21,7 +21,7 @@ import pandas as pd
 from django.db import connection
 
 from outcomes.children import TOKEN, sanitise_cells
-from outcomes.parsing import CHUNK_ROWS, Checker, OutcomeRow, Problem, read_chunks
+from outcomes.parsing import CHUNK_ROWS, Checker, OutcomeRow, Problem, UnreadableFile, read_chunks
 
 STAGE = "Checking and storing the rows"
 
@@ -56,13 +56,16 @@ def run(
     rows: list[OutcomeRow] = []
     stored = 0
     prepare = getattr(store, "prepare", None)
-    for checked, lines_read in _read_ahead(table, checker, key=key, version=version, prepare=prepare):
-        rows += checked.rows
-        if checked.children is not None and store is not None and not checker.problems:
-            store(checked.children)
-            stored += len(checked.children["lines"])
-        if progress is not None:
-            progress(min(lines_read / table.rows_estimate, 1.0))
+    try:
+        for checked, lines_read in _read_ahead(table, checker, key=key, version=version, prepare=prepare):
+            rows += checked.rows
+            if checked.children is not None and store is not None and not checker.problems:
+                store(checked.children)
+                stored += len(checked.children["lines"])
+            if progress is not None:
+                progress(min(lines_read / table.rows_estimate, 1.0))
+    except UnreadableFile as unreadable:
+        return Result(problems=[unreadable.problem])
     problems = checker.finish()
     if problems:
         return Result(problems=problems)

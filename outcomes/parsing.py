@@ -104,6 +104,14 @@ class Chunk:
         return len(self.lines)
 
 
+class UnreadableFile(Exception):
+    """Raised while a file's rows are read: the file cannot be read on (``problem`` says why)."""
+
+    def __init__(self, problem: "Problem"):
+        super().__init__(problem.reason)
+        self.problem = problem
+
+
 @dataclass
 class Table:
     header: list[str]
@@ -151,30 +159,41 @@ def read_csv(content: bytes, *, chunk_rows: int = CHUNK_ROWS) -> Table | Problem
     def chunks():
         if not header or text.startswith(("\n", "\r")):
             return
+        line = 2
         try:
             reader = pd.read_csv(
                 io.StringIO(text, newline=""),
                 header=None,
                 skiprows=1,
-                usecols=range(len(header)),
+                names=list(range(len(header))),  # a row shorter than the header gets empty cells
+                usecols=range(len(header)),  # cells beyond the header are not read
                 dtype=object,
                 keep_default_na=False,
                 na_filter=False,
                 chunksize=chunk_rows,
                 engine="c",
             )
+            for frame in reader:
+                values = frame.to_numpy(dtype=object)
+                chunk = Chunk(np.arange(line, line + len(frame)))
+                for name, position in positions.items():
+                    chunk.cells[name] = _stripped(values[:, position])
+                line += len(frame)
+                yield chunk
         except pd.errors.EmptyDataError:  # a header and nothing else
             return
-        line = 2
-        for frame in reader:
-            values = frame.to_numpy(dtype=object)
-            chunk = Chunk(np.arange(line, line + len(frame)))
-            for name, position in positions.items():
-                chunk.cells[name] = _stripped(values[:, position])
-            line += len(frame)
-            yield chunk
+        except (pd.errors.ParserError, ValueError) as error:
+            raise UnreadableFile(_csv_problem(error, line)) from None
 
     return Table(header, chunks(), max(text.count("\n"), 1))
+
+
+def _csv_problem(error: Exception, line: int) -> "Problem":
+    if "EOF inside string" in str(error):
+        reason = 'A quote mark (") opens a cell that never closes. Check the quotes in the file, or save it again as CSV.'
+    else:
+        reason = "Some rows have fewer cells than the header. Save the file again as CSV, with a cell for every column."
+    return Problem(line, "", "", reason)
 
 
 def _stripped(column: np.ndarray) -> np.ndarray:
@@ -264,6 +283,16 @@ def _decimal(text: str) -> Decimal | None:
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
+
+
+# Values are stored with 4 decimal places in 14 digits.
+MAX_VALUE = Decimal(10) ** 10
+TOO_LARGE = f"Too large: a value must be less than {MAX_VALUE:,.0f}."
+
+
+def _too_large(text: str) -> bool:
+    value = _decimal(text)
+    return value is not None and abs(value) >= MAX_VALUE
 
 
 def _count_or_problem(text: str) -> int | None | bool:
@@ -469,6 +498,7 @@ class Checker:
         )
         no_days = _flags(value_text, lambda t: (d := _decimal(t)) is None or d < 0)
         add((unit == "days") & no_days, order + 1, "value", "Give the child's number of days (0 or more).")
+        add(_flags(value_text, _too_large), order + 1, "value", TOO_LARGE)
         no_count = _flags(value_text, lambda t: bool(t) and ((d := _decimal(t)) is None or d < 0))
         add(
             (unit == "count") & no_count,
@@ -488,6 +518,7 @@ class Checker:
     def _aggregate_rules(add, order: int, column, unit: np.ndarray, value_text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         add(_flags(value_text, lambda t: _decimal(t) is None), order, "value", "Not a number.")
         add(_flags(value_text, lambda t: (d := _decimal(t)) is not None and d < 0), order, "value", "Values cannot be negative.")
+        add(_flags(value_text, _too_large), order, "value", TOO_LARGE)
         over_100 = _flags(value_text, lambda t: (d := _decimal(t)) is not None and d > 100)
         add((unit == "percentage") & over_100, order, "value", "A percentage cannot be more than 100.")
         counts = []
@@ -601,10 +632,13 @@ def sanitise_upload(content: bytes, *, filename: str, key: str, version: str) ->
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    for chunk in table.chunks:
-        cells, _ = sanitise_cells(chunk.cells, key=key, version=version)
-        for name in columns:
-            if name not in READ_COLUMNS:
-                cells[name] = np.where(cells[name] == NHS_REMOVED, NHS_REMOVED, np.where(cells[name] == "", "", NOT_KEPT))
-        writer.writerows(zip(*[cells[name] for name in columns]))
+    try:
+        for chunk in table.chunks:
+            cells, _ = sanitise_cells(chunk.cells, key=key, version=version)
+            for name in columns:
+                if name not in READ_COLUMNS:
+                    cells[name] = np.where(cells[name] == NHS_REMOVED, NHS_REMOVED, np.where(cells[name] == "", "", NOT_KEPT))
+            writer.writerows(zip(*[cells[name] for name in columns]))
+    except UnreadableFile as unreadable:
+        return [unreadable.problem]
     return buffer.getvalue().encode()

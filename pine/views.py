@@ -329,10 +329,7 @@ class InvitationAcceptView(PublicView, TemplateView):
 
         with partner_scope(invitation.partner_id):  # the new member's rows: written in the partner's scope
             accepted = run_service(form, accept)
-        if not accepted.ok:
-            if signed_in is not None:  # the page shows the sign-up form, with the reason above it
-                reasons, form = form.non_field_errors(), InvitationSignupForm(initial={"email": invitation.email})
-                form.add_error(None, reasons)
+        if not accepted.ok:  # the reason shows above the page (for a signed-in user, above its one button)
             return self.render_to_response(self.get_context_data(form=form))
         if signed_in is None:
             auth_login(request, accepted.result, backend="django.contrib.auth.backends.ModelBackend")

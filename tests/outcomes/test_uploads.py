@@ -176,3 +176,29 @@ def test_periods_outside_the_evaluation_plan_are_refused_naming_the_plan(lead, p
     assert [(p["row"], p["column"], p["value"]) for p in submission.errors] == [(2, "period_start", "01/04/2025")]
     assert "outside the evaluation plan (version 1), which runs from 01/05/2025 to 31/12/2026" in submission.errors[0]["reason"]
     assert OutcomeValue.objects.filter(evaluation=evaluation).count() == 0
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("measure,period_start,period_end,group,value\nre_referrals_12m,01/04/2025\n", "fewer"),
+        ('measure,period_start,period_end,group,value\nre_referrals_12m,01/04/2025,30/04/2025,all,"20\n', "quote"),
+    ],
+)
+def test_a_malformed_csv_is_refused_with_a_problem_not_an_error_page(text, reason, client, lead, partner, evaluation):
+    """(Found by the security review: these gave a 500, whose debug page echoed the file.)"""
+    client.force_login(lead)
+    upload = SimpleUploadedFile("broken.csv", text.encode())
+    response = client.post(reverse("reports:evaluation", args=[partner.slug, evaluation.code]), {"file": upload}, follow=True)
+    assert response.status_code == 200
+    submission = Submission.objects.get(evaluation=evaluation)
+    assert submission.status == Submission.Status.REJECTED and reason in submission.errors[0]["reason"]
+
+
+def test_a_value_too_large_to_store_is_a_problem_not_a_failure(lead, partner, evaluation):
+    text = "measure,period_start,period_end,group,value\nentries_to_care,01/04/2025,30/04/2025,all,1e100000\n"
+    submission = services.submission_upload(
+        partner=partner, actor=lead, evaluation=evaluation, filename="huge.csv", content=text.encode()
+    )
+    assert submission.status == Submission.Status.REJECTED
+    assert (submission.errors[0]["column"], submission.errors[0]["value"]) == ("value", "1e100000")

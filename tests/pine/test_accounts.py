@@ -264,3 +264,17 @@ def test_an_unverified_practice_session_reaches_only_the_second_factor(client, p
     verified_client(client, practice_admin)
     assert client.get(reverse("notifications")).status_code == 200
     assert client.get(reverse("api_me")).status_code == 200
+
+
+def test_a_signed_in_user_opening_another_addresss_invitation_is_told_so(client, lead, partner, other_lead):
+    from pine import services as pine_services
+
+    invitation = pine_services.invitation_create(partner=partner, actor=lead, email="someone.else@example.org", role="viewer")
+    link = reverse("invitation_accept", args=[pine_services.invitation_token(invitation)])
+    client.force_login(other_lead)
+    page = client.get(link)
+    assert page.status_code == 200 and "someone.else@example.org" in page.content.decode()
+    response = client.post(link)
+    assert response.status_code == 200
+    assert "This invitation was sent to someone.else@example.org" in response.content.decode()
+    assert not Membership.objects.filter(user=other_lead, partner=partner).exists()
