@@ -137,8 +137,6 @@ def invitation_token_read(token: str) -> tuple[int, str] | None:
 def invitation_create(*, partner: Partner, actor: User, email: str, role: str) -> Invitation:
     """Invite someone to join the partner, and email them a link once the transaction commits."""
     email = User.objects.normalize_email(email).lower()
-    if User.objects.filter(email=email, practice_role__gt="").exists():
-        raise ValidationError({"email": "This address belongs to a practice-team account."})
     if Membership.objects.filter(partner=partner, user__email=email).exists():
         raise ValidationError({"email": f"{email} is already a member of {partner.name}."})
     invitation = Invitation(
@@ -149,8 +147,11 @@ def invitation_create(*, partner: Partner, actor: User, email: str, role: str) -
         expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
     )
     audited_create(invitation, actor=actor, partner=partner, action="invitation.create", changes={"email": email, "role": role})
-    link = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[invitation_token(invitation)])
-    email_after_commit(to=[email], template="invitation", context={"invitation": invitation, "link": link})
+    # A practice-team account never joins a partner (membership_add refuses it): it is sent no link,
+    # and the lead is told nothing different from any other address.
+    if not User.objects.filter(email=email, practice_role__gt="").exists():
+        link = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[invitation_token(invitation)])
+        email_after_commit(to=[email], template="invitation", context={"invitation": invitation, "link": link})
     return invitation
 
 

@@ -278,3 +278,26 @@ def test_a_signed_in_user_opening_another_addresss_invitation_is_told_so(client,
     assert response.status_code == 200
     assert "This invitation was sent to someone.else@example.org" in response.content.decode()
     assert not Membership.objects.filter(user=other_lead, partner=partner).exists()
+
+
+def test_inviting_a_practice_team_address_looks_like_inviting_anyone(
+    client, lead, partner, practice_admin, django_capture_on_commit_callbacks
+):
+    """The lead learns nothing about who is in the practice team; the practice account gets no link
+    and could not join anyway."""
+    from django.core.exceptions import ValidationError
+
+    from pine import services as pine_services
+
+    client.force_login(lead)
+    url = reverse("partner_members", args=[partner.slug])
+    for address in (practice_admin.email, "someone@example.org"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, {"email": address, "role": "viewer"})
+        assert response.status_code == 302 and response.url == url
+        page = client.get(url).content.decode()
+        assert f"Invitation sent to {address}." in page and "practice-team" not in page and "practice team" not in page
+    assert [m.to for m in mail.outbox] == [["someone@example.org"]]
+    invitation = Invitation.objects.get(email=practice_admin.email)
+    with pytest.raises(ValidationError):
+        pine_services.invitation_accept(invitation=invitation, user=practice_admin)
