@@ -30,6 +30,7 @@ class ProblemOut(serializers.Serializer):
 
 
 class SubmissionWarningOut(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["unusual_change", "counts_dropped"], default="unusual_change")
     row = serializers.IntegerField()
     measure = serializers.CharField()
     group = serializers.CharField()

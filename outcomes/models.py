@@ -89,7 +89,8 @@ class OutcomeValue(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     group = models.CharField(max_length=20, choices=Group.choices)
-    value = models.DecimalField(max_digits=14, decimal_places=4)
+    # Empty only when there is nothing to work it out from (a denominator of 0): "not estimable".
+    value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     numerator = models.PositiveIntegerField(null=True, blank=True)
     denominator = models.PositiveIntegerField(null=True, blank=True)
     is_current = models.BooleanField(default=True)
@@ -112,6 +113,10 @@ class OutcomeValue(models.Model):
                 | models.Q(denominator__isnull=True)
                 | models.Q(numerator__lte=models.F("denominator")),
                 name="outcome_value_numerator_within_denominator",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(value__isnull=False) | models.Q(denominator=0),
+                name="outcome_value_estimable_or_no_denominator",
             ),
         ]
 

@@ -12,13 +12,14 @@ rows with numpy. Problems come out in the order a row-by-row check would give th
 """
 
 import csv
+import difflib
 import io
 import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,7 @@ class OutcomeRow:
     period_start: date
     period_end: date
     group: str
-    value: Decimal
+    value: Decimal | None  # None: not estimable (a denominator of 0)
     numerator: int | None
     denominator: int | None
 
@@ -277,12 +278,61 @@ def _is_number(text: str) -> bool:
     return _decimal(text) is not None
 
 
+THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
 def _decimal(text: str) -> Decimal | None:
+    """The number in a cell: digits with an optional decimal point, commas only between thousands
+    (``1,234.5``; ``22,5`` is not read as 225)."""
+    if "," in text:
+        if not THOUSANDS.match(text):
+            return None
+        text = text.replace(",", "")
     try:
-        value = Decimal(text.replace(",", ""))
+        value = Decimal(text)
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
+
+
+# Markers statistics publications use for a hidden or missing value.
+SUPPRESSION_MARKERS = {"c", "x", "z", "[c]", "[x]", "[z]", "*", "-", "–", "..", "n/a", "na", "null", "none", "suppressed"}
+
+
+def _not_a_number(text: str) -> str:
+    """Why a value cell is not a number, and how to put it right."""
+    bare = text.strip()
+    if bare.endswith("%") and _decimal(bare[:-1].strip()) is not None:
+        return f"Remove the % sign: give {bare[:-1].strip()}, not {bare}."
+    if re.fullmatch(r"-?\d+,\d+", bare):
+        return f"Use a full stop for decimals: {bare.replace(',', '.')}, not {bare}."
+    if bare.lower() in SUPPRESSION_MARKERS:
+        return "Give the real value, or leave the row out: PINE hides small numbers itself when it reports."
+    return "Not a number. Give a number such as 12 or 22.5, without units or words."
+
+
+# Units whose value is numerator / denominator times a scale (as the reports compute a pooled rate).
+RATE_SCALE = {"percentage": 100, "rate_10k": 10_000}
+# Units whose value is left empty, and reported as not estimable, when the denominator is 0.
+NOT_ESTIMABLE_UNITS = ("percentage", "rate_10k", "days")
+# Reports show percentages and rates to one decimal place: a value agrees with its counts if it
+# shows the same, i.e. is within half of the last place shown.
+AGREEMENT = Decimal("0.05")
+
+
+def _implied_value(numerator: int, denominator: int, unit: str) -> Decimal:
+    return Decimal(RATE_SCALE[unit] * numerator) / Decimal(denominator)
+
+
+def _agrees(value: Decimal, numerator: int, denominator: int, unit: str) -> bool:
+    return abs(value - _implied_value(numerator, denominator, unit)) <= AGREEMENT
+
+
+def _implied(numerator: int, denominator: int, unit: str) -> str:
+    shown = _implied_value(numerator, denominator, unit).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    if unit == "percentage":
+        return f"{numerator:,} out of {denominator:,} is {shown}%"
+    return f"{numerator:,} out of {denominator:,} children is a rate of {shown} per 10,000"
 
 
 # Values are stored with 4 decimal places in 14 digits.
@@ -303,6 +353,24 @@ def _count_or_problem(text: str) -> int | None | bool:
     if value is None or value < 0 or value != value.to_integral_value():
         return False
     return int(value)
+
+
+def _unknown_measure(code: str, known) -> str:
+    if not code:
+        return "Enter the measure's code, or leave the row out. The codes are listed on the evaluation page."
+    close = difflib.get_close_matches(code.lower(), list(known), n=1, cutoff=0.6)
+    hint = f"Did you mean {close[0]}? " if close else ""
+    return f"Unknown measure code. {hint}Use a code from the list on the evaluation page (or the data dictionary)."
+
+
+def _not_a_date(text: str, example: str) -> str:
+    if not text:
+        return f"Enter a date (DD/MM/YYYY, for example {example}), or leave the row out."
+    try:
+        american = datetime.strptime(text, "%m/%d/%Y").date()
+    except ValueError:
+        return f"Not a date. Use DD/MM/YYYY, for example {example}."
+    return f"Not a date: there is no month {text.split('/')[1]}. Dates are day first: {american:%d/%m/%Y}, not {text}."
 
 
 def _nhs_cell(text: str) -> bool:
@@ -406,15 +474,15 @@ class Checker:
             _flags(measure, lambda m: m not in units),
             order,
             "measure",
-            "Unknown measure code. Use a code from the list on the evaluation page.",
+            lambda i: _unknown_measure(measure[i], units),
         )
         start, end = _per_value(column("period_start"), parse_date), _per_value(column("period_end"), parse_date)
         no_start, no_end = (
             _flags(column("period_start"), lambda t: parse_date(t) is None),
             _flags(column("period_end"), lambda t: parse_date(t) is None),
         )
-        add(no_start, order + 1, "period_start", "Not a date. Use DD/MM/YYYY, for example 01/04/2025.")
-        add(no_end, order + 2, "period_end", "Not a date. Use DD/MM/YYYY, for example 30/04/2025.")
+        add(no_start, order + 1, "period_start", lambda i: _not_a_date(column("period_start")[i], "01/04/2025"))
+        add(no_end, order + 2, "period_end", lambda i: _not_a_date(column("period_end")[i], "30/04/2025"))
         backwards = np.zeros(n, dtype=bool)
         dated = np.flatnonzero(~no_start & ~no_end)
         backwards[dated] = end[dated] < start[dated]
@@ -516,11 +584,6 @@ class Checker:
 
     @staticmethod
     def _aggregate_rules(add, order: int, column, unit: np.ndarray, value_text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        add(_flags(value_text, lambda t: _decimal(t) is None), order, "value", "Not a number.")
-        add(_flags(value_text, lambda t: (d := _decimal(t)) is not None and d < 0), order, "value", "Values cannot be negative.")
-        add(_flags(value_text, _too_large), order, "value", TOO_LARGE)
-        over_100 = _flags(value_text, lambda t: (d := _decimal(t)) is not None and d > 100)
-        add((unit == "percentage") & over_100, order, "value", "A percentage cannot be more than 100.")
         counts = []
         for offset, name in enumerate(("numerator", "denominator"), start=1):
             count = _per_value(column(name), _count_or_problem)
@@ -528,12 +591,67 @@ class Checker:
                 np.array([c is False for c in count], dtype=bool),
                 order + offset,
                 name,
-                "Must be a whole number of children (0 or more).",
+                "Must be a whole number of children (0 or more), without a decimal point.",
             )
             counts.append(np.array([None if c is False else c for c in count], dtype=object))
         numerator, denominator = counts
+        has_numerator = np.array([c is not None for c in numerator], dtype=bool)
+        has_denominator = np.array([c is not None for c in denominator], dtype=bool)
+        # A denominator of 0 leaves nothing to divide: the value is not estimable and left empty.
+        no_children = np.array([c == 0 for c in denominator], dtype=bool) & np.isin(unit, NOT_ESTIMABLE_UNITS)
+        blank = value_text == ""
+        value = _per_value(value_text, _decimal)
+        add(blank & ~no_children, order, "value", "Enter a value, or leave the row out.")
+        add(_flags(value_text, lambda t: t != "" and _decimal(t) is None), order, "value", lambda i: _not_a_number(value_text[i]))
+        add(_flags(value_text, lambda t: (d := _decimal(t)) is not None and d < 0), order, "value", "Values cannot be negative.")
+        add(_flags(value_text, _too_large), order, "value", TOO_LARGE)
+        over_100 = _flags(value_text, lambda t: (d := _decimal(t)) is not None and d > 100)
+        add((unit == "percentage") & over_100, order, "value", "A percentage cannot be more than 100.")
+        fraction = _flags(value_text, lambda t: (d := _decimal(t)) is not None and d != d.to_integral_value())
+        add(
+            (unit == "count") & fraction,
+            order,
+            "value",
+            lambda i: f"A count is a whole number: {value_text[i]} cannot be a number of children or events. Correct it.",
+        )
+        add(
+            no_children & ~blank,
+            order,
+            "value",
+            "With a denominator of 0 there is nothing to work the value out from: leave the value empty "
+            "(it is reported as not estimable).",
+        )
+        rate = np.isin(unit, tuple(RATE_SCALE))
+        add(
+            has_numerator & ~has_denominator,
+            order + 2,
+            "denominator",
+            "A numerator needs its denominator: give the denominator too, or leave both empty.",
+        )
+        add(
+            rate & has_denominator & ~has_numerator,
+            order + 1,
+            "numerator",
+            "A denominator needs its numerator: give the numerator too, or leave both empty.",
+        )
         larger = np.array([a is not None and b is not None and a > b for a, b in zip(numerator, denominator)], dtype=bool)
         add(larger, order + 3, "numerator", lambda i: f"The numerator is larger than the denominator ({denominator[i]}).")
+        disagrees = np.array(
+            [
+                u in RATE_SCALE and v is not None and a is not None and b and a <= b and not _agrees(v, a, b, u)
+                for u, v, a, b in zip(unit, value, numerator, denominator)
+            ],
+            dtype=bool,
+        )
+        add(
+            disagrees,
+            order,
+            "value",
+            lambda i: (
+                _implied(numerator[i], denominator[i], unit[i])
+                + f", not {value_text[i]}: correct the value, or the numerator and denominator."
+            ),
+        )
         return numerator, denominator
 
     def _duplicates(self, good: np.ndarray, child: np.ndarray | None, measure, group, start, lines):

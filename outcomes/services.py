@@ -361,29 +361,70 @@ def compare(rows: list[OutcomeRow], current: dict[str, list[OutcomeValue]]) -> l
 
 
 def change_warnings(rows: list[OutcomeRow], current: dict[str, list[OutcomeValue]]) -> list[dict]:
-    """Rows whose value is 5 times or more, or less than a fifth of, the value stored for the same
-    measure and group's previous period. A previous value of 0 gives no ratio and no warning."""
-    warnings = []
+    """What the uploader must explain before ``rows`` are stored:
+
+    - ``unusual_change``: a value 5 times or more, or less than a fifth of, the same measure and
+      group's previous period: the previous period in this file if it supplies it, else the stored
+      one (a previous value of 0, or a period not estimable, gives no ratio and no warning);
+    - ``counts_dropped``: a row without the numerator and denominator the stored value of its
+      period had."""
+    stored = _by_key(current)
+    # Each measure and group's periods as they will be once the file is stored: the file's rows
+    # in place of the stored values of the periods it supplies.
+    series: dict[tuple[str, str], dict[date, tuple]] = defaultdict(dict)
+    for key, value in stored.items():
+        series[key[:2]][key[2]] = (value.value, None)
     for row in rows:
-        earlier = [v for v in current.get(row.measure, []) if v.group == row.group and v.period_start < row.period_start]
-        if not earlier:
+        series[(row.measure, row.group)][row.period_start] = (row.value, row.row)
+    warnings = []
+
+    def warn(row: OutcomeRow, kind: str, previous_start: date, previous_value, reason: str) -> None:
+        warnings.append(
+            {
+                "kind": kind,
+                "row": row.row,
+                "measure": row.measure,
+                "group": row.group,
+                "period_start": row.period_start.isoformat(),
+                "value": _number(row.value),
+                "previous_period_start": previous_start.isoformat(),
+                "previous_value": _number(previous_value),
+                "reason": reason,
+            }
+        )
+
+    for row in rows:
+        old = stored.get((row.measure, row.group, row.period_start))
+        if (
+            old is not None
+            and (old.numerator, old.denominator) != (None, None)
+            and (row.numerator, row.denominator) == (None, None)
+        ):
+            warn(
+                row,
+                "counts_dropped",
+                row.period_start,
+                old.value,
+                f"The stored value of this period has a numerator and denominator ({_number(old.numerator)} out of "
+                f"{_number(old.denominator)}); this row has none, so they would be lost. Add them to the row, or explain.",
+            )
+        timeline = series[(row.measure, row.group)]
+        earlier = [start for start in timeline if start < row.period_start]
+        if row.value is None or not earlier:
             continue
-        previous = earlier[-1]
-        if previous.value <= 0:
+        previous_start = max(earlier)
+        previous, line = timeline[previous_start]
+        if previous is None or previous <= 0:
             continue
-        if row.value >= previous.value * WARNING_RATIO or row.value * WARNING_RATIO < previous.value:
-            warnings.append(
-                {
-                    "row": row.row,
-                    "measure": row.measure,
-                    "group": row.group,
-                    "period_start": row.period_start.isoformat(),
-                    "value": _number(row.value),
-                    "previous_period_start": previous.period_start.isoformat(),
-                    "previous_value": _number(previous.value),
-                    "reason": f"{_number(row.value)} is very different from {_number(previous.value)} "
-                    f"in the previous period ({previous.period_start:%d/%m/%Y}).",
-                }
+        if row.value >= previous * WARNING_RATIO or row.value * WARNING_RATIO < previous:
+            where = f"row {line} of this file" if line is not None else "stored"
+            warn(
+                row,
+                "unusual_change",
+                previous_start,
+                previous,
+                f"{_number(row.value)} is very different from {_number(previous)} in the previous period "
+                f"({previous_start:%d/%m/%Y}, {where}).",
             )
     return warnings
 

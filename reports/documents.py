@@ -44,6 +44,7 @@ TEMPLATE = "reports/report_document.html"
 CHART_WIDTH, CHART_HEIGHT = 800, 420  # layout pixels of the static chart in the PDF
 SUPPRESSED = "[c]"
 NOT_AVAILABLE = "–"
+NOT_ESTIMABLE = "not estimable (0 of 0)"
 # Browser trouble leaves the chart out of the PDF (chart_in_pdf=False) rather than failing the report.
 _BROWSER_ERRORS = (ChromeNotFoundError, BrowserFailedError, BrowserClosedError, TimeoutError)
 
@@ -293,7 +294,11 @@ def _appendix(raw: pd.DataFrame, safe: pd.DataFrame, code: str, unit: str) -> di
                 cells.append(NOT_AVAILABLE)
                 continue
             index = match.index[0]
-            text = _shown(raw, safe, index, "value", lambda v: _number(v, unit))
+            denominator = raw.at[index, "denominator"]
+            if pd.isna(raw.at[index, "value"]) and not pd.isna(denominator) and denominator == 0:
+                text = NOT_ESTIMABLE
+            else:
+                text = _shown(raw, safe, index, "value", lambda v: _number(v, unit))
             if has_counts:
                 numerator = _shown(raw, safe, index, "numerator", _whole)
                 denominator = _shown(raw, safe, index, "denominator", _whole)

@@ -65,9 +65,15 @@ APRIL_CORRECTION = """measure,period_start,period_end,group,value,numerator,deno
 re_referrals_12m,01/04/2025,30/04/2025,intervention,19,38,200
 """
 EXPECTED_PROBLEMS = [
-    ["3", "measure", "re_referals_12m", "Unknown measure code. Use a code from the list on the evaluation page."],
+    [
+        "3",
+        "measure",
+        "re_referals_12m",
+        "Unknown measure code. Did you mean re_referrals_12m? Use a code from the list on the evaluation page "
+        "(or the data dictionary).",
+    ],
     ["4", "group", "treatment", "Use one of: intervention, comparison, all."],
-    ["5", "value", "twenty", "Not a number."],
+    ["5", "value", "twenty", "Not a number. Give a number such as 12 or 22.5, without units or words."],
 ]
 
 
@@ -228,9 +234,16 @@ def test_an_evaluation_from_onboarding_to_approved_data(
     lead_page.get_by_role("link", name="Back to the evaluation").click()
     upload(lead_page, tmp_path, "outcomes-august.csv", AUGUST)
     expect(lead_page.locator(".govuk-warning-text")).to_contain_text("Nothing is stored until you explain it.")
-    warning = lead_page.get_by_role("table", name="Unusual values").locator("tbody tr")
+    warning = lead_page.get_by_role("table", name="Values to explain").locator("tbody tr")
     expect(warning.locator("td")).to_have_text(
-        ["2", "re_referrals_12m", "intervention", "1 August 2025", "3", "23 (1 July 2025)"]
+        [
+            "2",
+            "re_referrals_12m",
+            "intervention",
+            "1 August 2025",
+            "3",
+            "3 is very different from 23 in the previous period (01/07/2025, stored).",
+        ]
     )
     check_page(lead_page, "needs-explanation")
     lead_page.get_by_role("button", name="Explain and store the values").click()

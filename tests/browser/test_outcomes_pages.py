@@ -43,7 +43,7 @@ def test_outcome_pages(new_context, check_page, tmp_path, partner, lead, other_l
 
     page.goto(evaluation_url)
     upload(page, tmp_path, "june.csv", HEADER + "re_referrals_12m,01/06/2025,30/06/2025,intervention,2,,\n")
-    expect(page.get_by_role("caption").filter(has_text="Unusual values")).to_be_visible()
+    expect(page.get_by_role("caption").filter(has_text="Values to explain")).to_be_visible()
     check_page(page, "needs-explanation")
     page.get_by_role("button", name="Explain and store the values").click()
     expect(page.locator(".govuk-error-summary")).to_be_visible()

@@ -143,7 +143,7 @@ def test_a_value_five_times_or_a_fifth_of_the_previous_period_waits_for_an_expla
 ):
     sync(partner, contributor, evaluation, HEADER + APRIL)  # 20 in April
     with django_capture_on_commit_callbacks(execute=True):
-        submission = queue(partner, contributor, evaluation, HEADER + MAY.replace(",22,44,", f",{value},,"))
+        submission = queue(partner, contributor, evaluation, HEADER + MAY.replace(",22,44,200", f",{value},,"))
     submission.refresh_from_db()
     assert submission.status == "needs_explanation"
     assert submission.warnings[0]["previous_value"] == "20" and submission.warnings[0]["row"] == 2
@@ -151,7 +151,7 @@ def test_a_value_five_times_or_a_fifth_of_the_previous_period_waits_for_an_expla
     client.force_login(contributor)
     url = reverse("outcomes:submission", args=[partner.slug, submission.code])
     page = client.get(url).content.decode()
-    assert "Unusual values" in page and "Explain and store the values" in page
+    assert "Values to explain" in page and "Explain and store the values" in page
     assert "There is a problem" in client.post(url, {"explanation": "  "}).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"explanation": "A new referral route opened in May."})
@@ -165,7 +165,7 @@ def test_a_value_five_times_or_a_fifth_of_the_previous_period_waits_for_an_expla
 def test_values_within_five_times_and_a_first_period_give_no_warning(lead, partner, evaluation):
     submission = sync(partner, lead, evaluation, HEADER + APRIL)
     assert submission.warnings == []
-    within = sync(partner, lead, evaluation, HEADER + MAY.replace(",22,44,", ",99,,"))  # 99 < 5 x 20
+    within = sync(partner, lead, evaluation, HEADER + MAY.replace(",22,44,200", ",99,,"))  # 99 < 5 x 20
     assert within.status == "accepted" and within.warnings == []
 
 
@@ -253,7 +253,7 @@ def test_two_concurrent_uploads_of_one_period_leave_exactly_one_current_version(
                     actor=lead,
                     evaluation=evaluation,
                     filename="d.csv",
-                    content=(HEADER + APRIL.replace(",20,40,", f",{value},,")).encode(),
+                    content=(HEADER + APRIL.replace(",20,40,200", f",{value},,")).encode(),
                     dry_run=False,
                 )
             )

@@ -92,3 +92,57 @@ def test_utf8_with_a_byte_order_mark_and_windows_1252_are_both_read():
 def test_problems_are_capped_so_a_wrong_file_does_not_flood_the_page():
     rows, problems = parse(HEADER + "nope,01/04/2025,30/04/2025,all,1,,\n" * 1000)
     assert len(problems) == 200
+
+
+# --- values that must agree with their counts, and messages that say how to fix a cell ------------------
+
+UNITS_WITH_DAYS = {**UNITS, "days_to_assessment": "days"}
+
+
+def parse_line(line: str):
+    return parse_outcome_csv((HEADER + line + "\n").encode(), measure_units=UNITS_WITH_DAYS)
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "reason"),
+    [
+        # 37 / 164 = 22.56%: 50 disagrees, and the message gives what the counts imply.
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,50,37,164", "value", "37 out of 164 is 22.6%, not 50"),
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,23,37,164", "value", "37 out of 164 is 22.6%"),
+        ("cp_plans_rate,01/04/2025,30/04/2025,all,40,37,16400", "value", "a rate of 22.6 per 10,000"),
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,22.6,37,", "denominator", "give the denominator too"),
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,22.6,,164", "numerator", "give the numerator too"),
+        ("days_to_assessment,01/04/2025,30/04/2025,all,7,3,", "denominator", "give the denominator too"),
+        ("entries_to_care,01/04/2025,30/04/2025,all,0.4,,", "value", "A count is a whole number"),
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,0,0,0", "value", "leave the value empty"),
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,,37,164", "value", "Enter a value, or leave the row out."),
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,22.6%,37,164", "value", "Remove the % sign: give 22.6, not 22.6%."),
+        ('re_referrals_12m,01/04/2025,30/04/2025,all,"22,6",37,164', "value", "Use a full stop for decimals: 22.6"),
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,[c],,", "value", "Give the real value, or leave the row out"),
+        ("re_referals_12m,01/04/2025,30/04/2025,all,1,,", "measure", "Did you mean re_referrals_12m?"),
+        ("re_referrals_12m,04/30/2025,30/04/2025,all,1,,", "period_start", "Dates are day first: 30/04/2025"),
+        ("re_referrals_12m,,30/04/2025,all,1,,", "period_start", "Enter a date"),
+    ],
+)
+def test_values_must_agree_with_their_counts_and_each_message_says_how_to_fix_it(line, column, reason):
+    rows, problems = parse_line(line)
+    assert rows == []
+    assert any(p.row == 2 and p.column == column and reason in p.reason for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,22.6,37,164", Decimal("22.6")),  # 22.56 shown to 1 place
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,22.56,37,164", Decimal("22.56")),
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,22.5,45,200", Decimal("22.5")),
+        ("cp_plans_rate,01/04/2025,30/04/2025,all,22.6,37,16400", Decimal("22.6")),
+        ("days_to_assessment,01/04/2025,30/04/2025,all,7.5,,12", Decimal("7.5")),  # children only
+        ('entries_to_care,01/04/2025,30/04/2025,all,"1,234",,', Decimal("1234")),  # thousands
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,,0,0", None),  # 0 of 0: not estimable
+        ("days_to_assessment,01/04/2025,30/04/2025,all,,,0", None),
+    ],
+)
+def test_values_that_agree_with_their_counts_are_read(line, value):
+    rows, problems = parse_line(line)
+    assert problems == [] and rows[0].value == value
