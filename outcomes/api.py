@@ -63,9 +63,11 @@ class SubmissionOut(serializers.Serializer):
     filename = serializers.CharField()
     dry_run = serializers.BooleanField()
     status = serializers.CharField(
-        help_text="queued, running, needs_explanation (POST an explanation to store it), accepted, rejected, "
-        "checked (a dry run: nothing stored) or failed."
+        help_text="queued, running, needs_explanation (POST an explanation to store it, or discard it), accepted, "
+        "rejected, checked (a dry run: nothing stored; POST to store/ to store it, or discard it), failed, "
+        "superseded (a later upload of the same periods was stored first: see superseded_by) or discarded."
     )
+    superseded_by = serializers.UUIDField(source="superseded_by.code", allow_null=True, default=None)
     progress = serializers.IntegerField(help_text="Percent done.")
     stage = serializers.CharField()
     row_count = serializers.IntegerField()
@@ -234,6 +236,35 @@ class SubmissionExplainView(PartnerAPIView):
         submission = services.submission_explain(
             partner=self.partner, actor=request.user, submission=submission, explanation=data.validated_data["explanation"]
         )
+        return Response(SubmissionOut(submission).data)
+
+
+class SubmissionStoreView(PartnerAPIView):
+    """Store a clean dry run (status ``checked``) without uploading it again: it is queued, checked
+    again against the data as it now stands, and stored (or waits for an explanation)."""
+
+    serializer_class = SubmissionOut
+
+    def scoped_queryset(self):
+        return selectors.submission_list(partner=self.partner).select_related("evaluation")
+
+    @extend_schema(request=None, responses={200: SubmissionOut})
+    def post(self, request, partner_slug, code):
+        submission = services.submission_store_checked(partner=self.partner, actor=request.user, submission=self.get_object())
+        return Response(SubmissionOut(submission).data)
+
+
+class SubmissionDiscardView(PartnerAPIView):
+    """Discard an upload waiting for an explanation, or a dry run: nothing of it is stored."""
+
+    serializer_class = SubmissionOut
+
+    def scoped_queryset(self):
+        return selectors.submission_list(partner=self.partner).select_related("evaluation")
+
+    @extend_schema(request=None, responses={200: SubmissionOut})
+    def post(self, request, partner_slug, code):
+        submission = services.submission_discard(partner=self.partner, actor=request.user, submission=self.get_object())
         return Response(SubmissionOut(submission).data)
 
 

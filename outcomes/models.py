@@ -26,8 +26,12 @@ class Submission(models.Model):
         REJECTED = "rejected", "Rejected"
         CHECKED = "checked", "Checked (dry run)"
         FAILED = "failed", "Failed"
+        SUPERSEDED = "superseded", "Replaced by a later upload"
+        DISCARDED = "discarded", "Discarded"
 
-    FINISHED = (Status.ACCEPTED, Status.REJECTED, Status.CHECKED, Status.FAILED)
+    FINISHED = (Status.ACCEPTED, Status.REJECTED, Status.CHECKED, Status.FAILED, Status.SUPERSEDED, Status.DISCARDED)
+    # Waiting for the uploader: to explain the warnings, or (a clean dry run) to store the file.
+    PENDING = (Status.NEEDS_EXPLANATION, Status.CHECKED)
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
@@ -42,6 +46,8 @@ class Submission(models.Model):
     errors = models.JSONField(default=list, blank=True)
     warnings = models.JSONField(default=list, blank=True)
     explanation = models.TextField(blank=True)
+    # A pending upload closed because a later upload of any of its periods was stored.
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # What storing the rows changes (or, in a dry run, would change): new, changed (old -> new), unchanged.
     changes = models.JSONField(default=list, blank=True)
     # A partner's system may retry a JSON batch: the same key and body give back this submission.
@@ -69,6 +75,16 @@ class Submission(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def period_starts(self) -> set[str]:
+        """The periods (ISO start dates) of its rows, once it has been checked."""
+        return {change["period_start"] for change in self.changes}
+
+    @property
+    def can_be_stored(self) -> bool:
+        """A clean dry run: no problems, so storing it needs no new upload."""
+        return self.status == self.Status.CHECKED and not self.errors
 
     def change_counts(self) -> dict[str, int]:
         counts = {"new": 0, "changed": 0, "unchanged": 0}

@@ -184,6 +184,48 @@ def submission_explain(*, partner: Partner, actor: User, submission: Submission,
     return submission
 
 
+@transaction.atomic
+def submission_store_checked(*, partner: Partner, actor: User, submission: Submission) -> Submission:
+    """Store a clean dry run without a new upload: it goes back to the worker, checked again against
+    the data as it now stands, and stored (or, with warnings, waits for an explanation)."""
+    if submission.partner_id != partner.pk:
+        raise ValueError("submission belongs to another partner")
+    blocker = evaluation_selectors.evaluation_upload_blocker(partner=partner, evaluation=submission.evaluation)
+    if blocker:
+        raise ValidationError(blocker, code="no_data_sharing_agreement")
+    updated = Submission.objects.filter(pk=submission.pk, status=Submission.Status.CHECKED, errors=[]).update(
+        dry_run=False, status=Submission.Status.QUEUED, progress=0, stage="Waiting for a worker", finished_at=None
+    )
+    if not updated:
+        raise ValidationError(
+            "Only a dry run with no problems can be stored this way. Upload the file again.", code="not_checked"
+        )
+    audit_record(actor=actor, partner=partner, action="submission.store_checked", obj=submission, changes={})
+    _enqueue(submission)
+    submission.refresh_from_db()
+    return submission
+
+
+@transaction.atomic
+def submission_discard(*, partner: Partner, actor: User, submission: Submission) -> Submission:
+    """The uploader drops an upload waiting for an explanation, or a dry run: nothing of it is
+    stored, and what was kept of the file is deleted."""
+    if submission.partner_id != partner.pk:
+        raise ValueError("submission belongs to another partner")
+    updated = Submission.objects.filter(pk=submission.pk, status__in=Submission.PENDING).update(
+        status=Submission.Status.DISCARDED,
+        stage=Submission.Status.DISCARDED.label,
+        progress=100,
+        content=b"",
+        finished_at=timezone.now(),
+    )
+    if not updated:
+        raise ValidationError("Only an upload waiting for an explanation, or a dry run, can be discarded.", code="not_pending")
+    audit_record(actor=actor, partner=partner, action="submission.discard", obj=submission, changes={})
+    submission.refresh_from_db()
+    return submission
+
+
 # --- the worker's stages ----------------------------------------------------------------------------
 
 
@@ -284,10 +326,58 @@ def _ingest(submission: Submission, content: bytes, measures: dict, job: jobs.Jo
     problems = locked_period_problems(evaluation, rows)
     if problems:
         raise _Refused(Submission.Status.REJECTED, errors=[p.as_dict() for p in problems], row_count=0)
+    newer = _newer_upload(submission, rows)
+    if newer is not None:
+        raise _Refused(Submission.Status.SUPERSEDED, superseded_by=newer, content=b"", changes=changes, errors=[])
     current = _current_values(evaluation, rows)
     changes = compare(rows, current)
     _store(submission, rows, current, measures)
+    _supersede_pending(submission, rows)
     return _finish(submission, Submission.Status.ACCEPTED, warnings=warnings, changes=changes, row_count=len(rows), errors=[])
+
+
+def _newer_upload(submission: Submission, rows: list[OutcomeRow]) -> Submission | None:
+    """A later upload whose values for any of these periods are stored: an upload processed late
+    (explained after a correction was stored, say) never overwrites a later one."""
+    value = (
+        OutcomeValue.objects.filter(
+            partner=submission.partner_id,
+            evaluation=submission.evaluation_id,
+            is_current=True,
+            submission__gt=submission.pk,
+            period_start__in={r.period_start for r in rows},
+        )
+        .select_related("submission")
+        .order_by("-submission")
+        .first()
+    )
+    return value.submission if value is not None else None
+
+
+def _supersede_pending(submission: Submission, rows: list[OutcomeRow]) -> None:
+    """Close the earlier uploads still waiting (for an explanation, or to be stored after a dry run)
+    that cover any period just stored: they can no longer be explained or stored."""
+    periods = {r.period_start.isoformat() for r in rows}
+    pending = Submission.objects.filter(
+        partner=submission.partner_id, evaluation=submission.evaluation_id, pk__lt=submission.pk, status__in=Submission.PENDING
+    )
+    for earlier in pending:
+        if not earlier.period_starts & periods:
+            continue
+        Submission.objects.filter(pk=earlier.pk, status=earlier.status).update(
+            status=Submission.Status.SUPERSEDED,
+            stage=Submission.Status.SUPERSEDED.label,
+            superseded_by=submission,
+            content=b"",
+            finished_at=timezone.now(),
+        )
+        audit_record(
+            actor=submission.uploaded_by,
+            partner=submission.partner,
+            action="submission.superseded",
+            obj=earlier,
+            changes={"superseded_by": str(submission.code)},
+        )
 
 
 def _wait_for_explanation(submission: Submission, **fields) -> str:

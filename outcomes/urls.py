@@ -24,6 +24,8 @@ api_urlpatterns = routing.api(
         path("evaluations/<uuid:code>/submissions/batch/", api.SubmissionBatchView.as_view(), name="api_submission_batch"),
         path(SUBMISSION, api.SubmissionDetailView.as_view(), name="api_submission"),
         path(SUBMISSION + "explanation/", api.SubmissionExplainView.as_view(), name="api_submission_explain"),
+        path(SUBMISSION + "store/", api.SubmissionStoreView.as_view(), name="api_submission_store"),
+        path(SUBMISSION + "discard/", api.SubmissionDiscardView.as_view(), name="api_submission_discard"),
     ],
     practice=[
         path("evaluations/<uuid:code>/periods/", api.PracticePeriodListView.as_view(), name="api_practice_periods"),

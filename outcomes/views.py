@@ -43,7 +43,10 @@ class SubmissionDetailView(PartnerView, TemplateView):
         )
 
     def post(self, request, partner_slug, code):
-        """The uploader's explanation of the warnings."""
+        """The uploader explains the warnings, stores a clean dry run, or discards a pending upload."""
+        action = request.POST.get("action", "explain")
+        if action in ("store", "discard"):
+            return self._store_or_discard(request, action)
         form = ExplanationForm(request.POST)
         explained = run_service(
             form,
@@ -55,6 +58,13 @@ class SubmissionDetailView(PartnerView, TemplateView):
             return self.render_to_response(self.get_context_data(explanation_form=form))
         messages.success(request, "Thank you. The values are being stored.")
         return redirect("outcomes:submission", partner_slug=partner_slug, code=code)
+
+    def _store_or_discard(self, request, action: str):
+        service = services.submission_store_checked if action == "store" else services.submission_discard
+        done = run_service(request, lambda: service(partner=self.partner, actor=request.user, submission=self.object))
+        if done.ok:
+            messages.success(request, "The file is being stored." if action == "store" else "The upload was discarded.")
+        return redirect("outcomes:submission", partner_slug=self.partner.slug, code=self.object.code)
 
 
 class SubmissionErrorsCsvView(PartnerView):
