@@ -176,10 +176,14 @@ def read_csv(content: bytes, *, chunk_rows: int = CHUNK_ROWS) -> Table | Problem
             )
             for frame in reader:
                 values = frame.to_numpy(dtype=object)
-                chunk = Chunk(np.arange(line, line + len(frame)))
+                lines = np.arange(line, line + len(frame))
+                line += len(frame)
+                data = ~_notes(values[:, 0])
+                if not data.all():
+                    values, lines = values[data], lines[data]
+                chunk = Chunk(lines)
                 for name, position in positions.items():
                     chunk.cells[name] = _stripped(values[:, position])
-                line += len(frame)
                 yield chunk
         except pd.errors.EmptyDataError:  # a header and nothing else
             return
@@ -195,6 +199,16 @@ def _csv_problem(error: Exception, line: int) -> "Problem":
     else:
         reason = "Some rows have fewer cells than the header. Save the file again as CSV, with a cell for every column."
     return Problem(line, "", "", reason)
+
+
+NOTE = "#"
+
+
+def _notes(first_cells: np.ndarray) -> np.ndarray:
+    """Which rows are notes, not data: those whose first cell starts with "#" (the template's example)."""
+    codes, uniques = pd.factorize(first_cells)
+    is_note = np.array([str(u).lstrip().startswith(NOTE) for u in uniques], dtype=bool)
+    return is_note.take(codes) if len(is_note) else np.zeros(len(first_cells), dtype=bool)
 
 
 def _stripped(column: np.ndarray) -> np.ndarray:
@@ -236,6 +250,8 @@ def read_xlsx(content: bytes, *, chunk_rows: int = CHUNK_ROWS) -> Table | Proble
         lines, block = [], []
         try:
             for line, values in enumerate(rows, start=2):
+                if values and isinstance(values[0], str) and values[0].lstrip().startswith(NOTE):
+                    continue
                 lines.append(line)
                 block.append(values)
                 if len(block) == chunk_rows:

@@ -105,3 +105,31 @@ def outcome_frame(*, partner: Partner, evaluation) -> "pd.DataFrame":
     frame["denominator"] = frame["denominator"].astype("Int64")
     frame["approved"] = frame["approved"].astype(bool)
     return frame
+
+
+def template_rows(*, partner: Partner, evaluation, today) -> list[list[str]]:
+    """The rows of an evaluation's pre-filled template: each measure of its current plan, for each
+    group the design compares, for each whole period (at the measure's frequency) of the plan's
+    baseline and follow-up windows that has ended by ``today``; values left empty."""
+    from evaluations import selectors as evaluation_selectors
+    from measures import selectors as measure_selectors
+    from outcomes.periods import periods_within
+
+    plan = evaluation_selectors.plan_current(partner=partner, evaluation=evaluation)
+    if plan is None:
+        return []
+    frequencies = {m.code: m.frequency for m in measure_selectors.measure_list(partner=partner)}
+    groups = ["intervention", "comparison"] if plan.design in (plan.Design.DID, plan.Design.RCT) else ["intervention"]
+    windows = [(plan.baseline_start, plan.baseline_end), (plan.follow_up_start, plan.follow_up_end)]
+    rows = []
+    for entry in plan.measures:
+        code = entry.get("code")
+        if code not in frequencies:
+            continue
+        periods = sorted(
+            {period for first, last in windows if first and last for period in periods_within(first, last, frequencies[code])}
+        )
+        for start, end in periods:
+            if end < today:
+                rows += [[code, f"{start:%d/%m/%Y}", f"{end:%d/%m/%Y}", group, "", "", ""] for group in groups]
+    return rows

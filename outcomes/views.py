@@ -7,6 +7,7 @@ import io
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views.generic import TemplateView
 
 from evaluations import selectors as evaluation_selectors
@@ -135,6 +136,8 @@ class PracticePeriodsView(PracticeView, TemplateView):
 
 TEMPLATE_COLUMNS = ["measure", "period_start", "period_end", "group", "value", "numerator", "denominator"]
 EXAMPLE_ROW = ["re_referrals_12m", "01/04/2025", "30/04/2025", "intervention", "22.5", "45", "200"]
+# In a CSV template the example is a note row: a row whose first cell starts with "#" is never read.
+EXAMPLE_NOTE = f"# Example (not read: rows starting with # are skipped): {EXAMPLE_ROW[0]}"
 DICTIONARY_COLUMNS = [
     "measure", "name", "unit", "polarity", "definition", "numerator", "denominator", "frequency", "source", "source_fields",
     "version", "groups", "date_format", "example_row",
@@ -172,8 +175,10 @@ def _dictionary_rows(measures) -> list[list[str]]:
 
 
 class DataTemplateView(PartnerView):
-    """Blank templates (CSV, XLSX) for an evaluation's outcome data, and a data dictionary of the
-    measure library: codes, definitions, allowed groups, the date format and an example row."""
+    """Templates (CSV, XLSX) for an evaluation's outcome data, pre-filled from its plan (each measure
+    x group x ended period, values empty), and a data dictionary of the measures it may use: codes,
+    definitions, allowed groups, the date format and an example row. The example never reads as
+    data: a note row in the CSV, a sheet of its own in the workbook."""
 
     def scoped_object(self):
         return evaluation_selectors.evaluation_get(partner=self.partner, code=self.kwargs["code"])
@@ -182,13 +187,16 @@ class DataTemplateView(PartnerView):
         if name not in CONTENT_TYPES:
             raise Http404("No such file.")
         measures = list(measure_selectors.measure_list(partner=self.partner))
+        rows = []
+        if name.startswith("template."):
+            rows = selectors.template_rows(partner=self.partner, evaluation=self.object, today=timezone.localdate())
         if name == "template.xlsx":
-            content = _workbook(measures)
+            content = _workbook(measures, rows)
         else:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\r\n")
             if name == "template.csv":
-                writer.writerows([TEMPLATE_COLUMNS, EXAMPLE_ROW])
+                writer.writerows([TEMPLATE_COLUMNS, [EXAMPLE_NOTE, *EXAMPLE_ROW[1:]], *rows])
             else:
                 writer.writerow(DICTIONARY_COLUMNS)
                 writer.writerows([[neutralised(cell) for cell in row] for row in _dictionary_rows(measures)])
@@ -198,17 +206,22 @@ class DataTemplateView(PartnerView):
         return response
 
 
-def _workbook(measures) -> bytes:
+def _workbook(measures, rows: list[list[str]]) -> bytes:
     import openpyxl
 
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "Data"
     sheet.append(TEMPLATE_COLUMNS)
-    sheet.append(EXAMPLE_ROW)
-    for column in ("B", "C"):  # dates as text, so a spreadsheet does not reorder day and month
-        for cell in sheet[column]:
-            cell.number_format = "@"
+    for row in rows:
+        sheet.append(row)
+    example = book.create_sheet("Example (not read)")
+    example.append(TEMPLATE_COLUMNS)
+    example.append(EXAMPLE_ROW)
+    for data in (sheet, example):
+        for column in ("B", "C"):  # dates as text, so a spreadsheet does not reorder day and month
+            for cell in data[column]:
+                cell.number_format = "@"
     dictionary = book.create_sheet("Measures (not read)")
     dictionary.append(DICTIONARY_COLUMNS)
     for row in _dictionary_rows(measures):
