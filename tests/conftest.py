@@ -37,6 +37,20 @@ def _practice_scope_for_setup(request):
             cursor.execute("SELECT set_config('pine.practice', '', false)")
 
 
+@pytest.fixture(autouse=True)
+def _no_attempts_counted():
+    """Each test starts with no attempts counted by pine.ratelimit: every test client comes from
+    127.0.0.1, so counts left by earlier tests would refuse later ones."""
+    from django.core.cache import cache
+
+    from pine.ratelimit import KEY_PREFIX
+
+    client = cache._cache.get_client(write=True)  # the Redis client under Django's cache
+    keys = list(client.scan_iter(match=f"*{KEY_PREFIX}:*"))
+    if keys:
+        client.delete(*keys)
+
+
 # A test that uses any of these acts as the practice team: its body stays in the practice scope.
 PRACTICE_FIXTURES = {"practice_admin", "practice_client", "accepted", "analyst", "reviewer", "reviewers"}
 

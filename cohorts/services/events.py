@@ -4,7 +4,9 @@ attached to a call. Every write is audited.
 * The practice admins create, change and delete events and upload and delete documents.
 * Anyone may register for a future event of a published cohort, without an account. The event's
   row is locked while a place is taken, so two people racing for the last place cannot both get
-  it. A confirmation email carries an iCalendar (.ics) file and a signed link to cancel.
+  it. A confirmation email carries an iCalendar (.ics) file and a signed link to cancel. Since a
+  stranger chooses the address (and the name in the email), registrations are limited per email
+  address and per client address (``REGISTRATION_LIMITS``), and the email opens with our own words.
 * :func:`event_reminders_send` (Celery beat, daily) reminds registered people the day before
   (the UK date), once each.
 """
@@ -24,7 +26,7 @@ from django.utils import timezone
 
 from cohorts.models import Cohort, CohortDocument, Event, EventRegistration
 from cohorts.selectors.events import registration_cancel_token
-from pine import notifications
+from pine import notifications, ratelimit
 from pine.access import require_practice_admin
 from pine.audit import audit_record, audited_create, audited_update, snapshot
 from pine.models import User
@@ -157,13 +159,31 @@ def registration_refusal(event: Event, *, now: datetime | None = None) -> str | 
     return None
 
 
+# Each registration emails an address a stranger typed: at most this many, per address and per
+# client address (the page passes it; the demo data and the practice team's own calls pass none).
+REGISTRATION_LIMITS = (
+    ratelimit.Limit("event_registration:email", count=5, seconds=24 * 3600),
+    ratelimit.Limit("event_registration:ip", count=20, seconds=3600),
+)
+TOO_MANY_REGISTRATIONS = "There have been too many registrations with this email address or from your network. Try again later."
+
+
 @transaction.atomic
-def event_register(*, event: Event, name: str, email: str, organisation: str, now: datetime | None = None) -> EventRegistration:
+def event_register(
+    *,
+    event: Event,
+    name: str,
+    email: str,
+    organisation: str,
+    client_ip: str | None = None,
+    now: datetime | None = None,
+) -> EventRegistration:
     """Register someone (no account needed) and email them the details with an .ics file.
 
     The event's row is locked first: registrations for one event happen one at a time, so the
     capacity holds however many people press the button at once. Someone who cancelled may
-    register again (their row is reused: one per email address)."""
+    register again (their row is reused: one per email address). Each registration that would
+    send an email counts against the address's and the client's limits (``REGISTRATION_LIMITS``)."""
     now = now or timezone.now()
     event = Event.objects.select_for_update().select_related("cohort").get(pk=event.pk)
     email = (email or "").strip()
@@ -173,6 +193,9 @@ def event_register(*, event: Event, name: str, email: str, organisation: str, no
     refusal = registration_refusal(event, now=now)
     if refusal:
         raise ValidationError(refusal)
+    by_email, by_ip = REGISTRATION_LIMITS
+    if ratelimit.exceeded((by_email, email), (by_ip, client_ip)):
+        raise ValidationError(TOO_MANY_REGISTRATIONS, code="rate_limited")
     registration = existing or EventRegistration(event=event)
     registration.name = (name or "").strip()
     registration.email = email if existing is None else existing.email

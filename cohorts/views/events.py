@@ -19,6 +19,7 @@ from cohorts.selectors import applications as cohort_selectors
 from cohorts.selectors import events as selectors
 from cohorts.services import events as services
 from cohorts.views.applications import PracticeCohortMixin
+from pine import ratelimit
 from pine.access import ADMINS, ADMINS_AND_ANALYSTS
 from pine.exports import csv_response, xlsx_response
 from pine.scoping import PracticeView, PublicView
@@ -66,7 +67,7 @@ class PublicEventView(PublicEventMixin, ServiceFormMixin, PublicView, FormView):
         return super().post(request, *args, **kwargs)
 
     def call_service(self, data):
-        return services.event_register(event=self.object, **data)
+        return services.event_register(event=self.object, client_ip=ratelimit.client_ip(self.request), **data)
 
     def service_done(self, registration):
         event = self.object

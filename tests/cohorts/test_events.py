@@ -167,6 +167,51 @@ def test_someone_who_cancelled_can_register_again(event):
     assert again.pk == registration.pk and again.cancelled_at is None and again.organisation == "Northshire Police"
 
 
+# --- limits: a stranger chooses the address an email goes to -------------------------------------------
+
+
+def test_one_email_address_is_sent_at_most_five_registrations_a_day(client, django_capture_on_commit_callbacks):
+    events = factories.EventFactory.create_batch(6)
+    with django_capture_on_commit_callbacks(execute=True):
+        for event in events[:5]:
+            assert client.post(_event_url(event), PERSON, REMOTE_ADDR=f"198.51.100.{event.pk % 250}").status_code == 302
+        # The sixth, whatever the client's address and the letters' case, is refused with a message.
+        response = client.post(_event_url(events[5]), {**PERSON, "email": "SAM.PATEL@council.example"}, REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "There is a problem" in page and "too many registrations with this email address" in page
+    assert len(mail.outbox) == 5 and not EventRegistration.objects.filter(event=events[5]).exists()
+    with pytest.raises(ValidationError, match="too many registrations"):
+        services.event_register(event=events[5], **PERSON)
+
+
+def test_one_client_address_makes_at_most_twenty_registrations_an_hour(client, django_capture_on_commit_callbacks):
+    event = factories.EventFactory(capacity=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(20):
+            response = client.post(_event_url(event), {**PERSON, "email": f"person{n}@council.example"})
+            assert response.status_code == 302, n
+        refused = client.post(_event_url(event), {**PERSON, "email": "person20@council.example"})
+        # Another client is not held back by the first one's count.
+        other = client.post(_event_url(event), {**PERSON, "email": "person21@council.example"}, REMOTE_ADDR="203.0.113.7")
+    assert refused.status_code == 200 and "too many registrations" in refused.content.decode()
+    assert other.status_code == 302
+    assert len(mail.outbox) == 21
+    assert not EventRegistration.objects.filter(email="person20@council.example").exists()
+
+
+def test_the_email_opens_with_our_words_and_the_typed_name_comes_last(client, event, django_capture_on_commit_callbacks):
+    spam = "WIN A PRIZE: call 0800 000 000 now"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_event_url(event), {**PERSON, "name": spam, "organisation": "Free money ltd"})
+    body = mail.outbox[0].body
+    assert body.startswith("You are registered for Webinar: applying to round 7 (Round 7)")
+    assert spam not in mail.outbox[0].subject
+    # What the stranger typed comes only after the event's details and the cancel link.
+    assert body.index(spam) > body.index("/cohorts/events/cancel/")
+    assert "Registered as: WIN A PRIZE: call 0800 000 000 now, Free money ltd" in body
+
+
 @pytest.mark.parametrize(
     "data, message",
     [

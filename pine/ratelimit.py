@@ -1,0 +1,53 @@
+"""The one rate limiter: counts of attempts in a fixed window, kept in the cache (Redis).
+
+A :class:`Limit` names what is counted and how many attempts a window allows; :func:`exceeded`
+counts one attempt against each identity (an email address, a client address) and says whether
+any of them has gone past its limit. Identities are stored hashed, never as typed. Anything that
+sends an email to an address a stranger typed, or accepts a stranger's account, counts here first.
+
+The client's address comes from axes (``client_ip``), so the proxy settings that protect signing
+in apply here too.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from axes.helpers import get_client_ip_address
+from django.core.cache import cache
+
+KEY_PREFIX = "pine:rate"
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str  # what is counted, e.g. "event_registration:email"
+    count: int  # attempts allowed in a window
+    seconds: int  # the window
+
+
+def _key(limit: Limit, identity: str) -> str:
+    digest = hashlib.sha256(identity.strip().lower().encode()).hexdigest()[:32]
+    return f"{KEY_PREFIX}:{limit.name}:{digest}"
+
+
+def _hit(limit: Limit, identity: str) -> int:
+    """Count one attempt; the number in this window, this one included."""
+    key = _key(limit, identity)
+    cache.add(key, 0, timeout=limit.seconds)  # starts the window (does nothing if it has started)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window ended between the two calls
+        cache.add(key, 1, timeout=limit.seconds)
+        return 1
+
+
+def exceeded(*checks: tuple[Limit, str | None]) -> bool:
+    """Count one attempt against each (limit, identity) given an identity, and say whether any has
+    now gone past its limit. Every check is counted, so trying again while refused does not help."""
+    counts = [(_hit(limit, identity), limit) for limit, identity in checks if identity]
+    return any(count > limit.count for count, limit in counts)
+
+
+def client_ip(request) -> str:
+    """The client's address, as the brute-force protection (axes) reads it."""
+    return get_client_ip_address(request) or ""
