@@ -21,6 +21,7 @@ class MeasureOut(serializers.Serializer):
     numerator = serializers.CharField()
     denominator = serializers.CharField()
     frequency = serializers.CharField()
+    child_aggregation = serializers.CharField(help_text="How child-level rows add up into this measure's values.")
     source = serializers.CharField()
     source_fields = serializers.CharField()
     version = serializers.IntegerField()
@@ -67,6 +68,7 @@ class MeasureChangeIn(serializers.Serializer):
     numerator = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     denominator = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     frequency = serializers.ChoiceField(choices=Measure.Frequency.choices, required=False)
+    child_aggregation = serializers.ChoiceField(choices=Measure.ChildAggregation.choices, required=False)
     source = serializers.ChoiceField(choices=Measure.Source.choices, required=False)
     source_fields = serializers.CharField(max_length=300, required=False, allow_blank=True)
 

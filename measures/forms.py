@@ -26,6 +26,15 @@ class MeasureForm(GovukForm):
         label="Denominator (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
     frequency = forms.ChoiceField(label="How often it is reported", choices=Measure.Frequency.choices)
+    child_aggregation = forms.ChoiceField(
+        label="How child-level rows add up",
+        choices=Measure.ChildAggregation.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="A count counts the rows whose value is 1; a percentage is the rows with 1 out of all rows; "
+        "days are their mean or median; a rate per 10,000 needs a population, so it takes aggregate rows only. "
+        "Leave it to fit the unit, or choose mean or median for days.",
+    )
     source = forms.ChoiceField(label="Source", choices=Measure.Source.choices)
     source_fields = forms.CharField(
         label="Source fields (optional)",
@@ -33,6 +42,17 @@ class MeasureForm(GovukForm):
         max_length=300,
         help_text="The fields of the source data it is counted from.",
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        unit, rule = cleaned.get("unit"), cleaned.get("child_aggregation")
+        allowed = Measure.AGGREGATIONS_BY_UNIT.get(unit, [])
+        if not rule and allowed:
+            cleaned["child_aggregation"] = allowed[0]
+        elif allowed and rule not in allowed:
+            shown = " or ".join(str(Measure.ChildAggregation(a).label).split(":")[0].lower() for a in allowed)
+            self.add_error("child_aggregation", f"For this unit, child-level rows add up as: {shown}")
+        return cleaned
 
     @classmethod
     def initial_from(cls, measure: Measure) -> dict:

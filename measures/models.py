@@ -1,5 +1,6 @@
 """The measure library: standard outcome measures everyone uses, and partners' local measures."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -26,6 +27,21 @@ class Measure(models.Model):
         QUARTERLY = "quarterly", "Quarterly"
         ANNUAL = "annual", "Annual"
 
+    class ChildAggregation(models.TextChoices):
+        COUNT = "count", "Count: the rows whose value is 1 (or empty)"
+        PROPORTION = "proportion", "Proportion: the rows with 1 out of all rows (each 0 or 1)"
+        MEAN = "mean", "Mean of the rows' values"
+        MEDIAN = "median", "Median of the rows' values"
+        AGGREGATES_ONLY = "aggregates_only", "None: send aggregate rows (a rate needs a population)"
+
+    # How child-level rows of each unit may add up (the first is the unit's default).
+    AGGREGATIONS_BY_UNIT = {
+        "count": ["count"],
+        "percentage": ["proportion"],
+        "days": ["mean", "median"],
+        "rate_10k": ["aggregates_only"],
+    }
+
     class Source(models.TextChoices):
         CIN = "cin", "Children in Need census"
         SSDA903 = "ssda903", "SSDA903 (children looked after)"
@@ -51,6 +67,10 @@ class Measure(models.Model):
     numerator = models.TextField(blank=True)
     denominator = models.TextField(blank=True)
     frequency = models.CharField(max_length=20, choices=Frequency.choices, default=Frequency.MONTHLY)
+    # How the import adds up child-level rows into this measure's values (outcomes.children).
+    child_aggregation = models.CharField(
+        "How child rows add up", max_length=20, choices=ChildAggregation.choices, blank=True, default=""
+    )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.LOCAL)
     source_fields = models.CharField(max_length=300, blank=True)
     # The library is versioned: each change keeps the earlier definition in ``history``.
@@ -60,7 +80,8 @@ class Measure(models.Model):
 
     # The fields that make up a measure's definition (a change to any of them is a new version).
     DEFINITION_FIELDS = [
-        "name", "definition", "unit", "polarity", "numerator", "denominator", "frequency", "source", "source_fields",
+        "name", "definition", "unit", "polarity", "numerator", "denominator", "frequency", "child_aggregation", "source",
+        "source_fields",
     ]  # fmt: skip
 
     class Meta:
@@ -76,6 +97,13 @@ class Measure(models.Model):
                 name="measure_local_code_unique_per_partner",
             ),
             models.CheckConstraint(
+                condition=models.Q(unit="count", child_aggregation="count")
+                | models.Q(unit="percentage", child_aggregation="proportion")
+                | models.Q(unit="days", child_aggregation__in=["mean", "median"])
+                | models.Q(unit="rate_10k", child_aggregation="aggregates_only"),
+                name="measure_child_aggregation_fits_unit",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(partner__isnull=True, evaluation__isnull=True)
                 | models.Q(partner__isnull=False, evaluation__isnull=False),
                 name="measure_local_has_partner_and_evaluation",
@@ -84,6 +112,23 @@ class Measure(models.Model):
 
     def __str__(self):
         return self.name
+
+    def fit_aggregation(self) -> None:
+        """None chosen: the unit's only rule, or its default (mean for days)."""
+        allowed = self.AGGREGATIONS_BY_UNIT.get(self.unit, [])
+        if allowed and not self.child_aggregation:
+            self.child_aggregation = allowed[0]
+
+    def clean(self):
+        self.fit_aggregation()
+        allowed = self.AGGREGATIONS_BY_UNIT.get(self.unit, [])
+        if allowed and self.child_aggregation not in allowed:
+            shown = " or ".join(str(self.ChildAggregation(a).label).split(":")[0].lower() for a in allowed)
+            raise ValidationError({"child_aggregation": f"For this unit, child-level rows add up as: {shown}."})
+
+    def save(self, *args, **kwargs):
+        self.fit_aggregation()
+        super().save(*args, **kwargs)
 
     @property
     def is_local(self) -> bool:

@@ -25,8 +25,11 @@ def _measure_change(measure: Measure, fields: dict) -> dict | None:
     if unknown:
         raise ValueError(f"not definition fields: {sorted(unknown)}")
     before = {name: getattr(measure, name) for name in Measure.DEFINITION_FIELDS}
+    if "unit" in fields and "child_aggregation" not in fields:
+        fields = {**fields, "child_aggregation": ""}  # a new unit brings its own rule
     for name, value in fields.items():
         setattr(measure, name, value)
+    measure.fit_aggregation()
     after = {name: getattr(measure, name) for name in Measure.DEFINITION_FIELDS}
     if after == before:
         return None

@@ -11,15 +11,21 @@ Columns whose header looks like a name, date of birth, address, postcode, NHS nu
 are refused, as is any cell holding a valid NHS number (10 digits, mod-11 check digit). Their
 values are blanked before the file is kept, so the refused data is not stored either.
 
-Aggregates computed from child-level rows, stored as the aggregate values (the rule):
+Aggregates computed from child-level rows, stored as the aggregate values, follow each measure's
+declared rule (``Measure.child_aggregation``):
 
-* ``count`` measures: the number of distinct children; ``value`` may be left empty.
-* ``percentage`` measures: ``value`` is 1 if the outcome happened for the child, else 0; the
-  numerator is the children with 1, the denominator all the children, the value 100 x num / den.
-* ``days`` measures: ``value`` is the child's number of days; the aggregate is their mean, with the
-  number of children as the denominator.
-* ``rate_10k`` measures need a population, so they cannot be computed from child rows: send them as
-  aggregate rows.
+* ``count``: ``value`` is 1 if the row counts (or empty), 0 if it does not; the aggregate is the
+  number of rows that count (six rows sent as 1,0,0,0,0,1 are a count of 2).
+* ``proportion`` (percentage measures): ``value`` is 1 if the outcome happened for the child, else 0;
+  the numerator is the rows with 1, the denominator all the rows, the value 100 x num / den.
+* ``mean`` and ``median`` (days measures): ``value`` is the child's number of days; the aggregate is
+  their mean or median, with the number of rows as the denominator.
+* ``aggregates_only`` (rates per 10,000 children need a population): child rows are refused.
+
+A row may carry an ``event_date`` (within its period), so one child can have several events in a
+period: a referral measure counts each referral. The same child, measure, group, period and event
+date twice is a duplicate. A child is in at most one of the intervention and comparison groups in a
+period (across measures).
 """
 
 import hashlib
@@ -119,14 +125,20 @@ def sanitise_cells(cells: dict[str, np.ndarray], *, key: str, version: str) -> t
     return clean, touched
 
 
-class Totals:
-    """Aggregate values from child rows, by the rule in this module's docstring, added up chunk by
-    chunk: per (measure, group, period start), the first row and its period end, the number of
-    children, how many have 1, and the sum of their values."""
+# The rule a measure's child rows follow when it declares none: its unit's first (see measures.models).
+DEFAULT_AGGREGATION = {"count": "count", "percentage": "proportion", "days": "mean", "rate_10k": "aggregates_only"}
 
-    def __init__(self, measure_units: dict[str, str]):
+
+class Totals:
+    """Aggregate values from child rows, by each measure's rule (this module's docstring), added up
+    chunk by chunk: per (measure, group, period start), the first row and its period end, the number
+    of rows, how many have 1, the sum of their values and, for a median, the values themselves."""
+
+    def __init__(self, measure_units: dict[str, str], aggregations: dict[str, str] | None = None):
         self.measure_units = measure_units
-        self.groups: dict[tuple, list] = {}  # key -> [first row, period end, n, ones, sum]
+        self.aggregations = {code: DEFAULT_AGGREGATION.get(unit, "") for code, unit in measure_units.items()}
+        self.aggregations.update(aggregations or {})
+        self.groups: dict[tuple, list] = {}  # key -> [first row, period end, n, ones, sum, [value arrays]]
 
     def add(self, children: dict[str, np.ndarray]) -> None:
         """``children``: arrays ``lines, measure, period_start, period_end, group, value`` (checked rows)."""
@@ -144,29 +156,88 @@ class Totals:
                     0,
                     0,
                     Decimal(0),
+                    [],
                 ]
             total[2] += len(positions)
-            unit = self.measure_units[measure]
-            if unit in ("percentage", "days"):
-                counts = np.bincount(codes[positions], minlength=len(uniques))
-                for value, count in zip(uniques, counts):
-                    if count:
-                        total[3] += int(count) if value == 1 else 0
+            rule = self.aggregations[measure]
+            counts = np.bincount(codes[positions], minlength=len(uniques))
+            for value, count in zip(uniques, counts):
+                if count:
+                    # an empty value counts for a count measure (each row is one event)
+                    total[3] += int(count) if value == 1 or (rule == "count" and pd.isna(value)) else 0
+                    if rule in ("mean", "median"):
                         total[4] += value * int(count)
+            if rule == "median":
+                total[5].append(np.array([float(uniques[c]) for c in codes[positions]], dtype=float))
 
     def rows(self) -> list[tuple]:
         """(first row, measure, start, end, group, value, numerator, denominator), ordered as the rows came."""
         result = []
-        for (measure, group, start), (first, end, n, ones, added) in self.groups.items():
-            unit = self.measure_units[measure]
-            if unit == "count":
-                value, numerator, denominator = Decimal(n), None, None
-            elif unit == "percentage":
+        for (measure, group, start), (first, end, n, ones, added, values) in self.groups.items():
+            rule = self.aggregations[measure]
+            if rule == "count":
+                value, numerator, denominator = Decimal(ones), None, None
+            elif rule == "proportion":
                 value, numerator, denominator = _round(Decimal(100 * ones) / n), ones, n
-            else:  # days
+            elif rule == "median":
+                value, numerator, denominator = _round(_median(np.concatenate(values))), None, n
+            else:  # mean
                 value, numerator, denominator = _round(added / n), None, n
             result.append((first, measure, start, end, group, value, numerator, denominator))
         return sorted(result, key=lambda r: r[0])
+
+
+def _median(values: np.ndarray) -> Decimal:
+    """The median, exactly: the middle value, or the mean of the two middle values, as decimals (a
+    value of at most 4 decimal places and 10 digits before the point survives a float exactly)."""
+    middle = len(values) // 2
+    if len(values) % 2:
+        return Decimal(repr(float(np.partition(values, middle)[middle])))
+    low, high = np.partition(values, [middle - 1, middle])[[middle - 1, middle]]
+    return (Decimal(repr(float(low))) + Decimal(repr(float(high)))) / 2
+
+
+class ExclusiveGroups:
+    """Which children appear in both the intervention and the comparison group of one period (across
+    measures), found once the whole file has been read. Memory stays small: a 64-bit hash and a line
+    number per row (a false match needs two of a file's (child, period) pairs to share a 64-bit hash:
+    about 1 in 10^6 for 5,000,000 rows, and then only a row would be refused that should not be)."""
+
+    GROUPS = ("intervention", "comparison")
+
+    def __init__(self):
+        self.hashes = {group: [] for group in self.GROUPS}
+        self.lines = {group: [] for group in self.GROUPS}
+
+    def add(self, children: dict[str, np.ndarray]) -> None:
+        for group in self.GROUPS:
+            rows = children["group"] == group
+            if rows.any():
+                frame = pd.DataFrame({"c": children["child"][rows], "s": children["period_start"][rows]})
+                self.hashes[group].append(pd.util.hash_pandas_object(frame, index=False).to_numpy())
+                self.lines[group].append(children["lines"][rows])
+
+    def overlaps(self) -> list[tuple[int, int]]:
+        """(line, line of the same child in the other group) for each later row of such a child."""
+        if not all(self.hashes[group] for group in self.GROUPS):
+            return []
+        first, second = (np.concatenate(self.hashes[g]) for g in self.GROUPS)
+        first_lines, second_lines = (np.concatenate(self.lines[g]) for g in self.GROUPS)
+        both = np.intersect1d(first, second)
+        if not len(both):
+            return []
+        found = []
+        for hashes, lines, other_hashes, other_lines in (
+            (first, first_lines, second, second_lines),
+            (second, second_lines, first, first_lines),
+        ):
+            earliest = pd.Series(other_lines).groupby(other_hashes).min()
+            mine = np.isin(hashes, both)
+            for line, key in zip(lines[mine].tolist(), hashes[mine].tolist()):
+                other = int(earliest[key])
+                if other < line:
+                    found.append((line, other))
+        return sorted(found)
 
 
 def _round(value: Decimal) -> Decimal:

@@ -14,6 +14,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
@@ -38,6 +39,7 @@ def run(
     *,
     filename: str,
     measure_units: dict[str, str],
+    aggregations: dict[str, str] | None = None,
     key: str,
     version: str,
     store: Callable[[dict[str, np.ndarray]], None] | None = None,
@@ -50,7 +52,7 @@ def run(
     table = read_chunks(content, filename=filename, chunk_rows=chunk_rows)
     if isinstance(table, Problem):
         return Result(problems=[table])
-    checker = Checker(table.header, measure_units=measure_units)
+    checker = Checker(table.header, measure_units=measure_units, aggregations=aggregations)
     if checker.check_header():
         return Result(problems=checker.problems)
     rows: list[OutcomeRow] = []
@@ -123,7 +125,7 @@ def _read_ahead(table, checker: Checker, *, key: str, version: str, prepare: Cal
 # --- storing child rows -------------------------------------------------------------------------------
 
 STAGE_TABLE = "outcomes_ingest_children"
-COPY_COLUMNS = ("child_digest", "key_version", "measure_id", "period_start", "period_end", "group", "value")
+COPY_COLUMNS = ("child_digest", "key_version", "measure_id", "period_start", "period_end", "event_date", "group", "value")
 
 
 class ChildCopy:
@@ -175,6 +177,7 @@ def copy_text(children: dict[str, np.ndarray], measure_ids: dict[str, str]) -> b
         _mapped(children["measure"], measure_ids.__getitem__),
         _mapped(children["period_start"], lambda d: d.isoformat()),
         _mapped(children["period_end"], lambda d: d.isoformat()),
+        _mapped(children["event_date"], lambda d: d.isoformat() if isinstance(d, date) else "\\N"),
         children["group"],
         _mapped(children["value"], _numeric),
     ]

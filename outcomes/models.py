@@ -194,11 +194,12 @@ class ChildRecord(models.Model):
     )
     period_start = models.DateField()
     period_end = models.DateField()
+    event_date = models.DateField(null=True, blank=True)  # when the file gives one: several events a period
     group = models.CharField(max_length=20, choices=Group.choices)
     value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
 
     class Meta:
-        # One row per child, measure, group and period in a submission is the import checker's rule
+        # One row per child, measure, group, period (and event date) in a submission is the import checker's rule
         # (exact across chunks, tested), not a unique index: on random pseudonyms that index alone
         # made the import three times slower than a bare COPY of the file.
         indexes = [models.Index(fields=["partner", "evaluation", "measure", "period_start"])]

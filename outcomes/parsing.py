@@ -24,10 +24,22 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
-from outcomes.children import CHILD_REF, NHS_REMOVED, REF_NHS, TOKEN, Totals, identifying_kind, is_nhs_number, sanitise_cells
+from outcomes.children import (
+    CHILD_REF,
+    DEFAULT_AGGREGATION,
+    NHS_REMOVED,
+    REF_NHS,
+    TOKEN,
+    ExclusiveGroups,
+    Totals,
+    identifying_kind,
+    is_nhs_number,
+    sanitise_cells,
+)
 
 REQUIRED_COLUMNS = ("measure", "period_start", "period_end", "group", "value")
 OPTIONAL_COLUMNS = ("numerator", "denominator")
+EVENT_DATE = "event_date"  # child-level rows only: one child may have several events in a period
 GROUPS = ("intervention", "comparison", "all")
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ERRORS = 200
@@ -416,14 +428,17 @@ class Checker:
     right, then measure, dates, group, value, counts, duplicate). Once there are that many, or the
     file is too long, :attr:`stopped` says there is no point reading on."""
 
-    def __init__(self, header: list[str], *, measure_units: dict[str, str]):
+    def __init__(self, header: list[str], *, measure_units: dict[str, str], aggregations: dict[str, str] | None = None):
         self.header = header
         self.measure_units = measure_units
+        self.aggregations = {code: DEFAULT_AGGREGATION.get(unit, "") for code, unit in measure_units.items()}
+        self.aggregations.update(aggregations or {})
         self.child_level = CHILD_REF in header
         self.problems: list[Problem] = []
         self.stopped = False
         self.row_count = 0
-        self.totals = Totals(measure_units)
+        self.totals = Totals(measure_units, self.aggregations)
+        self.exclusive = ExclusiveGroups()
         self._seen: dict[tuple, dict[str, int]] = {}  # (measure, group, start) -> child ("" for aggregates) -> first line
 
     def check_header(self) -> list[Problem]:
@@ -440,6 +455,10 @@ class Checker:
             if h and (kind := identifying_kind(h))
         ]
         problems += [Problem(1, c, "", "This column is missing.") for c in required if c not in header]
+        if EVENT_DATE in header and not self.child_level:
+            problems.append(
+                Problem(1, EVENT_DATE, "", "An event_date goes with child-level rows (a child_ref column): remove the column.")
+            )
         self.problems = problems
         self.stopped = bool(problems)
         return problems
@@ -447,6 +466,18 @@ class Checker:
     def finish(self) -> list[Problem]:
         if not self.row_count and not self.problems:
             self.problems.append(Problem(0, "", "", "The file has a header but no data rows."))
+        if self.child_level and not self.stopped:
+            self.problems += [
+                Problem(
+                    line,
+                    "group",
+                    "",
+                    f"This child is in the other of intervention and comparison in the same period (row {other}). "
+                    "A child belongs to one of them: correct the group.",
+                )
+                for line, other in self.exclusive.overlaps()
+            ]
+            self.problems.sort(key=lambda p: p.row)
         return self.problems[:MAX_ERRORS]
 
     def check(self, chunk: Chunk) -> Checked:
@@ -508,14 +539,21 @@ class Checker:
         value_text = column("value")
         value = _per_value(value_text, _decimal)
         if self.child_level:
-            self._child_rules(add, order + 5, column, unit, value_text)
+            rule = _per_value(measure, lambda m: self.aggregations.get(m, ""))
+            self._child_rules(add, order + 5, column, rule, value_text, start, end)
         else:
             numerator, denominator = self._aggregate_rules(add, order + 5, column, unit, value_text)
         good = present & ~bad
-        what = "the same child, measure, group and period" if self.child_level else "the same measure, group and period"
-        for count, (i, earlier) in enumerate(
-            self._duplicates(good, column(CHILD_REF) if self.child_level else None, measure, group, start, lines)
-        ):
+        what = "the same measure, group and period"
+        child = None
+        if self.child_level:
+            events = EVENT_DATE in cells
+            what = (
+                "the same child, measure, group, period and event date" if events else "the same child, measure, group and period"
+            )
+            event_key = _per_value(column(EVENT_DATE), lambda t: d.isoformat() if (d := parse_date(t)) else t)
+            child = column(CHILD_REF) + "|" + event_key if events else column(CHILD_REF)
+        for count, (i, earlier) in enumerate(self._duplicates(good, child, measure, group, start, lines)):
             good[i] = False
             if count < room:
                 text = _shown(column("period_start")[i])
@@ -541,8 +579,10 @@ class Checker:
                 "period_end": end[kept],
                 "group": group[kept],
                 "value": value[kept],
+                "event_date": _per_value(column(EVENT_DATE)[kept], parse_date),
             }
             self.totals.add(children)
+            self.exclusive.add(children)
             return Checked(children=children)
         return Checked(
             rows=[
@@ -552,7 +592,7 @@ class Checker:
         )
 
     @staticmethod
-    def _child_rules(add, order: int, column, unit: np.ndarray, value_text: np.ndarray) -> None:
+    def _child_rules(add, order: int, column, rule: np.ndarray, value_text: np.ndarray, start, end) -> None:
         ref = column(CHILD_REF)
         add(
             ref == REF_NHS,
@@ -568,28 +608,35 @@ class Checker:
             "The child reference was not pseudonymised. Upload the file again.",
         )
         add(
-            unit == "rate_10k",
+            rule == "aggregates_only",
             order + 1,
             "measure",
             "A rate per 10,000 children needs a population: send it as an aggregate row, not child rows.",
         )
         not_01 = _flags(value_text, lambda t: _decimal(t) not in (0, 1))
         add(
-            (unit == "percentage") & not_01,
+            (rule == "proportion") & not_01,
             order + 1,
             "value",
             "For a percentage measure, give 1 if the outcome happened for this child, else 0.",
         )
-        no_days = _flags(value_text, lambda t: (d := _decimal(t)) is None or d < 0)
-        add((unit == "days") & no_days, order + 1, "value", "Give the child's number of days (0 or more).")
-        add(_flags(value_text, _too_large), order + 1, "value", TOO_LARGE)
-        no_count = _flags(value_text, lambda t: bool(t) and ((d := _decimal(t)) is None or d < 0))
         add(
-            (unit == "count") & no_count,
+            (rule == "count") & not_01 & (value_text != ""),
             order + 1,
             "value",
-            "Leave the value empty (each row counts one child) or give a number.",
+            "For a count measure, give 1 (or leave it empty) if this row counts, 0 if it does not.",
         )
+        no_days = _flags(value_text, lambda t: (d := _decimal(t)) is None or d < 0)
+        add(np.isin(rule, ["mean", "median"]) & no_days, order + 1, "value", "Give the child's number of days (0 or more).")
+        add(_flags(value_text, _too_large), order + 1, "value", TOO_LARGE)
+        event_text = column(EVENT_DATE)
+        event = _per_value(event_text, parse_date)
+        dated = (event_text != "") & (event != None)  # noqa: E711 - elementwise
+        add((event_text != "") & ~dated, order + 1, EVENT_DATE, lambda i: _not_a_date(event_text[i], "15/04/2025"))
+        outside = np.zeros(len(event), dtype=bool)
+        known = np.flatnonzero(dated & (start != None) & (end != None))  # noqa: E711
+        outside[known] = (event[known] < start[known]) | (event[known] > end[known])
+        add(outside, order + 1, EVENT_DATE, "The event date is outside the row's period: correct the date or the period.")
         for offset, name in enumerate(("numerator", "denominator"), start=2):
             add(
                 column(name) != "",
@@ -703,20 +750,24 @@ def parse_outcome_csv(content: bytes, *, measure_units: dict[str, str]) -> tuple
     return parse_outcome_file(content, filename="", measure_units=measure_units)
 
 
-def parse_outcome_file(content: bytes, *, filename: str, measure_units: dict[str, str]) -> tuple[list[OutcomeRow], list[Problem]]:
+def parse_outcome_file(
+    content: bytes, *, filename: str, measure_units: dict[str, str], aggregations: dict[str, str] | None = None
+) -> tuple[list[OutcomeRow], list[Problem]]:
     """Aggregate rows and problems of an uploaded CSV or XLSX file (child-level rows aggregated)."""
-    rows, _children, problems = parse_upload(content, filename=filename, measure_units=measure_units)
+    rows, _children, problems = parse_upload(content, filename=filename, measure_units=measure_units, aggregations=aggregations)
     return rows, problems
 
 
-def parse_upload(content: bytes, *, filename: str, measure_units: dict[str, str]) -> tuple[list[OutcomeRow], list, list[Problem]]:
+def parse_upload(
+    content: bytes, *, filename: str, measure_units: dict[str, str], aggregations: dict[str, str] | None = None
+) -> tuple[list[OutcomeRow], list, list[Problem]]:
     """(aggregate rows, child rows, problems) of an uploaded CSV or XLSX file, all in memory (the
     worker streams instead: :mod:`outcomes.ingest`). Child rows, if the file has them, are what the
     aggregate rows were computed from. Any problem means the file is rejected whole."""
     table = read_chunks(content, filename=filename)
     if isinstance(table, Problem):
         return [], [], [table]
-    checker = Checker(table.header, measure_units=measure_units)
+    checker = Checker(table.header, measure_units=measure_units, aggregations=aggregations)
     if checker.check_header():
         return [], [], checker.problems
     rows, children = [], []
@@ -743,7 +794,7 @@ def parse_upload(content: bytes, *, filename: str, measure_units: dict[str, str]
 
 # A kept upload is CSV whatever was sent (a workbook's first sheet, read): the worker reads it as this.
 KEPT_FILENAME = "kept.csv"
-READ_COLUMNS = (CHILD_REF, *REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+READ_COLUMNS = (CHILD_REF, *REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, EVENT_DATE)
 # What is kept of a cell in a column PINE does not read: only that it was filled in (so that the row
 # still counts as a row) or that it held an NHS number (so that the file is refused).
 NOT_KEPT = "[not kept]"

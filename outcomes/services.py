@@ -298,6 +298,7 @@ def _ingest(submission: Submission, content: bytes, measures: dict, job: jobs.Jo
         content,
         filename=KEPT_FILENAME,  # what was kept of the upload is CSV, whatever its name
         measure_units={c: m.unit for c, m in measures.items()},
+        aggregations={c: m.child_aggregation for c, m in measures.items()},
         key=settings.PSEUDONYM_KEYS.get(version, ""),
         version=version,
         store=store,

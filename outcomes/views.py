@@ -139,8 +139,8 @@ EXAMPLE_ROW = ["re_referrals_12m", "01/04/2025", "30/04/2025", "intervention", "
 # In a CSV template the example is a note row: a row whose first cell starts with "#" is never read.
 EXAMPLE_NOTE = f"# Example (not read: rows starting with # are skipped): {EXAMPLE_ROW[0]}"
 DICTIONARY_COLUMNS = [
-    "measure", "name", "unit", "polarity", "definition", "numerator", "denominator", "frequency", "source", "source_fields",
-    "version", "groups", "date_format", "example_row",
+    "measure", "name", "unit", "polarity", "definition", "numerator", "denominator", "frequency", "child_rows", "source",
+    "source_fields", "version", "groups", "date_format", "example_row",
 ]  # fmt: skip
 CONTENT_TYPES = {
     "template.csv": "text/csv; charset=utf-8",
@@ -163,6 +163,7 @@ def _dictionary_rows(measures) -> list[list[str]]:
             m.numerator,
             m.denominator,
             m.get_frequency_display(),
+            m.get_child_aggregation_display(),
             m.get_source_display(),
             m.source_fields,
             str(m.version),

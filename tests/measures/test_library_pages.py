@@ -154,3 +154,28 @@ def test_the_local_measures_list_makes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         response = practice_client.get(reverse("measures:practice_local_measures"))
     assert response.content.decode().count("Promote<span") == 12
+
+
+def test_every_measure_declares_how_child_rows_add_up_and_a_change_is_a_new_version(client, practice_admin, lead, partner):
+    declared = dict(Measure.objects.filter(partner__isnull=True).values_list("code", "child_aggregation"))
+    assert all(declared.values()) and declared["days_referral_to_assessment"] == "median"
+    assert declared["entries_to_care"] == "count" and declared["re_referrals_12m"] == "proportion"
+    api = token_client(practice_admin)
+    refused = api.patch(
+        "/api/v1/practice/measures/entries_to_care/", {"child_aggregation": "median"}, content_type="application/json"
+    )
+    assert refused.status_code == 400 and "child_aggregation" in refused.json()
+    url = "/api/v1/practice/measures/days_referral_to_assessment/"
+    changed = api.patch(url, {"child_aggregation": "mean"}, content_type="application/json").json()
+    assert changed["child_aggregation"] == "mean" and changed["version"] == 2
+    assert changed["history"][0]["changes"][0][0] == "How child rows add up"
+    client.force_login(lead)
+    page = client.get(reverse("measures:measure", args=[partner.slug, "days_referral_to_assessment"])).content.decode()
+    assert "How child rows add up" in page and "Mean of the rows&#x27; values" in page
+    dictionary = client.get(
+        reverse(
+            "outcomes:data_template",
+            args=[partner.slug, factories.EvaluationFactory(application__partner=partner).code, "data-dictionary.csv"],
+        )
+    )
+    assert "child_rows" in dictionary.content.decode("utf-8-sig").splitlines()[0]

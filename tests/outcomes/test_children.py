@@ -13,6 +13,7 @@ from outcomes import services
 from outcomes.children import identifying_kind, is_nhs_number
 from outcomes.models import ChildRecord, OutcomeValue, Submission
 from pine.models import AuditEvent
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -58,8 +59,8 @@ def test_child_rows_are_aggregated_by_the_documented_rule(lead, partner, evaluat
         2,
         4,
     )
-    assert values["entries_to_care"].value == 2  # count: distinct children
-    assert values["days_referral_to_assessment"].value == Decimal("15.3333")  # days: the mean
+    assert values["entries_to_care"].value == 2  # count: the rows that count (empty counts)
+    assert values["days_referral_to_assessment"].value == Decimal("15")  # days, defined as a median: the median
     assert values["days_referral_to_assessment"].denominator == 3
     assert ChildRecord.objects.filter(submission=submission).count() == 9
 
@@ -164,3 +165,108 @@ def test_each_bad_child_row_is_refused(line, column, reason, lead, partner, eval
 def test_ordinary_headers_are_not_taken_for_identifying_ones():
     for header in ("measure", "measure_name", "group", "period_start", "value", "numerator", "notes", "team"):
         assert identifying_kind(header) is None, header
+
+
+def child_rows(*rows: str, header: str = HEADER) -> str:
+    return header + "".join(f"{row}\n" for row in rows)
+
+
+def stored(submission) -> dict:
+    return {
+        (v.measure.code, v.group): (v.value, v.numerator, v.denominator)
+        for v in OutcomeValue.objects.filter(submission=submission).select_related("measure")
+    }
+
+
+def test_a_count_measure_counts_the_rows_whose_value_is_1(lead, partner, evaluation):
+    """(Before: six children sent as 1,0,0,0,0,1 were stored as a count of 6.)"""
+    rows = [f"C{n},entries_to_care,01/04/2025,30/04/2025,all,{v}" for n, v in enumerate([1, 0, 0, 0, 0, 1])]
+    submission = upload(partner, lead, evaluation, child_rows(*rows))
+    assert submission.status == "accepted", submission.errors
+    assert stored(submission) == {("entries_to_care", "all"): (Decimal(2), None, None)}
+    bad = upload(partner, lead, evaluation, child_rows("C9,entries_to_care,01/05/2025,31/05/2025,all,3"))
+    assert bad.errors[0]["reason"] == "For a count measure, give 1 (or leave it empty) if this row counts, 0 if it does not."
+
+
+def test_a_days_measure_follows_its_declared_statistic(lead, partner, evaluation):
+    """(Before: a days measure defined as a median was stored as a mean, 46.3 where the median is 7.5.)"""
+    from measures.models import Measure
+
+    days = [1, 3, 7, 8, 12, 247]
+    rows = [f"C{n},days_referral_to_assessment,01/04/2025,30/04/2025,all,{d}" for n, d in enumerate(days)]
+    assert Measure.objects.get(code="days_referral_to_assessment").child_aggregation == "median"
+    submission = upload(partner, lead, evaluation, child_rows(*rows))
+    assert stored(submission) == {("days_referral_to_assessment", "all"): (Decimal("7.5"), None, 6)}
+    local = factories.MeasureFactory(
+        code="days_in_care", unit="days", partner=partner, evaluation=evaluation, child_aggregation="mean"
+    )
+    rows = [f"C{n},{local.code},01/04/2025,30/04/2025,all,{d}" for n, d in enumerate(days)]
+    submission = upload(partner, lead, evaluation, child_rows(*rows))
+    assert stored(submission) == {("days_in_care", "all"): (Decimal("46.3333"), None, 6)}
+
+
+def test_an_event_date_lets_a_child_have_several_events_in_a_period(lead, partner, evaluation):
+    """(Before: a child referred twice in a month was refused as a duplicate.)"""
+    header = "child_ref,measure,period_start,period_end,event_date,group,value\n"
+    submission = upload(
+        partner,
+        lead,
+        evaluation,
+        child_rows(
+            "C1,entries_to_care,01/04/2025,30/04/2025,03/04/2025,all,1",
+            "C1,entries_to_care,01/04/2025,30/04/2025,2025-04-21,all,1",
+            "C2,entries_to_care,01/04/2025,30/04/2025,,all,1",
+            header=header,
+        ),
+    )
+    assert submission.status == "accepted", submission.errors
+    assert stored(submission) == {("entries_to_care", "all"): (Decimal(3), None, None)}
+    assert sorted(str(r.event_date) for r in ChildRecord.objects.filter(submission=submission)) == [
+        "2025-04-03", "2025-04-21", "None",
+    ]  # fmt: skip
+    refused = upload(
+        partner,
+        lead,
+        evaluation,
+        child_rows(
+            "C1,entries_to_care,01/05/2025,31/05/2025,03/05/2025,all,1",
+            "C1,entries_to_care,01/05/2025,31/05/2025,2025-05-03,all,1",
+            "C2,entries_to_care,01/05/2025,31/05/2025,03/06/2025,all,1",
+            "C3,entries_to_care,01/05/2025,31/05/2025,someday,all,1",
+            header=header,
+        ),
+    )
+    assert [(p["row"], p["column"], p["reason"].split(":")[0]) for p in refused.errors] == [
+        (3, "period_start", "Duplicate"),
+        (4, "event_date", "The event date is outside the row's period"),
+        (5, "event_date", refused.errors[2]["reason"].split(":")[0]),
+    ]
+    assert "same child, measure, group, period and event date" in refused.errors[0]["reason"]
+    assert "date" in refused.errors[2]["reason"].lower()
+    aggregate = upload(
+        partner,
+        lead,
+        evaluation,
+        "measure,period_start,period_end,group,value,event_date\nentries_to_care,01/04/2025,30/04/2025,all,3,\n",
+    )
+    assert aggregate.errors[0]["column"] == "event_date" and "child-level" in aggregate.errors[0]["reason"]
+
+
+def test_the_same_child_in_intervention_and_comparison_in_one_period_is_refused(lead, partner, evaluation, monkeypatch):
+    """Across measures and across chunks: a child belongs to one of the two groups in a period."""
+    monkeypatch.setattr(services, "INGEST_CHUNK_ROWS", 2)
+    submission = upload(
+        partner,
+        lead,
+        evaluation,
+        child_rows(
+            "C1,re_referrals_12m,01/04/2025,30/04/2025,intervention,1",
+            "C2,re_referrals_12m,01/04/2025,30/04/2025,comparison,0",
+            "C1,re_referrals_12m,01/05/2025,31/05/2025,comparison,0",  # another period: fine
+            "C3,re_referrals_12m,01/04/2025,30/04/2025,all,1",
+            "C1,entries_to_care,01/04/2025,30/04/2025,comparison,1",  # the same period, another measure
+        ),
+    )
+    assert submission.status == "rejected" and ChildRecord.objects.filter(submission=submission).count() == 0
+    assert [(p["row"], p["column"]) for p in submission.errors] == [(6, "group")]
+    assert "(row 2)" in submission.errors[0]["reason"]
