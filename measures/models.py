@@ -113,6 +113,10 @@ class Measure(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.fit_aggregation()
+        super().save(*args, **kwargs)
+
     def fit_aggregation(self) -> None:
         """None chosen: the unit's only rule, or its default (mean for days)."""
         allowed = self.AGGREGATIONS_BY_UNIT.get(self.unit, [])
@@ -125,10 +129,6 @@ class Measure(models.Model):
         if allowed and self.child_aggregation not in allowed:
             shown = " or ".join(str(self.ChildAggregation(a).label).split(":")[0].lower() for a in allowed)
             raise ValidationError({"child_aggregation": f"For this unit, child-level rows add up as: {shown}."})
-
-    def save(self, *args, **kwargs):
-        self.fit_aggregation()
-        super().save(*args, **kwargs)
 
     @property
     def is_local(self) -> bool:
