@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from pine import selectors
-from pine.models import Membership, Partner, Role, User
+from pine.models import ApiToken, Membership, Partner, Role, User
 from pine.tenancy import partner_scope, practice_scope, user_scope
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -120,9 +120,10 @@ def practice_member(user: User, *, roles: frozenset[str], verified: bool) -> Acc
 
 def verified(request) -> bool:
     """The request's session passed the second factor. A request made with an API token counts as
-    verified: practice-team tokens are made only from a verified session. (``request`` is Django's
+    verified: practice-team tokens are made only from a verified session, last at most 30 days and
+    end when the password changes. (``request`` is Django's
     or REST framework's.)"""
-    if getattr(request, "auth", None) == "token":
+    if isinstance(getattr(request, "auth", None), ApiToken):
         return True
     user = getattr(request, "_request", request).user  # the session's user, as django-otp sees it
     return user.is_authenticated and getattr(user, "is_verified", lambda: False)()

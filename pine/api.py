@@ -17,6 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from pine import access, notifications, selectors, services
 from pine.access import Access
+from pine.models import ApiToken
 
 
 def exception_handler(exc, context):
@@ -32,10 +33,12 @@ class ScopedAPIView(generics.GenericAPIView):
     """Root of our API views. ``initial`` resolves who may call (``pine.access``, the resolver the
     pages use too) and enters the database scope that goes with it; ``finalize_response`` leaves it."""
 
-    _final = ("get_queryset", "get_object", "initial", "finalize_response", "resolve_access")
+    _final = ("get_queryset", "get_object", "initial", "finalize_response", "resolve_access", "check_token_scope")
     lookup_field = "code"
     lookup_url_kwarg = "code"
     access: Access
+    # False: with an API token this view only reads; changes need a signed-in session.
+    tokens_may_change = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -52,6 +55,7 @@ class ScopedAPIView(generics.GenericAPIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        self.check_token_scope(request)
         try:
             self.access = self.resolve_access(request, **kwargs)
         except access.NotSignedIn:
@@ -60,6 +64,22 @@ class ScopedAPIView(generics.GenericAPIView):
             raise exceptions.PermissionDenied("Verify your session with your authenticator app first.") from None
         self._scope_stack = ExitStack()
         self._scope_stack.enter_context(self.access.scope())
+
+    def check_token_scope(self, request) -> None:
+        """A request made with an API token changes something only with a write token, and only
+        where the view lets tokens change things."""
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        if token is None or request.method in access.SAFE_METHODS:
+            return
+        if not self.tokens_may_change:
+            raise exceptions.PermissionDenied(
+                "API tokens cannot do this: sign in to PINE and do it on your profile page (or with that session)."
+            )
+        if not token.can_write:
+            raise exceptions.PermissionDenied(
+                f"This token (“{token.name}”) is read-only: it can read but not change anything. "
+                "Make a read and write token on your profile page to do this."
+            )
 
     def finalize_response(self, request, response, *args, **kwargs):
         stack = getattr(self, "_scope_stack", None)
@@ -137,13 +157,25 @@ class MeView(UserAPIView):
 
 class TokenIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
+    scope = serializers.ChoiceField(
+        choices=ApiToken.Scope.choices, help_text="`read`: it can only read; `write`: it can read and change."
+    )
+    days = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Days until it expires: by default, and at most, the longest allowed (90 days unless the "
+        "server sets `API_TOKEN_MAX_DAYS`; 30 at most for the practice team's tokens).",
+    )
 
 
 class TokenOut(serializers.Serializer):
     code = serializers.UUIDField()
     name = serializers.CharField()
     prefix = serializers.CharField()
+    scope = serializers.ChoiceField(choices=ApiToken.Scope.choices)
     created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    expired = serializers.BooleanField(source="is_expired")
     last_used_at = serializers.DateTimeField(allow_null=True)
 
 
@@ -152,7 +184,11 @@ class TokenCreatedOut(TokenOut):
 
 
 class TokenListView(UserAPIView):
+    """The signed-in user's tokens. Tokens are made and revoked only from a signed-in session, never
+    with a token: a token that could make tokens could outlive its own expiry and revocation."""
+
     serializer_class = TokenOut
+    tokens_may_change = False
 
     def scoped_queryset(self):
         return selectors.api_token_list(user=self.request.user)
@@ -165,13 +201,13 @@ class TokenListView(UserAPIView):
     def post(self, request):
         data = TokenIn(data=request.data)
         data.is_valid(raise_exception=True)
-        token, key = services.api_token_create(user=request.user, name=data.validated_data["name"])
-        out = TokenCreatedOut({**TokenOut(token).data, "token": key}).data
-        return Response(out, status=status.HTTP_201_CREATED)
+        token, key = services.api_token_create(user=request.user, **data.validated_data)
+        return Response({**TokenOut(token).data, "token": key}, status=status.HTTP_201_CREATED)
 
 
 class TokenDetailView(UserAPIView):
     serializer_class = TokenOut
+    tokens_may_change = False
 
     def scoped_queryset(self):
         return selectors.api_token_list(user=self.request.user)

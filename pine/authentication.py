@@ -23,10 +23,11 @@ class TokenAuthentication(BaseAuthentication):
             key = auth[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed("The token contains invalid characters.") from None
-        user = services.api_token_authenticate(key)
-        if user is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
-        return user, "token"
+        try:
+            token = services.api_token_authenticate(key)
+        except services.TokenRefused as refused:
+            raise exceptions.AuthenticationFailed(str(refused)) from None
+        return token.user, token  # request.auth is the token: its scope is checked in pine.api
 
     def authenticate_header(self, request):
         return self.keyword

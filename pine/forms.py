@@ -1,9 +1,10 @@
 """GOV.UK Design System forms: a renderer with our templates and a mixin that styles widgets."""
 
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.forms.renderers import TemplatesSetting
 
-from pine.models import AgencyType, Region, Role
+from pine.models import AgencyType, ApiToken, Region, Role
 
 
 class GovukFormRenderer(TemplatesSetting):
@@ -115,3 +116,29 @@ class ApiTokenForm(GovukForm):
     name = forms.CharField(
         label="Token name", max_length=100, help_text="So you can tell your tokens apart, for example “case system export”."
     )
+    scope = forms.ChoiceField(
+        label="What can it do?",
+        choices=[
+            (ApiToken.Scope.READ, "Read only: it can read, but not change anything"),
+            (ApiToken.Scope.WRITE, "Read and write: it can also upload, submit and change things"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what the token can do"},
+    )
+    days = forms.IntegerField(
+        label="Days until it expires",
+        min_value=1,
+        widget=forms.TextInput(
+            attrs={"class": "govuk-input govuk-input--width-3", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+        error_messages={"required": "Enter how many days the token should last", "invalid": "Enter a whole number of days"},
+    )
+
+    def __init__(self, *args, max_days: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        days = self.fields["days"]
+        days.initial = max_days
+        days.validators.append(MaxValueValidator(max_days))
+        days.error_messages["min_value"] = days.error_messages["max_value"] = f"A token can last from 1 to {max_days} days"
+        days.help_text = f"At most {max_days} days. After that it stops working and you make a new one."
+        self.style_fields()

@@ -1,5 +1,6 @@
 """The platform core: users, partners (the tenants), memberships, invitations, API tokens, audit."""
 
+import hashlib
 import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -185,22 +186,55 @@ class Invitation(models.Model):
 
 
 class ApiToken(models.Model):
-    """A personal API token. Only a hash is stored; the token is shown once, when it is made."""
+    """A personal API token. Only a hash is stored; the token is shown once, when it is made.
+
+    A token reads, or reads and writes (``scope``); it expires (``expires_at``); and it works only
+    while its user's password is the one it was made under (``password_stamp``): a password change
+    or reset, however it is made, ends it."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        WRITE = "write", "Read and write"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=8)
     key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=5, choices=Scope.choices)
     created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    password_stamp = models.CharField(max_length=64, help_text="A hash of the user's password hash when it was made.")
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(scope__in=["read", "write"]), name="apitoken_scope_valid"),
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("created_at")), name="apitoken_expires_after_created"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def stamp(user: User) -> str:
+        """What ``password_stamp`` holds: it changes whenever the user's password does."""
+        return hashlib.sha256(user.password.encode()).hexdigest()
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def password_changed(self) -> bool:
+        """The user's password has changed since the token was made: it no longer works."""
+        return self.password_stamp != ApiToken.stamp(self.user)
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == ApiToken.Scope.WRITE
 
 
 class AuditEvent(models.Model):

@@ -25,8 +25,16 @@ def add_error_responses(result, generator, request, public):
             continue
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})
-            responses.setdefault("401", _json("#/components/schemas/Error", "Not signed in: send `Authorization: Token <key>`."))
-            responses.setdefault("403", _json("#/components/schemas/Error", "Your role does not allow this."))
+            responses.setdefault(
+                "401",
+                _json(
+                    "#/components/schemas/Error",
+                    "Not signed in: send `Authorization: Token <key>`; or the token is invalid, revoked or expired.",
+                ),
+            )
+            responses.setdefault(
+                "403", _json("#/components/schemas/Error", "Your role does not allow this, or your token is read-only.")
+            )
             responses.setdefault(
                 "404", _json("#/components/schemas/Error", "Not found: missing, or not yours (the same answer for both).")
             )

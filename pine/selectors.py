@@ -1,5 +1,6 @@
 """Reads of the platform core."""
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from pine.models import ApiToken, AuditEvent, Invitation, Membership, Notification, Partner, Role, User
@@ -38,7 +39,13 @@ def partner_get(*, slug: str) -> Partner | None:
 
 
 def api_token_list(*, user: User) -> QuerySet[ApiToken]:
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    """The user's tokens not revoked, newest first: expired ones too (the page says so)."""
+    return ApiToken.objects.select_related("user").filter(user=user, revoked_at__isnull=True)
+
+
+def api_token_max_days(*, user: User) -> int:
+    """The longest a new token of this user may live: a practice-team token at most 30 days."""
+    return settings.API_TOKEN_PRACTICE_MAX_DAYS if user.is_practice_team else settings.API_TOKEN_MAX_DAYS
 
 
 def audit_event_list(*, partner: Partner | None) -> QuerySet[AuditEvent]:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from pine import selectors
 from pine.audit import audit_record, audited_create, snapshot
 from pine.models import ApiToken, Invitation, Membership, Partner, PartnerAgency, Role, User
 from pine.notifications import email_after_commit
@@ -175,11 +176,35 @@ def _hash_key(key: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
-    """A new token for the user; the plain key is returned once and never stored."""
+def api_token_create(
+    *, user: User, name: str, scope: str = ApiToken.Scope.WRITE, days: int | None = None
+) -> tuple[ApiToken, str]:
+    """A new token for the user, ``scope`` read or write, expiring after ``days`` (at most, and by
+    default, the user's maximum: ``selectors.api_token_max_days``). The plain key is returned once
+    and never stored."""
+    longest = selectors.api_token_max_days(user=user)
+    days = longest if days is None else days
+    if not 1 <= days <= longest:
+        raise ValidationError({"days": f"A token can last from 1 to {longest} days"})
     key = "pine_" + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name.strip() or "API token", prefix=key[5:13], key_hash=_hash_key(key))
-    audited_create(token, actor=user, partner=None, action="api_token.create", changes={"name": token.name})
+    now = timezone.now()
+    token = ApiToken(
+        user=user,
+        name=name.strip() or "API token",
+        prefix=key[5:13],
+        key_hash=_hash_key(key),
+        scope=scope,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+        password_stamp=ApiToken.stamp(user),
+    )
+    audited_create(
+        token,
+        actor=user,
+        partner=None,
+        action="api_token.create",
+        changes={"name": token.name, "scope": token.scope, "expires_at": token.expires_at.isoformat()},
+    )
     return token, key
 
 
@@ -192,15 +217,40 @@ def api_token_revoke(*, user: User, token: ApiToken) -> None:
     audit_record(actor=user, partner=None, action="api_token.revoke", obj=token)
 
 
-def api_token_authenticate(key: str) -> User | None:
+@transaction.atomic
+def api_token_revoke_all(*, user: User, reason: str) -> int:
+    """Revoke every token of the user (their password has changed: ``reason`` says how). A token
+    also stops working by itself when the password changes (``ApiToken.password_changed``); this
+    records it, and the profile page then lists none of them."""
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if revoked:
+        audit_record(
+            actor=user, partner=None, action="api_token.revoke_all", obj=user, changes={"revoked": revoked, "reason": reason}
+        )
+    return revoked
+
+
+class TokenRefused(Exception):
+    """An API token that does not sign in: the message says why."""
+
+
+def api_token_authenticate(key: str) -> ApiToken:
+    """The token with this key, if it may sign in now; else :class:`TokenRefused`, saying why."""
     token = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=_hash_key(key), revoked_at__isnull=True, user__is_active=True)
         .first()
     )
     if token is None:
-        return None
+        raise TokenRefused("Invalid or revoked token.")
+    if token.is_expired:
+        raise TokenRefused(
+            f"This token expired on {timezone.localtime(token.expires_at):%-d %B %Y at %H:%M}. "
+            "Make a new one on your profile page."
+        )
+    if token.password_changed:
+        raise TokenRefused("This token stopped working when your password changed. Make a new one on your profile page.")
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token

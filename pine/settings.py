@@ -113,6 +113,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "PINE"
 
+# API tokens: the longest a new token may live, in days (the user picks up to this). A practice-team
+# token never lives longer than 30 days: it stands in for a session verified with a second factor.
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=90)
+API_TOKEN_PRACTICE_MAX_DAYS = min(env.int("API_TOKEN_PRACTICE_MAX_DAYS", default=30), 30)
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True

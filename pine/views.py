@@ -137,6 +137,13 @@ class PasswordResetConfirmView(PublicView, auth_views.PasswordResetConfirmView):
     form_class = SetPasswordFormGovuk
     template_name = "registration/password_reset_confirm.html"
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The new password ends the old one's API tokens (they would stop working anyway: a token
+        # works only under the password it was made with); revoked, they leave the profile page.
+        services.api_token_revoke_all(user=form.user, reason="password reset")
+        return response
+
 
 class PasswordResetCompleteView(PublicView, auth_views.PasswordResetCompleteView):
     template_name = "registration/password_reset_complete.html"
@@ -413,6 +420,9 @@ class ProfileView(SignedInView, FormView):
     template_name = "pine/profile.html"
     form_class = ApiTokenForm
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "max_days": selectors.api_token_max_days(user=self.request.user)}
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["tokens"] = selectors.api_token_list(user=self.request.user)
@@ -420,8 +430,12 @@ class ProfileView(SignedInView, FormView):
         return context
 
     def form_valid(self, form):
-        token, key = services.api_token_create(user=self.request.user, name=form.cleaned_data["name"])
-        return self.render_to_response(self.get_context_data(form=ApiTokenForm(), new_key=key, new_token=token))
+        created = run_service(form, lambda: services.api_token_create(user=self.request.user, **form.cleaned_data))
+        if not created.ok:
+            return self.form_invalid(form)
+        token, key = created.result
+        fresh = self.get_form_class()(max_days=selectors.api_token_max_days(user=self.request.user))
+        return self.render_to_response(self.get_context_data(form=fresh, new_key=key, new_token=token))
 
 
 class ApiTokenRevokeView(SignedInView):

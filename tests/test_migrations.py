@@ -109,3 +109,33 @@ def test_uploads_stored_before_keep_only_what_was_read(partner, lead):
         assert "not text" in found["unreadable"].errors[0]["reason"]
     finally:
         _migrate(heads)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_tokens_made_before_scopes_become_write_tokens_that_expire(lead, practice_admin):
+    """Tokens from before scopes and expiry keep working as write tokens, until 30 days (the practice
+    team's) or 90 days (anyone else's) after the migration, under the password their user has now."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pine.models import ApiToken
+
+    heads = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    try:
+        _migrate([("pine", "0003_notifications")])
+        with connection.cursor() as cursor:
+            for user, prefix in ((lead, "leadtokn"), (practice_admin, "practice")):
+                cursor.execute(
+                    "INSERT INTO pine_apitoken (code, user_id, name, prefix, key_hash, created_at) "
+                    "VALUES (gen_random_uuid(), %s, 'old', %s, %s, now() - interval '400 days')",
+                    [user.pk, prefix, prefix * 8],
+                )
+        _migrate(heads)
+        now = timezone.now()
+        for user, days in ((lead, 90), (practice_admin, 30)):
+            token = ApiToken.objects.select_related("user").get(user=user)
+            assert token.scope == "write" and not token.password_changed and not token.is_expired
+            assert timedelta(days=days) - timedelta(minutes=5) < token.expires_at - now <= timedelta(days=days)
+    finally:
+        _migrate(heads)

@@ -178,7 +178,7 @@ def test_registering_with_a_taken_email_is_refused_with_a_message(client, lead):
 
 def test_users_create_and_revoke_api_tokens_on_their_profile(client, lead, partner):
     client.force_login(lead)
-    page = client.post(reverse("profile"), {"name": "case system"})
+    page = client.post(reverse("profile"), {"name": "case system", "scope": "write", "days": "90"})
     key = re.search(r'id="new-token">(pine_[^<]+)<', page.content.decode()).group(1)
     api = client.__class__()
     assert api.get(reverse("api_me"), HTTP_AUTHORIZATION=f"Token {key}").json()["email"] == lead.email
