@@ -238,6 +238,11 @@ class PlanContent(serializers.Serializer):
     follow_up_end = serializers.DateField(allow_null=True, required=False, default=None)
     comparison_group = serializers.CharField(allow_blank=True, required=False, default="")
     comparison_how_chosen = serializers.CharField(allow_blank=True, required=False, default="")
+    groups_exclusive = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="No child is in both groups: uploads check that all >= intervention + comparison.",
+    )
     measures = PlanMeasure(many=True, required=False, default=list)
     expected_children_per_period = serializers.IntegerField(min_value=0, allow_null=True, required=False, default=None)
 

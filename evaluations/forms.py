@@ -106,6 +106,11 @@ class PlanForm(GovukForm):
     comparison_how_chosen = forms.CharField(
         label="How the comparison group was chosen", widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+    groups_exclusive = forms.BooleanField(
+        label="No child is in both the intervention and the comparison group",
+        required=False,
+        help_text="Then every upload is checked so that “all” is at least intervention plus comparison.",
+    )
     expected_children_per_period = forms.IntegerField(label="Expected number of children per period", min_value=0, required=False)
 
     MEASURE_PREFIX = "measure__"

@@ -162,6 +162,8 @@ class EvaluationPlan(models.Model):
     follow_up_end = models.DateField(null=True, blank=True)
     comparison_group = models.TextField(blank=True)
     comparison_how_chosen = models.TextField(blank=True)
+    # No child is in both groups, so "all" is at least intervention + comparison (checked on upload).
+    groups_exclusive = models.BooleanField(default=False)
     # [{"code": "re_referrals_12m", "direction": "decrease"}, ...]
     measures = models.JSONField(default=list, blank=True)
     expected_children_per_period = models.PositiveIntegerField(null=True, blank=True)
@@ -181,6 +183,7 @@ class EvaluationPlan(models.Model):
         "follow_up_end": "Follow-up period ends",
         "comparison_group": "Comparison group",
         "comparison_how_chosen": "How the comparison group was chosen",
+        "groups_exclusive": "No child is in both the intervention and the comparison group",
         "measures": "Measures and expected change",
         "expected_children_per_period": "Expected children per period",
     }

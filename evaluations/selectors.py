@@ -100,6 +100,8 @@ def plan_field_display(plan: EvaluationPlan, name: str) -> str:
         return "\n".join(lines)
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
     return value.strftime("%-d %B %Y") if hasattr(value, "strftime") else str(value)
 
 

@@ -139,6 +139,7 @@ class Totals:
         self.aggregations = {code: DEFAULT_AGGREGATION.get(unit, "") for code, unit in measure_units.items()}
         self.aggregations.update(aggregations or {})
         self.groups: dict[tuple, list] = {}  # key -> [first row, period end, n, ones, sum, [value arrays]]
+        self.other_ends: list[tuple[int, object, int, object]] = []  # (row, its end, first row, the first's end)
 
     def add(self, children: dict[str, np.ndarray]) -> None:
         """``children``: arrays ``lines, measure, period_start, period_end, group, value`` (checked rows)."""
@@ -159,6 +160,9 @@ class Totals:
                     [],
                 ]
             total[2] += len(positions)
+            ends = children["period_end"][positions]
+            for i in np.flatnonzero(ends != total[1])[:200]:  # enough to show; any one refuses the file
+                self.other_ends.append((int(children["lines"][positions[i]]), ends[i], total[0], total[1]))
             rule = self.aggregations[measure]
             counts = np.bincount(codes[positions], minlength=len(uniques))
             for value, count in zip(uniques, counts):

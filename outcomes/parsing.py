@@ -477,6 +477,16 @@ class Checker:
                 )
                 for line, other in self.exclusive.overlaps()
             ]
+            self.problems += [
+                Problem(
+                    line,
+                    "period_end",
+                    f"{end:%d/%m/%Y}",
+                    f"Row {first} has the same measure, group and period start but ends on {first_end:%d/%m/%Y}. "
+                    "Give each period one end date.",
+                )
+                for line, end, first, first_end in self.totals.other_ends
+            ]
             self.problems.sort(key=lambda p: p.row)
         return self.problems[:MAX_ERRORS]
 

@@ -24,6 +24,7 @@ from measures import selectors as measure_selectors
 from outcomes import ingest
 from outcomes.models import OutcomeValue, PeriodApproval, Submission
 from outcomes.parsing import KEPT_FILENAME, OutcomeRow, Problem, sanitise_upload
+from outcomes.periods import period_length
 from pine import jobs
 from pine.audit import audit_record, audited_create, audited_update
 from pine.locks import advisory_lock
@@ -310,10 +311,16 @@ def _ingest(submission: Submission, content: bytes, measures: dict, job: jobs.Jo
     rows = result.rows
     job.progress(88, "Checking the values")
     evaluation = submission.evaluation
-    problems = outside_plan_problems(evaluation, rows) + locked_period_problems(evaluation, rows)
-    if problems:
-        raise _Refused(Submission.Status.REJECTED, errors=[p.as_dict() for p in problems], row_count=0)
     current = _current_values(evaluation, rows)
+    problems = (
+        outside_plan_problems(evaluation, rows)
+        + locked_period_problems(evaluation, rows)
+        + period_length_problems(rows, current)
+        + group_total_problems(evaluation, rows, current, measures)
+    )
+    if problems:
+        problems.sort(key=lambda p: p.row)
+        raise _Refused(Submission.Status.REJECTED, errors=[p.as_dict() for p in problems], row_count=0)
     warnings = change_warnings(rows, current)
     changes = compare(rows, current)
     if submission.dry_run:
@@ -537,6 +544,90 @@ def outside_plan_problems(evaluation, rows: list[OutcomeRow]) -> list[Problem]:
         for r in rows
         if r.period_start < first or r.period_end > last
     ]
+
+
+def _kept_stored(rows: list[OutcomeRow], current: dict[str, list[OutcomeValue]]) -> list[OutcomeValue]:
+    """The stored values that ``rows`` leave in place (those of the same measure, group and period are replaced)."""
+    replaced = {(r.measure, r.group, r.period_start) for r in rows}
+    return [v for code, values in current.items() for v in values if (code, v.group, v.period_start) not in replaced]
+
+
+def period_length_problems(rows: list[OutcomeRow], current: dict[str, list[OutcomeValue]]) -> list[Problem]:
+    """One period length per measure within an evaluation: a row whose period is longer or shorter
+    than the measure's stored periods (or its first row in the file) is refused."""
+    established: dict[str, tuple[str, str]] = {}  # measure -> (length, where it was set)
+    for value in _kept_stored(rows, current):
+        established.setdefault(value.measure.code, (period_length(value.period_start, value.period_end), "its stored values"))
+    problems = []
+    for row in rows:
+        length = period_length(row.period_start, row.period_end)
+        expected, where = established.setdefault(row.measure, (length, f"row {row.row}"))
+        if length != expected:
+            problems.append(
+                Problem(
+                    row.row,
+                    "period_end",
+                    f"{row.period_end:%d/%m/%Y}",
+                    f"This period is {length}, but {row.measure}'s periods in this evaluation are {expected} each "
+                    f"({where}). Send each measure for periods of one length.",
+                )
+            )
+    return problems
+
+
+# What says how many children a group's value stands for, by unit: the count itself, or the counts
+# behind a percentage, rate or mean.
+GROUP_SIZES = {"count": ("value",), "percentage": ("numerator", "denominator"), "rate_10k": ("numerator", "denominator"),
+               "days": ("denominator",)}  # fmt: skip
+SIZE_WORDS = {"value": "a count", "numerator": "a numerator", "denominator": "a denominator"}
+
+
+def group_total_problems(
+    evaluation, rows: list[OutcomeRow], current: dict[str, list[OutcomeValue]], measures: dict
+) -> list[Problem]:
+    """ "all" includes every child: it cannot be smaller than the intervention or the comparison
+    group, nor, where the plan says no child is in both, smaller than the two together. Checked on
+    the file's rows with the stored values they leave in place; refused at a row of the file."""
+    plan = evaluation_selectors.plan_current(partner=evaluation.partner, evaluation=evaluation)
+    exclusive = bool(plan and plan.groups_exclusive)
+    periods: dict[tuple, dict[str, tuple]] = defaultdict(dict)  # (measure, start) -> group -> (row or None, sizes)
+    for value in _kept_stored(rows, current):
+        periods[(value.measure.code, value.period_start)][value.group] = (None, value)
+    for row in rows:
+        periods[(row.measure, row.period_start)][row.group] = (row.row, row)
+    problems = []
+    for (code, start), groups in periods.items():
+        if "all" not in groups or not (rows_in_file := [line for line, _ in groups.values() if line is not None]):
+            continue
+        all_line, total = groups["all"]
+        at = all_line if all_line is not None else min(rows_in_file)
+        for name in GROUP_SIZES.get(measures[code].unit if code in measures else "", ()):
+            size = getattr(total, name)
+            parts = {g: getattr(groups[g][1], name) for g in ("intervention", "comparison") if g in groups}
+            parts = {g: v for g, v in parts.items() if v is not None}
+            if size is None or not parts:
+                continue
+            where = {g: f"row {groups[g][0]}" if groups[g][0] is not None else "stored" for g in parts}
+            larger = [g for g, v in parts.items() if v > size]
+            if larger:
+                g = larger[0]
+                problems.append(
+                    Problem(
+                        at, name, _number(size),
+                        f"“all” has {SIZE_WORDS[name]} of {_number(size)}, less than the {g} group's {_number(parts[g])} "
+                        f"({where[g]}) for {start:%d/%m/%Y}. “all” includes every child, so it cannot be smaller: check both.",
+                    )
+                )  # fmt: skip
+            elif exclusive and len(parts) == 2 and sum(parts.values()) > size:
+                problems.append(
+                    Problem(
+                        at, name, _number(size),
+                        f"“all” has {SIZE_WORDS[name]} of {_number(size)}, less than intervention plus comparison "
+                        f"({_number(parts['intervention'])} + {_number(parts['comparison'])}) for {start:%d/%m/%Y}, and the "
+                        "plan says no child is in both groups. Check the three rows, or the plan.",
+                    )
+                )  # fmt: skip
+    return problems
 
 
 def locked_period_problems(evaluation, rows: list[OutcomeRow]) -> list[Problem]:
