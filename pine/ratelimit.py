@@ -5,15 +5,16 @@ counts one attempt against each identity (an email address, a client address) an
 any of them has gone past its limit. Identities are stored hashed, never as typed. Anything that
 sends an email to an address a stranger typed, or accepts a stranger's account, counts here first.
 
-The client's address comes from axes (``client_ip``), so the proxy settings that protect signing
-in apply here too.
+The client's address is ``pine.network.client_ip``, as for the lockout on signing in, so the proxy
+settings (``BEHIND_PROXY``, ``TRUSTED_PROXY_COUNT``) apply here too.
 """
 
 import hashlib
 from dataclasses import dataclass
 
-from axes.helpers import get_client_ip_address
 from django.core.cache import cache
+
+from pine import network
 
 KEY_PREFIX = "pine:rate"
 
@@ -49,5 +50,5 @@ def exceeded(*checks: tuple[Limit, str | None]) -> bool:
 
 
 def client_ip(request) -> str:
-    """The client's address, as the brute-force protection (axes) reads it."""
-    return get_client_ip_address(request) or ""
+    """The client's address: ``pine.network.client_ip``, the one reading of it (the lockout's too)."""
+    return network.client_ip(request)

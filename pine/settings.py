@@ -7,6 +7,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -111,6 +112,15 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The client's address, for the lockout as for everything else (pine/network.py). Behind reverse
+# proxies (BEHIND_PROXY), it is read from X-Forwarded-For, TRUSTED_PROXY_COUNT entries from the
+# right; otherwise from the connection, and the header is ignored. Set BEHIND_PROXY only when the
+# app can be reached through the proxies alone.
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+if TRUSTED_PROXY_COUNT < 1:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is the number of proxies in front of PINE: at least 1.")
+AXES_CLIENT_IP_CALLABLE = "pine.network.client_ip"
 OTP_TOTP_ISSUER = "PINE"
 
 # API tokens: the longest a new token may live, in days (the user picks up to this). A practice-team
@@ -223,7 +233,7 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # Child references are pseudonymised with keyed HMACs; keys live only in the environment.
