@@ -44,23 +44,33 @@ REF_NHS = "pseudo:refused-nhs-number"
 # Header words that name identifying data, with what they are (shown in the explanation).
 IDENTIFYING = [
     (re.compile(r"(^|_)(first|last|given|family|fore|sur|full|child|middle)?_?names?($|_)|surname|forename"), "names"),
-    (re.compile(r"(^|_)dob($|_)|birth"), "dates of birth"),
-    (re.compile(r"address|street|(^|_)town($|_)"), "addresses"),
+    (re.compile(r"initials?($|_)"), "initials"),
+    (re.compile(r"(^|_)d_?o_?b($|_)|birth"), "dates of birth"),
+    (re.compile(r"addr|street|(^|_)town($|_)|house|(^|_)flat($|_)"), "addresses"),
     (re.compile(r"post_?code|(^|_)zip($|_)"), "postcodes"),
-    (re.compile(r"(^|_)nhs"), "NHS numbers"),
-    (re.compile(r"(^|_)(upn|uln)($|_)"), "pupil numbers"),
+    (re.compile(r"(^|_)n_?h_?s($|_)|(^|_)chi($|_)"), "NHS or CHI numbers"),
+    (re.compile(r"(^|_)(upn|uln)($|_)|pupil"), "pupil numbers"),
+    (re.compile(r"e_?mail"), "email addresses"),
+    (re.compile(r"phone|mobile|(^|_)tel($|_)"), "phone numbers"),
 ]
-NHS_SHAPE = re.compile(r"^\d{3}[ -]?\d{3}[ -]?\d{4}$")
+# An NHS number however it is written: 943 476 5919, 943-476-5919, 943.476.5919, 94347 65919,
+# NHS 9434765919, NHS no: 9434765919, +449434765919 (ten digits once the prefix is taken off).
+NHS_PREFIX = re.compile(r"^(?:nhs\s*(?:no\.?|number)?\s*[:#]?\s*|\+44\s*)", re.IGNORECASE)
+NHS_SHAPE = re.compile(r"^(\d{10}|\d{3}([ .-]?)\d{3}\2\d{4}|\d{5} \d{5})$")
 
 
 def normalised_header(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
 
 
+# The columns PINE reads: a header is one of them exactly (after normalising), or it is refused.
+KNOWN_COLUMNS = ("child_ref", "measure", "period_start", "period_end", "event_date", "group", "value", "numerator", "denominator")
+
+
 def identifying_kind(header: str) -> str | None:
     """What an identifying column holds ("names", ...), or None for an ordinary column."""
     name = normalised_header(header)
-    if name.startswith(("measure", "child_ref", "group", "period", "value", "numerator", "denominator")):
+    if name in KNOWN_COLUMNS:
         return None
     for pattern, kind in IDENTIFYING:
         if pattern.search(name):
@@ -69,10 +79,17 @@ def identifying_kind(header: str) -> str | None:
 
 
 def is_nhs_number(text: str) -> bool:
-    """Ten digits (spaces or hyphens allowed as 3-3-4) whose tenth is the valid mod-11 check digit."""
-    if not NHS_SHAPE.match(text.strip()):
+    """Ten digits (3-3-4 with spaces, hyphens or dots, or 5 5; an "NHS" or "+44" prefix) whose
+    tenth is the valid mod-11 check digit."""
+    text = text.strip()
+    if len(text) < 10 or len(text) > 40 or not text[-1].isdigit():
+        return False
+    text = NHS_PREFIX.sub("", text, count=1)
+    if not NHS_SHAPE.match(text):
         return False
     digits = [int(c) for c in text if c.isdigit()]
+    if len(digits) != 10:
+        return False
     check = 11 - sum(d * w for d, w in zip(digits[:9], range(10, 1, -1))) % 11
     check = 0 if check == 11 else check
     return check != 10 and check == digits[9]

@@ -27,6 +27,7 @@ import pandas as pd
 from outcomes.children import (
     CHILD_REF,
     DEFAULT_AGGREGATION,
+    KNOWN_COLUMNS,
     NHS_REMOVED,
     REF_NHS,
     TOKEN,
@@ -34,6 +35,7 @@ from outcomes.children import (
     Totals,
     identifying_kind,
     is_nhs_number,
+    normalised_header,
     sanitise_cells,
 )
 
@@ -162,7 +164,7 @@ def read_csv(content: bytes, *, chunk_rows: int = CHUNK_ROWS) -> Table | Problem
     except UnicodeDecodeError:
         return Problem(0, "", "", "The file is not text. Save it as CSV (UTF-8).")
     first = next(csv.reader(io.StringIO(text, newline="")), [])
-    header = [h.strip().lower() for h in first]
+    header = [normalised_header(h) for h in first]
     positions = _columns(header)
     # A line of spaces is a (blank) row of the file, numbered like any other; pandas would skip it.
     if WHITESPACE_LINE.search(text):
@@ -249,7 +251,7 @@ def read_xlsx(content: bytes, *, chunk_rows: int = CHUNK_ROWS) -> Table | Proble
     if first is None:
         workbook.close()
         return Problem(0, "", "", "The first sheet of the workbook is empty.")
-    header = [_cell_text(h).lower() for h in first]
+    header = [normalised_header(_cell_text(h)) for h in first]
     positions = {name: position for name, position in _columns(header).items() if name}
 
     def chunk_of(lines: list[int], block: list[tuple]) -> Chunk:
@@ -391,6 +393,18 @@ def _unknown_measure(code: str, known) -> str:
     return f"Unknown measure code. {hint}Use a code from the list on the evaluation page (or the data dictionary)."
 
 
+def _unknown_column(name: str) -> str:
+    """Why a column is refused (the format is PINE's own: a column it does not read could hold
+    anything), with the column it was probably meant to be."""
+    known = ", ".join(c for c in KNOWN_COLUMNS)
+    if re.search(r"child|case|person|client|(^|_)id($|_)|ref", name):
+        guess = CHILD_REF
+    else:
+        guess = next(iter(difflib.get_close_matches(name, KNOWN_COLUMNS, n=1, cutoff=0.6)), None)
+    hint = f" Did you mean {guess}? Rename the column." if guess else ""
+    return f"PINE does not read a column called {name}: delete it, or use only these columns: {known}.{hint}"
+
+
 def _not_a_date(text: str, example: str) -> str:
     if not text:
         return f"Enter a date (DD/MM/YYYY, for example {example}), or leave the row out."
@@ -453,6 +467,9 @@ class Checker:
             )
             for h in header
             if h and (kind := identifying_kind(h))
+        ]
+        problems += [
+            Problem(1, h, "", _unknown_column(h)) for h in header if h and h not in KNOWN_COLUMNS and not identifying_kind(h)
         ]
         problems += [Problem(1, c, "", "This column is missing.") for c in required if c not in header]
         if EVENT_DATE in header and not self.child_level:

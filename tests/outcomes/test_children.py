@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from outcomes import services
-from outcomes.children import identifying_kind, is_nhs_number
+from outcomes.children import identifying_kind, is_nhs_number, normalised_header
 from outcomes.models import ChildRecord, OutcomeValue, Submission
 from pine.models import AuditEvent
 from tests import factories
@@ -99,8 +99,23 @@ def test_the_stored_file_holds_pseudonyms_not_references(lead, partner, evaluati
         ("date_of_birth", "dates of birth"),
         ("Address line 1", "addresses"),
         ("postcode", "postcodes"),
-        ("NHS number", "NHS numbers"),
+        ("NHS number", "NHS or CHI numbers"),
         ("UPN", "pupil numbers"),
+        # found by the security review: missed before
+        ("D.O.B", "dates of birth"),
+        ("Unique Pupil Number", "pupil numbers"),
+        ("pupil no", "pupil numbers"),
+        ("N.H.S. number", "NHS or CHI numbers"),
+        ("CHI number", "NHS or CHI numbers"),
+        ("addr", "addresses"),
+        ("house_number", "addresses"),
+        ("email", "email addresses"),
+        ("phone", "phone numbers"),
+        ("Initials", "initials"),
+        # a header that merely starts with a known column's name is not exempt
+        ("child_ref_name", "names"),
+        ("value_surname", "names"),
+        ("measure_dob", "dates of birth"),
     ],
 )
 def test_a_column_that_looks_identifying_is_refused_with_an_explanation_and_its_values_not_kept(
@@ -113,7 +128,7 @@ def test_a_column_that_looks_identifying_is_refused_with_an_explanation_and_its_
     problem = submission.errors[0]
     assert (
         problem["row"] == 1
-        and problem["column"] == header.lower()
+        and problem["column"] == normalised_header(header)
         and kind in problem["reason"]
         and "delete the column" in problem["reason"]
     )
@@ -163,8 +178,36 @@ def test_each_bad_child_row_is_refused(line, column, reason, lead, partner, eval
 
 
 def test_ordinary_headers_are_not_taken_for_identifying_ones():
-    for header in ("measure", "measure_name", "group", "period_start", "value", "numerator", "notes", "team"):
+    for header in ("measure", "Period Start", "group", "period_start", "value", "numerator", "notes", "team", "event_date"):
         assert identifying_kind(header) is None, header
+
+
+@pytest.mark.parametrize(
+    ("header", "hint"),
+    [("child reference", "child_ref"), ("child_id", "child_ref"), ("case_ref", "child_ref"), ("childref", "child_ref"),
+     ("notes", ""), ("periodstart", "period_start"), ("denominatr", "denominator")],
+)  # fmt: skip
+def test_a_column_pine_does_not_read_is_refused_naming_the_columns_it_reads(header, hint, lead, partner, evaluation):
+    """(Before: child references under another header were stored as they were, not pseudonymised.)"""
+    raw = "LA-CHILD-424242"
+    text = f"{header},measure,period_start,period_end,group,value\n{raw},entries_to_care,01/04/2025,30/04/2025,all,1\n"
+    submission = upload(partner, lead, evaluation, text)
+    assert submission.status == "rejected" and raw not in dump_tables()
+    problem = submission.errors[0]
+    assert (problem["row"], problem["column"]) == (1, normalised_header(header))
+    assert "use only these columns: child_ref, measure, period_start" in problem["reason"]
+    assert (f"Did you mean {hint}?" in problem["reason"]) == bool(hint)
+
+
+def test_headers_are_matched_after_normalising(lead, partner, evaluation):
+    text = "Measure,Period Start,period-end,GROUP, Value \nentries_to_care,01/04/2025,30/04/2025,all,3\n"
+    assert upload(partner, lead, evaluation, text).status == "accepted"
+
+
+@pytest.mark.parametrize("written", ["943.476.5919", "NHS 9434765919", "+449434765919", "94347 65919", "NHS no: 943 476 5919"])
+def test_nhs_numbers_however_written_are_found(written):
+    assert is_nhs_number(written)
+    assert not is_nhs_number(written[:-1] + "8")  # the check digit wrong: an ordinary number
 
 
 def child_rows(*rows: str, header: str = HEADER) -> str:

@@ -63,12 +63,12 @@ def test_cells_beyond_the_header_are_not_kept(text, lead, partner, evaluation):
     assert "Jane Doe" not in dump_tables() and NHS not in dump_tables()
 
 
-def test_columns_it_does_not_read_are_not_kept(lead, partner, evaluation):
+def test_a_column_it_does_not_read_refuses_the_file_and_nothing_is_kept(lead, partner, evaluation):
     text = "measure,period_start,period_end,group,value,notes\nre_referrals_12m,01/04/2025,30/04/2025,all,20,Jane Doe's file\n"
     submission = upload(partner, lead, evaluation, text.encode(), "notes.csv")
     submission.refresh_from_db()
-    assert submission.status == Submission.Status.ACCEPTED, submission.errors
-    assert "Jane Doe" not in bytes(submission.content).decode()
+    assert submission.status == Submission.Status.REJECTED and submission.errors[0]["column"] == "notes"
+    assert bytes(submission.content) == b"" and "Jane Doe" not in dump_tables()
 
 
 def test_other_sheets_of_a_workbook_are_not_kept(lead, partner, evaluation):
