@@ -11,7 +11,9 @@ from rest_framework.response import Response
 
 from cohorts.models import ApplicantStatus, Application, Cohort
 from cohorts.selectors import applications as selectors
+from cohorts.selectors import reviews as review_selectors
 from cohorts.services import applications as services
+from cohorts.services import reviews as review_services
 from pine.access import ADMINS, ADMINS_AND_ANALYSTS
 from pine.api import PartnerAPIView, PracticeAPIView, UserAPIView
 from pine.models import Role
@@ -419,15 +421,30 @@ class PracticeCohortTransitionView(PracticeCohortAPIView):
 
 
 class PracticeApplicationAPIView(PracticeAPIView):
+    """One application: refused (403, saying why) to someone who declared a conflict of interest
+    with it, for reading and for acting alike."""
+
     serializer_class = PracticeApplicationOut
     practice_roles = ADMINS_AND_ANALYSTS  # reviewers see only their assignments
 
     def scoped_queryset(self):
         return selectors.application_list_for_practice(include_drafts=True)
 
+    def check_object_permissions(self, request, obj):
+        super().check_object_permissions(request, obj)
+        review_services.require_no_conflict(actor=request.user, application=obj)
+
 
 class PracticeApplicationListView(PracticeApplicationAPIView):
-    @extend_schema(responses=PracticeApplicationOut(many=True))
+    def scoped_queryset(self):
+        """Every application but those the caller declared a conflict of interest with."""
+        conflicted = review_selectors.conflicted_application_ids(user=self.request.user)
+        return selectors.application_list_for_practice(include_drafts=True).exclude(pk__in=conflicted)
+
+    @extend_schema(
+        responses=PracticeApplicationOut(many=True),
+        description="Every application, but not those you declared a conflict of interest with.",
+    )
     def get(self, request):
         return self.paginated(self.get_queryset(), PracticeApplicationOut)
 

@@ -12,6 +12,7 @@ from cohorts.selectors import applications as selectors
 from cohorts.selectors import decisions as decision_selectors
 from cohorts.selectors import panel as panel_selectors
 from cohorts.services import decisions as decision_services
+from cohorts.services import reviews as review_services
 from pine.access import ADMINS, ADMINS_AND_ANALYSTS
 from pine.api import PracticeAPIView
 
@@ -163,11 +164,17 @@ class DecisionReleaseView(PracticeCohortPanelAPIView):
 
 
 class ApplicationDecisionView(PracticeAPIView):
+    """Refused (403, saying why) to someone who declared a conflict of interest with the application."""
+
     serializer_class = DecisionOut
     practice_roles = ADMINS
 
     def scoped_queryset(self):
         return selectors.application_list_for_practice(include_drafts=True)
+
+    def check_object_permissions(self, request, obj):
+        super().check_object_permissions(request, obj)
+        review_services.require_no_conflict(actor=request.user, application=obj)
 
     @extend_schema(request=DecisionIn, responses=DecisionOut)
     def post(self, request, code):

@@ -114,8 +114,31 @@ def review_load(*, cohort: Cohort) -> dict[int, int]:
     return {row["reviewer"]: row["n"] for row in rows}
 
 
+# The conflict-of-interest gate: one rule for the review path and for everything else a practice
+# admin does with an application. Someone who declared a conflict with an application no longer
+# reviews it (their assignment is no longer active: the same 404 as none), and cannot read it or
+# decide on it as an admin either (``conflict_refusal``: a 403 that says why).
+DECLARED_CONFLICT = Q(conflict=ReviewAssignment.Conflict.DECLARED)
+
+
 def _active(qs: QuerySet[ReviewAssignment]) -> QuerySet[ReviewAssignment]:
-    return qs.exclude(conflict=ReviewAssignment.Conflict.DECLARED)
+    return qs.exclude(DECLARED_CONFLICT)
+
+
+def conflicted_application_ids(*, user: User) -> QuerySet:
+    """The applications the user declared a conflict of interest with (ids, as a subquery)."""
+    return ReviewAssignment.objects.filter(DECLARED_CONFLICT, reviewer=user).values("application_id")
+
+
+def conflict_refusal(*, user: User, application: Application) -> str | None:
+    """Why the user may not read or decide on this application: they declared a conflict of
+    interest with it. None when they did not."""
+    if not ReviewAssignment.objects.filter(DECLARED_CONFLICT, reviewer=user, application=application).exists():
+        return None
+    return (
+        "You declared a conflict of interest with this application, so you cannot read it, screen it "
+        "or record its decision: another practice admin must do that."
+    )
 
 
 def assignment_list_for_reviewer(*, reviewer: User) -> QuerySet[ReviewAssignment]:

@@ -3,7 +3,8 @@
 An applicant sees nothing of a pending decision: the application's status (and so the status the
 applicant sees) changes only when the practice admin releases the cohort's decisions. Releasing
 sends each partner its email, and accepting creates the partner's evaluation (the evaluations app's
-service). Only practice admins record, clear and release decisions.
+service). Only practice admins record, clear and release decisions, and never one who declared a
+conflict of interest with the application (``require_no_conflict``).
 """
 
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from django.utils import timezone
 from cohorts.models import Application, Cohort, Decision
 from cohorts.selectors.decisions import DECIDABLE, RELEASED_STATUS, cohort_places, decision_pending_list
 from cohorts.services.applications import application_locked
+from cohorts.services.reviews import require_no_conflict
 from evaluations import services as evaluation_services
 from pine import notifications
 from pine.access import ADMINS_AND_ANALYSTS, require_practice_admin
@@ -47,6 +49,7 @@ def decision_record(
     applicant. Accepting beyond the cohort's capacity (accepted plus pending accepts) needs
     ``confirm_over_capacity``."""
     require_practice_admin(actor, "record a decision")
+    require_no_conflict(actor=actor, application=application)
     if decision not in Decision.values:
         raise ValidationError({"decision": f"Choose one of: {', '.join(Decision.values)}."})
     # The cohort's row serialises decisions on it, so two admins cannot both take the last place.
@@ -83,6 +86,7 @@ def decision_record(
 def decision_clear(*, actor: User, application: Application) -> Application:
     """Remove an application's pending decision (nothing was sent: nothing is undone)."""
     require_practice_admin(actor, "clear a decision")
+    require_no_conflict(actor=actor, application=application)
     application = application_locked(application)
     if not application.pending_decision:
         raise ValidationError("This application has no pending decision.")

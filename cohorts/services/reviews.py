@@ -396,6 +396,15 @@ def assignment_remove(*, actor: User, assignment: ReviewAssignment) -> None:
 # --- conflicts of interest ---------------------------------------------------------------------------
 
 
+def require_no_conflict(*, actor: User, application: Application) -> None:
+    """The gate for a practice admin's pages, API and services about one application: refused,
+    saying why, to someone who declared a conflict of interest with it
+    (``review_selectors.conflict_refusal``, the rule the review path follows too)."""
+    refusal = review_selectors.conflict_refusal(user=actor, application=application)
+    if refusal:
+        raise PermissionDenied(refusal)
+
+
 def _lock_own_assignment(actor: User, assignment: ReviewAssignment) -> ReviewAssignment:
     assignment = (
         ReviewAssignment.objects.select_for_update(of=("self",))

@@ -24,6 +24,7 @@ from cohorts.models import SECTIONS_BY_SLUG, Application, Cohort
 from cohorts.selectors import applications as selectors
 from cohorts.selectors import events as event_selectors
 from cohorts.services import applications as services
+from cohorts.services import reviews as review_services
 from pine.access import ADMINS, ADMINS_AND_ANALYSTS
 from pine.forms import GovukForm
 from pine.models import Role
@@ -346,6 +347,15 @@ class PracticeCohortTransitionView(PracticeCohortMixin, ServiceFormMixin, Practi
         return redirect("cohorts:practice_cohort", cohort_slug=cohort.slug)
 
 
+def practice_application_get(request, code) -> Application | None:
+    """One application for a practice-team page: None when missing (a 404); refused, saying why,
+    to someone who declared a conflict of interest with it."""
+    application = selectors.application_get_for_practice(code=code)
+    if application is not None:
+        review_services.require_no_conflict(actor=request.user, application=application)
+    return application
+
+
 class PracticeApplicationView(ServiceFormMixin, PracticeView, FormView):
     """One application for the practice team: automatic checks, answers, revisions, and (for
     practice admins) the screening, information request and extension forms. Each form posts to
@@ -364,7 +374,7 @@ class PracticeApplicationView(ServiceFormMixin, PracticeView, FormView):
     }
 
     def scoped_object(self):
-        return selectors.application_get_for_practice(code=self.kwargs["code"])
+        return practice_application_get(self.request, self.kwargs["code"])
 
     def get_form_class(self):
         return self.FORMS[self.action]
@@ -441,7 +451,7 @@ class PracticeRevisionCompareView(PracticeView, TemplateView):
     template_name = "cohorts/revision_compare.html"
 
     def scoped_object(self):
-        return selectors.application_get_for_practice(code=self.kwargs["code"])
+        return practice_application_get(self.request, self.kwargs["code"])
 
     def get_context_data(self, **kwargs):
         application = self.object

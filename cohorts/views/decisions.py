@@ -14,7 +14,9 @@ from cohorts.models import Application, Decision
 from cohorts.selectors import applications as selectors
 from cohorts.selectors import decisions as decision_selectors
 from cohorts.selectors import panel as panel_selectors
+from cohorts.selectors import reviews as review_selectors
 from cohorts.services import decisions as decision_services
+from cohorts.services import reviews as review_services
 from cohorts.views.applications import PracticeCohortMixin
 from pine.access import ADMINS, ADMINS_AND_ANALYSTS
 from pine.exports import csv_response, xlsx_response
@@ -120,6 +122,9 @@ class DecisionListView(PracticeCohortMixin, PracticeView, TemplateView):
             pending_count=len(pending),
             places=decision_selectors.cohort_places(cohort=cohort),
             can_decide=self.access.has_practice_role(ADMINS),
+            conflicted=set(
+                review_selectors.conflicted_application_ids(user=self.request.user).values_list("application_id", flat=True)
+            ),
             **kwargs,
         )
 
@@ -129,7 +134,10 @@ class DecisionMixin(PracticeCohortMixin):
 
     def scoped_object(self):
         cohort = selectors.cohort_get(slug=self.kwargs["cohort_slug"])
-        return cohort and decision_selectors.decision_get(cohort=cohort, code=self.kwargs["code"])
+        application = cohort and decision_selectors.decision_get(cohort=cohort, code=self.kwargs["code"])
+        if application:
+            review_services.require_no_conflict(actor=self.request.user, application=application)
+        return application
 
     @property
     def cohort(self):
