@@ -86,6 +86,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True  # the tenant scope lives in the 
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env("TEST_DATABASE_NAME", default="test_pine")
+# The owner role that runs `migrate` (and owns the tables); DATABASE_URL is then the runtime role,
+# which owns nothing: it cannot TRUNCATE, ALTER, disable a trigger or turn row-level security off.
+# Unset (one role, development): migrate connects as DATABASE_URL. See pine/database_roles.py.
+MIGRATE_DATABASE = env.db("MIGRATE_DATABASE_URL") if env("MIGRATE_DATABASE_URL", default="") else None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "pine.User"
@@ -94,7 +98,11 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    # Our users have an email address and a full name (Django's default looks for first and last names).
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},

