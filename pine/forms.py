@@ -1,10 +1,12 @@
 """GOV.UK Design System forms: a renderer with our templates and a mixin that styles widgets."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.forms.renderers import TemplatesSetting
 
-from pine.models import AgencyType, ApiToken, Region, Role
+from pine.models import AgencyType, ApiToken, Region, Role, User
+from pine.validators import PASSWORD_HINT, validate_new_password
 
 
 class GovukFormRenderer(TemplatesSetting):
@@ -69,7 +71,34 @@ class LoginForm(GovukForm):
     """Username is the email address; the field keeps Django's name so axes can read it."""
 
 
-class AgencyRegistrationForm(GovukForm):
+class NewPasswordMixin:
+    """A form that sets a password (its field ``password``): AUTH_PASSWORD_VALIDATORS run when it
+    is cleaned, with GOV.UK messages, against the person it will be (``password_owner()``)."""
+
+    def password_owner(self) -> User:
+        raise NotImplementedError
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password"):
+            try:
+                validate_new_password(data["password"], user=self.password_owner())
+            except ValidationError as error:
+                self.add_error("password", error)
+        return data
+
+
+def new_password_field(label: str = "Create a password") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=PASSWORD_HINT,
+        error_messages={"required": "Create a password"},
+    )
+
+
+class AgencyRegistrationForm(NewPasswordMixin, GovukForm):
     name = forms.CharField(
         label="Name of your organisation or partnership",
         max_length=200,
@@ -98,13 +127,39 @@ class AgencyRegistrationForm(GovukForm):
         label="Your work email address",
         error_messages={"required": "Enter your work email address", "invalid": "Enter an email address like name@example.org"},
     )
-    password = forms.CharField(
-        label="Create a password",
-        widget=forms.PasswordInput(render_value=False),
-        min_length=10,
-        help_text="At least 10 characters.",
-        error_messages={"required": "Create a password", "min_length": "Your password must be at least 10 characters"},
+    password = new_password_field()
+
+    def password_owner(self) -> User:
+        return User(email=self.cleaned_data.get("email", ""), full_name=self.cleaned_data.get("full_name", ""))
+
+
+class RegistrationDecisionForm(GovukForm):
+    """A practice admin's decision on a registration like a partner already known."""
+
+    decision = forms.ChoiceField(
+        label="Is this registration who it says it is?",
+        choices=[
+            ("confirm", "Yes: confirm it, so it can apply"),
+            ("reject", "No: do not confirm it (it cannot apply)"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether to confirm the registration"},
     )
+    reason = forms.CharField(
+        label="Why not (if you do not confirm it)",
+        required=False,
+        max_length=400,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The partner's lead sees this. For example: Northshire County Council is already registered; "
+        "ask its lead to invite you.",
+        error_messages={"max_length": "The reason must be 400 characters or fewer"},
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "reject" and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Enter why the registration is not confirmed")
+        return data
 
 
 class InvitationForm(GovukForm):

@@ -16,6 +16,7 @@ class UserManager(BaseUserManager):
     def create_user(self, email, password=None, **extra):
         if not email:
             raise ValueError("An email address is required.")
+        extra.setdefault("email_verified_at", timezone.now())  # an operator's command: the address is trusted
         user = self.model(email=self.normalize_email(email).lower(), **extra)
         user.set_password(password)
         user.save(using=self._db)
@@ -41,6 +42,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # When the address was shown to be theirs (the link emailed on registering was followed, or
+    # they joined from an emailed invitation or reset link). Until then the account cannot sign in.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -63,6 +67,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_practice_team(self) -> bool:
         return bool(self.practice_role)
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def get_full_name(self):
         return self.full_name
@@ -98,7 +106,16 @@ class Region(models.TextChoices):
 
 
 class Partner(models.Model):
-    """The tenant: an agency, or a multi-agency partnership, that applies and evaluates."""
+    """The tenant: an agency, or a multi-agency partnership, that applies and evaluates.
+
+    A partner that registered itself with the name or local authority code of one already known
+    waits (``registration``) until the practice team confirms it is who it says; until then, and
+    if it is rejected, it cannot apply (``apply_refusal``)."""
+
+    class Registration(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        WAITING = "waiting", "Waiting for the practice team to confirm"
+        REJECTED = "rejected", "Not confirmed"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
@@ -107,12 +124,33 @@ class Partner(models.Model):
     la_code = models.CharField("Local authority code", max_length=3, blank=True, help_text="Three digits, e.g. 933")
     region = models.CharField(max_length=20, choices=Region.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    registration = models.CharField(max_length=10, choices=Registration.choices, default=Registration.CONFIRMED)
+    registration_note = models.CharField(
+        max_length=500, blank=True, help_text="Shown to the partner: why it waits, or why it was not confirmed."
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(registration__in=["confirmed", "waiting", "rejected"]), name="partner_registration_valid"
+            )
+        ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def apply_refusal(self) -> str | None:
+        """Why the partner cannot apply to a call (None: it can)."""
+        if self.registration == self.Registration.WAITING:
+            return (
+                f"The practice team is checking {self.name}’s registration before it can apply. {self.registration_note} "
+                "They will let your lead know when it is confirmed."
+            )
+        if self.registration == self.Registration.REJECTED:
+            return f"The practice team did not confirm {self.name}’s registration, so it cannot apply. {self.registration_note}"
+        return None
 
     @property
     def is_statutory_lead(self) -> bool:

@@ -89,7 +89,9 @@ class PartnerView(access.PartnerAccess, ScopedView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(partner=self.partner, membership=self.membership)
+        # Every page of a partner that cannot apply yet says why (a registration waiting for the
+        # practice team, or one it did not confirm): base.html shows it above the page.
+        context.update(partner=self.partner, membership=self.membership, partner_apply_refusal=self.partner.apply_refusal)
         return context
 
 

@@ -1,7 +1,11 @@
 """Reads of the platform core."""
 
+import re
+import unicodedata
+from dataclasses import dataclass
+
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from pine.models import ApiToken, AuditEvent, Invitation, Membership, Notification, Partner, Role, User
 
@@ -36,6 +40,90 @@ def partner_list() -> QuerySet[Partner]:
 
 def partner_get(*, slug: str) -> Partner | None:
     return Partner.objects.filter(slug=slug).first()
+
+
+# --- is a registration like a partner already known? ---------------------------------------------
+
+# Words left out when names are compared: "Northshire County Council", "Council of Northshire" and
+# "NORTHSHIRE" are alike; "London Borough of Camden" and "Camden Council" too.
+NAME_NOISE = frozenset(
+    {"the", "of", "and", "council", "county", "borough", "city", "district", "metropolitan", "london", "royal"}
+)
+
+
+def partner_name_key(name: str) -> str:
+    """A name as it is compared for likeness: in lower case, without accents, apostrophes or other
+    punctuation, and without the words in NAME_NOISE (unless nothing else is left)."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    words = re.findall(r"[a-z0-9]+", re.sub(r"'", "", text.replace("&", " and ")))
+    return " ".join([word for word in words if word not in NAME_NOISE] or words)
+
+
+@dataclass(frozen=True)
+class PartnerMatch:
+    """A partner already known that a registration is like, and in what."""
+
+    partner: Partner
+    same_name: bool
+    same_la_code: bool
+
+
+def _matches(name: str, la_code: str, candidates, *, exclude_pk: int | None = None) -> list[PartnerMatch]:
+    key = partner_name_key(name)
+    found = []
+    for partner in candidates:
+        if partner.pk == exclude_pk:
+            continue
+        same_name = bool(key) and partner_name_key(partner.name) == key
+        same_la_code = bool(la_code) and partner.la_code == la_code
+        if same_name or same_la_code:
+            found.append(PartnerMatch(partner, same_name, same_la_code))
+    return found
+
+
+def _known_partners() -> QuerySet[Partner]:
+    """Partners a registration may be mistaken for: all but registrations already rejected."""
+    return Partner.objects.exclude(registration=Partner.Registration.REJECTED).only("id", "name", "slug", "la_code", "created_at")
+
+
+def partner_match_list(*, name: str, la_code: str) -> list[PartnerMatch]:
+    """Partners already known with a name like ``name`` (``partner_name_key``) or the local
+    authority code ``la_code``."""
+    return _matches(name, la_code, _known_partners())
+
+
+@dataclass(frozen=True)
+class RegistrationCheck:
+    """A self-registration waiting for the practice team: its leads and the partners it is like."""
+
+    partner: Partner
+    leads: list[User]
+    matches: list[PartnerMatch]
+
+
+def registration_check_list(*, slug: str | None = None) -> list[RegistrationCheck]:
+    """Registrations waiting for the practice team, oldest first (only the one with ``slug``, if
+    given), in three queries. Read in the practice scope (memberships are tenant rows)."""
+    waiting = Partner.objects.filter(registration=Partner.Registration.WAITING).order_by("created_at", "id")
+    if slug is not None:
+        waiting = waiting.filter(slug=slug)
+    leads = Membership.objects.filter(role=Role.LEAD).select_related("user").order_by("created_at")
+    waiting = list(waiting.prefetch_related(Prefetch("memberships", queryset=leads, to_attr="lead_memberships")))
+    if not waiting:
+        return []
+    known = list(_known_partners())
+    return [
+        RegistrationCheck(
+            partner=partner,
+            leads=[membership.user for membership in partner.lead_memberships],
+            matches=_matches(partner.name, partner.la_code, known, exclude_pk=partner.pk),
+        )
+        for partner in waiting
+    ]
+
+
+def registration_waiting_count() -> int:
+    return Partner.objects.filter(registration=Partner.Registration.WAITING).count()
 
 
 def api_token_list(*, user: User) -> QuerySet[ApiToken]:

@@ -12,14 +12,29 @@ from django.urls import reverse
 from django.utils import timezone
 
 from pine import selectors
-from pine.audit import audit_record, audited_create, snapshot
+from pine.access import require_practice_admin
+from pine.audit import audit_record, audited_create, audited_update, snapshot
 from pine.models import ApiToken, Invitation, Membership, Partner, PartnerAgency, Role, User
-from pine.notifications import email_after_commit
+from pine.notifications import email_after_commit, notify, partner_recipients
+from pine.ratelimit import Limit, exceeded
+from pine.selectors import partner_match_list
 from pine.slugs import unique_slug
 from pine.tenancy import partner_scope
+from pine.validators import validate_new_password
 
 INVITATION_DAYS = 14
 INVITATION_SALT = "pine.invitation"
+VERIFICATION_DAYS = 7
+VERIFICATION_SALT = "pine.email_verification"
+
+# Registering, and sending the link that confirms an address, email an address a stranger typed.
+REGISTRATIONS_PER_CLIENT = Limit("registration:ip", count=10, seconds=24 * 3600)
+VERIFICATION_EMAILS = (
+    Limit("verification:email", count=3, seconds=3600),
+    Limit("verification:ip", count=10, seconds=3600),
+)
+TOO_MANY_REGISTRATIONS = "There have been too many registrations from your network today. Try again tomorrow."
+TOO_MANY_EMAILS = "We have sent this email too many times in the last hour. Wait an hour, then ask again."
 
 
 @transaction.atomic
@@ -32,14 +47,18 @@ def partner_create(
     region: str = "",
     agencies: list[tuple[str, str]] | None = None,
     slug: str | None = None,
+    registration_note: str = "",
 ) -> Partner:
-    """A new partner with its member agencies; the first agency listed is the lead."""
+    """A new partner with its member agencies; the first agency listed is the lead. With a
+    ``registration_note`` (why), it waits for the practice team to confirm it before it can apply."""
     partner = Partner(
         name=name.strip(),
         slug=slug or unique_slug(Partner, name, fallback="partner"),
         lead_agency_type=lead_agency_type,
         la_code=la_code,
         region=region,
+        registration=Partner.Registration.WAITING if registration_note else Partner.Registration.CONFIRMED,
+        registration_note=registration_note,
     )
     partner.full_clean()
     partner.save()
@@ -54,11 +73,27 @@ def partner_create(
 
 
 @transaction.atomic
-def user_create(*, email: str, full_name: str, password: str | None, practice_role: str = "", actor: User | None = None) -> User:
+def user_create(
+    *,
+    email: str,
+    full_name: str,
+    password: str | None,
+    practice_role: str = "",
+    actor: User | None = None,
+    email_verified: bool = True,
+) -> User:
+    """A new account. A password must pass AUTH_PASSWORD_VALIDATORS. ``email_verified``: the
+    address is already shown to be theirs (they came from an emailed invitation, or the practice
+    team made the account); if not, they cannot sign in until they follow the emailed link."""
     user = User(email=User.objects.normalize_email(email).lower(), full_name=full_name.strip())
     user.practice_role = practice_role
     user.is_staff = bool(practice_role)
+    user.email_verified_at = timezone.now() if email_verified else None
     if password:
+        try:
+            validate_new_password(password, user=user)
+        except ValidationError as error:
+            raise ValidationError({"password": error.error_list}) from None
         user.set_password(password)
     else:
         user.set_unusable_password()
@@ -103,11 +138,27 @@ def partner_register(
     full_name: str,
     email: str,
     password: str,
+    client_ip: str | None = None,
 ) -> tuple[Partner, User]:
-    """Self-registration of an agency that wants to apply: the partner and its lead user."""
+    """Self-registration of an agency that wants to apply: the partner and its lead user.
+
+    The lead cannot sign in until they follow the link emailed to them (``user_email_verify``). A
+    partner whose name is like, or whose local authority code is, that of a partner already known
+    (``selectors.partner_match_list``) waits for the practice team to confirm it before it can
+    apply; its note says why, without naming the other partner. At most
+    ``REGISTRATIONS_PER_CLIENT`` a day from one client address."""
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": "An account with this email address already exists. Sign in instead."})
-    user = user_create(email=email, full_name=full_name, password=password)
+    if exceeded((REGISTRATIONS_PER_CLIENT, client_ip)):
+        raise ValidationError(TOO_MANY_REGISTRATIONS, code="rate_limited")
+    user = user_create(email=email, full_name=full_name, password=password, email_verified=False)
+    matches = partner_match_list(name=name, la_code=la_code)
+    reasons = []
+    if any(match.same_la_code for match in matches):
+        reasons.append(f"the same local authority code ({la_code})")
+    if any(match.same_name for match in matches):
+        reasons.append("a name like this one")
+    note = f"An organisation already registered with PINE has {' and '.join(reasons)}." if reasons else ""
     partner = partner_create(
         actor=user,
         name=name,
@@ -115,10 +166,128 @@ def partner_register(
         la_code=la_code,
         region=region,
         agencies=agencies or [(name, lead_agency_type)],
+        registration_note=note,
     )
     with partner_scope(partner.pk, user_id=user.pk):
         membership_add(partner=partner, actor=user, user=user, role=Role.LEAD)
+    verification_email_send(user=user, client_ip=client_ip)
     return partner, user
+
+
+# --- showing an email address is yours -----------------------------------------------------------
+
+
+def verification_token(user: User) -> str:
+    """The signed link's token: the user and the address it was sent to (a changed address voids it)."""
+    return signing.dumps({"u": user.pk, "e": user.email}, salt=VERIFICATION_SALT)
+
+
+def verification_token_read(token: str) -> User | None:
+    """The user a verification token names, if it is genuine, unexpired and their address is
+    still the one it was sent to; else None."""
+    try:
+        data = signing.loads(token, salt=VERIFICATION_SALT, max_age=timedelta(days=VERIFICATION_DAYS))
+        user_id, email = int(data["u"]), str(data["e"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    return User.objects.filter(pk=user_id, email=email, is_active=True).first()
+
+
+def verification_email_send(*, user: User, client_ip: str | None = None) -> None:
+    """Email the user the link that confirms their address (after commit). At most three an hour
+    to one address, and ten an hour from one client address (``VERIFICATION_EMAILS``). The email
+    holds no words a stranger typed: not their name, nor their organisation's."""
+    by_email, by_ip = VERIFICATION_EMAILS
+    if exceeded((by_email, user.email), (by_ip, client_ip)):
+        raise ValidationError(TOO_MANY_EMAILS, code="rate_limited")
+    link = settings.SITE_URL.rstrip("/") + reverse("email_verify", args=[verification_token(user)])
+    email_after_commit(to=[user.email], template="email_verification", context={"link": link, "days": VERIFICATION_DAYS})
+
+
+@transaction.atomic
+def user_email_verify(*, user: User) -> User:
+    """The user has followed the emailed link (and pressed its button): their account is live.
+    Doing it again changes nothing."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.email_verified_at is None:
+        audited_update(user, {"email_verified_at": timezone.now()}, actor=user, partner=None, action="user.email_verify")
+    return user
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str, reset: bool = False) -> User:
+    """Set a new password, as the user (changing it, or from an emailed reset link: ``reset``). It
+    must pass AUTH_PASSWORD_VALIDATORS. A reset link was emailed to the address, so following it
+    also shows the address is theirs."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    try:
+        validate_new_password(password, user=user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.error_list}) from None
+    user.set_password(password)
+    fields = ["password"]
+    if reset and user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        fields.append("email_verified_at")
+    user.save(update_fields=fields)
+    audit_record(
+        actor=user,
+        partner=None,
+        action="user.password_reset" if reset else "user.password_change",
+        obj=user,
+        changes={"email_verified_at": str(user.email_verified_at)} if "email_verified_at" in fields else {},
+    )
+    return user
+
+
+# --- the practice team confirms a registration like a partner already known ------------------------
+
+
+def _registration_decide(*, actor: User, partner: Partner, to: str, note: str, action: str, template: str) -> Partner:
+    require_practice_admin(actor, "confirm or reject a registration")
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    if partner.registration != Partner.Registration.WAITING:
+        raise ValidationError(f"{partner.name}’s registration is already {partner.get_registration_display().lower()}.")
+    audited_update(partner, {"registration": to, "registration_note": note}, actor=actor, partner=partner, action=action)
+    notify(
+        recipients=partner_recipients(partner=partner),
+        template=template,
+        context={"partner_name": partner.name, "note": note},
+        link=reverse("partner_home", args=[partner.slug]),
+        partner=partner,
+    )
+    return partner
+
+
+@transaction.atomic
+def partner_registration_confirm(*, actor: User, partner: Partner) -> Partner:
+    """A practice admin confirms a waiting registration is who it says: it can apply. Its leads
+    and contributors are told."""
+    return _registration_decide(
+        actor=actor,
+        partner=partner,
+        to=Partner.Registration.CONFIRMED,
+        note="",
+        action="partner.registration_confirm",
+        template="registration_confirmed",
+    )
+
+
+@transaction.atomic
+def partner_registration_reject(*, actor: User, partner: Partner, reason: str) -> Partner:
+    """A practice admin finds a waiting registration is not who it says (``reason``, shown to the
+    partner): it cannot apply. Its leads and contributors are told why."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": "Enter why the registration is not confirmed"})
+    return _registration_decide(
+        actor=actor,
+        partner=partner,
+        to=Partner.Registration.REJECTED,
+        note=reason,
+        action="partner.registration_reject",
+        template="registration_rejected",
+    )
 
 
 def invitation_token(invitation: Invitation) -> str:

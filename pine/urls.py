@@ -16,6 +16,9 @@ account_patterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("two-factor/", views.TwoFactorView.as_view(), name="two_factor"),
     path("register/", views.RegisterView.as_view(), name="register"),
+    path("confirm-email/", views.EmailVerificationSentView.as_view(), name="email_verification_sent"),
+    path("confirm-email/<str:token>/", views.EmailVerifyView.as_view(), name="email_verify"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("tokens/<uuid:code>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
@@ -46,7 +49,15 @@ urlpatterns = [
     path("notifications/read/", views.NotificationReadView.as_view(), name="notifications_read"),
     *routing.pages(
         partner=[path("members/", views.PartnerMembersView.as_view(), name="partner_members")],
-        practice=[path("partners/<slug:partner_slug>/invite/", views.PracticeInviteLeadView.as_view(), name="practice_invite")],
+        practice=[
+            path("partners/<slug:partner_slug>/invite/", views.PracticeInviteLeadView.as_view(), name="practice_invite"),
+            path("registrations/", views.PracticeRegistrationListView.as_view(), name="practice_registrations"),
+            path(
+                "registrations/<slug:partner_slug>/",
+                views.PracticeRegistrationDecisionView.as_view(),
+                name="practice_registration",
+            ),
+        ],
     ),
     path("", include(reports.urls.front_urlpatterns)),
     *[path("", include(app)) for app in (cohorts.urls, evaluations.urls, measures.urls, outcomes.urls, reports.urls)],

@@ -12,24 +12,34 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.generic import FormView, TemplateView
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pine import notifications, selectors, services
 from pine.access import ADMINS
-from pine.forms import AgencyRegistrationForm, ApiTokenForm, GovukForm, InvitationForm
-from pine.models import AgencyType, Role
+from pine.forms import (
+    AgencyRegistrationForm,
+    ApiTokenForm,
+    GovukForm,
+    InvitationForm,
+    NewPasswordMixin,
+    RegistrationDecisionForm,
+    new_password_field,
+)
+from pine.models import AgencyType, Role, User
+from pine.ratelimit import client_ip
 from pine.scoping import PartnerView, PracticeView, PublicView, SignedInView
 from pine.tenancy import partner_scope
+from pine.validators import validate_new_password
 
 
 def add_form_errors(form: forms.Form, error: ValidationError, *, field: str | None = None) -> None:
@@ -85,14 +95,30 @@ class ServiceFormMixin:
 # --- signing in -----------------------------------------------------------------------------------
 
 
+# The session remembers who registered (or signed in with the right password) but has not yet
+# confirmed their address, so the page that says so can send the link again. It grants nothing else.
+UNVERIFIED_SESSION_KEY = "pine.unverified_user"
+
+
 class LoginForm(GovukForm, AuthenticationForm):
-    pass
+    def confirm_login_allowed(self, user):
+        """An account whose address is not confirmed cannot sign in (said only once the password
+        is right: it reveals nothing to someone guessing)."""
+        super().confirm_login_allowed(user)
+        if not user.email_verified:
+            raise ValidationError("Confirm your email address before you sign in", code="email_unverified")
 
 
 class LoginView(PublicView, auth_views.LoginView):
     template_name = "registration/login.html"
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        if form.has_error(NON_FIELD_ERRORS, "email_unverified"):
+            self.request.session[UNVERIFIED_SESSION_KEY] = form.get_user().pk
+            return redirect("email_verification_sent")
+        return super().form_invalid(form)
 
     def get_default_redirect_url(self):
         return reverse("practice_home" if self.request.user.is_practice_team else "home")
@@ -113,7 +139,50 @@ class PasswordResetFormGovuk(GovukForm, PasswordResetForm):
 
 
 class SetPasswordFormGovuk(GovukForm, SetPasswordForm):
-    pass
+    """Choosing a new password (from a reset link; as ``PasswordChangeFormGovuk``, changing it):
+    AUTH_PASSWORD_VALIDATORS with GOV.UK messages, saved by ``services.user_password_set``."""
+
+    error_messages = {"password_mismatch": "The passwords do not match: enter the same new password twice"}
+    reset = True
+
+    new_password1 = new_password_field("New password")
+    new_password2 = forms.CharField(
+        label="Confirm your new password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter your new password again"},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].error_messages["required"] = "Enter a new password"
+
+    def validate_password_for_user(self, user, password_field_name="new_password2"):
+        try:
+            validate_new_password(self.cleaned_data.get("new_password1") or "", user=user)
+        except ValidationError as error:
+            if self.cleaned_data.get("new_password1"):
+                self.add_error("new_password1", error)
+
+    def save(self, commit=True):
+        # The form's user becomes the saved one, so a changed password keeps its session (its hash).
+        self.user = services.user_password_set(user=self.user, password=self.cleaned_data["new_password1"], reset=self.reset)
+        return self.user
+
+
+class PasswordChangeFormGovuk(SetPasswordFormGovuk, PasswordChangeForm):
+    error_messages = {
+        **SetPasswordFormGovuk.error_messages,
+        "password_incorrect": "Your current password is not right: enter it again",
+    }
+    reset = False
+
+    old_password = forms.CharField(
+        label="Your current password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your current password"},
+    )
 
 
 class PasswordResetView(PublicView, auth_views.PasswordResetView):
@@ -147,6 +216,19 @@ class PasswordResetConfirmView(PublicView, auth_views.PasswordResetConfirmView):
 
 class PasswordResetCompleteView(PublicView, auth_views.PasswordResetCompleteView):
     template_name = "registration/password_reset_complete.html"
+
+
+class PasswordChangeView(SignedInView, auth_views.PasswordChangeView):
+    """A signed-in user changes their password (their session stays signed in)."""
+
+    form_class = PasswordChangeFormGovuk
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("profile")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password is changed.")
+        return response
 
 
 class TokenForm(GovukForm):
@@ -265,7 +347,8 @@ class HealthView(PublicView):
 
 
 class RegisterView(PublicView, FormView):
-    """Self-registration of an agency that wants to apply: creates the partner and its lead."""
+    """Self-registration of an agency that wants to apply: creates the partner and its lead, who
+    cannot sign in until they follow the link emailed to them."""
 
     template_name = "registration/register.html"
     form_class = AgencyRegistrationForm
@@ -286,14 +369,58 @@ class RegisterView(PublicView, FormView):
                 full_name=data["full_name"],
                 email=data["email"],
                 password=data["password"],
+                client_ip=client_ip(self.request),
             ),
         )
         if not registered.ok:
             return self.form_invalid(form)
         partner, user = registered.result
-        auth_login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        self.request.session[UNVERIFIED_SESSION_KEY] = user.pk
         messages.success(self.request, f"{partner.name} is registered. You are its lead.")
-        return redirect("partner_home", partner_slug=partner.slug)
+        return redirect("email_verification_sent")
+
+
+class EmailVerificationSentView(PublicView, TemplateView):
+    """The "check your email" page: the account cannot sign in until its address is confirmed. The person
+    who just registered, or signed in with the right password, can have the link sent again."""
+
+    template_name = "registration/email_verification_sent.html"
+
+    def _unverified_user(self) -> User | None:
+        user_id = self.request.session.get(UNVERIFIED_SESSION_KEY)
+        return User.objects.filter(pk=user_id, email_verified_at__isnull=True, is_active=True).first() if user_id else None
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(pending=self._unverified_user(), form=GovukForm(), **kwargs)
+
+    def post(self, request):
+        user = self._unverified_user()
+        if user is None:
+            return redirect("email_verification_sent")
+        sent = run_service(request, lambda: services.verification_email_send(user=user, client_ip=client_ip(request)))
+        if sent.ok:
+            messages.success(request, f"We have sent the email again to {user.email}.")
+        return redirect("email_verification_sent")
+
+
+class EmailVerifyView(PublicView, TemplateView):
+    """The link in the email: a page with one button (a link alone changes nothing, so a mail
+    scanner that follows it confirms nobody's address)."""
+
+    template_name = "registration/email_verify.html"
+
+    def get_context_data(self, **kwargs):
+        user = services.verification_token_read(self.kwargs["token"])
+        return super().get_context_data(pending=user, already=bool(user and user.email_verified), form=GovukForm(), **kwargs)
+
+    def post(self, request, token):
+        user = services.verification_token_read(token)
+        if user is None:
+            return self.get(request, token=token)  # the page says the link has expired
+        services.user_email_verify(user=user)
+        request.session.pop(UNVERIFIED_SESSION_KEY, None)
+        messages.success(request, f"Your email address, {user.email}, is confirmed. You can now sign in.")
+        return redirect("login")
 
 
 # --- invitations ----------------------------------------------------------------------------------
@@ -328,6 +455,7 @@ class InvitationAcceptView(PublicView, TemplateView):
             form.add_error("email", f"Use the address the invitation was sent to: {invitation.email}")
 
         def accept():
+            # The invitation was emailed to this address: following its link shows the address is theirs.
             user = signed_in or services.user_create(
                 email=invitation.email, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password"]
             )
@@ -344,12 +472,13 @@ class InvitationAcceptView(PublicView, TemplateView):
         return redirect("partner_home", partner_slug=invitation.partner.slug)
 
 
-class InvitationSignupForm(GovukForm):
-    full_name = forms.CharField(label="Your full name", max_length=200)
+class InvitationSignupForm(NewPasswordMixin, GovukForm):
+    full_name = forms.CharField(label="Your full name", max_length=200, error_messages={"required": "Enter your full name"})
     email = forms.EmailField(label="Email address", help_text="The address the invitation was sent to.")
-    password = forms.CharField(
-        label="Create a password", widget=forms.PasswordInput, min_length=10, help_text="At least 10 characters."
-    )
+    password = new_password_field()
+
+    def password_owner(self) -> User:
+        return User(email=self.cleaned_data.get("email", ""), full_name=self.cleaned_data.get("full_name", ""))
 
 
 class PartnerMembersView(ServiceFormMixin, PartnerView, FormView):
@@ -397,6 +526,43 @@ class PracticeInviteLeadView(ServiceFormMixin, PracticeView, FormView):
     def service_done(self, invitation):
         messages.success(self.request, f"Invitation sent to {invitation.email}.")
         return redirect("practice_home")
+
+
+class PracticeRegistrationListView(PracticeView, TemplateView):
+    """Registrations like a partner already known (its name or local authority code), waiting for
+    a practice admin to confirm or reject them. The header links here while any wait."""
+
+    template_name = "pine/practice_registrations.html"
+    practice_roles = ADMINS
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(checks=selectors.registration_check_list(), **kwargs)
+
+
+class PracticeRegistrationDecisionView(ServiceFormMixin, PracticeView, FormView):
+    """One waiting registration, the partners it is like, and the admin's decision."""
+
+    template_name = "pine/practice_registration.html"
+    form_class = RegistrationDecisionForm
+    practice_roles = ADMINS
+
+    def scoped_object(self):
+        checks = selectors.registration_check_list(slug=self.kwargs["partner_slug"])
+        return checks[0] if checks else None
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(check=self.object, partner=self.object.partner, **kwargs)
+
+    def call_service(self, data):
+        partner = self.object.partner
+        if data["decision"] == "confirm":
+            return services.partner_registration_confirm(actor=self.request.user, partner=partner)
+        return services.partner_registration_reject(actor=self.request.user, partner=partner, reason=data["reason"])
+
+    def service_done(self, partner):
+        done = "confirmed: it can apply" if partner.registration == partner.Registration.CONFIRMED else "not confirmed"
+        messages.success(self.request, f"{partner.name}’s registration is {done}. Its lead has been told.")
+        return redirect("practice_registrations")
 
 
 # --- a signed-in user's own pages -----------------------------------------------------------------

@@ -135,7 +135,10 @@ def _clean_answers(fields: dict) -> dict:
 
 @transaction.atomic
 def application_create(*, partner: Partner, actor: User, cohort: Cohort, practice_title: str, **answers) -> Application:
-    """Start an application (a draft) with the practice's name; answer the sections later."""
+    """Start an application (a draft) with the practice's name; answer the sections later. A
+    partner whose registration the practice team has not confirmed cannot (``Partner.apply_refusal``)."""
+    if partner.apply_refusal:
+        raise ValidationError(partner.apply_refusal)
     if not cohort.is_accepting_applications():
         raise ValidationError("This cohort is not open for applications.")
     if Application.objects.filter(partner=partner, cohort=cohort).exists():

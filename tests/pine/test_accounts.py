@@ -137,22 +137,30 @@ def test_a_practice_admin_invites_a_partners_lead(practice_client, partner, djan
     assert "invited you to join" in mail.outbox[0].body
 
 
-def test_an_agency_registers_and_becomes_the_lead_of_its_new_partner(client):
-    response = client.post(
-        reverse("register"),
-        {
-            "name": "Eastmere Safeguarding Partnership",
-            "lead_agency_type": "local_authority",
-            "la_code": "884",
-            "region": "west_midlands",
-            "other_agencies": "Eastmere Police\nEastmere NHS Trust",
-            "full_name": "Morgan Reid",
-            "email": "morgan@eastmere.example",
-            "password": "a-long-password-1",
-        },
-    )
+def test_an_agency_registers_and_becomes_the_lead_of_its_new_partner(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("register"),
+            {
+                "name": "Eastmere Safeguarding Partnership",
+                "lead_agency_type": "local_authority",
+                "la_code": "884",
+                "region": "west_midlands",
+                "other_agencies": "Eastmere Police\nEastmere NHS Trust",
+                "full_name": "Morgan Reid",
+                "email": "morgan@eastmere.example",
+                "password": "a-long-password-1",
+            },
+        )
     partner = Partner.objects.get(name="Eastmere Safeguarding Partnership")
-    assert response.status_code == 302 and response.url == reverse("partner_home", args=[partner.slug])
+    # Not signed in yet: first the lead confirms their email address (tests/pine/test_registration.py).
+    assert response.status_code == 302 and response.url == reverse("email_verification_sent")
+    link = re.search(r"http://testserver(/accounts/confirm-email/\S+/)", mail.outbox[0].body).group(1)
+    client.post(link)
+    signed_in = client.post(
+        reverse("login"), {"username": "morgan@eastmere.example", "password": "a-long-password-1"}, follow=True
+    )
+    assert signed_in.redirect_chain[-1][0] == reverse("partner_home", args=[partner.slug])
     assert Membership.objects.get(partner=partner).role == "lead"
     assert sorted(partner.agencies.values_list("name", flat=True)) == [
         "Eastmere NHS Trust",
