@@ -227,7 +227,9 @@ class PasswordChangeView(SignedInView, auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        messages.success(self.request, "Your password is changed.")
+        revoked = services.api_token_revoke_all(user=form.user, reason="password change")
+        tokens = " Your API tokens are revoked with the old password: make new ones below." if revoked else ""
+        messages.success(self.request, "Your password is changed." + tokens)
         return response
 
 

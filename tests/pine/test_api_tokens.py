@@ -115,6 +115,18 @@ def test_a_password_reset_revokes_the_users_tokens(client, lead):
     assert response.status_code == 401 and response.json()["detail"] == "Invalid or revoked token."
 
 
+def test_changing_the_password_on_the_account_page_revokes_the_users_tokens(client, lead):
+    _, key = services.api_token_create(user=lead, name="case system")
+    client.force_login(lead)
+    new = "another-long-pass-7"
+    response = client.post(
+        reverse("password_change"), {"old_password": factories.PASSWORD, "new_password1": new, "new_password2": new}, follow=True
+    )
+    assert "Your API tokens are revoked with the old password" in response.content.decode()
+    assert ApiToken.objects.get(user=lead).revoked_at is not None
+    assert _api(key).get(reverse("api_me")).status_code == 401
+
+
 def test_a_password_changed_any_other_way_stops_the_tokens(client, lead):
     """However the password changes (here as ``manage.py changepassword`` would), a token made under
     the old one no longer signs in, and the token page says why."""
