@@ -40,6 +40,23 @@ def test_outcome_pages(new_context, check_page, tmp_path, partner, lead, other_l
     expect(page.get_by_text("The file has no problems. Nothing was stored.")).to_be_visible()
     expect(page.get_by_text("0 new, 1 changed, 1 unchanged.")).to_be_visible()
     check_page(page, "dry-run")
+    page.get_by_role("button", name="Store this file").click()  # no need to upload it again
+    expect(page.get_by_role("heading", name="File accepted")).to_be_visible()
+    expect(page.get_by_text("0 new, 1 changed, 1 unchanged.")).to_be_visible()
+
+    # An upload waiting for an explanation is closed once a later upload of its period is stored.
+    page.goto(evaluation_url)
+    upload(page, tmp_path, "june-typo.csv", HEADER + "re_referrals_12m,01/06/2025,30/06/2025,intervention,2.2,,\n")
+    expect(page.get_by_role("caption").filter(has_text="Values to explain")).to_be_visible()
+    typo_url = page.url
+    page.goto(evaluation_url)
+    upload(page, tmp_path, "june-fixed.csv", HEADER + "re_referrals_12m,01/06/2025,30/06/2025,intervention,23,,\n")
+    expect(page.get_by_role("heading", name="File accepted")).to_be_visible()
+    page.goto(typo_url)
+    expect(page.get_by_role("heading", name="Replaced by a later upload: nothing from this file was stored")).to_be_visible()
+    expect(page.get_by_role("link", name="june-fixed.csv")).to_be_visible()
+    expect(page.get_by_role("button", name="Explain and store the values")).to_have_count(0)
+    check_page(page, "superseded")
 
     page.goto(evaluation_url)
     upload(page, tmp_path, "june.csv", HEADER + "re_referrals_12m,01/06/2025,30/06/2025,intervention,2,,\n")
