@@ -192,17 +192,23 @@ def test_an_evaluation_from_onboarding_to_approved_data(
     expect(lead_page.get_by_text("It is locked.")).to_be_visible()
     check_page(lead_page, "plan-signed-off")
 
-    # 6. The lead downloads the templates: the columns and an example row.
+    # 6. The lead downloads the templates: the columns, an example that is never read as data, and
+    # the plan's measures x groups x ended periods with empty values.
     lead_page.get_by_role("link", name="Back to the evaluation").click()
     check_page(lead_page, "evaluation-ready")
     name, content = download(lead_page, lead_page.get_by_role("link", name="CSV", exact=True))
     assert name == "pine-outcome-template.csv"
-    assert list(csv.reader(io.StringIO(content.decode("utf-8-sig")))) == [HEADER, EXAMPLE_ROW]
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[0] == HEADER and rows[1][0].startswith("# Example") and rows[1][1:] == EXAMPLE_ROW[1:]
+    assert rows[2] == ["re_referrals_12m", "01/04/2023", "30/04/2023", "intervention", "", "", ""]
+    assert len(rows) == 2 + 36  # the plan: one measure, an interrupted time series, April 2023 to March 2026
     name, content = download(lead_page, lead_page.get_by_role("link", name="Excel", exact=True))
     assert name == "pine-outcome-template.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
-    assert book.sheetnames[0] == "Data"
-    assert [list(row) for row in book["Data"].iter_rows(values_only=True)] == [HEADER, EXAMPLE_ROW]
+    assert book.sheetnames[:2] == ["Data", "Example (not read)"]
+    data = [list(row) for row in book["Data"].iter_rows(values_only=True)]
+    assert data == [HEADER, *[[*r[:4], None, None, None] for r in rows[2:]]]
+    assert [list(row) for row in book["Example (not read)"].iter_rows(values_only=True)] == [HEADER, EXAMPLE_ROW]
     name, content = download(lead_page, lead_page.get_by_role("link", name="data dictionary (CSV)"))
     dictionary = {row["measure"]: row for row in csv.DictReader(io.StringIO(content.decode("utf-8-sig")))}
     assert dictionary["re_referrals_12m"]["date_format"] == "DD/MM/YYYY (or YYYY-MM-DD)"
