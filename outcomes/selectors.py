@@ -26,7 +26,13 @@ FRAME_COLUMNS = [
 
 
 def submission_list(*, partner: Partner, evaluation=None) -> QuerySet[Submission]:
-    qs = Submission.objects.filter(partner=partner).defer("content").select_related("uploaded_by")
+    # The later upload a superseded one points to is read in the same query (lists show its code),
+    # without its file.
+    qs = (
+        Submission.objects.filter(partner=partner)
+        .defer("content", "superseded_by__content")
+        .select_related("uploaded_by", "superseded_by")
+    )
     return qs if evaluation is None else qs.filter(evaluation=evaluation)
 
 

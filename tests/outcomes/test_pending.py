@@ -3,10 +3,13 @@ run) stored without a new upload."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from outcomes import services
 from outcomes.models import OutcomeValue, Submission
+from tests import factories
 from tests.conftest import token_client
 from tests.outcomes.test_integrity import line
 from tests.outcomes.test_jobs import HEADER, sync
@@ -123,3 +126,21 @@ def test_a_dry_run_superseded_by_a_stored_upload_cannot_be_stored(lead, partner,
     assert dry_run.status == "superseded"
     with pytest.raises(ValidationError):
         services.submission_store_checked(partner=partner, actor=lead, submission=dry_run)
+
+
+def test_the_submission_list_reads_what_superseded_each_upload_in_a_fixed_number_of_queries(
+    lead, partner, evaluation, django_assert_max_num_queries
+):
+    api = token_client(lead)
+    url = f"/api/v1/partners/{partner.slug}/evaluations/{evaluation.code}/submissions/"
+    later = factories.SubmissionFactory(evaluation=evaluation)
+    factories.SubmissionFactory(evaluation=evaluation, status="superseded", superseded_by=later)
+    api.get(url)  # the token's first use is recorded once
+    with CaptureQueriesContext(connection) as one:
+        assert {row["superseded_by"] for row in api.get(url).json()["results"]} == {None, str(later.code)}
+    for _ in range(5):
+        stored = factories.SubmissionFactory(evaluation=evaluation)
+        factories.SubmissionFactory(evaluation=evaluation, status="superseded", superseded_by=stored)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        rows = api.get(url).json()["results"]
+    assert len(rows) == 12 and sum(row["superseded_by"] is not None for row in rows) == 6
