@@ -93,8 +93,7 @@ def kept_upload(content: bytes, filename: str) -> bytes | list[Problem]:
 def _enqueue(submission: Submission) -> None:
     from outcomes.tasks import process_submission
 
-    submission_id = submission.pk
-    transaction.on_commit(lambda: process_submission.delay(submission_id))
+    jobs.enqueue(process_submission, submission.pk)
 
 
 @transaction.atomic
@@ -241,11 +240,14 @@ def submission_process(*, submission_id: int) -> str:
         submission_id,
         _process,
         first_stage="Reading the file",
-        failure={
-            "stage": "Failed",
-            "errors": [Problem(0, "", "", "The file could not be processed. Nothing was stored; try again later.").as_dict()],
-        },
+        failure=_failure,
     )
+
+
+def _failure(cause: str) -> dict:
+    because = f" because {cause}" if cause else ""
+    reason = f"The file could not be processed{because}. Nothing was stored; try again later."
+    return {"stage": "Failed", "errors": [Problem(0, "", "", reason).as_dict()]}
 
 
 def _finish(submission: Submission, status: str, **fields) -> str:

@@ -2,30 +2,38 @@
 of task options for every task.
 
 A job's row has ``status`` (queued, running, ..., failed), ``progress``, ``stage``, ``started_at``
-and ``finished_at``. The task is given only the row's id; :func:`run_job` learns the partner from
-the row, claims it atomically (queued, or running past the time limit because its worker died →
+and ``finished_at``. A service queues the row and sends its task with :func:`enqueue`; the task is
+given only the row's id. :func:`run_job` learns the partner from the row, takes the row's lock (a
+PostgreSQL advisory lock held by the worker's session, so it goes when the worker dies), claims the
+row atomically (queued, or running with nobody holding its lock because its worker died →
 running), runs the work in that partner's scope with its progress written from a thread of its own
 (so with a connection of its own: the page sees it while the work's transaction is still open),
 hands the row back to the queue on a database error (the task is retried) and marks it failed, with
 a reason, on anything else. A claimed row is worked on once: a duplicated or retried task finds
-nothing to claim.
+nothing to claim while a live worker holds it.
+
+Nothing is lost when a worker dies or the broker is away: :func:`resume` sends again every row
+still queued or left running without a worker; each app's tasks run it when a worker starts and
+beat runs it every few minutes.
 
 Periodic work over every partner's rows (reminders) runs through :func:`across_partners`.
 """
 
+import errno
 import logging
 import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from typing import TypeVar
 
+import psycopg
 from celery import shared_task
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, models, transaction
+from django.db import InterfaceError, OperationalError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from pine.tenancy import partner_scope, practice_scope
 
@@ -34,12 +42,16 @@ logger = logging.getLogger(__name__)
 QUEUED, RUNNING, FAILED = "queued", "running", "failed"
 PROGRESS_SECONDS = 2.0  # the longest a running job's progress goes unwritten
 
+# The database going away (a restart, a cut connection, a full disk), as Django reports it and as
+# the driver does to code that uses its cursor directly (an import's COPY).
+DATABASE_AWAY = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
+
 # Every task: acknowledged only when done (a worker that dies hands it to another), time limits,
 # and bounded retries with backoff when the database is away. Anything else is the job's failure.
 TASK_OPTIONS = {
     "acks_late": True,
     "reject_on_worker_lost": True,
-    "autoretry_for": (OperationalError, InterfaceError),
+    "autoretry_for": DATABASE_AWAY,
     "retry_backoff": 5,
     "retry_backoff_max": 120,
     "retry_jitter": True,
@@ -64,9 +76,69 @@ def across_partners(work: Callable[[], T]) -> T:
         return work()
 
 
-def stale_before() -> datetime:
-    """A row still "running" since before this was left by a worker that died."""
-    return timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+def enqueue(task, pk: int) -> None:
+    """Send ``task(pk)`` to the workers once this transaction has committed. If the broker cannot
+    be reached the row stays queued (the page says it is waiting for a worker) and :func:`resume`
+    sends it when the broker is back; the request that queued it is not failed for it."""
+
+    def send() -> None:
+        try:
+            task.delay(pk)
+        except BrokerError:
+            logger.warning("The broker is unreachable: %s(%s) stays queued until a worker resumes it", task.name, pk)
+
+    transaction.on_commit(send)
+
+
+def resume(model: type[models.Model], task) -> int:
+    """Send ``task`` again for every row no worker has: queued rows (the broker may have been away
+    when they were queued, or lost them) and running rows whose lock nobody holds (their worker
+    died). A row whose task is in fact still waiting in the broker is claimed once all the same.
+    Returns how many were sent."""
+    with transaction.atomic(), practice_scope():
+        rows = list(model._default_manager.filter(status__in=(QUEUED, RUNNING)).values_list("pk", "status"))
+    sent = 0
+    for pk, status in rows:
+        if status == RUNNING:
+            lock = RowLock(model, pk)
+            if not lock.take():
+                continue  # a live worker is on it
+            lock.release()
+        task.delay(pk)
+        sent += 1
+    return sent
+
+
+# Why a job failed, in words its page can show, for failures that are not a bug of ours.
+OUT_OF_SPACE = "no space was left on the server's disk"
+
+
+def failure_cause(error: BaseException) -> str:
+    """What people can be told of why a job failed ("" when it was a bug: the log has it)."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return OUT_OF_SPACE
+    return ""
+
+
+class RowLock:
+    """The row's session-level advisory lock: held by the worker on the row from before its claim
+    to after its last write, and released by PostgreSQL when the worker's connection ends, so a
+    running row whose lock is free was left by a worker that died."""
+
+    def __init__(self, model: type[models.Model], pk: int):
+        self.name = f"pine.jobs:{model._meta.label_lower}:{pk}"
+
+    def take(self) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [self.name])
+            return cursor.fetchone()[0]
+
+    def release(self) -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [self.name])
+        except DATABASE_AWAY:
+            pass  # the connection is gone, and the lock with it
 
 
 class Job:
@@ -108,7 +180,13 @@ class Job:
             while not self._stop.wait(0.25):
                 state = (self.percent, self.stage)
                 if state != self._written or time.monotonic() - last >= PROGRESS_SECONDS:
-                    self._store_progress(*state)
+                    try:
+                        self._store_progress(*state)
+                    except DATABASE_AWAY:
+                        # The database went away: the work will find out too; try again next time.
+                        logger.warning("Could not record the progress of %s %s", self.model.__name__, self.pk)
+                        connection.close()
+                        continue
                     self._written, last = state, time.monotonic()
         finally:
             connection.close()
@@ -133,30 +211,49 @@ def partner_of(model: type[models.Model], pk: int) -> int | None:
         return model._default_manager.filter(pk=pk).values_list("partner_id", flat=True).first()
 
 
-def run_job(model: type[models.Model], pk: int, work: Callable[[Job], str], *, first_stage: str, failure: dict) -> str:
-    """Claim the row and run ``work(job)``, which returns the row's final status (and writes it).
-    Returns "missing", "skipped" (nothing to claim), the work's status, or "failed" (the row then
-    holds ``failure``'s fields: the reason people see)."""
+def run_job(
+    model: type[models.Model], pk: int, work: Callable[[Job], str], *, first_stage: str, failure: Callable[[str], dict]
+) -> str:
+    """Take the row's lock, claim the row and run ``work(job)``, which returns the row's final
+    status (and writes it). Returns "missing", "skipped" (a live worker has the row, or nothing is
+    left to do), the work's status, or "failed": the row then holds ``failure(cause)``'s fields,
+    the reason people see, where ``cause`` is :func:`failure_cause`'s words or ""."""
     partner_id = partner_of(model, pk)
     if partner_id is None:
         return "missing"
-    job = Job(model, pk, partner_id)
-    with job.atomic():
-        claimable = Q(status=QUEUED) | Q(status=RUNNING, started_at__lt=stale_before())
-        claimed = model._default_manager.filter(claimable, pk=pk).update(
-            status=RUNNING, started_at=timezone.now(), finished_at=None, progress=5, stage=first_stage
-        )
-    if not claimed:
+    job, lock = Job(model, pk, partner_id), RowLock(model, pk)
+    if not lock.take():
         return "skipped"
-    job.stage = first_stage
     try:
-        with job:
-            return work(job)
-    except (OperationalError, InterfaceError):
-        # The database went away: hand the row back to the queue; the task is retried.
+        with job.atomic():
+            # Holding the lock, a running row is one whose worker died: it is taken over.
+            claimed = model._default_manager.filter(Q(status=QUEUED) | Q(status=RUNNING), pk=pk).update(
+                status=RUNNING, started_at=timezone.now(), finished_at=None, progress=5, stage=first_stage
+            )
+        if not claimed:
+            return "skipped"
+        job.stage = first_stage
+        try:
+            with job:
+                return work(job)
+        except DATABASE_AWAY:
+            _requeue(job)
+            raise  # the task is retried
+        except Exception as error:
+            logger.exception("%s %s failed", model.__name__, pk)
+            job.update(status=FAILED, finished_at=timezone.now(), **failure(failure_cause(error)))
+            return FAILED
+    finally:
+        lock.release()
+
+
+def _requeue(job: Job) -> None:
+    """The database went away: hand the row back to the queue for the task's retry, on a new
+    connection if this one broke. If the database is still away the row stays running with its
+    lock gone, and the retry takes it over all the same."""
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+    try:
         job.update(status=QUEUED, stage="Waiting to retry")
-        raise
-    except Exception:
-        logger.exception("%s %s failed", model.__name__, pk)
-        job.update(status=FAILED, finished_at=timezone.now(), **failure)
-        return FAILED
+    except DATABASE_AWAY:
+        logger.warning("Could not hand %s %s back to the queue; its retry will take it over", job.model.__name__, job.pk)

@@ -168,11 +168,17 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool process starts its chart browser before it reports up (reports.tasks); on a busy machine
+# that takes longer than Celery's 4 s, and a replacement for a process that died was killed too.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = 30
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "pine.tasks.heartbeat", "schedule": 60.0},
+    # Jobs queued while the broker was away, or left running by a worker that died (pine.jobs.resume).
+    "resume-submissions": {"task": "outcomes.tasks.resume_submissions", "schedule": 300.0},
+    "resume-reports": {"task": "reports.tasks.resume_reports", "schedule": 300.0},
     "milestone-reminders": {"task": "evaluations.tasks.send_milestone_reminders", "schedule": crontab(hour=7, minute=30)},
     "deadline-reminders": {"task": "cohorts.tasks.send_deadline_reminders", "schedule": crontab(hour=7, minute=0)},
     "event-reminders": {"task": "cohorts.tasks.send_event_reminders", "schedule": crontab(hour=9, minute=0)},

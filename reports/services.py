@@ -13,14 +13,15 @@ from reports.models import Report
 
 @transaction.atomic
 def report_request(*, partner: Partner, actor: User, evaluation) -> Report:
-    """Queue a report build; the worker picks it up once this transaction has committed."""
+    """Queue a report build; the worker picks it up once this transaction has committed (or, if the
+    broker is away, once it is back: ``pine.jobs.enqueue``)."""
     from reports.tasks import build_report
 
     if evaluation.partner_id != partner.pk:
         raise ValueError("evaluation belongs to another partner")
     report = Report(partner=partner, evaluation=evaluation, requested_by=actor, stage="Waiting for a worker")
     audited_create(report, actor=actor, partner=partner, action="report.request", changes={})
-    transaction.on_commit(lambda: build_report.delay(report.pk))
+    jobs.enqueue(build_report, report.pk)
     return report
 
 
@@ -34,8 +35,13 @@ def report_build(*, report_id: int) -> str:
         report_id,
         _build,
         first_stage="Reading the data",
-        failure={"error": "The report could not be built. The practice team has been told; try again later."},
+        failure=_failure,
     )
+
+
+def _failure(cause: str) -> dict:
+    because = f" because {cause}; nothing of it was kept" if cause else ""
+    return {"error": f"The report could not be built{because}. The practice team has been told; try again later."}
 
 
 def _build(job: jobs.Job) -> str:

@@ -1,14 +1,26 @@
 """Celery tasks: thin. An id in; the service re-fetches the row and sets the scope from it."""
 
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready
 
 from pine import jobs
 from reports import services
+from reports.models import Report
 
 
 @jobs.task
 def build_report(report_id: int) -> str:
     return services.report_build(report_id=report_id)
+
+
+@jobs.task
+def resume_reports() -> int:
+    """Send again the report builds no worker has (beat, and each worker as it starts)."""
+    return jobs.resume(Report, build_report)
+
+
+@worker_ready.connect
+def _resume_on_start(**kwargs):
+    resume_reports.delay()
 
 
 @worker_process_init.connect

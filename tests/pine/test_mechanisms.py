@@ -62,11 +62,14 @@ def test_run_job_claims_once_fails_with_a_reason_and_requeues_on_database_errors
     def broken(job):
         raise RuntimeError("a bug")
 
-    assert jobs.run_job(Report, report.pk, broken, first_stage="Starting", failure={"error": "Try later."}) == "failed"
+    def nothing(cause):
+        return {}
+
+    assert jobs.run_job(Report, report.pk, broken, first_stage="Starting", failure=lambda _: {"error": "Try later."}) == "failed"
     report.refresh_from_db()
     assert (report.status, report.error) == ("failed", "Try later.") and report.finished_at
-    assert jobs.run_job(Report, report.pk, broken, first_stage="Starting", failure={}) == "skipped"  # nothing to claim
-    assert jobs.run_job(Report, 10**9, broken, first_stage="Starting", failure={}) == "missing"
+    assert jobs.run_job(Report, report.pk, broken, first_stage="Starting", failure=nothing) == "skipped"  # nothing to claim
+    assert jobs.run_job(Report, 10**9, broken, first_stage="Starting", failure=nothing) == "missing"
 
     Report.objects.filter(pk=report.pk).update(status="queued")
 
@@ -74,6 +77,27 @@ def test_run_job_claims_once_fails_with_a_reason_and_requeues_on_database_errors
         raise OperationalError("server closed the connection")
 
     with pytest.raises(OperationalError):
-        jobs.run_job(Report, report.pk, database_away, first_stage="Starting", failure={})
+        jobs.run_job(Report, report.pk, database_away, first_stage="Starting", failure=nothing)
     report.refresh_from_db()
     assert (report.status, report.stage) == ("queued", "Waiting to retry")  # the task's retry claims it again
+
+
+def test_resume_sends_queued_rows_and_rows_whose_worker_died_but_not_a_live_workers(partner):
+    from tests.workers import held_elsewhere
+
+    evaluation = factories.EvaluationFactory(application__partner=partner)
+    queued, orphaned, live, done = (
+        factories.ReportFactory(evaluation=evaluation, status=status) for status in ("queued", "running", "running", "done")
+    )
+    sent = []
+
+    class Task:
+        name = "build"
+
+        @staticmethod
+        def delay(pk):
+            sent.append(pk)
+
+    with held_elsewhere(Report, live.pk):
+        assert jobs.resume(Report, Task) == 2
+    assert sorted(sent) == sorted([queued.pk, orphaned.pk])

@@ -1,0 +1,50 @@
+"""Settings of a Celery worker that a test runs as a process of its own (``tests/workers.py``): the
+test run's settings on the test's database, Redis database, key prefix and queue, which the test
+passes in ``PINE_TEST_*`` variables.
+
+With ``PINE_TEST_SLOW`` set (seconds), each chunk of an import (ten rows) and the drawing of a
+report's charts take that much longer, so that a test can kill the worker half-way through. This is
+a test-only hook, loaded only by this settings module: product code has none.
+"""
+
+import os
+import time
+
+from celery.signals import task_prerun
+
+os.environ["PYTEST_XDIST_WORKER"] = ""  # the test passes its own Redis database and key prefix
+from tests.settings import *  # noqa: E402,F403
+
+DATABASES["default"]["NAME"] = os.environ["PINE_TEST_DATABASE"]  # noqa: F405
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TASK_DEFAULT_QUEUE = os.environ["PINE_TEST_QUEUE"]
+if os.environ.get("PINE_TEST_KEY_PREFIX"):
+    CACHES["default"]["KEY_PREFIX"] = os.environ["PINE_TEST_KEY_PREFIX"]  # noqa: F405
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{os.environ['PINE_TEST_KEY_PREFIX']}:"}
+
+SLOW = float(os.environ.get("PINE_TEST_SLOW", "0"))
+_slowed = []
+
+
+@task_prerun.connect
+def _slow_down(**kwargs):
+    """Slow the worker's imports and reports down, once per process, before its first task."""
+    if not SLOW or _slowed:
+        return
+    from outcomes import ingest, services
+    from reports import documents
+
+    services.INGEST_CHUNK_ROWS = 10
+    copy, charts = ingest.ChildCopy.__call__, documents._chart_svgs
+
+    def slow_copy(self, children):
+        time.sleep(SLOW)
+        return copy(self, children)
+
+    def slow_charts(figures):
+        time.sleep(SLOW)
+        return charts(figures)
+
+    ingest.ChildCopy.__call__ = slow_copy
+    documents._chart_svgs = slow_charts
+    _slowed.append(True)
