@@ -23,10 +23,18 @@ class ScopeError(RuntimeError):
     pass
 
 
-def _read() -> dict[str, str]:
+def _swap(values: dict[str, str]) -> dict[str, str]:
+    """Set ``values`` and return what the settings were, in one round trip (the materialised CTE is
+    read before the outer row's set_config calls run)."""
+    names = list(values)
+    reads = ", ".join(f"coalesce(current_setting(%s, true), '') AS s{i}" for i in range(len(SETTINGS)))
+    writes = ", ".join("set_config(%s, %s, true)" for _ in names)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join("coalesce(current_setting(%s, true), '')" for _ in SETTINGS), SETTINGS)
-        return dict(zip(SETTINGS, cursor.fetchone()))
+        cursor.execute(
+            f"WITH previous AS MATERIALIZED (SELECT {reads}) SELECT previous.*, {writes} FROM previous",  # noqa: S608 - placeholders only
+            [*SETTINGS, *[item for name in names for item in (name, values[name])]],
+        )
+        return dict(zip(SETTINGS, cursor.fetchone()[: len(SETTINGS)]))
 
 
 def _write(values: dict[str, str]) -> None:
@@ -42,8 +50,7 @@ def _write(values: dict[str, str]) -> None:
 def _scope(values: dict[str, str]):
     if not connection.in_atomic_block:
         raise ScopeError("A tenant scope must be set inside a transaction (transaction.atomic).")
-    previous = _read()
-    _write(values)
+    previous = _swap(values)
     try:
         yield
     finally:
@@ -79,7 +86,9 @@ def _id(value: int | None) -> str:
 
 
 def current_scope() -> dict[str, str]:
-    return _read()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join("coalesce(current_setting(%s, true), '')" for _ in SETTINGS), SETTINGS)
+        return dict(zip(SETTINGS, cursor.fetchone()))
 
 
 # --- migrations -----------------------------------------------------------------------------------
