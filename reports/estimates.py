@@ -1,0 +1,542 @@
+"""The estimates an evaluation plan asks for: pure functions, outcome frame and plan in, `Estimate` out.
+
+One entry point per design, each taking the outcome frame (columns as in reports.analysis:
+measure_code, unit, polarity, period_start, period_end, group, value, numerator, denominator), the
+plan's windows and groups (`AnalysisPlan`), the measure and the plan's expected direction:
+
+    pre_post, difference_in_differences, interrupted_time_series, process_control, randomised_trial
+
+(`DESIGNS` maps the plan's design codes to them) and `time_to_event` for child-level rows with a
+start and an event date. Each returns a frozen `Estimate`: the estimate and its 95% interval in the
+measure's own scale (percentage points, per 10,000, per period, days), the method in words, the
+numbers a chart needs, diagnostics, limitations in plain English, and a conclusion that is one of
+CONCLUSIONS. None of them raises on bad or thin data: they say "not estimable" and why.
+
+The formulas, and the library each is checked against in tests/reports/test_estimates.py, are the
+ones in the methods reference: Newcombe's hybrid score interval for two proportions; the MOVER
+interval built on score intervals for two Poisson rates (method "mover" of statsmodels'
+confint_poisson_2indep); Welch's t for means of period values; OLS with Newey-West errors for
+difference-in-differences and interrupted time series; Anhøj's runs rules for process control;
+Kaplan-Meier, log-rank and Greenwood's variance for time to event.
+
+Choices that are ours, to be stated in a report's methods annex:
+- A window holds the periods that lie wholly inside it; periods in neither window are left out.
+- Days (and any measure given without numerators and denominators) are compared as period values:
+  each period's value is one observation, unweighted, and Welch's t allows for unequal variances.
+  This uses the variation between periods, which includes the variation between children.
+- Counts without a denominator are compared as Poisson counts per period.
+- Regressions are on period-level values, every period weighted equally (OLS, not WLS).
+- Newey-West (HAC) errors with the lag rule L = floor(4 (T/100)^(2/9)), T the number of periods in
+  the model (Newey and West 1994), the Bartlett kernel, the small-sample factor n / (n - k), and t
+  intervals on the residual degrees of freedom. With two groups the scores of each period are
+  summed before the kernel is applied (Driscoll and Kraay 1998, statsmodels "hac-groupsum"), so
+  that a shock common to both groups in one period is not counted as independent evidence; with one
+  series this is exactly the usual Newey-West estimator.
+- Pre-trend check: with two aggregate series a regression with one coefficient per period and
+  group is saturated (no residual degrees of freedom), so the joint test of the event-study
+  coefficients cannot be made. The check is a Wald test of a differential linear trend across the
+  baseline (intervention minus comparison regressed on time, HAC errors). The event-study
+  coefficients are still given, for the chart, without intervals.
+- Process control: XmR for counts and days (no Poisson assumption), p-chart for percentages,
+  u-chart for rates; centre line and limits from the baseline; signals are Anhøj's two runs rules
+  and points beyond the limits, read on the periods after the baseline.
+- The smallest detectable effect: 80% power, two-sided 5%, exact normal quantiles
+  (1.959964 + 0.841621).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from reports.analysis import RATE_SCALE, wilson_interval
+
+CONCLUSIONS = ("improved", "worsened", "no clear change", "not estimable")
+DIRECTIONS = ("increase", "decrease", "no_change")
+VARIATIONS = ("common cause", "special cause improving", "special cause concerning")
+
+Z_95 = NormalDist().inv_cdf(0.975)  # 1.959964
+Z_POWER_80 = NormalDist().inv_cdf(0.80)  # 0.841621
+
+SCALE_LABELS = {
+    "percentage": "percentage points",
+    "rate_10k": "per 10,000 children",
+    "count": "per period",
+    "days": "days",
+}
+_FEW_PERIODS = 8  # fewer than this many periods in a segment is stated as a limitation
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    """What a signed-off plan fixes for every measure: when the intervention started, the windows
+    (a period counts in a window when it lies wholly inside it) and the groups compared."""
+
+    intervention_start: date
+    baseline_start: date
+    baseline_end: date
+    follow_up_start: date
+    follow_up_end: date
+    intervention_group: str = "intervention"
+    comparison_group: str = "comparison"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One measure's result under one design. Numbers are floats or None (never NaN), in the
+    measure's scale (`scale`); `chart` and `diagnostics` hold plain lists, dicts, strings and
+    numbers (dates as ISO strings), so the whole result can go into the results JSON as it is."""
+
+    design: str
+    measure_code: str
+    method: str
+    conclusion: str
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    scale: str = ""
+    reason: str = ""  # why it is not estimable
+    relative_change: float | None = None  # the estimate over the level it is compared with
+    smallest_detectable: float | None = None
+    smallest_detectable_basis: str = ""
+    chart: dict = field(default_factory=dict)
+    diagnostics: dict = field(default_factory=dict)
+    limitations: tuple[str, ...] = ()
+
+
+# --- Conclusions -------------------------------------------------------------------------------
+
+
+def conclude(estimate, ci_low, ci_high, *, polarity: str, planned_direction: str | None = None) -> str:
+    """ "improved" or "worsened" only when the 95% interval excludes zero; "improved" only when the
+    change is better by the measure's polarity and, if the plan expected a direction, in that
+    direction; otherwise "no clear change". "not estimable" without finite numbers or a polarity."""
+    numbers = (estimate, ci_low, ci_high)
+    if any(x is None or not math.isfinite(x) for x in numbers) or polarity not in ("higher", "lower"):
+        return "not estimable"
+    if ci_low <= 0 <= ci_high:
+        return "no clear change"
+    went_up = ci_low > 0
+    better = went_up if polarity == "higher" else not went_up
+    if not better:
+        return "worsened"
+    if planned_direction in (None, ""):
+        return "improved"
+    return "improved" if planned_direction == ("increase" if went_up else "decrease") else "no clear change"
+
+
+def _unplanned_note(estimate, ci_low, ci_high, polarity, planned_direction) -> list[str]:
+    """The limitation that explains a clear change called "no clear change" against the plan."""
+    result = conclude(estimate, ci_low, ci_high, polarity=polarity, planned_direction=planned_direction)
+    if result == "no clear change" and ci_low is not None and not (ci_low <= 0 <= ci_high):
+        expected = {"increase": "an increase", "decrease": "a decrease", "no_change": "no change"}.get(
+            planned_direction, planned_direction
+        )
+        return [
+            f"The 95% interval excludes zero, but the plan expected {expected}; the change is not in the "
+            "planned direction, so it is not reported as an improvement."
+        ]
+    return []
+
+
+# --- Intervals for two windows or two groups ---------------------------------------------------
+
+
+def newcombe_difference(x1: float, n1: float, x2: float, n2: float, *, z: float = Z_95) -> tuple[float, float, float]:
+    """p1 - p2 with Newcombe's hybrid score interval (Newcombe 1998, Stat Med 17:873, method 10):
+    L = d - sqrt((p1 - l1)^2 + (u2 - p2)^2), U = d + sqrt((u1 - p1)^2 + (p2 - l2)^2), where
+    (l, u) are the Wilson score intervals of each proportion. Fractions, not percentages."""
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson_interval(x1, n1, z=z)
+    l2, u2 = wilson_interval(x2, n2, z=z)
+    d = p1 - p2
+    return d, d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
+def poisson_score_interval(count: float, exposure: float, *, z: float = Z_95) -> tuple[float, float]:
+    """Score interval for a Poisson rate: ((x + z^2/2) -/+ z sqrt(x + z^2/4)) / exposure."""
+    centre = count + z * z / 2
+    half = z * math.sqrt(count + z * z / 4)
+    return (centre - half) / exposure, (centre + half) / exposure
+
+
+def poisson_rate_difference(x1: float, e1: float, x2: float, e2: float, *, z: float = Z_95) -> tuple[float, float, float]:
+    """r1 - r2 (events per unit of exposure) with the MOVER interval on score intervals of each
+    rate (Li, Tang and Wong 2011): the Poisson analogue of Newcombe's interval, and statsmodels'
+    confint_poisson_2indep(..., compare="diff", method="mover")."""
+    r1, r2 = x1 / e1, x2 / e2
+    l1, u1 = poisson_score_interval(x1, e1, z=z)
+    l2, u2 = poisson_score_interval(x2, e2, z=z)
+    d = r1 - r2
+    return d, d - math.sqrt((r1 - l1) ** 2 + (u2 - r2) ** 2), d + math.sqrt((u1 - r1) ** 2 + (r2 - l2) ** 2)
+
+
+def welch_difference(a, b, *, level: float = 0.95) -> tuple[float, float, float, float]:
+    """mean(a) - mean(b) with Welch's t interval; returns (difference, low, high, degrees of freedom)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    d = float(a.mean() - b.mean())
+    half = stats.t.ppf(0.5 + level / 2, df) * se
+    return d, d - half, d + half, float(df)
+
+
+def newey_west_lags(periods: int) -> int:
+    """L = floor(4 (T/100)^(2/9)) (Newey and West 1994), at most T - 1 and at least 0."""
+    if periods < 2:
+        return 0
+    return max(0, min(periods - 1, math.floor(4 * (periods / 100) ** (2 / 9))))
+
+
+def smallest_detectable_proportions(p: float, n1: float, n2: float) -> float:
+    """(z_0.975 + z_0.80) sqrt(p (1 - p) (1/n1 + 1/n2)), as a fraction."""
+    return (Z_95 + Z_POWER_80) * math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+
+
+# --- Reading the frame -------------------------------------------------------------------------
+
+
+class _NotEstimable(Exception):
+    """Raised inside this module only, caught by each entry point and returned as "not estimable"."""
+
+
+def _measure(frame: pd.DataFrame, measure_code: str) -> tuple[pd.DataFrame, str, str]:
+    needed = {"measure_code", "unit", "polarity", "period_start", "period_end", "group", "value"}
+    if frame is None or not needed <= set(frame.columns):
+        raise _NotEstimable("the outcome data lack the columns the analysis reads")
+    rows = frame[frame["measure_code"] == measure_code].copy()
+    if rows.empty:
+        raise _NotEstimable("there are no values for this measure")
+    unit, polarity = str(rows["unit"].iloc[0]), str(rows["polarity"].iloc[0])
+    rows["period_start"] = pd.to_datetime(rows["period_start"], errors="coerce")
+    rows["period_end"] = pd.to_datetime(rows["period_end"], errors="coerce")
+    rows = rows[rows["period_start"].notna() & rows["period_end"].notna()]
+    for column in ("value", "numerator", "denominator"):
+        source = rows[column] if column in rows else pd.Series(np.nan, index=rows.index)
+        rows[column] = pd.to_numeric(source.astype("object"), errors="coerce").astype("float64")
+    rows.loc[~np.isfinite(rows["value"]), "value"] = np.nan
+    if unit in RATE_SCALE:  # a rate whose value is missing but whose parts are given
+        rebuilt = rows["numerator"] / rows["denominator"].where(rows["denominator"] > 0) * RATE_SCALE[unit]
+        rows["value"] = rows["value"].fillna(rebuilt)
+    if rows.duplicated(["group", "period_start"]).any():
+        raise _NotEstimable("a group has more than one value for the same period")
+    return rows.sort_values(["group", "period_start"]), unit, polarity
+
+
+def _window(rows: pd.DataFrame, start, end) -> pd.DataFrame:
+    return rows[(rows["period_start"] >= pd.Timestamp(start)) & (rows["period_end"] <= pd.Timestamp(end))]
+
+
+def _check_plan(plan: AnalysisPlan) -> None:
+    dates = (plan.intervention_start, plan.baseline_start, plan.baseline_end, plan.follow_up_start, plan.follow_up_end)
+    if any(d is None or pd.isna(d) for d in dates):
+        raise _NotEstimable("the plan lacks its intervention start or its windows")
+    if not (pd.Timestamp(plan.baseline_start) <= pd.Timestamp(plan.baseline_end) < pd.Timestamp(plan.follow_up_start)):
+        raise _NotEstimable("the plan's baseline window does not end before its follow-up window starts")
+    if pd.Timestamp(plan.follow_up_start) > pd.Timestamp(plan.follow_up_end):
+        raise _NotEstimable("the plan's follow-up window ends before it starts")
+
+
+def _group(rows: pd.DataFrame, group: str, *, fallback_to_all: bool = False) -> tuple[pd.DataFrame, list[str]]:
+    chosen = rows[rows["group"] == group]
+    if chosen.empty and fallback_to_all and group != "all" and (rows["group"] == "all").any():
+        note = f'There are no values for the group "{group}", so the series for all children is used.'
+        return rows[rows["group"] == "all"], [note]
+    if chosen.empty:
+        raise _NotEstimable(f'there are no values for the group "{group}"')
+    return chosen, []
+
+
+def _iso(ts) -> str | None:
+    return None if ts is None or pd.isna(ts) else pd.Timestamp(ts).date().isoformat()
+
+
+def _num(x) -> float | None:
+    """A plain float for the result, or None for anything missing or not finite."""
+    if x is None:
+        return None
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _points(rows: pd.DataFrame, plan: AnalysisPlan | None = None) -> list[dict]:
+    points = []
+    for row in rows.sort_values("period_start").itertuples():
+        point = {"period_start": _iso(row.period_start), "period_end": _iso(row.period_end), "value": _num(row.value)}
+        if plan is not None:
+            point["window"] = _window_name(row.period_start, row.period_end, plan)
+        points.append(point)
+    return points
+
+
+def _window_name(start, end, plan: AnalysisPlan) -> str | None:
+    if start >= pd.Timestamp(plan.baseline_start) and end <= pd.Timestamp(plan.baseline_end):
+        return "baseline"
+    if start >= pd.Timestamp(plan.follow_up_start) and end <= pd.Timestamp(plan.follow_up_end):
+        return "follow_up"
+    return None
+
+
+def _missing_note(rows: pd.DataFrame) -> list[str]:
+    missing = int(rows["value"].isna().sum())
+    if missing:
+        return [f"{missing} period value{'s are' if missing != 1 else ' is'} missing in the windows and left out."]
+    return []
+
+
+def _relative(estimate, reference) -> float | None:
+    if estimate is None or reference is None or not math.isfinite(reference) or reference == 0:
+        return None
+    return _num(estimate / abs(reference))
+
+
+def _not_estimable(design: str, measure_code: str, method: str, reason: str, **extra) -> Estimate:
+    return Estimate(design=design, measure_code=measure_code, method=method, conclusion="not estimable", reason=reason, **extra)
+
+
+def _finish(
+    design, measure_code, method, unit, polarity, planned_direction, est, low, high, *, limitations=(), **extra
+) -> Estimate:
+    est, low, high = _num(est), _num(low), _num(high)
+    if est is None or low is None or high is None:
+        return _not_estimable(
+            design,
+            measure_code,
+            method,
+            "the data do not give a finite estimate and interval",
+            scale=SCALE_LABELS.get(unit, ""),
+            limitations=tuple(limitations),
+            **extra,
+        )
+    conclusion = conclude(est, low, high, polarity=polarity, planned_direction=planned_direction)
+    reason = "the measure has no polarity, so a change cannot be called better or worse" if conclusion == "not estimable" else ""
+    notes = list(limitations) + _unplanned_note(est, low, high, polarity, planned_direction)
+    return Estimate(
+        design=design,
+        measure_code=measure_code,
+        method=method,
+        conclusion=conclusion,
+        estimate=est,
+        ci_low=low,
+        ci_high=high,
+        scale=SCALE_LABELS.get(unit, ""),
+        reason=reason,
+        limitations=tuple(notes),
+        **extra,
+    )
+
+
+# --- Two windows or two groups: pre/post and the randomised trial ------------------------------
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    estimate: float
+    low: float
+    high: float
+    method: str
+    level_a: float
+    level_b: float
+    smallest_detectable: float | None
+    basis: str
+    diagnostics: dict
+    limitations: tuple[str, ...]
+
+
+def _compare(a: pd.DataFrame, b: pd.DataFrame, unit: str, labels: tuple[str, str]) -> _Comparison:
+    """Level of `a` minus level of `b` with a 95% interval, in the unit's scale, by the unit's rule."""
+    notes = _missing_note(a) + _missing_note(b)
+    if unit in RATE_SCALE:
+        pa, pb = a.dropna(subset=["numerator", "denominator"]), b.dropna(subset=["numerator", "denominator"])
+        dropped = len(a) + len(b) - len(pa) - len(pb)
+        if len(pa) and len(pb):
+            if dropped:
+                notes.append(
+                    f"{dropped} period{'s' if dropped != 1 else ''} without a numerator and denominator "
+                    "left out of the pooled rates."
+                )
+            return _compare_pooled(pa, pb, unit, labels, notes)
+        notes.append("Numerators and denominators are not given, so the period values are compared as numbers.")
+    if unit == "count":
+        return _compare_counts(a.dropna(subset=["value"]), b.dropna(subset=["value"]), labels, notes)
+    return _compare_means(a.dropna(subset=["value"]), b.dropna(subset=["value"]), labels, notes)
+
+
+def _compare_pooled(a, b, unit, labels, notes) -> _Comparison:
+    scale = RATE_SCALE[unit]
+    xa, na, xb, nb = a["numerator"].sum(), a["denominator"].sum(), b["numerator"].sum(), b["denominator"].sum()
+    if na <= 0 or nb <= 0:
+        raise _NotEstimable(f"the {labels[0] if na <= 0 else labels[1]} has no children in its denominators (0/0)")
+    if (a["numerator"] < 0).any() or (b["numerator"] < 0).any() or (a["denominator"] < 0).any() or (b["denominator"] < 0).any():
+        raise _NotEstimable("a numerator or denominator is negative")
+    diagnostics = {"numerators": [float(xa), float(xb)], "denominators": [float(na), float(nb)], "windows": list(labels)}
+    if unit == "percentage":
+        if xa > na or xb > nb:
+            raise _NotEstimable("a numerator is larger than its denominator")
+        d, low, high = newcombe_difference(xa, na, xb, nb)
+        p = (xa + xb) / (na + nb)
+        mde = smallest_detectable_proportions(p, na, nb) * scale
+        method = "Difference of pooled proportions with Newcombe's hybrid score 95% interval"
+        basis = "two proportions at the pooled proportion, 80% power, two-sided 5%"
+    else:
+        d, low, high = poisson_rate_difference(xa, na, xb, nb)
+        rate = (xa + xb) / (na + nb)
+        mde = (Z_95 + Z_POWER_80) * math.sqrt(rate / na + rate / nb) * scale
+        method = "Difference of pooled rates with a Poisson 95% interval (MOVER on score intervals)"
+        basis = "two Poisson rates at the pooled rate, 80% power, two-sided 5%"
+    return _Comparison(
+        d * scale, low * scale, high * scale, method, xa / na * scale, xb / nb * scale, mde, basis, diagnostics, tuple(notes)
+    )
+
+
+def _compare_counts(a, b, labels, notes) -> _Comparison:
+    if a.empty or b.empty:
+        raise _NotEstimable(f"the {labels[0] if a.empty else labels[1]} has no values")
+    if (a["value"] < 0).any() or (b["value"] < 0).any():
+        raise _NotEstimable("a count is negative")
+    xa, xb, ea, eb = a["value"].sum(), b["value"].sum(), len(a), len(b)
+    d, low, high = poisson_rate_difference(xa, ea, xb, eb)
+    rate = (xa + xb) / (ea + eb)
+    mde = (Z_95 + Z_POWER_80) * math.sqrt(rate / ea + rate / eb)
+    notes = list(notes) + [
+        "Counts are compared as Poisson counts per period; if they vary between periods more than that, "
+        "the interval is too narrow."
+    ]
+    return _Comparison(
+        d,
+        low,
+        high,
+        "Difference of mean counts per period with a Poisson 95% interval (MOVER on score intervals)",
+        xa / ea,
+        xb / eb,
+        mde,
+        "two Poisson counts per period at the pooled mean, 80% power, two-sided 5%",
+        {"totals": [float(xa), float(xb)], "periods": [ea, eb], "windows": list(labels)},
+        tuple(notes),
+    )
+
+
+def _compare_means(a, b, labels, notes) -> _Comparison:
+    if len(a) < 2 or len(b) < 2:
+        raise _NotEstimable(f"the {labels[0] if len(a) < 2 else labels[1]} has fewer than two period values")
+    va, vb = a["value"].var(ddof=1), b["value"].var(ddof=1)
+    if va + vb <= 0:
+        raise _NotEstimable("the period values do not vary, so their uncertainty cannot be estimated")
+    d, low, high, df = welch_difference(a["value"], b["value"])
+    mde = (Z_95 + Z_POWER_80) * math.sqrt(va / len(a) + vb / len(b))
+    return _Comparison(
+        d,
+        low,
+        high,
+        "Difference of mean period values with Welch's t 95% interval (each period one observation, unweighted)",
+        float(a["value"].mean()),
+        float(b["value"].mean()),
+        mde,
+        "the variance of the period values in each window, 80% power, two-sided 5%",
+        {"periods": [len(a), len(b)], "welch_df": df, "windows": list(labels)},
+        tuple(notes),
+    )
+
+
+def pre_post(frame: pd.DataFrame, plan: AnalysisPlan, *, measure_code: str, planned_direction: str | None = None) -> Estimate:
+    """Follow-up minus baseline for the intervention group (or all children when it has no rows),
+    pooled over each window: proportions by Newcombe, rates and counts by Poisson, days by Welch."""
+    design, method = "pre_post", "Before and after"
+    try:
+        _check_plan(plan)
+        rows, unit, polarity = _measure(frame, measure_code)
+        series, notes = _group(rows, plan.intervention_group, fallback_to_all=True)
+        before = _window(series, plan.baseline_start, plan.baseline_end)
+        after = _window(series, plan.follow_up_start, plan.follow_up_end)
+        if before.empty or after.empty:
+            raise _NotEstimable(f"there are no values in the {'baseline' if before.empty else 'follow-up'} window")
+        result = _compare(after, before, unit, ("follow-up window", "baseline window"))
+    except _NotEstimable as reason:
+        return _not_estimable(design, measure_code, method, str(reason))
+    notes += list(result.limitations) + [
+        "A before-and-after comparison has no comparison group: anything else that changed between the windows "
+        "is mixed into the estimate."
+    ]
+    chart = {
+        "points": _points(pd.concat([before, after]), plan),
+        "baseline_level": _num(result.level_b),
+        "follow_up_level": _num(result.level_a),
+        "intervention_start": _iso(pd.Timestamp(plan.intervention_start)),
+    }
+    return _finish(
+        design,
+        measure_code,
+        result.method,
+        unit,
+        polarity,
+        planned_direction,
+        result.estimate,
+        result.low,
+        result.high,
+        limitations=notes,
+        relative_change=_relative(result.estimate, result.level_b),
+        smallest_detectable=_num(result.smallest_detectable),
+        smallest_detectable_basis=result.basis,
+        chart=chart,
+        diagnostics=result.diagnostics,
+    )
+
+
+def randomised_trial(
+    frame: pd.DataFrame, plan: AnalysisPlan, *, measure_code: str, planned_direction: str | None = None
+) -> Estimate:
+    """Intervention minus comparison over the follow-up window, with the same intervals as pre_post."""
+    design, method = "rct", "Difference at follow-up"
+    try:
+        _check_plan(plan)
+        rows, unit, polarity = _measure(frame, measure_code)
+        treated, _ = _group(rows, plan.intervention_group)
+        control, _ = _group(rows, plan.comparison_group)
+        a = _window(treated, plan.follow_up_start, plan.follow_up_end)
+        b = _window(control, plan.follow_up_start, plan.follow_up_end)
+        if a.empty or b.empty:
+            raise _NotEstimable(f"the {'intervention' if a.empty else 'comparison'} group has no values in the follow-up window")
+        result = _compare(a, b, unit, ("intervention group", "comparison group"))
+    except _NotEstimable as reason:
+        return _not_estimable(design, measure_code, method, str(reason))
+    chart = {
+        "intervention": _points(a, plan),
+        "comparison": _points(b, plan),
+        "intervention_level": _num(result.level_a),
+        "comparison_level": _num(result.level_b),
+    }
+    return _finish(
+        design,
+        measure_code,
+        result.method,
+        unit,
+        polarity,
+        planned_direction,
+        result.estimate,
+        result.low,
+        result.high,
+        limitations=result.limitations,
+        relative_change=_relative(result.estimate, result.level_b),
+        smallest_detectable=_num(result.smallest_detectable),
+        smallest_detectable_basis=result.basis,
+        chart=chart,
+        diagnostics=result.diagnostics,
+    )
+
+
+# The plan's design codes (evaluations.EvaluationPlan.Design) and the function each one calls.
+DESIGNS: dict[str, Callable[..., Estimate]] = {
+    "pre_post": pre_post,
+    "rct": randomised_trial,
+}

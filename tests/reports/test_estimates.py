@@ -1,0 +1,319 @@
+"""The plan's estimates against independent references: statsmodels, scipy and lifelines called
+directly on the same fixtures, or hand-worked values; and hypothesis for the edge cases (no database)."""
+
+import math
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from statsmodels.stats.proportion import confint_proportions_2indep
+from statsmodels.stats.rates import confint_poisson_2indep
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+from reports.estimates import (
+    CONCLUSIONS,
+    DESIGNS,
+    AnalysisPlan,
+    conclude,
+    newcombe_difference,
+    poisson_rate_difference,
+    pre_post,
+    randomised_trial,
+    smallest_detectable_proportions,
+    welch_difference,
+)
+
+SETTINGS = settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+
+MEASURES = {
+    "re-referrals": ("percentage", "lower"),
+    "cp-rate": ("rate_10k", "lower"),
+    "entries": ("count", "lower"),
+    "assessment-days": ("days", "lower"),
+    "eet": ("percentage", "higher"),
+}
+
+# Twelve monthly baseline periods (April 2023 - March 2024), intervention from April 2024, twelve
+# follow-up periods; the demo evaluation's shape.
+PLAN = AnalysisPlan(
+    intervention_start=date(2024, 4, 1),
+    baseline_start=date(2023, 4, 1),
+    baseline_end=date(2024, 3, 31),
+    follow_up_start=date(2024, 4, 1),
+    follow_up_end=date(2025, 3, 31),
+)
+MONTHS = pd.date_range("2023-04-01", periods=24, freq="MS")
+
+
+def frame(code: str, rows) -> pd.DataFrame:
+    """Rows of (period_start, group, value, numerator, denominator) for one measure, monthly periods."""
+    unit, polarity = MEASURES[code]
+    records = [
+        {
+            "measure_code": code,
+            "measure_name": code,
+            "unit": unit,
+            "polarity": polarity,
+            "period_start": pd.Timestamp(start),
+            "period_end": pd.Timestamp(start) + pd.offsets.MonthEnd(0),
+            "group": group,
+            "value": value,
+            "numerator": numerator,
+            "denominator": denominator,
+        }
+        for start, group, value, numerator, denominator in rows
+    ]
+    result = pd.DataFrame(records)
+    result["value"] = result["value"].astype("float64")
+    result["numerator"] = result["numerator"].astype("Int64")
+    result["denominator"] = result["denominator"].astype("Int64")
+    return result
+
+
+def proportion_rows(group, numerators, denominators, months=MONTHS):
+    return [(m, group, 100 * x / n if n else None, x, n) for m, x, n in zip(months, numerators, denominators)]
+
+
+def value_rows(group, values, months=MONTHS):
+    return [(m, group, v, None, None) for m, v in zip(months, values)]
+
+
+# Fixed fixtures: a year either side for one group, made up but shaped like the demo data.
+BASE_X = [12, 15, 11, 14, 13, 16, 12, 10, 14, 15, 13, 12]
+BASE_N = [40, 42, 38, 41, 40, 44, 39, 37, 42, 43, 40, 41]
+POST_X = [9, 10, 8, 11, 9, 7, 10, 8, 9, 11, 8, 9]
+POST_N = [41, 40, 39, 42, 40, 38, 41, 39, 40, 42, 39, 40]
+DAYS_BEFORE = [31.5, 29.0, 33.2, 30.1, 28.7, 35.0, 32.4, 30.9, 29.8, 34.1, 31.0, 30.2]
+DAYS_AFTER = [27.1, 25.4, 28.9, 24.0, 26.6, 25.1, 29.3, 23.8, 26.0, 27.7, 24.9, 25.5]
+
+
+# --- The interval functions against statsmodels and scipy --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("x1", "n1", "x2", "n2"), [(56, 70, 48, 80), (9, 10, 3, 10), (0, 10, 0, 20), (10, 10, 0, 20), (1, 1_000_000_000, 3, 7)]
+)
+def test_newcombe_difference_matches_statsmodels(x1, n1, x2, n2):
+    d, low, high = newcombe_difference(x1, n1, x2, n2)
+    reference = confint_proportions_2indep(x1, n1, x2, n2, compare="diff", method="newcomb")
+    assert d == pytest.approx(x1 / n1 - x2 / n2, abs=1e-12)
+    assert (low, high) == (pytest.approx(reference[0], abs=1e-9), pytest.approx(reference[1], abs=1e-9))
+
+
+def test_newcombe_difference_matches_newcombe_1998_worked_example():
+    # Newcombe RG (1998) Stat Med 17:873-890, Table II, example (a) 56/70 - 48/80, method 10.
+    _, low, high = newcombe_difference(56, 70, 48, 80)
+    assert (low, high) == (pytest.approx(0.0524, abs=5e-5), pytest.approx(0.3339, abs=5e-5))
+
+
+@pytest.mark.parametrize(
+    ("x1", "e1", "x2", "e2"), [(30, 1000, 45, 1200), (0, 500, 4, 500), (120, 3.0, 90, 4.0), (7, 2e9, 9, 3e9)]
+)
+def test_poisson_rate_difference_matches_statsmodels_mover(x1, e1, x2, e2):
+    d, low, high = poisson_rate_difference(x1, e1, x2, e2)
+    reference = confint_poisson_2indep(x1, e1, x2, e2, compare="diff", method="mover")
+    assert d == pytest.approx(x1 / e1 - x2 / e2, rel=1e-12, abs=1e-15)
+    assert low == pytest.approx(reference[0], rel=1e-9, abs=1e-12)
+    assert high == pytest.approx(reference[1], rel=1e-9, abs=1e-12)
+
+
+def test_welch_difference_matches_scipy_and_statsmodels():
+    d, low, high, df = welch_difference(DAYS_AFTER, DAYS_BEFORE)
+    result = stats.ttest_ind(DAYS_AFTER, DAYS_BEFORE, equal_var=False)
+    interval = result.confidence_interval(0.95)
+    assert (low, high) == (pytest.approx(interval.low, abs=1e-9), pytest.approx(interval.high, abs=1e-9))
+    assert df == pytest.approx(result.df, abs=1e-9)
+    reference = CompareMeans(DescrStatsW(DAYS_AFTER), DescrStatsW(DAYS_BEFORE)).tconfint_diff(usevar="unequal")
+    assert (low, high) == (pytest.approx(reference[0], abs=1e-9), pytest.approx(reference[1], abs=1e-9))
+    assert d == pytest.approx(np.mean(DAYS_AFTER) - np.mean(DAYS_BEFORE), abs=1e-12)
+
+
+def test_smallest_detectable_difference_of_proportions_by_hand():
+    # (1.959964 + 0.841621) * sqrt(0.3 * 0.7 * (1/500 + 1/500)) = 2.801585 * 0.028983 = 0.081197
+    assert smallest_detectable_proportions(0.3, 500, 500) == pytest.approx(2.8015852 * math.sqrt(0.21 * 0.004), abs=1e-7)
+
+
+# --- The conclusion rule -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("estimate", "low", "high", "polarity", "planned", "expected"),
+    [
+        (-5.0, -8.0, -2.0, "lower", "decrease", "improved"),
+        (-5.0, -8.0, -2.0, "lower", None, "improved"),
+        (-5.0, -8.0, -2.0, "higher", "increase", "worsened"),
+        (5.0, 2.0, 8.0, "lower", "decrease", "worsened"),
+        (5.0, 2.0, 8.0, "higher", "increase", "improved"),
+        (-1.0, -4.0, 2.0, "lower", "decrease", "no clear change"),
+        (0.0, 0.0, 3.0, "higher", "increase", "no clear change"),  # an interval touching zero does not exclude it
+        (-5.0, -8.0, -2.0, "lower", "no_change", "no clear change"),  # better, but not what the plan expected
+        (-5.0, -8.0, -2.0, "lower", "increase", "no clear change"),
+        (math.nan, -8.0, -2.0, "lower", "decrease", "not estimable"),
+        (-5.0, -math.inf, -2.0, "lower", "decrease", "not estimable"),
+        (None, None, None, "lower", "decrease", "not estimable"),
+        (-5.0, -8.0, -2.0, "", "decrease", "not estimable"),
+    ],
+)
+def test_conclusion_needs_an_interval_excluding_zero_in_the_planned_direction(estimate, low, high, polarity, planned, expected):
+    assert conclude(estimate, low, high, polarity=polarity, planned_direction=planned) == expected
+
+
+# --- Pre/post ----------------------------------------------------------------------------------
+
+
+def test_pre_post_of_a_percentage_pools_each_window_and_matches_statsmodels_newcombe():
+    data = frame("re-referrals", proportion_rows("intervention", BASE_X + POST_X, BASE_N + POST_N))
+    result = pre_post(data, PLAN, measure_code="re-referrals", planned_direction="decrease")
+    reference = confint_proportions_2indep(sum(POST_X), sum(POST_N), sum(BASE_X), sum(BASE_N), compare="diff", method="newcomb")
+    assert result.estimate == pytest.approx(100 * (sum(POST_X) / sum(POST_N) - sum(BASE_X) / sum(BASE_N)), abs=1e-9)
+    assert result.ci_low == pytest.approx(100 * reference[0], abs=1e-9)
+    assert result.ci_high == pytest.approx(100 * reference[1], abs=1e-9)
+    assert result.scale == "percentage points"
+    baseline = sum(BASE_X) / sum(BASE_N) * 100
+    assert result.relative_change == pytest.approx(result.estimate / baseline, abs=1e-12)
+    assert result.conclusion == "improved"  # 157/487 to 109/481: -9.6 points (-15.5 to -3.6)
+    p = (sum(POST_X) + sum(BASE_X)) / (sum(POST_N) + sum(BASE_N))
+    assert result.smallest_detectable == pytest.approx(
+        100 * smallest_detectable_proportions(p, sum(POST_N), sum(BASE_N)), abs=1e-9
+    )
+    assert [point["window"] for point in result.chart["points"]] == ["baseline"] * 12 + ["follow_up"] * 12
+
+
+def test_pre_post_of_a_rate_is_a_poisson_difference_per_10000():
+    data = frame(
+        "cp-rate", [(m, "intervention", None, x, 20_000 + 10 * i) for i, (m, x) in enumerate(zip(MONTHS, BASE_X + POST_X))]
+    )
+    result = pre_post(data, PLAN, measure_code="cp-rate", planned_direction="decrease")
+    exposure_before = sum(20_000 + 10 * i for i in range(12))
+    exposure_after = sum(20_000 + 10 * i for i in range(12, 24))
+    reference = confint_poisson_2indep(sum(POST_X), exposure_after, sum(BASE_X), exposure_before, compare="diff", method="mover")
+    assert result.estimate == pytest.approx(10_000 * (sum(POST_X) / exposure_after - sum(BASE_X) / exposure_before), abs=1e-9)
+    assert result.ci_low == pytest.approx(10_000 * reference[0], abs=1e-9)
+    assert result.ci_high == pytest.approx(10_000 * reference[1], abs=1e-9)
+    assert result.scale == "per 10,000 children"
+    assert "MOVER" in result.method
+
+
+def test_pre_post_of_a_count_is_a_poisson_difference_per_period():
+    data = frame("entries", value_rows("intervention", BASE_X + POST_X))
+    result = pre_post(data, PLAN, measure_code="entries")
+    reference = confint_poisson_2indep(sum(POST_X), 12, sum(BASE_X), 12, compare="diff", method="mover")
+    assert result.estimate == pytest.approx((sum(POST_X) - sum(BASE_X)) / 12, abs=1e-12)
+    assert (result.ci_low, result.ci_high) == (pytest.approx(reference[0], abs=1e-9), pytest.approx(reference[1], abs=1e-9))
+    assert any("Poisson" in note for note in result.limitations)
+
+
+def test_pre_post_of_days_is_welch_on_the_period_values():
+    data = frame("assessment-days", value_rows("intervention", DAYS_BEFORE + DAYS_AFTER))
+    result = pre_post(data, PLAN, measure_code="assessment-days", planned_direction="decrease")
+    interval = stats.ttest_ind(DAYS_AFTER, DAYS_BEFORE, equal_var=False).confidence_interval(0.95)
+    assert result.estimate == pytest.approx(np.mean(DAYS_AFTER) - np.mean(DAYS_BEFORE), abs=1e-9)
+    assert (result.ci_low, result.ci_high) == (pytest.approx(interval.low, abs=1e-9), pytest.approx(interval.high, abs=1e-9))
+    assert result.conclusion == "improved"
+    va, vb = np.var(DAYS_AFTER, ddof=1), np.var(DAYS_BEFORE, ddof=1)
+    assert result.smallest_detectable == pytest.approx(
+        (1.959963984540054 + 0.8416212335729143) * math.sqrt(va / 12 + vb / 12), abs=1e-9
+    )
+
+
+def test_pre_post_is_not_estimable_when_a_window_is_empty_or_0_of_0():
+    only_baseline = frame("re-referrals", proportion_rows("intervention", BASE_X, BASE_N))
+    result = pre_post(only_baseline, PLAN, measure_code="re-referrals")
+    assert (result.conclusion, result.reason) == ("not estimable", "there are no values in the follow-up window")
+    empty = frame("re-referrals", proportion_rows("intervention", [0] * 24, [0] * 24))
+    result = pre_post(empty, PLAN, measure_code="re-referrals")
+    assert result.conclusion == "not estimable" and "0/0" in result.reason
+    assert result.estimate is None and result.ci_low is None
+
+
+def test_pre_post_uses_all_children_when_the_intervention_group_has_no_rows():
+    data = frame("re-referrals", proportion_rows("all", BASE_X + POST_X, BASE_N + POST_N))
+    result = pre_post(data, PLAN, measure_code="re-referrals", planned_direction="decrease")
+    assert result.conclusion == "improved"
+    assert any("all children" in note for note in result.limitations)
+
+
+# --- Randomised trial --------------------------------------------------------------------------
+
+
+def test_randomised_trial_compares_the_groups_over_follow_up_only():
+    comparison_x = [13, 12, 14, 11, 15, 12, 13, 14, 12, 13, 11, 14]
+    data = frame(
+        "re-referrals",
+        proportion_rows("intervention", [0] * 12 + POST_X, [40] * 12 + POST_N)
+        + proportion_rows("comparison", [40] * 12 + comparison_x, [40] * 12 + POST_N),
+    )
+    result = randomised_trial(data, PLAN, measure_code="re-referrals", planned_direction="decrease")
+    reference = confint_proportions_2indep(
+        sum(POST_X), sum(POST_N), sum(comparison_x), sum(POST_N), compare="diff", method="newcomb"
+    )
+    assert result.estimate == pytest.approx(100 * (sum(POST_X) - sum(comparison_x)) / sum(POST_N), abs=1e-9)
+    assert (result.ci_low, result.ci_high) == (
+        pytest.approx(100 * reference[0], abs=1e-9),
+        pytest.approx(100 * reference[1], abs=1e-9),
+    )
+    assert result.relative_change == pytest.approx(result.estimate / (100 * sum(comparison_x) / sum(POST_N)), abs=1e-12)
+
+
+def test_randomised_trial_without_a_comparison_group_is_not_estimable():
+    data = frame("re-referrals", proportion_rows("intervention", BASE_X + POST_X, BASE_N + POST_N))
+    result = randomised_trial(data, PLAN, measure_code="re-referrals")
+    assert result.conclusion == "not estimable"
+    assert result.reason == 'there are no values for the group "comparison"'
+
+
+# --- Edge cases: never raise, never NaN, never a conclusion without a finite interval ----------
+
+count = st.integers(min_value=0, max_value=60)
+huge = st.integers(min_value=0, max_value=10**12)
+
+
+@st.composite
+def edge_frames(draw):
+    code = draw(st.sampled_from(sorted(MEASURES)))
+    unit = MEASURES[code][0]
+    periods = draw(st.integers(min_value=0, max_value=24))
+    groups = draw(st.lists(st.sampled_from(["intervention", "comparison", "all"]), min_size=1, max_size=3, unique=True))
+    big = draw(st.booleans())
+    rows = []
+    for group in groups:
+        for month in MONTHS[:periods]:
+            if draw(st.integers(0, 9)) == 0:
+                continue  # a missing period
+            denominator = draw(huge if big else count)
+            numerator = draw(st.integers(min_value=0, max_value=denominator)) if unit in ("percentage", "rate_10k") else None
+            if unit in ("percentage", "rate_10k"):
+                scale = 100 if unit == "percentage" else 10_000
+                value = numerator / denominator * scale if denominator else None
+            else:
+                value = draw(st.one_of(st.none(), st.floats(min_value=0, max_value=1e9), st.just(math.nan), st.just(0.0)))
+                denominator = None
+            rows.append((month, group, value, numerator, denominator))
+    if not rows:
+        return code, frame(code, [(MONTHS[0], "intervention", None, None, None)])
+    return code, frame(code, rows)
+
+
+def assert_sound(result):
+    assert result.conclusion in CONCLUSIONS
+    for number in (result.estimate, result.ci_low, result.ci_high, result.relative_change, result.smallest_detectable):
+        assert number is None or math.isfinite(number)
+    if result.conclusion == "not estimable":
+        assert result.reason
+    if result.conclusion in ("improved", "worsened"):
+        assert result.ci_low <= result.estimate <= result.ci_high or math.isclose(result.ci_low, result.ci_high)
+        assert result.ci_low > 0 or result.ci_high < 0
+    if result.conclusion in ("improved", "worsened", "no clear change"):
+        assert result.estimate is not None and result.ci_low is not None and result.ci_high is not None
+
+
+@SETTINGS
+@given(edge_frames(), st.sampled_from(["increase", "decrease", "no_change", None]))
+def test_every_design_returns_a_sound_result_on_any_frame(case, planned):
+    code, data = case
+    for design in DESIGNS.values():
+        assert_sound(design(data, PLAN, measure_code=code, planned_direction=planned))
