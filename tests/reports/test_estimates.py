@@ -7,6 +7,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.formula.api as smf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -19,7 +20,9 @@ from reports.estimates import (
     DESIGNS,
     AnalysisPlan,
     conclude,
+    difference_in_differences,
     newcombe_difference,
+    newey_west_lags,
     poisson_rate_difference,
     pre_post,
     randomised_trial,
@@ -264,6 +267,140 @@ def test_randomised_trial_without_a_comparison_group_is_not_estimable():
     result = randomised_trial(data, PLAN, measure_code="re-referrals")
     assert result.conclusion == "not estimable"
     assert result.reason == 'there are no values for the group "comparison"'
+
+
+# --- Difference-in-differences -----------------------------------------------------------------
+
+# Period values of a balanced panel (percentages), made up: 12 months either side for each group.
+I_VALUES = [31.2, 29.5, 33.1, 30.4, 32.0, 28.8, 30.9, 31.7, 29.9, 32.6, 30.1, 31.4]
+I_VALUES += [26.0, 24.9, 27.3, 25.1, 23.8, 26.4, 25.7, 24.2, 26.9, 25.0, 24.6, 26.1]
+C_VALUES = [30.5, 31.1, 29.2, 32.4, 30.0, 31.8, 29.6, 30.7, 31.5, 29.1, 30.9, 30.2]
+C_VALUES += [30.8, 29.4, 31.2, 30.1, 31.9, 29.8, 30.6, 31.0, 29.7, 30.3, 31.6, 30.4]
+
+
+def panel(intervention, comparison, code="re-referrals"):
+    return frame(code, value_rows("intervention", intervention) + value_rows("comparison", comparison))
+
+
+def stacked(intervention, comparison):
+    """The same panel as statsmodels' formula interface reads it."""
+    t = list(range(24))
+    return pd.DataFrame(
+        {
+            "y": intervention + comparison,
+            "treated": [1] * 24 + [0] * 24,
+            "post": [int(i >= 12) for i in t] * 2,
+            "t": t * 2,
+        }
+    )
+
+
+def test_newey_west_lag_rule():
+    assert [newey_west_lags(t) for t in (1, 2, 12, 24, 36, 60, 100, 1000)] == [0, 1, 2, 2, 3, 3, 4, 6]
+    assert newey_west_lags(24) == math.floor(4 * (24 / 100) ** (2 / 9))
+
+
+def test_did_on_a_balanced_panel_is_the_hand_worked_difference_of_differences():
+    result = difference_in_differences(panel(I_VALUES, C_VALUES), PLAN, measure_code="re-referrals", planned_direction="decrease")
+    by_hand = (np.mean(I_VALUES[12:]) - np.mean(I_VALUES[:12])) - (np.mean(C_VALUES[12:]) - np.mean(C_VALUES[:12]))
+    assert result.estimate == pytest.approx(by_hand, abs=1e-9)
+    assert result.conclusion == "improved"
+    counterfactual = np.mean(I_VALUES[:12]) + np.mean(C_VALUES[12:]) - np.mean(C_VALUES[:12])
+    assert result.relative_change == pytest.approx(by_hand / counterfactual, abs=1e-12)
+
+
+def test_did_newey_west_error_equals_a_direct_statsmodels_fit():
+    result = difference_in_differences(panel(I_VALUES, C_VALUES), PLAN, measure_code="re-referrals")
+    data = stacked(I_VALUES, C_VALUES)
+    lags = math.floor(4 * (24 / 100) ** (2 / 9))
+    fit = smf.ols("y ~ treated + post + treated:post", data).fit(
+        cov_type="hac-groupsum", cov_kwds={"time": data["t"].to_numpy(), "maxlags": lags, "use_correction": "hac"}
+    )
+    se = fit.bse["treated:post"]
+    assert result.diagnostics["se_newey_west"] == pytest.approx(se, abs=1e-9)
+    assert result.diagnostics["lags"] == lags == 2
+    classical = smf.ols("y ~ treated + post + treated:post", data).fit()
+    assert result.diagnostics["se_classical"] == pytest.approx(classical.bse["treated:post"], abs=1e-9)
+    # The interval is on the larger of the two errors, with the residual degrees of freedom.
+    half = stats.t.ppf(0.975, 48 - 4) * max(se, classical.bse["treated:post"])
+    assert (result.ci_low, result.ci_high) == (
+        pytest.approx(fit.params["treated:post"] - half, abs=1e-9),
+        pytest.approx(fit.params["treated:post"] + half, abs=1e-9),
+    )
+    # Balanced, equal weights: the classical error is sigma * sqrt(4 / 12).
+    assert classical.bse["treated:post"] == pytest.approx(math.sqrt(classical.scale * 4 / 12), abs=1e-12)
+    assert result.smallest_detectable == pytest.approx(2.8015852 * classical.bse["treated:post"], abs=1e-6)
+
+
+def test_did_event_study_is_each_period_difference_against_the_last_baseline_period():
+    result = difference_in_differences(panel(I_VALUES, C_VALUES), PLAN, measure_code="re-referrals")
+    events = result.chart["event_study"]
+    reference = I_VALUES[11] - C_VALUES[11]
+    assert [e["estimate"] for e in events] == pytest.approx([i - c - reference for i, c in zip(I_VALUES, C_VALUES)], abs=1e-9)
+    assert [e["reference"] for e in events] == [i == 11 for i in range(24)]
+    # The same numbers as the treated x period coefficients of a (saturated) regression with period effects.
+    data = stacked(I_VALUES, C_VALUES)
+    for k in range(24):
+        if k != 11:
+            data[f"e{k}"] = (data["treated"] * (data["t"] == k)).astype(float)
+    terms = " + ".join(f"e{k}" for k in range(24) if k != 11)
+    fit = smf.ols(f"y ~ C(t) + treated + {terms}", data).fit()
+    assert [fit.params[f"e{k}"] for k in range(24) if k != 11] == pytest.approx(
+        [e["estimate"] for e in events if not e["reference"]], abs=1e-9
+    )
+
+
+def test_did_pre_trend_check_matches_statsmodels_and_a_failure_is_a_limitation():
+    drifting = [25.0 + 0.8 * k + v - 30 for k, v in enumerate(I_VALUES[:12])] + I_VALUES[12:]
+    result = difference_in_differences(panel(drifting, C_VALUES), PLAN, measure_code="re-referrals")
+    difference = pd.DataFrame({"d": np.subtract(drifting[:12], C_VALUES[:12]), "t": range(12)})
+    fit = smf.ols("d ~ t", difference).fit(cov_type="HAC", cov_kwds={"maxlags": 2, "use_correction": True}, use_t=True)
+    pre_trend = result.diagnostics["pre_trend"]
+    assert pre_trend["slope_per_period"] == pytest.approx(fit.params["t"], abs=1e-9)
+    assert pre_trend["p_value"] == pytest.approx(fit.pvalues["t"], abs=1e-9)
+    assert pre_trend["p_value"] < 0.05
+    assert any("drifting apart before the intervention" in note for note in result.limitations)
+    steady = difference_in_differences(panel(I_VALUES, C_VALUES), PLAN, measure_code="re-referrals")
+    assert steady.diagnostics["pre_trend"]["p_value"] > 0.05
+    assert not any("drifting apart" in note for note in steady.limitations)
+
+
+def simulated_panel(seed, effect_points, children=200):
+    """Monthly proportions for both groups, true rate 30%, the intervention's moving by effect_points
+    from April 2024; binomial noise only."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for group, shift in (("intervention", effect_points / 100), ("comparison", 0.0)):
+        for k, month in enumerate(MONTHS):
+            p = 0.30 + (shift if k >= 12 else 0.0)
+            x = int(rng.binomial(children, p))
+            rows.append((month, group, 100 * x / children, x, children))
+    return frame("re-referrals", rows)
+
+
+def test_with_no_true_change_in_either_group_did_finds_no_clear_change():
+    # The issue's finding: first-vs-last said one group "improved" by 9.1 points and the other "worsened".
+    result = difference_in_differences(
+        simulated_panel(2024, 0.0), PLAN, measure_code="re-referrals", planned_direction="decrease"
+    )
+    assert result.conclusion == "no clear change"
+    assert result.ci_low < 0 < result.ci_high
+
+
+def test_with_a_true_effect_of_minus_5_points_the_did_interval_contains_it():
+    result = difference_in_differences(
+        simulated_panel(2024, -5.0), PLAN, measure_code="re-referrals", planned_direction="decrease"
+    )
+    assert result.ci_low < -5 < result.ci_high
+    assert result.conclusion == "improved"
+
+
+def test_did_without_the_comparison_group_in_a_window_is_not_estimable():
+    data = frame("re-referrals", value_rows("intervention", I_VALUES) + value_rows("comparison", C_VALUES[:12]))
+    result = difference_in_differences(data, PLAN, measure_code="re-referrals")
+    assert (result.conclusion, result.reason) == ("not estimable", "the comparison group has no values in the follow-up window")
+    one_period = frame("re-referrals", [(MONTHS[0], g, 30.0, None, None) for g in ("intervention", "comparison")])
+    assert difference_in_differences(one_period, PLAN, measure_code="re-referrals").conclusion == "not estimable"
 
 
 # --- Edge cases: never raise, never NaN, never a conclusion without a finite interval ----------
