@@ -777,9 +777,135 @@ def difference_in_differences(
     )
 
 
+def interrupted_time_series(
+    frame: pd.DataFrame, plan: AnalysisPlan, *, measure_code: str, planned_direction: str | None = None
+) -> Estimate:
+    """Segmented regression y = b0 + b1 t + b2 post + b3 (t - t0) post [+ month of year when there
+    are at least 24 monthly baseline periods], Newey-West errors; the estimate is the effect at the
+    end of follow-up, b2 + b3 (T - t0). With a comparison series every term is interacted with
+    treated (controlled ITS) and the estimate is the treated terms' b2 + b3 (T - t0)."""
+    design, method = "its", "Interrupted time series"
+    try:
+        _check_plan(plan)
+        rows, unit, polarity = _measure(frame, measure_code)
+        treated, notes = _group(rows, plan.intervention_group, fallback_to_all=True)
+        series = _windowed(treated, plan).assign(treated=1)
+        notes += _missing_note(series)
+        series = series[series["value"].notna()]
+        control = _windowed(rows[rows["group"] == plan.comparison_group], plan).assign(treated=0)
+        control = control[control["value"].notna()]
+        counts = series.groupby("post").size()
+        if counts.get(0, 0) < 3 or counts.get(1, 0) < 3:
+            raise _NotEstimable("an interrupted time series needs at least three periods before and three after the start")
+        controlled = control.groupby("post").size().reindex([0, 1], fill_value=0).min() >= 3
+        if len(control) and not controlled:
+            notes.append("The comparison series has fewer than three periods before or after the start, so it is not used.")
+        data = pd.concat([series, control]) if controlled else series
+        origin = data["period_start"].min()
+        step = _step(data["period_start"])
+        data["t"] = ((_month_number(data["period_start"]) - _month_number(pd.Series([origin])).iloc[0]) // step).astype(int)
+        start = pd.Timestamp(plan.intervention_start)
+        t0 = math.ceil(((start.year - origin.year) * 12 + start.month - origin.month + (start.day - 1) / 31) / step)
+        data["post"] = (data["period_start"] >= start).astype(int)
+        data["t_post"] = (data["t"] - t0) * data["post"]
+        X = pd.DataFrame({"const": 1.0, "t": data["t"], "post": data["post"], "t_post": data["t_post"]}).astype(float)
+        if controlled:
+            for term in ("const", "t", "post", "t_post"):
+                X[f"treated_{term}"] = X[term] * data["treated"]
+        seasonal = step == 1 and counts.get(0, 0) >= 24
+        if seasonal:
+            months = pd.get_dummies(data["period_start"].dt.month, prefix="month", drop_first=True, dtype=float)
+            X = pd.concat([X, months], axis=1)
+        fit = _hac_fit(data["value"].to_numpy(dtype=float), X, data["t"].to_numpy())
+    except _NotEstimable as reason:
+        return _not_estimable(design, measure_code, method, str(reason))
+
+    prefix = "treated_" if controlled else ""
+    end = int(data.loc[data["treated"] == 1, "t"].max())
+    effect_terms = {f"{prefix}post": 1.0, f"{prefix}t_post": float(end - t0)}
+    estimate, se_newey_west, se_classical = fit.contrast(effect_terms)
+    low, high = fit.interval(estimate, max(se_newey_west, se_classical))
+    level, level_se, level_se_classical = fit.contrast({f"{prefix}post": 1.0})
+    slope, slope_se, slope_se_classical = fit.contrast({f"{prefix}t_post": 1.0})
+
+    is_treated = (data["treated"] == 1).to_numpy()
+    without = X.copy()
+    without[[f"{prefix}post", f"{prefix}t_post"]] = 0.0
+    counterfactual = without.to_numpy(dtype=float) @ fit.params
+    treated_rows = data.assign(fitted=fit.fitted, counterfactual=counterfactual)[is_treated].sort_values("t")
+    checks, autocorrelation = _residual_checks(fit.resid[is_treated][np.argsort(data["t"].to_numpy()[is_treated])])
+    notes += autocorrelation
+    before, after = counts.get(0, 0), counts.get(1, 0)
+    if before < _FEW_PERIODS or after < _FEW_PERIODS:
+        notes.append(
+            f"Only {before} periods before and {after} after the start: with fewer than {_FEW_PERIODS} on either side "
+            "the trend lines are uncertain."
+        )
+    if step == 1 and not seasonal:
+        notes.append("Fewer than 24 monthly baseline periods, so seasonality is not modelled.")
+    if not controlled:
+        notes.append("There is no comparison series: anything else that changed at the start is mixed into the estimate.")
+    at_end = float(treated_rows["counterfactual"].iloc[-1])
+    method = (
+        f"{'Controlled interrupted' if controlled else 'Interrupted'} time series: segmented regression"
+        f"{' with month-of-year terms' if seasonal else ''}, effect at the end of follow-up b2 + b3 (T - t0), "
+        f"Newey-West errors ({fit.lags} lag{'s' if fit.lags != 1 else ''} by L = floor(4 (T/100)^(2/9))), "
+        "95% t interval on the larger of the Newey-West and the classical standard error"
+    )
+    chart = {
+        "points": [
+            {
+                "period_start": _iso(row.period_start),
+                "t": int(row.t),
+                "value": _num(row.value),
+                "fitted": _num(row.fitted),
+                "counterfactual": _num(row.counterfactual) if row.post else None,
+            }
+            for row in treated_rows.itertuples()
+        ],
+        "comparison": _points(control) if controlled else [],
+        "intervention_start": _iso(start),
+        "t0": t0,
+    }
+    diagnostics = {
+        "controlled": bool(controlled),
+        "seasonal": bool(seasonal),
+        "periods_before": int(before),
+        "periods_after": int(after),
+        "t0": t0,
+        "t_end": end,
+        "lags": fit.lags,
+        "df": fit.df,
+        "level_change": {"estimate": _num(level), "se_newey_west": _num(level_se), "se_classical": _num(level_se_classical)},
+        "slope_change": {"estimate": _num(slope), "se_newey_west": _num(slope_se), "se_classical": _num(slope_se_classical)},
+        "se_newey_west": _num(se_newey_west),
+        "se_classical": _num(se_classical),
+        "residuals": checks,
+    }
+    return _finish(
+        "controlled_its" if controlled else design,
+        measure_code,
+        method,
+        unit,
+        polarity,
+        planned_direction,
+        estimate,
+        low,
+        high,
+        limitations=notes,
+        relative_change=_relative(estimate, at_end),
+        smallest_detectable=_num((Z_95 + Z_POWER_80) * se_classical),
+        smallest_detectable_basis="the residual variance of the fitted segmented model (classical standard error of the "
+        "effect at the end of follow-up), 80% power, two-sided 5%",
+        chart=chart,
+        diagnostics=diagnostics,
+    )
+
+
 # The plan's design codes (evaluations.EvaluationPlan.Design) and the function each one calls.
 DESIGNS: dict[str, Callable[..., Estimate]] = {
     "pre_post": pre_post,
     "rct": randomised_trial,
     "did": difference_in_differences,
+    "its": interrupted_time_series,
 }

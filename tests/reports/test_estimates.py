@@ -11,8 +11,10 @@ import statsmodels.formula.api as smf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
+from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.stats.proportion import confint_proportions_2indep
 from statsmodels.stats.rates import confint_poisson_2indep
+from statsmodels.stats.stattools import durbin_watson
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from reports.estimates import (
@@ -21,6 +23,7 @@ from reports.estimates import (
     AnalysisPlan,
     conclude,
     difference_in_differences,
+    interrupted_time_series,
     newcombe_difference,
     newey_west_lags,
     poisson_rate_difference,
@@ -401,6 +404,106 @@ def test_did_without_the_comparison_group_in_a_window_is_not_estimable():
     assert (result.conclusion, result.reason) == ("not estimable", "the comparison group has no values in the follow-up window")
     one_period = frame("re-referrals", [(MONTHS[0], g, 30.0, None, None) for g in ("intervention", "comparison")])
     assert difference_in_differences(one_period, PLAN, measure_code="re-referrals").conclusion == "not estimable"
+
+
+# --- Interrupted time series -------------------------------------------------------------------
+
+
+def its_series(seed, months, start_index, level=-5.0, slope=0.0, noise=1.5, base=30.0, trend=0.1):
+    """A monthly series with a trend, and a level and slope change from start_index; fixed seed."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(len(months))
+    post = (t >= start_index).astype(float)
+    return list(base + trend * t + level * post + slope * (t - start_index) * post + rng.normal(0, noise, len(t)))
+
+
+def segmented(values, start_index, treated=None):
+    t = np.arange(len(values))
+    data = pd.DataFrame({"y": values, "t": t, "post": (t >= start_index).astype(int)})
+    data["t_post"] = (data["t"] - start_index) * data["post"]
+    data["month"] = [m.month for m in pd.date_range("2023-04-01", periods=len(values), freq="MS")]
+    return data
+
+
+def test_its_matches_a_direct_statsmodels_segmented_regression_with_newey_west_errors():
+    values = its_series(7, MONTHS, 12, level=-5.0, slope=-0.2)
+    result = interrupted_time_series(frame("re-referrals", value_rows("intervention", values)), PLAN, measure_code="re-referrals")
+    data = segmented(values, 12)
+    lags = math.floor(4 * (24 / 100) ** (2 / 9))
+    fit = smf.ols("y ~ t + post + t_post", data).fit(
+        cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True
+    )
+    effect = fit.t_test("post + 11 * t_post = 0")  # end of follow-up: T - t0 = 23 - 12
+    assert result.estimate == pytest.approx(float(effect.effect[0]), abs=1e-9)
+    assert result.diagnostics["se_newey_west"] == pytest.approx(float(effect.sd[0][0]), abs=1e-9)
+    classical = smf.ols("y ~ t + post + t_post", data).fit()
+    se_classical = float(classical.t_test("post + 11 * t_post = 0").sd[0][0])
+    assert result.diagnostics["se_classical"] == pytest.approx(se_classical, abs=1e-9)
+    half = stats.t.ppf(0.975, 20) * max(float(effect.sd[0][0]), se_classical)
+    assert (result.ci_low, result.ci_high) == (
+        pytest.approx(result.estimate - half, abs=1e-9),
+        pytest.approx(result.estimate + half, abs=1e-9),
+    )
+    assert result.diagnostics["level_change"]["estimate"] == pytest.approx(fit.params["post"], abs=1e-9)
+    assert result.diagnostics["slope_change"]["estimate"] == pytest.approx(fit.params["t_post"], abs=1e-9)
+    assert result.diagnostics["level_change"]["se_newey_west"] == pytest.approx(fit.bse["post"], abs=1e-9)
+    assert result.diagnostics["residuals"]["durbin_watson"] == pytest.approx(durbin_watson(fit.resid), abs=1e-9)
+    lb = acorr_ljungbox(fit.resid, lags=[4])["lb_pvalue"].iloc[0]
+    assert result.diagnostics["residuals"]["ljung_box_p"] == pytest.approx(lb, abs=1e-9)
+    counterfactual = [fit.params["Intercept"] + fit.params["t"] * t for t in range(12, 24)]
+    assert [p["counterfactual"] for p in result.chart["points"][12:]] == pytest.approx(counterfactual, abs=1e-9)
+    assert all(p["counterfactual"] is None for p in result.chart["points"][:12])
+    assert result.design == "its"
+    assert result.conclusion == "improved"
+
+
+def test_its_adds_month_of_year_terms_with_24_baseline_months():
+    months = pd.date_range("2021-04-01", periods=36, freq="MS")
+    plan = AnalysisPlan(
+        intervention_start=date(2023, 4, 1),
+        baseline_start=date(2021, 4, 1),
+        baseline_end=date(2023, 3, 31),
+        follow_up_start=date(2023, 4, 1),
+        follow_up_end=date(2024, 3, 31),
+    )
+    values = [v + 2 * math.sin(m.month) for v, m in zip(its_series(11, months, 24), months)]
+    result = interrupted_time_series(
+        frame("re-referrals", value_rows("intervention", values, months)), plan, measure_code="re-referrals"
+    )
+    data = segmented(values, 24)
+    data["month"] = [m.month for m in months]
+    fit = smf.ols("y ~ t + post + t_post + C(month)", data).fit(
+        cov_type="HAC", cov_kwds={"maxlags": math.floor(4 * 0.36 ** (2 / 9)), "use_correction": True}, use_t=True
+    )
+    effect = fit.t_test("post + 11 * t_post = 0")
+    assert result.diagnostics["seasonal"] is True
+    assert result.estimate == pytest.approx(float(effect.effect[0]), abs=1e-9)
+    assert result.diagnostics["se_newey_west"] == pytest.approx(float(effect.sd[0][0]), abs=1e-9)
+    assert "month-of-year" in result.method
+
+
+def test_controlled_its_interacts_every_term_with_treated_and_matches_statsmodels():
+    treated = its_series(3, MONTHS, 12, level=-5.0)
+    comparison = its_series(4, MONTHS, 12, level=0.0)
+    data_frame = frame("re-referrals", value_rows("intervention", treated) + value_rows("comparison", comparison))
+    result = interrupted_time_series(data_frame, PLAN, measure_code="re-referrals", planned_direction="decrease")
+    data = pd.concat([segmented(treated, 12).assign(treated=1), segmented(comparison, 12).assign(treated=0)])
+    fit = smf.ols("y ~ (t + post + t_post) * treated", data).fit(
+        cov_type="hac-groupsum", cov_kwds={"time": data["t"].to_numpy(), "maxlags": 2, "use_correction": "hac"}
+    )
+    effect = fit.t_test("post:treated + 11 * t_post:treated = 0")
+    assert result.design == "controlled_its"
+    assert result.estimate == pytest.approx(float(effect.effect[0]), abs=1e-9)
+    assert result.diagnostics["se_newey_west"] == pytest.approx(float(effect.sd[0][0]), abs=1e-9)
+    assert result.ci_low < -5 < result.ci_high
+
+
+def test_its_needs_three_periods_either_side():
+    values = its_series(1, MONTHS, 12)
+    data = frame("re-referrals", value_rows("intervention", values[:2] + [None] * 10 + values[12:]))
+    result = interrupted_time_series(data, PLAN, measure_code="re-referrals")
+    assert result.conclusion == "not estimable"
+    assert "three periods before and three after" in result.reason
 
 
 # --- Edge cases: never raise, never NaN, never a conclusion without a finite interval ----------
