@@ -1,0 +1,761 @@
+"""Safe outputs: the one place that decides which numbers of an outcome frame may be shown.
+
+Pure functions, DataFrame in and DataFrame out: no Django, no database, no I/O. Every output (report
+documents, charts, results JSON, dashboards, API) shows the frame `safe_cells` returns, and nothing
+computed from the cells it hides.
+
+The frame has one row per measure, period and group: measure_code, unit, polarity, period_start,
+period_end, group, value, numerator, denominator (other columns are kept as they are), and may carry
+`aggregation` ("mean" or "median" for days measures; without it a days value is taken to be a mean,
+the stricter reading, since a mean adds up and a median does not).
+
+What is hidden (the methods annex says the same in words):
+
+Primary, counts of children below the threshold (zero discloses nobody and is shown):
+- a numerator, denominator or count value of 1 to threshold - 1 ("primary");
+- a numerator whose complement, denominator - numerator, is 1 to threshold - 1 ("complement");
+- a rate or percentage without its numerator is rebuilt from value x denominator when exactly one
+  whole number fits the stored value; a rebuilt numerator is a count like any other ("rebuilt"), and
+  a rate whose numerator cannot be rebuilt, or that has no denominator, is hidden ("unverifiable");
+- a mean or median of days over fewer children than the threshold, or over an unknown number;
+- any shown value from which a hidden count follows exactly: a rate hides with its numerator or its
+  denominator (a rate with its denominator gives the numerator, and with its numerator the
+  denominator).
+
+Secondary, so that no hidden count can be recovered by differencing what is shown. The reader is
+assumed to know how the numbers are made (the model below): within one measure and period, all = the
+detail groups present + other, where "other" (children in neither detail group) is a hidden group of
+its own, never negative; within one measure and group, a period = the shorter periods within it (a
+quarter = its three months, a total over periods) plus a hidden rest where months are not shown;
+numerator <= denominator; a mean of days shown with hidden children gives days total = mean x
+children, to the stored precision. Cells hidden in an earlier version of the report stay hidden
+(`earlier_hidden`), and cells an earlier version showed with the same value are public: they count
+as shown (`earlier_shown`). A measure whose values do not add up (groups that overlap, children
+counted once a quarter) falls back to fewer relations (`SafeFrame.levels`).
+
+The audit is the one tau-Argus uses: for every hidden count, the minimum and maximum of its value
+subject to the shown cells, the relations and non-negativity (`scipy.optimize.linprog`, HiGHS). A
+hidden count (other than a zero) must keep a feasible range at least `threshold` wide, and so must a
+hidden implicit count ("other", a rest of a period, a complement) of 1 to threshold - 1. Where one does
+not, the smallest shown cell that pins it (a non-zero dual value in its linear programme) is hidden
+too ("secondary"), and the cluster is audited again, until every range is wide enough.
+
+Speed: the relations split the unknowns into clusters (one measure and period, or a quarter with its
+months). The linear programmes of all clusters are solved together, one block per cluster and one
+cell per block at a time (the blocks share no variable, so one solve gives every block's optimum),
+and a cell whose range is already wider than the threshold at points seen so far (the true values,
+two random directions, the other cells' optima) needs no programme of its own. 20 measures x 60
+months x 3 groups take about 2 seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
+
+THRESHOLD = 5  # the default; reports pass settings.SUPPRESSION_THRESHOLD
+
+PRIMARY = "primary"
+COMPLEMENT = "complement"
+REBUILT = "rebuilt"
+UNVERIFIABLE = "unverifiable"
+SECONDARY = "secondary"
+EARLIER = "earlier version"
+REASONS = (PRIMARY, COMPLEMENT, REBUILT, UNVERIFIABLE, SECONDARY, EARLIER)
+
+CELL_COLUMNS = ("value", "numerator", "denominator")
+REASON_COLUMNS = {column: f"{column}_reason" for column in CELL_COLUMNS}
+
+# Decimal places the report tables show, by unit; charts and hover text show no more.
+TABLE_DECIMALS = {"count": 0, "percentage": 1, "rate_10k": 1, "days": 1}
+RATE_SCALE = {"percentage": 100, "rate_10k": 10_000}
+STORED_DECIMALS = 4  # outcome values are stored to 4 decimal places
+_VALUE_TOLERANCE = 0.5 * 10**-STORED_DECIMALS + 1e-9
+
+_ALL = "all"
+_OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A sum a reader could difference: in one measure, the total = the parts + a hidden rest.
+    kind "groups": all = the detail groups present + other, in one period; kind "periods": one
+    group's period = the shorter periods within it + the part not shown on its own."""
+
+    kind: str
+    measure_code: str
+    period: str
+    total: str
+    parts: tuple[str, ...]
+    rest: str
+
+    def __str__(self) -> str:
+        return f"{self.measure_code} {self.period}: {self.total} = {' + '.join((*self.parts, self.rest))}"
+
+
+@dataclass(frozen=True)
+class SafeFrame:
+    """`frame`: the input with hidden cells set to NA, a reason column per cell (value_reason,
+    numerator_reason, denominator_reason: None where shown) and `suppressed` (any cell of the row
+    hidden). `relations`: what the audit checked. `unprotected`: keys of hidden counts that stay
+    recoverable whatever is hidden now (only when earlier versions already showed what pins them)."""
+
+    frame: pd.DataFrame
+    threshold: int
+    relations: tuple[Relation, ...] = ()
+    unprotected: tuple[str, ...] = ()
+    audited: int = 0  # hidden counts whose range was checked
+    levels: Mapping[str, str] = field(default_factory=dict)  # per measure: which relations held
+
+    def hidden_keys(self) -> frozenset[str]:
+        """Keys of every hidden cell, to store with the report version (the next version's
+        `earlier_hidden`)."""
+        return hidden_keys(self.frame)
+
+    def shown_cells(self) -> dict[str, float]:
+        """Key -> value of every cell shown, to store with the version (the next `earlier_shown`)."""
+        return shown_cells(self.frame)
+
+
+def cell_key(measure_code: str, group: str, period_start, period_end, column: str) -> str:
+    """A stable, JSON-friendly name for one cell: measure|group|start|end|column (ISO dates)."""
+    return f"{measure_code}|{group}|{pd.Timestamp(period_start):%Y-%m-%d}|{pd.Timestamp(period_end):%Y-%m-%d}|{column}"
+
+
+def hidden_keys(frame: pd.DataFrame) -> frozenset[str]:
+    """Keys of the cells a `safe_cells` frame hides."""
+    keys = set()
+    for column, reason in REASON_COLUMNS.items():
+        rows = frame[frame[reason].notna()]
+        keys.update(_keys(rows, column))
+    return frozenset(keys)
+
+
+def shown_cells(frame: pd.DataFrame) -> dict[str, float]:
+    """Key -> value of the cells a `safe_cells` frame shows."""
+    shown = {}
+    for column in CELL_COLUMNS:
+        rows = frame[frame[column].notna()]
+        shown.update(zip(_keys(rows, column), rows[column].astype("float64"), strict=True))
+    return shown
+
+
+def _keys(rows: pd.DataFrame, column: str) -> list[str]:
+    return [
+        cell_key(m, g, s, e, column)
+        for m, g, s, e in zip(rows["measure_code"], rows["group"], rows["period_start"], rows["period_end"], strict=True)
+    ]
+
+
+def round_for_charts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Chart data rounded to what the tables show: counts whole, percentages, rates per 10,000 and
+    days to 1 decimal place (Python's rounding, as the tables' f-strings do). Hidden cells stay NA."""
+    out = frame.copy()
+    decimals = out["unit"].map(TABLE_DECIMALS).fillna(1).astype(int)
+    out["value"] = [
+        v if v is None or pd.isna(v) else float(round(float(v), d)) for v, d in zip(out["value"], decimals, strict=True)
+    ]
+    out["value"] = out["value"].astype("float64")
+    return out
+
+
+def rebuild_numerator(value: float, denominator: int, unit: str) -> int | None:
+    """The one whole numerator whose rate, stored to 4 decimal places, is `value`; None if no whole
+    number or more than one fits (then the numerator cannot be rebuilt exactly)."""
+    scale = RATE_SCALE.get(unit)
+    if scale is None or value is None or pd.isna(value) or denominator is None or pd.isna(denominator) or denominator <= 0:
+        return None
+    estimate = float(value) * int(denominator) / scale
+    fits = [
+        k
+        for k in range(max(0, math.floor(estimate) - 1), math.ceil(estimate) + 2)
+        if k <= denominator and abs(k * scale / int(denominator) - float(value)) <= _VALUE_TOLERANCE
+    ]
+    return fits[0] if len(fits) == 1 else None
+
+
+# --- The linear model --------------------------------------------------------------------------
+#
+# A reader's unknowns are "atoms": one per measure, base group (each detail group, and "other" when
+# there is an "all" row) and elementary time interval (the pieces the periods' boundaries cut time
+# into), for each quantity: n numerator, d denominator, v count value, t days total (mean x
+# children). Every cell of the frame is a sum of atoms: a detail row is its group's atoms over its
+# period's intervals, an "all" row every base group's. So all = details + other, a quarter = its
+# months (+ the months not shown), and a total over periods, hold by construction; n <= d per atom.
+#
+# Not every measure adds up (children counted once a quarter are not the sum of the months'; groups
+# may overlap). A measure whose true values the model cannot reproduce falls back a level: without
+# days totals, then periods apart, then no relations at all (only primary suppression protects it).
+
+_QUANTITY_NAMES = {"n": "numerator", "d": "denominator", "v": "count", "t": "days total"}
+_COLUMN = {"n": "numerator", "d": "denominator", "v": "value"}
+_LEVELS = ("all relations", "all relations but days totals", "periods apart", "no relations")
+
+
+class _Model:
+    def __init__(self, data: pd.DataFrame, threshold: int):
+        self.data, self.threshold = data, threshold
+        self.units = data["unit"].to_numpy(dtype=object)
+        self.values = data["value"].astype("float64").to_numpy()
+        aggregation = data["aggregation"].to_numpy(dtype=object) if "aggregation" in data else np.full(len(data), "")
+        self.median = np.array([a == "median" for a in aggregation], dtype=bool)
+        self.numerators = [None if pd.isna(x) else int(x) for x in data["numerator"]]
+        self.denominators = [None if pd.isna(x) else int(x) for x in data["denominator"]]
+        self.measures = dict(data.groupby("measure_code", sort=False).indices)
+        # cells: one per row and quantity
+        self.cell_row, self.cell_q, self.cell_truth, self.cell_given, self.cell_rebuilt = [], [], [], [], []
+        self.row_cells: list[dict[str, int]] = [{} for _ in range(len(data))]
+        for rows in self.measures.values():
+            quantities = self._quantities(rows)
+            for r in rows:
+                self._cells(int(r), quantities)
+        self.cell_truth = np.array(self.cell_truth, dtype=float)
+        self.cell_row = np.array(self.cell_row, dtype=int)
+        self.cell_q = np.array(self.cell_q, dtype=object)
+        self.cell_given = np.array(self.cell_given, dtype=bool)
+        self.cell_rebuilt = np.array(self.cell_rebuilt, dtype=bool)
+        self.has_days_total = {code: "t" in self._quantities(rows) for code, rows in self.measures.items()}
+        self.level = {code: 0 if self.has_days_total[code] else 1 for code in self.measures}
+
+    def _quantities(self, rows: np.ndarray) -> tuple[str, ...]:
+        unit = self.units[rows[0]]
+        qs = {"count": ["v"], "percentage": ["n", "d"], "rate_10k": ["n", "d"], "days": ["d", "t"]}.get(unit, ["v"])
+        if unit == "days" and self.median[rows].all():
+            qs = ["d"]
+        if "n" not in qs and any(self.numerators[r] is not None for r in rows):
+            qs.append("n")
+        if "d" not in qs and any(self.denominators[r] is not None for r in rows):
+            qs.append("d")
+        return tuple(qs)
+
+    def _cell(self, r: int, q: str, truth, given: bool, rebuilt: bool = False) -> None:
+        self.row_cells[r][q] = len(self.cell_row)
+        self.cell_row.append(r)
+        self.cell_q.append(q)
+        self.cell_truth.append(math.nan if truth is None or pd.isna(truth) else float(truth))
+        self.cell_given.append(given)
+        self.cell_rebuilt.append(rebuilt)
+
+    def _cells(self, r: int, quantities: tuple[str, ...]) -> None:
+        unit, value, num, den = self.units[r], self.values[r], self.numerators[r], self.denominators[r]
+        for q in quantities:
+            if q == "n":
+                rebuilt = rebuild_numerator(value, den, unit) if num is None and unit in RATE_SCALE else None
+                if num is None and rebuilt is None and den == 0:
+                    rebuilt = 0
+                self._cell(r, q, num if num is not None else rebuilt, num is not None, rebuilt is not None)
+            elif q == "d":
+                self._cell(r, q, den, den is not None)
+            elif q == "v":
+                self._cell(r, q, value, not pd.isna(value))
+            else:  # t: the days total, never shown
+                self._cell(r, q, value * den if den is not None and not pd.isna(value) else (0.0 if den == 0 else None), False)
+
+    # --- atoms, per measure and level
+    def build(self) -> None:
+        self.atom_count = 0
+        self.expr: list[dict[int, float]] = [{} for _ in range(len(self.cell_row))]
+        self.pairs: list[tuple[int, int]] = []  # (n atom, d atom): n <= d
+        self.implicit: list[tuple[dict[int, float], float, str]] = []  # (expression, truth, label)
+        self.relations: list[Relation] = []
+        self.measure_atoms: dict[str, tuple[int, int]] = {}
+        for code, rows in self.measures.items():
+            first = self.atom_count
+            self._build_measure(code, rows, self.level[code])
+            self.measure_atoms[code] = (first, self.atom_count)
+        self._matrices()
+
+    def _atoms(self, key_to_atom: dict, key) -> int:
+        atom = key_to_atom.get(key)
+        if atom is None:
+            atom = key_to_atom[key] = self.atom_count
+            self.atom_count += 1
+        return atom
+
+    def _build_measure(self, code: str, rows: np.ndarray, level: int) -> None:
+        data = self.data
+        starts = data["period_start"].to_numpy()[rows]
+        ends = data["period_end"].to_numpy()[rows]
+        groups = data["group"].to_numpy(dtype=object)[rows]
+        quantities = [q for q in self._quantities(rows) if not (q == "t" and level >= 1)]
+        atoms: dict = {}
+        if level >= 3:
+            for r in rows:
+                for q in quantities:
+                    self.expr[self.row_cells[r][q]] = {self._atoms(atoms, (int(r), q)): 1.0}
+            return
+        details = [g for g in dict.fromkeys(groups) if g != _ALL]
+        has_all = _ALL in set(groups)
+        base = details + ([_OTHER] if has_all else [])
+        day = np.timedelta64(1, "D")
+        periods = sorted(set(zip(starts, ends, strict=True)))
+        if level == 2 or len({e - s for s, e in periods}) <= 1:
+            covers = {p: [k] for k, p in enumerate(periods)}  # periods apart (or all of one length)
+        else:
+            cuts = sorted({s for s, _ in periods} | {e + day for _, e in periods})
+            covers = {(s, e): [k for k in range(len(cuts) - 1) if cuts[k] >= s and cuts[k + 1] - day <= e] for s, e in periods}
+        by_key = {}
+        for r, s, e, g in zip(rows, starts, ends, groups, strict=True):
+            by_key[(s, e, g)] = int(r)
+            members = base if g == _ALL else [g]
+            for q in quantities:
+                self.expr[self.row_cells[r][q]] = {self._atoms(atoms, (m, k, q)): 1.0 for m in members for k in covers[(s, e)]}
+        if "n" in quantities and "d" in quantities:
+            for (m, k, q), atom in list(atoms.items()):
+                if q == "n":
+                    self.pairs.append((atom, self._atoms(atoms, (m, k, "d"))))
+        # implicit cells a reader could work out: complements, "other", rests of periods
+        counts = [q for q in quantities if q != "t"]
+        for r in rows:
+            cells = self.row_cells[r]
+            if "n" in cells and "d" in cells:
+                self._implicit(self._combine([(cells["d"], 1.0), (cells["n"], -1.0)]), f"{self._label(r)} complement")
+        for (s, e), ks in covers.items():
+            present = [by_key[(s, e, g)] for g in details if (s, e, g) in by_key]
+            total = by_key.get((s, e, _ALL))
+            if total is not None:
+                for q in counts:
+                    self._implicit(self._other(total, present, q), f"{_OTHER} {self._period(s, e)} {_QUANTITY_NAMES[q]}")
+                self.relations.append(
+                    Relation("groups", code, self._period(s, e), _ALL, tuple(self.data["group"].iat[p] for p in present), _OTHER)
+                )
+            if level == 2 or len(ks) < 2:
+                continue
+            inside = [(s2, e2) for s2, e2 in covers if (s2, e2) != (s, e) and s2 >= s and e2 <= e]
+            maximal = sorted(p for p in inside if not any(o != p and o[0] <= p[0] and p[1] <= o[1] for o in inside))
+            if not maximal:
+                continue
+            for g in [*details, _ALL]:
+                if (s, e, g) not in by_key:
+                    continue
+                parts = [by_key[(a, b, g)] for a, b in maximal if (a, b, g) in by_key]
+                if not parts:
+                    continue
+                for q in counts:
+                    whole = self.row_cells[by_key[(s, e, g)]][q]
+                    self._implicit(
+                        self._combine([(whole, 1.0)] + [(self.row_cells[p][q], -1.0) for p in parts]),
+                        f"{g} {self._period(s, e)} {_QUANTITY_NAMES[q]} not in shorter periods",
+                    )
+                self.relations.append(
+                    Relation("periods", code, g, self._period(s, e), tuple(self._period(a, b) for a, b in maximal), "rest")
+                )
+
+    def _other(self, total: int, present: list[int], q: str) -> tuple[dict[int, float], float]:
+        return self._combine([(self.row_cells[total][q], 1.0)] + [(self.row_cells[p][q], -1.0) for p in present])
+
+    def _combine(self, terms: list[tuple[int, float]]) -> tuple[dict[int, float], float]:
+        expression: dict[int, float] = {}
+        truth = 0.0
+        for cell, coef in terms:
+            for atom, a in self.expr[cell].items():
+                expression[atom] = expression.get(atom, 0.0) + coef * a
+            truth += coef * self.cell_truth[cell]
+        return {a: c for a, c in expression.items() if abs(c) > 1e-12}, truth
+
+    def _implicit(self, combined: tuple[dict[int, float], float], label: str) -> None:
+        expression, truth = combined
+        if expression:
+            self.implicit.append((expression, truth, label))
+
+    def _label(self, r: int) -> str:
+        row = self.data.iloc[r]
+        return f"{row['measure_code']} {row['group']} {self._period(row['period_start'], row['period_end'])}"
+
+    @staticmethod
+    def _period(start, end) -> str:
+        return f"{pd.Timestamp(start):%Y-%m-%d}..{pd.Timestamp(end):%Y-%m-%d}"
+
+    def inconsistent(self) -> set[str]:
+        """Measures whose implicit counts come out negative: the model cannot hold at this level."""
+        bad = set()
+        for expression, truth, label in self.implicit:
+            if truth < -1e-6 and not label.endswith("complement"):
+                bad.add(self.data["measure_code"].iloc[self.cell_row[self._any_cell(expression)]])
+        return bad
+
+    def _any_cell(self, expression: dict[int, float]) -> int:
+        atom = next(iter(expression))
+        return self.atom_cell[atom]
+
+    def _matrices(self) -> None:
+        n_atoms = self.atom_count
+        self.cells = _matrix([(list(e), list(e.values())) for e in self.expr], n_atoms)
+        self.implicit_matrix = _matrix([(list(e), list(e.values())) for e, _, _ in self.implicit], n_atoms)
+        self.implicit_truth = np.array([t for _, t, _ in self.implicit], dtype=float)
+        self.implicit_label = [label for _, _, label in self.implicit]
+        self.pair_matrix = _matrix([([n, d], [1.0, -1.0]) for n, d in self.pairs], n_atoms)
+        csc = self.cells.tocsc()
+        self.atom_cell = csc.indices[csc.indptr[:-1]] if n_atoms else np.zeros(0, dtype=int)
+        # the means' bands: (v - tol) d - t <= 0 and t - (v + tol) d <= 0, when the row has both
+        bands, self.band_row = [], []
+        for r, cells in enumerate(self.row_cells):
+            if "t" in cells and "d" in cells and self.expr[cells["t"]] and not pd.isna(self.values[r]):
+                v, d, t = self.values[r], self.expr[cells["d"]], self.expr[cells["t"]]
+                low = {a: (v - _VALUE_TOLERANCE) * c for a, c in d.items()}
+                for a, c in t.items():
+                    low[a] = low.get(a, 0.0) - c
+                high = {a: -(v + _VALUE_TOLERANCE) * c for a, c in d.items()}
+                for a, c in t.items():
+                    high[a] = high.get(a, 0.0) + c
+                bands += [(list(low), list(low.values())), (list(high), list(high.values()))]
+                self.band_row += [r, r]
+        self.band_matrix = _matrix(bands, n_atoms)
+        self.band_row = np.array(self.band_row, dtype=int)
+        linked = sparse.vstack([abs(self.cells), abs(self.pair_matrix), abs(self.band_matrix)]).tocsr()
+        linked.data[:] = 1
+        _count, self.cluster = connected_components((linked.T @ linked).tocsr(), directed=False)
+        self.cell_cluster = self._first_cluster(self.cells)
+        self.implicit_cluster = self._first_cluster(self.implicit_matrix)
+        self.pair_cluster = self._first_cluster(self.pair_matrix)
+        known = np.nan_to_num(np.abs(self.cell_truth))
+        size = np.bincount(self.cell_cluster[self.cell_cluster >= 0], weights=known[self.cell_cluster >= 0], minlength=_count)
+        self.cap = 10 * size + 100 * self.threshold + 10  # atoms' upper bound, far above any true value
+        self.band_cluster = self._first_cluster(self.band_matrix)
+
+    def _first_cluster(self, matrix: sparse.csr_array) -> np.ndarray:
+        result = np.full(matrix.shape[0], -1)
+        nonempty = np.diff(matrix.indptr) > 0
+        result[nonempty] = self.cluster[matrix.indices[matrix.indptr[:-1][nonempty]]]
+        return result
+
+
+def _matrix(rows: list[tuple[list[int], list[float]]], n_columns: int) -> sparse.csr_array:
+    indptr, indices, data = [0], [], []
+    for columns, coefs in rows:
+        indices.extend(columns)
+        data.extend(coefs)
+        indptr.append(len(indices))
+    return sparse.csr_array(
+        (np.array(data, dtype=float), np.array(indices, dtype=int), np.array(indptr)), shape=(len(rows), n_columns)
+    )
+
+
+# --- The audit ---------------------------------------------------------------------------------
+
+
+class _Programme:
+    """The linear programmes of some clusters as one block-diagonal problem over their atoms: shown
+    cells fixed, shown means' bands, n <= d, 0 <= atom <= cap."""
+
+    def __init__(self, model: _Model, clusters: np.ndarray, fixed: np.ndarray, band_on: np.ndarray):
+        m = self.m = model
+        self.cols = np.flatnonzero(np.isin(m.cluster, clusters))
+        self.fixed_cells = np.flatnonzero(fixed & np.isin(m.cell_cluster, clusters))
+        self.a_eq = m.cells[self.fixed_cells][:, self.cols]
+        self.b_eq = m.cell_truth[self.fixed_cells]
+        pairs = np.flatnonzero(np.isin(m.pair_cluster, clusters))
+        self.bands = np.flatnonzero(np.isin(m.band_cluster, clusters) & band_on[m.band_row]) if len(m.band_row) else pairs[:0]
+        self.a_ub = sparse.vstack([m.pair_matrix[pairs][:, self.cols], m.band_matrix[self.bands][:, self.cols]]).tocsr()
+        self.n_pairs = len(pairs)
+        self.bounds = np.column_stack([np.zeros(len(self.cols)), m.cap[m.cluster[self.cols]]])
+
+    def solve(self, objective: sparse.csr_array):
+        c = np.asarray(objective[:, self.cols].sum(axis=0)).ravel() if objective.shape[0] else np.zeros(len(self.cols))
+        return linprog(
+            c,
+            A_ub=self.a_ub if self.a_ub.shape[0] else None,
+            b_ub=np.zeros(self.a_ub.shape[0]) if self.a_ub.shape[0] else None,
+            A_eq=self.a_eq if len(self.fixed_cells) else None,
+            b_eq=self.b_eq if len(self.fixed_cells) else None,
+            bounds=self.bounds,
+            method="highs",
+        )
+
+    def pins(self, result, cluster: int) -> set:
+        """Shown cells and shown means with a non-zero dual value in one block."""
+        m = self.m
+        pinned = set()
+        if len(self.fixed_cells):
+            active = (np.abs(result.eqlin.marginals) > 1e-9) & (m.cell_cluster[self.fixed_cells] == cluster)
+            pinned |= {("cell", int(c)) for c in self.fixed_cells[active]}
+        if len(self.bands):
+            marginals = np.abs(result.ineqlin.marginals[self.n_pairs :]) > 1e-9
+            pinned |= {("mean", int(m.band_row[b])) for b in self.bands[marginals] if m.band_cluster[b] == cluster}
+        return pinned
+
+
+def _audit(model: _Model, targets: sparse.csr_array, target_truth: np.ndarray, target_cluster: np.ndarray, fixed, band_on):
+    """For each target (a hidden count), is its feasible range narrower than the threshold, and what
+    pins it. Ranges start from the true values; two random directions and every solved programme
+    widen the ranges seen, and a target gets programmes of its own only while its range seen is
+    narrow: one target per cluster at a time, all clusters in one solve."""
+    t = model.threshold
+    lo, hi = target_truth.copy(), target_truth.copy()
+    cap = model.cap[np.maximum(target_cluster, 0)]
+
+    def seen(programme, result, which):
+        values = targets[which][:, programme.cols] @ result.x
+        np.minimum.at(lo, which, values)
+        np.maximum.at(hi, which, values)
+
+    def wide(k):
+        return hi[k] - lo[k] >= t - 1e-6 or hi[k] >= cap[k] - 1e-6
+
+    def solve(programme, objective):
+        result = programme.solve(objective)
+        if result.status != 0:
+            raise RuntimeError(f"disclosure audit: linear programme failed ({result.message})")
+        return result
+
+    everything = np.arange(len(target_truth))
+    if not len(everything):
+        return set(), {}
+    rng = np.random.default_rng(20240401)
+    programme = _Programme(model, np.unique(target_cluster), fixed, band_on)
+    for _ in range(2):
+        weights = sparse.diags_array(rng.choice([-1.0, 1.0], size=len(everything))) @ targets
+        seen(programme, solve(programme, weights), everything)
+    queues: dict[int, list[int]] = {}
+    for k in everything:
+        queues.setdefault(int(target_cluster[k]), []).append(int(k))
+    narrow, pins = set(), {}
+    while True:
+        batch = []
+        for queue in queues.values():
+            while queue and wide(queue[0]):
+                queue.pop(0)
+            if queue:
+                batch.append(queue.pop(0))
+        if not batch:
+            return narrow, pins
+        batch = np.array(batch)
+        programme = _Programme(model, np.unique(target_cluster[batch]), fixed, band_on)
+        low = solve(programme, targets[batch])
+        high = solve(programme, -targets[batch])
+        for result in (low, high):
+            seen(programme, result, batch)
+        for k in batch:
+            if not wide(k):
+                narrow.add(int(k))
+                pins[int(k)] = programme.pins(low, target_cluster[k]) | programme.pins(high, target_cluster[k])
+
+
+def _feasible(model: _Model, clusters: np.ndarray) -> bool:
+    known = ~np.isnan(model.cell_truth) & (model.cell_q != "t") & (model.cell_cluster >= 0)
+    programme = _Programme(model, clusters, known, np.ones(len(model.data), dtype=bool))
+    return programme.solve(sparse.csr_array((0, model.atom_count))).status == 0
+
+
+def _fit_levels(model: _Model) -> None:
+    """Build the atoms at the strictest level each measure's true values satisfy."""
+    while True:
+        model.build()
+        bad = model.inconsistent()
+        if not bad:
+            clusters = np.unique(model.cluster)
+            if _feasible(model, clusters):
+                return
+            for code, (first, last) in model.measure_atoms.items():
+                if last > first and not _feasible(model, np.unique(model.cluster[first:last])):
+                    bad.add(code)
+            if not bad:
+                raise RuntimeError("disclosure audit: the true values do not fit the model")
+        for code in bad:
+            if model.level[code] >= len(_LEVELS) - 1:
+                raise RuntimeError(f"disclosure audit: {code} does not fit even without relations")
+            model.level[code] += 1
+
+
+# --- Entry point -------------------------------------------------------------------------------
+
+
+def safe_cells(
+    frame: pd.DataFrame,
+    *,
+    threshold: int = THRESHOLD,
+    earlier_hidden: Collection[str] = frozenset(),
+    earlier_shown: Mapping[str, float] | None = None,
+) -> SafeFrame:
+    """The frame as it may be shown: hidden cells NA, with the reason for each (module docstring).
+
+    `earlier_hidden`: keys (`cell_key`) of cells hidden in earlier versions of the same report; they
+    stay hidden. `earlier_shown`: key -> value of cells earlier versions showed; a cell with the same
+    value now is public, so the audit counts it as shown even where this version hides it.
+    Deterministic: the same frame and arguments give the same result.
+    """
+    if threshold < 1:
+        raise ValueError("threshold must be at least 1")
+    keys = ["measure_code", "group", "period_start", "period_end"]
+    if frame.duplicated(keys).any():
+        raise ValueError("one row per measure, group and period")
+    data = frame.reset_index(drop=True).copy()
+    data["value"] = data["value"].astype("float64")
+    data["numerator"] = data["numerator"].astype("Int64")
+    data["denominator"] = data["denominator"].astype("Int64")
+    data["period_start"] = pd.to_datetime(data["period_start"])
+    data["period_end"] = pd.to_datetime(data["period_end"])
+    earlier_shown = earlier_shown or {}
+    n_rows = len(data)
+    t = threshold
+
+    model = _Model(data, threshold)
+    _fit_levels(model)
+    truth, q = model.cell_truth, model.cell_q
+    published = model.cell_given | model.cell_rebuilt  # counts a reader could be shown
+    reason: list[str | None] = [None] * len(truth)  # per cell: why hidden
+    value_reason: list[str | None] = [None] * n_rows  # rates' and means' values
+    prefix = list(zip(data["measure_code"], data["group"], data["period_start"], data["period_end"], strict=True))
+
+    def small(x):
+        return 1 <= x < t
+
+    for i, cells in enumerate(model.row_cells):
+        shown = {qq: c for qq, c in cells.items() if published[c]}
+        for c in shown.values():
+            if small(truth[c]):
+                reason[c] = REBUILT if not model.cell_given[c] else PRIMARY
+        n, d = shown.get("n"), shown.get("d")
+        if n is not None and d is not None and reason[n] is None and small(truth[d] - truth[n]):
+            reason[n] = COMPLEMENT if model.cell_given[n] else REBUILT
+        for qq, c in shown.items():
+            if reason[c] is None and model.cell_given[c] and cell_key(*prefix[i], _COLUMN[qq]) in earlier_hidden:
+                reason[c] = EARLIER
+        unit = model.units[i]
+        if unit in RATE_SCALE or unit == "days":
+            if not pd.isna(model.values[i]) and (d is None or (unit in RATE_SCALE and n is None)):
+                value_reason[i] = UNVERIFIABLE
+            elif cell_key(*prefix[i], "value") in earlier_hidden:
+                value_reason[i] = EARLIER
+            if unit == "days" and d is not None and reason[d] == PRIMARY and value_reason[i] is None:
+                value_reason[i] = PRIMARY
+
+    def sync() -> None:
+        """A rate hides with its numerator or denominator; a rebuilt numerator hides with its rate."""
+        for i, cells in enumerate(model.row_cells):
+            if model.units[i] not in RATE_SCALE:
+                continue
+            n, d = cells.get("n"), cells.get("d")
+            if value_reason[i] is None:
+                value_reason[i] = (reason[n] if n is not None else None) or (reason[d] if d is not None else None)
+            if n is not None and published[n] and not model.cell_given[n] and value_reason[i] and reason[n] is None:
+                reason[n] = value_reason[i]
+
+    sync()
+
+    # what earlier versions made public
+    public = np.zeros(len(truth), dtype=bool)
+    value_public = np.zeros(n_rows, dtype=bool)
+    for i, cells in enumerate(model.row_cells if earlier_shown else ()):
+        for qq, c in cells.items():
+            key = cell_key(*prefix[i], _COLUMN.get(qq, ""))
+            if model.cell_given[c] and key in earlier_shown and abs(earlier_shown[key] - truth[c]) < 1e-9:
+                public[c] = True
+        key = cell_key(*prefix[i], "value")
+        if key in earlier_shown and abs(earlier_shown[key] - model.values[i]) < 1e-9:
+            value_public[i] = True
+            n, d = cells.get("n"), cells.get("d")
+            if model.units[i] in RATE_SCALE and n is not None and d is not None and published[n] and (public[d] or not reason[d]):
+                public[n] = True  # a rate and its denominator give the numerator
+
+    implicit_targets = np.flatnonzero((model.implicit_truth >= 1) & (model.implicit_truth < t))
+    unprotected: set = set()
+    audited = 0
+    clusters = None
+    for _round in range(100_000):
+        hidden = np.array([r is not None for r in reason], dtype=bool)
+        fixed = ((published & ~hidden) | public) & ~np.isnan(truth) & (model.cell_cluster >= 0)
+        band_on = np.array([r is None for r in value_reason]) | value_public
+        cell_targets = np.flatnonzero(
+            published & hidden & ~public & (np.abs(np.nan_to_num(truth)) > 1e-9) & (model.cell_cluster >= 0)
+        )
+        targets = sparse.vstack([model.cells[cell_targets], model.implicit_matrix[implicit_targets]]).tocsr()
+        target_truth = np.concatenate([truth[cell_targets], model.implicit_truth[implicit_targets]])
+        target_cluster = np.concatenate([model.cell_cluster[cell_targets], model.implicit_cluster[implicit_targets]])
+        names = [("cell", int(c)) for c in cell_targets] + [("imp", int(j)) for j in implicit_targets]
+        keep = np.array([names[k] not in unprotected for k in range(len(names))], dtype=bool)
+        if clusters is not None:
+            keep &= np.isin(target_cluster, clusters)
+        keep_idx = np.flatnonzero(keep)
+        if not len(keep_idx):
+            break
+        audited = max(audited, len(names))
+        narrow, pins = _audit(model, targets[keep_idx], target_truth[keep_idx], target_cluster[keep_idx], fixed, band_on)
+        if not narrow:
+            break
+        chosen: set = set()
+        for k in sorted(narrow):
+            if pins.get(k, set()) & chosen:
+                continue  # a cell hidden for another target this round may be enough: audit again
+            candidates = [p for p in pins.get(k, ()) if _hideable(p, published, reason, value_reason, public, value_public)]
+            if not candidates:
+                cluster = target_cluster[keep_idx[k]]
+                candidates = [("cell", int(c)) for c in np.flatnonzero(fixed & (model.cell_cluster == cluster))]
+                candidates = [p for p in candidates if _hideable(p, published, reason, value_reason, public, value_public)]
+                candidates += [
+                    ("mean", int(r))
+                    for r in model.band_row[model.band_cluster == cluster]
+                    if _hideable(("mean", int(r)), published, reason, value_reason, public, value_public)
+                ]
+            if not candidates:
+                if not any(_cluster_of(p, model) == target_cluster[keep_idx[k]] for p in chosen):
+                    unprotected.add(names[keep_idx[k]])  # nothing left to hide: earlier versions showed it
+                continue
+            pick = min(candidates, key=lambda p: (p[0] == "mean", truth[p[1]] if p[0] == "cell" else 0.0, p))
+            if pick in chosen:
+                continue
+            chosen.add(pick)
+            if pick[0] == "cell":
+                reason[pick[1]] = SECONDARY
+            else:
+                value_reason[pick[1]] = SECONDARY
+        sync()
+        clusters = np.unique([target_cluster[keep_idx[k]] for k in narrow if names[keep_idx[k]] not in unprotected])
+        if not len(clusters):
+            break
+
+    labels = []
+    for kind, index in sorted(unprotected):
+        if kind == "cell":
+            labels.append(cell_key(*prefix[model.cell_row[index]], _COLUMN.get(q[index], q[index])))
+        else:
+            labels.append(model.implicit_label[index])
+    return SafeFrame(
+        frame=_output(frame, data, model, reason, value_reason),
+        threshold=threshold,
+        relations=tuple(model.relations),
+        unprotected=tuple(labels),
+        audited=audited,
+        levels={
+            code: _LEVELS[0 if level == 1 and not model.has_days_total[code] else level] for code, level in model.level.items()
+        },
+    )
+
+
+def _cluster_of(pick, model: _Model) -> int:
+    kind, index = pick
+    if kind == "cell":
+        return int(model.cell_cluster[index])
+    return int(model.band_cluster[np.flatnonzero(model.band_row == index)[0]])
+
+
+def _hideable(pick, published, reason, value_reason, public, value_public) -> bool:
+    kind, index = pick
+    if kind == "cell":
+        return bool(published[index]) and reason[index] is None and not public[index]
+    return value_reason[index] is None and not value_public[index]
+
+
+def _output(original: pd.DataFrame, data: pd.DataFrame, model: _Model, reason, value_reason) -> pd.DataFrame:
+    out = data.copy()
+    out.index = original.index
+    reasons = {column: [None] * len(out) for column in CELL_COLUMNS}
+    for c in np.flatnonzero(model.cell_given):
+        if reason[c] is not None:
+            reasons[_COLUMN[model.cell_q[c]]][model.cell_row[c]] = reason[c]
+    for i, r in enumerate(value_reason):
+        if r is not None and reasons["value"][i] is None:
+            reasons["value"][i] = r
+    for column in CELL_COLUMNS:
+        hide = np.array([r is not None for r in reasons[column]], dtype=bool)
+        out[column] = out[column].mask(hide)
+        out[REASON_COLUMNS[column]] = pd.Series(reasons[column], index=out.index, dtype=object)
+    out["suppressed"] = out[list(REASON_COLUMNS.values())].notna().any(axis=1)
+    return out
