@@ -1,5 +1,6 @@
-"""Streaming import of an outcome file: read in chunks, pseudonymise, check, store child rows with
-PostgreSQL COPY and add up the aggregates, while the next chunk is being read.
+"""Streaming import of an outcome file: read in chunks (from the file, never whole in memory),
+pseudonymise, keep, check, store child rows with PostgreSQL COPY and add up the aggregates, while
+the next chunk is being read.
 
 One thread reads, pseudonymises and checks chunk N+1 (pandas and numpy, :mod:`outcomes.parsing`)
 while the caller's thread stores chunk N in the caller's transaction: a COPY into a temporary table,
@@ -15,13 +16,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 from django.db import connection
 
 from outcomes.children import TOKEN, sanitise_cells
-from outcomes.parsing import CHUNK_ROWS, Checker, OutcomeRow, Problem, UnreadableFile, read_chunks
+from outcomes.parsing import CHUNK_ROWS, Checker, KeptWriter, OutcomeRow, Problem, UnreadableFile, read_chunks
 
 STAGE = "Checking and storing the rows"
 
@@ -34,36 +36,40 @@ class Result:
 
 
 def run(
-    content: bytes,
+    source: BinaryIO,
     *,
     filename: str,
+    size: int,
     measure_units: dict[str, str],
     key: str,
     version: str,
     store: Callable[[dict[str, np.ndarray]], None] | None = None,
     progress: Callable[[float], None] | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    kept: BinaryIO | None = None,
 ) -> Result:
-    """Read, pseudonymise and check ``content``; hand each chunk of good child rows to ``store``
-    (until the first problem: a file with any problem is refused whole, so storing stops), and
-    report the fraction read to ``progress``."""
-    table = read_chunks(content, filename=filename, chunk_rows=chunk_rows)
+    """Read the binary file ``source`` (``size`` bytes) once, in chunks: pseudonymise and check each
+    chunk, write what PINE keeps of it to ``kept`` (if given; complete only if the result has no
+    problems), hand each chunk of good child rows to ``store`` (until the first problem: a file with
+    any problem is refused whole, so storing stops), and report the fraction read to ``progress``."""
+    table = read_chunks(source, filename=filename, size=size, chunk_rows=chunk_rows)
     if isinstance(table, Problem):
         return Result(problems=[table])
     checker = Checker(table.header, measure_units=measure_units)
     if checker.check_header():
         return Result(problems=checker.problems)
+    writer = KeptWriter(kept, table.header) if kept is not None else None
     rows: list[OutcomeRow] = []
     stored = 0
     prepare = getattr(store, "prepare", None)
     try:
-        for checked, lines_read in _read_ahead(table, checker, key=key, version=version, prepare=prepare):
+        for checked, lines_read in _read_ahead(table, checker, key=key, version=version, prepare=prepare, writer=writer):
             rows += checked.rows
             if checked.children is not None and store is not None and not checker.problems:
                 store(checked.children)
                 stored += len(checked.children["lines"])
             if progress is not None:
-                progress(min(lines_read / table.rows_estimate, 1.0))
+                progress(table.fraction(lines_read))
     except UnreadableFile as unreadable:
         return Result(problems=[unreadable.problem])
     problems = checker.finish()
@@ -77,9 +83,12 @@ def run(
 _DONE = object()
 
 
-def _read_ahead(table, checker: Checker, *, key: str, version: str, prepare: Callable | None = None):
-    """(checked chunk, lines read so far), each chunk read, checked and (with ``prepare``) made
-    ready to store in a thread of its own while the caller stores the one before."""
+def _read_ahead(
+    table, checker: Checker, *, key: str, version: str, prepare: Callable | None = None, writer: KeptWriter | None = None
+):
+    """(checked chunk, lines read so far): each chunk read, pseudonymised, written to ``writer``,
+    checked and (with ``prepare``) made ready to store in a thread of its own while the caller
+    stores the one before."""
     ready: queue.Queue = queue.Queue(maxsize=1)
     stop = threading.Event()
 
@@ -97,6 +106,8 @@ def _read_ahead(table, checker: Checker, *, key: str, version: str, prepare: Cal
                 if stop.is_set():
                     return
                 chunk.cells, _ = sanitise_cells(chunk.cells, key=key, version=version)
+                if writer is not None and not checker.problems:
+                    writer.write(chunk.cells)
                 lines_read = int(chunk.lines[-1]) if len(chunk) else 0
                 checked = checker.check(chunk)
                 if prepare is not None and checked.children is not None and not checker.problems:

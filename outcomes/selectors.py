@@ -26,7 +26,7 @@ FRAME_COLUMNS = [
 
 
 def submission_list(*, partner: Partner, evaluation=None) -> QuerySet[Submission]:
-    qs = Submission.objects.filter(partner=partner).defer("content").select_related("uploaded_by")
+    qs = Submission.objects.filter(partner=partner).select_related("uploaded_by")
     return qs if evaluation is None else qs.filter(evaluation=evaluation)
 
 

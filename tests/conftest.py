@@ -156,3 +156,14 @@ def verified_client(client, user):
 @pytest.fixture
 def practice_client(client, practice_admin):
     return verified_client(client, practice_admin)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove this session's directory of uploaded files (tests/settings.py made it)."""
+    import shutil
+
+    from django.conf import settings
+
+    location = settings.STORAGES.get("uploads", {}).get("OPTIONS", {}).get("location", "")
+    if "pine-test-uploads-" in str(location):
+        shutil.rmtree(location, ignore_errors=True)
