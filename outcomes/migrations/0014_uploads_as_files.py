@@ -52,5 +52,7 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(content_to_files, files_to_content),
+        # A default, so that going back adds the column again filled with empty bytes.
+        migrations.AlterField(model_name="submission", name="content", field=models.BinaryField(default=b"")),
         migrations.RemoveField(model_name="submission", name="content"),
     ]
