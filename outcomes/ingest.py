@@ -10,7 +10,6 @@ set.) The child rows' foreign keys are checked per statement, not at commit, so 
 progress. Nothing here commits: a problem, an exception or a killed worker leaves nothing stored.
 """
 
-import io
 import queue
 import threading
 from collections.abc import Callable
@@ -19,9 +18,9 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import BinaryIO
 
 import numpy as np
-import pandas as pd
 from django.db import connection
 
+from outcomes.cells import factorized, mapped
 from outcomes.children import TOKEN, sanitise_cells
 from outcomes.parsing import CHUNK_ROWS, Checker, KeptWriter, OutcomeRow, Problem, UnreadableFile, read_chunks
 
@@ -183,26 +182,19 @@ def copy_text(children: dict[str, np.ndarray], measure_ids: dict[str, str]) -> b
     columns = [
         digest,
         key_version,
-        _mapped(children["measure"], measure_ids.__getitem__),
-        _mapped(children["period_start"], lambda d: d.isoformat()),
-        _mapped(children["period_end"], lambda d: d.isoformat()),
+        mapped(children["measure"], measure_ids.__getitem__),
+        mapped(children["period_start"], lambda d: d.isoformat()),
+        mapped(children["period_end"], lambda d: d.isoformat()),
         children["group"],
-        _mapped(children["value"], _numeric),
+        mapped(children["value"], _numeric),
     ]
-    out = io.StringIO()
-    out.writelines("\t".join(row) + "\n" for row in zip(*columns))
-    return out.getvalue().encode()
-
-
-def _mapped(values: np.ndarray, function) -> np.ndarray:
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    done = np.empty(len(uniques), dtype=object)
-    done[:] = [function(u) for u in uniques]
-    return done.take(codes)
+    if not len(digest):
+        return b""
+    return ("\n".join(map("\t".join, zip(*[column.tolist() for column in columns]))) + "\n").encode()
 
 
 def _split_tokens(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    codes, uniques = pd.factorize(tokens)
+    codes, uniques = factorized(tokens)
     parts = [TOKEN.match(t).groups() for t in uniques]
     versions = np.empty(len(parts), dtype=object)
     digests = np.empty(len(parts), dtype=object)

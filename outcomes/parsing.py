@@ -27,6 +27,7 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
+from outcomes.cells import factorized, mapped, remember, rows
 from outcomes.children import CHILD_REF, NHS_REMOVED, REF_NHS, TOKEN, Totals, identifying_kind, is_nhs_number, sanitise_cells
 
 REQUIRED_COLUMNS = ("measure", "period_start", "period_end", "group", "value")
@@ -334,8 +335,9 @@ def _notes(first_cells: np.ndarray) -> np.ndarray:
 
 def _stripped(column: np.ndarray) -> np.ndarray:
     codes, uniques = pd.factorize(column)
-    stripped = np.array([u.strip() for u in uniques], dtype=object)
-    return stripped.take(codes) if len(stripped) else np.array([""] * len(column), dtype=object)
+    stripped = np.empty(len(uniques), dtype=object)
+    stripped[:] = [u.strip() for u in uniques]
+    return remember(stripped.take(codes), codes, stripped)
 
 
 def _workbook_problem(raw: BinaryIO) -> "Problem | None":
@@ -445,10 +447,7 @@ def _cell_text(value) -> str:
 
 def _per_value(cells: np.ndarray, function) -> np.ndarray:
     """``function`` of each cell, computed once per distinct value."""
-    codes, uniques = pd.factorize(cells)
-    results = np.empty(len(uniques), dtype=object)
-    results[:] = [function(u) for u in uniques]
-    return results.take(codes) if len(uniques) else np.empty(0, dtype=object)
+    return mapped(cells, function)
 
 
 def _is_number(text: str) -> bool:
@@ -568,7 +567,8 @@ class Checked:
 
 
 def _flags(cells: np.ndarray, function) -> np.ndarray:
-    return _per_value(cells, function).astype(bool)
+    codes, uniques = factorized(cells)
+    return np.array([bool(function(u)) for u in uniques], dtype=bool).take(codes)
 
 
 # What makes two rows the same row: a second row with the same values of these columns (those the
@@ -774,14 +774,19 @@ class Checker:
         if self.problems:
             return Checked()
         if self.child_level:
+            every = len(kept) == n  # then the columns themselves, whose distinct values are known
+
+            def pick(values):
+                return values if every else rows(values, kept)
+
             children = {
                 "lines": lines[kept],
-                "child": column(CHILD_REF)[kept],
-                "measure": measure[kept],
-                "period_start": start[kept],
-                "period_end": end[kept],
-                "group": group[kept],
-                "value": value[kept],
+                "child": pick(column(CHILD_REF)),
+                "measure": pick(measure),
+                "period_start": pick(start),
+                "period_end": pick(end),
+                "group": pick(group),
+                "value": pick(value),
             }
             self.totals.add(children)
             return Checked(children=children)
@@ -990,9 +995,9 @@ class KeptWriter:
             values = cells[name]
             if name not in READ_COLUMNS:
                 values = np.where(values == NHS_REMOVED, NHS_REMOVED, np.where(values == "", "", NOT_KEPT))
-            columns.append(_per_value(values, _csv_cell))
-        text = "".join(map("%s\n".__mod__, map(",".join, zip(*columns))))
-        self.out.write(text.encode())
+            columns.append(_per_value(values, _csv_cell).tolist())
+        if columns and columns[0]:
+            self.out.write(("\n".join(map(",".join, zip(*columns))) + "\n").encode())
 
 
 def _csv_cell(text: str) -> str:
