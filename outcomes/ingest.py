@@ -25,6 +25,7 @@ from outcomes.children import TOKEN, sanitise_cells
 from outcomes.parsing import CHUNK_ROWS, Checker, KeptWriter, OutcomeRow, Problem, UnreadableFile, read_chunks
 
 STAGE = "Checking and storing the rows"
+READ_AHEAD = 3  # chunks read and checked ahead of the one being stored
 
 
 @dataclass
@@ -88,7 +89,7 @@ def _read_ahead(
     """(checked chunk, lines read so far): each chunk read, pseudonymised, written to ``writer``,
     checked and (with ``prepare``) made ready to store in a thread of its own while the caller
     stores the one before."""
-    ready: queue.Queue = queue.Queue(maxsize=1)
+    ready: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
     stop = threading.Event()
 
     def put(item) -> None:

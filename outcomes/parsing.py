@@ -576,6 +576,21 @@ def _flags(cells: np.ndarray, function) -> np.ndarray:
 DUPLICATE_KEY = [CHILD_REF, "measure", "group", "period_start"]
 
 
+def _key_hashes(columns: list[np.ndarray]) -> np.ndarray:
+    """A 64-bit hash of each row's values in ``columns``: each distinct value hashed once
+    (``pandas.util.hash_array``), the columns' hashes combined as pandas combines them."""
+    combined = np.full(len(columns[0]), 0x345678, dtype=np.uint64)
+    multiplier = np.uint64(1000003)
+    for number, column in enumerate(columns):
+        codes, uniques = factorized(column)
+        texts = np.empty(len(uniques), dtype=object)
+        texts[:] = [str(u) for u in uniques]
+        combined ^= pd.util.hash_array(texts, categorize=False).take(codes)
+        combined *= multiplier
+        multiplier += np.uint64(82520 + 2 * (len(columns) - number))
+    return combined + np.uint64(97531)
+
+
 class KeyLog:
     """Each good row's key as a 64-bit hash, with its line and period start, kept in a small buffer
     and spilled to temporary files by the hash's top bits, so that memory does not grow with the
@@ -598,8 +613,7 @@ class KeyLog:
         if not len(lines):
             return
         records = np.empty(len(lines), dtype=self.RECORD)
-        frame = pd.DataFrame({str(i): values for i, values in enumerate(columns)})
-        records["hash"] = pd.util.hash_pandas_object(frame, index=False, categorize=True).to_numpy()
+        records["hash"] = _key_hashes(columns)
         records["line"] = lines
         records["day"] = _per_value(starts, lambda d: d.toordinal() if isinstance(d, date) else 0).astype(np.int32)
         self._buffer.append(records)
