@@ -162,7 +162,7 @@ class OnboardingView(PartnerAPIView):
     @extend_schema(request=OnboardingIn, responses=OnboardingOut)
     def patch(self, request, partner_slug, code):
         evaluation = self.get_object()
-        if request.upload_too_large:
+        if getattr(request, "upload_too_large", False):
             return Response({"detail": DOCUMENT_TOO_LARGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         data = OnboardingIn(data=request.data)
         data.is_valid(raise_exception=True)

@@ -111,7 +111,9 @@ def _read_ahead(
                 lines_read = int(chunk.lines[-1]) if len(chunk) else 0
                 checked = checker.check(chunk)
                 if prepare is not None and checked.children is not None and not checker.problems:
-                    checked.children["copy_text"] = prepare(checked.children)
+                    # Only what storing needs waits in the queue: the rows as COPY reads them.
+                    lines = checked.children["lines"]
+                    checked.children = {"lines": lines, "copy_text": prepare(checked.children)}
                 put((checked, lines_read))
                 if checker.stopped:
                     break

@@ -202,8 +202,9 @@ class TextStream:
         text, self._buffer = self._buffer[:size], self._buffer[size:]
         return text
 
-    def readline(self, limit: int) -> str:
+    def readline(self, limit: int = -1) -> str:
         """The next line (with its end), or ``limit`` characters of it."""
+        limit = limit if limit >= 0 else 1 << 62
         while "\n" not in self._buffer[:limit] and len(self._buffer) < limit and self._fill():
             pass
         end = self._buffer.find("\n", 0, limit)
@@ -601,8 +602,8 @@ class KeyLog:
     keep every key, which is what made duplicate detection cost a gigabyte at that size."""
 
     RECORD = np.dtype([("hash", "<u8"), ("line", "<u4"), ("day", "<i4")])
-    PARTS = 16
-    BUFFER_ROWS = 1 << 18
+    PARTS = 64
+    BUFFER_ROWS = 1 << 16
 
     def __init__(self):
         self._buffer: list[np.ndarray] = []
@@ -626,7 +627,7 @@ class KeyLog:
             self._parts = [tempfile.TemporaryFile() for _ in range(self.PARTS)]
         records = np.concatenate(self._buffer) if self._buffer else np.empty(0, dtype=self.RECORD)
         self._buffer, self._buffered = [], 0
-        part = (records["hash"] >> np.uint64(60)).astype(np.intp)  # PARTS = 16: the top 4 bits
+        part = (records["hash"] >> np.uint64(58)).astype(np.intp)  # PARTS = 64: the top 6 bits
         order = np.argsort(part, kind="stable")  # each part's records stay in file order
         bounds = np.searchsorted(part[order], np.arange(self.PARTS + 1))
         for number, file in enumerate(self._parts):

@@ -319,7 +319,8 @@ def _process(job: jobs.Job) -> str:
         submission = Submission.objects.select_related("partner", "evaluation", "uploaded_by").get(pk=job.pk)
         measures = {m.code: m for m in measure_selectors.measure_list(partner=submission.partner)}
     # The file as received, on the first run; what was kept of it, when it is explained or stored.
-    if submission.received:
+    first_run = bool(submission.received)
+    if first_run:
         source, filename = submission.received, submission.filename
     elif submission.kept:
         source, filename = submission.kept, KEPT_FILENAME  # what was kept of the upload is CSV, whatever its name
@@ -331,7 +332,7 @@ def _process(job: jobs.Job) -> str:
     with contextlib.ExitStack() as files:
         # What PINE keeps of the file is written as it is read, to a local temporary file, and stored
         # only if the submission is then pending.
-        kept = files.enter_context(tempfile.TemporaryFile()) if source is submission.received else None
+        kept = files.enter_context(tempfile.TemporaryFile()) if first_run else None
         size = source.storage.size(source.name)
         raw = files.enter_context(source.storage.open(source.name, "rb"))
         with job.atomic():

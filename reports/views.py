@@ -82,7 +82,7 @@ class EvaluationOverviewView(EvaluationMixin, PartnerView, TemplateView):
         """Upload a file of outcome data: a worker checks and stores it; its page shows the progress."""
         evaluation = self.object
         form = UploadForm(request.POST, request.FILES)
-        if request.upload_too_large:  # refused before the file was read
+        if getattr(request, "upload_too_large", False):  # refused before the file was read
             form = UploadForm(request.POST)
             form.is_valid()
             form.add_error("file", outcome_services.too_large_message())
