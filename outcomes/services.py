@@ -33,7 +33,6 @@ from pine import jobs
 from pine.audit import audit_record, audited_create, audited_update
 from pine.locks import advisory_lock
 from pine.models import Partner, User
-from pine.tenancy import partner_scope
 
 logger = logging.getLogger(__name__)
 
@@ -263,8 +262,8 @@ def submission_process(*, submission_id: int) -> str:
         },
     )
     if status == jobs.FAILED:  # nothing of a failed upload is kept
-        partner_id = jobs.partner_of(Submission, submission_id)
-        with transaction.atomic(), partner_scope(partner_id):
+        job = jobs.Job(Submission, submission_id, jobs.partner_of(Submission, submission_id))
+        with job.atomic():
             files = Submission.objects.filter(pk=submission_id).values_list("received", "kept").first() or ()
             Submission.objects.filter(pk=submission_id).update(received="", kept="")
             _delete_on_commit(*files)

@@ -193,6 +193,19 @@ def test_a_retry_after_the_database_went_away_reads_the_received_file_again(lead
     assert files_of(submission) == []
 
 
+def test_an_upload_that_fails_keeps_no_file(lead, partner, evaluation, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services, "_ingest", broken)
+    with workers():
+        submission = services.submission_upload(
+            partner=partner, actor=lead, evaluation=evaluation, filename="d.csv", content=(HEADER + APRIL).encode()
+        )
+    assert submission.status == Submission.Status.FAILED
+    assert (submission.received.name, files_of(submission)) == ("", [])
+
+
 # --- limits -------------------------------------------------------------------------------------------------
 
 
