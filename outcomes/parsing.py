@@ -776,8 +776,8 @@ class Checker:
         good = present & ~bad
         key = {CHILD_REF: column(CHILD_REF), "measure": measure, "group": group, "period_start": start}
         kept = np.flatnonzero(good)
-        columns = [key[name][kept] for name in DUPLICATE_KEY if name in key and name in self.header]
-        self._keys.add(columns, lines[kept], start[kept])
+        columns = [rows(key[name], kept) for name in DUPLICATE_KEY if name in key and name in self.header]
+        self._keys.add(columns, lines[kept], rows(start, kept))
         found.sort(key=lambda item: (item[0], item[1]))
         self.problems += [problem for _i, _order, problem in found][: max(room, 0)]
         if len(over) and len(self.problems) < MAX_ERRORS:
