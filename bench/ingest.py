@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 os.environ.setdefault("TEST_DATABASE_NAME", "bench_pine_ingest")
 os.environ["OUTCOME_UPLOAD_MAX_BYTES"] = os.environ["OUTCOME_UPLOAD_MAX_ROWS"] = str(10**12)
-os.environ.setdefault("UPLOADS_ROOT", tempfile.mkdtemp(prefix="pine-bench-uploads-"))  # shared with the import's process
+if "UPLOADS_ROOT" not in os.environ:  # one directory, shared with the import's process
+    os.environ["UPLOADS_ROOT"] = tempfile.mkdtemp(prefix="pine-bench-uploads-")
 
 import django  # noqa: E402
 
