@@ -1,33 +1,39 @@
-"""How long a big child-level import takes, against PostgreSQL's own COPY of the same file.
+"""How long a big child-level import takes, against PostgreSQL's own COPY of the same file, at
+several sizes, and how its peak memory grows with the file.
 
-Generates a child-level CSV in the template format (``child_ref, measure, period_start, period_end,
-group, value``; 20 rows per child: 4 measures x 5 months), then, in a database of its own:
+For each size it generates a child-level CSV file in the template format (``child_ref, measure,
+period_start, period_end, group, value``; 20 rows per child: 4 measures x 5 months), then, in a
+database of its own:
 
 (a) times ``COPY ... FROM STDIN (FORMAT csv)`` of the file into a bare table with the same columns and
     indexes as ``outcomes_childrecord`` (no foreign keys, no row-level security);
-(b) times our full import of the same file — the worker's ``submission_process``: read, pseudonymise,
-    check, store the child rows, compute and store the aggregates — in a fresh process, whose peak
-    memory (ru_maxrss) it reports.
+(b) stores the file as an upload is stored (the uploads storage, as received) and times our full
+    import of it — the worker's ``submission_process``: read, pseudonymise, check, keep, store the
+    child rows, compute and store the aggregates — in a fresh process, whose peak memory
+    (ru_maxrss) it reports.
 
-The upload limits (5 MB, 100,000 rows) are lifted for the run; the file is put on the submission
-as received, so pseudonymising it is part of what is timed.
+The upload limits are lifted for the run (OUTCOME_UPLOAD_MAX_BYTES and OUTCOME_UPLOAD_MAX_ROWS).
 
-    .venv/bin/python bench/ingest.py [--rows 1000000]
+    .venv/bin/python bench/ingest.py [--rows 1000000 --rows 5000000]
 """
 
 import argparse
-import io
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 os.environ.setdefault("TEST_DATABASE_NAME", "bench_pine_ingest")
+os.environ["OUTCOME_UPLOAD_MAX_BYTES"] = os.environ["OUTCOME_UPLOAD_MAX_ROWS"] = str(10**12)
+if "UPLOADS_ROOT" not in os.environ:  # one directory, shared with the import's process
+    os.environ["UPLOADS_ROOT"] = tempfile.mkdtemp(prefix="pine-bench-uploads-")
 
 import django  # noqa: E402
 
@@ -41,18 +47,22 @@ MONTHS = [("01/04/2025", "30/04/2025"), ("01/05/2025", "31/05/2025"), ("01/06/20
           ("01/07/2025", "31/07/2025"), ("01/08/2025", "31/08/2025")]  # fmt: skip
 
 
-def child_csv(rows: int, measures: list[str]) -> bytes:
-    out = io.StringIO()
-    out.write("child_ref,measure,period_start,period_end,group,value\n")
+def child_csv(path: Path, rows: int, measures: list[str]) -> None:
+    """Write the file, a child at a time (never whole in memory)."""
     per_child = len(measures) * len(MONTHS)
-    for n in range((rows + per_child - 1) // per_child):
-        group = "intervention" if n % 2 else "comparison"
-        for measure in measures:
-            for start, end in MONTHS:
-                value = "" if measure == "entries_to_care" else (n % 40 if measure.startswith("days") else n % 2)
-                out.write(f"LA-{n:07d},{measure},{start},{end},{group},{value}\n")
-    text = out.getvalue()
-    return "".join(text.splitlines(keepends=True)[: rows + 1]).encode()
+    written = 0
+    with path.open("w", newline="") as out:
+        out.write("child_ref,measure,period_start,period_end,group,value\n")
+        for n in range((rows + per_child - 1) // per_child):
+            group = "intervention" if n % 2 else "comparison"
+            lines = []
+            for measure in measures:
+                for start, end in MONTHS:
+                    value = "" if measure == "entries_to_care" else (n % 40 if measure.startswith("days") else n % 2)
+                    lines.append(f"LA-{n:07d},{measure},{start},{end},{group},{value}\n")
+            lines = lines[: rows - written]
+            out.writelines(lines)
+            written += len(lines)
 
 
 BARE = """
@@ -66,7 +76,7 @@ CREATE INDEX ON bench_bare_copy (submission_id);
 """
 
 
-def bare_copy(content: bytes) -> float:
+def bare_copy(path: Path) -> float:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_bare_copy")
         cursor.execute(BARE)
@@ -78,38 +88,42 @@ def bare_copy(content: bytes) -> float:
         counts = dict(cursor.fetchall())
         assert counts["bench_bare_copy"] == counts["outcomes_childrecord"], f"indexes differ: {counts}"
     start = time.perf_counter()
-    with transaction.atomic():
+    with transaction.atomic(), path.open("rb") as file:
         cursor = connection.cursor().cursor
         cursor.execute("SET LOCAL DateStyle = 'ISO, DMY'")
         with cursor.copy(
             'COPY bench_bare_copy (child_ref, measure, period_start, period_end, "group", value) FROM STDIN (FORMAT csv, HEADER)'
         ) as copy:
-            for at in range(0, len(content), 1 << 20):
-                copy.write(content[at : at + (1 << 20)])
-    return time.perf_counter() - start
+            while block := file.read(1 << 20):
+                copy.write(block)
+    seconds = time.perf_counter() - start
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_bare_copy")
+    return seconds
 
 
-def make_submission(content: bytes) -> int:
+def make_submission(path: Path) -> int:
+    """The file stored as an upload is: in the uploads storage, as received."""
+    from django.core.files import File
+
     from outcomes.models import Submission
     from pine.tenancy import practice_scope
     from tests import factories
 
-    with transaction.atomic(), practice_scope():
+    with transaction.atomic(), practice_scope(), path.open("rb") as file:
         evaluation = factories.EvaluationFactory()
         user = factories.MembershipFactory(partner=evaluation.partner, role="lead").user
-        submission = Submission.objects.create(
-            partner=evaluation.partner, evaluation=evaluation, filename="children.csv", content=content, uploaded_by=user
-        )
+        submission = Submission(partner=evaluation.partner, evaluation=evaluation, filename="children.csv", uploaded_by=user)
+        submission.received.save("received", File(file, name="children.csv"), save=False)
+        submission.save()
     return submission.pk
 
 
 def run_import(submission_id: int) -> None:
     """In a fresh process: the worker's import of one submission; prints seconds and peak memory."""
-    import outcomes.parsing
     from outcomes import services
 
     settings.DATABASES["default"]["NAME"] = os.environ["TEST_DATABASE_NAME"]
-    outcomes.parsing.MAX_BYTES = outcomes.parsing.MAX_ROWS = 10**12
     start = time.perf_counter()
     status = services.submission_process(submission_id=submission_id)
     seconds = time.perf_counter() - start
@@ -117,47 +131,66 @@ def run_import(submission_id: int) -> None:
     print(json.dumps({"status": status, "seconds": seconds, "peak_bytes": peak}))
 
 
+def one_size(rows: int, measures: list[str], name: str, folder: Path) -> dict:
+    from outcomes.models import ChildRecord, OutcomeValue, Submission
+    from pine.tenancy import practice_scope
+
+    path = folder / f"children-{rows}.csv"
+    child_csv(path, rows, measures)
+    print(f"\nfile: {rows:,} child rows, {path.stat().st_size / 1e6:.0f} MB; measures: {', '.join(measures)}")
+    copy_seconds = bare_copy(path)
+    print(f"(a) PostgreSQL COPY into a bare table (same columns and indexes): {copy_seconds:6.2f} s")
+    submission_id = make_submission(path)
+    path.unlink()
+    child = subprocess.run(
+        [sys.executable, __file__, "--import-submission", str(submission_id)],
+        env={**os.environ, "TEST_DATABASE_NAME": name},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    with transaction.atomic(), practice_scope():
+        stored = ChildRecord.objects.filter(submission_id=submission_id).count()
+        values = OutcomeValue.objects.filter(submission_id=submission_id).count()
+        status = Submission.objects.get(pk=submission_id).status
+        ChildRecord.objects.filter(submission_id=submission_id).delete()  # the next size starts from an empty table
+    print(
+        f"(b) our import (read, pseudonymise, check, keep, store, aggregate): {result['seconds']:6.2f} s "
+        f"[{status}: {stored:,} child rows, {values} aggregate values]"
+    )
+    ratio, peak = result["seconds"] / copy_seconds, result["peak_bytes"] / 1e6
+    print(f"ratio: {ratio:.2f}x the bare COPY; peak memory of the import: {peak:.0f} MB")
+    return {"rows": rows, "copy": copy_seconds, "import": result["seconds"], "ratio": ratio, "peak_mb": peak}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", type=int, action="append", help="a file size in rows (repeat for several)")
     parser.add_argument("--import-submission", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.import_submission:
         return run_import(args.import_submission)
 
+    sizes = sorted(args.rows or [1_000_000])
     name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         from measures.models import Measure
-        from outcomes.models import ChildRecord, OutcomeValue, Submission
         from pine.tenancy import practice_scope
 
         with transaction.atomic(), practice_scope():
             codes = set(Measure.objects.values_list("code", flat=True))
         measures = [m for m in MEASURES if m in codes] or sorted(codes)[:4]
-        content = child_csv(args.rows, measures)
-        print(f"file: {args.rows:,} child rows, {len(content) / 1e6:.0f} MB; measures: {', '.join(measures)}")
-        copy_seconds = bare_copy(content)
-        print(f"(a) PostgreSQL COPY into a bare table (same columns and indexes): {copy_seconds:6.2f} s")
-        submission_id = make_submission(content)
-        del content
-        child = subprocess.run(
-            [sys.executable, __file__, "--import-submission", str(submission_id)],
-            env={**os.environ, "TEST_DATABASE_NAME": name},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result = json.loads(child.stdout.strip().splitlines()[-1])
-        with transaction.atomic(), practice_scope():
-            stored = ChildRecord.objects.filter(submission_id=submission_id).count()
-            values = OutcomeValue.objects.filter(submission_id=submission_id).count()
-            status = Submission.objects.get(pk=submission_id).status
-        print(
-            f"(b) our import (read, pseudonymise, check, store, aggregate):      {result['seconds']:6.2f} s "
-            f"[{status}: {stored:,} child rows, {values} aggregate values]"
-        )
-        ratio, peak = result["seconds"] / copy_seconds, result["peak_bytes"] / 1e6
-        print(f"ratio: {ratio:.2f}x the bare COPY; peak memory of the import: {peak:.0f} MB")
+        with tempfile.TemporaryDirectory() as folder:
+            results = [one_size(rows, measures, name, Path(folder)) for rows in sizes]
+            shutil.rmtree(os.environ["UPLOADS_ROOT"], ignore_errors=True)
+        print("\nrows        COPY s  import s  ratio  peak MB")
+        for r in results:
+            print(f"{r['rows']:>10,} {r['copy']:7.2f} {r['import']:9.2f} {r['ratio']:6.2f} {r['peak_mb']:8.0f}")
+        if len(results) > 1:
+            first, last = results[0], results[-1]
+            growth = (last["peak_mb"] - first["peak_mb"]) / first["peak_mb"]
+            print(f"peak memory from {first['rows']:,} to {last['rows']:,} rows: {growth:+.1%}")
     finally:
         connection.creation.destroy_test_db(name, verbosity=0)
 

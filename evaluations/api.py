@@ -9,6 +9,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from evaluations import selectors, services, theory
+from evaluations.forms import DOCUMENT_TOO_LARGE, MAX_DOCUMENT_BYTES
 from evaluations.models import PLAN_DIRECTIONS, EvaluationPlan, Milestone
 from measures import selectors as measure_selectors
 from measures import services as measure_services
@@ -81,7 +82,12 @@ class OnboardingOut(serializers.Serializer):
 
 
 class OnboardingIn(serializers.Serializer):
-    dsa_document = serializers.FileField(required=False, help_text="The signed data sharing agreement.")
+    def validate_dsa_document(self, document):
+        if document is not None and document.size > MAX_DOCUMENT_BYTES:
+            raise serializers.ValidationError(DOCUMENT_TOO_LARGE)
+        return document
+
+    dsa_document = serializers.FileField(required=False, help_text="The signed data sharing agreement, up to 20 MB.")
     dsa_signed_on = serializers.DateField(required=False)
     dsa_expires_on = serializers.DateField(required=False)
     dpia_completed_on = serializers.DateField(required=False)
@@ -144,6 +150,7 @@ class OnboardingView(PartnerAPIView):
 
     serializer_class = OnboardingOut
     parser_classes = [JSONParser, MultiPartParser]
+    max_upload_bytes = staticmethod(lambda: MAX_DOCUMENT_BYTES)  # the page's limit (pine.middleware.UploadLimitMiddleware)
 
     def scoped_queryset(self):
         return selectors.evaluation_list(partner=self.partner)
@@ -155,6 +162,8 @@ class OnboardingView(PartnerAPIView):
     @extend_schema(request=OnboardingIn, responses=OnboardingOut)
     def patch(self, request, partner_slug, code):
         evaluation = self.get_object()
+        if getattr(request, "upload_too_large", False):
+            return Response({"detail": DOCUMENT_TOO_LARGE}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         data = OnboardingIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)

@@ -13,6 +13,7 @@ class DateInput(forms.DateInput):
 
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+DOCUMENT_TOO_LARGE = "The file must be smaller than 20 MB"
 
 
 class DsaForm(GovukForm):
@@ -31,7 +32,7 @@ class DsaForm(GovukForm):
         if document is None and not self.has_document:
             raise forms.ValidationError("Choose the signed agreement to upload")
         if document is not None and document.size > MAX_DOCUMENT_BYTES:
-            raise forms.ValidationError("The file must be smaller than 20 MB")
+            raise forms.ValidationError(DOCUMENT_TOO_LARGE)
         return document
 
     def clean(self):

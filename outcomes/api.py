@@ -16,10 +16,19 @@ from outcomes.parsing import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from pine.api import PartnerAPIView, PracticeAPIView
 
 MAX_BATCH_ROWS = 10_000
+MAX_BATCH_BYTES = 10 * 1024 * 1024
 
 
 class IdempotencyConflictOut(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class TooLargeOut(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def too_large(message: str) -> Response:
+    return Response({"detail": message}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
 
 
 class ProblemOut(serializers.Serializer):
@@ -128,6 +137,7 @@ class SubmissionListView(_EvaluationMixin, PartnerAPIView):
 
     serializer_class = SubmissionOut
     parser_classes = [MultiPartParser]
+    max_upload_bytes = staticmethod(services.upload_max_bytes)  # pine.middleware.UploadLimitMiddleware
 
     def scoped_queryset(self):
         return selectors.submission_list(partner=self.partner).select_related("evaluation")
@@ -136,9 +146,17 @@ class SubmissionListView(_EvaluationMixin, PartnerAPIView):
     def get(self, request, partner_slug, code):
         return self.paginated(self.get_queryset().filter(evaluation=self._evaluation(code)), SubmissionOut)
 
-    @extend_schema(request=SubmissionIn, responses={201: SubmissionOut})
+    @extend_schema(
+        request=SubmissionIn,
+        responses={
+            201: SubmissionOut,
+            413: OpenApiResponse(TooLargeOut, description="The request is larger than the upload limit: it was not read."),
+        },
+    )
     def post(self, request, partner_slug, code):
         evaluation = self._evaluation(code)
+        if getattr(request, "upload_too_large", False):
+            return too_large(services.too_large_message())
         data = SubmissionIn(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
@@ -147,7 +165,7 @@ class SubmissionListView(_EvaluationMixin, PartnerAPIView):
             actor=request.user,
             evaluation=evaluation,
             filename=upload.name,
-            content=upload.read(),
+            content=upload,  # streamed to storage; a worker reads it
             dry_run=data.validated_data["dry_run"],
         )
         return Response(SubmissionOut(submission).data, status=status.HTTP_201_CREATED)
@@ -173,6 +191,7 @@ class SubmissionBatchView(_EvaluationMixin, PartnerAPIView):
 
     serializer_class = SubmissionOut
     parser_classes = [JSONParser]
+    max_upload_bytes = staticmethod(lambda: MAX_BATCH_BYTES)  # pine.middleware.UploadLimitMiddleware
 
     def scoped_queryset(self):
         return selectors.submission_list(partner=self.partner).select_related("evaluation")
@@ -184,10 +203,13 @@ class SubmissionBatchView(_EvaluationMixin, PartnerAPIView):
             201: SubmissionOut,
             200: OpenApiResponse(SubmissionOut, description="A retry: the submission the key made first."),
             409: OpenApiResponse(IdempotencyConflictOut, description="The key was used before with a different request."),
+            413: OpenApiResponse(TooLargeOut, description="The request is larger than a batch may be: it was not read."),
         },
     )
     def post(self, request, partner_slug, code):
         evaluation = self._evaluation(code)
+        if getattr(request, "upload_too_large", False):
+            return too_large(f"A batch may be up to {MAX_BATCH_BYTES // (1024 * 1024)} MB. Send the rows in smaller batches.")
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key or len(key) > 200:
             raise exceptions.ValidationError({"Idempotency-Key": ["Send an Idempotency-Key header (up to 200 characters)."]})

@@ -36,6 +36,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
+from outcomes.cells import factorized, remember
+
 CHILD_REF = "child_ref"
 TOKEN = re.compile(r"^pseudo:([A-Za-z0-9_.-]{1,20}):([0-9a-f]{64})$")
 NHS_REMOVED = "[removed: an NHS number]"
@@ -105,7 +107,7 @@ def pseudonym(ref: str, *, key: str, version: str) -> str:
 def pseudonymise_refs(refs: np.ndarray, *, key: str, version: str) -> np.ndarray:
     """Child references pseudonymised (each distinct reference once); pseudonyms and empty cells
     are kept, and a reference that is an NHS number becomes :data:`REF_NHS` (refused later)."""
-    codes, uniques = pd.factorize(refs)
+    codes, uniques = factorized(refs)
     done = np.empty(len(uniques), dtype=object)
     done[:] = [
         ref
@@ -115,7 +117,7 @@ def pseudonymise_refs(refs: np.ndarray, *, key: str, version: str) -> np.ndarray
         else pseudonym(ref, key=key, version=version)
         for ref in uniques
     ]
-    return done.take(codes)
+    return remember(done.take(codes), codes, done)
 
 
 def _nhs_removed(text: str) -> str:
@@ -132,11 +134,13 @@ def sanitise_cells(cells: dict[str, np.ndarray], *, key: str, version: str) -> t
         elif name == CHILD_REF:
             clean[name], touched = pseudonymise_refs(values, key=key, version=version), True
         else:
-            codes, uniques = pd.factorize(values)
+            codes, uniques = factorized(values)
             removed = [_nhs_removed(u) for u in uniques]
             if removed != list(uniques):
                 touched = True
-                clean[name] = np.array(removed, dtype=object).take(codes)
+                kept = np.empty(len(removed), dtype=object)
+                kept[:] = removed
+                clean[name] = remember(kept.take(codes), codes, kept)
             else:
                 clean[name] = values
     return clean, touched

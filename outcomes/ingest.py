@@ -1,5 +1,6 @@
-"""Streaming import of an outcome file: read in chunks, pseudonymise, check, store child rows with
-PostgreSQL COPY and add up the aggregates, while the next chunk is being read.
+"""Streaming import of an outcome file: read in chunks (from the file, never whole in memory),
+pseudonymise, keep, check, store child rows with PostgreSQL COPY and add up the aggregates, while
+the next chunk is being read.
 
 One thread reads, pseudonymises and checks chunk N+1 (pandas and numpy, :mod:`outcomes.parsing`)
 while the caller's thread stores chunk N in the caller's transaction: a COPY into a temporary table,
@@ -9,22 +10,23 @@ set.) The child rows' foreign keys are checked per statement, not at commit, so 
 progress. Nothing here commits: a problem, an exception or a killed worker leaves nothing stored.
 """
 
-import io
 import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import BinaryIO
 
 import numpy as np
-import pandas as pd
 from django.db import connection
 
+from outcomes.cells import factorized, mapped
 from outcomes.children import TOKEN, sanitise_cells
-from outcomes.parsing import CHUNK_ROWS, Checker, OutcomeRow, Problem, UnreadableFile, read_chunks
+from outcomes.parsing import CHUNK_ROWS, Checker, KeptWriter, OutcomeRow, Problem, UnreadableFile, read_chunks
 
 STAGE = "Checking and storing the rows"
+READ_AHEAD = 3  # chunks read and checked ahead of the one being stored
 
 
 @dataclass
@@ -35,9 +37,10 @@ class Result:
 
 
 def run(
-    content: bytes,
+    source: BinaryIO,
     *,
     filename: str,
+    size: int,
     measure_units: dict[str, str],
     aggregations: dict[str, str] | None = None,
     key: str,
@@ -45,27 +48,30 @@ def run(
     store: Callable[[dict[str, np.ndarray]], None] | None = None,
     progress: Callable[[float], None] | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    kept: BinaryIO | None = None,
 ) -> Result:
-    """Read, pseudonymise and check ``content``; hand each chunk of good child rows to ``store``
-    (until the first problem: a file with any problem is refused whole, so storing stops), and
-    report the fraction read to ``progress``."""
-    table = read_chunks(content, filename=filename, chunk_rows=chunk_rows)
+    """Read the binary file ``source`` (``size`` bytes) once, in chunks: pseudonymise and check each
+    chunk, write what PINE keeps of it to ``kept`` (if given; complete only if the result has no
+    problems), hand each chunk of good child rows to ``store`` (until the first problem: a file with
+    any problem is refused whole, so storing stops), and report the fraction read to ``progress``."""
+    table = read_chunks(source, filename=filename, size=size, chunk_rows=chunk_rows)
     if isinstance(table, Problem):
         return Result(problems=[table])
     checker = Checker(table.header, measure_units=measure_units, aggregations=aggregations)
     if checker.check_header():
         return Result(problems=checker.problems)
+    writer = KeptWriter(kept, table.header) if kept is not None else None
     rows: list[OutcomeRow] = []
     stored = 0
     prepare = getattr(store, "prepare", None)
     try:
-        for checked, lines_read in _read_ahead(table, checker, key=key, version=version, prepare=prepare):
+        for checked, lines_read in _read_ahead(table, checker, key=key, version=version, prepare=prepare, writer=writer):
             rows += checked.rows
             if checked.children is not None and store is not None and not checker.problems:
                 store(checked.children)
                 stored += len(checked.children["lines"])
             if progress is not None:
-                progress(min(lines_read / table.rows_estimate, 1.0))
+                progress(table.fraction(lines_read))
     except UnreadableFile as unreadable:
         return Result(problems=[unreadable.problem])
     problems = checker.finish()
@@ -79,10 +85,13 @@ def run(
 _DONE = object()
 
 
-def _read_ahead(table, checker: Checker, *, key: str, version: str, prepare: Callable | None = None):
-    """(checked chunk, lines read so far), each chunk read, checked and (with ``prepare``) made
-    ready to store in a thread of its own while the caller stores the one before."""
-    ready: queue.Queue = queue.Queue(maxsize=1)
+def _read_ahead(
+    table, checker: Checker, *, key: str, version: str, prepare: Callable | None = None, writer: KeptWriter | None = None
+):
+    """(checked chunk, lines read so far): each chunk read, pseudonymised, written to ``writer``,
+    checked and (with ``prepare``) made ready to store in a thread of its own while the caller
+    stores the one before."""
+    ready: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
     stop = threading.Event()
 
     def put(item) -> None:
@@ -99,10 +108,14 @@ def _read_ahead(table, checker: Checker, *, key: str, version: str, prepare: Cal
                 if stop.is_set():
                     return
                 chunk.cells, _ = sanitise_cells(chunk.cells, key=key, version=version)
+                if writer is not None and not checker.problems:
+                    writer.write(chunk.cells)
                 lines_read = int(chunk.lines[-1]) if len(chunk) else 0
                 checked = checker.check(chunk)
                 if prepare is not None and checked.children is not None and not checker.problems:
-                    checked.children["copy_text"] = prepare(checked.children)
+                    # Only what storing needs waits in the queue: the rows as COPY reads them.
+                    lines = checked.children["lines"]
+                    checked.children = {"lines": lines, "copy_text": prepare(checked.children)}
                 put((checked, lines_read))
                 if checker.stopped:
                     break
@@ -174,27 +187,20 @@ def copy_text(children: dict[str, np.ndarray], measure_ids: dict[str, str]) -> b
     columns = [
         digest,
         key_version,
-        _mapped(children["measure"], measure_ids.__getitem__),
-        _mapped(children["period_start"], lambda d: d.isoformat()),
-        _mapped(children["period_end"], lambda d: d.isoformat()),
-        _mapped(children["event_date"], lambda d: d.isoformat() if isinstance(d, date) else "\\N"),
+        mapped(children["measure"], measure_ids.__getitem__),
+        mapped(children["period_start"], lambda d: d.isoformat()),
+        mapped(children["period_end"], lambda d: d.isoformat()),
+        mapped(children["event_date"], lambda d: d.isoformat() if isinstance(d, date) else "\\N"),
         children["group"],
-        _mapped(children["value"], _numeric),
+        mapped(children["value"], _numeric),
     ]
-    out = io.StringIO()
-    out.writelines("\t".join(row) + "\n" for row in zip(*columns))
-    return out.getvalue().encode()
-
-
-def _mapped(values: np.ndarray, function) -> np.ndarray:
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    done = np.empty(len(uniques), dtype=object)
-    done[:] = [function(u) for u in uniques]
-    return done.take(codes)
+    if not len(digest):
+        return b""
+    return ("\n".join(map("\t".join, zip(*[column.tolist() for column in columns]))) + "\n").encode()
 
 
 def _split_tokens(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    codes, uniques = pd.factorize(tokens)
+    codes, uniques = factorized(tokens)
     parts = [TOKEN.match(t).groups() for t in uniques]
     versions = np.empty(len(parts), dtype=object)
     digests = np.empty(len(parts), dtype=object)

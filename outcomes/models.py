@@ -2,8 +2,23 @@
 
 import uuid
 
+from django.core.files.storage import storages
 from django.db import models
 from django.utils import timezone
+
+
+def uploads_storage():
+    """Where uploaded files are kept (settings ``STORAGES["uploads"]``): never served from a URL."""
+    return storages["uploads"]
+
+
+def received_path(submission: "Submission", filename: str) -> str:
+    # Named by the submission, never by the uploader's file name (which may say who the data is about).
+    return f"outcomes/{submission.partner_id}/{submission.code}/received"
+
+
+def kept_path(submission: "Submission", filename: str) -> str:
+    return f"outcomes/{submission.partner_id}/{submission.code}/kept.csv"
 
 
 class Group(models.TextChoices):
@@ -15,8 +30,13 @@ class Group(models.TextChoices):
 class Submission(models.Model):
     """One upload of outcome data (a file, or a JSON batch from a partner's system), processed by a
     Celery worker: queued -> running (parse, validate, store) -> accepted / rejected / checked (a dry
-    run), or waiting for the uploader to explain unusual values. The raw content is kept with the
-    row (behind RLS) so the worker, and a retry, can read it again."""
+    run), or waiting for the uploader to explain unusual values.
+
+    The file is stored (``STORAGES["uploads"]``) as ``received`` until a worker has read it and its
+    result is committed (so a retry after a killed worker reads it again), then deleted. While the
+    submission is pending (waiting for an explanation, or a dry run waiting to be stored), ``kept``
+    holds what PINE keeps of it: the columns it read, child references pseudonymised, as CSV
+    (``outcomes.parsing.KeptWriter``), read again when it is explained or stored; nothing otherwise."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -37,7 +57,8 @@ class Submission(models.Model):
     partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
     evaluation = models.ForeignKey("evaluations.Evaluation", on_delete=models.CASCADE, related_name="submissions")
     filename = models.CharField(max_length=255)
-    content = models.BinaryField()
+    received = models.FileField(storage=uploads_storage, upload_to=received_path, max_length=300, blank=True)
+    kept = models.FileField(storage=uploads_storage, upload_to=kept_path, max_length=300, blank=True)
     dry_run = models.BooleanField(default=False)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -85,6 +106,13 @@ class Submission(models.Model):
     def can_be_stored(self) -> bool:
         """A clean dry run: no problems, so storing it needs no new upload."""
         return self.status == self.Status.CHECKED and not self.errors
+
+    def kept_bytes(self) -> bytes:
+        """What PINE keeps of the upload (empty when nothing is kept)."""
+        if not self.kept:
+            return b""
+        with self.kept.open("rb") as file:
+            return file.read()
 
     def change_counts(self) -> dict[str, int]:
         counts = {"new": 0, "changed": 0, "unchanged": 0}

@@ -11,19 +11,23 @@ of a column (a file has few distinct measures, dates, groups and values), then s
 rows with numpy. Problems come out in the order a row-by-row check would give them.
 """
 
+import codecs
 import csv
 import difflib
 import io
 import re
+import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
+from outcomes.cells import factorized, mapped, remember, rows
 from outcomes.children import (
     CHILD_REF,
     DEFAULT_AGGREGATION,
@@ -43,9 +47,7 @@ REQUIRED_COLUMNS = ("measure", "period_start", "period_end", "group", "value")
 OPTIONAL_COLUMNS = ("numerator", "denominator")
 EVENT_DATE = "event_date"  # child-level rows only: one child may have several events in a period
 GROUPS = ("intervention", "comparison", "all")
-MAX_BYTES = 5 * 1024 * 1024
 MAX_ERRORS = 200
-MAX_ROWS = 100_000
 CHUNK_ROWS = 50_000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -84,14 +86,6 @@ class OutcomeRow:
     denominator: int | None
 
 
-def decode(content: bytes) -> str:
-    """UTF-8 (with or without a byte-order mark), else Windows-1252, as spreadsheets save it."""
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return content.decode("cp1252", errors="strict")
-
-
 def parse_date(text: str) -> date | None:
     for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
         try:
@@ -106,6 +100,29 @@ def _shown(value: str) -> str:
 
 
 # --- reading ------------------------------------------------------------------------------------------
+
+
+def upload_limits() -> tuple[int, int]:
+    """(bytes, rows): the largest upload PINE reads (settings ``OUTCOME_UPLOAD_MAX_BYTES``,
+    ``OUTCOME_UPLOAD_MAX_ROWS``)."""
+    from django.conf import settings
+
+    return settings.OUTCOME_UPLOAD_MAX_BYTES, settings.OUTCOME_UPLOAD_MAX_ROWS
+
+
+def too_large_problem(max_bytes: int) -> "Problem":
+    return Problem(0, "", "", f"The file is larger than {max_bytes / (1024 * 1024):,.0f} MB. Split it into smaller files.")
+
+
+NOT_TEXT = "The file is not text. Save it as CSV (UTF-8)."
+MAX_COLUMNS = 500  # a header wider than this is refused before any row is read
+MAX_HEADER_CHARS = 100_000
+# Workbooks: what openpyxl would unpack, capped before it does (a small file can unzip to gigabytes,
+# and openpyxl holds every shared string in memory).
+MAX_SHEET_XML_BYTES = 2 * 1024**3
+MAX_SHARED_STRINGS = 2_000_000
+MAX_SHARED_STRINGS_XML_BYTES = 200 * 1024**2
+TEXT_BLOCK = 1 << 20  # bytes decoded at a time
 
 
 @dataclass
@@ -131,18 +148,105 @@ class UnreadableFile(Exception):
 class Table:
     header: list[str]
     chunks: Iterator[Chunk]
-    rows_estimate: int  # for progress
+    fraction: Callable[[int], float]  # how much of the file has been read, given the last line read (for progress)
 
 
-def read_chunks(content: bytes, *, filename: str, chunk_rows: int = CHUNK_ROWS) -> Table | Problem:
-    """The header (lower-cased) and the rows in chunks, of a CSV file or a workbook's first sheet."""
-    if not content.strip():
-        return Problem(0, "", "", "The file is empty.")
-    if len(content) > MAX_BYTES:
-        return Problem(0, "", "", f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
-    if content.startswith(b"PK\x03\x04") or filename.lower().endswith((".xlsx", ".xlsm")):
-        return read_xlsx(content, chunk_rows=chunk_rows)
-    return read_csv(content, chunk_rows=chunk_rows)
+class TextStream:
+    """The text of a binary file, decoded block by block as pandas reads it: UTF-8 (with or without a
+    byte-order mark), else Windows-1252, as spreadsheets save it. Until a byte that is not UTF-8
+    turns up the file is read as UTF-8; if everything before it was ASCII (which both encodings read
+    alike) the file is then read as Windows-1252 from there. A NUL byte, or a byte neither encoding
+    has, raises :class:`UnreadableFile`. Blocks end at a line end, and a line of spaces becomes a
+    (blank) row of the file, numbered like any other (pandas would skip it)."""
+
+    def __init__(self, raw: BinaryIO):
+        self.raw = raw
+        self.bytes_read = 0
+        self.lines_decoded = 0
+        self._utf8 = codecs.getincrementaldecoder("utf-8-sig")()
+        self._ascii_so_far = True
+        self._buffer = ""  # decoded, ready to hand out
+        self._partial = ""  # decoded, after the last line end
+        self._eof = False
+
+    def _decode(self, data: bytes, final: bool) -> str:
+        if b"\x00" in data:
+            raise UnreadableFile(Problem(0, "", "", NOT_TEXT))
+        if self._utf8 is not None:
+            try:
+                text = self._utf8.decode(data, final)
+            except UnicodeDecodeError:
+                # Held bytes of a sequence begun in the block before: read again as Windows-1252.
+                # (If earlier blocks had UTF-8 beyond ASCII the file mixes encodings: it is read on
+                # as Windows-1252, as a whole file of the kind always was.)
+                data = self._utf8.getstate()[0] + data
+                self._utf8 = None
+            else:
+                if self._ascii_so_far and not data.removeprefix(codecs.BOM_UTF8).isascii():
+                    self._ascii_so_far = False
+                return text
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise UnreadableFile(Problem(0, "", "", NOT_TEXT)) from None
+
+    def _fill(self) -> bool:
+        """Decode the next block into the buffer; False at the end of the file."""
+        if self._eof:
+            return False
+        data = self.raw.read(TEXT_BLOCK)
+        self.bytes_read += len(data)
+        text = self._partial + self._decode(data, final=not data)
+        if data:
+            cut = text.rfind("\n") + 1
+            text, self._partial = text[:cut], text[cut:]
+        else:
+            self._eof, self._partial = True, ""
+        self.lines_decoded += text.count("\n")
+        if "\n " in text or "\n\t" in text or text.startswith((" ", "\t")):
+            text = WHITESPACE_LINE.sub(",", text)
+        self._buffer += text
+        return True
+
+    def read(self, size: int = -1) -> str:
+        while (size < 0 or len(self._buffer) < size) and self._fill():
+            pass
+        if size < 0:
+            size = len(self._buffer)
+        text, self._buffer = self._buffer[:size], self._buffer[size:]
+        return text
+
+    def readline(self, limit: int = -1) -> str:
+        """The next line (with its end), or ``limit`` characters of it."""
+        limit = limit if limit >= 0 else 1 << 62
+        while "\n" not in self._buffer[:limit] and len(self._buffer) < limit and self._fill():
+            pass
+        end = self._buffer.find("\n", 0, limit)
+        end = limit if end < 0 else end + 1
+        line, self._buffer = self._buffer[:end], self._buffer[end:]
+        return line
+
+    def rest_is_blank(self) -> bool:
+        while not self._buffer.strip():
+            self._buffer = ""
+            if not self._fill():
+                return True
+        return False
+
+
+def read_chunks(
+    raw: BinaryIO, *, filename: str, size: int, chunk_rows: int = CHUNK_ROWS, max_rows: int | None = None
+) -> Table | Problem:
+    """The header (lower-cased) and the rows in chunks, of a CSV file or a workbook's first sheet,
+    read from the binary file ``raw`` of ``size`` bytes as the rows are asked for."""
+    max_bytes, default_rows = upload_limits()
+    if size > max_bytes:
+        return too_large_problem(max_bytes)
+    start = raw.read(4)
+    raw.seek(0)
+    if start == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
+        return read_xlsx(raw, chunk_rows=chunk_rows, max_rows=max_rows or default_rows)
+    return read_csv(raw, size=size, chunk_rows=chunk_rows)
 
 
 def _columns(header: list[str]) -> dict[str, int]:
@@ -156,30 +260,44 @@ def _columns(header: list[str]) -> dict[str, int]:
 WHITESPACE_LINE = re.compile(r"^[ \t]+(?=\r?$)", re.MULTILINE)
 
 
-def read_csv(content: bytes, *, chunk_rows: int = CHUNK_ROWS) -> Table | Problem:
+def _too_wide() -> "Problem":
+    return Problem(
+        1, "", "", f"The file has more than {MAX_COLUMNS} columns. Keep only the columns of the format, and upload it again."
+    )
+
+
+def read_csv(raw: BinaryIO, *, size: int, chunk_rows: int = CHUNK_ROWS) -> Table | Problem:
+    stream = TextStream(raw)
     try:
-        if b"\x00" in content:
-            raise UnicodeDecodeError("utf-8", content, 0, 1, "NUL byte")
-        text = decode(content)
-    except UnicodeDecodeError:
-        return Problem(0, "", "", "The file is not text. Save it as CSV (UTF-8).")
-    first = next(csv.reader(io.StringIO(text, newline="")), [])
+        # The header: one record, perhaps over several lines (a quoted line end), within limits.
+        read = 0
+
+        def header_lines():
+            nonlocal read
+            while read < MAX_HEADER_CHARS and (line := stream.readline(MAX_HEADER_CHARS - read)):
+                read += len(line)
+                yield line
+
+        first = next(csv.reader(header_lines()), [])
+        if read >= MAX_HEADER_CHARS or len(first) > MAX_COLUMNS:
+            return _too_wide()
+        if not "".join(first).strip() and stream.rest_is_blank():
+            return Problem(0, "", "", "The file is empty.")
+    except UnreadableFile as unreadable:
+        return unreadable.problem
+    except csv.Error:
+        return Problem(1, "", "", 'The header cannot be read. Check its quote marks ("), or save the file again as CSV.')
     header = [normalised_header(h) for h in first]
     positions = _columns(header)
-    # A line of spaces is a (blank) row of the file, numbered like any other; pandas would skip it.
-    if WHITESPACE_LINE.search(text):
-        text = WHITESPACE_LINE.sub(",", text)
-    del content
 
     def chunks():
-        if not header or text.startswith(("\n", "\r")):
+        if not header or not "".join(first):
             return
         line = 2
         try:
             reader = pd.read_csv(
-                io.StringIO(text, newline=""),
+                stream,
                 header=None,
-                skiprows=1,
                 names=list(range(len(header))),  # a row shorter than the header gets empty cells
                 usecols=range(len(header)),  # cells beyond the header are not read
                 dtype=object,
@@ -204,7 +322,12 @@ def read_csv(content: bytes, *, chunk_rows: int = CHUNK_ROWS) -> Table | Problem
         except (pd.errors.ParserError, ValueError) as error:
             raise UnreadableFile(_csv_problem(error, line)) from None
 
-    return Table(header, chunks(), max(text.count("\n"), 1))
+    def fraction(line: int) -> float:
+        # The lines in the file, estimated from the lines in the part of it decoded so far.
+        lines = stream.lines_decoded * size / stream.bytes_read if stream.bytes_read else 1
+        return min(line / max(lines, 1), 1.0)
+
+    return Table(header, chunks(), fraction)
 
 
 def _csv_problem(error: Exception, line: int) -> "Problem":
@@ -227,22 +350,59 @@ def _notes(first_cells: np.ndarray) -> np.ndarray:
 
 def _stripped(column: np.ndarray) -> np.ndarray:
     codes, uniques = pd.factorize(column)
-    stripped = np.array([u.strip() for u in uniques], dtype=object)
-    return stripped.take(codes) if len(stripped) else np.array([""] * len(column), dtype=object)
+    stripped = np.empty(len(uniques), dtype=object)
+    stripped[:] = [u.strip() for u in uniques]
+    return remember(stripped.take(codes), codes, stripped)
 
 
-def read_xlsx(content: bytes, *, chunk_rows: int = CHUNK_ROWS) -> Table | Problem:
+def _workbook_problem(raw: BinaryIO) -> "Problem | None":
+    """A workbook that would unpack to more than PINE reads (a zip bomb), found from the zip's own
+    directory and a count of the shared strings, before openpyxl unpacks anything."""
+    too_big = Problem(
+        0,
+        "",
+        "",
+        "The workbook unpacks to more data than PINE reads. Save its first sheet as CSV (UTF-8) and upload that.",
+    )
+    with zipfile.ZipFile(raw) as archive:
+        members = {info.filename: info for info in archive.infolist()}
+        sheets = [info for name, info in members.items() if name.startswith("xl/worksheets/") and name.endswith(".xml")]
+        if any(info.file_size > MAX_SHEET_XML_BYTES for info in sheets):
+            return too_big
+        strings = members.get("xl/sharedStrings.xml")
+        if strings is None:
+            return None
+        if strings.file_size > MAX_SHARED_STRINGS_XML_BYTES:
+            return too_big
+        count, tail = 0, b""
+        with archive.open(strings) as xml:
+            while block := xml.read(TEXT_BLOCK):
+                text = tail + block
+                count += text.count(b"<si>") + text.count(b"<si ")
+                tail = text[-3:]
+                count -= tail.count(b"<si>") + tail.count(b"<si ")  # counted again with the next block
+                if count > MAX_SHARED_STRINGS:
+                    return too_big
+    return None
+
+
+def read_xlsx(raw: BinaryIO, *, chunk_rows: int = CHUNK_ROWS, max_rows: int | None = None) -> Table | Problem:
     """The first sheet of a workbook, read in openpyxl's read-only mode. Formula cells are kept as
     their formula text (``=...``) so that the check refuses them, as it does in a CSV file."""
     import openpyxl  # only the upload worker needs it
     from openpyxl.utils.exceptions import InvalidFileException
 
+    max_rows = max_rows or upload_limits()[1]
     unreadable = Problem(
         0, "", "", "This looks like an Excel workbook but it cannot be read. Save it again as .xlsx or as CSV (UTF-8)."
     )
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+        problem = _workbook_problem(raw)
+        if problem is not None:
+            return problem
+        raw.seek(0)
+        workbook = openpyxl.load_workbook(raw, read_only=True, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, EOFError):
         return unreadable
     if not workbook.worksheets:
         return unreadable
@@ -251,8 +411,12 @@ def read_xlsx(content: bytes, *, chunk_rows: int = CHUNK_ROWS) -> Table | Proble
     if first is None:
         workbook.close()
         return Problem(0, "", "", "The first sheet of the workbook is empty.")
-    header = [normalised_header(_cell_text(h)) for h in first]
+    if len(first) > MAX_COLUMNS and any(v not in (None, "") for v in first[MAX_COLUMNS:]):
+        workbook.close()
+        return _too_wide()
+    header = [normalised_header(_cell_text(h)) for h in first[:MAX_COLUMNS]]
     positions = {name: position for name, position in _columns(header).items() if name}
+    total = max(workbook.worksheets[0].max_row or 1, 1)
 
     def chunk_of(lines: list[int], block: list[tuple]) -> Chunk:
         chunk = Chunk(np.array(lines))
@@ -271,14 +435,14 @@ def read_xlsx(content: bytes, *, chunk_rows: int = CHUNK_ROWS) -> Table | Proble
                 if len(block) == chunk_rows:
                     yield chunk_of(lines, block)
                     lines, block = [], []
-                if line > MAX_ROWS + 1:  # enough to say the sheet is too long
+                if line > max_rows + 1:  # enough to say the sheet is too long
                     break
             if block:
                 yield chunk_of(lines, block)
         finally:
             workbook.close()
 
-    return Table(header, chunks(), max(workbook.worksheets[0].max_row or 1, 1))
+    return Table(header, chunks(), lambda line: min(line / total, 1.0))
 
 
 def _cell_text(value) -> str:
@@ -298,10 +462,7 @@ def _cell_text(value) -> str:
 
 def _per_value(cells: np.ndarray, function) -> np.ndarray:
     """``function`` of each cell, computed once per distinct value."""
-    codes, uniques = pd.factorize(cells)
-    results = np.empty(len(uniques), dtype=object)
-    results[:] = [function(u) for u in uniques]
-    return results.take(codes) if len(uniques) else np.empty(0, dtype=object)
+    return mapped(cells, function)
 
 
 def _is_number(text: str) -> bool:
@@ -433,7 +594,100 @@ class Checked:
 
 
 def _flags(cells: np.ndarray, function) -> np.ndarray:
-    return _per_value(cells, function).astype(bool)
+    codes, uniques = factorized(cells)
+    return np.array([bool(function(u)) for u in uniques], dtype=bool).take(codes)
+
+
+# What makes two rows the same row: a second row with the same values of these columns (those the
+# file has) is a duplicate. Child-level rows are one per child, so their key includes the child.
+DUPLICATE_KEY = [CHILD_REF, "measure", "group", "period_start", EVENT_DATE]
+
+
+def _key_hashes(columns: list[np.ndarray]) -> np.ndarray:
+    """A 64-bit hash of each row's values in ``columns``: each distinct value hashed once
+    (``pandas.util.hash_array``), the columns' hashes combined as pandas combines them."""
+    combined = np.full(len(columns[0]), 0x345678, dtype=np.uint64)
+    multiplier = np.uint64(1000003)
+    for number, column in enumerate(columns):
+        codes, uniques = factorized(column)
+        texts = np.empty(len(uniques), dtype=object)
+        texts[:] = [str(u) for u in uniques]
+        combined ^= pd.util.hash_array(texts, categorize=False).take(codes)
+        combined *= multiplier
+        multiplier += np.uint64(82520 + 2 * (len(columns) - number))
+    return combined + np.uint64(97531)
+
+
+class KeyLog:
+    """Each good row's key as a 64-bit hash, with its line and period start, kept in a small buffer
+    and spilled to temporary files by the hash's top bits, so that memory does not grow with the
+    rows; :meth:`duplicates` then sorts each part on its own.
+
+    Two different keys with the same 64-bit hash would be reported as a duplicate. The chance of any
+    such pair among n rows is about n**2 / 2**65: 7e-7 at 5,000,000 rows. We accept that rather than
+    keep every key, which is what made duplicate detection cost a gigabyte at that size."""
+
+    RECORD = np.dtype([("hash", "<u8"), ("line", "<u4"), ("day", "<i4")])
+    PARTS = 64
+    BUFFER_ROWS = 1 << 16
+
+    def __init__(self):
+        self._buffer: list[np.ndarray] = []
+        self._buffered = 0
+        self._parts: list | None = None  # temporary files, once the buffer has been spilled
+
+    def add(self, columns: list[np.ndarray], lines: np.ndarray, starts: np.ndarray) -> None:
+        if not len(lines):
+            return
+        records = np.empty(len(lines), dtype=self.RECORD)
+        records["hash"] = _key_hashes(columns)
+        records["line"] = lines
+        records["day"] = _per_value(starts, lambda d: d.toordinal() if isinstance(d, date) else 0).astype(np.int32)
+        self._buffer.append(records)
+        self._buffered += len(records)
+        if self._buffered >= self.BUFFER_ROWS:
+            self._spill()
+
+    def _spill(self) -> None:
+        if self._parts is None:
+            self._parts = [tempfile.TemporaryFile() for _ in range(self.PARTS)]
+        records = np.concatenate(self._buffer) if self._buffer else np.empty(0, dtype=self.RECORD)
+        self._buffer, self._buffered = [], 0
+        part = (records["hash"] >> np.uint64(58)).astype(np.intp)  # PARTS = 64: the top 6 bits
+        order = np.argsort(part, kind="stable")  # each part's records stay in file order
+        bounds = np.searchsorted(part[order], np.arange(self.PARTS + 1))
+        for number, file in enumerate(self._parts):
+            file.write(records[order[bounds[number] : bounds[number + 1]]].tobytes())
+
+    def _each_part(self) -> Iterator[np.ndarray]:
+        if self._parts is None:
+            if self._buffer:
+                yield np.concatenate(self._buffer)
+            return
+        self._spill()
+        for file in self._parts:
+            file.seek(0)
+            yield np.frombuffer(file.read(), dtype=self.RECORD)
+            file.close()
+
+    def duplicates(self, limit: int) -> list[tuple[int, int, date]]:
+        """(line, first line with the same key, period start) of the first ``limit`` rows whose key
+        an earlier row has, in file order."""
+        found = []
+        for records in self._each_part():
+            order = np.argsort(records["hash"], kind="stable")  # equal keys: in file order
+            hashes = records["hash"][order]
+            again = np.flatnonzero(hashes[1:] == hashes[:-1]) + 1
+            if not len(again):
+                continue
+            # The first of each run of equal hashes: where the run starts.
+            starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
+            first = order[starts[np.searchsorted(starts, again, side="right") - 1]]
+            for at, earliest in zip(order[again].tolist(), first.tolist()):
+                start = date.fromordinal(max(int(records["day"][at]), 1))
+                found.append((int(records["line"][at]), int(records["line"][earliest]), start))
+        found.sort()
+        return found[:limit]
 
 
 class Checker:
@@ -442,18 +696,26 @@ class Checker:
     right, then measure, dates, group, value, counts, duplicate). Once there are that many, or the
     file is too long, :attr:`stopped` says there is no point reading on."""
 
-    def __init__(self, header: list[str], *, measure_units: dict[str, str], aggregations: dict[str, str] | None = None):
+    def __init__(
+        self,
+        header: list[str],
+        *,
+        measure_units: dict[str, str],
+        aggregations: dict[str, str] | None = None,
+        max_rows: int | None = None,
+    ):
         self.header = header
         self.measure_units = measure_units
         self.aggregations = {code: DEFAULT_AGGREGATION.get(unit, "") for code, unit in measure_units.items()}
         self.aggregations.update(aggregations or {})
         self.child_level = CHILD_REF in header
+        self.max_rows = max_rows or upload_limits()[1]
         self.problems: list[Problem] = []
         self.stopped = False
         self.row_count = 0
         self.totals = Totals(measure_units, self.aggregations)
         self.exclusive = ExclusiveGroups()
-        self._seen: dict[tuple, dict[str, int]] = {}  # (measure, group, start) -> child ("" for aggregates) -> first line
+        self._keys = KeyLog()  # each good row's key, to find duplicates when the file has been read
 
     def check_header(self) -> list[Problem]:
         header = self.header
@@ -481,6 +743,15 @@ class Checker:
         return problems
 
     def finish(self) -> list[Problem]:
+        what = "the same child, measure, group and period" if self.child_level else "the same measure, group and period"
+        if self.child_level and EVENT_DATE in self.header:
+            what = "the same child, measure, group, period and event date"
+        duplicates = [
+            Problem(line, "period_start", f"{start:%d/%m/%Y}", f"Duplicate: row {earlier} has {what}.")
+            for line, earlier, start in self._keys.duplicates(MAX_ERRORS)
+        ]
+        if duplicates:  # in file order among the others (a row with a duplicate key has no other problem)
+            self.problems = sorted(self.problems + duplicates, key=lambda problem: problem.row)
         if not self.row_count and not self.problems:
             self.problems.append(Problem(0, "", "", "The file has a header but no data rows."))
         if self.child_level and not self.stopped:
@@ -511,7 +782,7 @@ class Checker:
         """Check one chunk: its problems are added to :attr:`problems`, its good rows returned
         (none once the file has a problem: nothing of it will be stored)."""
         lines, cells = chunk.lines, chunk.cells
-        over = np.flatnonzero(lines > MAX_ROWS + 1)
+        over = np.flatnonzero(lines > self.max_rows + 1)
         if len(over):  # the check stops at the first row past the limit
             lines, cells = lines[: over[0]], {name: values[: over[0]] for name, values in cells.items()}
         n = len(lines)
@@ -571,42 +842,37 @@ class Checker:
         else:
             numerator, denominator = self._aggregate_rules(add, order + 5, column, unit, value_text)
         good = present & ~bad
-        what = "the same measure, group and period"
-        child = None
-        if self.child_level:
-            events = EVENT_DATE in cells
-            what = (
-                "the same child, measure, group, period and event date" if events else "the same child, measure, group and period"
-            )
-            event_key = _per_value(column(EVENT_DATE), lambda t: d.isoformat() if (d := parse_date(t)) else t)
-            child = column(CHILD_REF) + "|" + event_key if events else column(CHILD_REF)
-        for count, (i, earlier) in enumerate(self._duplicates(good, child, measure, group, start, lines)):
-            good[i] = False
-            if count < room:
-                text = _shown(column("period_start")[i])
-                found.append(
-                    (i, order + 10, Problem(int(lines[i]), "period_start", text, f"Duplicate: row {earlier} has {what}."))
-                )
+        key = {CHILD_REF: column(CHILD_REF), "measure": measure, "group": group, "period_start": start}
+        if self.child_level and EVENT_DATE in cells:  # one date however it is written
+            key[EVENT_DATE] = mapped(column(EVENT_DATE), lambda t: d.isoformat() if (d := parse_date(t)) else t)
+        kept = np.flatnonzero(good)
+        columns = [rows(key[name], kept) for name in DUPLICATE_KEY if name in key and name in self.header]
+        self._keys.add(columns, lines[kept], rows(start, kept))
         found.sort(key=lambda item: (item[0], item[1]))
         self.problems += [problem for _i, _order, problem in found][: max(room, 0)]
         if len(over) and len(self.problems) < MAX_ERRORS:
             line = int(chunk.lines[over[0]])
-            self.problems.append(Problem(line, "", "", f"The file has more than {MAX_ROWS:,} rows. Split it into smaller files."))
+            too_long = f"The file has more than {self.max_rows:,} rows. Split it into smaller files."
+            self.problems.append(Problem(line, "", "", too_long))
         self.stopped = bool(len(over)) or len(self.problems) >= MAX_ERRORS
         self.row_count += int(good.sum())
         if self.problems:
             return Checked()
-        kept = np.flatnonzero(good)
         if self.child_level:
+            every = len(kept) == n  # then the columns themselves, whose distinct values are known
+
+            def pick(values):
+                return values if every else rows(values, kept)
+
             children = {
                 "lines": lines[kept],
-                "child": column(CHILD_REF)[kept],
-                "measure": measure[kept],
-                "period_start": start[kept],
-                "period_end": end[kept],
-                "group": group[kept],
-                "value": value[kept],
-                "event_date": _per_value(column(EVENT_DATE)[kept], parse_date),
+                "child": pick(column(CHILD_REF)),
+                "measure": pick(measure),
+                "period_start": pick(start),
+                "period_end": pick(end),
+                "group": pick(group),
+                "value": pick(value),
+                "event_date": _per_value(pick(column(EVENT_DATE)), parse_date),
             }
             self.totals.add(children)
             self.exclusive.add(children)
@@ -744,30 +1010,6 @@ class Checker:
         )
         return numerator, denominator
 
-    def _duplicates(self, good: np.ndarray, child: np.ndarray | None, measure, group, start, lines):
-        """(index, first line) of each good row whose key an earlier good row has; the others are
-        remembered."""
-        kept = np.flatnonzero(good)
-        if not len(kept):
-            return []
-        keys = pd.DataFrame({"m": measure[kept], "g": group[kept], "s": start[kept]})
-        found = []
-        for key, positions in keys.groupby(["m", "g", "s"], sort=False).indices.items():
-            seen = self._seen.setdefault(key, {})
-            where = kept[positions]
-            who = child[where].tolist() if child is not None else [""] * len(where)
-            at = lines[where].tolist()
-            fresh = dict(zip(reversed(who), reversed(at)))  # the first row of each child wins
-            if len(fresh) == len(who) and seen.keys().isdisjoint(fresh):
-                seen.update(fresh)
-                continue
-            for i, kid, line in zip(where.tolist(), who, at):
-                if kid in seen:
-                    found.append((i, seen[kid]))
-                else:
-                    seen[kid] = line
-        return sorted(found)
-
 
 # --- whole files --------------------------------------------------------------------------------------
 
@@ -791,14 +1033,18 @@ def parse_upload(
     """(aggregate rows, child rows, problems) of an uploaded CSV or XLSX file, all in memory (the
     worker streams instead: :mod:`outcomes.ingest`). Child rows, if the file has them, are what the
     aggregate rows were computed from. Any problem means the file is rejected whole."""
-    table = read_chunks(content, filename=filename)
+    table = read_chunks(io.BytesIO(content), filename=filename, size=len(content))
     if isinstance(table, Problem):
         return [], [], [table]
     checker = Checker(table.header, measure_units=measure_units, aggregations=aggregations)
     if checker.check_header():
         return [], [], checker.problems
     rows, children = [], []
-    for chunk in table.chunks:
+    try:
+        chunks = list(table.chunks)
+    except UnreadableFile as unreadable:
+        return [], [], [unreadable.problem]
+    for chunk in chunks:
         checked = checker.check(chunk)
         rows += checked.rows
         if checked.children is not None:
@@ -827,30 +1073,55 @@ READ_COLUMNS = (CHILD_REF, *REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, EVENT_DATE)
 NOT_KEPT = "[not kept]"
 
 
+class KeptWriter:
+    """Writes what PINE keeps of an upload, chunk by chunk, to the binary file ``out``: the columns
+    it reads, of the rows it reads (a workbook's first sheet), with child references pseudonymised
+    and NHS numbers removed, as CSV (UTF-8). Of another column, only whether each cell was filled in
+    (or held an NHS number, which refuses the file); nothing of other sheets or of cells beyond the
+    header. The chunks given must already be sanitised (``outcomes.children.sanitise_cells``)."""
+
+    def __init__(self, out: BinaryIO, header: list[str]):
+        self.out = out
+        self.columns = [name for name in dict.fromkeys(header) if name]
+        self.out.write((",".join(_csv_cell(name) for name in self.columns) + "\n").encode())
+
+    def write(self, cells: dict[str, np.ndarray]) -> None:
+        if not self.columns:
+            return
+        columns = []
+        for name in self.columns:
+            values = cells[name]
+            if name not in READ_COLUMNS:
+                values = np.where(values == NHS_REMOVED, NHS_REMOVED, np.where(values == "", "", NOT_KEPT))
+            columns.append(_per_value(values, _csv_cell).tolist())
+        if columns and columns[0]:
+            self.out.write(("\n".join(map(",".join, zip(*columns))) + "\n").encode())
+
+
+def _csv_cell(text: str) -> str:
+    """A cell as CSV writes it (quoted only when it must be)."""
+    if text == "" or not any(c in text for c in ',"\r\n'):
+        return text
+    return '"' + text.replace('"', '""') + '"'
+
+
 def sanitise_upload(content: bytes, *, filename: str, key: str, version: str) -> bytes | list[Problem]:
-    """What PINE keeps of an upload: the columns it reads, of the rows it reads (a workbook's first
-    sheet), with child references pseudonymised and NHS numbers removed, as CSV. Of another column,
-    only whether each cell was filled in (or held an NHS number, which refuses the file); nothing of
-    other sheets or of cells beyond the header. A file that cannot be read,
-    or whose header is refused (a column missing, or one that looks like it holds names or other
-    identifiers), gives its problems instead, and then nothing of it is kept."""
-    table = read_chunks(content, filename=filename)
+    """What PINE keeps of the upload ``content`` (:class:`KeptWriter`), or, for a file that cannot
+    be read, or whose header is refused (a column missing, or one that looks like it holds names or
+    other identifiers), its problems, and then nothing of it. The worker writes the same as it reads
+    (``outcomes.ingest``); this is for uploads already in memory."""
+    table = read_chunks(io.BytesIO(content), filename=filename, size=len(content))
     if isinstance(table, Problem):
         return [table]
     problems = Checker(table.header, measure_units={}).check_header()
     if problems:
         return problems
-    columns = [name for name in dict.fromkeys(table.header) if name]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    buffer = io.BytesIO()
+    writer = KeptWriter(buffer, table.header)
     try:
         for chunk in table.chunks:
             cells, _ = sanitise_cells(chunk.cells, key=key, version=version)
-            for name in columns:
-                if name not in READ_COLUMNS:
-                    cells[name] = np.where(cells[name] == NHS_REMOVED, NHS_REMOVED, np.where(cells[name] == "", "", NOT_KEPT))
-            writer.writerows(zip(*[cells[name] for name in columns]))
+            writer.write(cells)
     except UnreadableFile as unreadable:
         return [unreadable.problem]
-    return buffer.getvalue().encode()
+    return buffer.getvalue()

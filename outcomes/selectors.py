@@ -26,13 +26,8 @@ FRAME_COLUMNS = [
 
 
 def submission_list(*, partner: Partner, evaluation=None) -> QuerySet[Submission]:
-    # The later upload a superseded one points to is read in the same query (lists show its code),
-    # without its file.
-    qs = (
-        Submission.objects.filter(partner=partner)
-        .defer("content", "superseded_by__content")
-        .select_related("uploaded_by", "superseded_by")
-    )
+    # The later upload a superseded one points to is read in the same query (lists show its code).
+    qs = Submission.objects.filter(partner=partner).select_related("uploaded_by", "superseded_by")
     return qs if evaluation is None else qs.filter(evaluation=evaluation)
 
 

@@ -7,15 +7,20 @@ stores nothing. Values 5 times or more, or less than a fifth of, the same measur
 previous stored period are warnings: the submission waits until the uploader explains them.
 """
 
+import contextlib
 import hashlib
-import json
+import hmac
 import logging
+import tempfile
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,7 +28,7 @@ from evaluations import selectors as evaluation_selectors
 from measures import selectors as measure_selectors
 from outcomes import ingest
 from outcomes.models import OutcomeValue, PeriodApproval, Submission
-from outcomes.parsing import KEPT_FILENAME, OutcomeRow, Problem, sanitise_upload
+from outcomes.parsing import KEPT_FILENAME, OutcomeRow, Problem, sanitise_upload, too_large_problem, upload_limits
 from outcomes.periods import period_length
 from pine import jobs
 from pine.audit import audit_record, audited_create, audited_update
@@ -41,51 +46,58 @@ INGEST_CHUNK_ROWS = 50_000  # rows read, checked and stored at a time (see outco
 
 
 def _submission_new(
-    *, partner: Partner, actor: User, evaluation, filename: str, content: bytes, dry_run: bool, **extra
+    *, partner: Partner, actor: User, evaluation, filename: str, content: File | bytes, dry_run: bool, **extra
 ) -> Submission:
-    """Record an upload, keeping of it only what :func:`kept_upload` keeps. A file refused as it is
-    read is recorded as rejected, with its problems and none of its bytes; the others are queued."""
+    """Record an upload and store its file as received (streamed in chunks to the uploads storage),
+    unread: a worker reads it. A file over the size limit is recorded as rejected, keeping none of
+    it."""
     if evaluation.partner_id != partner.pk:
         raise ValueError("evaluation belongs to another partner")
     # No data enters the platform, not even for a dry run, without a data sharing agreement in force.
     blocker = evaluation_selectors.evaluation_upload_blocker(partner=partner, evaluation=evaluation)
     if blocker:
         raise ValidationError(blocker, code="no_data_sharing_agreement")
-    kept = kept_upload(content, filename)
-    refused = isinstance(kept, list)
+    file = ContentFile(content) if isinstance(content, bytes) else content
+    max_bytes, _ = upload_limits()
+    too_large = file.size > max_bytes
     submission = Submission(
         partner=partner,
         evaluation=evaluation,
         filename=filename[:255] or "upload.csv",
-        content=b"" if refused else kept,
         dry_run=dry_run,
         uploaded_by=actor,
         stage="Waiting for a worker",
         **extra,
     )
+    if not too_large:
+        submission.received.save("received", file, save=False)
     audited_create(
         submission,
         actor=actor,
         partner=partner,
         action="submission.queue",
-        changes={
-            "filename": submission.filename,
-            "bytes": len(content),
-            "kept_bytes": len(submission.content),
-            "dry_run": dry_run,
-        },
-        clean_options={"exclude": ["content"]},
+        changes={"filename": submission.filename, "bytes": file.size, "dry_run": dry_run},
+        clean_options={"exclude": ["received", "kept"]},
     )
-    if refused:
-        _finish(submission, Submission.Status.REJECTED, errors=[p.as_dict() for p in kept], row_count=0)
+    if too_large:
+        _finish(submission, Submission.Status.REJECTED, errors=[too_large_problem(max_bytes).as_dict()], row_count=0)
         submission.refresh_from_db()
     return submission
 
 
+def upload_max_bytes() -> int:
+    return upload_limits()[0]
+
+
+def too_large_message() -> str:
+    return too_large_problem(upload_max_bytes()).reason
+
+
 def kept_upload(content: bytes, filename: str) -> bytes | list[Problem]:
-    """What PINE keeps of an upload (``outcomes.parsing.sanitise_upload``): the rows and columns it
-    reads, child references pseudonymised, as CSV; or the problems that refuse the file as it is
-    read, and then none of it. Idempotent."""
+    """What PINE keeps of an upload already in memory (``outcomes.parsing.sanitise_upload``): the
+    rows and columns it reads, child references pseudonymised, as CSV; or the problems that refuse
+    the file as it is read, and then none of it. Idempotent. (The worker keeps the same as it reads
+    the received file; migration 0011 applies this to rows of its time.)"""
     version = settings.PSEUDONYM_KEY_VERSION
     return sanitise_upload(content, filename=filename, key=settings.PSEUDONYM_KEYS.get(version, ""), version=version)
 
@@ -98,9 +110,10 @@ def _enqueue(submission: Submission) -> None:
 
 @transaction.atomic
 def submission_queue(
-    *, partner: Partner, actor: User, evaluation, filename: str, content: bytes, dry_run: bool = False
+    *, partner: Partner, actor: User, evaluation, filename: str, content: File | bytes, dry_run: bool = False
 ) -> Submission:
-    """Record an upload and hand it to a worker once this transaction has committed."""
+    """Record an upload (an uploaded file, read from in chunks, or bytes) and hand it to a worker once
+    this transaction has committed. Nothing of the file is read here."""
     submission = _submission_new(
         partner=partner, actor=actor, evaluation=evaluation, filename=filename, content=content, dry_run=dry_run
     )
@@ -111,7 +124,7 @@ def submission_queue(
 
 @transaction.atomic
 def submission_upload(
-    *, partner: Partner, actor: User, evaluation, filename: str, content: bytes, dry_run: bool = False
+    *, partner: Partner, actor: User, evaluation, filename: str, content: File | bytes, dry_run: bool = False
 ) -> Submission:
     """Record an upload and process it now, in this process (for the import command and the seed
     data). The same stages as the worker's; returns the finished (or waiting) submission."""
@@ -125,7 +138,11 @@ def submission_upload(
 
 
 def body_hash(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
+    """A keyed digest (HMAC-SHA256 under the current pseudonym key) of a batch's rows: never a plain
+    digest of raw child references, which could be reversed by hashing every possible reference."""
+    version = settings.PSEUDONYM_KEY_VERSION
+    key = settings.PSEUDONYM_KEYS.get(version, "")
+    return hmac.new(key.encode(), content, hashlib.sha256).hexdigest()
 
 
 class IdempotencyConflict(Exception):
@@ -139,10 +156,7 @@ def submission_queue_batch(
     """A JSON batch from a partner's system (already turned into CSV ``content``). The same key
     and body give back the first submission (``created`` false); the same key with another body
     raises :class:`IdempotencyConflict`."""
-    # Hash what is kept (pseudonymised rows, or the problems of a refused batch): never a digest of
-    # raw child references.
-    kept = kept_upload(content, "api-batch.csv")
-    digest = body_hash(kept if isinstance(kept, bytes) else json.dumps([p.as_dict() for p in kept]).encode())
+    digest = body_hash(content)
     # Serialise requests with one key, so two retries arriving at once create one submission.
     advisory_lock(f"outcomes.batch:{partner.pk}:{idempotency_key}")
     existing = Submission.objects.filter(partner=partner, idempotency_key=idempotency_key).first()
@@ -212,15 +226,17 @@ def submission_discard(*, partner: Partner, actor: User, submission: Submission)
     stored, and what was kept of the file is deleted."""
     if submission.partner_id != partner.pk:
         raise ValueError("submission belongs to another partner")
+    kept = Submission.objects.filter(pk=submission.pk).values_list("kept", flat=True).first()
     updated = Submission.objects.filter(pk=submission.pk, status__in=Submission.PENDING).update(
         status=Submission.Status.DISCARDED,
         stage=Submission.Status.DISCARDED.label,
         progress=100,
-        content=b"",
+        kept="",
         finished_at=timezone.now(),
     )
     if not updated:
         raise ValidationError("Only an upload waiting for an explanation, or a dry run, can be discarded.", code="not_pending")
+    _delete_on_commit(kept)
     audit_record(actor=actor, partner=partner, action="submission.discard", obj=submission, changes={})
     submission.refresh_from_db()
     return submission
@@ -230,18 +246,43 @@ def submission_discard(*, partner: Partner, actor: User, submission: Submission)
 
 
 def submission_process(*, submission_id: int) -> str:
-    """Parse, validate and store one submission (the job runner claims the row and handles
-    failure). Idempotent: a submission that is finished, waiting for an explanation or being
-    processed by a live worker is left alone; one whose worker died is taken over. Its values and its
-    "accepted" status are written in one transaction, so a worker killed half-way leaves nothing
-    half-stored."""
-    return jobs.run_job(
+    """Read, check and store one submission (the job runner claims the row and handles failure).
+    Idempotent: a submission that is finished, waiting for an explanation or being processed by a
+    live worker is left alone; one whose worker died is taken over (its received file is deleted only
+    once a result is committed, so it reads it again). Its values and its "accepted" status are
+    written in one transaction, so a worker killed half-way leaves nothing half-stored."""
+    status = jobs.run_job(
         Submission,
         submission_id,
         _process,
         first_stage="Reading the file",
         failure=_failure,
     )
+    if status == jobs.FAILED:  # nothing of a failed upload is kept
+        job = jobs.Job(Submission, submission_id, jobs.partner_of(Submission, submission_id))
+        with job.atomic():
+            files = Submission.objects.filter(pk=submission_id).values_list("received", "kept").first() or ()
+            Submission.objects.filter(pk=submission_id).update(received="", kept="")
+            _delete_on_commit(*files)
+    return status
+
+
+def _delete_on_commit(*names: str) -> None:
+    """Delete these files of the uploads storage once the transaction has committed (the row no
+    longer names them; until then a rollback, or a retry, still finds them)."""
+    names = [name for name in names if name]
+    if not names:
+        return
+    storage = storages["uploads"]
+
+    def delete() -> None:
+        for name in names:
+            try:
+                storage.delete(name)
+            except OSError:  # the row no longer names it; a stray file is logged, not fatal
+                logger.warning("Could not delete an uploaded file of a finished submission", exc_info=True)
+
+    transaction.on_commit(delete)
 
 
 def _failure(cause: str) -> dict:
@@ -279,27 +320,65 @@ def _process(job: jobs.Job) -> str:
     with job.atomic():
         submission = Submission.objects.select_related("partner", "evaluation", "uploaded_by").get(pk=job.pk)
         measures = {m.code: m for m in measure_selectors.measure_list(partner=submission.partner)}
-        content = bytes(submission.content)
+    # The file as received, on the first run; what was kept of it, when it is explained or stored.
+    first_run = bool(submission.received)
+    if first_run:
+        source, filename = submission.received, submission.filename
+    elif submission.kept:
+        source, filename = submission.kept, KEPT_FILENAME  # what was kept of the upload is CSV, whatever its name
+    else:
+        gone = Problem(0, "", "", "The file is no longer stored. Upload it again.")
+        with job.atomic():
+            return _finish(submission, Submission.Status.FAILED, errors=[gone.as_dict()], row_count=0)
     job.progress(5, ingest.STAGE)
-    with job.atomic():
-        try:
-            with transaction.atomic():
-                return _ingest(submission, content, measures, job)
-        except _Refused as refused:
-            if refused.status == Submission.Status.NEEDS_EXPLANATION:
-                return _wait_for_explanation(submission, **refused.fields)
-            return _finish(submission, refused.status, **refused.fields)
+    with contextlib.ExitStack() as files:
+        # What PINE keeps of the file is written as it is read, to a local temporary file, and stored
+        # only if the submission is then pending.
+        kept = files.enter_context(tempfile.TemporaryFile()) if first_run else None
+        size = source.storage.size(source.name)
+        raw = files.enter_context(source.storage.open(source.name, "rb"))
+        with job.atomic():
+            try:
+                with transaction.atomic():
+                    status = _ingest(submission, raw, size, filename, measures, job, kept)
+            except _Refused as refused:
+                if refused.status == Submission.Status.NEEDS_EXPLANATION:
+                    status = _wait_for_explanation(submission, **refused.fields)
+                else:
+                    status = _finish(submission, refused.status, **refused.fields)
+            _settle_files(submission, status, kept)
+    return status
 
 
-def _ingest(submission: Submission, content: bytes, measures: dict, job: jobs.Job) -> str:
-    """Stream the file in (child rows stored as they are read), then check the aggregate rows against
-    the plan, the locked periods and the stored values, and store them. Raises :class:`_Refused` to
-    roll everything back."""
+def _settle_files(submission: Submission, status: str, kept) -> None:
+    """In the transaction that records the result: the received file goes (once committed); what
+    is kept of it is stored while the submission is pending, and deleted once it is not."""
+    fields, gone = {}, []
+    if submission.received:
+        fields["received"], gone = "", [submission.received.name]
+    if status in Submission.PENDING:
+        if kept is not None:
+            kept.seek(0)
+            submission.kept.save("kept.csv", File(kept, name="kept.csv"), save=False)
+            fields["kept"] = submission.kept.name
+    elif submission.kept:
+        fields["kept"] = ""
+        gone.append(submission.kept.name)
+    if fields:
+        Submission.objects.filter(pk=submission.pk).update(**fields)
+    _delete_on_commit(*gone)
+
+
+def _ingest(submission: Submission, raw, size: int, filename: str, measures: dict, job: jobs.Job, kept) -> str:
+    """Stream the file in (child rows stored as they are read, what is kept written to ``kept``),
+    then check the aggregate rows against the plan, the locked periods and the stored values, and
+    store them. Raises :class:`_Refused` to roll everything back."""
     version = settings.PSEUDONYM_KEY_VERSION
     store = None if submission.dry_run else ingest.ChildCopy(submission, measures)
     result = ingest.run(
-        content,
-        filename=KEPT_FILENAME,  # what was kept of the upload is CSV, whatever its name
+        raw,
+        filename=filename,
+        size=size,
         measure_units={c: m.unit for c, m in measures.items()},
         aggregations={c: m.child_aggregation for c, m in measures.items()},
         key=settings.PSEUDONYM_KEYS.get(version, ""),
@@ -307,6 +386,7 @@ def _ingest(submission: Submission, content: bytes, measures: dict, job: jobs.Jo
         store=store,
         progress=job.fraction,
         chunk_rows=INGEST_CHUNK_ROWS,
+        kept=kept,
     )
     if result.problems:
         raise _Refused(Submission.Status.REJECTED, errors=[p.as_dict() for p in result.problems], row_count=0)
@@ -338,7 +418,7 @@ def _ingest(submission: Submission, content: bytes, measures: dict, job: jobs.Jo
         raise _Refused(Submission.Status.REJECTED, errors=[p.as_dict() for p in problems], row_count=0)
     newer = _newer_upload(submission, rows)
     if newer is not None:
-        raise _Refused(Submission.Status.SUPERSEDED, superseded_by=newer, content=b"", changes=changes, errors=[])
+        raise _Refused(Submission.Status.SUPERSEDED, superseded_by=newer, changes=changes, errors=[])
     current = _current_values(evaluation, rows)
     changes = compare(rows, current)
     _store(submission, rows, current, measures)
@@ -374,13 +454,15 @@ def _supersede_pending(submission: Submission, rows: list[OutcomeRow]) -> None:
     for earlier in pending:
         if not earlier.period_starts & periods:
             continue
-        Submission.objects.filter(pk=earlier.pk, status=earlier.status).update(
+        closed = Submission.objects.filter(pk=earlier.pk, status=earlier.status).update(
             status=Submission.Status.SUPERSEDED,
             stage=Submission.Status.SUPERSEDED.label,
             superseded_by=submission,
-            content=b"",
+            kept="",
             finished_at=timezone.now(),
         )
+        if closed:
+            _delete_on_commit(earlier.kept.name)
         audit_record(
             actor=submission.uploaded_by,
             partner=submission.partner,

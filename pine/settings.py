@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "pine.middleware.UploadLimitMiddleware",  # before CSRF, which reads the body
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -156,6 +157,39 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# Uploaded files (outcome data) until a worker has read them, and what PINE keeps of them while they
+# wait for their uploader: on the local filesystem (UPLOADS_ROOT), or in S3-compatible object
+# storage (MinIO, AWS S3...) when UPLOADS_S3_BUCKET is set. Never served from a URL.
+UPLOADS_S3_BUCKET = env("UPLOADS_S3_BUCKET", default="")
+if UPLOADS_S3_BUCKET:
+    STORAGES["uploads"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": UPLOADS_S3_BUCKET,
+            "endpoint_url": env("UPLOADS_S3_ENDPOINT_URL", default=None),
+            "region_name": env("UPLOADS_S3_REGION", default=None),
+            "access_key": env("AWS_ACCESS_KEY_ID", default=None),
+            "secret_key": env("AWS_SECRET_ACCESS_KEY", default=None),
+            "location": env("UPLOADS_S3_PREFIX", default="uploads"),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "object_parameters": {"ServerSideEncryption": "AES256"} if env.bool("UPLOADS_S3_ENCRYPT", default=False) else {},
+        },
+    }
+else:
+    STORAGES["uploads"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env("UPLOADS_ROOT", default=str(BASE_DIR / "var" / "uploads")),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+# The largest outcome data upload PINE takes (larger requests are refused before they are read).
+OUTCOME_UPLOAD_MAX_BYTES = env.int("OUTCOME_UPLOAD_MAX_BYTES", default=200 * 1024 * 1024)
+OUTCOME_UPLOAD_MAX_ROWS = env.int("OUTCOME_UPLOAD_MAX_ROWS", default=5_000_000)
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

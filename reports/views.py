@@ -62,6 +62,7 @@ class EvaluationOverviewView(EvaluationMixin, PartnerView, TemplateView):
     form that uploads a file of outcome data."""
 
     template_name = "reports/evaluation.html"
+    max_upload_bytes = staticmethod(outcome_services.upload_max_bytes)  # pine.middleware.UploadLimitMiddleware
 
     def get_context_data(self, **kwargs):
         evaluation = self.object
@@ -81,6 +82,11 @@ class EvaluationOverviewView(EvaluationMixin, PartnerView, TemplateView):
         """Upload a file of outcome data: a worker checks and stores it; its page shows the progress."""
         evaluation = self.object
         form = UploadForm(request.POST, request.FILES)
+        if getattr(request, "upload_too_large", False):  # refused before the file was read
+            form = UploadForm(request.POST)
+            form.is_valid()
+            form.add_error("file", outcome_services.too_large_message())
+            return self.render_to_response(self.get_context_data(upload_form=form))
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(upload_form=form))
         upload = form.cleaned_data["file"]
@@ -91,7 +97,7 @@ class EvaluationOverviewView(EvaluationMixin, PartnerView, TemplateView):
                 actor=request.user,
                 evaluation=evaluation,
                 filename=upload.name,
-                content=upload.read(),
+                content=upload,  # streamed to storage; a worker reads it
                 dry_run=form.cleaned_data["dry_run"],
             ),
             field="file",

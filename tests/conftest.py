@@ -37,6 +37,31 @@ def _practice_scope_for_setup(request):
             cursor.execute("SELECT set_config('pine.practice', '', false)")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test's database is flushed when it ends, the migrations' measure library with
+    it: put the library back at once (committed), so that the tests after it find it too."""
+    result = yield
+    marker = item.get_closest_marker("django_db")
+    if nextitem is None:  # the session's last test: its test database is gone already
+        return result
+    if (marker and marker.kwargs.get("transaction")) or {"transactional_db", "live_server"} & set(
+        getattr(item, "fixturenames", ())
+    ):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            if not connection.in_atomic_block:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('pine.practice', 'on', false)")
+                try:
+                    factories.ensure_measure_library()
+                finally:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT set_config('pine.practice', '', false)")
+    return result
+
+
 @pytest.fixture(autouse=True)
 def _no_attempts_counted():
     """Each test starts with no attempts counted by pine.ratelimit: every test client comes from
@@ -170,3 +195,14 @@ def verified_client(client, user):
 @pytest.fixture
 def practice_client(client, practice_admin):
     return verified_client(client, practice_admin)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove this session's directory of uploaded files (tests/settings.py made it)."""
+    import shutil
+
+    from django.conf import settings
+
+    location = settings.STORAGES.get("uploads", {}).get("OPTIONS", {}).get("location", "")
+    if "pine-test-uploads-" in str(location):
+        shutil.rmtree(location, ignore_errors=True)

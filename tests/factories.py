@@ -169,7 +169,6 @@ class SubmissionFactory(SetupFactory):
     evaluation = factory.SubFactory(EvaluationFactory)
     partner = factory.SelfAttribute("evaluation.partner")
     filename = "data.csv"
-    content = b"measure,period_start,period_end,group,value\n"
     status = Submission.Status.ACCEPTED
     uploaded_by = factory.SubFactory(UserFactory)
 

@@ -40,3 +40,10 @@ if XDIST_WORKER:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{XDIST_WORKER}:"}
 
 WHITENOISE_USE_FINDERS = True
+
+# Uploaded files go to a temporary directory of this test session (of each xdist process), never
+# into the repository; tests/conftest.py removes it at the end. (A benchmark sets UPLOADS_ROOT.)
+if not UPLOADS_S3_BUCKET and "UPLOADS_ROOT" not in os.environ:  # noqa: F405
+    import tempfile
+
+    STORAGES["uploads"]["OPTIONS"]["location"] = tempfile.mkdtemp(prefix="pine-test-uploads-")  # noqa: F405

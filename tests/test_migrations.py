@@ -83,9 +83,10 @@ def test_moving_models_between_apps_keeps_every_row_and_policy():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_uploads_stored_before_keep_only_what_was_read(partner, lead):
-    """Rows from before the rule: a finished upload's bytes go; a waiting one keeps only what is read;
-    a waiting one that would be refused as it is read is rejected, keeping nothing."""
+def test_uploads_stored_before_keep_only_what_was_read_and_then_move_to_files(partner, lead):
+    """Rows from before the rule (0011): a finished upload's bytes go; a waiting one keeps only what
+    is read; a waiting one that would be refused as it is read is rejected, keeping nothing. Then
+    (0014) what is kept moves from the row to a kept file, and back into the row on the way back."""
     from outcomes.models import Submission
     from tests import factories
 
@@ -93,20 +94,37 @@ def test_uploads_stored_before_keep_only_what_was_read(partner, lead):
     evaluation = factories.EvaluationFactory(application__partner=partner)
     header = "measure,period_start,period_end,group,value\n"
     extra = header.encode() + b"re_referrals_12m,01/04/2025,30/04/2025,all,20,Jane Doe\n"
-    rows = {
-        "accepted": factories.SubmissionFactory(evaluation=evaluation, status="accepted", content=extra),
-        "waiting": factories.SubmissionFactory(evaluation=evaluation, status="needs_explanation", content=extra),
-        "unreadable": factories.SubmissionFactory(evaluation=evaluation, status="queued", content=extra + b"\x00"),
-    }
+    before = [("outcomes", "0010_measure_moved_to_measures")]
     try:
-        _migrate([("outcomes", "0010_measure_moved_to_measures")])
+        _migrate(before)
+        old = _historical_submission(before)
+        rows = {
+            name: old.objects.create(
+                partner_id=partner.pk,
+                evaluation_id=evaluation.pk,
+                filename="data.csv",
+                content=content,
+                status=status,
+                uploaded_by_id=lead.pk,
+            ).pk
+            for name, status, content in [
+                ("accepted", "accepted", extra),
+                ("waiting", "needs_explanation", extra),
+                ("unreadable", "queued", extra + b"\x00"),
+            ]
+        }
         _migrate(heads)
-        found = {name: Submission.objects.get(pk=row.pk) for name, row in rows.items()}
-        assert bytes(found["accepted"].content) == b""
-        assert b"Jane Doe" not in bytes(found["waiting"].content) and b"re_referrals_12m" in bytes(found["waiting"].content)
-        assert found["waiting"].status == "needs_explanation"
-        assert (found["unreadable"].status, bytes(found["unreadable"].content)) == ("rejected", b"")
+        found = {name: Submission.objects.get(pk=pk) for name, pk in rows.items()}
+        assert found["accepted"].kept_bytes() == b""
+        kept = found["waiting"].kept_bytes()
+        assert b"Jane Doe" not in kept and b"re_referrals_12m" in kept
+        assert found["waiting"].status == "needs_explanation" and not found["waiting"].received
+        assert (found["unreadable"].status, found["unreadable"].kept.name) == ("rejected", "")
         assert "not text" in found["unreadable"].errors[0]["reason"]
+
+        back = [("outcomes", "0014_child_event_date")]
+        _migrate(back)
+        assert bytes(_historical_submission(back).objects.get(pk=rows["waiting"]).content) == kept
     finally:
         _migrate(heads)
 
@@ -139,3 +157,9 @@ def test_api_tokens_made_before_scopes_become_write_tokens_that_expire(lead, pra
             assert timedelta(days=days) - timedelta(minutes=5) < token.expires_at - now <= timedelta(days=days)
     finally:
         _migrate(heads)
+
+
+def _historical_submission(targets):
+    """The Submission model as it was at ``targets``."""
+    executor = MigrationExecutor(connection)
+    return executor.loader.project_state(targets).apps.get_model("outcomes", "Submission")

@@ -69,7 +69,7 @@ def test_a_worker_killed_half_way_through_an_import_stores_nothing_and_the_next_
         first = Worker(queue, tmp_path / "first.log", slow=SLOW)
         try:
             submission = queue_upload(partner, lead, evaluation, child_file(CHILDREN))
-            wait_for(lambda: started(Submission, submission.pk), timeout=20, what="the import did not start", worker=first)
+            wait_for(lambda: started(Submission, submission.pk), timeout=60, what="the import did not start", worker=first)
         finally:
             first.kill()  # SIGKILL, half-way: some chunks were copied in, none committed
         assert row(Submission, submission.pk, "status")["status"] == "running"
@@ -79,7 +79,7 @@ def test_a_worker_killed_half_way_through_an_import_stores_nothing_and_the_next_
         try:
             wait_for(
                 lambda: row(Submission, submission.pk, "status")["status"] == "accepted",
-                timeout=30,
+                timeout=90,
                 what="the next worker did not finish the import",
                 worker=second,
             )
@@ -100,7 +100,7 @@ def test_a_worker_process_killed_half_way_through_a_report_keeps_no_file_and_its
         worker = Worker(queue, tmp_path / "worker.log", pool="prefork", slow=3 * SLOW)
         try:
             report = request_report(partner, lead, evaluation)
-            wait_for(lambda: started(Report, report.pk, beyond=39), timeout=30, what="the build did not start", worker=worker)
+            wait_for(lambda: started(Report, report.pk, beyond=39), timeout=90, what="the build did not start", worker=worker)
             (child,) = worker.pool_children()
             # The pool's process dies (out of memory, say): Celery hands the task back to the queue
             # (acks_late, reject_on_worker_lost) and a new process takes over the orphaned row.
@@ -109,7 +109,7 @@ def test_a_worker_process_killed_half_way_through_a_report_keeps_no_file_and_its
             assert (state["status"], state["html"], state["pdf"]) == ("running", None, None)
             wait_for(
                 lambda: row(Report, report.pk, "status")["status"] in ("done", "failed"),
-                timeout=30,
+                timeout=90,
                 what="the new process did not build the report",
                 worker=worker,
             )
@@ -160,7 +160,7 @@ def test_with_redis_away_pages_serve_jobs_wait_queued_and_run_when_it_is_back(
                     row(Submission, submission.pk, "status")["status"] == "accepted"
                     and row(Report, report.pk, "status")["status"] == "done"
                 ),
-                timeout=40,
+                timeout=120,
                 what="the jobs queued while Redis was away did not run",
                 worker=worker,
             )
@@ -229,12 +229,12 @@ def test_cut_database_connections_fail_the_request_in_flight_cleanly_then_pages_
         worker = Worker(queue, tmp_path / "worker.log", slow=SLOW / 2)
         try:
             submission = queue_upload(partner, lead, evaluation, child_file(CHILDREN))
-            wait_for(lambda: started(Submission, submission.pk), timeout=20, what="the import did not start", worker=worker)
+            wait_for(lambda: started(Submission, submission.pk), timeout=60, what="the import did not start", worker=worker)
             terminate_connections()
             connection.close()
             wait_for(
                 lambda: row(Submission, submission.pk, "status")["status"] == "accepted",
-                timeout=30,
+                timeout=90,
                 what="the import was not retried to the end",
                 worker=worker,
             )

@@ -81,6 +81,8 @@ class Worker:
             "PINE_TEST_KEY_PREFIX": os.environ.get("PYTEST_XDIST_WORKER", ""),
             "PINE_TEST_SLOW": str(slow),
             "REDIS_URL": settings.REDIS_URL,
+            # the same uploads folder as this test process: the worker reads the files it stored
+            "UPLOADS_ROOT": str(settings.STORAGES["uploads"].get("OPTIONS", {}).get("location", "")),
         }
         env.pop("CELERY_BROKER_URL", None)
         command = [sys.executable, "-m", "celery", "-A", "pine", "worker", "--pool", pool, "--concurrency", "1"]

@@ -84,9 +84,15 @@ def test_the_raw_reference_is_stored_nowhere_only_a_keyed_digest_and_its_version
 
 
 def test_the_stored_file_holds_pseudonyms_not_references(lead, partner, evaluation):
-    submission = upload(partner, lead, evaluation, CHILDREN)
-    content = bytes(Submission.objects.get(pk=submission.pk).content).decode()
+    """What is kept of a pending upload (here a dry run, waiting to be stored); an accepted one keeps nothing."""
+    checked = services.submission_upload(
+        partner=partner, actor=lead, evaluation=evaluation, filename="c.csv", content=CHILDREN.encode(), dry_run=True
+    )
+    assert checked.status == "checked"
+    content = Submission.objects.get(pk=checked.pk).kept_bytes().decode()
     assert RAW not in content and "pseudo:v1:" in content
+    accepted = upload(partner, lead, evaluation, CHILDREN)
+    assert accepted.status == "accepted" and accepted.kept_bytes() == b"" and not accepted.received
 
 
 @pytest.mark.parametrize(

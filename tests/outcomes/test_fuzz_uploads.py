@@ -160,7 +160,7 @@ def _encoded(draw, header: list[str], rows: list[list[str]], secrets: list[str])
 
 def _stored_anywhere(secrets: list[str]) -> list[str]:
     tables = dump_tables()
-    kept = b"".join(bytes(s.content) for s in Submission.objects.all())
+    kept = b"".join(s.kept_bytes() for s in Submission.objects.all())
     return [s for s in secrets if s in tables or s.encode() in kept]
 
 

@@ -6,10 +6,11 @@ import io
 
 import openpyxl
 import pytest
+from django.core.files.storage import storages
+from django.test import TestCase
 
 from outcomes import services
 from outcomes.models import Submission
-from outcomes.parsing import MAX_BYTES
 from tests.outcomes.test_children import HEADER, RAW, dump_tables
 
 pytestmark = pytest.mark.django_db
@@ -19,13 +20,26 @@ NHS = "9434765919"  # a valid mod-11 check digit
 
 
 def queue(partner, actor, evaluation, content: bytes, filename: str) -> Submission:
-    """As a page or the API does: the file is kept (or refused) now, and a worker reads it later."""
-    return services.submission_queue(partner=partner, actor=actor, evaluation=evaluation, filename=filename, content=content)
+    """As a page or the API does: the file is stored as received, and a worker reads it (here, on
+    commit: in-process, as Celery's eager mode runs it)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return services.submission_queue(partner=partner, actor=actor, evaluation=evaluation, filename=filename, content=content)
 
 
 def upload(partner, actor, evaluation, content: bytes, filename: str) -> Submission:
-    """Kept, then read and stored now (as the import command does)."""
-    return services.submission_upload(partner=partner, actor=actor, evaluation=evaluation, filename=filename, content=content)
+    """Stored, then read and stored now (as the import command does)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return services.submission_upload(partner=partner, actor=actor, evaluation=evaluation, filename=filename, content=content)
+
+
+def stored_files(submission: Submission) -> list[str]:
+    """The files of the uploads storage under the submission's own folder."""
+    storage = storages["uploads"]
+    folder = f"outcomes/{submission.partner_id}/{submission.code}"
+    try:
+        return storage.listdir(folder)[1]
+    except FileNotFoundError:
+        return []
 
 
 @pytest.mark.parametrize(
@@ -33,16 +47,18 @@ def upload(partner, actor, evaluation, content: bytes, filename: str) -> Submiss
     [
         ((HEADER + ROW).encode() + b"\x00", "nul.csv", "not text"),
         ((HEADER + ROW).encode() + b"\x81\x8d\x8f\x90\x9d", "neither-utf8-nor-1252.csv", "not text"),
-        ((HEADER + ROW * (MAX_BYTES // len(ROW) + 1)).encode(), "too-big.csv", "larger than"),
+        ((HEADER + ROW * 200).encode(), "too-big.csv", "larger than"),
         ((HEADER + ROW).encode(), "csv-named.xlsx", "cannot be read"),
     ],
 )
-def test_a_file_refused_while_it_is_read_keeps_no_bytes(content, filename, reason, lead, partner, evaluation):
+def test_a_file_refused_while_it_is_read_keeps_no_bytes(content, filename, reason, lead, partner, evaluation, settings):
+    settings.OUTCOME_UPLOAD_MAX_BYTES = 10_000
     submission = queue(partner, lead, evaluation, content, filename)
     submission.refresh_from_db()
     assert submission.status == Submission.Status.REJECTED
     assert reason in submission.errors[0]["reason"]
-    assert bytes(submission.content) == b""
+    assert (submission.received.name, submission.kept.name) == ("", "")
+    assert stored_files(submission) == []
     assert RAW not in dump_tables()
 
 
@@ -58,7 +74,7 @@ def test_cells_beyond_the_header_are_not_kept(text, lead, partner, evaluation):
     submission = upload(partner, lead, evaluation, text.encode(), "extra-cells.csv")
     submission.refresh_from_db()
     assert submission.status == Submission.Status.ACCEPTED, submission.errors
-    kept = bytes(submission.content).decode()
+    kept = submission.kept_bytes().decode()
     assert "Jane Doe" not in kept and NHS not in kept and RAW not in kept
     assert "Jane Doe" not in dump_tables() and NHS not in dump_tables()
 
@@ -68,7 +84,7 @@ def test_a_column_it_does_not_read_refuses_the_file_and_nothing_is_kept(lead, pa
     submission = upload(partner, lead, evaluation, text.encode(), "notes.csv")
     submission.refresh_from_db()
     assert submission.status == Submission.Status.REJECTED and submission.errors[0]["column"] == "notes"
-    assert bytes(submission.content) == b"" and "Jane Doe" not in dump_tables()
+    assert submission.kept_bytes() == b"" and "Jane Doe" not in dump_tables()
 
 
 def test_other_sheets_of_a_workbook_are_not_kept(lead, partner, evaluation):
@@ -85,7 +101,7 @@ def test_other_sheets_of_a_workbook_are_not_kept(lead, partner, evaluation):
     submission.refresh_from_db()
     assert submission.status == Submission.Status.ACCEPTED, submission.errors
     assert submission.filename == "with-children-sheet.xlsx"
-    kept = bytes(submission.content)
+    kept = submission.kept_bytes()
     assert not kept.startswith(b"PK")  # not the workbook: the rows it read, as CSV
     for value in ("LA-CHILD-999", "Jane Doe", "2014-03-02", NHS, "NR1 1AA", RAW):
         assert value.encode() not in kept, value

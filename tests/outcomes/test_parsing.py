@@ -73,10 +73,8 @@ def test_whole_file_problems(content, reason):
     assert rows == [] and problems and reason in problems[0].reason
 
 
-def test_a_file_far_too_large_is_refused_before_reading(monkeypatch):
-    import outcomes.parsing
-
-    monkeypatch.setattr(outcomes.parsing, "MAX_BYTES", 100)
+def test_a_file_far_too_large_is_refused_before_reading(settings):
+    settings.OUTCOME_UPLOAD_MAX_BYTES = 100
     _, problems = parse(HEADER + "re_referrals_12m,01/04/2025,30/04/2025,all,1,,\n" * 5)
     assert "larger than" in problems[0].reason
 
@@ -85,8 +83,21 @@ def test_utf8_with_a_byte_order_mark_and_windows_1252_are_both_read():
     body = "re_referrals_12m,01/04/2025,30/04/2025,all,1,,\n"
     rows, problems = parse(b"\xef\xbb\xbf" + (HEADER + body).encode())
     assert problems == [] and len(rows) == 1
-    rows, problems = parse((HEADER.replace("measure", "Measure") + body).encode("cp1252") + "caf\u00e9\n".encode("cp1252"))
-    assert any("Unknown measure" in p.reason for p in problems)  # read as text, then checked
+    cafe = "caf\u00e9,01/04/2025,30/04/2025,all,1,,\n"
+    rows, problems = parse((HEADER.replace("measure", "Measure") + body + cafe).encode("cp1252"))
+    assert [p.value for p in problems] == ["caf\u00e9"]  # read as text, then checked
+    # Read in blocks: Windows-1252 found only after the first megabyte of ASCII is still read as such.
+    empty = ",,,,,,\n"  # a row with nothing in it is skipped
+    rows, problems = parse((HEADER + body + empty * 200_000 + cafe).encode("cp1252"))
+    assert [(p.row, p.value) for p in problems] == [(200_003, "caf\u00e9")]
+    # UTF-8 beyond the first block, a character split across two blocks.
+    for pad in (5, 6, 7):  # "\u00e9" (2 bytes) starts just before, across, and at the first megabyte's end
+        rows, problems = parse((HEADER + body + empty * 149_779 + "x" * pad + cafe).encode())
+        assert [p.value for p in problems] == ["x" * pad + "caf\u00e9"]
+    # Bytes neither encoding has, or a NUL, anywhere in the file: not text.
+    for bad in (b"\x81", b"\x00"):
+        _, problems = parse((HEADER + body + empty * 200_000).encode() + bad + b"\n")
+        assert [p.reason for p in problems] == ["The file is not text. Save it as CSV (UTF-8)."]
 
 
 def test_problems_are_capped_so_a_wrong_file_does_not_flood_the_page():

@@ -189,7 +189,8 @@ def test_a_malformed_csv_is_refused_with_a_problem_not_an_error_page(text, reaso
     """(Found by the security review: these gave a 500, whose debug page echoed the file.)"""
     client.force_login(lead)
     upload = SimpleUploadedFile("broken.csv", text.encode())
-    response = client.post(reverse("reports:evaluation", args=[partner.slug, evaluation.code]), {"file": upload}, follow=True)
+    with workers():
+        response = client.post(reverse("reports:evaluation", args=[partner.slug, evaluation.code]), {"file": upload}, follow=True)
     assert response.status_code == 200
     submission = Submission.objects.get(evaluation=evaluation)
     assert submission.status == Submission.Status.REJECTED and reason in submission.errors[0]["reason"]

@@ -6,6 +6,7 @@ import uuid
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -28,9 +29,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, partner: str, evaluation: str, dry_run: bool, user: str, **options):
         try:
-            content = file.read_bytes()
+            opened = file.open("rb")  # streamed to the uploads storage, never read whole into memory
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}") from None
+        with opened:
+            return self._import(File(opened, name=file.name), partner, evaluation, dry_run, user)
+
+    def _import(self, content: File, partner: str, evaluation: str, dry_run: bool, user: str):
         try:
             code = uuid.UUID(evaluation)
         except ValueError:
@@ -51,7 +56,12 @@ class Command(BaseCommand):
                     raise CommandError(f"No evaluation {evaluation} at {partner!r}.")
                 try:
                     submission = services.submission_upload(
-                        partner=found, actor=member.user, evaluation=target, filename=file.name, content=content, dry_run=dry_run
+                        partner=found,
+                        actor=member.user,
+                        evaluation=target,
+                        filename=content.name,
+                        content=content,
+                        dry_run=dry_run,
                     )
                 except ValidationError as error:
                     raise CommandError(" ".join(error.messages)) from None
