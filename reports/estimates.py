@@ -60,6 +60,9 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from lifelines import KaplanMeierFitter
+from lifelines.statistics import logrank_test
+from lifelines.utils import median_survival_times
 from scipy import stats
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
@@ -902,10 +905,295 @@ def interrupted_time_series(
     )
 
 
+# --- Statistical process control ---------------------------------------------------------------
+
+
+def anhoej_rules(values, centre: float) -> dict:
+    """Anhøj's runs rules as qicharts2 applies them: points on the centre line are dropped, n useful
+    points remain; a shift when the longest run on one side exceeds round(log2(n) + 3); too few
+    crossings when the crossings are fewer than the 5% quantile of Binomial(n - 1, 0.5)."""
+    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    side = np.sign(x - centre)
+    side[np.isclose(x, centre, rtol=1e-12, atol=1e-12)] = 0
+    useful = side[side != 0]
+    n = len(useful)
+    result = {"n_useful": n, "longest_run": 0, "longest_run_max": None, "crossings": 0, "crossings_min": None}
+    result |= {"shift": False, "too_few_crossings": False, "run_side": None}
+    if n == 0:
+        return result
+    longest, run, run_side = 1, 1, useful[0]
+    for previous, current in zip(useful[:-1], useful[1:]):
+        run = run + 1 if current == previous else 1
+        if run > longest or (run == longest and current != run_side):
+            longest, run_side = run, current
+    crossings = int(np.sum(useful[1:] != useful[:-1]))
+    result |= {
+        "longest_run": longest,
+        "longest_run_max": round(math.log2(n) + 3),
+        "crossings": crossings,
+        "crossings_min": int(stats.binom.ppf(0.05, n - 1, 0.5)),
+        "run_side": "above" if run_side > 0 else "below",
+    }
+    result["shift"] = longest > result["longest_run_max"]
+    result["too_few_crossings"] = crossings < result["crossings_min"]
+    return result
+
+
+def process_control(
+    frame: pd.DataFrame, plan: AnalysisPlan, *, measure_code: str, planned_direction: str | None = None
+) -> Estimate:
+    """An XmR, p- or u-chart of the intervention group (all children when it has no rows), centre
+    line and limits from the baseline; signals after the baseline by Anhøj's rules and points beyond
+    the limits; the variation summarised as in NHS "Making Data Count"."""
+    design = "spc"
+    try:
+        _check_plan(plan)
+        rows, unit, polarity = _measure(frame, measure_code)
+        series, notes = _group(rows, plan.intervention_group, fallback_to_all=True)
+        span = series[
+            (series["period_start"] >= pd.Timestamp(plan.baseline_start))
+            & (series["period_end"] <= pd.Timestamp(plan.follow_up_end))
+        ]
+        notes += _missing_note(span)
+        span = span[span["value"].notna()].sort_values("period_start")
+        baseline = _window(span, plan.baseline_start, plan.baseline_end)
+        if len(baseline) < 2:
+            raise _NotEstimable("a control chart needs at least two baseline periods")
+        chart_type, centre, lower, upper, plotted = _limits(span, baseline, unit)
+    except _NotEstimable as reason:
+        return _not_estimable(design, measure_code, "Statistical process control", str(reason))
+
+    after = (span["period_start"] > pd.Timestamp(plan.baseline_end)).to_numpy()
+    beyond_up = np.greater(plotted, upper, where=np.isfinite(upper), out=np.zeros(len(plotted), bool))
+    beyond_down = np.less(plotted, lower, where=np.isfinite(lower), out=np.zeros(len(plotted), bool))
+    runs = anhoej_rules(list(plotted[after]), centre)
+    stable = anhoej_rules(list(plotted[~after]), centre)
+    signals = []  # (position in time, side)
+    for i in np.flatnonzero(after & (beyond_up | beyond_down)):
+        signals.append((i, "above" if beyond_up[i] else "below"))
+    if runs["shift"] or runs["too_few_crossings"]:
+        above = int(np.sum(plotted[after] > centre))
+        side = runs["run_side"] if runs["shift"] else ("above" if above * 2 >= int(after.sum()) else "below")
+        signals.append((int(np.flatnonzero(after)[-1]), side))
+    better_side = "above" if polarity == "higher" else "below"
+    if not signals:
+        variation = "common cause"
+    else:
+        latest_side = max(signals)[1]
+        variation = "special cause improving" if latest_side == better_side else "special cause concerning"
+    if stable["shift"] or stable["too_few_crossings"] or (beyond_up | beyond_down)[~after].any():
+        notes.append("The baseline itself shows special-cause variation, so its limits are not a stable reference.")
+    notes.append(
+        "Signals are Anhøj's runs rules (a long run on one side, too few crossings of the centre line) and points "
+        "beyond the limits; NHS Making Data Count uses other rules (a run of 7, a trend of 7, 2 of 3 near a limit)."
+    )
+    estimate = float(np.mean(plotted[after]) - centre) if after.any() else None
+    if not after.any():
+        conclusion, reason = "not estimable", "there are no periods after the baseline"
+    elif polarity not in ("higher", "lower"):
+        conclusion, reason = "not estimable", "the measure has no polarity, so a change cannot be called better or worse"
+    elif variation == "common cause":
+        conclusion, reason = "no clear change", ""
+    elif variation == "special cause concerning":
+        conclusion, reason = "worsened", ""
+    else:
+        went_up = better_side == "above"
+        planned = planned_direction in (None, "") or planned_direction == ("increase" if went_up else "decrease")
+        conclusion, reason = ("improved" if planned else "no clear change"), ""
+        if not planned:
+            notes.append("The chart shows special-cause variation in the better direction, but not the one the plan expected.")
+    names = {"xmr": "XmR (individuals) chart", "p": "p-chart", "u": "u-chart"}
+    chart = {
+        "chart_type": chart_type,
+        "centre": _num(centre),
+        "points": [
+            {
+                "period_start": _iso(start),
+                "value": _num(value),
+                "lower": _num(lo),
+                "upper": _num(hi),
+                "baseline": not is_after,
+                "beyond_limits": bool(up or down),
+            }
+            for start, value, lo, hi, is_after, up, down in zip(
+                span["period_start"], plotted, lower, upper, after, beyond_up, beyond_down
+            )
+        ],
+        "intervention_start": _iso(pd.Timestamp(plan.intervention_start)),
+    }
+    return Estimate(
+        design=design,
+        measure_code=measure_code,
+        method=f"{names[chart_type]}, centre line and limits from the {len(baseline)} baseline periods; "
+        "Anhøj runs rules and points beyond the limits after the baseline",
+        conclusion=conclusion,
+        estimate=_num(estimate),  # the mean after the baseline minus the centre line; no interval
+        scale=SCALE_LABELS.get(unit, ""),
+        reason=reason,
+        chart=chart,
+        diagnostics={"variation": variation, "runs_after_baseline": runs, "runs_in_baseline": stable},
+        limitations=tuple(notes),
+    )
+
+
+def _limits(span: pd.DataFrame, baseline: pd.DataFrame, unit: str):
+    """(chart type, centre, lower limits, upper limits, plotted values), by the measure's unit."""
+    parts = (
+        baseline[["numerator", "denominator"]].notna().all(axis=1).all()
+        and span[["numerator", "denominator"]].notna().all(axis=1).all()
+    )
+    if unit in RATE_SCALE and parts and baseline["denominator"].sum() > 0:
+        scale = RATE_SCALE[unit]
+        centre = baseline["numerator"].sum() / baseline["denominator"].sum()
+        n = span["denominator"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            plotted = np.where(n > 0, span["numerator"].to_numpy(dtype=float) / n, np.nan) * scale
+            spread = np.sqrt(centre * (1 - centre) / n) if unit == "percentage" else np.sqrt(centre / n)
+        lower, upper = np.maximum(centre - 3 * spread, 0.0), centre + 3 * spread
+        if unit == "percentage":
+            upper = np.minimum(upper, 1.0)
+        lower, upper = np.where(n > 0, lower * scale, np.nan), np.where(n > 0, upper * scale, np.nan)
+        return ("p" if unit == "percentage" else "u"), float(centre * scale), lower, upper, plotted
+    values = baseline["value"].to_numpy(dtype=float)
+    centre = float(values.mean())
+    moving_range = float(np.abs(np.diff(values)).mean())
+    plotted = span["value"].to_numpy(dtype=float)
+    return (
+        "xmr",
+        centre,
+        np.full(len(span), centre - 2.66 * moving_range),
+        np.full(len(span), centre + 2.66 * moving_range),
+        plotted,
+    )
+
+
+# --- Time to event -----------------------------------------------------------------------------
+
+
+def greenwood_cumulative_incidence(durations, events, horizon: float) -> tuple[float, float]:
+    """Kaplan-Meier 1 - S(horizon) and Greenwood's variance S^2 sum d / (n (n - d)) over event
+    times up to the horizon (a term with d = n makes S zero and the variance zero)."""
+    durations, events = np.asarray(durations, dtype=float), np.asarray(events, dtype=bool)
+    survival, total = 1.0, 0.0
+    for time in np.unique(durations[events & (durations <= horizon)]):
+        at_risk = int(np.sum(durations >= time))
+        died = int(np.sum((durations == time) & events))
+        survival *= 1 - died / at_risk
+        total += died / (at_risk * (at_risk - died)) if at_risk > died else 0.0
+    return 1 - survival, survival**2 * total
+
+
+def time_to_event(
+    children: pd.DataFrame,
+    *,
+    measure_code: str,
+    polarity: str,
+    planned_direction: str | None = None,
+    intervention_group: str = "intervention",
+    comparison_group: str = "comparison",
+    horizon_days: int = 365,
+) -> Estimate:
+    """Kaplan-Meier per group from child-level rows (group, start_date, event_date, period_end; no
+    event date = censored at the period end), the log-rank test, each group's median time with its
+    interval, and as the estimate the difference (intervention - comparison) in the percentage who
+    had the event by `horizon_days`, with a 95% interval from Greenwood's variances."""
+    design, method = "time_to_event", "Time to event"
+    try:
+        needed = {"group", "start_date", "event_date", "period_end"}
+        if children is None or not needed <= set(children.columns):
+            raise _NotEstimable("the child-level rows lack start_date, event_date, period_end or group")
+        rows = children.copy()
+        for column in ("start_date", "event_date", "period_end"):
+            rows[column] = pd.to_datetime(rows[column], errors="coerce")
+        rows["event"] = rows["event_date"].notna()
+        rows["days"] = (rows["event_date"].where(rows["event"], rows["period_end"]) - rows["start_date"]).dt.days
+        usable = rows["days"].notna() & (rows["days"] >= 0)
+        notes = []
+        if (~usable).any():
+            notes.append(f"{int((~usable).sum())} child rows without a usable start, event or period end date are left out.")
+        rows = rows[usable]
+        groups = {}
+        for label, name in (("intervention", intervention_group), ("comparison", comparison_group)):
+            group = rows[rows["group"] == name]
+            if group.empty:
+                raise _NotEstimable(f'there are no child rows for the group "{name}"')
+            groups[label] = group
+        horizon = float(horizon_days)
+        for label, group in groups.items():
+            if group["days"].max() < horizon:
+                raise _NotEstimable(f"no child in the {label} group is followed for {horizon_days} days")
+    except _NotEstimable as reason:
+        return _not_estimable(design, measure_code, method, str(reason))
+
+    curves, medians, incidence = {}, {}, {}
+    for label, group in groups.items():
+        kmf = KaplanMeierFitter().fit(group["days"], group["event"], label=label)
+        ci = median_survival_times(kmf.confidence_interval_)
+        medians[label] = {
+            "median_days": _num(kmf.median_survival_time_),
+            "ci_low": _num(ci.iloc[0, 0]),
+            "ci_high": _num(ci.iloc[0, 1]),
+            "children": len(group),
+            "events": int(group["event"].sum()),
+        }
+        curves[label] = [
+            {"days": float(t), "survival": _num(sv), "ci_low": _num(lo), "ci_high": _num(hi)}
+            for t, sv, lo, hi in zip(
+                kmf.survival_function_.index,
+                kmf.survival_function_.iloc[:, 0],
+                kmf.confidence_interval_.iloc[:, 0],
+                kmf.confidence_interval_.iloc[:, 1],
+            )
+        ]
+        incidence[label] = greenwood_cumulative_incidence(group["days"], group["event"], horizon)
+    test = logrank_test(
+        groups["intervention"]["days"],
+        groups["comparison"]["days"],
+        event_observed_A=groups["intervention"]["event"],
+        event_observed_B=groups["comparison"]["event"],
+    )
+    (f1, v1), (f2, v2) = incidence["intervention"], incidence["comparison"]
+    estimate = 100 * (f1 - f2)
+    half = 100 * Z_95 * math.sqrt(v1 + v2)
+    everyone = pd.concat(groups.values())
+    pooled, _ = greenwood_cumulative_incidence(everyone["days"], everyone["event"], horizon)
+    n1, n2 = len(groups["intervention"]), len(groups["comparison"])
+    notes.append(
+        "Children are compared as they came: a difference may reflect who was in each group as well as the intervention."
+    )
+    if v1 + v2 == 0:
+        return _not_estimable(
+            design,
+            measure_code,
+            method,
+            "every child had the event, or none did, by the horizon: the interval cannot be estimated",
+        )
+    return _finish(
+        design,
+        measure_code,
+        f"Kaplan-Meier per group; difference in the percentage with the event by {horizon_days} days with a 95% "
+        "interval from Greenwood's variances; log-rank test",
+        "percentage",
+        polarity,
+        planned_direction,
+        estimate,
+        estimate - half,
+        estimate + half,
+        limitations=notes,
+        relative_change=_relative(estimate, 100 * f2),
+        smallest_detectable=_num(100 * smallest_detectable_proportions(pooled, n1, n2)),
+        smallest_detectable_basis="two proportions at the pooled percentage with the event by the horizon, ignoring "
+        "censoring, 80% power, two-sided 5%",
+        chart={"curves": curves, "horizon_days": horizon_days},
+        diagnostics={"log_rank": {"statistic": _num(test.test_statistic), "p_value": _num(test.p_value)}, "medians": medians},
+    )
+
+
 # The plan's design codes (evaluations.EvaluationPlan.Design) and the function each one calls.
 DESIGNS: dict[str, Callable[..., Estimate]] = {
     "pre_post": pre_post,
     "rct": randomised_trial,
     "did": difference_in_differences,
     "its": interrupted_time_series,
+    "spc": process_control,
 }

@@ -10,6 +10,8 @@ import pytest
 import statsmodels.formula.api as smf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lifelines import KaplanMeierFitter
+from lifelines.statistics import logrank_test
 from scipy import stats
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.stats.proportion import confint_proportions_2indep
@@ -21,15 +23,19 @@ from reports.estimates import (
     CONCLUSIONS,
     DESIGNS,
     AnalysisPlan,
+    anhoej_rules,
     conclude,
     difference_in_differences,
+    greenwood_cumulative_incidence,
     interrupted_time_series,
     newcombe_difference,
     newey_west_lags,
     poisson_rate_difference,
     pre_post,
+    process_control,
     randomised_trial,
     smallest_detectable_proportions,
+    time_to_event,
     welch_difference,
 )
 
@@ -506,6 +512,143 @@ def test_its_needs_three_periods_either_side():
     assert "three periods before and three after" in result.reason
 
 
+# --- Statistical process control ---------------------------------------------------------------
+
+
+def test_anhoej_rules_by_hand():
+    # Centre 10; 10.0 sits on the line and is dropped: 11 useful points, sides + + - - - - - - + - +.
+    values = [12, 11, 9, 8, 10.0, 7, 9, 8, 6, 9, 11, 8, 13]
+    result = anhoej_rules(values, 10.0)
+    assert result["n_useful"] == 12
+    assert (result["longest_run"], result["run_side"]) == (7, "below")
+    assert result["crossings"] == 4
+    assert result["longest_run_max"] == round(math.log2(12) + 3) == 7
+    assert result["crossings_min"] == int(stats.binom.ppf(0.05, 11, 0.5)) == 3
+    assert (result["shift"], result["too_few_crossings"]) == (False, False)
+
+
+@pytest.mark.parametrize(("n", "longest", "crossings"), [(10, 6, 2), (24, 8, 8), (30, 8, 10)])
+def test_anhoej_limits_match_the_published_table(n, longest, crossings):
+    # Anhøj and Olesen (2014) PLoS One 9(11): e113825, Table 1 (as qicharts2 uses it).
+    result = anhoej_rules([1.0, -1.0] * (n // 2), 0.0)
+    assert (result["longest_run_max"], result["crossings_min"]) == (longest, crossings)
+
+
+def test_xmr_chart_for_days_takes_centre_and_limits_from_the_baseline():
+    after = [v - 6 for v in DAYS_AFTER]  # a clear fall: shorter assessments
+    result = process_control(
+        frame("assessment-days", value_rows("intervention", DAYS_BEFORE + after)), PLAN, measure_code="assessment-days"
+    )
+    centre = np.mean(DAYS_BEFORE)
+    moving_range = np.mean(np.abs(np.diff(DAYS_BEFORE)))
+    assert result.chart["chart_type"] == "xmr"
+    assert result.chart["centre"] == pytest.approx(centre, abs=1e-9)
+    assert result.chart["points"][0]["upper"] == pytest.approx(centre + 2.66 * moving_range, abs=1e-9)
+    assert result.chart["points"][-1]["lower"] == pytest.approx(centre - 2.66 * moving_range, abs=1e-9)
+    assert result.diagnostics["variation"] == "special cause improving"
+    assert result.conclusion == "improved"
+    assert result.estimate == pytest.approx(np.mean(after) - centre, abs=1e-9)
+
+
+def test_p_chart_limits_vary_with_each_denominator_and_stay_within_0_and_100():
+    data = frame("re-referrals", proportion_rows("intervention", BASE_X + POST_X, BASE_N + POST_N))
+    result = process_control(data, PLAN, measure_code="re-referrals", planned_direction="decrease")
+    p = sum(BASE_X) / sum(BASE_N)
+    assert result.chart["chart_type"] == "p"
+    assert result.chart["centre"] == pytest.approx(100 * p, abs=1e-9)
+    for point, n in zip(result.chart["points"], BASE_N + POST_N):
+        half = 3 * math.sqrt(p * (1 - p) / n)
+        assert point["upper"] == pytest.approx(100 * min(p + half, 1), abs=1e-9)
+        assert point["lower"] == pytest.approx(100 * max(p - half, 0), abs=1e-9)
+    # 12 follow-up points all below the centre: a run of 12 > round(log2(12) + 3) = 7.
+    assert result.diagnostics["runs_after_baseline"]["shift"] is True
+    assert (result.diagnostics["variation"], result.conclusion) == ("special cause improving", "improved")
+
+
+def test_u_chart_for_a_rate_per_10000():
+    data = frame("cp-rate", [(m, "intervention", None, x, 20_000) for m, x in zip(MONTHS, BASE_X + BASE_X)])
+    result = process_control(data, PLAN, measure_code="cp-rate")
+    u = sum(BASE_X) / (12 * 20_000)
+    assert result.chart["chart_type"] == "u"
+    assert result.chart["centre"] == pytest.approx(10_000 * u, abs=1e-9)
+    assert result.chart["points"][0]["upper"] == pytest.approx(10_000 * (u + 3 * math.sqrt(u / 20_000)), abs=1e-9)
+    assert (result.diagnostics["variation"], result.conclusion) == ("common cause", "no clear change")
+
+
+def test_a_rise_in_a_lower_is_better_count_is_special_cause_concerning():
+    data = frame("entries", value_rows("intervention", BASE_X + [x + 8 for x in BASE_X]))
+    result = process_control(data, PLAN, measure_code="entries", planned_direction="decrease")
+    assert (result.diagnostics["variation"], result.conclusion) == ("special cause concerning", "worsened")
+
+
+def test_a_control_chart_needs_two_baseline_periods():
+    data = frame("entries", value_rows("intervention", [12], MONTHS[11:12]) + value_rows("intervention", POST_X, MONTHS[12:]))
+    result = process_control(data, PLAN, measure_code="entries")
+    assert (result.conclusion, result.reason) == ("not estimable", "a control chart needs at least two baseline periods")
+
+
+# --- Time to event -----------------------------------------------------------------------------
+
+
+def test_greenwood_cumulative_incidence_by_hand():
+    # Times 2, 3, 3, 5, 8, 10+ (censored), 12: at 2: 7 at risk, 1 event; at 3: 6, 2; at 5: 4, 1; at 8: 3, 1.
+    durations = [2, 3, 3, 5, 8, 10, 12]
+    events = [1, 1, 1, 1, 1, 0, 1]
+    survival = (6 / 7) * (4 / 6) * (3 / 4) * (2 / 3)
+    greenwood = 1 / (7 * 6) + 2 / (6 * 4) + 1 / (4 * 3) + 1 / (3 * 2)
+    incidence, variance = greenwood_cumulative_incidence(durations, events, 9)
+    assert incidence == pytest.approx(1 - survival, abs=1e-12)
+    assert variance == pytest.approx(survival**2 * greenwood, abs=1e-12)
+    kmf = KaplanMeierFitter().fit(durations, events)
+    assert 1 - kmf.survival_function_at_times(9).iloc[0] == pytest.approx(incidence, abs=1e-12)
+
+
+def children_rows(seed, group, n, daily_hazard):
+    rng = np.random.default_rng(seed)
+    starts = pd.Timestamp("2024-04-01") + pd.to_timedelta(rng.integers(0, 90, n), unit="D")
+    days = rng.exponential(1 / daily_hazard, n).astype(int)
+    end = pd.Timestamp("2025-09-30")
+    events = [s + pd.Timedelta(days=int(d)) for s, d in zip(starts, days)]
+    return pd.DataFrame(
+        {
+            "group": group,
+            "start_date": starts,
+            "event_date": [e if e <= end else pd.NaT for e in events],
+            "period_end": end,
+        }
+    )
+
+
+def test_time_to_event_matches_lifelines_and_greenwood():
+    children = pd.concat([children_rows(1, "intervention", 150, 1 / 900), children_rows(2, "comparison", 150, 1 / 400)])
+    result = time_to_event(children, measure_code="re-referral", polarity="lower", planned_direction="decrease")
+    data = children.assign(
+        event=children["event_date"].notna(),
+        days=(children["event_date"].fillna(children["period_end"]) - children["start_date"]).dt.days,
+    )
+    a, b = data[data["group"] == "intervention"], data[data["group"] == "comparison"]
+    reference = logrank_test(a["days"], b["days"], event_observed_A=a["event"], event_observed_B=b["event"])
+    assert result.diagnostics["log_rank"]["p_value"] == pytest.approx(reference.p_value, abs=1e-12)
+    ka = KaplanMeierFitter().fit(a["days"], a["event"])
+    kb = KaplanMeierFitter().fit(b["days"], b["event"])
+    f1, v1 = greenwood_cumulative_incidence(a["days"], a["event"], 365)
+    f2, v2 = greenwood_cumulative_incidence(b["days"], b["event"], 365)
+    assert f1 == pytest.approx(1 - ka.survival_function_at_times(365).iloc[0], abs=1e-12)
+    assert f2 == pytest.approx(1 - kb.survival_function_at_times(365).iloc[0], abs=1e-12)
+    assert result.estimate == pytest.approx(100 * (f1 - f2), abs=1e-9)
+    assert result.ci_high - result.estimate == pytest.approx(100 * 1.959963984540054 * math.sqrt(v1 + v2), abs=1e-9)
+    assert result.conclusion == "improved"
+    assert result.diagnostics["medians"]["comparison"]["median_days"] == pytest.approx(kb.median_survival_time_)
+
+
+def test_time_to_event_without_a_group_or_long_enough_follow_up_is_not_estimable():
+    children = children_rows(1, "intervention", 50, 1 / 300)
+    result = time_to_event(children, measure_code="re-referral", polarity="lower")
+    assert (result.conclusion, result.reason) == ("not estimable", 'there are no child rows for the group "comparison"')
+    short = pd.concat([children, children_rows(2, "comparison", 50, 1 / 300)])
+    assert time_to_event(short, measure_code="re-referral", polarity="lower", horizon_days=5000).conclusion == "not estimable"
+
+
 # --- Edge cases: never raise, never NaN, never a conclusion without a finite interval ----------
 
 count = st.integers(min_value=0, max_value=60)
@@ -544,6 +687,12 @@ def assert_sound(result):
         assert number is None or math.isfinite(number)
     if result.conclusion == "not estimable":
         assert result.reason
+    if result.design == "spc":  # a control chart concludes from its signals, not from an interval
+        assert result.ci_low is None and result.ci_high is None
+        assert (result.conclusion in ("improved", "worsened")) <= (
+            result.diagnostics.get("variation", "common cause") != "common cause"
+        )
+        return
     if result.conclusion in ("improved", "worsened"):
         assert result.ci_low <= result.estimate <= result.ci_high or math.isclose(result.ci_low, result.ci_high)
         assert result.ci_low > 0 or result.ci_high < 0
@@ -557,3 +706,29 @@ def test_every_design_returns_a_sound_result_on_any_frame(case, planned):
     code, data = case
     for design in DESIGNS.values():
         assert_sound(design(data, PLAN, measure_code=code, planned_direction=planned))
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["intervention", "comparison"]),
+            st.integers(min_value=0, max_value=400),
+            st.one_of(st.none(), st.integers(min_value=-5, max_value=600)),
+        ),
+        max_size=40,
+    ),
+    st.integers(min_value=1, max_value=500),
+)
+def test_time_to_event_returns_a_sound_result_on_any_children(rows, horizon):
+    start = pd.Timestamp("2024-04-01")
+    children = pd.DataFrame(
+        {
+            "group": [g for g, _, _ in rows],
+            "start_date": [start + pd.Timedelta(days=s) for _, s, _ in rows],
+            "event_date": [pd.NaT if e is None else start + pd.Timedelta(days=s + e) for _, s, e in rows],
+            "period_end": pd.Timestamp("2025-06-30"),
+        },
+        columns=["group", "start_date", "event_date", "period_end"],
+    )
+    assert_sound(time_to_event(children, measure_code="re-referral", polarity="lower", horizon_days=horizon))
