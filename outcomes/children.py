@@ -159,7 +159,8 @@ class Totals:
         self.measure_units = measure_units
         self.aggregations = {code: DEFAULT_AGGREGATION.get(unit, "") for code, unit in measure_units.items()}
         self.aggregations.update(aggregations or {})
-        self.groups: dict[tuple, list] = {}  # key -> [first row, period end, n, ones, sum, [value arrays]]
+        # key -> [first row, period end, n, ones, sum, {value: rows with it} (for a median)]
+        self.groups: dict[tuple, list] = {}
         self.other_ends: list[tuple[int, object, int, object]] = []  # (row, its end, first row, the first's end)
 
     def add(self, children: dict[str, np.ndarray]) -> None:
@@ -178,7 +179,7 @@ class Totals:
                     0,
                     0,
                     Decimal(0),
-                    [],
+                    {},
                 ]
             total[2] += len(positions)
             ends = children["period_end"][positions]
@@ -192,8 +193,8 @@ class Totals:
                     total[3] += int(count) if value == 1 or (rule == "count" and pd.isna(value)) else 0
                     if rule in ("mean", "median"):
                         total[4] += value * int(count)
-            if rule == "median":
-                total[5].append(np.array([float(uniques[c]) for c in codes[positions]], dtype=float))
+                    if rule == "median":  # how many rows have each value: exact, and small (days repeat)
+                        total[5][value] = total[5].get(value, 0) + int(count)
 
     def rows(self) -> list[tuple]:
         """(first row, measure, start, end, group, value, numerator, denominator), ordered as the rows came."""
@@ -205,64 +206,76 @@ class Totals:
             elif rule == "proportion":
                 value, numerator, denominator = _round(Decimal(100 * ones) / n), ones, n
             elif rule == "median":
-                value, numerator, denominator = _round(_median(np.concatenate(values))), None, n
+                value, numerator, denominator = _round(_median(values)), None, n
             else:  # mean
                 value, numerator, denominator = _round(added / n), None, n
             result.append((first, measure, start, end, group, value, numerator, denominator))
         return sorted(result, key=lambda r: r[0])
 
 
-def _median(values: np.ndarray) -> Decimal:
-    """The median, exactly: the middle value, or the mean of the two middle values, as decimals (a
-    value of at most 4 decimal places and 10 digits before the point survives a float exactly)."""
-    middle = len(values) // 2
-    if len(values) % 2:
-        return Decimal(repr(float(np.partition(values, middle)[middle])))
-    low, high = np.partition(values, [middle - 1, middle])[[middle - 1, middle]]
-    return (Decimal(repr(float(low))) + Decimal(repr(float(high)))) / 2
+def _median(counts: dict[Decimal, int]) -> Decimal:
+    """The median of values given as {value: how many rows have it}, exactly: the middle value, or
+    the mean of the two middle values."""
+    n = sum(counts.values())
+    middle = [(n - 1) // 2, n // 2]  # the 0-based positions of the middle value(s)
+    found, seen = [], 0
+    for value in sorted(counts):
+        seen += counts[value]
+        while len(found) < 2 and middle[len(found)] < seen:
+            found.append(value)
+    return (found[0] + found[1]) / 2
 
 
 class ExclusiveGroups:
     """Which children appear in both the intervention and the comparison group of one period (across
-    measures), found once the whole file has been read. Memory stays small: a 64-bit hash and a line
-    number per row (a false match needs two of a file's (child, period) pairs to share a 64-bit hash:
-    about 1 in 10^6 for 5,000,000 rows, and then only a row would be refused that should not be)."""
+    measures), found once the whole file has been read. Memory stays small: each distinct (child,
+    period) of a group once, as a 64-bit hash and the first line it is on (a child's several
+    measures and events collapse into one), merged as the file is read. A false match needs two of a
+    file's (child, period) pairs to share a 64-bit hash: about 1 in 10^6 for 5,000,000 of them, and
+    then only a file would be refused that should not be."""
 
     GROUPS = ("intervention", "comparison")
+    MERGE_EVERY = 1 << 17  # pending entries before they are merged into the distinct ones
 
     def __init__(self):
-        self.hashes = {group: [] for group in self.GROUPS}
-        self.lines = {group: [] for group in self.GROUPS}
+        empty = (np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32))
+        self.seen = dict.fromkeys(self.GROUPS, empty)  # group -> (distinct hashes, sorted; first lines)
+        self.pending = {group: [] for group in self.GROUPS}
+        self.pending_rows = dict.fromkeys(self.GROUPS, 0)
 
     def add(self, children: dict[str, np.ndarray]) -> None:
         for group in self.GROUPS:
             rows = children["group"] == group
             if rows.any():
                 frame = pd.DataFrame({"c": children["child"][rows], "s": children["period_start"][rows]})
-                self.hashes[group].append(pd.util.hash_pandas_object(frame, index=False).to_numpy())
-                self.lines[group].append(children["lines"][rows])
+                hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+                self.pending[group].append(_first_lines(hashes, children["lines"][rows].astype(np.uint32)))
+                self.pending_rows[group] += len(self.pending[group][-1][0])
+                if self.pending_rows[group] >= self.MERGE_EVERY:
+                    self._merge(group)
+
+    def _merge(self, group: str) -> None:
+        parts = [self.seen[group], *self.pending[group]]
+        self.seen[group] = _first_lines(np.concatenate([h for h, _ in parts]), np.concatenate([ln for _, ln in parts]))
+        self.pending[group], self.pending_rows[group] = [], 0
 
     def overlaps(self) -> list[tuple[int, int]]:
-        """(line, line of the same child in the other group) for each later row of such a child."""
-        if not all(self.hashes[group] for group in self.GROUPS):
-            return []
-        first, second = (np.concatenate(self.hashes[g]) for g in self.GROUPS)
-        first_lines, second_lines = (np.concatenate(self.lines[g]) for g in self.GROUPS)
-        both = np.intersect1d(first, second)
-        if not len(both):
-            return []
-        found = []
-        for hashes, lines, other_hashes, other_lines in (
-            (first, first_lines, second, second_lines),
-            (second, second_lines, first, first_lines),
-        ):
-            earliest = pd.Series(other_lines).groupby(other_hashes).min()
-            mine = np.isin(hashes, both)
-            for line, key in zip(lines[mine].tolist(), hashes[mine].tolist()):
-                other = int(earliest[key])
-                if other < line:
-                    found.append((line, other))
-        return sorted(found)
+        """(line, line of the same child in the other group) for the later of each such pair."""
+        for group in self.GROUPS:
+            self._merge(group)
+        (first, first_lines), (second, second_lines) = (self.seen[g] for g in self.GROUPS)
+        _both, in_first, in_second = np.intersect1d(first, second, assume_unique=True, return_indices=True)
+        pairs = zip(first_lines[in_first].astype(int).tolist(), second_lines[in_second].astype(int).tolist())
+        return sorted((max(a, b), min(a, b)) for a, b in pairs)
+
+
+def _first_lines(hashes: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct hash once (sorted), with the smallest line it is on."""
+    order = np.lexsort((lines, hashes))
+    hashes, lines = hashes[order], lines[order]
+    first = np.ones(len(hashes), dtype=bool)
+    first[1:] = hashes[1:] != hashes[:-1]
+    return hashes[first], lines[first]
 
 
 def _round(value: Decimal) -> Decimal:

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from outcomes import services
 from outcomes.children import identifying_kind, is_nhs_number, normalised_header
@@ -319,3 +321,39 @@ def test_the_same_child_in_intervention_and_comparison_in_one_period_is_refused(
     assert submission.status == "rejected" and ChildRecord.objects.filter(submission=submission).count() == 0
     assert [(p["row"], p["column"]) for p in submission.errors] == [(6, "group")]
     assert "(row 2)" in submission.errors[0]["reason"]
+
+
+def test_the_exclusive_group_check_merges_as_it_reads_and_names_the_first_rows(monkeypatch):
+    """Each (child, period) of a group is kept once, with its first row, whenever the pending hashes
+    are merged; the same pairs are found as with one merge at the end."""
+    from datetime import date
+
+    import numpy as np
+
+    from outcomes.children import ExclusiveGroups
+
+    def chunk(lines, children, groups):
+        return {
+            "lines": np.array(lines),
+            "child": np.array(children, dtype=object),
+            "period_start": np.array([date(2025, 4, 1)] * len(lines), dtype=object),
+            "group": np.array(groups, dtype=object),
+        }
+
+    for merge_every in (1, 1 << 20):
+        monkeypatch.setattr(ExclusiveGroups, "MERGE_EVERY", merge_every)
+        groups = ExclusiveGroups()
+        groups.add(chunk([2, 3, 4], ["a", "a", "b"], ["intervention", "intervention", "comparison"]))
+        groups.add(chunk([5, 6, 7], ["b", "a", "c"], ["intervention", "comparison", "all"]))
+        assert groups.overlaps() == [(5, 4), (6, 2)]
+
+
+@settings(max_examples=200, database=None, deadline=None)
+@given(st.lists(st.decimals(min_value=0, max_value=10**6, places=4, allow_nan=False), min_size=1, max_size=60))
+def test_the_median_from_value_counts_is_the_median(values):
+    import statistics
+    from collections import Counter
+
+    from outcomes.children import _median
+
+    assert _median(Counter(values)) == statistics.median(values)
