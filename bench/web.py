@@ -105,11 +105,7 @@ class BareEvaluationListView(BareListView):
 class BareSubmissionListView(BareListView):
     def get(self, request, partner_slug, code):
         # As SubmissionListView's queryset (outcomes.selectors.submission_list), less the partner.
-        queryset = (
-            Submission.objects.defer("content", "superseded_by__content")
-            .select_related("uploaded_by", "superseded_by")
-            .select_related("evaluation")
-        )
+        queryset = Submission.objects.select_related("uploaded_by", "superseded_by").select_related("evaluation")
         return self.list(queryset.filter(evaluation__code=code), SubmissionOut)
 
 
@@ -196,7 +192,6 @@ def make_data(rng: random.Random) -> list[dict]:
     from pine.tenancy import practice_scope
     from tests import factories
 
-    content = ("measure,period_start,period_end,group,value,numerator,denominator\n" + "x" * 60 + "\n").encode() * 30
     clients = []
     with transaction.atomic(), practice_scope():
         for n in range(PARTNERS):
@@ -217,7 +212,6 @@ def make_data(rng: random.Random) -> list[dict]:
                     partner=partner,
                     evaluation=evaluation,
                     filename=f"outcomes-{month_start(months_ago):%Y-%m}.csv",
-                    content=content,
                     status=status,
                     progress=100,
                     stage="Done",
