@@ -394,11 +394,12 @@ def _ingest(submission: Submission, raw, size: int, filename: str, measures: dic
     job.progress(88, "Checking the values")
     evaluation = submission.evaluation
     current = _current_values(evaluation, rows)
+    plan = evaluation_selectors.plan_current(partner=evaluation.partner, evaluation=evaluation)  # read once
     problems = (
-        outside_plan_problems(evaluation, rows)
+        outside_plan_problems(plan, rows)
         + locked_period_problems(evaluation, rows)
         + period_length_problems(rows, current)
-        + group_total_problems(evaluation, rows, current, measures)
+        + group_total_problems(plan, rows, current, measures)
     )
     if problems:
         problems.sort(key=lambda p: p.row)
@@ -611,9 +612,8 @@ def change_warnings(rows: list[OutcomeRow], current: dict[str, list[OutcomeValue
     return warnings
 
 
-def outside_plan_problems(evaluation, rows: list[OutcomeRow]) -> list[Problem]:
+def outside_plan_problems(plan, rows: list[OutcomeRow]) -> list[Problem]:
     """Periods outside the evaluation plan's baseline-to-follow-up span (once the plan gives one)."""
-    plan = evaluation_selectors.plan_current(partner=evaluation.partner, evaluation=evaluation)
     if plan is None or not (plan.baseline_start and plan.follow_up_end):
         return []
     first, last = plan.baseline_start, plan.follow_up_end
@@ -666,13 +666,10 @@ GROUP_SIZES = {"count": ("value",), "percentage": ("numerator", "denominator"), 
 SIZE_WORDS = {"value": "a count", "numerator": "a numerator", "denominator": "a denominator"}
 
 
-def group_total_problems(
-    evaluation, rows: list[OutcomeRow], current: dict[str, list[OutcomeValue]], measures: dict
-) -> list[Problem]:
+def group_total_problems(plan, rows: list[OutcomeRow], current: dict[str, list[OutcomeValue]], measures: dict) -> list[Problem]:
     """ "all" includes every child: it cannot be smaller than the intervention or the comparison
     group, nor, where the plan says no child is in both, smaller than the two together. Checked on
     the file's rows with the stored values they leave in place; refused at a row of the file."""
-    plan = evaluation_selectors.plan_current(partner=evaluation.partner, evaluation=evaluation)
     exclusive = bool(plan and plan.groups_exclusive)
     periods: dict[tuple, dict[str, tuple]] = defaultdict(dict)  # (measure, start) -> group -> (row or None, sizes)
     for value in _kept_stored(rows, current):
