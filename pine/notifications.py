@@ -3,7 +3,8 @@
 * :func:`email_after_commit` renders ``templates/email/<template>.txt`` (the body) and
   ``<template>_subject.txt`` (one line) now, and queues ``pine.tasks.send_email`` when the
   transaction commits: a rolled-back change sends nothing, and a mail server that is down is
-  retried by the worker.
+  retried by the worker. If the broker (Redis) cannot be reached, the email is logged as not sent
+  and the request carries on.
 * :func:`notify` also records one :class:`~pine.models.Notification` per recipient (their in-app
   list, ``/notifications/``) and emails each of them.
 
@@ -16,16 +17,20 @@ Recipients come from :func:`partner_recipients` (a partner's leads and contribut
 partner's transaction write notifications about that partner only.
 """
 
+import logging
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
 from django.template import Context, Engine
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from pine import selectors
 from pine.models import Notification, Partner, User
 from pine.tasks import send_email
+
+logger = logging.getLogger(__name__)
 
 SUBJECT_MAX = Notification._meta.get_field("subject").max_length
 
@@ -51,8 +56,18 @@ def _send_after_commit(*, to: list[str], subject: str, body: str, attachments) -
         "body": body,
         "attachments": [[str(name), str(content), str(mimetype)] for name, content, mimetype in attachments],
     }
-    if payload["to"]:
-        transaction.on_commit(lambda: send_email.delay(**payload))
+    if not payload["to"]:
+        return
+
+    def send() -> None:
+        try:
+            send_email.delay(**payload)
+        except BrokerError:
+            # The change is committed and the page must still answer: the email is not sent (it has
+            # no row to wait on, unlike a job), and the log says which one.
+            logger.error("The broker is unreachable: an email (%r, to %d) was not sent", subject, len(payload["to"]))
+
+    transaction.on_commit(send)
 
 
 def email_after_commit(*, to: list[str], template: str, context: dict, attachments: list[tuple[str, str, str]] = ()) -> None:

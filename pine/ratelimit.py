@@ -7,12 +7,19 @@ sends an email to an address a stranger typed, or accepts a stranger's account, 
 
 The client's address is ``pine.network.client_ip``, as for the lockout on signing in, so the proxy
 settings (``BEHIND_PROXY``, ``TRUSTED_PROXY_COUNT``) apply here too.
+
+Without Redis there are no counts, so no answer: :func:`exceeded` raises :class:`Unavailable`
+(within ``REDIS_TIMEOUT``, never a hang) and each caller decides what its path does then. Every
+path limited today refuses (fails closed) and says so in the words of :data:`UNAVAILABLE`: each is
+reached by strangers and makes PINE email an address a stranger typed, its limit is its only
+brake, and what it refuses can be done again in a few minutes.
 """
 
 import hashlib
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from pine import network
 
@@ -42,10 +49,21 @@ def _hit(limit: Limit, identity: str) -> int:
         return 1
 
 
+UNAVAILABLE = "This cannot be done just now: part of PINE is not responding. Try again in a few minutes."
+
+
+class Unavailable(Exception):
+    """The counts cannot be read or written (Redis is away): nothing can be said about the limits."""
+
+
 def exceeded(*checks: tuple[Limit, str | None]) -> bool:
     """Count one attempt against each (limit, identity) given an identity, and say whether any has
-    now gone past its limit. Every check is counted, so trying again while refused does not help."""
-    counts = [(_hit(limit, identity), limit) for limit, identity in checks if identity]
+    now gone past its limit. Every check is counted, so trying again while refused does not help.
+    Raises :class:`Unavailable` when the counts cannot be reached."""
+    try:
+        counts = [(_hit(limit, identity), limit) for limit, identity in checks if identity]
+    except RedisError as error:
+        raise Unavailable(f"The rate limits' counts cannot be reached: {error.__class__.__name__}") from error
     return any(count > limit.count for count, limit in counts)
 
 

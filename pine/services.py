@@ -1,6 +1,7 @@
 """Writes of the platform core: partners, users, memberships, invitations, API tokens."""
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from pine import selectors
+from pine import ratelimit, selectors
 from pine.access import require_practice_admin
 from pine.audit import audit_record, audited_create, audited_update, snapshot
 from pine.models import ApiToken, Invitation, Membership, Partner, PartnerAgency, Role, User
@@ -21,6 +22,8 @@ from pine.selectors import partner_match_list
 from pine.slugs import unique_slug
 from pine.tenancy import partner_scope
 from pine.validators import validate_new_password
+
+logger = logging.getLogger(__name__)
 
 INVITATION_DAYS = 14
 INVITATION_SALT = "pine.invitation"
@@ -35,6 +38,17 @@ VERIFICATION_EMAILS = (
 )
 TOO_MANY_REGISTRATIONS = "There have been too many registrations from your network today. Try again tomorrow."
 TOO_MANY_EMAILS = "We have sent this email too many times in the last hour. Wait an hour, then ask again."
+
+
+def _limit_exceeded(*checks) -> bool:
+    """``ratelimit.exceeded``, failing closed: without the counts (Redis away) a registration or a
+    verification email is refused with a clear message. Both email an address a stranger typed,
+    and either can be done again in a few minutes."""
+    try:
+        return exceeded(*checks)
+    except ratelimit.Unavailable:
+        logger.warning("Refused a registration or verification email: the rate limits cannot be checked", exc_info=True)
+        raise ValidationError(ratelimit.UNAVAILABLE, code="unavailable") from None
 
 
 @transaction.atomic
@@ -149,7 +163,7 @@ def partner_register(
     ``REGISTRATIONS_PER_CLIENT`` a day from one client address."""
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": "An account with this email address already exists. Sign in instead."})
-    if exceeded((REGISTRATIONS_PER_CLIENT, client_ip)):
+    if _limit_exceeded((REGISTRATIONS_PER_CLIENT, client_ip)):
         raise ValidationError(TOO_MANY_REGISTRATIONS, code="rate_limited")
     user = user_create(email=email, full_name=full_name, password=password, email_verified=False)
     matches = partner_match_list(name=name, la_code=la_code)
@@ -198,7 +212,7 @@ def verification_email_send(*, user: User, client_ip: str | None = None) -> None
     to one address, and ten an hour from one client address (``VERIFICATION_EMAILS``). The email
     holds no words a stranger typed: not their name, nor their organisation's."""
     by_email, by_ip = VERIFICATION_EMAILS
-    if exceeded((by_email, user.email), (by_ip, client_ip)):
+    if _limit_exceeded((by_email, user.email), (by_ip, client_ip)):
         raise ValidationError(TOO_MANY_EMAILS, code="rate_limited")
     link = settings.SITE_URL.rstrip("/") + reverse("email_verify", args=[verification_token(user)])
     email_after_commit(to=[user.email], template="email_verification", context={"link": link, "days": VERIFICATION_DAYS})

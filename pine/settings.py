@@ -192,10 +192,25 @@ OUTCOME_UPLOAD_MAX_BYTES = env.int("OUTCOME_UPLOAD_MAX_BYTES", default=200 * 102
 OUTCOME_UPLOAD_MAX_ROWS = env.int("OUTCOME_UPLOAD_MAX_ROWS", default=5_000_000)
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Seconds to connect to Redis, and to wait for an answer, before it counts as away: it answers in
+# well under a millisecond, and a dead or stuck Redis must not hold a request (redis-py waits 5 s by
+# default, and Celery's producer for ever). The cache's callers handle its errors (pine.ratelimit).
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=1.0)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+    }
+}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+# Sending a task from a request (an email, a job) gives up on a dead broker within a few timeouts
+# (without them Celery's producer waits for ever); one quick retry rides out a blip. What was not
+# sent is in the log (an email) or waits queued on its row for pine.jobs.resume (a job).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_RESULT_BACKEND = None  # results live on our own rows, with their progress
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -6,7 +6,10 @@ import errno
 import os
 import re
 import signal
+import socket
 import tempfile
+import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -15,9 +18,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import close_old_connections, connection, transaction
 from django.urls import reverse
 
+from cohorts.models import EventRegistration
 from outcomes import services as outcome_services
 from outcomes.models import ChildRecord, OutcomeValue, Submission
-from pine.models import AuditEvent
+from pine import ratelimit
+from pine.models import AuditEvent, Invitation, Partner
 from pine.tenancy import practice_scope
 from reports import services as report_services
 from reports.models import Report
@@ -279,3 +284,121 @@ def test_a_full_disk_while_writing_a_report_fails_it_with_the_reason_and_keeps_n
     page = client.get(reverse("reports:report", args=[partner.slug, report.code])).content.decode()
     assert "The report could not be built" in page and "no space was left on the server&#x27;s disk" in page
     assert "Your report is ready" not in page
+
+
+# --- Redis away, or stuck: pages still answer, at once --------------------------------------------
+
+
+def _redis_at(settings, url: str):
+    """The cache and the broker at ``url``, tasks sent through the broker (not run eagerly)."""
+    from pine.celery import app as celery_app
+
+    saved = celery_app.conf.broker_url, celery_app.conf.task_always_eager
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": url}}
+    _use_broker(celery_app, url)
+    celery_app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        _use_broker(celery_app, saved[0])
+        celery_app.conf.task_always_eager = saved[1]
+
+
+@pytest.fixture
+def redis_away(settings):
+    """Nothing listens where Redis should be: every connection is refused."""
+    yield from _redis_at(settings, UNUSED_REDIS)
+
+
+@pytest.fixture
+def redis_stuck(settings):
+    """Redis takes connections and never answers (a hung server, a half-open connection)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)  # never accepted: the kernel completes the handshake, nothing replies
+        yield from _redis_at(settings, f"redis://127.0.0.1:{silent.getsockname()[1]}/0")
+
+
+def answered_within(seconds: float, request):
+    """``request()``'s answer, failing (not hanging) if it takes longer than ``seconds``."""
+    answer = {}
+
+    def call():
+        try:
+            answer["response"] = request()
+        except BaseException as error:  # noqa: BLE001 - handed to the test below
+            answer["error"] = error
+        finally:
+            connection.close()  # this thread's own
+
+    thread = threading.Thread(target=call, daemon=True)
+    started_at = time.monotonic()
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"no answer within {seconds} s"
+    if "error" in answer:
+        raise answer["error"]
+    return answer["response"], time.monotonic() - started_at
+
+
+AGENCY = {
+    "name": "Eastmere Safeguarding Partnership",
+    "lead_agency_type": "local_authority",
+    "la_code": "884",
+    "region": "west_midlands",
+    "other_agencies": "",
+    "full_name": "Morgan Reid",
+    "email": "morgan@eastmere.example",
+    "password": "a-long-password-1",
+}
+COLLEAGUE = {"email": "new@northshire.example", "role": "contributor"}
+PERSON = {"name": "Sam Patel", "email": "sam.patel@council.example", "organisation": "Northshire County Council"}
+
+
+@pytest.mark.django_db
+def test_with_redis_away_registering_an_agency_is_refused_with_a_clear_message(client, redis_away):
+    response = client.post(reverse("register"), AGENCY)
+    assert response.status_code == 200
+    assert ratelimit.UNAVAILABLE in response.content.decode()
+    assert not Partner.objects.filter(name=AGENCY["name"]).exists()
+
+
+@pytest.mark.django_db
+def test_with_redis_away_an_event_registration_is_refused_with_a_clear_message(client, redis_away):
+    event = factories.EventFactory()
+    page = reverse("cohorts:public_event", args=[event.cohort.slug, event.code])
+    assert client.get(page).status_code == 200
+    response = client.post(page, PERSON)
+    assert response.status_code == 200
+    assert ratelimit.UNAVAILABLE in response.content.decode()
+    with transaction.atomic(), practice_scope():
+        assert not EventRegistration.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the email is sent when the request's transaction commits
+def test_with_redis_away_a_page_that_sends_an_email_still_serves_and_logs_it_unsent(client, partner, lead, redis_away, caplog):
+    client.force_login(lead)
+    response = client.post(
+        reverse("partner_members", args=[partner.slug]), {"email": "new@northshire.example", "role": "contributor"}
+    )
+    assert response.status_code == 302
+    with transaction.atomic(), practice_scope():
+        assert Invitation.objects.filter(email="new@northshire.example").exists()
+    assert "was not sent" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stuck_redis_holds_no_request_past_its_timeouts(client, partner, lead, settings, redis_stuck):
+    # Each call to Redis gives up after REDIS_TIMEOUT (1 s); redis-py alone waits 5 s, Celery's
+    # producer for ever.
+    response, seconds = answered_within(10, lambda: client.post(reverse("register"), AGENCY))
+    assert response.status_code == 200 and ratelimit.UNAVAILABLE in response.content.decode()
+    assert seconds < 3 * settings.REDIS_TIMEOUT + 1
+
+    client.force_login(lead)
+    invite = reverse("partner_members", args=[partner.slug])
+    response, seconds = answered_within(
+        20, lambda: client.post(invite, {"email": "new@northshire.example", "role": "contributor"})
+    )
+    assert response.status_code == 302
+    assert seconds < 6 * settings.REDIS_TIMEOUT + 2

@@ -194,7 +194,13 @@ def event_register(
     if refusal:
         raise ValidationError(refusal)
     by_email, by_ip = REGISTRATION_LIMITS
-    if ratelimit.exceeded((by_email, email), (by_ip, client_ip)):
+    try:
+        limited = ratelimit.exceeded((by_email, email), (by_ip, client_ip))
+    except ratelimit.Unavailable:
+        # Fail closed: without the counts nothing stops a stranger making PINE email any address,
+        # and a registration can be made again in a few minutes.
+        raise ValidationError(ratelimit.UNAVAILABLE, code="unavailable") from None
+    if limited:
         raise ValidationError(TOO_MANY_REGISTRATIONS, code="rate_limited")
     registration = existing or EventRegistration(event=event)
     registration.name = (name or "").strip()
