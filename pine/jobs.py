@@ -1,20 +1,22 @@
 """One runner for every job a Celery worker does on a row (a report build, an upload), and one set
 of task options for every task.
 
-A job's row has ``status`` (queued, running, ..., failed), ``progress``, ``stage``, ``started_at``
-and ``finished_at``. A service queues the row and sends its task with :func:`enqueue`; the task is
-given only the row's id. :func:`run_job` learns the partner from the row, takes the row's lock (a
-PostgreSQL advisory lock held by the worker's session, so it goes when the worker dies), claims the
-row atomically (queued, or running with nobody holding its lock because its worker died →
-running), runs the work in that partner's scope with its progress written from a thread of its own
-(so with a connection of its own: the page sees it while the work's transaction is still open),
-hands the row back to the queue on a database error (the task is retried) and marks it failed, with
-a reason, on anything else. A claimed row is worked on once: a duplicated or retried task finds
-nothing to claim while a live worker holds it.
+A job's row has ``code``, ``partner``, ``status`` (queued, running, ..., failed), ``progress``,
+``stage``, ``started_at`` and ``finished_at``. A service queues the row and sends its task with
+:func:`enqueue`; the task is given only the row's id. :func:`run_job` learns the partner from the
+row, takes the row's lock (a PostgreSQL advisory lock held by the worker's session, so it goes when
+the worker dies), claims the row atomically (queued, or running with nobody holding its lock
+because its worker died → running), runs the work in that partner's scope with its progress
+written from a thread of its own (so with a connection of its own: the page sees it while the
+work's transaction is still open), hands the row back to the queue on a database error (the task
+is retried) and marks it failed, with a reason, on anything else. A claimed row is worked on
+once: a duplicated or retried task finds nothing to claim while a live worker holds it.
 
 Nothing is lost when a worker dies or the broker is away: :func:`resume` sends again every row
 still queued or left running without a worker; each app's tasks run it when a worker starts and
-beat runs it every few minutes.
+beat runs it every few minutes. A row whose worker died is taken over at most
+:data:`MAX_TAKEOVERS` times (each one is in the audit trail): a job that keeps killing its worker
+(out of memory, say) then ends failed, saying so, instead of killing workers for ever.
 
 Periodic work over every partner's rows (reminders) runs through :func:`across_partners`.
 """
@@ -35,6 +37,8 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from pine.audit import audit_record
+from pine.models import AuditEvent
 from pine.tenancy import partner_scope, practice_scope
 
 logger = logging.getLogger(__name__)
@@ -111,6 +115,15 @@ def resume(model: type[models.Model], task) -> int:
 
 # Why a job failed, in words its page can show, for failures that are not a bug of ours.
 OUT_OF_SPACE = "no space was left on the server's disk"
+
+# How many times a row whose worker died is taken over by another; when its worker dies once more
+# it fails. Two: a worker killed by chance (a deployment, a lost machine) is survived twice over.
+MAX_TAKEOVERS = 2
+TAKEOVER = "job.takeover"
+
+
+def workers_lost(times: int) -> str:
+    return f"its worker stopped {times} times before it was done (it may need more memory or time than the server has)"
 
 
 def failure_cause(error: BaseException) -> str:
@@ -226,7 +239,13 @@ def run_job(
         return "skipped"
     try:
         with job.atomic():
-            # Holding the lock, a running row is one whose worker died: it is taken over.
+            # Holding the lock, a running row is one whose worker died: it is taken over, a few times.
+            row = model._default_manager.filter(pk=pk).only("status", "partner", "code").first()
+            if row is not None and row.status == RUNNING and not _take_over(row):
+                logger.error("%s %s failed: %s", model.__name__, pk, workers_lost(MAX_TAKEOVERS + 1))
+                fields = failure(workers_lost(MAX_TAKEOVERS + 1))
+                model._default_manager.filter(pk=pk).update(status=FAILED, finished_at=timezone.now(), **fields)
+                return FAILED
             claimed = model._default_manager.filter(Q(status=QUEUED) | Q(status=RUNNING), pk=pk).update(
                 status=RUNNING, started_at=timezone.now(), finished_at=None, progress=5, stage=first_stage
             )
@@ -245,6 +264,17 @@ def run_job(
             return FAILED
     finally:
         lock.release()
+
+
+def _take_over(row: models.Model) -> bool:
+    """Record a takeover of a row whose worker died, unless it has had :data:`MAX_TAKEOVERS`
+    already (then False: it fails). The count is the audit trail's, so it outlives every worker."""
+    earlier = AuditEvent.objects.filter(action=TAKEOVER, object_type=row._meta.label, object_code=str(row.code)).count()
+    if earlier >= MAX_TAKEOVERS:
+        return False
+    audit_record(actor=None, partner=row.partner, action=TAKEOVER, obj=row, changes={"takeover": earlier + 1})
+    logger.warning("%s %s: its worker died; taken over (%d of %d)", type(row).__name__, row.pk, earlier + 1, MAX_TAKEOVERS)
+    return True
 
 
 def _requeue(job: Job) -> None:

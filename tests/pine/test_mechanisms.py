@@ -101,3 +101,34 @@ def test_resume_sends_queued_rows_and_rows_whose_worker_died_but_not_a_live_work
     with held_elsewhere(Report, live.pk):
         assert jobs.resume(Report, Task) == 2
     assert sorted(sent) == sorted([queued.pk, orphaned.pk])
+
+
+def test_a_job_that_keeps_killing_its_worker_ends_failed_after_a_bounded_number_of_takeovers(client, lead, partner, monkeypatch):
+    from django.urls import reverse
+
+    from reports import services as report_services
+
+    report = factories.ReportFactory(evaluation=factories.EvaluationFactory(application__partner=partner))
+    runs = []
+
+    def dies(job):
+        # As a worker killed half-way (out of memory, say): the row is left running, and its lock
+        # goes with the worker's connection.
+        runs.append(job.pk)
+        return "running"
+
+    monkeypatch.setattr(report_services, "_build", dies)
+    for _ in range(1 + jobs.MAX_TAKEOVERS):  # the first run, then each takeover by a new worker
+        assert report_services.report_build(report_id=report.pk) == "running"
+    assert report_services.report_build(report_id=report.pk) == "failed"
+    assert len(runs) == 1 + jobs.MAX_TAKEOVERS  # the last worker did not run it again
+    assert report_services.report_build(report_id=report.pk) == "skipped"  # nor does the sweep
+
+    report.refresh_from_db()
+    assert report.status == "failed" and report.finished_at
+    assert f"its worker stopped {1 + jobs.MAX_TAKEOVERS} times before it was done" in report.error
+    assert AuditEvent.objects.filter(action=jobs.TAKEOVER, object_code=str(report.code)).count() == jobs.MAX_TAKEOVERS
+
+    client.force_login(lead)
+    page = client.get(reverse("reports:report", args=[partner.slug, report.code])).content.decode()
+    assert "The report could not be built" in page and f"stopped {1 + jobs.MAX_TAKEOVERS} times" in page
