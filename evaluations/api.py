@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from evaluations import selectors, services, theory
 from evaluations.forms import DOCUMENT_TOO_LARGE, MAX_DOCUMENT_BYTES
-from evaluations.models import PLAN_DIRECTIONS, EvaluationPlan, Milestone
+from evaluations.models import COMPARISON_ROWS, INTERVENTION_ROWS, PLAN_DIRECTIONS, PLAN_ROLES, EvaluationPlan, Milestone
 from measures import selectors as measure_selectors
 from measures import services as measure_services
 from measures.api import LocalMeasureOut, MeasureChangeIn
@@ -235,6 +235,11 @@ class MeetingListView(PartnerAPIView):
 class PlanMeasure(serializers.Serializer):
     code = serializers.CharField()
     direction = serializers.ChoiceField(choices=list(PLAN_DIRECTIONS))
+    role = serializers.ChoiceField(
+        choices=list(PLAN_ROLES),
+        required=False,
+        help_text="primary answers the question; secondary is exploratory. When no measure has a role, the first is primary.",
+    )
 
 
 class PlanContent(serializers.Serializer):
@@ -251,6 +256,10 @@ class PlanContent(serializers.Serializer):
         required=False,
         default=False,
         help_text="No child is in both groups: uploads check that all >= intervention + comparison.",
+    )
+    intervention_rows = serializers.ChoiceField(choices=list(INTERVENTION_ROWS), required=False, default="intervention")
+    comparison_rows = serializers.ChoiceField(
+        choices=list(COMPARISON_ROWS), allow_blank=True, required=False, default="comparison"
     )
     measures = PlanMeasure(many=True, required=False, default=list)
     expected_children_per_period = serializers.IntegerField(min_value=0, allow_null=True, required=False, default=None)
@@ -284,6 +293,8 @@ class PlanNewVersionIn(serializers.Serializer):
 def _plan_out(plan: EvaluationPlan) -> dict:
     data = {name: getattr(plan, name) for name in PlanOut().fields if hasattr(plan, name)}
     data["missing_for_sign_off"] = plan.missing_for_sign_off() if plan.status == plan.Status.DRAFT else []
+    roles = plan.measure_roles()
+    data["measures"] = [{**m, "role": roles[m["code"]]} for m in plan.measures]
     return PlanOut(data).data
 
 

@@ -1,7 +1,7 @@
 from django import forms
 
 from evaluations import theory
-from evaluations.models import PLAN_DIRECTIONS, EvaluationPlan, Milestone
+from evaluations.models import COMPARISON_ROWS, INTERVENTION_ROWS, PLAN_DIRECTIONS, PLAN_ROLES, EvaluationPlan, Milestone
 from pine.forms import GovukForm
 
 
@@ -107,6 +107,22 @@ class PlanForm(GovukForm):
     comparison_how_chosen = forms.CharField(
         label="How the comparison group was chosen", widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+    intervention_rows = forms.ChoiceField(
+        label="Which rows of your outcome data show the intervention?",
+        choices=list(INTERVENTION_ROWS.items()),
+        initial="intervention",
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Choose all children when the practice changed the whole service.",
+    )
+    comparison_rows = forms.ChoiceField(
+        label="Which rows show the comparison?",
+        choices=list(COMPARISON_ROWS.items()),
+        initial="comparison",
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="A comparison design (difference-in-differences, randomised trial) compares the comparison group's rows.",
+    )
     groups_exclusive = forms.BooleanField(
         label="No child is in both the intervention and the comparison group",
         required=False,
@@ -115,6 +131,7 @@ class PlanForm(GovukForm):
     expected_children_per_period = forms.IntegerField(label="Expected number of children per period", min_value=0, required=False)
 
     MEASURE_PREFIX = "measure__"
+    ROLE_PREFIX = "role__"
 
     def __init__(self, *args, measures=(), **kwargs):
         self.measure_codes = [m.code for m in measures]
@@ -124,6 +141,21 @@ class PlanForm(GovukForm):
             self.fields[self.MEASURE_PREFIX + measure.code] = forms.ChoiceField(
                 label=measure.name, choices=choices, required=False, widget=forms.Select(attrs={"class": "govuk-select"})
             )
+            self.fields[self.ROLE_PREFIX + measure.code] = forms.ChoiceField(
+                label=f"Role of {measure.name}",
+                choices=list(PLAN_ROLES.items()),
+                initial="secondary",
+                required=False,
+                widget=forms.Select(attrs={"class": "govuk-select"}),
+            )
+
+    def content_fields(self):
+        """The plan's own fields, for the template (the measures' fields are in `measure_rows`)."""
+        return [field for field in self if not field.name.startswith((self.MEASURE_PREFIX, self.ROLE_PREFIX))]
+
+    def measure_rows(self):
+        """(expected change, role) fields of each measure, for the measures table."""
+        return [(self[self.MEASURE_PREFIX + code], self[self.ROLE_PREFIX + code]) for code in self.measure_codes]
 
     def clean(self):
         data = super().clean()
@@ -137,12 +169,13 @@ class PlanForm(GovukForm):
 
     def plan_content(self) -> dict:
         data = dict(self.cleaned_data)
+        data["intervention_rows"] = data.get("intervention_rows") or "intervention"
         data["measures"] = [
-            {"code": code, "direction": data.pop(self.MEASURE_PREFIX + code)}
+            {"code": code, "direction": data[self.MEASURE_PREFIX + code], "role": data.get(self.ROLE_PREFIX + code) or None}
             for code in self.measure_codes
             if data.get(self.MEASURE_PREFIX + code)
         ]
-        return {k: v for k, v in data.items() if not k.startswith(self.MEASURE_PREFIX)}
+        return {k: v for k, v in data.items() if not k.startswith((self.MEASURE_PREFIX, self.ROLE_PREFIX))}
 
     @classmethod
     def initial_from(cls, plan) -> dict:
@@ -150,6 +183,7 @@ class PlanForm(GovukForm):
             return {}
         initial = {name: getattr(plan, name) for name in EvaluationPlan.CONTENT_FIELDS if name != "measures"}
         initial.update({cls.MEASURE_PREFIX + m["code"]: m["direction"] for m in plan.measures})
+        initial.update({cls.ROLE_PREFIX + code: role for code, role in plan.measure_roles().items()})
         return initial
 
 

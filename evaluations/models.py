@@ -130,6 +130,10 @@ class Meeting(models.Model):
 
 # What a plan expects of each of its measures.
 PLAN_DIRECTIONS = {"increase": "Expect an increase", "decrease": "Expect a decrease", "no_change": "Expect no change"}
+# A primary measure answers the evaluation's question; a secondary one is reported as exploratory.
+PLAN_ROLES = {"primary": "Primary", "secondary": "Secondary (exploratory)"}
+INTERVENTION_ROWS = {"intervention": "The intervention group's rows", "all": "The rows for all children"}
+COMPARISON_ROWS = {"comparison": "The comparison group's rows", "": "No comparison"}
 
 
 class EvaluationPlan(models.Model):
@@ -164,7 +168,12 @@ class EvaluationPlan(models.Model):
     comparison_how_chosen = models.TextField(blank=True)
     # No child is in both groups, so "all" is at least intervention + comparison (checked on upload).
     groups_exclusive = models.BooleanField(default=False)
-    # [{"code": "re_referrals_12m", "direction": "decrease"}, ...]
+    # Which rows of the outcome data are the intervention's and which the comparison's (the outcome
+    # groups "intervention", "comparison" and "all"): an evaluation of a whole-service change has
+    # only "all"; a comparison design compares two of them.
+    intervention_rows = models.CharField(max_length=20, choices=INTERVENTION_ROWS.items(), default="intervention")
+    comparison_rows = models.CharField(max_length=20, choices=COMPARISON_ROWS.items(), blank=True, default="comparison")
+    # [{"code": "re_referrals_12m", "direction": "decrease", "role": "primary"}, ...]
     measures = models.JSONField(default=list, blank=True)
     expected_children_per_period = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey("pine.User", on_delete=models.PROTECT, related_name="+")
@@ -184,7 +193,9 @@ class EvaluationPlan(models.Model):
         "comparison_group": "Comparison group",
         "comparison_how_chosen": "How the comparison group was chosen",
         "groups_exclusive": "No child is in both the intervention and the comparison group",
-        "measures": "Measures and expected change",
+        "intervention_rows": "The intervention's data",
+        "comparison_rows": "The comparison's data",
+        "measures": "Measures, their role and expected change",
         "expected_children_per_period": "Expected children per period",
     }
     CONTENT_FIELDS = list(CONTENT_LABELS)
@@ -224,9 +235,24 @@ class EvaluationPlan(models.Model):
             missing.append("baseline and follow-up periods")
         if not self.measures:
             missing.append("at least one measure with its expected direction")
-        if self.design in (self.Design.DID, self.Design.RCT) and not self.comparison_group.strip():
-            missing.append("the comparison group and how it was chosen")
+        elif not self.primary_measures():
+            missing.append("a primary measure")
+        if self.design in (self.Design.DID, self.Design.RCT):
+            if not self.comparison_group.strip():
+                missing.append("the comparison group and how it was chosen")
+            if not self.comparison_rows:
+                missing.append("the comparison's data (a comparison design compares the comparison group's rows)")
         return missing
+
+    def measure_roles(self) -> dict[str, str]:
+        """Each measure's role. A plan saved before measures had roles keeps its history as it was
+        signed off: its first measure is read as the primary one, the others as secondary."""
+        if self.measures and not any(m.get("role") for m in self.measures):
+            return {m["code"]: "primary" if i == 0 else "secondary" for i, m in enumerate(self.measures)}
+        return {m["code"]: m.get("role") or "secondary" for m in self.measures}
+
+    def primary_measures(self) -> list[str]:
+        return [code for code, role in self.measure_roles().items() if role == "primary"]
 
 
 class TheoryOfChange(models.Model):

@@ -3,7 +3,16 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from evaluations.models import PLAN_DIRECTIONS, Evaluation, EvaluationPlan, Meeting, Milestone, Onboarding, TheoryOfChange
+from evaluations.models import (
+    PLAN_DIRECTIONS,
+    PLAN_ROLES,
+    Evaluation,
+    EvaluationPlan,
+    Meeting,
+    Milestone,
+    Onboarding,
+    TheoryOfChange,
+)
 from measures.selectors import measure_list
 from pine.models import Partner
 
@@ -96,8 +105,15 @@ def plan_field_display(plan: EvaluationPlan, name: str) -> str:
         return plan.get_design_display() if value else ""
     if name == "measures":
         names = dict(measure_list(partner=plan.partner).values_list("code", "name"))
-        lines = [f"{names.get(m['code'], m['code'])}: {PLAN_DIRECTIONS.get(m.get('direction'), '?').lower()}" for m in value]
+        roles = plan.measure_roles()
+        lines = [
+            f"{names.get(m['code'], m['code'])} ({PLAN_ROLES[roles[m['code']]].lower()}): "
+            f"{PLAN_DIRECTIONS.get(m.get('direction'), '?').lower()}"
+            for m in value
+        ]
         return "\n".join(lines)
+    if name in ("intervention_rows", "comparison_rows"):
+        return getattr(plan, f"get_{name}_display")()
     if value is None:
         return ""
     if isinstance(value, bool):

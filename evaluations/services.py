@@ -9,7 +9,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from evaluations.models import PLAN_DIRECTIONS, Evaluation, EvaluationPlan, Meeting, Milestone, Onboarding, TheoryOfChange
+from evaluations.models import (
+    PLAN_DIRECTIONS,
+    PLAN_ROLES,
+    Evaluation,
+    EvaluationPlan,
+    Meeting,
+    Milestone,
+    Onboarding,
+    TheoryOfChange,
+)
 from pine.audit import audit_record, audited_create, audited_update, snapshot
 from pine.models import Partner, User
 from pine.notifications import email_after_commit
@@ -189,7 +198,18 @@ def plan_save_draft(*, partner: Partner, actor: User, evaluation: Evaluation, **
     if plan is None:
         plan = EvaluationPlan(partner=partner, evaluation=evaluation, version=1, created_by=actor)
     if "measures" in content:
-        content["measures"] = [m for m in content["measures"] or [] if m.get("direction") in PLAN_DIRECTIONS]
+        measures = [m for m in content["measures"] or [] if m.get("direction") in PLAN_DIRECTIONS]
+        # A client that sends no roles at all (written before roles existed) gets its first measure
+        # as the primary one, as such plans are read.
+        no_roles = not any(m.get("role") for m in measures)
+        content["measures"] = [
+            {
+                "code": m["code"],
+                "direction": m["direction"],
+                "role": "primary" if no_roles and i == 0 else m.get("role") if m.get("role") in PLAN_ROLES else "secondary",
+            }
+            for i, m in enumerate(measures)
+        ]
     audited_update(plan, content, actor=actor, partner=partner, action="plan.save")
     return plan
 

@@ -594,6 +594,9 @@ def safe_cells(
     data["period_end"] = pd.to_datetime(data["period_end"])
     earlier_shown = earlier_shown or {}
     n_rows = len(data)
+    if not n_rows:  # nothing to show, nothing to audit
+        out = data.assign(**{column: pd.Series(dtype=object) for column in REASON_COLUMNS.values()}, suppressed=False)
+        return SafeFrame(frame=out, threshold=threshold)
     t = threshold
 
     model = _Model(data, threshold)

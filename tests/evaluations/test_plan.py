@@ -72,13 +72,18 @@ def test_the_plan_pages_walk_from_draft_to_sign_off_to_comparison(client, lead, 
     })  # fmt: skip
     assert response.status_code == 302
     plan = EvaluationPlan.objects.get()
-    assert plan.measures == [{"code": "re_referrals_12m", "direction": "decrease"}]
+    # No role chosen: the one measure is the primary one.
+    assert plan.measures == [{"code": "re_referrals_12m", "direction": "decrease", "role": "primary"}]
     practice = verified_client(Client(), practice_admin)
     page = practice.get(reverse("evaluations:practice_evaluation", args=[accepted.code])).content.decode()
     assert "Sign off version 1" in page
     practice.post(reverse("evaluations:practice_plan_sign_off", args=[accepted.code]))
     page = client.get(url).content.decode()
-    assert "Signed off" in page and "Start a new version" in page and "Re-referrals within 12 months: expect a decrease" in page
+    assert (
+        "Signed off" in page
+        and "Start a new version" in page
+        and "Re-referrals within 12 months (primary): expect a decrease" in page
+    )
     assert "There is a problem" in client.post(url, {"reason": ""}).content.decode()
     client.post(url, {"reason": "A comparison area joined"})
     compare = client.get(reverse("evaluations:plan_compare", args=[partner.slug, accepted.code])).content.decode()
@@ -129,3 +134,46 @@ def test_the_other_partner_gets_404_for_the_plan(client, lead, partner, accepted
     api = token_client(other_lead)
     assert api.get(f"/api/v1/partners/{other_partner.slug}/evaluations/{accepted.code}/plan/").status_code == 404
     assert api.get(f"/api/v1/partners/{other_partner.slug}/evaluations/{accepted.code}/plan/versions/").status_code == 404
+
+
+def test_each_measure_has_a_role_and_sign_off_needs_a_primary_one(partner, lead, practice_admin, accepted):
+    content = {
+        **COMPLETE,
+        "measures": [
+            {"code": "re_referrals_12m", "direction": "decrease", "role": "secondary"},
+            {"code": "repeat_cp_plans", "direction": "decrease", "role": "secondary"},
+        ],
+    }
+    plan = services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, **content)
+    assert plan.primary_measures() == []
+    with pytest.raises(ValidationError, match="a primary measure"):
+        services.plan_sign_off(actor=practice_admin, plan=plan)
+    content["measures"][1]["role"] = "primary"
+    plan = services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, **content)
+    assert plan.primary_measures() == ["repeat_cp_plans"]
+    services.plan_sign_off(actor=practice_admin, plan=plan)
+
+
+def test_the_plan_page_saves_each_measure_role_and_the_rows_compared(client, lead, partner, accepted):
+    client.force_login(lead)
+    url = reverse("evaluations:plan", args=[partner.slug, accepted.code])
+    response = client.post(url, {
+        "design": "did", "intervention_rows": "intervention", "comparison_rows": "comparison",
+        "measure__re_referrals_12m": "decrease", "role__re_referrals_12m": "secondary",
+        "measure__repeat_cp_plans": "decrease", "role__repeat_cp_plans": "primary",
+    })  # fmt: skip
+    assert response.status_code == 302
+    plan = EvaluationPlan.objects.get()
+    assert plan.measure_roles() == {"re_referrals_12m": "secondary", "repeat_cp_plans": "primary"}
+    assert (plan.intervention_rows, plan.comparison_rows) == ("intervention", "comparison")
+    page = client.get(url).content.decode()
+    assert 'name="role__repeat_cp_plans"' in page
+
+
+def test_a_plan_saved_before_roles_reads_its_first_measure_as_primary(partner, lead, accepted):
+    plan = services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, **COMPLETE)
+    EvaluationPlan.objects.filter(pk=plan.pk).update(
+        measures=[{"code": "re_referrals_12m", "direction": "decrease"}, {"code": "repeat_cp_plans", "direction": "increase"}]
+    )
+    plan.refresh_from_db()
+    assert plan.measure_roles() == {"re_referrals_12m": "primary", "repeat_cp_plans": "secondary"}

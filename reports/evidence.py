@@ -1,0 +1,286 @@
+"""The evidence a report gives: the plan's estimates for each planned measure and the cells that may
+be shown, as one result, and that result as the results JSON. Pure: frame and plan in, no Django.
+
+Every output of a report (HTML, PDF, workbook, document, results JSON, charts) is made from an
+`Evidence`: its cells come from `reports.disclosure.safe_cells` and nothing else, and its estimates
+are rounded to the decimals the tables show.
+
+Reproducible: the same frame, plan and parameters give byte-identical results JSON (no clock, no
+randomness, keys in a fixed order); `frame_checksum` fingerprints the data a version used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from reports import disclosure, estimates
+
+SNAPSHOT_COLUMNS = (
+    "measure_code",
+    "unit",
+    "polarity",
+    "aggregation",
+    "period_start",
+    "period_end",
+    "group",
+    "value",
+    "numerator",
+    "denominator",
+    "approved",
+)
+ESTIMATE_DECIMALS = 1  # estimates and intervals, in the measure's scale (points, per 10,000, days, per period)
+RESULTS_FORMAT = 1  # bumped when the results JSON changes shape
+
+
+@dataclass(frozen=True)
+class PlannedMeasure:
+    code: str
+    direction: str  # increase / decrease / no_change
+    role: str  # primary / secondary
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    """What a report takes from the plan version it follows, exactly as signed off."""
+
+    version: int
+    signed_off: bool
+    design: str  # a key of estimates.DESIGNS, or "" when the plan has none yet
+    research_questions: str = ""
+    windows: estimates.AnalysisPlan | None = None  # None until every date is set
+    comparison: str = ""  # the comparison group, in the plan's words
+    comparison_how_chosen: str = ""
+    measures: tuple[PlannedMeasure, ...] = ()
+
+
+@dataclass(frozen=True)
+class MeasureResult:
+    planned: PlannedMeasure
+    name: str
+    unit: str
+    polarity: str
+    estimate: estimates.Estimate  # rounded
+
+
+@dataclass(frozen=True)
+class Evidence:
+    plan: PlanSpec
+    safe: disclosure.SafeFrame
+    measures: tuple[MeasureResult, ...]
+    threshold: int
+    unplanned: tuple[str, ...] = ()  # measures with data that the plan does not name
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def draft(self) -> bool:
+        return not self.plan.signed_off
+
+
+def evidence_build(
+    frame: pd.DataFrame,
+    plan: PlanSpec,
+    *,
+    threshold: int,
+    earlier_hidden=frozenset(),
+    earlier_shown=None,
+) -> Evidence:
+    """The plan's estimate of each planned measure (primary ones first) from the raw frame, and the
+    safe cells of the planned measures. `earlier_hidden` / `earlier_shown`: cells of earlier
+    versions of this evaluation's report (see `earlier_cells`), so suppression stays consistent."""
+    planned_codes = [m.code for m in plan.measures]
+    data = frame[frame["measure_code"].isin(planned_codes)].reset_index(drop=True)
+    safe = disclosure.safe_cells(data, threshold=threshold, earlier_hidden=earlier_hidden, earlier_shown=earlier_shown)
+    analyse = estimates.DESIGNS.get(plan.design)
+    results = []
+    ordered = sorted(plan.measures, key=lambda m: (m.role != "primary", planned_codes.index(m.code)))
+    for planned in ordered:
+        rows = data[data["measure_code"] == planned.code]
+        if rows.empty:
+            estimate = estimates.Estimate(
+                design=plan.design,
+                measure_code=planned.code,
+                method="",
+                conclusion="not estimable",
+                reason="no data has been sent for this measure",
+            )
+            name, unit, polarity = planned.code, "", ""
+        else:
+            first = rows.iloc[0]
+            name, unit, polarity = first.get("measure_name", planned.code), first["unit"], first["polarity"]
+            if analyse is None or plan.windows is None:
+                estimate = estimates.Estimate(
+                    design=plan.design,
+                    measure_code=planned.code,
+                    method="",
+                    conclusion="not estimable",
+                    reason="the plan does not yet give a design and every date of its windows",
+                )
+            else:
+                estimate = analyse(rows, plan.windows, measure_code=planned.code, planned_direction=planned.direction)
+        results.append(MeasureResult(planned, str(name), unit, polarity, rounded(estimate)))
+    unplanned = tuple(sorted(set(frame["measure_code"]) - set(planned_codes)))
+    return Evidence(plan=plan, safe=safe, measures=tuple(results), threshold=threshold, unplanned=unplanned)
+
+
+def rounded(estimate: estimates.Estimate) -> estimates.Estimate:
+    """The estimate as shown: to the decimals the tables show, so that no output carries more
+    precision than another (a finer estimate over shown periods could narrow a hidden cell)."""
+
+    def r(x):
+        return None if x is None else _clean(round(x, ESTIMATE_DECIMALS))
+
+    return estimates.Estimate(
+        **{
+            **estimate.__dict__,
+            "estimate": r(estimate.estimate),
+            "ci_low": r(estimate.ci_low),
+            "ci_high": r(estimate.ci_high),
+            "relative_change": None if estimate.relative_change is None else _clean(round(estimate.relative_change, 3)),
+            "smallest_detectable": r(estimate.smallest_detectable),
+        }
+    )
+
+
+def _clean(x: float) -> float:
+    return 0.0 if x == 0 else x  # never "-0.0"
+
+
+# --- Snapshot ----------------------------------------------------------------------------------
+
+
+def frame_checksum(frame: pd.DataFrame) -> str:
+    """SHA-256 of the data a report used, in a canonical form: the snapshot columns, rows sorted,
+    numbers written the same way whatever their dtype."""
+    data = frame.loc[:, [c for c in SNAPSHOT_COLUMNS if c in frame.columns]].copy()
+    for column in ("period_start", "period_end"):
+        data[column] = pd.to_datetime(data[column]).dt.strftime("%Y-%m-%d")
+    data["value"] = [None if pd.isna(v) else f"{float(v):.4f}" for v in data["value"]]
+    for column in ("numerator", "denominator"):
+        data[column] = [None if pd.isna(v) else str(int(v)) for v in data[column]]
+    data = data.astype(object).where(data.notna(), None)
+    data = data.sort_values(["measure_code", "group", "period_start", "period_end"], kind="mergesort")
+    body = json.dumps([list(data.columns), *data.to_numpy().tolist()], default=str, separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+# --- Results JSON ------------------------------------------------------------------------------
+
+
+def results_document(
+    evidence: Evidence, *, report: str, evaluation: str, version: int, data_checksum: str, code_version: str
+) -> dict:
+    """The results JSON (the contract in the README): every suppressed cell is null, exactly as in
+    the other outputs, and values carry the decimals the tables show; conclusion is one of
+    estimates.CONCLUSIONS. An estimate's chart points and diagnostics are not in it: they are
+    computed from every cell, hidden ones included."""
+    cells_by_measure = _cells(evidence.safe.frame)
+    plan = evidence.plan
+    return {
+        "format": RESULTS_FORMAT,
+        "report": report,
+        "version": version,
+        "evaluation": evaluation,
+        "plan_version": plan.version,
+        "draft": evidence.draft,
+        "design": plan.design,
+        "windows": _windows(plan.windows),
+        "data_checksum": data_checksum,
+        "code_version": code_version,
+        "threshold": evidence.threshold,
+        "measures": [
+            {
+                "measure": m.planned.code,
+                "name": m.name,
+                "primary": m.planned.role == "primary",
+                "unit": m.unit,
+                "polarity": m.polarity,
+                "expected_direction": m.planned.direction,
+                "method": m.estimate.method,
+                "scale": m.estimate.scale,
+                "estimate": m.estimate.estimate,
+                "ci_low": m.estimate.ci_low,
+                "ci_high": m.estimate.ci_high,
+                "relative_change": m.estimate.relative_change,
+                "smallest_detectable": m.estimate.smallest_detectable,
+                "conclusion": m.estimate.conclusion,
+                "reason": m.estimate.reason,
+                "limitations": list(m.estimate.limitations),
+                "cells": cells_by_measure.get(m.planned.code, []),
+            }
+            for m in evidence.measures
+        ],
+    }
+
+
+def results_json(document: dict) -> bytes:
+    """Canonical bytes: the same document always gives the same bytes."""
+    return (json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+
+
+def earlier_cells(documents: list[dict]) -> tuple[frozenset[str], dict[str, float]]:
+    """(keys hidden, key -> value shown) over earlier versions' results JSON, for `evidence_build`.
+    A cell hidden in any earlier version stays hidden; one shown with a value is public."""
+    hidden: set[str] = set()
+    shown: dict[str, float] = {}
+    for document in documents:
+        for measure in document.get("measures", []):
+            for cell in measure.get("cells", []):
+                for column in disclosure.CELL_COLUMNS:
+                    key = disclosure.cell_key(measure["measure"], cell["group"], cell["period_start"], cell["period_end"], column)
+                    if cell.get(column) is None:
+                        if cell.get(f"{column}_hidden"):
+                            hidden.add(key)
+                    else:
+                        shown.setdefault(key, cell[column])
+    return frozenset(hidden), shown
+
+
+def _cells(frame: pd.DataFrame) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    rows = disclosure.round_for_charts(frame).sort_values(
+        ["measure_code", "period_start", "period_end", "group"], kind="mergesort"
+    )
+    for row in rows.itertuples(index=False):
+        cell = {
+            "period_start": f"{pd.Timestamp(row.period_start):%Y-%m-%d}",
+            "period_end": f"{pd.Timestamp(row.period_end):%Y-%m-%d}",
+            "group": row.group,
+            "value": _number(row.value),
+            "numerator": _whole(row.numerator),
+            "denominator": _whole(row.denominator),
+            "approved": bool(getattr(row, "approved", True)),
+        }
+        # Which nulls are suppressions (rather than numbers never sent): the next version keeps them hidden.
+        for column in disclosure.CELL_COLUMNS:
+            if getattr(row, disclosure.REASON_COLUMNS[column], None):
+                cell[f"{column}_hidden"] = True
+        out.setdefault(row.measure_code, []).append(cell)
+    return out
+
+
+def _number(x) -> float | None:
+    if x is None or pd.isna(x):
+        return None
+    x = float(x)
+    return _clean(round(x, disclosure.STORED_DECIMALS)) if math.isfinite(x) else None
+
+
+def _whole(x) -> int | None:
+    return None if x is None or pd.isna(x) else int(x)
+
+
+def _windows(windows: estimates.AnalysisPlan | None) -> dict | None:
+    if windows is None:
+        return None
+    return {
+        "intervention_start": windows.intervention_start.isoformat(),
+        "baseline": [windows.baseline_start.isoformat(), windows.baseline_end.isoformat()],
+        "follow_up": [windows.follow_up_start.isoformat(), windows.follow_up_end.isoformat()],
+        "intervention_group": windows.intervention_group,
+        "comparison_group": windows.comparison_group,
+    }
