@@ -25,7 +25,7 @@ declared rule (``Measure.child_aggregation``):
 A row may carry an ``event_date`` (within its period), so one child can have several events in a
 period: a referral measure counts each referral. The same child, measure, group, period and event
 date twice is a duplicate. A child is in at most one of the intervention and comparison groups in a
-period (across measures).
+period (across measures): ``outcomes.parsing.ExclusiveGroups`` checks it.
 """
 
 import hashlib
@@ -224,58 +224,6 @@ def _median(counts: dict[Decimal, int]) -> Decimal:
         while len(found) < 2 and middle[len(found)] < seen:
             found.append(value)
     return (found[0] + found[1]) / 2
-
-
-class ExclusiveGroups:
-    """Which children appear in both the intervention and the comparison group of one period (across
-    measures), found once the whole file has been read. Memory stays small: each distinct (child,
-    period) of a group once, as a 64-bit hash and the first line it is on (a child's several
-    measures and events collapse into one), merged as the file is read. A false match needs two of a
-    file's (child, period) pairs to share a 64-bit hash: about 1 in 10^6 for 5,000,000 of them, and
-    then only a file would be refused that should not be."""
-
-    GROUPS = ("intervention", "comparison")
-    MERGE_EVERY = 1 << 17  # pending entries before they are merged into the distinct ones
-
-    def __init__(self):
-        empty = (np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32))
-        self.seen = dict.fromkeys(self.GROUPS, empty)  # group -> (distinct hashes, sorted; first lines)
-        self.pending = {group: [] for group in self.GROUPS}
-        self.pending_rows = dict.fromkeys(self.GROUPS, 0)
-
-    def add(self, children: dict[str, np.ndarray]) -> None:
-        for group in self.GROUPS:
-            rows = children["group"] == group
-            if rows.any():
-                frame = pd.DataFrame({"c": children["child"][rows], "s": children["period_start"][rows]})
-                hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-                self.pending[group].append(_first_lines(hashes, children["lines"][rows].astype(np.uint32)))
-                self.pending_rows[group] += len(self.pending[group][-1][0])
-                if self.pending_rows[group] >= self.MERGE_EVERY:
-                    self._merge(group)
-
-    def _merge(self, group: str) -> None:
-        parts = [self.seen[group], *self.pending[group]]
-        self.seen[group] = _first_lines(np.concatenate([h for h, _ in parts]), np.concatenate([ln for _, ln in parts]))
-        self.pending[group], self.pending_rows[group] = [], 0
-
-    def overlaps(self) -> list[tuple[int, int]]:
-        """(line, line of the same child in the other group) for the later of each such pair."""
-        for group in self.GROUPS:
-            self._merge(group)
-        (first, first_lines), (second, second_lines) = (self.seen[g] for g in self.GROUPS)
-        _both, in_first, in_second = np.intersect1d(first, second, assume_unique=True, return_indices=True)
-        pairs = zip(first_lines[in_first].astype(int).tolist(), second_lines[in_second].astype(int).tolist())
-        return sorted((max(a, b), min(a, b)) for a, b in pairs)
-
-
-def _first_lines(hashes: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each distinct hash once (sorted), with the smallest line it is on."""
-    order = np.lexsort((lines, hashes))
-    hashes, lines = hashes[order], lines[order]
-    first = np.ones(len(hashes), dtype=bool)
-    first[1:] = hashes[1:] != hashes[:-1]
-    return hashes[first], lines[first]
 
 
 def _round(value: Decimal) -> Decimal:

@@ -35,7 +35,6 @@ from outcomes.children import (
     NHS_REMOVED,
     REF_NHS,
     TOKEN,
-    ExclusiveGroups,
     Totals,
     identifying_kind,
     is_nhs_number,
@@ -618,31 +617,24 @@ def _key_hashes(columns: list[np.ndarray]) -> np.ndarray:
     return combined + np.uint64(97531)
 
 
-class KeyLog:
-    """Each good row's key as a 64-bit hash, with its line and period start, kept in a small buffer
-    and spilled to temporary files by the hash's top bits, so that memory does not grow with the
-    rows; :meth:`duplicates` then sorts each part on its own.
+class HashParts:
+    """Records with a 64-bit ``hash`` field, kept in a small buffer and spilled to temporary files
+    by the hash's top bits, so that memory does not grow with the rows: :meth:`parts` then gives
+    back one part at a time, small enough to sort on its own. Records with equal hashes are always
+    in the same part, in the order they were added."""
 
-    Two different keys with the same 64-bit hash would be reported as a duplicate. The chance of any
-    such pair among n rows is about n**2 / 2**65: 7e-7 at 5,000,000 rows. We accept that rather than
-    keep every key, which is what made duplicate detection cost a gigabyte at that size."""
-
-    RECORD = np.dtype([("hash", "<u8"), ("line", "<u4"), ("day", "<i4")])
     PARTS = 64
     BUFFER_ROWS = 1 << 16
 
-    def __init__(self):
+    def __init__(self, record: np.dtype):
+        self.record = record
         self._buffer: list[np.ndarray] = []
         self._buffered = 0
         self._parts: list | None = None  # temporary files, once the buffer has been spilled
 
-    def add(self, columns: list[np.ndarray], lines: np.ndarray, starts: np.ndarray) -> None:
-        if not len(lines):
+    def add(self, records: np.ndarray) -> None:
+        if not len(records):
             return
-        records = np.empty(len(lines), dtype=self.RECORD)
-        records["hash"] = _key_hashes(columns)
-        records["line"] = lines
-        records["day"] = _per_value(starts, lambda d: d.toordinal() if isinstance(d, date) else 0).astype(np.int32)
         self._buffer.append(records)
         self._buffered += len(records)
         if self._buffered >= self.BUFFER_ROWS:
@@ -651,15 +643,16 @@ class KeyLog:
     def _spill(self) -> None:
         if self._parts is None:
             self._parts = [tempfile.TemporaryFile() for _ in range(self.PARTS)]
-        records = np.concatenate(self._buffer) if self._buffer else np.empty(0, dtype=self.RECORD)
+        records = np.concatenate(self._buffer) if self._buffer else np.empty(0, dtype=self.record)
         self._buffer, self._buffered = [], 0
         part = (records["hash"] >> np.uint64(58)).astype(np.intp)  # PARTS = 64: the top 6 bits
-        order = np.argsort(part, kind="stable")  # each part's records stay in file order
+        order = np.argsort(part, kind="stable")  # each part's records stay in the order they came
         bounds = np.searchsorted(part[order], np.arange(self.PARTS + 1))
         for number, file in enumerate(self._parts):
             file.write(records[order[bounds[number] : bounds[number + 1]]].tobytes())
 
-    def _each_part(self) -> Iterator[np.ndarray]:
+    def parts(self) -> Iterator[np.ndarray]:
+        """Each part's records (once: the temporary files are closed as they are read)."""
         if self._parts is None:
             if self._buffer:
                 yield np.concatenate(self._buffer)
@@ -667,14 +660,37 @@ class KeyLog:
         self._spill()
         for file in self._parts:
             file.seek(0)
-            yield np.frombuffer(file.read(), dtype=self.RECORD)
+            yield np.frombuffer(file.read(), dtype=self.record)
             file.close()
+
+
+class KeyLog:
+    """Each good row's key as a 64-bit hash, with its line and period start (:class:`HashParts`,
+    so that memory does not grow with the rows); :meth:`duplicates` then sorts each part on its own.
+
+    Two different keys with the same 64-bit hash would be reported as a duplicate. The chance of any
+    such pair among n rows is about n**2 / 2**65: 7e-7 at 5,000,000 rows. We accept that rather than
+    keep every key, which is what made duplicate detection cost a gigabyte at that size."""
+
+    RECORD = np.dtype([("hash", "<u8"), ("line", "<u4"), ("day", "<i4")])
+
+    def __init__(self):
+        self._records = HashParts(self.RECORD)
+
+    def add(self, columns: list[np.ndarray], lines: np.ndarray, starts: np.ndarray) -> None:
+        if not len(lines):
+            return
+        records = np.empty(len(lines), dtype=self.RECORD)
+        records["hash"] = _key_hashes(columns)
+        records["line"] = lines
+        records["day"] = _per_value(starts, lambda d: d.toordinal() if isinstance(d, date) else 0).astype(np.int32)
+        self._records.add(records)
 
     def duplicates(self, limit: int) -> list[tuple[int, int, date]]:
         """(line, first line with the same key, period start) of the first ``limit`` rows whose key
         an earlier row has, in file order."""
         found = []
-        for records in self._each_part():
+        for records in self._records.parts():
             order = np.argsort(records["hash"], kind="stable")  # equal keys: in file order
             hashes = records["hash"][order]
             again = np.flatnonzero(hashes[1:] == hashes[:-1]) + 1
@@ -688,6 +704,55 @@ class KeyLog:
                 found.append((int(records["line"][at]), int(records["line"][earliest]), start))
         found.sort()
         return found[:limit]
+
+
+class ExclusiveGroups:
+    """Which children appear in both the intervention and the comparison group of one period (across
+    measures), found once the whole file has been read. Each chunk's distinct (child, period) pairs
+    of the two groups go, as a 64-bit hash with the group and the first line of the chunk it is on
+    (a child's several measures and events collapse into one), to a :class:`HashParts`, so that
+    memory does not grow with the file; at the end each part on its own gives each group's first
+    line per (child, period), and the pairs both groups have. A false match needs two of a file's
+    (child, period) pairs to share a 64-bit hash: about 1 in 10^6 for 5,000,000 of them, and then
+    only a file would be refused that should not be."""
+
+    GROUPS = ("intervention", "comparison")
+    RECORD = np.dtype([("hash", "<u8"), ("line", "<u4"), ("group", "u1")])  # group: its place in GROUPS
+
+    def __init__(self):
+        self._records = HashParts(self.RECORD)
+
+    def add(self, children: dict[str, np.ndarray]) -> None:
+        for number, group in enumerate(self.GROUPS):
+            rows = children["group"] == group
+            if rows.any():
+                frame = pd.DataFrame({"c": children["child"][rows], "s": children["period_start"][rows]})
+                hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+                hashes, lines = _first_lines(hashes, children["lines"][rows].astype(np.uint32))
+                records = np.empty(len(hashes), dtype=self.RECORD)
+                records["hash"], records["line"], records["group"] = hashes, lines, number
+                self._records.add(records)
+
+    def overlaps(self) -> list[tuple[int, int]]:
+        """(line, line of the same child in the other group) for the later of each such pair."""
+        pairs = []
+        for records in self._records.parts():
+            (first, first_lines), (second, second_lines) = (
+                _first_lines(records["hash"][in_group], records["line"][in_group])
+                for in_group in (records["group"] == 0, records["group"] == 1)
+            )
+            _both, in_first, in_second = np.intersect1d(first, second, assume_unique=True, return_indices=True)
+            pairs += zip(first_lines[in_first].astype(int).tolist(), second_lines[in_second].astype(int).tolist())
+        return sorted((max(a, b), min(a, b)) for a, b in pairs)
+
+
+def _first_lines(hashes: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct hash once (sorted), with the smallest line it is on."""
+    order = np.lexsort((lines, hashes))
+    hashes, lines = hashes[order], lines[order]
+    first = np.ones(len(hashes), dtype=bool)
+    first[1:] = hashes[1:] != hashes[:-1]
+    return hashes[first], lines[first]
 
 
 class Checker:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from outcomes import services
 from outcomes.children import identifying_kind, is_nhs_number, normalised_header
 from outcomes.models import ChildRecord, OutcomeValue, Submission
+from outcomes.parsing import HashParts
 from pine.models import AuditEvent
 from tests import factories
 
@@ -303,9 +304,14 @@ def test_an_event_date_lets_a_child_have_several_events_in_a_period(lead, partne
     assert aggregate.errors[0]["column"] == "event_date" and "child-level" in aggregate.errors[0]["reason"]
 
 
-def test_the_same_child_in_intervention_and_comparison_in_one_period_is_refused(lead, partner, evaluation, monkeypatch):
-    """Across measures and across chunks: a child belongs to one of the two groups in a period."""
+@pytest.mark.parametrize("buffer_rows", [1, 1 << 16])
+def test_the_same_child_in_intervention_and_comparison_in_one_period_is_refused(
+    lead, partner, evaluation, monkeypatch, buffer_rows
+):
+    """Across measures and across chunks (and whether the check spills to disk or not): a child
+    belongs to one of the two groups in a period."""
     monkeypatch.setattr(services, "INGEST_CHUNK_ROWS", 2)
+    monkeypatch.setattr(HashParts, "BUFFER_ROWS", buffer_rows)
     submission = upload(
         partner,
         lead,
@@ -323,29 +329,67 @@ def test_the_same_child_in_intervention_and_comparison_in_one_period_is_refused(
     assert "(row 2)" in submission.errors[0]["reason"]
 
 
-def test_the_exclusive_group_check_merges_as_it_reads_and_names_the_first_rows(monkeypatch):
-    """Each (child, period) of a group is kept once, with its first row, whenever the pending hashes
-    are merged; the same pairs are found as with one merge at the end."""
+def exclusive_chunk(lines, children, groups, starts=None):
+    """Checked child rows as :class:`outcomes.parsing.ExclusiveGroups` reads them."""
     from datetime import date
 
     import numpy as np
 
-    from outcomes.children import ExclusiveGroups
+    return {
+        "lines": np.array(lines),
+        "child": np.array(children, dtype=object),
+        "period_start": np.array(starts or [date(2025, 4, 1)] * len(lines), dtype=object),
+        "group": np.array(groups, dtype=object),
+    }
 
-    def chunk(lines, children, groups):
-        return {
-            "lines": np.array(lines),
-            "child": np.array(children, dtype=object),
-            "period_start": np.array([date(2025, 4, 1)] * len(lines), dtype=object),
-            "group": np.array(groups, dtype=object),
-        }
 
-    for merge_every in (1, 1 << 20):
-        monkeypatch.setattr(ExclusiveGroups, "MERGE_EVERY", merge_every)
+@pytest.mark.parametrize("buffer_rows", [1, 2, 1 << 20])
+def test_the_exclusive_group_check_names_the_first_rows_whether_or_not_it_spills_to_disk(monkeypatch, buffer_rows):
+    """Each (child, period) of a group counts once, with its first row, whether the hashes stay in
+    memory or go to temporary files after every chunk."""
+    from outcomes.parsing import ExclusiveGroups
+
+    monkeypatch.setattr(HashParts, "BUFFER_ROWS", buffer_rows)
+    groups = ExclusiveGroups()
+    groups.add(exclusive_chunk([2, 3, 4], ["a", "a", "b"], ["intervention", "intervention", "comparison"]))
+    groups.add(exclusive_chunk([5, 6, 7], ["b", "a", "c"], ["intervention", "comparison", "all"]))
+    assert groups.overlaps() == [(5, 4), (6, 2)]
+
+
+def test_the_exclusive_group_check_spilled_to_disk_finds_every_overlap_a_plain_count_finds(monkeypatch):
+    """Many chunks, children, periods and groups, spread over all the temporary files: the same
+    overlaps, each named by the first row of the child and period in each group, as going through
+    the rows one by one gives, and as the check gives with everything in memory."""
+    import random
+    from datetime import date
+
+    from outcomes.parsing import ExclusiveGroups
+
+    rng = random.Random(11)
+    starts = [date(2025, month, 1) for month in (4, 5, 6)]
+    rows = [
+        (line, f"pseudo:v1:{rng.randrange(300):064x}", rng.choice(starts), rng.choice(["intervention", "comparison", "all"]))
+        for line in range(2, 3002)
+    ]
+    first = {}  # (child, start, group) -> its first line
+    for line, child, start, group in rows:
+        first.setdefault((child, start, group), line)
+    expected = sorted(
+        (max(line, other), min(line, other))
+        for (child, start, group), line in first.items()
+        if group == "intervention" and (other := first.get((child, start, "comparison"))) is not None
+    )
+    assert len(expected) > 100  # enough overlaps to land in most of the parts
+
+    found = {}
+    for buffer_rows in (7, 1 << 20):  # spilled after every few chunks; all in memory
+        monkeypatch.setattr(HashParts, "BUFFER_ROWS", buffer_rows)
         groups = ExclusiveGroups()
-        groups.add(chunk([2, 3, 4], ["a", "a", "b"], ["intervention", "intervention", "comparison"]))
-        groups.add(chunk([5, 6, 7], ["b", "a", "c"], ["intervention", "comparison", "all"]))
-        assert groups.overlaps() == [(5, 4), (6, 2)]
+        for at in range(0, len(rows), 50):
+            lines, children, period_starts, in_groups = zip(*rows[at : at + 50])
+            groups.add(exclusive_chunk(list(lines), list(children), list(in_groups), list(period_starts)))
+        found[buffer_rows] = groups.overlaps()
+    assert found[7] == found[1 << 20] == expected
 
 
 @settings(max_examples=200, database=None, deadline=None)

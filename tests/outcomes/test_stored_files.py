@@ -20,7 +20,7 @@ from django.utils.module_loading import import_string
 import outcomes.parsing
 from outcomes import services
 from outcomes.models import OutcomeValue, Submission
-from outcomes.parsing import KeyLog
+from outcomes.parsing import HashParts
 from pine import services as pine_services
 from tests import factories
 from tests.outcomes.test_children import RAW
@@ -267,7 +267,7 @@ def test_the_limits_are_settings_and_their_messages_quote_them(lead, partner, ev
 
 def test_duplicates_across_chunks_and_spilled_parts_name_the_first_row(lead, partner, evaluation, monkeypatch):
     monkeypatch.setattr(services, "INGEST_CHUNK_ROWS", 7)
-    monkeypatch.setattr(KeyLog, "BUFFER_ROWS", 5)  # the keys go to temporary files almost at once
+    monkeypatch.setattr(HashParts, "BUFFER_ROWS", 5)  # the keys go to temporary files almost at once
     rows = [f"C{n},entries_to_care,01/04/2025,30/04/2025,all,\n" for n in range(60)]
     rows[45] = rows[3]  # line 47 repeats line 5
     rows[58] = rows[50]  # line 60 repeats line 52
