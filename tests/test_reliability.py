@@ -21,7 +21,7 @@ from django.urls import reverse
 from cohorts.models import EventRegistration
 from outcomes import services as outcome_services
 from outcomes.models import ChildRecord, OutcomeValue, Submission
-from pine import ratelimit
+from pine import jobs, ratelimit
 from pine.models import AuditEvent, Invitation, Partner
 from pine.tenancy import practice_scope
 from reports import services as report_services
@@ -92,6 +92,36 @@ def test_a_worker_killed_half_way_through_an_import_stores_nothing_and_the_next_
             second.kill()
     assert stored_of(submission) == (3 * CHILDREN, len(expected_aggregates(CHILDREN)))
     assert accepted_records(submission) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_that_kills_every_worker_ends_failed_after_two_takeovers_and_keeps_nothing(partner, lead, evaluation, tmp_path):
+    with queue_of_its_own() as queue:
+        submission = queue_upload(partner, lead, evaluation, child_file(CHILDREN))
+        # The first worker, then one per takeover (each sends what no worker has as it starts):
+        # each dies on the import, leaving the row running.
+        for attempt in range(1 + jobs.MAX_TAKEOVERS):
+            worker = Worker(queue, tmp_path / f"worker-{attempt}.log", dies=True)
+            try:
+                worker.process.wait(timeout=120)
+            finally:
+                worker.kill()
+            assert row(Submission, submission.pk, "status")["status"] == "running", worker.log()
+        last = Worker(queue, tmp_path / "last.log", dies=True)
+        try:
+            wait_for(
+                lambda: row(Submission, submission.pk, "status")["status"] == "failed",
+                timeout=120,
+                what="the sweep did not give up on the import",
+                worker=last,
+            )
+            assert last.process.poll() is None  # it did not run the import again
+        finally:
+            last.kill()
+    (problem,) = row(Submission, submission.pk, "errors")["errors"]
+    assert f"its worker stopped {1 + jobs.MAX_TAKEOVERS} times before it was done" in problem["reason"]
+    assert stored_of(submission) == (0, 0)
+    assert row(Submission, submission.pk, "received", "kept") == {"received": "", "kept": ""}
 
 
 @pytest.mark.django_db(transaction=True)

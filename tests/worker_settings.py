@@ -3,11 +3,14 @@ test run's settings on the test's database, Redis database, key prefix and queue
 passes in ``PINE_TEST_*`` variables.
 
 With ``PINE_TEST_SLOW`` set (seconds), each chunk of an import (ten rows) and the drawing of a
-report's charts take that much longer, so that a test can kill the worker half-way through. This is
-a test-only hook, loaded only by this settings module: product code has none.
+report's charts take that much longer, so that a test can kill the worker half-way through. With
+``PINE_TEST_DIES`` set, the worker kills itself (SIGKILL) at an import's first chunk, as one that
+runs out of memory. These are test-only hooks, loaded only by this settings module: product code
+has none.
 """
 
 import os
+import signal
 import time
 
 from celery.signals import task_prerun
@@ -23,7 +26,20 @@ if os.environ.get("PINE_TEST_KEY_PREFIX"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{os.environ['PINE_TEST_KEY_PREFIX']}:"}
 
 SLOW = float(os.environ.get("PINE_TEST_SLOW", "0"))
+DIES = bool(os.environ.get("PINE_TEST_DIES"))
 _slowed = []
+
+
+@task_prerun.connect
+def _die_in_imports(**kwargs):
+    if not DIES:
+        return
+    from outcomes import ingest
+
+    def die(self, children):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    ingest.ChildCopy.__call__ = die
 
 
 @task_prerun.connect

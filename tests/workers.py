@@ -71,7 +71,7 @@ def wait_for(predicate, *, timeout: float, what: str, worker=None):
 class Worker:
     """``celery worker`` in a process (and process group) of its own, taking only ``queue``."""
 
-    def __init__(self, queue: str, log_path: Path, *, pool: str = "solo", slow: float = 0.0):
+    def __init__(self, queue: str, log_path: Path, *, pool: str = "solo", slow: float = 0.0, dies: bool = False):
         self.log_path = log_path
         env = {
             **os.environ,
@@ -80,6 +80,7 @@ class Worker:
             "PINE_TEST_QUEUE": queue,
             "PINE_TEST_KEY_PREFIX": os.environ.get("PYTEST_XDIST_WORKER", ""),
             "PINE_TEST_SLOW": str(slow),
+            "PINE_TEST_DIES": "1" if dies else "",
             "REDIS_URL": settings.REDIS_URL,
             # the same uploads folder as this test process: the worker reads the files it stored
             "UPLOADS_ROOT": str(settings.STORAGES["uploads"].get("OPTIONS", {}).get("location", "")),
