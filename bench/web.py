@@ -30,6 +30,14 @@ Both are served by the same gunicorn, against the same database, in the same run
 two paths' answers are compared for every partner: the same rows, field for field. Also prints the
 queries each path makes per request (counted in this process with Django's test client).
 
+And where the time goes: the CPU each request cost gunicorn's processes, the PostgreSQL backends
+serving them and this client (read from /proc during the timed slices), and how busy the machine's
+cores were meanwhile (others' work included). Clients here never pause, so the server is a closed
+queue: N clients wait N / throughput on average (Little's law) however fast one request is, and
+throughput is at most cores / (CPU per request). On 2 shared cores a p99 under 100 ms for 16
+clients needs a few milliseconds of CPU per request in all; ``--clients 2`` shows the latency of
+a request that does not queue.
+
     .venv/bin/python bench/web.py [--seconds 15] [--warmup 3] [--clients 16] [--workers 4] [--rounds 5] [--profile]
 """
 
@@ -302,14 +310,77 @@ def merged(runs: list[dict]) -> dict:
         "elapsed": sum(run["elapsed"] for run in runs),
         "samples": [sample for run in runs for sample in run["samples"]],
         "errors": [error for run in runs for error in run["errors"]],
+        "cpu": {group: sum(run["cpu"][group] for run in runs) for group in runs[0]["cpu"]},
     }
+
+
+# --- where the CPU goes (Linux /proc; zeros elsewhere) ----------------------------------------------
+
+
+def process_cpu(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) each of these processes has used so far."""
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: proc(5)
+    return used
+
+
+def machine_cpu() -> float:
+    """CPU seconds every core of the machine has been busy so far (everyone's, not only ours)."""
+    try:
+        ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pids(server: subprocess.Popen) -> list[int]:
+    """gunicorn's master and its workers."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    return [server.pid, *(int(pid) for pid in children.read_text().split())] if children.exists() else [server.pid]
+
+
+def database_pids(name: str) -> list[int]:
+    """The PostgreSQL backends serving the benchmark's database (gunicorn's connections, which are
+    persistent but renewed after CONN_MAX_AGE: asked afresh each time)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name])
+        pids = [pid for (pid,) in cursor.fetchall()]
+    connection.close()
+    return pids
+
+
+def cpu_now(server: subprocess.Popen, database: str) -> dict[str, dict[int, float]]:
+    return {
+        "server": process_cpu(server_pids(server)),
+        "database": process_cpu(database_pids(database)),
+        "client": process_cpu([os.getpid()]),
+        "machine": {0: machine_cpu()},
+    }
+
+
+def timed_load(port: int, clients: list[dict], prefix: str, server: subprocess.Popen, database: str, **kwargs) -> dict:
+    """:func:`load`, with the CPU each group of processes used meanwhile (and the whole machine). A
+    process that started meanwhile counts from zero; one that ended loses its last moments."""
+    before = cpu_now(server, database)
+    run = load(port, clients, prefix, **kwargs)
+    after = cpu_now(server, database)
+    run["cpu"] = {
+        group: sum(seconds - before[group].get(pid, 0.0) for pid, seconds in used.items()) for group, used in after.items()
+    }
+    return run
 
 
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-def summary(name: str, run: dict) -> dict:
+def summary(name: str, run: dict, concurrency: int) -> dict:
     latencies = [seconds for _, seconds in run["samples"]]
     figures = {
         "rps": len(latencies) / run["elapsed"],
@@ -328,6 +399,20 @@ def summary(name: str, run: dict) -> dict:
     )
     for error in run["errors"][:5]:
         print(f"    {error}")
+    # Service time: CPU per request in each process group. With every core busy, throughput is at
+    # most cores / (CPU per request), and a closed loop of N clients waits N / throughput on average
+    # (Little's law): the queue, not the work, is most of the latency.
+    cpu = {group: seconds / len(latencies) * 1000 for group, seconds in run["cpu"].items()}
+    ours = cpu["server"] + cpu["database"] + cpu["client"]
+    figures.update(cpu_ms=ours, server_ms=cpu["server"])
+    print(
+        f"        CPU per request: server {cpu['server']:.1f} ms + database {cpu['database']:.1f} ms + "
+        f"client {cpu['client']:.1f} ms = {ours:.1f} ms (the machine's cores were busy {cpu['machine']:.1f} ms per "
+        f"request: {max(cpu['machine'] - ours, 0):.1f} ms of it others'); "
+        f"at most {os.cpu_count() / ours * 1000:.0f} req/s on {os.cpu_count()} idle cores; "
+        f"Little's law: {concurrency} clients / {figures['rps']:.0f} req/s = "
+        f"{concurrency / figures['rps'] * 1000:.0f} ms mean latency (measured {statistics.fmean(latencies) * 1000:.0f} ms)"
+    )
     return figures
 
 
@@ -391,7 +476,7 @@ def start_server(database: str, workers: int, log) -> tuple[subprocess.Popen, in
     command = [sys.executable, "-m", "gunicorn", "bench.web:serve()", "--chdir", str(ROOT), "--workers", str(workers)]
     command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60"]
     server = subprocess.Popen(command, env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a busy machine is slow to import Django in each worker
     while time.monotonic() < deadline:
         if server.poll() is not None:
             break
@@ -446,11 +531,14 @@ def main() -> None:
             load(port, clients, prefix, concurrency=args.clients, seconds=args.warmup)
         # Alternating slices (bare first, then tenant first, ...): other load on the machine falls on both.
         runs = {BARE: [], TENANT: []}
+        slice_seconds = args.seconds / args.rounds
         for round_ in range(args.rounds):
             for prefix in (BARE, TENANT) if round_ % 2 == 0 else (TENANT, BARE):
-                runs[prefix].append(load(port, clients, prefix, concurrency=args.clients, seconds=args.seconds / args.rounds))
+                run = timed_load(port, clients, prefix, server, name, concurrency=args.clients, seconds=slice_seconds)
+                runs[prefix].append(run)
         figures = {
-            label.strip(): summary(label, merged(runs[prefix])) for label, prefix in (("bare  ", BARE), ("tenant", TENANT))
+            label.strip(): summary(label, merged(runs[prefix]), args.clients)
+            for label, prefix in (("bare  ", BARE), ("tenant", TENANT))
         }
         tenant, bare = figures["tenant"], figures["bare"]
         ratio = tenant["rps"] / bare["rps"]
@@ -458,6 +546,13 @@ def main() -> None:
             f"ratio: tenant / bare throughput {ratio:.2f}x (goal >= 0.8x: {'met' if ratio >= 0.8 else 'NOT met'}); "
             f"tenant p99 {tenant['p99']:.1f} ms (goal < 100 ms: {'met' if tenant['p99'] < 100 else 'NOT met'}); "
             f"load average after: {os.getloadavg()[0]:.2f}"
+        )
+        # Others' load on a shared machine moves the throughput ratio from slice to slice; the CPU
+        # each request costs moves much less, and its ratio is the throughput ratio on idle cores.
+        print(
+            f"CPU per request: bare {bare['cpu_ms']:.1f} ms, tenant {tenant['cpu_ms']:.1f} ms: "
+            f"bare / tenant {bare['cpu_ms'] / tenant['cpu_ms']:.2f}x "
+            f"(server only: {bare['server_ms'] / tenant['server_ms']:.2f}x)"
         )
         if tenant["errors"] or bare["errors"]:
             raise SystemExit(f"FAILED: {tenant['errors']} errors on the tenant path, {bare['errors']} on the bare one")
