@@ -79,6 +79,13 @@ def plan_current(*, partner: Partner, evaluation: Evaluation) -> EvaluationPlan 
     return plan_versions(partner=partner, evaluation=evaluation).first()
 
 
+def plan_for_report(*, partner: Partner, evaluation: Evaluation) -> EvaluationPlan | None:
+    """The plan a report follows: the latest signed-off version, or else the draft (the report is
+    then marked DRAFT)."""
+    versions = plan_versions(partner=partner, evaluation=evaluation)
+    return versions.filter(status=EvaluationPlan.Status.SIGNED_OFF).first() or versions.first()
+
+
 def plan_get(*, partner: Partner, evaluation: Evaluation, version: int) -> EvaluationPlan | None:
     return plan_versions(partner=partner, evaluation=evaluation).filter(version=version).first()
 

@@ -1,5 +1,6 @@
 """Reads of stored outcome data: submissions, values, approved periods and the analysis frame."""
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max, QuerySet
@@ -79,26 +80,34 @@ def submission_history(*, partner: Partner, submission: Submission) -> QuerySet[
 def outcome_frame(*, partner: Partner, evaluation) -> "pd.DataFrame":
     """An evaluation's current outcome values, one row each, as the analysis functions expect them.
     ``approved`` is true where the practice team has approved the value's period."""
+    return outcome_frame_at(
+        partner=partner, evaluation=evaluation, snapshot=outcome_snapshot(partner=partner, evaluation=evaluation)
+    )
+
+
+def outcome_snapshot(*, partner: Partner, evaluation) -> dict:
+    """What a report version reads, so it can be read again exactly: the ids of the current values
+    (a value is never changed in place: a correction is a new row) and the approved periods."""
+    ids = OutcomeValue.objects.filter(partner=partner, evaluation=evaluation, is_current=True).values_list("pk", flat=True)
+    return {
+        "value_ids": sorted(ids),
+        "approved_periods": sorted(day.isoformat() for day in approved_periods(partner=partner, evaluation=evaluation)),
+    }
+
+
+def outcome_frame_at(*, partner: Partner, evaluation, snapshot: dict) -> "pd.DataFrame":
+    """The analysis frame of a snapshot (`outcome_snapshot`), with each measure's child aggregation
+    (``aggregation``: a median of days does not add up as a mean does)."""
     import pandas as pd  # only the report worker needs pandas: keep it out of web start-up
 
     rows = (
-        OutcomeValue.objects.filter(partner=partner, evaluation=evaluation, is_current=True)
+        OutcomeValue.objects.filter(partner=partner, evaluation=evaluation, pk__in=snapshot["value_ids"])
         .order_by("measure__code", "group", "period_start")
-        .values_list(
-            "measure__code",
-            "measure__name",
-            "measure__unit",
-            "measure__polarity",
-            "period_start",
-            "period_end",
-            "group",
-            "value",
-            "numerator",
-            "denominator",
-        )
+        .values_list(*QUERY_COLUMNS)
     )
-    approved = approved_periods(partner=partner, evaluation=evaluation)
-    frame = pd.DataFrame([(*row, row[4] in approved) for row in rows], columns=FRAME_COLUMNS)
+    approved = {date.fromisoformat(day) for day in snapshot["approved_periods"]}
+    frame = pd.DataFrame([(*row, row[4] in approved) for row in rows], columns=[*FRAME_COLUMNS[:-1], "aggregation", "approved"])
+    frame = frame[[*FRAME_COLUMNS, "aggregation"]]
     frame["period_start"] = pd.to_datetime(frame["period_start"])
     frame["period_end"] = pd.to_datetime(frame["period_end"])
     frame["value"] = frame["value"].astype(float)
@@ -106,6 +115,21 @@ def outcome_frame(*, partner: Partner, evaluation) -> "pd.DataFrame":
     frame["denominator"] = frame["denominator"].astype("Int64")
     frame["approved"] = frame["approved"].astype(bool)
     return frame
+
+
+QUERY_COLUMNS = (
+    "measure__code",
+    "measure__name",
+    "measure__unit",
+    "measure__polarity",
+    "period_start",
+    "period_end",
+    "group",
+    "value",
+    "numerator",
+    "denominator",
+    "measure__child_aggregation",
+)
 
 
 def template_rows(*, partner: Partner, evaluation, today) -> list[list[str]]:

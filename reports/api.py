@@ -15,6 +15,11 @@ from reports.views import report_file_response
 class ReportOut(serializers.Serializer):
     code = serializers.UUIDField()
     evaluation = serializers.UUIDField(source="evaluation.code")
+    version = serializers.IntegerField(allow_null=True)
+    plan_version = serializers.IntegerField(source="plan.version", allow_null=True, default=None)
+    draft = serializers.BooleanField(help_text="Built from a plan that is not signed off.")
+    data_checksum = serializers.CharField(help_text="SHA-256 of the data the version used.")
+    code_version = serializers.CharField()
     status = serializers.CharField()
     progress = serializers.IntegerField(help_text="Percent done, 0 to 100.")
     stage = serializers.CharField()
@@ -53,7 +58,7 @@ class ReportDetailView(PartnerAPIView):
 
 
 class ReportFileView(PartnerAPIView):
-    """A finished report's file: ``html`` or ``pdf``."""
+    """A finished report's file: ``html``, ``pdf`` or ``json`` (the results JSON, documented in the README)."""
 
     serializer_class = ReportOut
 
@@ -62,8 +67,12 @@ class ReportFileView(PartnerAPIView):
 
     @extend_schema(
         operation_id="v1_partners_reports_file",
-        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=["html", "pdf"])],
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY, (200, "text/html"): OpenApiTypes.STR},
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=["html", "pdf", "json"])],
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "text/html"): OpenApiTypes.STR,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+        },
     )
     def get(self, request, partner_slug, code, kind):
         found = selectors.report_file(partner=self.partner, code=code, kind=kind)

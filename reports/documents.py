@@ -142,6 +142,7 @@ def build_report(
     generated_at: datetime,
     threshold: int,
     progress: Callable[[int, str], None] = lambda pct, stage: None,
+    draft: bool = False,
 ) -> ReportFiles:
     """Build the report as standalone HTML and PDF bytes from a raw (unsuppressed) outcome frame.
 
@@ -161,6 +162,7 @@ def build_report(
 
     context = {
         "title": title,
+        "draft": draft,
         "partner_name": partner_name,
         "generated_at": generated_at,
         "threshold": threshold,

@@ -23,8 +23,19 @@ class Report(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     stage = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True)
+    # What the version was built from, kept so it can be built again to the same bytes: the plan
+    # version it follows (a draft plan marks the report DRAFT), the data snapshot (the outcome value
+    # ids and approved periods) and its SHA-256, the analysis code's version and the parameters.
+    version = models.PositiveIntegerField(null=True, blank=True)  # 1, 2, ... within the evaluation
+    plan = models.ForeignKey("evaluations.EvaluationPlan", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    draft = models.BooleanField(default=False)
+    snapshot = models.JSONField(default=dict, blank=True)
+    data_checksum = models.CharField(max_length=64, blank=True)
+    code_version = models.CharField(max_length=100, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
     html = models.BinaryField(null=True, blank=True)
     pdf = models.BinaryField(null=True, blank=True)
+    results = models.BinaryField(null=True, blank=True)  # the results JSON
     requested_by = models.ForeignKey("pine.User", null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -35,7 +46,12 @@ class Report(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="report_progress_percent"),
+            models.UniqueConstraint(fields=["evaluation", "version"], name="report_one_row_per_version"),
         ]
+
+    # The files a finished report offers, by the name of their download (download.<kind>).
+    FILE_KINDS = ("html", "pdf", "json")
+    FILE_FIELDS = {"html": "html", "pdf": "pdf", "json": "results"}
 
     def __str__(self):
         return f"Report {self.code} ({self.status})"

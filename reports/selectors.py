@@ -8,7 +8,7 @@ from reports.models import Report
 
 def report_list(*, partner: Partner, evaluation=None) -> QuerySet[Report]:
     # The files stay in the database until someone downloads one.
-    qs = Report.objects.filter(partner=partner).defer("html", "pdf").select_related("evaluation")
+    qs = Report.objects.filter(partner=partner).defer("html", "pdf", "results").select_related("evaluation", "plan")
     return qs if evaluation is None else qs.filter(evaluation=evaluation)
 
 
@@ -17,11 +17,15 @@ def report_get(*, partner: Partner, code) -> Report | None:
 
 
 def report_file(*, partner: Partner, code, kind: str) -> tuple[Report, bytes] | None:
-    """A finished report and the bytes of one of its files ("html" or "pdf")."""
-    if kind not in ("html", "pdf"):
+    """A finished report and the bytes of one of its files: "html", "pdf" or "json" (the results)."""
+    if kind not in Report.FILE_KINDS:
         return None
-    report = Report.objects.filter(partner=partner, code=code, status=Report.Status.DONE).select_related("evaluation").first()
+    report = (
+        Report.objects.filter(partner=partner, code=code, status=Report.Status.DONE)
+        .select_related("evaluation", "partner")
+        .first()
+    )
     if report is None:
         return None
-    content = getattr(report, kind)
+    content = getattr(report, Report.FILE_FIELDS[kind])
     return (report, bytes(content)) if content is not None else None

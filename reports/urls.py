@@ -5,7 +5,7 @@ from reports import api, views
 
 
 class ReportKindConverter:
-    regex = "html|pdf"
+    regex = "html|pdf|json"
 
     def to_python(self, value):
         return value

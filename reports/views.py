@@ -2,8 +2,10 @@
 evaluation's overview (its data, uploads and reports), and the reports themselves."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.utils.text import slugify
 from django.views.generic import TemplateView
 
 from cohorts.selectors import applications as cohort_selectors
@@ -113,7 +115,11 @@ class EvaluationOverviewView(EvaluationMixin, PartnerView, TemplateView):
 class ReportRequestView(EvaluationMixin, PartnerView):
     def post(self, request, partner_slug, code):
         evaluation = self.object
-        report = services.report_request(partner=self.partner, actor=request.user, evaluation=evaluation)
+        try:
+            report = services.report_request(partner=self.partner, actor=request.user, evaluation=evaluation)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("reports:evaluation", partner_slug=partner_slug, code=code)
         messages.success(request, "Your report is being built. This page shows its progress.")
         return redirect("reports:report", partner_slug=partner_slug, code=report.code)
 
@@ -135,13 +141,20 @@ class ReportDetailView(PartnerView, TemplateView):
         return super().get_context_data(report=self.object, **kwargs)
 
 
-REPORT_CONTENT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+REPORT_CONTENT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
+
+
+def report_filename(report, kind: str) -> str:
+    """Partner, evaluation, date and version, e.g. northshire-family-group-conferencing-2026-12-06-v3.pdf."""
+    name = slugify(f"{report.partner.name} {report.evaluation.title}")[:80].strip("-")
+    draft = "-draft" if report.draft else ""
+    return f"{name}-{report.created_at:%Y-%m-%d}-v{report.version or 0}{draft}.{kind}"
 
 
 def report_file_response(report, content: bytes, kind: str) -> HttpResponse:
     """A report file as a download (for the page and the API alike)."""
     response = HttpResponse(content, content_type=REPORT_CONTENT_TYPES[kind])
-    name = f"pine-report-{report.created_at:%Y-%m-%d}-{str(report.code)[:8]}.{kind}"
+    name = report_filename(report, kind)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
