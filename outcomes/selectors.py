@@ -117,6 +117,16 @@ def outcome_frame_at(*, partner: Partner, evaluation, snapshot: dict) -> "pd.Dat
     return frame
 
 
+def snapshot_submissions(*, partner: Partner, evaluation, snapshot: dict) -> list[tuple[str, object]]:
+    """(file name, when uploaded) of each upload the snapshot's values came from, oldest first."""
+    return list(
+        Submission.objects.filter(partner=partner, evaluation=evaluation, values__pk__in=snapshot["value_ids"])
+        .distinct()
+        .order_by("created_at")
+        .values_list("filename", "created_at")
+    )
+
+
 QUERY_COLUMNS = (
     "measure__code",
     "measure__name",

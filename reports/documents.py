@@ -1,9 +1,10 @@
-"""Evaluation reports: a standalone HTML document and a PDF built from an evaluation's outcome frame.
+"""Evaluation reports: a standalone HTML document and a PDF built from an `Evidence`.
 
-Numbers come from `reports.analysis` (suppressed first); this module only words and lays them
-out. The HTML carries interactive charts and one inlined copy of plotly.js, so it opens offline and
-makes no requests. The PDF carries each chart as a static SVG drawn by kaleido in a headless
-Chromium, or, when no browser is available, the tables alone and a pointer to the HTML version.
+Numbers come from `reports.evidence` (the plan's estimates, rounded, and the safe cells); this
+module only words and lays them out. The HTML carries interactive charts and loads plotly.js from
+PINE (not inlined: the file stays small); every chart has its table in the appendix. The PDF
+carries each chart as a static SVG drawn by kaleido in a headless Chromium, or, when no browser is
+available, the tables alone and a pointer to the HTML version.
 """
 
 from __future__ import annotations
@@ -20,23 +21,18 @@ from pathlib import Path
 
 import kaleido
 import pandas as pd
+import plotly
 import plotly.graph_objects as go
-import plotly.offline
 import weasyprint
 from choreographer.browsers import Chromium
 from django.template.loader import render_to_string
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from kaleido.errors import BrowserClosedError, BrowserFailedError, ChromeNotFoundError
 
-from reports.analysis import (
-    GROUP_LABELS,
-    GROUPS,
-    RATE_SCALE,
-    UNIT_LABELS,
-    measure_chart,
-    summarise,
-    suppress_small_counts,
-)
+from reports.analysis import GROUP_LABELS, GROUPS, UNIT_LABELS
+from reports.disclosure import REASON_COLUMNS, TABLE_DECIMALS, round_for_charts
+from reports.evidence import Evidence, MeasureResult
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +40,8 @@ TEMPLATE = "reports/report_document.html"
 CHART_WIDTH, CHART_HEIGHT = 800, 420  # layout pixels of the static chart in the PDF
 SUPPRESSED = "[c]"
 NOT_AVAILABLE = "–"
-NOT_ESTIMABLE = "not estimable (0 of 0)"
 # Browser trouble leaves the chart out of the PDF (chart_in_pdf=False) rather than failing the report.
 _BROWSER_ERRORS = (ChromeNotFoundError, BrowserFailedError, BrowserClosedError, TimeoutError)
-
-_UNIT_IN_WORDS = {
-    "percentage": "percentages; changes are in percentage points",
-    "rate_10k": "rates per 10,000 children",
-    "days": "days",
-    "count": "counts",
-}
-_DIRECTION_LABELS = {"improved": "Improved", "worsened": "Worsened", "no change": "No change"}
 
 
 @dataclass(frozen=True)
@@ -131,49 +118,63 @@ def _chart_svgs(figures: list[go.Figure]) -> list[bytes] | None:
         return [path.read_bytes() for path in paths]
 
 
+def plotly_js_path() -> tuple[Path, str]:
+    """The installed plotly.js and its version."""
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js", plotly.__version__
+
+
 # --- The report --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReportContext:
+    """What a report says about itself and its evaluation, besides the evidence (all plain text,
+    escaped by the template)."""
+
+    title: str
+    partner_name: str
+    version: int
+    generated_at: datetime
+    plan_version: int = 0
+    design_label: str = ""
+    practice_title: str = ""
+    practice_summary: str = ""
+    children_description: str = ""
+    theory_svg: str = ""  # the theory of change diagram (evaluations.theory.svg), already safe
+    submissions: tuple[str, ...] = ()  # the uploads the data came from, as "file (date)"
+    data_checksum: str = ""
+    code_version: str = ""
+    plotly_js_url: str = ""  # where the HTML loads plotly.js from (served by PINE, not inlined)
+
+
 def build_report(
-    frame: pd.DataFrame,
+    evidence: Evidence,
+    context: ReportContext,
     *,
-    title: str,
-    partner_name: str,
-    generated_at: datetime,
-    threshold: int,
     progress: Callable[[int, str], None] = lambda pct, stage: None,
-    draft: bool = False,
 ) -> ReportFiles:
-    """Build the report as standalone HTML and PDF bytes from a raw (unsuppressed) outcome frame.
-
-    Layout: title, partner, date; key messages; per measure a chart and a summary table; an
-    appendix of every period with suppressed cells shown as [c]; a note on data status.
-    `progress(percent, stage)` is called before each step.
-    """
-    progress(10, "Summarising")
-    frame = frame.reset_index(drop=True)  # raw and suppressed cells are matched up by row label
-    safe = suppress_small_counts(frame, threshold=threshold)
-    summary = summarise(safe, threshold=threshold)
-    measures = _measure_sections(frame, safe, summary)
-
-    progress(40, "Drawing charts")
-    figures = [measure_chart(safe, measure["code"]) for measure in measures]
+    """The report as HTML and PDF bytes. Every number comes from `evidence`: cells from its safe
+    frame, findings from its rounded estimates. `progress(percent, stage)` is called before each step."""
+    progress(50, "Drawing charts")
+    measures = [_finding(evidence, result) for result in evidence.measures]
+    figures = [measure_figure(evidence, result) for result in evidence.measures]
     svgs = _chart_svgs(figures)
-
-    context = {
-        "title": title,
-        "draft": draft,
-        "partner_name": partner_name,
-        "generated_at": generated_at,
-        "threshold": threshold,
-        "has_data": bool(measures),
-        "key_messages": key_messages(summary, threshold=threshold, unapproved=_unapproved_rows(safe)),
+    document = {
+        "report": context,
+        "draft": evidence.draft,
+        "plan": evidence.plan,
+        "windows": _windows_text(evidence.plan.windows),
+        "threshold": evidence.threshold,
+        "key_messages": [m["message"] for m in measures],
         "measures": measures,
-        "any_suppressed": bool(safe["suppressed"].any()) if len(safe) else False,
-        "unapproved": _unapproved_periods(safe),
+        "data": _data_section(evidence),
+        "limitations": _limitations(evidence),
+        "unplanned": evidence.unplanned,
+        "any_suppressed": bool(len(evidence.safe.frame)) and bool(evidence.safe.frame["suppressed"].any()),
+        "theory_svg": mark_safe(context.theory_svg) if context.theory_svg else "",
     }
 
-    progress(60, "Writing HTML")
+    progress(70, "Writing HTML")
     for index, (measure, figure) in enumerate(zip(measures, figures)):
         measure["chart_html"] = mark_safe(
             figure.to_html(
@@ -184,109 +185,150 @@ def build_report(
                 config={"displaylogo": False, "responsive": True},
             )
         )
-    html = render_to_string(
-        TEMPLATE,
-        {**context, "for_pdf": False, "plotly_js": mark_safe(plotly.offline.get_plotlyjs())},
-    )
+    html = render_to_string(TEMPLATE, {**document, "for_pdf": False})
 
-    progress(70, "Writing PDF")
+    progress(85, "Writing PDF")
     for measure, svg in zip(measures, svgs or []):
         measure["chart_svg_uri"] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
-    pdf_html = render_to_string(TEMPLATE, {**context, "for_pdf": True, "charts_in_pdf": svgs is not None})
+    pdf_html = render_to_string(TEMPLATE, {**document, "for_pdf": True, "charts_in_pdf": svgs is not None})
     # Tagged, so screen readers get the headings, tables and chart descriptions.
     pdf = weasyprint.HTML(string=pdf_html, base_url=None).write_pdf(pdf_tags=True)
-
-    progress(100, "Done")
     return ReportFiles(html=html.encode("utf-8"), pdf=pdf, chart_in_pdf=svgs is not None)
 
 
-def key_messages(summary: pd.DataFrame, *, threshold: int, unapproved: frozenset = frozenset()) -> list[str]:
-    """One plain-English sentence per measure and group, from `summarise` output.
+# --- Findings ----------------------------------------------------------------------------------
 
-    `unapproved` holds (measure_code, group, period_start) of rows not yet approved; a message
-    quoting one of those periods says so.
-    """
-    return [_key_message(row, threshold, unapproved) for row in summary.itertuples(index=False)]
-
-
-def _key_message(row, threshold: int, unapproved: frozenset) -> str:
-    who = f"{row.measure_name} ({GROUP_LABELS.get(row.group, row.group).lower()})"
-    if pd.isna(row.first_value):
-        if row.periods_suppressed:
-            return f"{who}: every figure is suppressed because it involves fewer than {threshold} children."
-        return f"{who}: no figures yet."
-
-    def when(period) -> str:
-        pending = (row.measure_code, row.group, pd.Timestamp(period)) in unapproved
-        return _month(period) + (" (unapproved)" if pending else "")
-
-    first = f"{_value(row.first_value, row.unit)} in {when(row.first_period)}"
-    if pd.isna(row.change):
-        return f"{who}: {first}; only one period can be shown so far."
-    last = f"{_value(row.last_value, row.unit)} in {when(row.last_period)}"
-    if row.direction == "no change":
-        return f"{who}: {first} and {last}, no change."
-    movement = "a rise" if row.change > 0 else "a fall"
-    verdict = "an improvement" if row.direction == "improved" else "a worsening"
-    return f"{who}: {first} and {last}, {movement} of {_difference(abs(row.change), row.unit)} — {verdict}."
+CONCLUSION_LABELS = {
+    "improved": "Improved",
+    "worsened": "Worsened",
+    "no clear change": "No clear change",
+    "not estimable": "Not estimable",
+}
 
 
-def _measure_sections(raw: pd.DataFrame, safe: pd.DataFrame, summary: pd.DataFrame) -> list[dict]:
-    sections = []
-    for code in summary["measure_code"].drop_duplicates():
-        rows = summary[summary["measure_code"] == code]
-        first = rows.iloc[0]
-        unit = first["unit"]
-        sections.append(
-            {
-                "code": code,
-                "name": first["measure_name"],
-                "unit_label": UNIT_LABELS.get(unit, unit),
-                "unit_in_words": _UNIT_IN_WORDS.get(unit, unit),
-                "better": "Higher is better" if first["polarity"] == "higher" else "Lower is better",
-                "show_pooled": unit in RATE_SCALE and rows["pooled_denominator"].notna().any(),
-                "pooled_ci": unit == "percentage",
-                "summary_rows": [_summary_row(row) for row in rows.itertuples(index=False)],
-                **_appendix(raw, safe, code, unit),
-            }
+ESTIMATE_NAMES = {
+    "pre_post": "Before-and-after",
+    "did": "Difference-in-differences",
+    "its": "Interrupted time series",
+    "spc": "Process control",
+    "rct": "Randomised comparison",
+}
+
+
+def key_message(result: MeasureResult) -> str:
+    """One plain-English sentence: the conclusion, the estimate and its interval."""
+    e = result.estimate
+    role = "" if result.planned.role == "primary" else " (secondary, exploratory)"
+    who = f"{result.name}{role}"
+    if e.conclusion == "not estimable":
+        return f"{who}: not estimable, because {e.reason or 'the data do not allow it'}."
+    amount = f"{_signed(e.estimate)} {e.scale} (95% confidence interval {_signed(e.ci_low)} to {_signed(e.ci_high)})"
+    estimate = f"{ESTIMATE_NAMES.get(e.design, 'The')} estimate: {amount}"
+    if e.conclusion == "no clear change":
+        return f"{who}: no clear change. {estimate}; the interval includes no change."
+    verdict = "improved" if e.conclusion == "improved" else "worsened"
+    return f"{who}: {verdict}. {estimate}."
+
+
+def _finding(evidence: Evidence, result: MeasureResult) -> dict:
+    e = result.estimate
+    detectable = ""
+    if e.smallest_detectable is not None:
+        detectable = (
+            f"With these data the design could reliably detect (80% power, 5% two-sided) a change of "
+            f"{_plain(e.smallest_detectable)} {e.scale} or more"
+            + (f" ({e.smallest_detectable_basis})" if e.smallest_detectable_basis else "")
+            + "."
         )
-    return sections
-
-
-def _summary_row(row) -> dict:
-    """Table cells: numbers without unit words (the caption names the unit) to fit an A4 page."""
-    shown = not pd.isna(row.first_value)
-
-    def cell(value, *, average: bool = False) -> str:
-        if shown:
-            return _number(value, row.unit, average=average)
-        return SUPPRESSED if row.periods_suppressed else NOT_AVAILABLE
-
-    periods = f"{row.periods}" + (f" ({row.periods_suppressed} suppressed)" if row.periods_suppressed else "")
-    pooled = NOT_AVAILABLE
-    if not pd.isna(row.pooled_rate):
-        pooled = _number(row.pooled_rate, row.unit)
-        if not pd.isna(row.ci_low):
-            pooled += f" ({_number(row.ci_low, row.unit)} to {_number(row.ci_high, row.unit)})"
     return {
-        "group": GROUP_LABELS.get(row.group, row.group),
-        "periods": periods,
-        "first": f"{cell(row.first_value)} ({_month(row.first_period)})" if shown else cell(row.first_value),
-        "last": f"{cell(row.last_value)} ({_month(row.last_period)})" if shown else cell(row.last_value),
-        "change": _signed(row.change, row.unit) if not pd.isna(row.change) else NOT_AVAILABLE,
-        "mean": cell(row.mean, average=True),
-        "median": cell(row.median, average=True),
-        "range": f"{cell(row.min)} to {cell(row.max)}" if shown else cell(row.min),
-        "pooled": pooled,
-        "direction": _DIRECTION_LABELS.get(row.direction, NOT_AVAILABLE),
+        "code": result.planned.code,
+        "name": result.name,
+        "primary": result.planned.role == "primary",
+        "unit_label": UNIT_LABELS.get(result.unit, result.unit),
+        "better": {"higher": "Higher is better", "lower": "Lower is better"}.get(result.polarity, ""),
+        "expected": _EXPECTED.get(result.planned.direction, ""),
+        "conclusion": e.conclusion,
+        "conclusion_label": CONCLUSION_LABELS[e.conclusion],
+        "message": key_message(result),
+        "method": e.method,
+        "estimate": None if e.estimate is None else f"{_signed(e.estimate)} {e.scale}",
+        "interval": None if e.ci_low is None else f"{_signed(e.ci_low)} to {_signed(e.ci_high)}",
+        "relative": None if e.relative_change is None else f"{_signed(100 * e.relative_change)}%",
+        "detectable": detectable,
+        "limitations": list(e.limitations),
+        "chart_description": _chart_description(evidence, result),
+        **_appendix(evidence.safe.frame, result),
     }
 
 
-def _appendix(raw: pd.DataFrame, safe: pd.DataFrame, code: str, unit: str) -> dict:
-    """The measure's periods by group. A cell reads [c] when suppression hid a submitted number."""
-    rows = safe[safe["measure_code"] == code]
+_EXPECTED = {
+    "increase": "The plan expected an increase",
+    "decrease": "The plan expected a decrease",
+    "no_change": "The plan expected no change",
+}
+
+
+def _limitations(evidence: Evidence) -> list[str]:
+    notes = []
+    if evidence.draft:
+        notes.append("The evaluation plan this report follows is not signed off, so its findings are provisional.")
+    frame = evidence.safe.frame
+    if len(frame) and not frame["approved"].astype(bool).all():
+        notes.append("Some periods have not yet been approved by the practice team; their figures may still change.")
+    for result in evidence.measures:
+        for line in result.estimate.limitations:
+            notes.append(f"{result.name}: {line}")
+    return notes
+
+
+def _data_section(evidence: Evidence) -> dict:
+    """Completeness and approval by period, and the periods and children per group and window."""
+    frame = evidence.safe.frame
+    if not len(frame):
+        return {"periods": [], "groups": []}
+    groups = [g for g in GROUPS if g in set(frame["group"])]
+    periods = []
+    for (start, end), rows in frame.groupby(["period_start", "period_end"], sort=True):
+        periods.append(
+            {
+                "label": _period(start, end),
+                "window": _window_of(start, end, evidence.plan.windows),
+                "measures": rows["measure_code"].nunique(),
+                "of": len(evidence.measures),
+                "approved": bool(rows["approved"].astype(bool).all()),
+            }
+        )
+    return {"periods": periods, "groups": [GROUP_LABELS.get(g, g) for g in groups]}
+
+
+def _window_of(start, end, windows) -> str:
+    if windows is None:
+        return ""
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    if start >= pd.Timestamp(windows.baseline_start) and end <= pd.Timestamp(windows.baseline_end):
+        return "Baseline"
+    if start >= pd.Timestamp(windows.follow_up_start) and end <= pd.Timestamp(windows.follow_up_end):
+        return "Follow-up"
+    return "Outside the windows"
+
+
+def _windows_text(windows) -> dict:
+    if windows is None:
+        return {}
+    return {
+        "intervention_start": _day(windows.intervention_start),
+        "baseline": f"{_day(windows.baseline_start)} to {_day(windows.baseline_end)}",
+        "follow_up": f"{_day(windows.follow_up_start)} to {_day(windows.follow_up_end)}",
+        "intervention_rows": GROUP_LABELS.get(windows.intervention_group, windows.intervention_group),
+        "comparison_rows": GROUP_LABELS.get(windows.comparison_group, "") if windows.comparison_group else "",
+    }
+
+
+def _appendix(safe: pd.DataFrame, result: MeasureResult) -> dict:
+    """The measure's periods by group, as shown: a hidden cell reads [c]."""
+    rows = safe[safe["measure_code"] == result.planned.code]
     present = [group for group in GROUPS if group in set(rows["group"])]
-    has_counts = bool(raw.loc[rows.index, ["numerator", "denominator"]].notna().to_numpy().any())
+    has_counts = bool(len(rows)) and (rows[["numerator", "denominator"]].notna().to_numpy().any() or _any_hidden(rows))
     periods = []
     for (start, end), period in rows.groupby(["period_start", "period_end"], sort=True):
         cells = []
@@ -295,95 +337,166 @@ def _appendix(raw: pd.DataFrame, safe: pd.DataFrame, code: str, unit: str) -> di
             if match.empty:
                 cells.append(NOT_AVAILABLE)
                 continue
-            index = match.index[0]
-            denominator = raw.at[index, "denominator"]
-            if pd.isna(raw.at[index, "value"]) and not pd.isna(denominator) and denominator == 0:
-                text = NOT_ESTIMABLE
-            else:
-                text = _shown(raw, safe, index, "value", lambda v: _number(v, unit))
+            row = match.iloc[0]
+            text = _cell(row, "value", lambda v: _number(v, result.unit))
             if has_counts:
-                numerator = _shown(raw, safe, index, "numerator", _whole)
-                denominator = _shown(raw, safe, index, "denominator", _whole)
-                text += f" ({numerator} / {denominator})"
+                text += f" ({_cell(row, 'numerator', _whole)} / {_cell(row, 'denominator', _whole)})"
             cells.append(text)
-        periods.append(
-            {
-                "label": _period(start, end),
-                "unapproved": not bool(period["approved"].all()),
-                "cells": cells,
-            }
-        )
+        periods.append({"label": _period(start, end), "unapproved": not bool(period["approved"].all()), "cells": cells})
     return {
-        "appendix_groups": [GROUP_LABELS[group] for group in present],
+        "appendix_groups": [GROUP_LABELS.get(group, group) for group in present],
         "appendix_has_counts": has_counts,
         "appendix_rows": periods,
     }
 
 
-def _shown(raw: pd.DataFrame, safe: pd.DataFrame, index, column: str, fmt: Callable) -> str:
-    value = safe.at[index, column]
+def _any_hidden(rows: pd.DataFrame) -> bool:
+    return bool(rows[[REASON_COLUMNS["numerator"], REASON_COLUMNS["denominator"]]].notna().to_numpy().any())
+
+
+def _cell(row, column: str, fmt: Callable) -> str:
+    value = row[column]
     if pd.isna(value):
-        return SUPPRESSED if pd.notna(raw.at[index, column]) else NOT_AVAILABLE
+        return (
+            SUPPRESSED if row[REASON_COLUMNS[column]] is not None and not pd.isna(row[REASON_COLUMNS[column]]) else NOT_AVAILABLE
+        )
     return fmt(value)
 
 
-def _unapproved_rows(safe: pd.DataFrame) -> frozenset:
-    pending = safe[~safe["approved"].astype(bool)]
-    return frozenset(
-        (code, group, pd.Timestamp(start))
-        for code, group, start in pending[["measure_code", "group", "period_start"]].itertuples(index=False)
+# --- Charts ------------------------------------------------------------------------------------
+
+_COLOURS = {"intervention": "#1d70b8", "comparison": "#d4351c", "all": "#505a5f"}
+
+
+def measure_figure(evidence: Evidence, result: MeasureResult) -> go.Figure:
+    """The measure's shown values by group (hidden cells are gaps), the intervention start, the
+    shaded windows, and the design's own lines: fitted segments and the counterfactual (interrupted
+    time series), the window means and the counterfactual (difference-in-differences), or the
+    centre line and limits (process control). Every number is rounded as the tables show it."""
+    safe = round_for_charts(evidence.safe.frame)
+    rows = safe[safe["measure_code"] == result.planned.code].sort_values("period_start")
+    decimals = TABLE_DECIMALS.get(result.unit, 1)
+    fig = go.Figure()
+    for group in [g for g in GROUPS if g in set(rows["group"])]:
+        series = rows[rows["group"] == group]
+        fig.add_trace(
+            go.Scatter(
+                x=series["period_start"],
+                y=series["value"],
+                name=GROUP_LABELS.get(group, group),
+                mode="lines+markers",
+                line={"color": _COLOURS.get(group, "#0b0c0c")},
+                connectgaps=False,
+                hovertemplate=f"%{{x|%b %Y}}: %{{y:,.{decimals}f}}<extra>{GROUP_LABELS.get(group, group)}</extra>",
+            )
+        )
+    _design_lines(fig, result, decimals)
+    windows = evidence.plan.windows
+    if windows is not None:
+        fig.add_vrect(x0=windows.baseline_start, x1=windows.baseline_end, fillcolor="#b1b4b6", opacity=0.15, line_width=0)
+        fig.add_vrect(x0=windows.follow_up_start, x1=windows.follow_up_end, fillcolor="#00703c", opacity=0.08, line_width=0)
+        start = pd.Timestamp(windows.intervention_start)
+        fig.add_vline(x=start.timestamp() * 1000, line={"color": "#0b0c0c", "dash": "dash", "width": 1.5})
+        fig.add_annotation(
+            x=start, y=1, yref="paper", text="Intervention starts", showarrow=False, xanchor="left", yanchor="bottom"
+        )
+    fig.update_layout(
+        title={"text": escape(result.name)},
+        yaxis_title=UNIT_LABELS.get(result.unit, result.unit),
+        template="simple_white",
+        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 60, "r": 20, "t": 60, "b": 60},
+        font={"family": "Arial, Liberation Sans, sans-serif"},
     )
+    return fig
 
 
-def _unapproved_periods(safe: pd.DataFrame) -> list[str]:
-    """One line per measure listing its periods not yet approved, e.g. "Entries to care: Feb 2026, Mar 2026"."""
-    pending = safe[~safe["approved"].astype(bool)]
-    lines = []
-    for name in pending["measure_name"].drop_duplicates():
-        periods = pending.loc[pending["measure_name"] == name, ["period_start", "period_end"]].drop_duplicates()
-        labels = [_period(row.period_start, row.period_end) for row in periods.sort_values("period_start").itertuples()]
-        lines.append(f"{name}: {', '.join(labels)}")
-    return lines
+def _design_lines(fig: go.Figure, result: MeasureResult, decimals: int) -> None:
+    chart = result.estimate.chart or {}
+
+    def rounded(values):
+        return [None if v is None else round(v, decimals) for v in values]
+
+    def line(points, key, name, dash, colour="#0b0c0c"):
+        points = [p for p in points if p.get(key) is not None]
+        if points:
+            fig.add_trace(
+                go.Scatter(
+                    x=[pd.Timestamp(p["period_start"]) for p in points],
+                    y=rounded([p[key] for p in points]),
+                    name=name,
+                    mode="lines",
+                    line={"color": colour, "dash": dash, "width": 1.5},
+                    hovertemplate=f"%{{x|%b %Y}}: %{{y:,.{decimals}f}}<extra>{name}</extra>",
+                )
+            )
+
+    design = result.estimate.design
+    if design == "its":
+        line(chart.get("points", []), "fitted", "Fitted segments", "solid", "#003078")
+        line(chart.get("points", []), "counterfactual", "Had nothing changed (counterfactual)", "dot", "#003078")
+    elif design == "spc":
+        line(chart.get("points", []), "upper", "Upper control limit", "dash", "#505a5f")
+        line(chart.get("points", []), "lower", "Lower control limit", "dash", "#505a5f")
+        if chart.get("centre") is not None:
+            fig.add_hline(
+                y=round(chart["centre"], decimals), line={"color": "#505a5f", "width": 1}, annotation_text="Centre line"
+            )
+    elif design == "did" and chart.get("counterfactual_follow_up") is not None:
+        follow = [p for p in chart.get("intervention", []) if p.get("window") == "follow_up"]
+        if follow:
+            fig.add_trace(
+                go.Scatter(
+                    x=[pd.Timestamp(follow[0]["period_start"]), pd.Timestamp(follow[-1]["period_start"])],
+                    y=rounded([chart["counterfactual_follow_up"]] * 2),
+                    name="Intervention group had it followed the comparison (counterfactual)",
+                    mode="lines",
+                    line={"color": _COLOURS["intervention"], "dash": "dot", "width": 1.5},
+                    hovertemplate=f"%{{y:,.{decimals}f}}<extra>Counterfactual</extra>",
+                )
+            )
+
+
+def _chart_description(evidence: Evidence, result: MeasureResult) -> str:
+    """What the chart shows, in words, for readers who cannot see it."""
+    extra = {
+        "its": " with the fitted segments and the line had nothing changed",
+        "spc": " with the centre line and control limits from the baseline",
+        "did": " with the intervention group's counterfactual over the follow-up",
+    }.get(result.estimate.design, "")
+    return (
+        f"Line chart of {result.name} by period and group{extra}; the dashed vertical line marks the intervention start "
+        "and the shaded areas the baseline and follow-up windows. The table in the appendix gives every value shown."
+    )
 
 
 # --- Wording of numbers ------------------------------------------------------------------------
 
 
-def _value(value: float, unit: str) -> str:
-    """A value in words, for sentences."""
+def _plain(x: float) -> str:
+    return f"{x:,.1f}"
+
+
+def _signed(x: float | None) -> str:
+    if x is None:
+        return NOT_AVAILABLE
+    sign = "+" if x > 0 else "−" if x < 0 else ""  # a true minus sign reads as "minus"
+    return sign + f"{abs(x):,.1f}"
+
+
+def _number(value: float, unit: str) -> str:
+    """A value for a table cell, whose caption names the unit."""
     if unit == "percentage":
         return f"{value:.1f}%"
-    if unit == "rate_10k":
-        return f"{value:,.1f} per 10,000"
-    if unit == "days":
-        return f"{value:,.1f} days"
-    return f"{value:,.0f}"
-
-
-def _difference(amount: float, unit: str) -> str:
-    if unit == "percentage":
-        return f"{amount:.1f} percentage points"
-    if unit == "rate_10k":
-        return f"{amount:,.1f} per 10,000"
-    if unit == "days":
-        return f"{amount:,.1f} days"
-    return f"{amount:,.0f}"
-
-
-def _number(value: float, unit: str, *, average: bool = False) -> str:
-    """A value for a table cell, whose caption names the unit. A count is whole; its mean need not be."""
-    if unit == "percentage":
-        return f"{value:.1f}%"
-    return f"{value:,.0f}" if unit == "count" and not average else f"{value:,.1f}"
-
-
-def _signed(change: float, unit: str) -> str:
-    sign = "+" if change > 0 else "−" if change < 0 else ""  # a true minus sign reads as "minus"
-    return sign + (f"{abs(change):,.0f}" if unit == "count" else f"{abs(change):,.1f}")
+    return f"{value:,.0f}" if unit == "count" else f"{value:,.1f}"
 
 
 def _whole(count) -> str:
     return f"{int(count):,}"
+
+
+def _day(day) -> str:
+    return pd.Timestamp(day).strftime("%-d %B %Y")
 
 
 def _month(moment) -> str:

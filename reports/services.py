@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from evaluations import selectors as evaluation_selectors
@@ -95,6 +96,11 @@ def report_results(*, report: Report) -> tuple[bytes, str]:
     """The results JSON of a report version, computed from what it recorded (plan, snapshot,
     parameters, earlier versions), and the SHA-256 of its data. Building a finished version again
     gives the bytes it stored."""
+    _, results, checksum = _evidence(report)
+    return results, checksum
+
+
+def _evidence(report: Report):
     from reports import evidence  # pandas: workers only
 
     frame = outcome_selectors.outcome_frame_at(partner=report.partner, evaluation=report.evaluation, snapshot=report.snapshot)
@@ -115,7 +121,34 @@ def report_results(*, report: Report) -> tuple[bytes, str]:
         data_checksum=checksum,
         code_version=report.code_version,
     )
-    return evidence.results_json(document), checksum
+    return built, evidence.results_json(document), checksum
+
+
+def _context(report: Report, checksum: str):
+    """What the report says about itself and its evaluation, besides the evidence."""
+    from evaluations.theory import svg
+    from reports.documents import ReportContext, plotly_js_path
+
+    evaluation, partner = report.evaluation, report.partner
+    application = evaluation.application
+    theory = evaluation_selectors.theory_versions(partner=partner, evaluation=evaluation).order_by("-version").first()
+    uploads = outcome_selectors.snapshot_submissions(partner=partner, evaluation=evaluation, snapshot=report.snapshot)
+    return ReportContext(
+        title=evaluation.title,
+        partner_name=partner.name,
+        version=report.version,
+        generated_at=report.created_at,
+        plan_version=report.plan.version if report.plan else 0,
+        design_label=report.plan.get_design_display() if report.plan and report.plan.design else "",
+        practice_title=application.practice_title,
+        practice_summary=application.practice_summary,
+        children_description=application.children_description,
+        theory_svg=svg(theory.content, title=f"Theory of change: {evaluation.title}") if theory else "",
+        submissions=tuple(f"{name} ({when:%-d %b %Y})" for name, when in uploads),
+        data_checksum=checksum,
+        code_version=report.code_version,
+        plotly_js_url=settings.SITE_URL.rstrip("/") + reverse("plotly_js", args=[plotly_js_path()[1]]),
+    )
 
 
 def plan_spec(plan):
@@ -147,22 +180,18 @@ def _build(job: jobs.Job) -> str:
 
     start_chart_renderer()  # once per process; workers also start it when they fork
     with job.atomic():
-        report = Report.objects.select_related("evaluation", "partner", "plan").defer("html", "pdf", "results").get(pk=job.pk)
+        report = (
+            Report.objects.select_related("evaluation__application", "partner", "plan")
+            .defer("html", "pdf", "results")
+            .get(pk=job.pk)
+        )
         if report.version is None:  # queued before versions existed: fixed now, when it is built
             _fix_inputs(report)
             report.save(update_fields=["version", "plan", "draft", "snapshot", "code_version", "parameters"])
-        results, checksum = report_results(report=report)
-        frame = outcome_selectors.outcome_frame_at(partner=report.partner, evaluation=report.evaluation, snapshot=report.snapshot)
-    job.progress(5, "Analysing")
-    files = build_report(
-        frame,
-        title=report.evaluation.title,
-        partner_name=report.partner.name,
-        generated_at=timezone.now(),
-        threshold=report.parameters["threshold"],
-        progress=job.progress,
-        draft=report.draft,
-    )
+        job.progress(10, "Analysing")
+        evidence, results, checksum = _evidence(report)
+        context = _context(report, checksum)
+    files = build_report(evidence, context, progress=job.progress)
     job.update(
         status=Report.Status.DONE,
         progress=100,

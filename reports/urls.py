@@ -20,7 +20,7 @@ register_converter(ReportKindConverter, "report_kind")
 front_urlpatterns = routing.pages(
     partner=[path("", views.PartnerHomeView.as_view(), name="partner_home")],
     practice=[path("", views.PracticeHomeView.as_view(), name="practice_home")],
-)
+) + [path("assets/plotly-<str:version>.min.js", views.PlotlyJsView.as_view(), name="plotly_js")]
 
 app_name = "reports"
 

@@ -3,7 +3,7 @@ evaluation's overview (its data, uploads and reports), and the reports themselve
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils.text import slugify
 from django.views.generic import TemplateView
@@ -16,7 +16,7 @@ from outcomes import selectors as outcome_selectors
 from outcomes import services as outcome_services
 from outcomes.forms import UploadForm
 from pine.access import ADMINS_AND_ANALYSTS, EVERY_PRACTICE_ROLE
-from pine.scoping import PartnerView, PracticeView
+from pine.scoping import PartnerView, PracticeView, PublicView
 from pine.views import run_service
 from reports import selectors, services
 
@@ -165,3 +165,22 @@ class ReportDownloadView(PartnerView):
         if found is None:
             raise Http404("No such report.")
         return report_file_response(*found, kind)
+
+
+# --- plotly.js ------------------------------------------------------------------------------------
+
+
+class PlotlyJsView(PublicView):
+    """plotly.js from the installed package, for report HTML files (which load it rather than carry
+    3.5 MB each). The version is in the address, so a browser may keep it for a year."""
+
+    def get(self, request, version):
+        from reports.documents import plotly_js_path  # plotly: imported when first asked for
+
+        path, installed = plotly_js_path()
+        if version != installed:
+            raise Http404("No such version of plotly.js.")
+        response = FileResponse(path.open("rb"), content_type="text/javascript; charset=utf-8")
+        response["Cache-Control"] = "public, max-age=31536000, immutable"
+        response["Access-Control-Allow-Origin"] = "*"  # a downloaded report opens from the disk
+        return response
