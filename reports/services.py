@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from outcomes.selectors import outcome_frame
 from pine import jobs
-from pine.audit import audited_create
+from pine.audit import audit_record, audited_create
 from pine.models import Partner, User
+from reports import selectors
 from reports.models import Report
 
 
@@ -23,6 +24,17 @@ def report_request(*, partner: Partner, actor: User, evaluation) -> Report:
     audited_create(report, actor=actor, partner=partner, action="report.request", changes={})
     jobs.enqueue(build_report, report.pk)
     return report
+
+
+@transaction.atomic
+def report_download(*, partner: Partner, actor: User, evaluation, code, kind: str) -> tuple[Report, bytes] | None:
+    """A finished report of the evaluation and its file, for the practice team (None if there is
+    none); every download is in the audit trail."""
+    found = selectors.report_file(partner=partner, code=code, kind=kind)
+    if found is None or found[0].evaluation_id != evaluation.pk:
+        return None
+    audit_record(actor=actor, partner=partner, action="report.download", obj=found[0], changes={"kind": kind})
+    return found
 
 
 def report_build(*, report_id: int) -> str:
