@@ -202,3 +202,39 @@ def test_the_api_gives_each_views_data_to_admins_and_analysts_only(data, analyst
         for route in API_ROUTES:
             assert client.get(base + route).status_code == status, route
     assert OutcomeValue.objects.filter(evaluation=data).count() == 3
+
+
+def test_the_practice_pages_listing_evaluations_link_to_it(accepted, practice_admin):
+    client = verified_client(Client(), practice_admin)
+    link = f'href="{reverse("evaluations:practice_evaluation", args=[accepted.code])}"'
+    assert link in client.get(reverse("practice_home")).content.decode()
+    assert link in client.get(reverse("cohorts:practice_application", args=[accepted.application.code])).content.decode()
+    assert link in client.get(reverse("outcomes:practice_periods", args=[accepted.code])).content.decode()
+
+
+def test_the_pages_read_a_fixed_number_of_queries_however_much_data(data, analyst, lead):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = verified_client(Client(), analyst)
+    names = ["data", "uploads", "history", "plan", "reports"]
+
+    def counts() -> dict[str, int]:
+        found = {}
+        for name in names:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(reverse(f"reports:practice_evaluation_{name}", args=[data.code])).status_code == 200
+            found[name] = len(queries)
+        return found
+
+    before = counts()
+    upload = factories.SubmissionFactory(evaluation=data, filename="more.csv", uploaded_by=lead)
+    for month in range(5, 11):
+        start = date(2025, month, 1)
+        replaced = factories.OutcomeValueFactory(submission=upload, period_start=start, period_end=start, is_current=False)
+        new = factories.OutcomeValueFactory(
+            submission=upload, period_start=start, period_end=start, measure__code="referrals_nfa"
+        )
+        OutcomeValue.objects.filter(pk=replaced.pk).update(superseded_by=new)
+    factories.ReportFactory(evaluation=data, status=Report.Status.DONE, html=b"<html></html>")
+    assert counts() == before
