@@ -140,3 +140,14 @@ def test_an_analyst_reads_a_partners_evaluation(new_context, check_page, base_ur
     table = plain_page.get_by_role("table", name="Values of Re-referrals within 12 months by period and group")
     expect(table.get_by_role("row", name="1 Jan 2025 to 31 Jan 2025 25 50 of 200")).to_be_visible()
     plain_context.close()
+
+    # Under the Content-Security-Policy (no inline script): plotly.js and the figures' data blocks still draw.
+    strict = new_context(bypass_csp=False)
+    strict.add_cookies(context.cookies())
+    strict_page = strict.new_page()
+    problems = []
+    strict_page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    strict_page.on("pageerror", lambda error: problems.append(str(error)))
+    strict_page.goto(f"/practice/evaluations/{evaluation.code}/data/")
+    expect(strict_page.locator(".pine-chart .main-svg").first).to_be_visible()
+    assert problems == []
