@@ -238,3 +238,28 @@ def test_the_pages_read_a_fixed_number_of_queries_however_much_data(data, analys
         OutcomeValue.objects.filter(pk=replaced.pk).update(superseded_by=new)
     factories.ReportFactory(evaluation=data, status=Report.Status.DONE, html=b"<html></html>")
     assert counts() == before
+
+
+def test_the_tables_show_values_as_people_read_them():
+    import pandas as pd
+
+    from reports import evaluation_data
+
+    assert [evaluation_data.number(v) for v in (20.0, 22.5, 1234.567, 0.004, -0.0)] == ["20", "22.5", "1,234.57", "0", "0"]
+    frame = pd.DataFrame(
+        [
+            ("m", "Measure", "count", "lower", "2025-04-01", "2025-04-30", "all", float("nan"), pd.NA, 0, False),
+            ("m", "Measure", "count", "lower", "2025-05-01", "2025-05-31", "intervention", 3.0, pd.NA, pd.NA, True),
+        ],
+        columns=["measure_code", "measure_name", "unit", "polarity", "period_start", "period_end", "group", "value",
+                 "numerator", "denominator", "approved"],
+    )  # fmt: skip
+    frame["period_start"], frame["period_end"] = pd.to_datetime(frame["period_start"]), pd.to_datetime(frame["period_end"])
+    [table] = evaluation_data.measure_tables(frame)
+    assert table["groups"] == ["Intervention", "All children"] and table["unit"] == "Count"
+    assert [p["cells"] for p in table["periods"]] == [
+        [None, {"value": "not estimable", "counts": ""}],
+        [{"value": "3", "counts": ""}, None],
+    ]
+    assert [p["approved"] for p in table["periods"]] == [False, True]
+    assert set(evaluation_data.measure_figures(frame)) == {"m"}
