@@ -101,6 +101,20 @@ def _check_agreement_dates(onboarding: Onboarding) -> None:
 
 
 @transaction.atomic
+def onboarding_dsa_download(*, partner: Partner, actor: User, evaluation: Evaluation) -> tuple[str, bytes] | None:
+    """The signed data sharing agreement's file (None if none is recorded), for the practice team.
+    Every download is in the audit trail: the agreement names people and what may be shared."""
+    onboarding = Onboarding.objects.filter(partner=partner, evaluation=evaluation, dsa_document__isnull=False).first()
+    if onboarding is None:
+        return None
+    audit_record(
+        actor=actor, partner=partner, action="onboarding.dsa_download", obj=evaluation,
+        changes={"dsa_filename": onboarding.dsa_filename},
+    )  # fmt: skip
+    return onboarding.dsa_filename, bytes(onboarding.dsa_document)
+
+
+@transaction.atomic
 def milestone_update(
     *, partner: Partner, actor: User, milestone: Milestone, status: str, due_on: date, owner: str = "", notes: str = ""
 ) -> Milestone:

@@ -152,7 +152,9 @@ class MeetingCreateView(EvaluationMixin, ServiceFormMixin, PartnerView, FormView
 
 
 class PracticeEvaluationView(ServiceFormMixin, PracticeView, FormView):
-    """One evaluation for the practice team: onboarding, milestones, meetings; they log meetings."""
+    """One evaluation for the practice team: where it stands (onboarding, plan, milestones, meetings);
+    they log meetings here. Its other sections (data, uploads, plan versions, reports...) are the
+    read-only pages of ``reports.practice_evaluation``."""
 
     template_name = "evaluations/practice_evaluation.html"
     form_class = MeetingForm
@@ -167,8 +169,8 @@ class PracticeEvaluationView(ServiceFormMixin, PracticeView, FormView):
         plan = selectors.plan_current(partner=partner, evaluation=evaluation)
         return super().get_context_data(
             evaluation=evaluation,
+            section="overview",  # of the sub-navigation its other pages share (reports.practice_evaluation)
             plan=plan,
-            plan_rows=selectors.plan_summary(plan),
             plan_missing=plan.missing_for_sign_off() if plan else [],
             checklist=onboarding.checklist(today),
             milestones=[(m, m.is_overdue(today)) for m in selectors.milestone_list(partner=partner, evaluation=evaluation)],

@@ -77,6 +77,25 @@ def submission_history(*, partner: Partner, submission: Submission) -> QuerySet[
     )
 
 
+def outcome_value_list(*, partner: Partner, evaluation) -> QuerySet[OutcomeValue]:
+    """An evaluation's current values (the stored aggregates, never the children's rows), each with
+    its measure and the upload that brought it."""
+    return (
+        OutcomeValue.objects.filter(partner=partner, evaluation=evaluation, is_current=True)
+        .select_related("measure", "submission")
+        .order_by("measure__code", "group", "period_start")
+    )
+
+
+def outcome_value_history(*, partner: Partner, evaluation) -> QuerySet[OutcomeValue]:
+    """The values later uploads replaced: each with the value that replaced it and both uploads."""
+    return (
+        OutcomeValue.objects.filter(partner=partner, evaluation=evaluation, is_current=False)
+        .select_related("measure", "submission", "superseded_by__submission")
+        .order_by("measure__code", "group", "period_start", "id")
+    )
+
+
 def outcome_frame(*, partner: Partner, evaluation) -> "pd.DataFrame":
     """An evaluation's current outcome values, one row each, as the analysis functions expect them.
     ``approved`` is true where the practice team has approved the value's period."""

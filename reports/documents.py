@@ -21,7 +21,6 @@ from pathlib import Path
 
 import kaleido
 import pandas as pd
-import plotly
 import plotly.graph_objects as go
 import weasyprint
 from choreographer.browsers import Chromium
@@ -116,11 +115,6 @@ def _chart_svgs(figures: list[go.Figure]) -> list[bytes] | None:
             logger.warning("Could not draw charts for the PDF; it will carry the tables only", exc_info=True)
             return None
         return [path.read_bytes() for path in paths]
-
-
-def plotly_js_path() -> tuple[Path, str]:
-    """The installed plotly.js and its version."""
-    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js", plotly.__version__
 
 
 # --- The report --------------------------------------------------------------------------------

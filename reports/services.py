@@ -16,8 +16,9 @@ from evaluations import selectors as evaluation_selectors
 from evaluations.models import Evaluation
 from outcomes import selectors as outcome_selectors
 from pine import jobs
-from pine.audit import audited_create
+from pine.audit import audit_record, audited_create
 from pine.models import Partner, User
+from reports import selectors
 from reports.models import Report
 
 # The analysis code whose version a report records: the same files give the same code version.
@@ -71,6 +72,17 @@ def code_version() -> str:
     for name in ANALYSIS_MODULES:
         digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
     return f"{release}+analysis.{digest.hexdigest()[:12]}"
+
+
+@transaction.atomic
+def report_download(*, partner: Partner, actor: User, evaluation, code, kind: str) -> tuple[Report, bytes] | None:
+    """A finished report of the evaluation and its file, for the practice team (None if there is
+    none); every download is in the audit trail."""
+    found = selectors.report_file(partner=partner, code=code, kind=kind)
+    if found is None or found[0].evaluation_id != evaluation.pk:
+        return None
+    audit_record(actor=actor, partner=partner, action="report.download", obj=found[0], changes={"kind": kind})
+    return found
 
 
 def report_build(*, report_id: int) -> str:
@@ -127,7 +139,8 @@ def _evidence(report: Report):
 def _context(report: Report, checksum: str):
     """What the report says about itself and its evaluation, besides the evidence."""
     from evaluations.theory import svg
-    from reports.documents import ReportContext, plotly_js_path
+    from reports.assets import plotly_js
+    from reports.documents import ReportContext
 
     evaluation, partner = report.evaluation, report.partner
     application = evaluation.application
@@ -147,7 +160,7 @@ def _context(report: Report, checksum: str):
         submissions=tuple(f"{name} ({when:%-d %b %Y})" for name, when in uploads),
         data_checksum=checksum,
         code_version=report.code_version,
-        plotly_js_url=settings.SITE_URL.rstrip("/") + reverse("plotly_js", args=[plotly_js_path()[1]]),
+        plotly_js_url=settings.SITE_URL.rstrip("/") + reverse("plotly_js", args=[plotly_js()[1]]),
     )
 
 

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from pine import routing
-from reports import api, views
+from reports import api, practice_evaluation, practice_evaluation_api, views
 
 
 class ReportKindConverter:
@@ -24,6 +24,33 @@ front_urlpatterns = routing.pages(
 
 app_name = "reports"
 
+# The practice team's read-only sections of an evaluation (its overview is evaluations:practice_evaluation).
+EVALUATION = "evaluations/<uuid:code>/"
+practice_evaluation_urls = [
+    path(EVALUATION + "data/", practice_evaluation.DataView.as_view(), name="practice_evaluation_data"),
+    path(EVALUATION + "uploads/", practice_evaluation.UploadListView.as_view(), name="practice_evaluation_uploads"),
+    path(
+        EVALUATION + "uploads/<uuid:upload_code>/",
+        practice_evaluation.UploadDetailView.as_view(),
+        name="practice_evaluation_upload",
+    ),
+    path(EVALUATION + "value-history/", practice_evaluation.ValueHistoryView.as_view(), name="practice_evaluation_history"),
+    path(EVALUATION + "theory-of-change/", practice_evaluation.TheoryView.as_view(), name="practice_evaluation_theory"),
+    path(EVALUATION + "plan/", practice_evaluation.PlanView.as_view(), name="practice_evaluation_plan"),
+    path(EVALUATION + "onboarding/", practice_evaluation.OnboardingView.as_view(), name="practice_evaluation_onboarding"),
+    path(
+        EVALUATION + "onboarding/agreement",
+        practice_evaluation.AgreementDownloadView.as_view(),
+        name="practice_evaluation_agreement",
+    ),
+    path(EVALUATION + "reports/", practice_evaluation.ReportListView.as_view(), name="practice_evaluation_reports"),
+    path(
+        EVALUATION + "reports/<uuid:report_code>/download.<report_kind:kind>",
+        practice_evaluation.ReportDownloadView.as_view(),
+        name="practice_evaluation_report_download",
+    ),
+]
+
 urlpatterns = routing.pages(
     partner=[
         path("evaluations/<uuid:code>/", views.EvaluationOverviewView.as_view(), name="evaluation"),
@@ -31,6 +58,7 @@ urlpatterns = routing.pages(
         path("reports/<uuid:code>/", views.ReportDetailView.as_view(), name="report"),
         path("reports/<uuid:code>/download.<report_kind:kind>", views.ReportDownloadView.as_view(), name="report_download"),
     ],
+    practice=practice_evaluation_urls,
 )
 
 api_urlpatterns = routing.api(
@@ -38,5 +66,31 @@ api_urlpatterns = routing.api(
         path("evaluations/<uuid:code>/reports/", api.ReportListView.as_view(), name="api_reports"),
         path("reports/<uuid:code>/", api.ReportDetailView.as_view(), name="api_report"),
         path("reports/<uuid:code>/<report_kind:kind>/", api.ReportFileView.as_view(), name="api_report_file"),
+    ],
+    practice=[
+        path(EVALUATION + "values/", practice_evaluation_api.ValueListView.as_view(), name="api_practice_values"),
+        path(EVALUATION + "submissions/", practice_evaluation_api.SubmissionListView.as_view(), name="api_practice_submissions"),
+        path(
+            EVALUATION + "value-history/", practice_evaluation_api.ValueHistoryView.as_view(), name="api_practice_value_history"
+        ),
+        path(
+            EVALUATION + "theory-of-change/versions/",
+            practice_evaluation_api.TheoryVersionListView.as_view(),
+            name="api_practice_theory_versions",
+        ),
+        path(
+            EVALUATION + "plan/versions/",
+            practice_evaluation_api.PlanVersionListView.as_view(),
+            name="api_practice_plan_versions",
+        ),
+        path(
+            EVALUATION + "plan/comparison/",
+            practice_evaluation_api.PlanComparisonView.as_view(),
+            name="api_practice_plan_comparison",
+        ),
+        path(EVALUATION + "onboarding/", practice_evaluation_api.OnboardingView.as_view(), name="api_practice_onboarding"),
+        path(EVALUATION + "milestones/", practice_evaluation_api.MilestoneListView.as_view(), name="api_practice_milestones"),
+        path(EVALUATION + "meetings/", practice_evaluation_api.MeetingListView.as_view(), name="api_practice_meetings"),
+        path(EVALUATION + "reports/", practice_evaluation_api.ReportListView.as_view(), name="api_practice_reports"),
     ],
 )

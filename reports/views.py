@@ -19,6 +19,7 @@ from pine.access import ADMINS_AND_ANALYSTS, EVERY_PRACTICE_ROLE
 from pine.scoping import PartnerView, PracticeView, PublicView
 from pine.views import run_service
 from reports import selectors, services
+from reports.assets import plotly_js
 
 # --- front pages -----------------------------------------------------------------------------------
 
@@ -175,9 +176,7 @@ class PlotlyJsView(PublicView):
     3.5 MB each). The version is in the address, so a browser may keep it for a year."""
 
     def get(self, request, version):
-        from reports.documents import plotly_js_path  # plotly: imported when first asked for
-
-        path, installed = plotly_js_path()
+        path, installed = plotly_js()
         if version != installed:
             raise Http404("No such version of plotly.js.")
         response = FileResponse(path.open("rb"), content_type="text/javascript; charset=utf-8")

@@ -277,3 +277,15 @@ def test_start_chart_renderer_without_a_browser_does_nothing(monkeypatch):
     monkeypatch.setattr(reporting, "chart_browser", lambda: None)
     assert reporting.start_chart_renderer() is False
     assert reporting._renderer_started is False
+
+
+@pytest.mark.django_db
+def test_plotly_js_is_served_from_the_installed_package_at_its_version(client):
+    from reports.assets import plotly_js
+
+    path, version = plotly_js()
+    assert version == plotly.__version__
+    response = client.get(f"/assets/plotly-{version}.min.js")
+    assert response.status_code == 200 and "immutable" in response["Cache-Control"]
+    assert b"".join(response.streaming_content) == path.read_bytes()
+    assert client.get("/assets/plotly-0.0.1.min.js").status_code == 404
