@@ -5,7 +5,7 @@ from reports import api, practice_evaluation, practice_evaluation_api, views
 
 
 class ReportKindConverter:
-    regex = "html|pdf|json"
+    regex = "html|pdf|json|xlsx|docx"  # Report.FILE_KINDS
 
     def to_python(self, value):
         return value

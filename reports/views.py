@@ -16,6 +16,7 @@ from outcomes import selectors as outcome_selectors
 from outcomes import services as outcome_services
 from outcomes.forms import UploadForm
 from pine.access import ADMINS_AND_ANALYSTS, EVERY_PRACTICE_ROLE
+from pine.exports import XLSX_TYPE
 from pine.scoping import PartnerView, PracticeView, PublicView
 from pine.views import run_service
 from reports import selectors, services
@@ -142,7 +143,13 @@ class ReportDetailView(PartnerView, TemplateView):
         return super().get_context_data(report=self.object, **kwargs)
 
 
-REPORT_CONTENT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
+REPORT_CONTENT_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "json": "application/json",
+    "xlsx": XLSX_TYPE,
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 
 
 def report_filename(report, kind: str) -> str:
