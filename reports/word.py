@@ -302,6 +302,7 @@ def _table(document, caption: str, header: list[str], rows: list[list[str]]) -> 
     for row, values in zip(table.rows, [header, *rows]):
         for cell, value in zip(row.cells, values):
             cell.text = _text(value)
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # a row stays on one page
     for cell in table.rows[0].cells:
         for run in cell.paragraphs[0].runs:
             run.bold = True
