@@ -86,8 +86,8 @@ def report_download(*, partner: Partner, actor: User, evaluation, code, kind: st
 
 
 def report_build(*, report_id: int) -> str:
-    """Build a report's results JSON, HTML, PDF, workbook and Word document (the job runner claims the row and handles
-    failure). Idempotent: a report that is done, failed or being built by a live worker is left
+    """Build a report's results JSON, HTML, PDF, workbook and Word document (the job runner claims
+    the row and handles failure). Idempotent: a report that is done, failed or being built by a live worker is left
     alone; one whose worker died is taken over. The files and the "done" status are written in one
     statement, so there is never half a report."""
     return jobs.run_job(
