@@ -7,6 +7,7 @@ from django.utils import timezone
 from outcomes.selectors import outcome_frame
 from pine import jobs
 from pine.audit import audited_create
+from pine.changes import announce_evaluation_changed
 from pine.models import Partner, User
 from reports.models import Report
 
@@ -67,4 +68,6 @@ def _build(job: jobs.Job) -> str:
         pdf=files.pdf,
         finished_at=timezone.now(),
     )
+    with job.atomic():
+        announce_evaluation_changed(partner_id=report.partner_id, evaluation_id=report.evaluation_id, what="report")
     return Report.Status.DONE
