@@ -197,3 +197,16 @@ def icon(mark: str, colour: str) -> str:
         f'<circle cx="16" cy="16" r="14" fill="{colour}" stroke="{BLACK}" stroke-width="1.5"/>'
         f'<text x="16" y="21" text-anchor="middle" font-size="16" font-weight="bold" fill="{text}">{escape(mark)}</text></svg>'
     )
+
+
+def panel_of(charts_with_labels: list[tuple[str, str]], *, title: str, columns: int = 4) -> str:
+    """Small charts side by side, each with its label above, as one SVG (for the PNG download)."""
+    cell_w, cell_h, label_h = 230, 90, 20
+    rows = max((len(charts_with_labels) + columns - 1) // columns, 1)
+    width, height = columns * cell_w, rows * (cell_h + label_h + 10) + 30
+    body = [f'<text x="4" y="18" font-size="14" font-weight="bold">{escape(title)}</text>']
+    for n, (label, svg) in enumerate(charts_with_labels):
+        x, y = (n % columns) * cell_w, 30 + (n // columns) * (cell_h + label_h + 10)
+        body.append(f'<text x="{x + 4}" y="{y + 14}">{escape(label[:34])}</text>')
+        body.append(svg.replace("<svg ", f'<svg x="{x}" y="{y + label_h}" ', 1))
+    return _svg(width, height, "panel", title, f"{len(charts_with_labels)} small charts.", body)

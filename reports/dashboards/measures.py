@@ -9,7 +9,7 @@ import pandas as pd
 
 from outcomes.periods import periods_within
 from reports.dashboards import rules
-from reports.disclosure import safe_cells
+from reports.disclosure import round_for_charts, safe_cells
 from reports.estimates import AnalysisPlan, process_control
 
 GROUP_ORDER = ("intervention", "comparison", "all")
@@ -115,7 +115,8 @@ def shared_figures(frame: pd.DataFrame, measures: dict, *, threshold: int) -> di
         chosen.append(rows[rows["group"] == group])
     if not chosen:
         return {}
-    safe = safe_cells(pd.concat(chosen, ignore_index=True), threshold=threshold).frame
+    # Rounded as the tables show them: a chart or CSV across partners shows no more than a table.
+    safe = round_for_charts(safe_cells(pd.concat(chosen, ignore_index=True), threshold=threshold).frame)
     shared = {}
     for code, rows in safe.groupby("measure_code", sort=True):
         rows = rows.sort_values("period_start")

@@ -1,0 +1,164 @@
+"""Dashboard pages: the programme dashboard (the practice team's home), a cohort's dashboard, and the
+figures of the partner hub. Each reads stored figures (``selectors``) and draws them; none
+aggregates outcome rows."""
+
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from cohorts.selectors import applications as cohort_selectors
+from pine import exports
+from pine.access import ADMINS_AND_ANALYSTS, EVERY_PRACTICE_ROLE
+from pine.scoping import PracticeView
+from reports.dashboards import charts, rules, selectors
+from reports.dashboards import cohort as cohort_charts
+from reports.dashboards.forms import MeasureChoiceForm, ProgrammeFilterForm
+
+DOWNLOADS = ("csv", "xlsx")
+
+
+def status_rules() -> dict:
+    """The status rules in words, for the pages that show a status."""
+    return {
+        "at_risk": rules.STATUS_RULES[rules.AT_RISK],
+        "needs_attention": rules.STATUS_RULES[rules.NEEDS_ATTENTION],
+        "data_due": rules.DATA_DUE_RULE,
+    }
+
+
+class ProgrammeDashboardView(PracticeView, TemplateView):
+    """The practice team's home: every cohort and, within it, every evaluation with its stage, data,
+    approvals, milestones, latest report and status, filtered and sorted by a GET form and
+    downloadable as CSV or XLSX. Reviewers see only the way to their reviews."""
+
+    template_name = "reports/practice_home.html"
+    practice_roles = EVERY_PRACTICE_ROLE
+
+    def get(self, request, *args, **kwargs):
+        if not self.access.has_practice_role(ADMINS_AND_ANALYSTS):
+            return self.render_to_response(self.get_context_data())
+        cohorts = list(cohort_selectors.cohort_list())
+        form = ProgrammeFilterForm(request.GET or None, cohorts=cohorts)
+        filters = form.filters() if request.GET else {"cohort": "", "stage": "", "status": "", "sort": "partner"}
+        groups = selectors.programme_rows(cohorts=cohorts, **filters)
+        download = request.GET.get("download")
+        if download in DOWNLOADS:
+            header, rows = selectors.programme_table(groups)
+            name = f"pine-programme-{timezone.localdate():%Y-%m-%d}.{download}"
+            if download == "csv":
+                return exports.csv_response(name, header, rows)
+            return exports.xlsx_response(name, header, rows, sheet_title="Programme")
+        query = request.GET.copy()
+        query.pop("download", None)
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                groups=groups,
+                filtered=any(filters[k] for k in ("cohort", "stage", "status")),
+                shown=sum(len(g.rows) for g in groups),
+                query=query.urlencode(),
+                status_rules=status_rules(),
+                stages=rules.STAGES,
+                statuses=rules.STATUSES,
+            )
+        )
+
+
+# --- a cohort's dashboard ---------------------------------------------------------------------------
+
+
+def _cohort_partners(cohort) -> tuple[list, object]:
+    """The cohort's partners as the dashboard reads them (shared figures only), and the latest time
+    any of their figures was computed."""
+    rows = selectors.cohort_figures(cohort=cohort)
+    partners = [cohort_charts.Partner(e.partner.name, f.completeness if f else [], f.shared if f else {}) for e, f in rows]
+    computed = [f.computed_at for _, f in rows if f and f.computed_at]
+    stale = [e.partner.name for e, f in rows if f is None or f.is_stale(None)]
+    return partners, (max(computed) if computed else None), stale
+
+
+class CohortMixin:
+    def scoped_object(self):
+        return cohort_selectors.cohort_get(slug=self.kwargs["slug"])
+
+
+class CohortDashboardView(CohortMixin, PracticeView, TemplateView):
+    """A cohort's dashboard: completeness (partner x period), small multiples of one standard measure
+    across the partners and its funnel plot, each with a table, a PNG and a CSV."""
+
+    template_name = "reports/cohort_dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        cohort = self.object
+        partners, computed_at, stale = _cohort_partners(cohort)
+        choices = cohort_charts.measure_choices(partners)
+        form = MeasureChoiceForm(self.request.GET or None, measures=choices)
+        code = (form.cleaned_data.get("measure") if form.is_valid() else "") or (choices[0][0] if choices else "")
+        name = dict(choices).get(code, "")
+        multiples, periods, series = cohort_charts.small_multiples(partners, code) if code else ([], [], {})
+        funnel = cohort_charts.funnel_view(partners, code, title=f"Funnel plot: {name}") if code else None
+        return super().get_context_data(
+            cohort=cohort,
+            form=form,
+            measure_code=code,
+            measure_name=name,
+            grid=cohort_charts.completeness_grid(partners),
+            letters=[(cohort_charts.GRID_LETTERS[s], label) for s, label in rules.PERIOD_STATES.items() if s != rules.NOT_DUE],
+            multiples=multiples,
+            table_periods=periods[-12:],
+            table_rows=[(partner, [values.get(p) for p in periods[-12:]]) for partner, values in series.items()],
+            funnel=funnel,
+            computed_at=computed_at,
+            stale=stale,
+            **kwargs,
+        )
+
+
+CHARTS = {"completeness": ("csv",), "multiples": ("csv", "png"), "funnel": ("csv", "png")}
+
+
+class CohortChartDownloadView(CohortMixin, PracticeView):
+    """A cohort dashboard chart's data as CSV, or the chart as PNG."""
+
+    def get(self, request, slug, chart, kind):
+        if kind not in CHARTS.get(chart, ()):
+            raise Http404("No such download.")
+        cohort = self.object
+        partners, _, _ = _cohort_partners(cohort)
+        choices = dict(cohort_charts.measure_choices(partners))
+        code = request.GET.get("measure", "")
+        name = f"pine-{cohort.slug}-{chart}"
+        if chart == "completeness":
+            grid = cohort_charts.completeness_grid(partners)
+            labels = rules.PERIOD_STATES
+            rows = [[partner, *[labels.get(s, "") for s in states]] for partner, states in grid.all_rows]
+            return exports.csv_response(f"{name}.csv", ["Partner", *grid.all_periods], rows)
+        if code not in choices:
+            raise Http404("No such measure.")
+        name = f"{name}-{code}"
+        if chart == "multiples":
+            multiples, periods, series = cohort_charts.small_multiples(partners, code)
+            if kind == "png":
+                svg = charts.panel_of([(m.partner, m.svg) for m in multiples], title=choices[code])
+                return png_response(svg, f"{name}.png")
+            rows = [[partner, period, values.get(period)] for partner, values in series.items() for period in periods]
+            return exports.csv_response(f"{name}.csv", ["Partner", "Period start", "Value"], rows)
+        funnel = cohort_charts.funnel_view(partners, code, title=f"Funnel plot: {choices[code]}")
+        if kind == "png":
+            if not funnel.svg:
+                raise Http404("No funnel plot for this measure.")
+            return png_response(funnel.svg, f"{name}.png")
+        header = ["Partner", "Period start", "Numerator", "Denominator", "Value", "Where it lies"]
+        rows = [
+            [r["label"], r["period"], r["numerator"], r["denominator"], r["ratio"] * funnel.scale, r["position"]]
+            for r in funnel.rows
+        ]
+        return exports.csv_response(f"{name}.csv", header, rows)
+
+
+def png_response(svg: str, filename: str) -> HttpResponse:
+    import cairosvg  # loads libcairo: only when someone asks for a PNG
+
+    response = HttpResponse(cairosvg.svg2png(bytestring=svg.encode(), scale=2), content_type="image/png")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
