@@ -30,6 +30,11 @@ urlpatterns = routing.pages(
     partner=[
         path("evaluations/<uuid:code>/", views.EvaluationOverviewView.as_view(), name="evaluation"),
         path("evaluations/<uuid:code>/reports/", views.ReportRequestView.as_view(), name="report_request"),
+        path(
+            "evaluations/<uuid:code>/charts/<slug:measure>.<slug:kind>",
+            dashboard_views.EvaluationChartDownloadView.as_view(),
+            name="evaluation_chart",
+        ),
         path("reports/<uuid:code>/", views.ReportDetailView.as_view(), name="report"),
         path("reports/<uuid:code>/download.<report_kind:kind>", views.ReportDownloadView.as_view(), name="report_download"),
     ],

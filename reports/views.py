@@ -17,6 +17,7 @@ from outcomes.forms import UploadForm
 from pine.scoping import PartnerView
 from pine.views import run_service
 from reports import selectors, services
+from reports.dashboards import views as dashboard_views
 
 # --- front pages -----------------------------------------------------------------------------------
 
@@ -58,6 +59,7 @@ class EvaluationOverviewView(EvaluationMixin, PartnerView, TemplateView):
             reports=selectors.report_list(partner=self.partner, evaluation=evaluation)[:10],
             upload_form=kwargs.pop("upload_form", None) or UploadForm(),
             measures=measure_selectors.measure_list(partner=self.partner),
+            **dashboard_views.hub_context(partner=self.partner, evaluation=evaluation),
             **kwargs,
         )
 

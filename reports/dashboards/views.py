@@ -7,9 +7,10 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from cohorts.selectors import applications as cohort_selectors
+from evaluations import selectors as evaluation_selectors
 from pine import exports
 from pine.access import ADMINS_AND_ANALYSTS, EVERY_PRACTICE_ROLE
-from pine.scoping import PracticeView
+from pine.scoping import PartnerView, PracticeView
 from reports.dashboards import charts, rules, selectors
 from reports.dashboards import cohort as cohort_charts
 from reports.dashboards.forms import MeasureChoiceForm, ProgrammeFilterForm
@@ -162,3 +163,105 @@ def png_response(svg: str, filename: str) -> HttpResponse:
     response = HttpResponse(cairosvg.svg2png(bytestring=svg.encode(), scale=2), content_type="image/png")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# --- the partner hub's figures ------------------------------------------------------------------------
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+UNIT_SUFFIX = {"percentage": "%", "rate_10k": " per 10,000", "days": " days", "count": ""}
+
+
+def year_grid(completeness: list) -> list[tuple[int, list[str]]]:
+    """The completeness of an evaluation's periods as years (rows) by months (columns), each cell the
+    state of the period starting that month ("" where none)."""
+    states = {(int(start[:4]), int(start[5:7])): state for start, state in completeness}
+    years = sorted({year for year, _ in states})
+    return [(year, [states.get((year, month), "") for month in range(1, 13)]) for year in years]
+
+
+def measure_sections(figures) -> list[dict]:
+    """Each measure of the figures with its control chart drawn and its icons, for the hub."""
+    sections = []
+    for n, m in enumerate(figures.measures):
+        chart = m.get("chart")
+        variation = rules.VARIATION_ICONS.get(m.get("variation") or "")
+        assurance = m.get("assurance") or "none"
+        sections.append(
+            {
+                **m,
+                "anchor": f"measure-{n}",
+                "svg": charts.spc_chart(chart, title=f"Control chart: {m['name']}", chart_id=f"spc-{n}") if chart else "",
+                "variation_icon": charts.icon(charts.VARIATION_MARKS[variation[0]], charts.VARIATION_COLOURS[variation[0]])
+                if variation
+                else "",
+                "variation_label": variation[1] if variation else "",
+                "assurance_icon": charts.icon(charts.ASSURANCE_MARKS[assurance], charts.ASSURANCE_COLOURS[assurance]),
+                "assurance_label": rules.ASSURANCE_ICONS[assurance],
+                "suffix": UNIT_SUFFIX.get(m["unit"], ""),
+                "rows": _chart_rows(m),
+            }
+        )
+    return sections
+
+
+def _chart_rows(m: dict) -> list[dict]:
+    """The values table: each period's values by group, with the control limits where charted."""
+    limits = {p["period_start"][:10]: p for p in (m.get("chart") or {}).get("points", [])}
+    rows = []
+    for line in m["table"]:
+        point = limits.get(line["start"], {})
+        rows.append(
+            {
+                "start": line["start"],
+                "end": line["end"],
+                "approved": line["approved"],
+                "values": [line.get(g) for g in m["groups"]],
+                "lower": point.get("lower"),
+                "upper": point.get("upper"),
+                "signal": point.get("beyond_limits", False),
+            }
+        )
+    return rows
+
+
+def hub_context(*, partner, evaluation) -> dict:
+    """What the partner hub shows from the evaluation's stored figures: the task list with the next
+    thing to do, the status, the completeness grid and each measure's control chart."""
+    figures = selectors.figures_get(partner=partner, evaluation=evaluation)
+    if figures is None or figures.computed_at is None:
+        return {"figures": None}
+    tasks = [t | {"label": rules.TASK_STATUSES[t["status"]]} for t in figures.tasks]
+    return {
+        "figures": figures,
+        "tasks": tasks,
+        "next_task": next((t for t in tasks if t["status"] in (rules.IN_PROGRESS, rules.NOT_STARTED)), None),
+        "status_label": rules.STATUSES[figures.status],
+        "stage_label": rules.STAGES[figures.stage],
+        "status_rules": status_rules(),
+        "year_grid": year_grid(figures.completeness),
+        "months": MONTHS,
+        "period_states": [(s, label) for s, label in rules.PERIOD_STATES.items()],
+        "measure_sections": measure_sections(figures),
+    }
+
+
+class EvaluationChartDownloadView(PartnerView):
+    """One measure's control chart as PNG, or its values and limits as CSV (the partner's own data)."""
+
+    def scoped_object(self):
+        return evaluation_selectors.evaluation_get(partner=self.partner, code=self.kwargs["code"])
+
+    def get(self, request, partner_slug, code, measure, kind):
+        figures = selectors.figures_get(partner=self.partner, evaluation=self.object)
+        found = next((m for m in (figures.measures if figures else []) if m["code"] == measure), None)
+        if found is None or kind not in ("png", "csv") or (kind == "png" and not found.get("chart")):
+            raise Http404("No such chart.")
+        name = f"pine-{measure}"
+        if kind == "png":
+            return png_response(charts.spc_chart(found["chart"], title=found["name"], chart_id="spc"), f"{name}.png")
+        header = ["Period start", "Period end", *[g.title() for g in found["groups"]], "Approved", "Lower limit", "Upper limit"]
+        rows = [
+            [r["start"], r["end"], *r["values"], "Yes" if r["approved"] else "No", r["lower"], r["upper"]]
+            for r in _chart_rows(found)
+        ]
+        return exports.csv_response(f"{name}.csv", header, rows)
