@@ -161,8 +161,9 @@ def funnel_plot(
         yy = top + plot_h * (1 - (tick - y_low) / (y_high - y_low))
         body.append(f'<line x1="{left}" y1="{yy:.1f}" x2="{left + plot_w}" y2="{yy:.1f}" stroke="#f3f2f1"/>')
         body.append(f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{_fmt(tick)}</text>')
-    for tick in _ticks(x_low, x_high):
-        body.append(f'<text x="{x(tick):.1f}" y="{top + plot_h + 18}" text-anchor="middle">{_fmt(tick)}</text>')
+    for n, tick in enumerate(_ticks(x_low, x_high)):
+        anchor = "start" if n == 0 else ("end" if n == 4 else "middle")  # the end labels stay inside the chart
+        body.append(f'<text x="{x(tick):.1f}" y="{top + plot_h + 18}" text-anchor="{anchor}">{_fmt(tick)}</text>')
     body.append(f'<line x1="{left}" y1="{y(target):.1f}" x2="{left + plot_w}" y2="{y(target):.1f}" stroke="{BLACK}"/>')
     for level, dash in (("95", "6 4"), ("99.8", "")):
         for side in ("lower", "upper"):

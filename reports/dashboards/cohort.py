@@ -20,7 +20,7 @@ FUNNEL_KINDS = {
     "percentage": (PROPORTION, 100, "Children in the denominator"),
     "rate_10k": (RATE, 10_000, "Children in the population"),
 }
-UNIT_LABELS = {"percentage": "%", "rate_10k": "per 10,000 children", "count": "", "days": "days"}
+UNIT_LABELS_AFTER = {"percentage": "%", "rate_10k": " per 10,000 children"}
 
 
 @dataclass
@@ -85,6 +85,11 @@ class FunnelView:
     left_out: list[str] = field(default_factory=list)
     reason: str = ""
     scale: float = 1
+    unit_label: str = ""
+
+    @property
+    def target_shown(self) -> float | None:
+        return None if self.target is None else self.target * self.scale
 
 
 def funnel_view(partners: list[Partner], code: str, *, title: str) -> FunnelView:
@@ -122,4 +127,4 @@ def funnel_view(partners: list[Partner], code: str, *, title: str) -> FunnelView
         chart_id="funnel",
         axis_label=axis,
     )
-    return FunnelView(kind, svg, target, rows, left_out, scale=scale)
+    return FunnelView(kind, svg, target, rows, left_out, scale=scale, unit_label=UNIT_LABELS_AFTER[unit])
