@@ -6,6 +6,8 @@ The practice team's reads cover every partner (the practice scope); a partner's,
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.db.models import Count, Max, Q
+
 from cohorts.selectors import applications as cohort_selectors
 from evaluations import selectors as evaluation_selectors
 from pine.models import Partner
@@ -133,9 +135,21 @@ def _iso(value) -> str:
     return value.isoformat()
 
 
-def figures_get(*, partner: Partner, evaluation) -> EvaluationFigures | None:
-    """One evaluation's figures, every field (the partner hub and the practice view)."""
-    return EvaluationFigures.objects.filter(partner=partner, evaluation=evaluation).first()
+def figures_get(*, partner: Partner, evaluation, with_measures: bool = True) -> EvaluationFigures | None:
+    """One evaluation's figures (the per-measure ones read when first used unless ``with_measures``)."""
+    figures = EvaluationFigures.objects.filter(partner=partner, evaluation=evaluation).defer("shared")
+    return (figures if with_measures else figures.defer("measures")).first()
+
+
+def cohort_version(*, cohort) -> str:
+    """What a cohort's dashboard depends on, in a few numbers: its evaluations, its figures, when the
+    latest was computed and how many are being updated (a cached dashboard is keyed by it)."""
+    evaluations = evaluation_selectors.evaluation_list_for_practice().filter(cohort=cohort).count()
+    found = EvaluationFigures.objects.filter(evaluation__cohort=cohort).aggregate(
+        n=Count("id"), latest=Max("computed_at"), queued=Count("id", filter=Q(refresh_queued=True))
+    )
+    latest = found["latest"].isoformat() if found["latest"] else "none"
+    return f"{cohort.pk}:{evaluations}:{found['n']}:{found['queued']}:{latest}"
 
 
 def cohort_figures(*, cohort) -> list[tuple[object, EvaluationFigures | None]]:

@@ -2,7 +2,9 @@
 figures of the partner hub. Each reads stored figures (``selectors``) and draws them; none
 aggregates outcome rows."""
 
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.generic import TemplateView
 
@@ -16,6 +18,19 @@ from reports.dashboards import cohort as cohort_charts
 from reports.dashboards.forms import MeasureChoiceForm, ProgrammeFilterForm
 
 DOWNLOADS = ("csv", "xlsx")
+RENDERED_SECONDS = 24 * 3600
+
+
+def rendered(key: str, render) -> str:
+    """A rendered part of a dashboard, from the cache. Figures change only when the worker stores new
+    ones, and the key holds what they depend on (when they were computed), so a cached part is never
+    older than the figures: it saves drawing dozens of charts and tables on every request."""
+    key = f"pine:dashboards:{key}"
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, RENDERED_SECONDS)
+    return html
 
 
 def status_rules() -> dict:
@@ -85,34 +100,57 @@ class CohortMixin:
 
 class CohortDashboardView(CohortMixin, PracticeView, TemplateView):
     """A cohort's dashboard: completeness (partner x period), small multiples of one standard measure
-    across the partners and its funnel plot, each with a table, a PNG and a CSV."""
+    across the partners and its funnel plot, each with a table, a PNG and a CSV. Drawn from the
+    stored figures once for each version of them (``selectors.cohort_version``), then cached."""
 
     template_name = "reports/cohort_dashboard.html"
 
     def get_context_data(self, **kwargs):
         cohort = self.object
-        partners, computed_at, stale = _cohort_partners(cohort)
-        choices = cohort_charts.measure_choices(partners)
+        version = selectors.cohort_version(cohort=cohort)
+        loaded = []  # the partners' figures, read from the database at most once, and only on a miss
+
+        def partners():
+            if not loaded:
+                loaded.append(_cohort_partners(cohort))
+            return loaded[0]
+
+        choices = cache_choices(f"cohort:{version}:choices", lambda: cohort_charts.measure_choices(partners()[0]))
         form = MeasureChoiceForm(self.request.GET or None, measures=choices)
         code = (form.cleaned_data.get("measure") if form.is_valid() else "") or (choices[0][0] if choices else "")
-        name = dict(choices).get(code, "")
-        multiples, periods, series = cohort_charts.small_multiples(partners, code) if code else ([], [], {})
-        funnel = cohort_charts.funnel_view(partners, code, title=f"Funnel plot: {name}") if code else None
-        return super().get_context_data(
-            cohort=cohort,
-            form=form,
-            measure_code=code,
-            measure_name=name,
-            grid=cohort_charts.completeness_grid(partners),
-            letters=[(cohort_charts.GRID_LETTERS[s], label) for s, label in rules.PERIOD_STATES.items() if s != rules.NOT_DUE],
-            multiples=multiples,
-            table_periods=periods[-12:],
-            table_rows=[(partner, [values.get(p) for p in periods[-12:]]) for partner, values in series.items()],
-            funnel=funnel,
-            computed_at=computed_at,
-            stale=stale,
-            **kwargs,
-        )
+        body = rendered(f"cohort:{version}:{code}", lambda: render_cohort_body(cohort, *partners(), code, dict(choices)))
+        return super().get_context_data(cohort=cohort, form=form, body=body, **kwargs)
+
+
+def cache_choices(key: str, compute) -> list:
+    key = f"pine:dashboards:{key}"
+    choices = cache.get(key)
+    if choices is None:
+        choices = compute()
+        cache.set(key, choices, RENDERED_SECONDS)
+    return [tuple(c) for c in choices]
+
+
+def render_cohort_body(cohort, partners, computed_at, stale, code: str, names: dict) -> str:
+    name = names.get(code, "")
+    multiples, periods, series = cohort_charts.small_multiples(partners, code) if code else ([], [], {})
+    funnel = cohort_charts.funnel_view(partners, code, title=f"Funnel plot: {name}") if code else None
+    return render_to_string(
+        "reports/_cohort_dashboard_body.html",
+        {
+            "cohort": cohort,
+            "measure_code": code,
+            "measure_name": name,
+            "grid": cohort_charts.completeness_grid(partners),
+            "letters": [(cohort_charts.GRID_LETTERS[s], label) for s, label in rules.PERIOD_STATES.items() if s != rules.NOT_DUE],
+            "multiples": multiples,
+            "table_periods": periods[-12:],
+            "table_rows": [(partner, [values.get(p) for p in periods[-12:]]) for partner, values in series.items()],
+            "funnel": funnel,
+            "computed_at": computed_at,
+            "stale": stale,
+        },
+    )
 
 
 CHARTS = {"completeness": ("csv",), "multiples": ("csv", "png"), "funnel": ("csv", "png")}
@@ -226,11 +264,27 @@ def _chart_rows(m: dict) -> list[dict]:
 
 def hub_context(*, partner, evaluation) -> dict:
     """What the partner hub shows from the evaluation's stored figures: the task list with the next
-    thing to do, the status, the completeness grid and each measure's control chart."""
-    figures = selectors.figures_get(partner=partner, evaluation=evaluation)
+    thing to do, the status, and "your data" (the completeness grid and each measure's control
+    chart, drawn once for each computation of the figures, then cached)."""
+    figures = selectors.figures_get(partner=partner, evaluation=evaluation, with_measures=False)
     if figures is None or figures.computed_at is None:
         return {"figures": None}
     tasks = [t | {"label": rules.TASK_STATUSES[t["status"]]} for t in figures.tasks]
+
+    def your_data() -> str:
+        return render_to_string(
+            "reports/_hub_data.html",
+            {
+                "partner": partner,
+                "evaluation": evaluation,
+                "figures": figures,
+                "year_grid": year_grid(figures.completeness),
+                "months": MONTHS,
+                "period_states": list(rules.PERIOD_STATES.items()),
+                "measure_sections": measure_sections(figures),  # reads the per-measure figures
+            },
+        )
+
     return {
         "figures": figures,
         "tasks": tasks,
@@ -238,10 +292,8 @@ def hub_context(*, partner, evaluation) -> dict:
         "status_label": rules.STATUSES[figures.status],
         "stage_label": rules.STAGES[figures.stage],
         "status_rules": status_rules(),
-        "year_grid": year_grid(figures.completeness),
-        "months": MONTHS,
-        "period_states": [(s, label) for s, label in rules.PERIOD_STATES.items()],
-        "measure_sections": measure_sections(figures),
+        # The partner is in the key through the figures' own row (found in the partner's scope).
+        "your_data": rendered(f"hub:{figures.pk}:{figures.computed_at.isoformat()}", your_data),
     }
 
 

@@ -93,7 +93,7 @@ def test_the_programme_dashboards_queries_do_not_grow_with_partners(practice_cli
     with CaptureQueriesContext(connection) as many:
         page = practice_client.get(reverse("practice_home")).content.decode()
     assert "Council 11" in page
-    assert len(many) == len(few)
+    assert 0 < len(many) == len(few)
 
 
 def test_the_cohort_dashboard_shows_completeness_small_multiples_and_a_funnel(practice_client, cohort):
@@ -139,7 +139,7 @@ def test_the_cohort_dashboards_queries_do_not_grow_with_partners(practice_client
     _with_figures(cohort, 9, start=3)
     with CaptureQueriesContext(connection) as many:
         assert "Council 11" in practice_client.get(url).content.decode()
-    assert len(many) == len(few)
+    assert 0 < len(many) == len(few)
 
 
 def test_a_small_count_is_not_shown_across_partners(practice_client, cohort):
