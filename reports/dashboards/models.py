@@ -46,6 +46,7 @@ class EvaluationFigures(models.Model):
     def __str__(self):
         return f"Figures of {self.evaluation_id}"
 
-    def is_stale(self, now) -> bool:
+    @property
+    def is_stale(self) -> bool:
         """Asked to refresh and not yet refreshed, or never computed."""
         return self.computed_at is None or self.refresh_queued

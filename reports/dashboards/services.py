@@ -147,7 +147,7 @@ def compute_figures(evaluation, *, today: date) -> dict:
         onboarded=onboarded,
         onboarding_started=onboarding.pk is not None,
         theory_saved=theory is not None,
-        plan_status=current_plan.status if signed_off is None and current_plan else ("signed_off" if signed_off else ""),
+        plan_status="signed_off" if signed_off else (current_plan.status if current_plan else ""),
         data_through=data_through,
         next_period=next_period,
         follow_up_end=follow_up_end,

@@ -89,7 +89,7 @@ def _cohort_partners(cohort) -> tuple[list, object]:
     rows = selectors.cohort_figures(cohort=cohort)
     partners = [cohort_charts.Partner(e.partner.name, f.completeness if f else [], f.shared if f else {}) for e, f in rows]
     computed = [f.computed_at for _, f in rows if f and f.computed_at]
-    stale = [e.partner.name for e, f in rows if f is None or f.is_stale(None)]
+    stale = [e.partner.name for e, f in rows if f is None or f.is_stale]
     return partners, (max(computed) if computed else None), stale
 
 
