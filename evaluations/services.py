@@ -32,6 +32,7 @@ def evaluation_create(*, partner: Partner, actor: User, application) -> Evaluati
         Milestone(partner=partner, evaluation=evaluation, kind=kind, due_on=_months_after(start, months))
         for kind, months in STANDARD_MILESTONES
     )
+    announce_evaluation_changed(partner_id=partner.pk, evaluation_id=evaluation.pk, what="created")
     return evaluation
 
 
