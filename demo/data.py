@@ -29,6 +29,7 @@ from outcomes import services as outcome_services
 from pine import services as pine_services
 from pine.models import AgencyType, Membership, Partner, Role, User
 from pine.tenancy import partner_scope, practice_scope
+from reports.dashboards import services as dashboard_services
 
 PRACTICE_USERS = [
     ("admin@pine.example", "Priya Shah", "practice_admin"),
@@ -259,6 +260,9 @@ def _seed(password_hash):
                 content=demo_outcome_csv().encode(),
             )
             assert submission.status == "accepted", submission.errors
+    # Every demo evaluation's dashboard figures, worked out by a worker once the seed commits.
+    for evaluation in evaluation_selectors.evaluation_list_for_practice():
+        dashboard_services.figures_request_refresh(partner_id=evaluation.partner_id, evaluation_id=evaluation.pk)
     return listing
 
 

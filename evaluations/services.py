@@ -20,6 +20,7 @@ from evaluations.models import (
     TheoryOfChange,
 )
 from pine.audit import audit_record, audited_create, audited_update, snapshot
+from pine.changes import announce_evaluation_changed
 from pine.models import Partner, User
 from pine.notifications import email_after_commit
 
@@ -40,6 +41,7 @@ def evaluation_create(*, partner: Partner, actor: User, application) -> Evaluati
         Milestone(partner=partner, evaluation=evaluation, kind=kind, due_on=_months_after(start, months))
         for kind, months in STANDARD_MILESTONES
     )
+    announce_evaluation_changed(partner_id=partner.pk, evaluation_id=evaluation.pk, what="created")
     return evaluation
 
 
@@ -92,6 +94,7 @@ def onboarding_update(
         quiet=("updated_at", "dsa_document"),  # the agreement's file name is recorded, not its bytes
         clean_options={"exclude": ["dsa_document"]},
     )
+    announce_evaluation_changed(partner_id=partner.pk, evaluation_id=evaluation.pk, what="onboarding")
     return onboarding
 
 
@@ -261,6 +264,7 @@ def plan_sign_off(*, actor: User, plan: EvaluationPlan) -> EvaluationPlan:
     Milestone.objects.filter(evaluation=plan.evaluation, kind=Milestone.Kind.PLAN_SIGN_OFF).exclude(
         status=Milestone.Status.DONE
     ).update(status=Milestone.Status.DONE, completed_on=timezone.localdate())
+    announce_evaluation_changed(partner_id=plan.partner_id, evaluation_id=plan.evaluation_id, what="plan")
     return plan
 
 
@@ -279,4 +283,5 @@ def theory_save(*, partner: Partner, actor: User, evaluation: Evaluation, conten
     )
     counts = {kind: sum(1 for e in content["elements"] if e["kind"] == kind) for kind in {e["kind"] for e in content["elements"]}}
     audited_create(theory, actor=actor, partner=partner, action="theory.save", changes={"version": theory.version, **counts})
+    announce_evaluation_changed(partner_id=partner.pk, evaluation_id=evaluation.pk, what="theory")
     return theory

@@ -32,6 +32,7 @@ from outcomes.parsing import KEPT_FILENAME, OutcomeRow, Problem, sanitise_upload
 from outcomes.periods import period_length
 from pine import jobs
 from pine.audit import audit_record, audited_create, audited_update
+from pine.changes import announce_evaluation_changed
 from pine.locks import advisory_lock
 from pine.models import Partner, User
 
@@ -305,6 +306,7 @@ def _finish(submission: Submission, status: str, **fields) -> str:
             "warnings": len(fields.get("warnings", [])),
         },
     )
+    announce_evaluation_changed(partner_id=submission.partner_id, evaluation_id=submission.evaluation_id, what="upload")
     return status
 
 
@@ -484,6 +486,7 @@ def _wait_for_explanation(submission: Submission, **fields) -> str:
         obj=submission,
         changes={"warnings": len(fields["warnings"])},
     )
+    announce_evaluation_changed(partner_id=submission.partner_id, evaluation_id=submission.evaluation_id, what="upload")
     return Submission.Status.NEEDS_EXPLANATION
 
 
@@ -792,6 +795,7 @@ def period_approve(*, actor: User, evaluation, period_start: date) -> PeriodAppr
     audited_create(
         approval, actor=actor, partner=evaluation.partner, action="period.approve", changes={"period_start": period_start}
     )
+    announce_evaluation_changed(partner_id=evaluation.partner_id, evaluation_id=evaluation.pk, what="approval")
     return approval
 
 
@@ -817,4 +821,5 @@ def period_unlock(*, actor: User, evaluation, period_start: date, reason: str) -
         quiet=tuple(unlock),
         also_record={"period_start": period_start, "reason": unlock["unlock_reason"]},
     )
+    announce_evaluation_changed(partner_id=evaluation.partner_id, evaluation_id=evaluation.pk, what="approval")
     return approval
