@@ -140,7 +140,7 @@ def _evidence(report: Report):
 def _context(report: Report, checksum: str):
     """What the report says about itself and its evaluation, besides the evidence."""
     from evaluations.theory import svg
-    from reports.assets import plotly_js
+    from pine.assets import plotly_js
     from reports.documents import ReportContext
 
     evaluation, partner = report.evaluation, report.partner

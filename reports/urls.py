@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from pine import routing
-from reports import api, practice_evaluation, practice_evaluation_api, views
+from reports import api, practice_evaluation, practice_evaluation_api, queue_views, views
 from reports.dashboards import api as dashboard_api
 from reports.dashboards import views as dashboard_views
 
@@ -21,7 +21,10 @@ register_converter(ReportKindConverter, "report_kind")
 # The front pages: named without a namespace, as every app (and the sign-in) sends people there.
 front_urlpatterns = routing.pages(
     partner=[path("", views.PartnerHomeView.as_view(), name="partner_home")],
-    practice=[path("", dashboard_views.ProgrammeDashboardView.as_view(), name="practice_home")],
+    practice=[
+        path("", dashboard_views.ProgrammeDashboardView.as_view(), name="practice_home"),
+        path("queue/", queue_views.PracticeQueueView.as_view(), name="practice_queue"),
+    ],
 ) + [path("assets/plotly-<str:version>.min.js", views.PlotlyJsView.as_view(), name="plotly_js")]
 
 app_name = "reports"
@@ -84,6 +87,7 @@ api_urlpatterns = routing.api(
         path("reports/<uuid:code>/<report_kind:kind>/", api.ReportFileView.as_view(), name="api_report_file"),
     ],
     practice=[
+        path("queue/", queue_views.PracticeQueueAPIView.as_view(), name="api_practice_queue"),
         path("dashboard/", dashboard_api.ProgrammeDashboardView.as_view(), name="api_programme_dashboard"),
         path("cohorts/<slug:slug>/dashboard/", dashboard_api.CohortDashboardView.as_view(), name="api_cohort_dashboard"),
         path(EVALUATION + "values/", practice_evaluation_api.ValueListView.as_view(), name="api_practice_values"),

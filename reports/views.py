@@ -16,10 +16,10 @@ from measures import selectors as measure_selectors
 from outcomes import selectors as outcome_selectors
 from outcomes import services as outcome_services
 from outcomes.forms import UploadForm
+from pine.assets import plotly_js
 from pine.scoping import PartnerView, PublicView
 from pine.views import run_service
 from reports import selectors, services
-from reports.assets import plotly_js
 from reports.dashboards import views as dashboard_views
 
 # --- front pages -----------------------------------------------------------------------------------

@@ -69,6 +69,9 @@ def test_moving_models_between_apps_keeps_every_row_and_policy():
         assert before["outcomes_measure"] >= 16 and before["outcomes_outcomevalue"] == 216
 
         _migrate(HEADS_BEFORE_THE_MOVE)
+        # Tables made by later migrations (and their demo rows) go back with them: compare the rest.
+        tables = [table for table in tables if table in set(tenant_tables())]
+        before = {table: before[table] for table in tables}
         assert _row_counts(tables) == before
         assert ContentType.objects.filter(app_label="outcomes", model="measure").exists()
         assert not ContentType.objects.filter(app_label="measures", model="measure").exists()

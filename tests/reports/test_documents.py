@@ -282,7 +282,7 @@ def test_start_chart_renderer_without_a_browser_does_nothing(monkeypatch):
 
 @pytest.mark.django_db
 def test_plotly_js_is_served_from_the_installed_package_at_its_version(client):
-    from reports.assets import plotly_js
+    from pine.assets import plotly_js
 
     path, version = plotly_js()
     assert version == plotly.__version__
