@@ -85,6 +85,15 @@ def period_query_list(*, partner: Partner, evaluation=None) -> QuerySet[PeriodQu
     return qs if evaluation is None else qs.filter(evaluation=evaluation)
 
 
+def open_query_periods(*, partner: Partner, evaluation) -> set:
+    """The period starts with a query the partner has not answered yet."""
+    return set(
+        PeriodQuery.objects.filter(partner=partner, evaluation=evaluation, answered_at__isnull=True).values_list(
+            "period_start", flat=True
+        )
+    )
+
+
 def period_query_get(*, partner: Partner, code) -> PeriodQuery | None:
     return period_query_list(partner=partner).filter(code=code).first()
 

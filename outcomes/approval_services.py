@@ -17,6 +17,7 @@ from django.utils import timezone
 from outcomes import services
 from outcomes.models import OutcomeValue, PeriodApproval, PeriodQuery
 from pine.audit import audited_create, audited_update
+from pine.changes import announce_evaluation_changed
 from pine.models import Partner, User
 from pine.notifications import notify, partner_recipients
 
@@ -83,6 +84,7 @@ def period_query_send(*, actor: User, evaluation, period_start: date, question: 
         action="period.query",
         changes={"period_start": period_start, "question": query.question},
     )
+    announce_evaluation_changed(partner_id=partner.pk, evaluation_id=evaluation.pk, what="query")
     notify(
         recipients=partner_recipients(partner=partner),
         template="period_query_sent",
@@ -115,6 +117,7 @@ def period_query_answer(*, partner: Partner, actor: User, query: PeriodQuery, an
         quiet=("answered_at",),
         also_record={"period_start": query.period_start},
     )
+    announce_evaluation_changed(partner_id=partner.pk, evaluation_id=query.evaluation_id, what="query")
     notify(
         recipients=[query.asked_by],
         template="period_query_answered",

@@ -17,6 +17,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from evaluations import selectors as evaluation_selectors
 from measures import selectors as measure_selectors
+from outcomes import approval_selectors
 from outcomes import selectors as outcome_selectors
 from pine import jobs
 from pine.locks import advisory_lock
@@ -127,7 +128,7 @@ def compute_figures(evaluation, *, today: date) -> dict:
 
     frame = outcome_selectors.outcome_frame(partner=partner, evaluation=evaluation)
     approved = outcome_selectors.approved_periods(partner=partner, evaluation=evaluation)
-    queried: set[date] = set()  # periods sent back with a query (the approval work adds them)
+    queried = approval_selectors.open_query_periods(partner=partner, evaluation=evaluation)
     received = {ts.date() for ts in frame["period_start"].unique()} if len(frame) else set()
     data_through = frame["period_end"].max().date() if len(frame) else None
     measures = {m.code: m for m in measure_selectors.measure_list(partner=partner)}

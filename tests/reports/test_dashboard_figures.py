@@ -82,5 +82,21 @@ def test_approving_a_period_refreshes_the_figures(partner, practice_admin, djang
     assert figures.computed_at is not None and dict(figures.completeness)["2024-01-01"] == rules.APPROVED
 
 
+def test_a_period_sent_back_with_a_query_shows_as_queried_until_it_is_answered(
+    partner, practice_admin, lead, django_capture_on_commit_callbacks
+):
+    from outcomes import approval_services
+
+    evaluation = evaluation_with_data(partner=partner, months=14, approved=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        query = approval_services.period_query_send(
+            actor=practice_admin, evaluation=evaluation, period_start=date(2024, 1, 1), question="Is January right?"
+        )
+    assert dict(EvaluationFigures.objects.get(evaluation=evaluation).completeness)["2024-01-01"] == rules.QUERIED
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_services.period_query_answer(partner=partner, actor=lead, query=query, answer="Yes, it is.")
+    assert dict(EvaluationFigures.objects.get(evaluation=evaluation).completeness)["2024-01-01"] == rules.RECEIVED
+
+
 def test_a_missing_figures_row_is_reported_not_raised():
     assert services.figures_refresh(figures_id=999999) == "missing"
