@@ -156,25 +156,29 @@ def build_report(
     progress(50, "Drawing charts")
     document = report_sections(evidence, context)
     measures = document["measures"]
-    figures = [measure_figure(evidence, result) for result in evidence.measures]
-    svgs = _chart_svgs(figures)
+    charts = []  # (the measure's section, figure, description), in the order they are shown
+    for measure, result in zip(measures, evidence.measures):
+        measure["charts"] = []
+        charts.extend((measure, figure, description) for figure, description in measure_charts(evidence, result))
+    svgs = _chart_svgs([figure for _, figure, _ in charts])
 
     progress(70, "Writing HTML")
-    for index, (measure, figure) in enumerate(zip(measures, figures)):
-        measure["chart_html"] = mark_safe(
-            figure.to_html(
-                full_html=False,
-                include_plotlyjs=False,
-                div_id=f"chart-{index + 1}",
-                default_height=f"{CHART_HEIGHT}px",
-                config={"displaylogo": False, "responsive": True},
-            )
+    entries = []
+    for index, (measure, figure, description) in enumerate(charts):
+        html_chart = figure.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=f"chart-{index + 1}",
+            default_height=f"{CHART_HEIGHT}px",
+            config={"displaylogo": False, "responsive": True},
         )
+        entries.append({"html": mark_safe(html_chart), "description": description})
+        measure["charts"].append(entries[-1])
     html = render_to_string(TEMPLATE, {**document, "for_pdf": False})
 
     progress(85, "Writing PDF")
-    for measure, svg in zip(measures, svgs or []):
-        measure["chart_svg_uri"] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    for entry, svg in zip(entries, svgs or []):
+        entry["svg_uri"] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
     pdf_html = render_to_string(TEMPLATE, {**document, "for_pdf": True, "charts_in_pdf": svgs is not None})
     # Tagged, so screen readers get the headings, tables and chart descriptions.
     pdf = weasyprint.HTML(string=pdf_html, base_url=None).write_pdf(pdf_tags=True)
@@ -496,6 +500,64 @@ def measure_figure(evidence: Evidence, result: MeasureResult) -> go.Figure:
         template="simple_white",
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 60, "r": 20, "t": 60, "b": 60},
+        font={"family": "Arial, Liberation Sans, sans-serif"},
+    )
+    return fig
+
+
+def measure_charts(evidence: Evidence, result: MeasureResult) -> list[tuple[go.Figure, str]]:
+    """A measure's charts and what each shows in words, in the order every document shows them."""
+    charts = [(measure_figure(evidence, result), _chart_description(evidence, result))]
+    events = event_study_figure(evidence, result)
+    if events is not None:
+        charts.append((events, EVENT_STUDY_DESCRIPTION))
+    return charts
+
+
+EVENT_STUDY_DESCRIPTION = (
+    "Chart of the difference between the intervention and the comparison group in each period, less "
+    "that difference in the last baseline period; before the intervention the points should sit around "
+    "zero (parallel trends). Periods where either group's value is suppressed are left out."
+)
+
+
+def event_study_figure(evidence: Evidence, result: MeasureResult) -> go.Figure | None:
+    """For a difference-in-differences: intervention minus comparison in each period, less that
+    difference in the last baseline period, computed from the values shown (rounded as the tables
+    show them), so it gives away nothing the tables do not."""
+    windows = evidence.plan.windows
+    if result.estimate.design != "did" or windows is None or not windows.comparison_group:
+        return None
+    shown = round_for_charts(evidence.safe.frame)
+    rows = shown[shown["measure_code"] == result.planned.code]
+    by_group = rows.pivot_table(index="period_start", columns="group", values="value", aggfunc="first")
+    if windows.intervention_group not in by_group or windows.comparison_group not in by_group:
+        return None
+    gap = (by_group[windows.intervention_group] - by_group[windows.comparison_group]).dropna()
+    baseline = gap[gap.index <= pd.Timestamp(windows.baseline_end)]
+    if gap.empty or baseline.empty:
+        return None
+    decimals = TABLE_DECIMALS.get(result.unit, 1)
+    relative = (gap - baseline.iloc[-1]).round(decimals)
+    fig = go.Figure(
+        go.Scatter(
+            x=relative.index,
+            y=relative.to_numpy(),
+            mode="markers",
+            name="Difference from the last baseline period",
+            marker={"color": _COLOURS["intervention"], "size": 7},
+            hovertemplate=f"%{{x|%b %Y}}: %{{y:,.{decimals}f}}<extra></extra>",
+        )
+    )
+    fig.add_hline(y=0, line={"color": "#505a5f", "width": 1})
+    start = pd.Timestamp(windows.intervention_start)
+    fig.add_vline(x=start.timestamp() * 1000, line={"color": "#0b0c0c", "dash": "dash", "width": 1.5})
+    fig.update_layout(
+        title={"text": escape(f"{result.name}: the gap between the groups by period (event study)")},
+        yaxis_title=f"Difference ({result.estimate.scale or UNIT_LABELS.get(result.unit, result.unit)})",
+        template="simple_white",
+        showlegend=False,
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
         font={"family": "Arial, Liberation Sans, sans-serif"},
     )
     return fig

@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.table import Table
 
-from reports.documents import ReportContext, chart_images, measure_figure, report_sections
+from reports.documents import ReportContext, chart_images, measure_charts, report_sections
 from reports.evidence import Evidence
 from reports.ooxml import stable_zip, xml_text
 
@@ -40,7 +40,9 @@ THEORY_ELSEWHERE = "The theory of change diagram is in the HTML and PDF versions
 def report_docx(evidence: Evidence, context: ReportContext) -> bytes:
     """The Word document. Deterministic but for the chart images, which the browser draws."""
     sections = report_sections(evidence, context)
-    charts = chart_images([measure_figure(evidence, result) for result in evidence.measures], "png", scale=CHART_SCALE)
+    charts = [measure_charts(evidence, result) for result in evidence.measures]  # per measure: (figure, description)
+    images = chart_images([figure for figures in charts for figure, _ in figures], "png", scale=CHART_SCALE)
+    pictures = iter(images or [])
     document = Document()
     _styles(document)
     _page(document, sections)
@@ -49,8 +51,9 @@ def report_docx(evidence: Evidence, context: ReportContext) -> bytes:
     _practice(document, sections)
     _evaluation(document, sections)
     _data(document, sections)
-    for measure, chart in zip(sections["measures"], charts or [None] * len(sections["measures"])):
-        _finding(document, measure, chart)
+    for measure, figures in zip(sections["measures"], charts):
+        drawn = [(next(pictures), description) for _, description in figures] if images is not None else []
+        _finding(document, measure, drawn)
     _limitations(document, sections)
     _methods(document, sections)
     _appendix(document, sections)
@@ -170,7 +173,8 @@ def _data(document, sections: dict) -> None:
     )
 
 
-def _finding(document, measure: dict, chart: bytes | None) -> None:
+def _finding(document, measure: dict, charts: list[tuple[bytes, str]]) -> None:
+    """The measure's finding and its charts (PNG and description; none without a browser)."""
     _page_break(document)
     document.add_heading(_text(f"Findings: {measure['name']}"), 1)
     role = "Primary measure" if measure["primary"] else "Secondary measure: exploratory"
@@ -187,12 +191,12 @@ def _finding(document, measure: dict, chart: bytes | None) -> None:
             _fact(document, label, measure[key])
     if measure["detectable"]:
         _paragraph(document, measure["detectable"], colour=GREY)
-    if chart is None:
+    if not charts:
         _paragraph(document, CHART_MISSING)
-    else:
-        picture = document.add_picture(io.BytesIO(chart), width=CHART_WIDTH)
-        picture._inline.docPr.set("descr", _text(measure["chart_description"]))  # the alternative text
-        _paragraph(document, measure["chart_description"], colour=GREY)
+    for image, description in charts:
+        picture = document.add_picture(io.BytesIO(image), width=CHART_WIDTH)
+        picture._inline.docPr.set("descr", _text(description))  # the alternative text
+        _paragraph(document, description, colour=GREY)
     if measure["limitations"]:
         document.add_heading("What to bear in mind", 2)
         _bullets(document, measure["limitations"])

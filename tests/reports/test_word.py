@@ -104,8 +104,11 @@ def test_text_that_xml_cannot_carry_is_left_out(no_browser):
 
 def test_the_charts_are_images_with_their_description(chart_renderer):  # noqa: F811
     _, document = build()
+    evidence = evidence_build(report_data(), DID_PLAN, threshold=5)
+    expected = [description for result in evidence.measures for _, description in documents.measure_charts(evidence, result)]
+    assert documents.EVENT_STUDY_DESCRIPTION in expected  # a difference-in-differences adds its event study
     shapes = document.inline_shapes
-    assert len(shapes) == 2
+    assert [shape._inline.docPr.get("descr") for shape in shapes] == expected
     assert shapes[0]._inline.docPr.get("descr").startswith("Line chart of re-referrals by period")
     blob = document.part.related_parts[shapes[0]._inline.graphic.graphicData.pic.blipFill.blip.embed].blob
     assert blob.startswith(b"\x89PNG")

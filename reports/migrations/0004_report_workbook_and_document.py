@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0002_report_versions"),
+        ("reports", "0003_dashboard_figures"),
     ]
 
     operations = [
