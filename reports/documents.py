@@ -304,6 +304,7 @@ ESTIMATE_NAMES = {
     "pre_post": "Before-and-after",
     "did": "Difference-in-differences",
     "its": "Interrupted time series",
+    "controlled_its": "Controlled interrupted time series",
     "spc": "Process control",
     "rct": "Randomised comparison",
 }
@@ -316,6 +317,15 @@ def key_message(result: MeasureResult) -> str:
     who = f"{result.name}{role}"
     if e.conclusion == "not estimable":
         return f"{who}: not estimable, because {e.reason or 'the data do not allow it'}."
+    if e.ci_low is None:  # process control: a shift from the centre line, judged by its signals
+        shift = f"the mean after the baseline is {_signed(e.estimate)} {e.scale} from the baseline's centre line"
+        variation = {
+            "improved": "special-cause variation in the better direction",
+            "worsened": "special-cause variation in the worse direction",
+        }
+        if e.conclusion == "no clear change":
+            return f"{who}: no clear change (common-cause variation only); {shift}."
+        return f"{who}: {e.conclusion}: {variation[e.conclusion]} after the baseline; {shift}."
     amount = f"{_signed(e.estimate)} {e.scale} (95% confidence interval {_signed(e.ci_low)} to {_signed(e.ci_high)})"
     estimate = f"{ESTIMATE_NAMES.get(e.design, 'The')} estimate: {amount}"
     if e.conclusion == "no clear change":
@@ -584,7 +594,7 @@ def _design_lines(fig: go.Figure, result: MeasureResult, decimals: int) -> None:
             )
 
     design = result.estimate.design
-    if design == "its":
+    if design in ("its", "controlled_its"):
         line(chart.get("points", []), "fitted", "Fitted segments", "solid", "#003078")
         line(chart.get("points", []), "counterfactual", "Had nothing changed (counterfactual)", "dot", "#003078")
     elif design == "spc":
@@ -613,6 +623,7 @@ def _chart_description(evidence: Evidence, result: MeasureResult) -> str:
     """What the chart shows, in words, for readers who cannot see it."""
     extra = {
         "its": " with the fitted segments and the line had nothing changed",
+        "controlled_its": " with the fitted segments and the line had nothing changed",
         "spc": " with the centre line and control limits from the baseline",
         "did": " with the intervention group's counterfactual over the follow-up",
     }.get(result.estimate.design, "")

@@ -138,6 +138,23 @@ def test_key_messages_state_the_conclusion_with_the_estimate_and_its_interval(me
     assert reporting.key_message(measure) == expected
 
 
+def test_a_process_control_message_speaks_of_signals_not_an_interval():
+    spc = result("improved", -9.6)
+    spc = replace(spc, estimate=replace(spc.estimate, design="spc"))
+    assert reporting.key_message(spc) == (
+        "Re-referrals within 12 months: improved: special-cause variation in the better direction after the baseline; "
+        "the mean after the baseline is −9.6 percentage points from the baseline's centre line."
+    )
+
+
+def test_an_interrupted_time_series_chart_draws_the_fitted_segments_and_the_counterfactual():
+    plan = replace(DID_PLAN, design="its", measures=(PlannedMeasure("re-referrals", "decrease", "primary"),))
+    evidence = evidence_build(report_data(), plan, threshold=5)
+    assert evidence.measures[0].estimate.design == "controlled_its"  # the comparison series is there
+    names = [trace.name for trace in reporting.measure_figure(evidence, evidence.measures[0]).data]
+    assert "Fitted segments" in names and "Had nothing changed (counterfactual)" in names
+
+
 # --- The HTML document -------------------------------------------------------------------------
 
 
