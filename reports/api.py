@@ -9,7 +9,8 @@ from rest_framework.response import Response
 from evaluations import selectors as evaluation_selectors
 from pine.api import PartnerAPIView
 from reports import selectors, services
-from reports.views import report_file_response
+from reports.models import Report
+from reports.views import REPORT_CONTENT_TYPES, report_file_response
 
 
 class ReportOut(serializers.Serializer):
@@ -58,7 +59,8 @@ class ReportDetailView(PartnerAPIView):
 
 
 class ReportFileView(PartnerAPIView):
-    """A finished report's file: ``html``, ``pdf`` or ``json`` (the results JSON, documented in the README)."""
+    """A finished report's file: ``html``, ``pdf``, ``json`` (the results JSON, documented in the
+    README), ``xlsx`` (the appendix workbook) or ``docx`` (the report as a Word document, to edit)."""
 
     serializer_class = ReportOut
 
@@ -67,11 +69,13 @@ class ReportFileView(PartnerAPIView):
 
     @extend_schema(
         operation_id="v1_partners_reports_file",
-        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=["html", "pdf", "json"])],
+        parameters=[OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(Report.FILE_KINDS))],
         responses={
             (200, "application/pdf"): OpenApiTypes.BINARY,
             (200, "text/html"): OpenApiTypes.STR,
             (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, REPORT_CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
+            (200, REPORT_CONTENT_TYPES["docx"]): OpenApiTypes.BINARY,
         },
     )
     def get(self, request, partner_slug, code, kind):

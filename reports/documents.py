@@ -94,17 +94,21 @@ def _kaleido_options(browser: str) -> dict:
 
 
 def _chart_svgs(figures: list[go.Figure]) -> list[bytes] | None:
-    """All of a report's charts as SVG, drawn in one batch by one browser; None if unavailable."""
+    """All of a report's charts as SVG (for the PDF); None if no browser can draw them."""
+    return chart_images(figures, "svg")
+
+
+def chart_images(figures: list[go.Figure], image_format: str, *, scale: float = 1) -> list[bytes] | None:
+    """All of a report's charts as `image_format` ("svg" or "png"), drawn in one batch by one
+    browser; None if unavailable. `scale` multiplies the pixels of a bitmap."""
     browser = chart_browser()
     if not figures or browser is None:
         return None
     with tempfile.TemporaryDirectory(prefix="pine-charts-") as folder:
         # kaleido's batch call writes files; a private temporary folder keeps them from clashing.
-        paths = [Path(folder) / f"chart-{index}.svg" for index in range(len(figures))]
-        specs = [
-            {"fig": fig, "path": path, "opts": {"format": "svg", "width": CHART_WIDTH, "height": CHART_HEIGHT}}
-            for fig, path in zip(figures, paths)
-        ]
+        paths = [Path(folder) / f"chart-{index}.{image_format}" for index in range(len(figures))]
+        options = {"format": image_format, "width": CHART_WIDTH, "height": CHART_HEIGHT, "scale": scale}
+        specs = [{"fig": fig, "path": path, "opts": options} for fig, path in zip(figures, paths)]
         try:
             if _renderer_started:
                 with _render_lock:
@@ -112,7 +116,7 @@ def _chart_svgs(figures: list[go.Figure]) -> list[bytes] | None:
             else:
                 kaleido.write_fig_from_object_sync(specs, cancel_on_error=True, kopts=_kaleido_options(browser))
         except _BROWSER_ERRORS:
-            logger.warning("Could not draw charts for the PDF; it will carry the tables only", exc_info=True)
+            logger.warning("Could not draw charts; the report will carry the tables only", exc_info=True)
             return None
         return [path.read_bytes() for path in paths]
 
@@ -150,29 +154,13 @@ def build_report(
     """The report as HTML and PDF bytes. Every number comes from `evidence`: cells from its safe
     frame, findings from its rounded estimates. `progress(percent, stage)` is called before each step."""
     progress(50, "Drawing charts")
-    measures = [_finding(evidence, result) for result in evidence.measures]
+    document = report_sections(evidence, context)
+    measures = document["measures"]
     charts = []  # (the measure's section, figure, description), in the order they are shown
     for measure, result in zip(measures, evidence.measures):
         measure["charts"] = []
-        charts.append((measure, measure_figure(evidence, result), measure["chart_description"]))
-        events = event_study_figure(evidence, result)
-        if events is not None:
-            charts.append((measure, events, EVENT_STUDY_DESCRIPTION))
+        charts.extend((measure, figure, description) for figure, description in measure_charts(evidence, result))
     svgs = _chart_svgs([figure for _, figure, _ in charts])
-    document = {
-        "report": context,
-        "draft": evidence.draft,
-        "plan": evidence.plan,
-        "windows": _windows_text(evidence.plan.windows),
-        "threshold": evidence.threshold,
-        "key_messages": [m["message"] for m in measures],
-        "measures": measures,
-        "data": _data_section(evidence),
-        "limitations": _limitations(evidence),
-        "unplanned": evidence.unplanned,
-        "any_suppressed": bool(len(evidence.safe.frame)) and bool(evidence.safe.frame["suppressed"].any()),
-        "theory_svg": mark_safe(context.theory_svg) if context.theory_svg else "",
-    }
 
     progress(70, "Writing HTML")
     entries = []
@@ -195,6 +183,111 @@ def build_report(
     # Tagged, so screen readers get the headings, tables and chart descriptions.
     pdf = weasyprint.HTML(string=pdf_html, base_url=None).write_pdf(pdf_tags=True)
     return ReportFiles(html=html.encode("utf-8"), pdf=pdf, chart_in_pdf=svgs is not None)
+
+
+def report_sections(evidence: Evidence, context: ReportContext) -> dict:
+    """What every document of the report says, section by section, worded once: the HTML and PDF
+    template and the Word document (reports.word) both lay out this dict."""
+    measures = [_finding(evidence, result) for result in evidence.measures]
+    return {
+        "report": context,
+        "draft": evidence.draft,
+        "draft_notice": DRAFT_NOTICE,
+        "draft_header": DRAFT_HEADER,
+        "plan": evidence.plan,
+        "windows": _windows_text(evidence.plan.windows),
+        "threshold": evidence.threshold,
+        "key_messages": [m["message"] for m in measures],
+        "conclusion_rule": conclusion_rule(evidence.plan.design),
+        "measures": measures,
+        "data": _data_section(evidence),
+        "limitations": _limitations(evidence),
+        "general_limitation": GENERAL_LIMITATION,
+        "methods": methods_paragraphs(evidence.plan.design, evidence.threshold),
+        "unplanned": evidence.unplanned,
+        "any_suppressed": bool(len(evidence.safe.frame)) and bool(evidence.safe.frame["suppressed"].any()),
+        "theory_svg": mark_safe(context.theory_svg) if context.theory_svg else "",
+    }
+
+
+DRAFT_NOTICE = "DRAFT: the evaluation plan this report follows is not signed off. Its findings may change."
+DRAFT_HEADER = "DRAFT: the plan this report follows is not signed off"  # the running header of every page
+GENERAL_LIMITATION = (
+    "An evaluation of practice in one place cannot rule out every other explanation for a change: other services, "
+    "policy or the children referred may have changed at the same time."
+)
+
+
+def conclusion_rule(design: str) -> str:
+    """When a measure is called improved or worsened, in words (under the key messages)."""
+    direction = ", and improved only in the direction the plan expected" if design else ""
+    return (
+        "A measure is called improved or worsened only when the 95% confidence interval of the estimate the plan set out "
+        f"excludes no change{direction}. Secondary measures are exploratory."
+    )
+
+
+_DESIGN_METHODS = {
+    "pre_post": (
+        "Before and after.",
+        "Each measure is pooled over the baseline window and over the follow-up window, and the follow-up is compared "
+        "with the baseline. For percentages the interval is Newcombe's hybrid score interval; for rates and counts it is "
+        "built from Poisson score intervals; for days it is Welch's t interval on the period values. A change before "
+        "and after cannot show that the practice caused it.",
+    ),
+    "did": (
+        "Difference-in-differences.",
+        "The change in the intervention group from the baseline to the follow-up is compared with the change in the "
+        "comparison group over the same windows. The estimate comes from a regression on the period values with "
+        "standard errors that allow for periods that resemble their neighbours (Newey–West, lag ⌊4(T/100)^(2/9)⌋). "
+        "Before the intervention the two groups should move in parallel: a test of different baseline trends is "
+        "reported, and a failed test is a limitation.",
+    ),
+    "its": (
+        "Interrupted time series.",
+        "A line is fitted to the baseline periods and another to the follow-up periods; the estimate is the difference "
+        "at the end of follow-up between the second line and the first line carried on (the counterfactual). With 24 or "
+        "more monthly baseline periods the model allows for the month of the year. Standard errors allow for "
+        "neighbouring periods that resemble each other (Newey–West); the Durbin–Watson and Ljung–Box checks are reported.",
+    ),
+    "spc": (
+        "Statistical process control.",
+        "The centre line and control limits come from the baseline periods (XmR chart for counts and days, p-chart for "
+        "percentages, u-chart for rates). After the baseline, a long run on one side of the centre line, too few "
+        "crossings of it (Anhøj's rules) or a point beyond the limits signals special-cause variation, in the manner of "
+        "NHS “Making Data Count”.",
+    ),
+    "rct": (
+        "Randomised trial.",
+        "The intervention group is compared with the comparison group over the follow-up window, with the same "
+        "intervals as a before-and-after comparison.",
+    ),
+}
+
+
+def suppression_rule(threshold: int) -> str:
+    """The small-number rule, in words (the methods annex and the workbook's read-me)."""
+    return (
+        f"Counts of fewer than {threshold} children are not shown ([c]), nor a count whose complement is that small, "
+        "nor a rate or average over so few; other figures are hidden too wherever a hidden number could be worked out "
+        "from totals, other groups, other periods or earlier versions of this report."
+    )
+
+
+def methods_paragraphs(design: str, threshold: int) -> list[tuple[str, str]]:
+    """The plain-English methods annex: (lead-in, text) paragraphs."""
+    paragraphs = [_DESIGN_METHODS.get(design, ("", "The plan has no design yet, so no estimate is made."))]
+    paragraphs.append(
+        ("Protecting children's privacy.", suppression_rule(threshold) + " Estimates are given to one decimal place.")
+    )
+    paragraphs.append(
+        (
+            "Smallest detectable effect.",
+            "Where given, the smallest change the design could detect with 80% power at the 5% level (two-sided); a "
+            "“no clear change” is informative only when that is small.",
+        )
+    )
+    return paragraphs
 
 
 # --- Findings ----------------------------------------------------------------------------------
@@ -420,6 +513,15 @@ def measure_figure(evidence: Evidence, result: MeasureResult) -> go.Figure:
         font={"family": "Arial, Liberation Sans, sans-serif"},
     )
     return fig
+
+
+def measure_charts(evidence: Evidence, result: MeasureResult) -> list[tuple[go.Figure, str]]:
+    """A measure's charts and what each shows in words, in the order every document shows them."""
+    charts = [(measure_figure(evidence, result), _chart_description(evidence, result))]
+    events = event_study_figure(evidence, result)
+    if events is not None:
+        charts.append((events, EVENT_STUDY_DESCRIPTION))
+    return charts
 
 
 EVENT_STUDY_DESCRIPTION = (

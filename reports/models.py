@@ -36,6 +36,8 @@ class Report(models.Model):
     html = models.BinaryField(null=True, blank=True)
     pdf = models.BinaryField(null=True, blank=True)
     results = models.BinaryField(null=True, blank=True)  # the results JSON
+    xlsx = models.BinaryField(null=True, blank=True)  # the appendix workbook: findings and every safe cell
+    docx = models.BinaryField(null=True, blank=True)  # the report as a Word document, to edit
     requested_by = models.ForeignKey("pine.User", null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -50,8 +52,8 @@ class Report(models.Model):
         ]
 
     # The files a finished report offers, by the name of their download (download.<kind>).
-    FILE_KINDS = ("html", "pdf", "json")
-    FILE_FIELDS = {"html": "html", "pdf": "pdf", "json": "results"}
+    FILE_KINDS = ("html", "pdf", "json", "xlsx", "docx")
+    FILE_FIELDS = {"html": "html", "pdf": "pdf", "json": "results", "xlsx": "xlsx", "docx": "docx"}
 
     def __str__(self):
         return f"Report {self.code} ({self.status})"

@@ -87,8 +87,8 @@ def report_download(*, partner: Partner, actor: User, evaluation, code, kind: st
 
 
 def report_build(*, report_id: int) -> str:
-    """Build a report's results JSON, HTML and PDF (the job runner claims the row and handles
-    failure). Idempotent: a report that is done, failed or being built by a live worker is left
+    """Build a report's results JSON, HTML, PDF, workbook and Word document (the job runner claims
+    the row and handles failure). Idempotent: a report that is done, failed or being built by a live worker is left
     alone; one whose worker died is taken over. The files and the "done" status are written in one
     statement, so there is never half a report."""
     return jobs.run_job(
@@ -191,12 +191,14 @@ def plan_spec(plan):
 
 def _build(job: jobs.Job) -> str:
     from reports.documents import build_report, start_chart_renderer  # pandas, plotly, WeasyPrint: workers only
+    from reports.word import report_docx
+    from reports.workbook import report_workbook
 
     start_chart_renderer()  # once per process; workers also start it when they fork
     with job.atomic():
         report = (
             Report.objects.select_related("evaluation__application", "partner", "plan")
-            .defer("html", "pdf", "results")
+            .defer(*Report.FILE_FIELDS.values())
             .get(pk=job.pk)
         )
         if report.version is None:  # queued before versions existed: fixed now, when it is built
@@ -206,6 +208,8 @@ def _build(job: jobs.Job) -> str:
         evidence, results, checksum = _evidence(report)
         context = _context(report, checksum)
     files = build_report(evidence, context, progress=job.progress)
+    job.progress(92, "Writing the workbook and the Word document")
+    xlsx, docx = report_workbook(evidence, context), report_docx(evidence, context)
     job.update(
         status=Report.Status.DONE,
         progress=100,
@@ -213,6 +217,8 @@ def _build(job: jobs.Job) -> str:
         html=files.html,
         pdf=files.pdf,
         results=results,
+        xlsx=xlsx,
+        docx=docx,
         data_checksum=checksum,
         finished_at=timezone.now(),
     )

@@ -7,7 +7,7 @@ from reports.dashboards import views as dashboard_views
 
 
 class ReportKindConverter:
-    regex = "html|pdf|json"
+    regex = "html|pdf|json|xlsx|docx"  # Report.FILE_KINDS
 
     def to_python(self, value):
         return value

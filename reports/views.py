@@ -17,6 +17,7 @@ from outcomes import selectors as outcome_selectors
 from outcomes import services as outcome_services
 from outcomes.forms import UploadForm
 from pine.assets import plotly_js
+from pine.exports import XLSX_TYPE
 from pine.scoping import PartnerView, PublicView
 from pine.views import run_service
 from reports import selectors, services
@@ -127,7 +128,13 @@ class ReportDetailView(PartnerView, TemplateView):
         return super().get_context_data(report=self.object, **kwargs)
 
 
-REPORT_CONTENT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
+REPORT_CONTENT_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "json": "application/json",
+    "xlsx": XLSX_TYPE,
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 
 
 def report_filename(report, kind: str) -> str:
