@@ -250,6 +250,8 @@ def _locked(report: Report) -> Report:
 def _check_open(report: Report) -> None:
     if report.status != Report.Status.DONE:
         raise ValidationError("This report is not ready yet.")
+    if report.version is None or report.results is None:
+        raise ValidationError("This report was built before report versions: build a new version to mark final.")
     if report.draft:
         raise ValidationError(DRAFT_CANNOT_BE_FINAL)
     if report.publication != Report.Publication.NOT_FINAL:
