@@ -382,9 +382,11 @@ def _publish(report: Report) -> PublishedReport:
         action="published_report.create",
         changes={"report": str(report.code), "version": report.version},
     )
-    PublishedReport.objects.filter(
-        evaluation_code=evaluation.code, version__lt=report.version, superseded_by_version__isnull=True
-    ).update(superseded_by_version=report.version)
+    # Every published version but the newest names the newest (approvals may come out of order).
+    versions = PublishedReport.objects.filter(evaluation_code=evaluation.code)
+    newest = versions.aggregate(newest=Max("version"))["newest"]
+    versions.filter(version__lt=newest).update(superseded_by_version=newest)
+    published.refresh_from_db()
     return published
 
 
@@ -396,9 +398,10 @@ def key_messages(results: dict) -> list[str]:
         role = "" if measure.get("primary") else " (secondary, exploratory)"
         sentence = f"{measure.get('name') or measure['measure']}{role}: {measure['conclusion']}"
         if measure.get("estimate") is not None and measure.get("ci_low") is not None:
+            scale = f" {measure['scale']}" if measure.get("scale") else ""
             sentence += (
-                f", {measure['estimate']:+g} {measure.get('scale', '')}".rstrip()
-                + f" (95% interval {measure['ci_low']:+g} to {measure['ci_high']:+g})"
+                f" (estimated change {measure['estimate']:+g}{scale}, "
+                f"95% interval {measure['ci_low']:+g} to {measure['ci_high']:+g})"
             )
         sentences.append(sentence + ".")
     return sentences

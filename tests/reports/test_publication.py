@@ -7,7 +7,9 @@ import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from evaluations import services as evaluation_services
@@ -128,7 +130,7 @@ def test_a_practice_admin_approves_a_final_report_and_it_is_published(practice_a
     assert published.practice_title == evaluation.application.practice_title
     assert published.partner_name == evaluation.partner.name and published.narrative == "In our words."
     assert published.key_messages == [
-        "Re-referrals within 12 months: improved, -5.35 percentage points (95% interval -5.69 to -5.01).",
+        "Re-referrals within 12 months: improved (estimated change -5.35 percentage points, 95% interval -5.69 to -5.01).",
         "Children looked after (secondary, exploratory): not estimable.",
     ]
     assert bytes(published.results) == bytes(report.results) and bytes(published.pdf) == bytes(report.pdf)
@@ -162,12 +164,13 @@ def test_sending_back_needs_a_reason_and_makes_the_report_not_final_again(practi
     assert "Name the comparison districts." in notice.body and notice.link.endswith(f"/reports/{report.code}/")
 
 
-def test_a_later_published_version_marks_the_earlier_superseded(practice_admin, evaluation):
+def test_earlier_published_versions_are_marked_superseded_by_the_newest(practice_admin, evaluation):
     first = services.report_approve(actor=practice_admin, report=finished(evaluation, publication="final"))
+    third = services.report_approve(actor=practice_admin, report=finished(evaluation, version=3, publication="final"))
     second = services.report_approve(actor=practice_admin, report=finished(evaluation, version=2, publication="final"))
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert (first.superseded_by_version, second.superseded_by_version) == (2, None)
+    for published in (first, second, third):
+        published.refresh_from_db()
+    assert [p.superseded_by_version for p in (first, second, third)] == [3, 3, None]
 
 
 def test_the_database_refuses_a_final_draft(evaluation):
@@ -258,6 +261,18 @@ def test_public_downloads_are_counted_in_the_audit_trail(practice_admin, evaluat
         downloads = AuditEvent.objects.filter(action="published_report.download", object_code=str(published.code))
         assert [e.changes["kind"] for e in downloads.order_by("pk")] == ["html", "pdf", "json", "json"]
     assert anonymous.get(reverse("reports:published_download", args=[Report().code, "pdf"])).status_code == 404
+
+
+def test_the_published_page_reads_a_fixed_number_of_queries(practice_admin, evaluation, django_assert_num_queries):
+    services.report_approve(actor=practice_admin, report=finished(evaluation, publication="final"))
+    anonymous = Client()
+    with CaptureQueriesContext(connection) as one:
+        anonymous.get(reverse("reports:published"))
+    for version in (2, 3, 4):
+        services.report_approve(actor=practice_admin, report=finished(evaluation, version=version, publication="final"))
+    with django_assert_num_queries(len(one.captured_queries)):
+        page = anonymous.get(reverse("reports:published")).content.decode()
+    assert page.count("Superseded by version 4") == 3
 
 
 def test_a_superseded_version_is_labelled_on_the_published_page(practice_admin, evaluation):
