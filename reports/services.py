@@ -298,22 +298,17 @@ def report_mark_final(*, partner: Partner, actor: User, report: Report) -> Repor
         # The recorded inputs no longer give the recorded results: never finalise a different report.
         raise ValidationError("This version can no longer be rebuilt from what it recorded. Build a new version.")
     files = build_report(evidence, _context(report, checksum))
-    now = timezone.now()
     audited_update(
         report,
-        {
-            "publication": Report.Publication.FINAL,
-            "finalised_at": now,
-            "finalised_by": actor,
-            "sent_back_reason": "",
-            "html": files.html,
-            "pdf": files.pdf,
-        },
+        {"publication": Report.Publication.FINAL, "finalised_at": timezone.now(), "finalised_by": actor, "sent_back_reason": ""},
         actor=actor,
         partner=partner,
         action="report.final",
-        quiet=("finalised_at", "html", "pdf"),
+        quiet=("finalised_at",),
     )
+    # The files are written whatever their size: audited_update compares bytes by their length.
+    Report.objects.filter(pk=report.pk).update(html=files.html, pdf=files.pdf)
+    report.html, report.pdf = files.html, files.pdf
     notifications.notify(
         recipients=notifications.practice_admins(),
         template="report_final",
