@@ -115,3 +115,6 @@ class PublishedReport(models.Model):
     @property
     def is_superseded(self) -> bool:
         return self.superseded_by_version is not None
+
+
+from reports.dashboards.models import EvaluationFigures  # noqa: E402,F401  (dashboards keep their models in their package)

@@ -19,6 +19,7 @@ from pine import jobs, notifications
 from pine import selectors as pine_selectors
 from pine.access import require_practice_admin
 from pine.audit import audit_record, audited_create, audited_update
+from pine.changes import announce_evaluation_changed
 from pine.models import Partner, Role, User
 from reports import selectors
 from reports.models import PublishedReport, Report
@@ -141,7 +142,7 @@ def _evidence(report: Report):
 def _context(report: Report, checksum: str):
     """What the report says about itself and its evaluation, besides the evidence."""
     from evaluations.theory import svg
-    from reports.assets import plotly_js
+    from pine.assets import plotly_js
     from reports.documents import ReportContext
 
     evaluation, partner = report.evaluation, report.partner
@@ -218,6 +219,8 @@ def _build(job: jobs.Job) -> str:
         data_checksum=checksum,
         finished_at=timezone.now(),
     )
+    with job.atomic():
+        announce_evaluation_changed(partner_id=report.partner_id, evaluation_id=report.evaluation_id, what="report")
     return Report.Status.DONE
 
 

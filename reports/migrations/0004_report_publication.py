@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("evaluations", "0011_plan_roles_and_rows"),
         ("pine", "0005_email_verification_and_registration_check"),
-        ("reports", "0002_report_versions"),
+        ("reports", "0003_dashboard_figures"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
