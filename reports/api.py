@@ -1,13 +1,16 @@
 """API: an evaluation's reports (request one, follow its build, download its files)."""
 
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import generics, permissions, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from evaluations import selectors as evaluation_selectors
-from pine.api import PartnerAPIView
+from pine.access import ADMINS
+from pine.api import PartnerAPIView, PracticeAPIView
+from pine.models import Role
 from reports import selectors, services
 from reports.models import Report
 from reports.views import REPORT_CONTENT_TYPES, report_file_response
@@ -27,6 +30,13 @@ class ReportOut(serializers.Serializer):
     error = serializers.CharField()
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
+    narrative = serializers.CharField(help_text="The partner's own key messages (at most 300 words).")
+    publication = serializers.ChoiceField(
+        choices=Report.Publication.choices,
+        help_text="`not_final`; `final` (marked final by the partner's lead, awaiting approval); `published`.",
+    )
+    finalised_at = serializers.DateTimeField(allow_null=True)
+    sent_back_reason = serializers.CharField(help_text="Why the practice team last sent it back, until it is final again.")
 
 
 class ReportListView(PartnerAPIView):
@@ -83,3 +93,160 @@ class ReportFileView(PartnerAPIView):
         if found is None:
             raise NotFound("No finished report with this code.")
         return report_file_response(*found, kind)
+
+
+# --- final, approval and publication -------------------------------------------------------------------
+
+
+class NarrativeIn(serializers.Serializer):
+    narrative = serializers.CharField(
+        allow_blank=True, max_length=5000, help_text="The partner's own key messages: at most 300 words."
+    )
+
+
+class ReportNarrativeView(PartnerAPIView):
+    """The partner's key messages for a finished version that is not final (a lead's)."""
+
+    serializer_class = ReportOut
+    write_role = Role.LEAD
+
+    def scoped_queryset(self):
+        return selectors.report_list(partner=self.partner)
+
+    @extend_schema(request=NarrativeIn, responses=ReportOut)
+    def post(self, request, partner_slug, code):
+        data = NarrativeIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.report_narrative_update(
+            partner=self.partner, actor=request.user, report=self.get_object(), **data.validated_data
+        )
+        return Response(ReportOut(report).data)
+
+
+class ReportFinalView(PartnerAPIView):
+    """Mark a finished version final (a lead's): its HTML and PDF are drawn again with the key
+    messages (a few seconds); its results JSON does not change. Not for a DRAFT version."""
+
+    serializer_class = ReportOut
+    write_role = Role.LEAD
+
+    def scoped_queryset(self):
+        return selectors.report_list(partner=self.partner)
+
+    @extend_schema(request=None, responses=ReportOut)
+    def post(self, request, partner_slug, code):
+        report = services.report_mark_final(partner=self.partner, actor=request.user, report=self.get_object())
+        return Response(ReportOut(report).data)
+
+
+class PracticeReportOut(ReportOut):
+    partner = serializers.SlugField(source="partner.slug")
+    partner_name = serializers.CharField(source="partner.name")
+    evaluation_title = serializers.CharField(source="evaluation.title")
+
+
+class PracticeReportListView(PracticeAPIView):
+    """Final versions awaiting a practice admin's approval, longest waiting first."""
+
+    serializer_class = PracticeReportOut
+    practice_roles = ADMINS
+
+    def scoped_queryset(self):
+        return selectors.report_list_awaiting_approval()
+
+    @extend_schema(responses=PracticeReportOut(many=True))
+    def get(self, request):
+        return self.paginated(self.get_queryset(), PracticeReportOut)
+
+
+class DownloadsOut(serializers.Serializer):
+    html = serializers.CharField()
+    pdf = serializers.CharField()
+    json = serializers.CharField(help_text="The results JSON (its format is in the README).")
+
+
+class PublishedReportOut(serializers.Serializer):
+    code = serializers.UUIDField()
+    evaluation = serializers.UUIDField(source="evaluation_code")
+    version = serializers.IntegerField()
+    partner_name = serializers.CharField()
+    evaluation_title = serializers.CharField()
+    cohort = serializers.CharField(source="cohort_name")
+    theme = serializers.CharField()
+    practice_title = serializers.CharField()
+    key_messages = serializers.ListField(child=serializers.CharField())
+    narrative = serializers.CharField(help_text="The partner's own key messages.")
+    published_at = serializers.DateTimeField()
+    superseded_by_version = serializers.IntegerField(
+        allow_null=True, help_text="A later published version of the same evaluation, if any."
+    )
+    downloads = serializers.SerializerMethodField(help_text="Paths on this site; each download is counted.")
+
+    @extend_schema_field(DownloadsOut)
+    def get_downloads(self, published) -> dict:
+        return {kind: reverse("reports:published_download", args=[published.code, kind]) for kind in Report.FILE_KINDS}
+
+
+class PracticeReportApproveView(PracticeAPIView):
+    """Approve a final version for publication (a practice admin's): it appears on the public page
+    and in the public list; earlier published versions of the evaluation are marked superseded."""
+
+    serializer_class = PublishedReportOut
+    practice_roles = ADMINS
+
+    def scoped_queryset(self):
+        return selectors.report_list_awaiting_approval()
+
+    @extend_schema(request=None, responses={201: PublishedReportOut})
+    def post(self, request, code):
+        published = services.report_approve(actor=request.user, report=self.get_object())
+        return Response(PublishedReportOut(published).data, status=status.HTTP_201_CREATED)
+
+
+class SendBackIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why: the partner's lead is told.")
+
+
+class PracticeReportSendBackView(PracticeAPIView):
+    """Send a final version back to its partner with a reason: it is not final again."""
+
+    serializer_class = PracticeReportOut
+    practice_roles = ADMINS
+
+    def scoped_queryset(self):
+        return selectors.report_list_awaiting_approval()
+
+    @extend_schema(request=SendBackIn, responses=PracticeReportOut)
+    def post(self, request, code):
+        data = SendBackIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.report_send_back(actor=request.user, report=self.get_object(), **data.validated_data)
+        return Response(PracticeReportOut(report).data)
+
+
+class PublishedReportListView(generics.GenericAPIView):
+    """Published evaluations, for anyone (no sign-in): ``q`` searches the text, ``cohort`` and
+    ``theme`` filter exactly. Outside the scoped bases on purpose (allow-listed in
+    tests/test_tenancy.py): it reads only the partner-less published copies, never a tenant table."""
+
+    serializer_class = PublishedReportOut
+    authentication_classes = []
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="Words to find in the partner, practice, cohort, theme or key messages."),
+            OpenApiParameter("cohort", str, description="A cohort's name, exactly."),
+            OpenApiParameter("theme", str, description="A theme, exactly."),
+        ],
+        responses=PublishedReportOut(many=True),
+        auth=[],
+    )
+    def get(self, request):
+        published = selectors.published_report_list(
+            text=request.query_params.get("q", "")[:200],
+            cohort=request.query_params.get("cohort", "")[:200],
+            theme=request.query_params.get("theme", "")[:200],
+        )
+        page = self.paginate_queryset(published)
+        return self.get_paginated_response(PublishedReportOut(page, many=True).data)

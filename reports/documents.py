@@ -143,6 +143,7 @@ class ReportContext:
     data_checksum: str = ""
     code_version: str = ""
     plotly_js_url: str = ""  # where the HTML loads plotly.js from (served by PINE, not inlined)
+    narrative: str = ""  # the partner's own key messages, written before the version was marked final
 
 
 def build_report(

@@ -16,6 +16,11 @@ class Report(models.Model):
         DONE = "done", "Ready"
         FAILED = "failed", "Failed"
 
+    class Publication(models.TextChoices):
+        NOT_FINAL = "not_final", "Not final"
+        FINAL = "final", "Final, awaiting approval"
+        PUBLISHED = "published", "Approved and published"
+
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
     evaluation = models.ForeignKey("evaluations.Evaluation", on_delete=models.CASCADE, related_name="reports")
@@ -38,10 +43,19 @@ class Report(models.Model):
     results = models.BinaryField(null=True, blank=True)  # the results JSON
     xlsx = models.BinaryField(null=True, blank=True)  # the appendix workbook: findings and every safe cell
     docx = models.BinaryField(null=True, blank=True)  # the report as a Word document, to edit
-    requested_by = models.ForeignKey("pine.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_by = models.ForeignKey("pine.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Final and published: the partner's lead writes key messages and marks the version final; a
+    # practice admin approves it (copied to PublishedReport) or sends it back with a reason.
+    narrative = models.TextField(blank=True)  # the partner's own key messages, shown as theirs
+    publication = models.CharField(max_length=20, choices=Publication.choices, default=Publication.NOT_FINAL)
+    finalised_at = models.DateTimeField(null=True, blank=True)
+    finalised_by = models.ForeignKey("pine.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey("pine.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sent_back_reason = models.TextField(blank=True)  # the practice admin's last reason, until it is final again
 
     class Meta:
         db_table = "evaluations_report"  # kept from the evaluations app it moved out of
@@ -49,11 +63,17 @@ class Report(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="report_progress_percent"),
             models.UniqueConstraint(fields=["evaluation", "version"], name="report_one_row_per_version"),
+            # Only a finished version that follows a signed-off plan can be final or published.
+            models.CheckConstraint(
+                condition=models.Q(publication="not_final") | models.Q(status="done", draft=False),
+                name="report_final_only_when_done_and_not_draft",
+            ),
         ]
 
     # The files a finished report offers, by the name of their download (download.<kind>).
     FILE_KINDS = ("html", "pdf", "json", "xlsx", "docx")
     FILE_FIELDS = {"html": "html", "pdf": "pdf", "json": "results", "xlsx": "xlsx", "docx": "docx"}
+    NARRATIVE_MAX_WORDS = 300
 
     def __str__(self):
         return f"Report {self.code} ({self.status})"
@@ -61,6 +81,42 @@ class Report(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class PublishedReport(models.Model):
+    """A copy of an approved report version, made when a practice admin approves it, for the public
+    "Published evaluations" page. It has no partner: what it holds was approved for anyone to read,
+    and anonymous requests have no tenant scope, so the public page reads this table alone and the
+    partner's own tables stay behind row-level security (allow-listed in tests/test_tenancy.py)."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    report_code = models.UUIDField(unique=True)  # the Report it copies (a code, not a key into a tenant table)
+    evaluation_code = models.UUIDField(db_index=True)  # versions of one evaluation supersede each other
+    version = models.PositiveIntegerField()
+    partner_name = models.CharField(max_length=200)
+    evaluation_title = models.CharField(max_length=300)
+    cohort_name = models.CharField(max_length=200)
+    theme = models.CharField(max_length=200, blank=True)
+    practice_title = models.CharField(max_length=300, blank=True)
+    narrative = models.TextField(blank=True)
+    key_messages = models.JSONField(default=list, blank=True)  # one sentence per planned measure, from the results
+    html = models.BinaryField()
+    pdf = models.BinaryField()
+    results = models.BinaryField()
+    published_at = models.DateTimeField(default=timezone.now)
+    superseded_by_version = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-published_at"]
+
+    FILE_FIELDS = Report.FILE_FIELDS
+
+    def __str__(self):
+        return f"{self.evaluation_title} v{self.version} (published)"
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.superseded_by_version is not None
 
 
 from reports.dashboards.models import EvaluationFigures  # noqa: E402,F401  (dashboards keep their models in their package)

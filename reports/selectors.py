@@ -1,9 +1,9 @@
 """Reads of reports."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from pine.models import Partner
-from reports.models import Report
+from reports.models import PublishedReport, Report
 
 
 def report_list(*, partner: Partner, evaluation=None) -> QuerySet[Report]:
@@ -31,3 +31,67 @@ def report_file(*, partner: Partner, code, kind: str) -> tuple[Report, bytes] | 
         return None
     content = getattr(report, Report.FILE_FIELDS[kind])
     return (report, bytes(content)) if content is not None else None
+
+
+# --- final and published reports ---------------------------------------------------------------------
+
+
+def report_list_awaiting_approval() -> QuerySet[Report]:
+    """Final versions waiting for a practice admin's approval, oldest first (the practice scope)."""
+    return (
+        Report.objects.filter(publication=Report.Publication.FINAL)
+        .defer("html", "pdf", "results")
+        .select_related("evaluation", "partner", "plan")
+        .order_by("finalised_at")
+    )
+
+
+def report_get_for_practice(*, code) -> Report | None:
+    """A finished version of any partner, for the practice team (the practice scope)."""
+    return (
+        Report.objects.filter(code=code, status=Report.Status.DONE)
+        .defer("html", "pdf", "results")
+        .select_related("evaluation__application__cohort", "partner", "plan", "finalised_by")
+        .first()
+    )
+
+
+def published_report_list(*, text: str = "", cohort: str = "", theme: str = "") -> QuerySet[PublishedReport]:
+    """Published reports for anyone, newest first: text matches the partner, evaluation, practice,
+    cohort, theme or key messages; cohort and theme match exactly. Reads only the partner-less
+    published copies, never a tenant table."""
+    # Whatever was typed: PostgreSQL text cannot hold NUL, and ten words are plenty.
+    text, cohort, theme = (value.replace("\x00", "") for value in (text, cohort, theme))
+    qs = PublishedReport.objects.defer("html", "pdf", "results")
+    for word in text.split()[:10]:
+        qs = qs.filter(
+            Q(partner_name__icontains=word)
+            | Q(evaluation_title__icontains=word)
+            | Q(practice_title__icontains=word)
+            | Q(cohort_name__icontains=word)
+            | Q(theme__icontains=word)
+            | Q(narrative__icontains=word)
+            | Q(key_messages__icontains=word)
+        )
+    if cohort:
+        qs = qs.filter(cohort_name=cohort)
+    if theme:
+        qs = qs.filter(theme=theme)
+    return qs.order_by("superseded_by_version", "-published_at")
+
+
+def published_filter_choices() -> tuple[list[str], list[str]]:
+    """The cohorts and themes that have a published report, for the filters."""
+    published = PublishedReport.objects.order_by()
+    cohorts = sorted(set(published.values_list("cohort_name", flat=True)))
+    themes = sorted({t for t in published.values_list("theme", flat=True) if t})
+    return cohorts, themes
+
+
+def published_report_file(*, code, kind: str) -> tuple[PublishedReport, bytes] | None:
+    if kind not in Report.FILE_KINDS:
+        return None
+    published = PublishedReport.objects.filter(code=code).first()
+    if published is None:
+        return None
+    return published, bytes(getattr(published, PublishedReport.FILE_FIELDS[kind]))

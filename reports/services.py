@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -15,12 +15,14 @@ from django.utils import timezone
 from evaluations import selectors as evaluation_selectors
 from evaluations.models import Evaluation
 from outcomes import selectors as outcome_selectors
-from pine import jobs
-from pine.audit import audit_record, audited_create
+from pine import jobs, notifications
+from pine import selectors as pine_selectors
+from pine.access import require_practice_admin
+from pine.audit import audit_record, audited_create, audited_update
 from pine.changes import announce_evaluation_changed
-from pine.models import Partner, User
+from pine.models import Partner, Role, User
 from reports import selectors
-from reports.models import Report
+from reports.models import PublishedReport, Report
 
 # The analysis code whose version a report records: the same files give the same code version.
 ANALYSIS_MODULES = ("analysis.py", "disclosure.py", "estimates.py", "evidence.py")
@@ -162,6 +164,7 @@ def _context(report: Report, checksum: str):
         data_checksum=checksum,
         code_version=report.code_version,
         plotly_js_url=settings.SITE_URL.rstrip("/") + reverse("plotly_js", args=[plotly_js()[1]]),
+        narrative=report.narrative,
     )
 
 
@@ -225,3 +228,231 @@ def _build(job: jobs.Job) -> str:
     with job.atomic():
         announce_evaluation_changed(partner_id=report.partner_id, evaluation_id=report.evaluation_id, what="report")
     return Report.Status.DONE
+
+
+# --- final, approval and publication ---------------------------------------------------------------
+# A finished version's path to the public page: the partner's lead writes key messages in their own
+# words and marks it final (its HTML and PDF are drawn again with them; the results JSON is never
+# touched); a practice admin approves it, which copies it to the public PublishedReport table, or
+# sends it back with a reason, which makes it not final again.
+
+DRAFT_CANNOT_BE_FINAL = (
+    "This version follows an evaluation plan that is not signed off (it is marked DRAFT), so it cannot be "
+    "marked final. Once the practice team has signed off the plan, build a new version and mark that one final."
+)
+
+
+def _require_lead(*, partner: Partner, actor: User) -> None:
+    membership = pine_selectors.membership_get(user=actor, partner_slug=partner.slug)
+    if membership is None or not membership.allows(Role.LEAD):
+        raise PermissionDenied(f"Only a lead at {partner} can do this.")
+
+
+def _locked(report: Report) -> Report:
+    return (
+        Report.objects.select_for_update(of=("self",))
+        .select_related("evaluation__application__cohort", "partner", "plan")
+        .get(pk=report.pk)
+    )
+
+
+def _check_open(report: Report) -> None:
+    if report.status != Report.Status.DONE:
+        raise ValidationError("This report is not ready yet.")
+    if report.version is None or report.results is None:
+        raise ValidationError("This report was built before report versions: build a new version to mark final.")
+    if report.draft:
+        raise ValidationError(DRAFT_CANNOT_BE_FINAL)
+    if report.publication != Report.Publication.NOT_FINAL:
+        raise ValidationError("This version is final: nothing about it can change now.")
+
+
+def narrative_errors(narrative: str) -> list[str]:
+    words = len(narrative.split())
+    if words > Report.NARRATIVE_MAX_WORDS:
+        return [f"Key messages must be {Report.NARRATIVE_MAX_WORDS} words or fewer (these are {words} words)."]
+    return []
+
+
+@transaction.atomic
+def report_narrative_update(*, partner: Partner, actor: User, report: Report, narrative: str) -> Report:
+    """The partner's own key messages for a version that is not final yet (a lead's, at most 300 words)."""
+    _require_lead(partner=partner, actor=actor)
+    report = _locked(report)
+    if report.partner_id != partner.pk:
+        raise ValueError("report belongs to another partner")
+    _check_open(report)
+    narrative = narrative.strip()
+    if errors := narrative_errors(narrative):
+        raise ValidationError({"narrative": errors})
+    audited_update(report, {"narrative": narrative}, actor=actor, partner=partner, action="report.narrative")
+    return report
+
+
+@transaction.atomic
+def report_mark_final(*, partner: Partner, actor: User, report: Report) -> Report:
+    """Mark a finished version final (a lead's): its HTML and PDF are drawn again with the
+    partner's key messages, from the same evidence, and its results JSON stays byte-identical.
+    The practice admins are told it awaits their approval. Drawn here, in the request (a few
+    seconds), so that a final version never exists without its final files."""
+    from reports.documents import build_report  # pandas, plotly, WeasyPrint
+
+    _require_lead(partner=partner, actor=actor)
+    report = _locked(report)
+    if report.partner_id != partner.pk:
+        raise ValueError("report belongs to another partner")
+    _check_open(report)
+    evidence, results, checksum = _evidence(report)
+    if results != bytes(report.results) or checksum != report.data_checksum:
+        # The recorded inputs no longer give the recorded results: never finalise a different report.
+        raise ValidationError("This version can no longer be rebuilt from what it recorded. Build a new version.")
+    files = build_report(evidence, _context(report, checksum))
+    audited_update(
+        report,
+        {"publication": Report.Publication.FINAL, "finalised_at": timezone.now(), "finalised_by": actor, "sent_back_reason": ""},
+        actor=actor,
+        partner=partner,
+        action="report.final",
+        quiet=("finalised_at",),
+    )
+    # The files are written whatever their size: audited_update compares bytes by their length.
+    Report.objects.filter(pk=report.pk).update(html=files.html, pdf=files.pdf)
+    report.html, report.pdf = files.html, files.pdf
+    notifications.notify(
+        recipients=notifications.practice_admins(),
+        template="report_final",
+        context={"report": report},
+        link=reverse("reports:practice_report", args=[report.code]),
+        partner=partner,
+    )
+    return report
+
+
+@transaction.atomic
+def report_approve(*, actor: User, report: Report) -> PublishedReport:
+    """Approve a final version for publication (a practice admin's, in the practice scope): it is
+    copied to the public table, and earlier published versions of the evaluation are marked
+    superseded. They stay downloadable: suppression is kept consistent across versions (a cell
+    hidden in one version is hidden in every later one), so nothing can be recovered by
+    differencing two of them."""
+    require_practice_admin(actor, "approve a report for publication")
+    report = _locked(report)
+    if report.publication != Report.Publication.FINAL:
+        raise ValidationError("Only a report its partner has marked final can be approved.")
+    audited_update(
+        report,
+        {"publication": Report.Publication.PUBLISHED, "published_at": timezone.now(), "published_by": actor},
+        actor=actor,
+        partner=report.partner,
+        action="report.approve",
+        quiet=("published_at",),
+    )
+    published = _publish(report)
+    lead_link = reverse("reports:report", args=[report.partner.slug, report.code])
+    notifications.notify(
+        recipients=_leads(report.partner),
+        template="report_published",
+        context={"report": report},
+        link=lead_link,
+        partner=report.partner,
+    )
+    return published
+
+
+def _publish(report: Report) -> PublishedReport:
+    evaluation = report.evaluation
+    application = evaluation.application
+    results = bytes(report.results)
+    published = PublishedReport(
+        report_code=report.code,
+        evaluation_code=evaluation.code,
+        version=report.version,
+        partner_name=report.partner.name,
+        evaluation_title=evaluation.title,
+        cohort_name=application.cohort.name,
+        theme=application.cohort.theme,
+        practice_title=application.practice_title,
+        narrative=report.narrative,
+        key_messages=key_messages(json.loads(results)),
+        html=bytes(report.html),
+        pdf=bytes(report.pdf),
+        results=results,
+        published_at=report.published_at,
+    )
+    audited_create(
+        published,
+        actor=report.published_by,
+        partner=None,
+        action="published_report.create",
+        changes={"report": str(report.code), "version": report.version},
+    )
+    # Every published version but the newest names the newest (approvals may come out of order).
+    versions = PublishedReport.objects.filter(evaluation_code=evaluation.code)
+    newest = versions.aggregate(newest=Max("version"))["newest"]
+    versions.filter(version__lt=newest).update(superseded_by_version=newest)
+    published.refresh_from_db()
+    return published
+
+
+def key_messages(results: dict) -> list[str]:
+    """One sentence per planned measure from the results JSON, for the public page (the report's
+    own key messages are in its HTML and PDF)."""
+    sentences = []
+    for measure in results.get("measures", []):
+        role = "" if measure.get("primary") else " (secondary, exploratory)"
+        sentence = f"{measure.get('name') or measure['measure']}{role}: {measure['conclusion']}"
+        if measure.get("estimate") is not None and measure.get("ci_low") is not None:
+            scale = f" {measure['scale']}" if measure.get("scale") else ""
+            sentence += (
+                f" (estimated change {measure['estimate']:+g}{scale}, "
+                f"95% interval {measure['ci_low']:+g} to {measure['ci_high']:+g})"
+            )
+        sentences.append(sentence + ".")
+    return sentences
+
+
+@transaction.atomic
+def report_send_back(*, actor: User, report: Report, reason: str) -> Report:
+    """Return a final version to its partner with a reason (a practice admin's): it is not final
+    again, so its lead can change the key messages and mark it final once more."""
+    require_practice_admin(actor, "send a report back")
+    report = _locked(report)
+    if report.publication != Report.Publication.FINAL:
+        raise ValidationError("Only a report awaiting approval can be sent back.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the report is sent back, so its partner knows what to change."})
+    audited_update(
+        report,
+        {"publication": Report.Publication.NOT_FINAL, "sent_back_reason": reason, "finalised_at": None, "finalised_by": None},
+        actor=actor,
+        partner=report.partner,
+        action="report.send_back",
+    )
+    notifications.notify(
+        recipients=_leads(report.partner),
+        template="report_sent_back",
+        context={"report": report, "reason": reason},
+        link=reverse("reports:report", args=[report.partner.slug, report.code]),
+        partner=report.partner,
+    )
+    return report
+
+
+def _leads(partner: Partner) -> list[User]:
+    return [user for user in notifications.partner_recipients(partner=partner) if _is_lead(user, partner)]
+
+
+def _is_lead(user: User, partner: Partner) -> bool:
+    membership = pine_selectors.membership_get(user=user, partner_slug=partner.slug)
+    return membership is not None and membership.allows(Role.LEAD)
+
+
+@transaction.atomic
+def published_report_download(*, code, kind: str) -> tuple[PublishedReport, bytes] | None:
+    """A published report's file for anyone (None if there is none); every download is counted in
+    the audit trail (a partner-less record: only the practice team reads those)."""
+    found = selectors.published_report_file(code=code, kind=kind)
+    if found is not None:
+        audit_record(actor=None, partner=None, action="published_report.download", obj=found[0], changes={"kind": kind})
+    return found

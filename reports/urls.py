@@ -67,6 +67,7 @@ urlpatterns = routing.pages(
         ),
         path("reports/<uuid:code>/", views.ReportDetailView.as_view(), name="report"),
         path("reports/<uuid:code>/download.<report_kind:kind>", views.ReportDownloadView.as_view(), name="report_download"),
+        path("reports/<uuid:code>/key-messages/", views.ReportNarrativeView.as_view(), name="report_narrative"),
     ],
     practice=[
         *practice_evaluation_urls,
@@ -75,6 +76,14 @@ urlpatterns = routing.pages(
             "cohorts/<slug:slug>/dashboard/<slug:chart>.<slug:kind>",
             dashboard_views.CohortChartDownloadView.as_view(),
             name="cohort_dashboard_download",
+        ),
+        path("reports/", views.PracticeReportListView.as_view(), name="practice_reports"),
+        path("reports/<uuid:code>/", views.PracticeReportView.as_view(), name="practice_report"),
+    ],
+    public=[
+        path("published/", views.PublishedListView.as_view(), name="published"),
+        path(
+            "published/<uuid:code>/download.<report_kind:kind>", views.PublishedDownloadView.as_view(), name="published_download"
         ),
     ],
 )
@@ -85,6 +94,8 @@ api_urlpatterns = routing.api(
         path("evaluations/<uuid:code>/reports/", api.ReportListView.as_view(), name="api_reports"),
         path("reports/<uuid:code>/", api.ReportDetailView.as_view(), name="api_report"),
         path("reports/<uuid:code>/<report_kind:kind>/", api.ReportFileView.as_view(), name="api_report_file"),
+        path("reports/<uuid:code>/key-messages/", api.ReportNarrativeView.as_view(), name="api_report_narrative"),
+        path("reports/<uuid:code>/final/", api.ReportFinalView.as_view(), name="api_report_final"),
     ],
     practice=[
         path("queue/", queue_views.PracticeQueueAPIView.as_view(), name="api_practice_queue"),
@@ -114,5 +125,11 @@ api_urlpatterns = routing.api(
         path(EVALUATION + "milestones/", practice_evaluation_api.MilestoneListView.as_view(), name="api_practice_milestones"),
         path(EVALUATION + "meetings/", practice_evaluation_api.MeetingListView.as_view(), name="api_practice_meetings"),
         path(EVALUATION + "reports/", practice_evaluation_api.ReportListView.as_view(), name="api_practice_reports"),
+        path("reports/awaiting-approval/", api.PracticeReportListView.as_view(), name="api_practice_reports_awaiting"),
+        path("reports/<uuid:code>/approve/", api.PracticeReportApproveView.as_view(), name="api_practice_report_approve"),
+        path("reports/<uuid:code>/send-back/", api.PracticeReportSendBackView.as_view(), name="api_practice_report_send_back"),
     ],
-)
+) + [
+    # Public: the published copies only (allow-listed in tests/test_tenancy.py).
+    path("published/", api.PublishedReportListView.as_view(), name="api_published"),
+]

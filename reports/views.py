@@ -16,12 +16,15 @@ from measures import selectors as measure_selectors
 from outcomes import selectors as outcome_selectors
 from outcomes import services as outcome_services
 from outcomes.forms import UploadForm
+from pine.access import ADMINS
 from pine.assets import plotly_js
 from pine.exports import XLSX_TYPE
-from pine.scoping import PartnerView, PublicView
+from pine.models import Role
+from pine.scoping import PartnerView, PracticeView, PublicView
 from pine.views import run_service
 from reports import selectors, services
 from reports.dashboards import views as dashboard_views
+from reports.forms import NarrativeForm, SendBackForm
 
 # --- front pages -----------------------------------------------------------------------------------
 
@@ -125,7 +128,10 @@ class ReportDetailView(PartnerView, TemplateView):
         return selectors.report_get(partner=self.partner, code=self.kwargs["code"])
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(report=self.object, **kwargs)
+        report = self.object
+        if "narrative_form" not in kwargs:
+            kwargs["narrative_form"] = NarrativeForm(initial={"narrative": report.narrative})
+        return super().get_context_data(report=report, draft_cannot_be_final=services.DRAFT_CANNOT_BE_FINAL, **kwargs)
 
 
 REPORT_CONTENT_TYPES = {
@@ -158,6 +164,113 @@ class ReportDownloadView(PartnerView):
         if found is None:
             raise Http404("No such report.")
         return report_file_response(*found, kind)
+
+
+# --- final, approval and publication ------------------------------------------------------------------
+
+
+class ReportNarrativeView(ReportDetailView):
+    """Save the partner's key messages (a lead's), or save them and mark the version final."""
+
+    write_role = Role.LEAD
+    http_method_names = ["post"]
+
+    def post(self, request, partner_slug, code):
+        form = NarrativeForm(request.POST)
+        saved = run_service(
+            form,
+            lambda: services.report_narrative_update(
+                partner=self.partner, actor=request.user, report=self.object, narrative=form.cleaned_data["narrative"]
+            ),
+            field="narrative",
+        )
+        if not saved.ok:
+            return self.render_to_response(self.get_context_data(narrative_form=form))
+        if "final" not in request.POST:
+            messages.success(request, "Your key messages are saved.")
+            return redirect("reports:report", partner_slug=partner_slug, code=code)
+        final = run_service(
+            request, lambda: services.report_mark_final(partner=self.partner, actor=request.user, report=self.object)
+        )
+        if final.ok:
+            messages.success(request, "The report is final. The practice team has been asked to approve it for publication.")
+        return redirect("reports:report", partner_slug=partner_slug, code=code)
+
+
+class PracticeReportListView(PracticeView, TemplateView):
+    """Final reports waiting for a practice admin's approval."""
+
+    template_name = "reports/practice_reports.html"
+    practice_roles = ADMINS
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(reports=selectors.report_list_awaiting_approval()[:100], **kwargs)
+
+
+class PracticeReportView(PracticeView, TemplateView):
+    """A final report: approve it for publication or send it back with a reason."""
+
+    template_name = "reports/practice_report.html"
+    practice_roles = ADMINS
+
+    def scoped_object(self):
+        return selectors.report_get_for_practice(code=self.kwargs["code"])
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("send_back_form", SendBackForm())
+        return super().get_context_data(report=self.object, **kwargs)
+
+    def post(self, request, code):
+        if "approve" in request.POST:
+            approved = run_service(request, lambda: services.report_approve(actor=request.user, report=self.object))
+            if approved.ok:
+                messages.success(request, "The report is approved and published.")
+                return redirect("reports:practice_reports")
+            return redirect("reports:practice_report", code=code)
+        form = SendBackForm(request.POST)
+        sent = run_service(
+            form, lambda: services.report_send_back(actor=request.user, report=self.object, reason=form.cleaned_data["reason"])
+        )
+        if not sent.ok:
+            return self.render_to_response(self.get_context_data(send_back_form=form))
+        messages.success(request, "The report is sent back to its partner's lead.")
+        return redirect("reports:practice_reports")
+
+
+class PublishedListView(PublicView, TemplateView):
+    """Published evaluations, for anyone: searchable and filterable by cohort and theme. It reads
+    only the partner-less published copies (reports.models.PublishedReport)."""
+
+    template_name = "reports/published.html"
+
+    def get_context_data(self, **kwargs):
+        text = self.request.GET.get("q", "")[:200]
+        cohort = self.request.GET.get("cohort", "")[:200]
+        theme = self.request.GET.get("theme", "")[:200]
+        cohorts, themes = selectors.published_filter_choices()
+        return super().get_context_data(
+            published=selectors.published_report_list(text=text, cohort=cohort, theme=theme)[:100],
+            q=text,
+            cohort=cohort,
+            theme=theme,
+            cohorts=cohorts,
+            themes=themes,
+            **kwargs,
+        )
+
+
+class PublishedDownloadView(PublicView):
+    """A published report's file, for anyone; each download is counted in the audit trail."""
+
+    def get(self, request, code, kind):
+        found = services.published_report_download(code=code, kind=kind)
+        if found is None:
+            raise Http404("No such report.")
+        published, content = found
+        response = HttpResponse(content, content_type=REPORT_CONTENT_TYPES[kind])
+        name = slugify(f"{published.partner_name} {published.evaluation_title}")[:80].strip("-")
+        response["Content-Disposition"] = f'attachment; filename="{name}-v{published.version}.{kind}"'
+        return response
 
 
 # --- plotly.js ------------------------------------------------------------------------------------

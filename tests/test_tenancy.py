@@ -48,6 +48,10 @@ PARTNERLESS_ALLOW_LIST = {
     "cohorts.Event",
     "cohorts.EventRegistration",
     "cohorts.CohortDocument",
+    # Copies of report versions a practice admin approved for the public "Published evaluations"
+    # page: public by approval, read by anonymous requests that have no tenant scope. The partner's
+    # own Report rows (behind RLS) are never read for the public page.
+    "reports.PublishedReport",
 }
 
 # Views that are deliberately outside the scoped bases, with the reason.
@@ -55,6 +59,9 @@ PUBLIC_VIEW_ALLOW_LIST = {
     # drf-spectacular's schema and Swagger UI: documentation of the API, no data.
     "SpectacularAPIView",
     "SpectacularSwaggerView",
+    # The public list of published evaluations: reads only reports.PublishedReport (partner-less,
+    # public by approval), never a tenant table.
+    "PublishedReportListView",
 }
 
 # Our apps: every installed app whose code lives in this project (found, not listed).

@@ -18,6 +18,7 @@ def test_public_pages_pass_axe(page, check_page):
         (f"/cohorts/{cohort.slug}/", "open-call", cohort.name),
         ("/accounts/register/", "register", "Register your agency"),
         ("/accounts/password-reset/", "password-reset", None),
+        ("/published/", "published-evaluations", "Published evaluations"),
     ]:
         response = page.goto(path)
         assert response.status == 200, (path, response.status)
@@ -52,7 +53,7 @@ def test_pages_work_under_the_content_security_policy(new_context, base_url):
         "response",
         lambda response: response.status >= 400 and problems.append(f"HTTP {response.status}: {response.url}"),
     )
-    for path in ["/", "/cohorts/", "/accounts/login/"]:
+    for path in ["/", "/cohorts/", "/accounts/login/", "/published/"]:
         page.goto(path)
         page.wait_for_load_state("networkidle")
         assert page.evaluate("() => document.body.classList.contains('govuk-frontend-supported')"), (
