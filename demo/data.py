@@ -26,6 +26,7 @@ from cohorts.services import reviews as review_services
 from demo.totp import DEMO_TOTP_SECRET_HEX
 from evaluations import selectors as evaluation_selectors
 from evaluations import services as evaluation_services
+from outcomes import approval_services
 from outcomes import selectors as outcome_selectors
 from outcomes import services as outcome_services
 from pine import services as pine_services
@@ -33,6 +34,7 @@ from pine.models import AgencyType, Membership, Partner, Role, User
 from pine.tenancy import partner_scope, practice_scope
 from reports import selectors as report_selectors
 from reports import services as report_services
+from reports.dashboards import services as dashboard_services
 
 PRACTICE_USERS = [
     ("admin@pine.example", "Priya Shah", "practice_admin"),
@@ -264,10 +266,22 @@ def _seed(password_hash):
                 content=demo_outcome_csv().encode(),
             )
             assert submission.status == "accepted", submission.errors
+            # The practice team's analyst sent one period back with a question: the work queue and
+            # the approval page show it waiting, and the lead has it in their notifications.
+            approval_services.period_query_send(
+                actor=User.objects.get(email="analyst@pine.example"),
+                evaluation=evaluation,
+                period_start=date(2025, 9, 1),
+                question="September's re-referrals for the intervention group are well above the months around it. "
+                "Is that right, or should the period be uploaded again?",
+            )
     _northshire_plan(admin, northshire)
     _southbrook_evaluation(admin, partners["southbrook"])
     _demo_report(northshire, User.objects.get(email="lead@northshire.example"))
     _demo_report(partners["southbrook"], User.objects.get(email="lead@southbrook.example"))
+    # Every demo evaluation's dashboard figures, worked out by a worker once the seed commits.
+    for evaluation in evaluation_selectors.evaluation_list_for_practice():
+        dashboard_services.figures_request_refresh(partner_id=evaluation.partner_id, evaluation_id=evaluation.pk)
     return listing
 
 

@@ -40,6 +40,9 @@ class Onboarding(models.Model):
     sponsor_name = models.CharField("Senior sponsor", max_length=200, blank=True)
     sponsor_role = models.CharField("Senior sponsor's role", max_length=200, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The practice team checks the agreement the partner recorded; a new file or new dates undo it.
+    dsa_verified_at = models.DateTimeField("Agreement verified on", null=True, blank=True)
+    dsa_verified_by = models.ForeignKey("pine.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         constraints = [
@@ -56,6 +59,15 @@ class Onboarding(models.Model):
 
     def dsa_in_force(self, today) -> bool:
         return bool(self.dsa_filename and self.dsa_signed_on and self.dsa_expires_on and self.dsa_expires_on > today)
+
+    @property
+    def dsa_recorded(self) -> bool:
+        """The partner has recorded an agreement: its file and dates."""
+        return bool(self.dsa_filename and self.dsa_signed_on and self.dsa_expires_on)
+
+    @property
+    def dsa_waiting_for_verification(self) -> bool:
+        return self.dsa_recorded and self.dsa_verified_at is None
 
     def checklist(self, today) -> list[tuple[str, bool]]:
         """(item, done) in the order the page shows them."""

@@ -70,6 +70,25 @@ def evaluation_get_for_practice(*, code) -> Evaluation | None:
     return evaluation_list_for_practice().filter(code=code).first()
 
 
+def plans_awaiting_sign_off() -> list[EvaluationPlan]:
+    """Every evaluation's draft plan that has all it needs to be signed off (practice scope), oldest first."""
+    drafts = EvaluationPlan.objects.filter(status=EvaluationPlan.Status.DRAFT).select_related(
+        "evaluation", "evaluation__partner", "created_by"
+    )
+    return [plan for plan in drafts.order_by("created_at", "pk") if not plan.missing_for_sign_off()]
+
+
+def agreements_to_verify() -> QuerySet[Onboarding]:
+    """Data sharing agreements recorded (file and dates) and not yet verified (practice scope)."""
+    return (
+        Onboarding.objects.filter(dsa_verified_at__isnull=True, dsa_signed_on__isnull=False, dsa_expires_on__isnull=False)
+        .exclude(dsa_filename="")
+        .defer("dsa_document")
+        .select_related("evaluation", "evaluation__partner")
+        .order_by("updated_at", "pk")
+    )
+
+
 def plan_versions(*, partner: Partner, evaluation: Evaluation) -> QuerySet[EvaluationPlan]:
     """Every version, newest first."""
     return EvaluationPlan.objects.select_related("signed_off_by", "created_by").filter(partner=partner, evaluation=evaluation)

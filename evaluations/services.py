@@ -5,7 +5,7 @@ import logging
 from datetime import date
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from evaluations.models import (
     TheoryOfChange,
 )
 from pine.audit import audit_record, audited_create, audited_update, snapshot
+from pine.changes import announce_evaluation_changed
 from pine.models import Partner, User
 from pine.notifications import email_after_commit
 
@@ -40,6 +41,7 @@ def evaluation_create(*, partner: Partner, actor: User, application) -> Evaluati
         Milestone(partner=partner, evaluation=evaluation, kind=kind, due_on=_months_after(start, months))
         for kind, months in STANDARD_MILESTONES
     )
+    announce_evaluation_changed(partner_id=partner.pk, evaluation_id=evaluation.pk, what="created")
     return evaluation
 
 
@@ -81,6 +83,11 @@ def onboarding_update(
         fields.update(dsa_filename=dsa_file[0][:255], dsa_document=dsa_file[1])
     if fields.get("ethics_required", onboarding.ethics_required) is False:
         fields.update(ethics_approved_on=None, ethics_body="")
+    # A new agreement, or new dates, is checked again by the practice team.
+    if dsa_file is not None or any(
+        name in fields and fields[name] != getattr(onboarding, name) for name in ("dsa_signed_on", "dsa_expires_on")
+    ):
+        fields.update(dsa_verified_at=None, dsa_verified_by=None)
     audited_update(
         onboarding,
         {**fields, "updated_at": timezone.now()},
@@ -90,6 +97,32 @@ def onboarding_update(
         audit_obj=evaluation,
         validate=_check_agreement_dates,
         quiet=("updated_at", "dsa_document"),  # the agreement's file name is recorded, not its bytes
+        clean_options={"exclude": ["dsa_document"]},
+    )
+    announce_evaluation_changed(partner_id=partner.pk, evaluation_id=evaluation.pk, what="onboarding")
+    return onboarding
+
+
+@transaction.atomic
+def onboarding_agreement_verify(*, actor: User, evaluation: Evaluation) -> Onboarding:
+    """The practice team has checked the data sharing agreement the partner recorded (its file and
+    dates). Audited; a later new file or new dates ask for it to be checked again."""
+    if actor.practice_role not in (User.PracticeRole.PRACTICE_ADMIN, User.PracticeRole.ANALYST):
+        raise PermissionDenied("Only the practice team's admins and analysts can verify a data sharing agreement.")
+    onboarding = Onboarding.objects.select_for_update().filter(partner=evaluation.partner, evaluation=evaluation).first()
+    if onboarding is None or not onboarding.dsa_recorded:
+        raise ValidationError("The partner has not recorded a data sharing agreement (its file and dates) to verify.")
+    if onboarding.dsa_verified_at is not None:
+        return onboarding
+    audited_update(
+        onboarding,
+        {"dsa_verified_at": timezone.now(), "dsa_verified_by": actor},
+        actor=actor,
+        partner=evaluation.partner,
+        action="onboarding.verify_agreement",
+        audit_obj=evaluation,
+        quiet=("dsa_verified_at",),
+        also_record={"dsa_filename": onboarding.dsa_filename},
         clean_options={"exclude": ["dsa_document"]},
     )
     return onboarding
@@ -261,6 +294,7 @@ def plan_sign_off(*, actor: User, plan: EvaluationPlan) -> EvaluationPlan:
     Milestone.objects.filter(evaluation=plan.evaluation, kind=Milestone.Kind.PLAN_SIGN_OFF).exclude(
         status=Milestone.Status.DONE
     ).update(status=Milestone.Status.DONE, completed_on=timezone.localdate())
+    announce_evaluation_changed(partner_id=plan.partner_id, evaluation_id=plan.evaluation_id, what="plan")
     return plan
 
 
@@ -279,4 +313,5 @@ def theory_save(*, partner: Partner, actor: User, evaluation: Evaluation, conten
     )
     counts = {kind: sum(1 for e in content["elements"] if e["kind"] == kind) for kind in {e["kind"] for e in content["elements"]}}
     audited_create(theory, actor=actor, partner=partner, action="theory.save", changes={"version": theory.version, **counts})
+    announce_evaluation_changed(partner_id=partner.pk, evaluation_id=evaluation.pk, what="theory")
     return theory

@@ -41,6 +41,8 @@ urlpatterns = routing.pages(
     practice=[
         path(EVALUATION, views.PracticeEvaluationView.as_view(), name="practice_evaluation"),
         path(EVALUATION + "plan/sign-off/", views.PracticePlanSignOffView.as_view(), name="practice_plan_sign_off"),
+        path(EVALUATION + "agreement/", views.PracticeAgreementView.as_view(), name="practice_agreement"),
+        path(EVALUATION + "agreement/file", views.PracticeAgreementDocumentView.as_view(), name="practice_agreement_document"),
     ],
 )
 

@@ -280,6 +280,40 @@ class PracticePlanSignOffView(PracticeView):
         return redirect("evaluations:practice_evaluation", code=code)
 
 
+class PracticeAgreementView(PracticeView, TemplateView):
+    """The data sharing agreement a partner recorded, for the practice team to check against its
+    file and mark verified (the work queue lists those waiting)."""
+
+    template_name = "evaluations/practice_agreement.html"
+
+    def scoped_object(self):
+        return selectors.evaluation_get_for_practice(code=self.kwargs["code"])
+
+    def get_context_data(self, **kwargs):
+        evaluation = self.object
+        onboarding = selectors.onboarding_get(partner=evaluation.partner, evaluation=evaluation)
+        return super().get_context_data(evaluation=evaluation, onboarding=onboarding, today=timezone.localdate(), **kwargs)
+
+    def post(self, request, code):
+        if run_service(request, lambda: services.onboarding_agreement_verify(actor=request.user, evaluation=self.object)).ok:
+            messages.success(request, "The data sharing agreement is verified.")
+        return redirect("evaluations:practice_agreement", code=code)
+
+
+class PracticeAgreementDocumentView(PracticeView):
+    def scoped_object(self):
+        return selectors.evaluation_get_for_practice(code=self.kwargs["code"])
+
+    def get(self, request, code):
+        found = selectors.onboarding_dsa_document(partner=self.object.partner, evaluation=self.object)
+        if found is None:
+            raise Http404("No agreement uploaded.")
+        filename, content = found
+        response = HttpResponse(content, content_type="application/octet-stream")
+        response["Content-Disposition"] = f'attachment; filename="{_safe_filename(filename)}"'
+        return response
+
+
 # --- the theory of change ------------------------------------------------------------------------
 
 

@@ -1,3 +1,5 @@
+from datetime import date
+
 from django import forms
 
 from pine.forms import GovukForm
@@ -26,10 +28,6 @@ class ExplanationForm(GovukForm):
     )
 
 
-class ApproveForm(GovukForm):
-    period_start = forms.DateField(widget=forms.HiddenInput)
-
-
 class UnlockForm(GovukForm):
     period_start = forms.DateField(widget=forms.HiddenInput)
     reason = forms.CharField(
@@ -37,4 +35,42 @@ class UnlockForm(GovukForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
         error_messages={"required": "Give the reason for unlocking this period."},
+    )
+
+
+class ApprovePeriodsForm(GovukForm):
+    """Several periods approved in one action: ``choices`` are the periods that can be approved."""
+
+    period_starts = forms.TypedMultipleChoiceField(
+        label="Select the periods to approve",
+        coerce=date.fromisoformat,
+        error_messages={
+            "required": "Select the periods to approve.",
+            "invalid_choice": "Select only periods that are waiting for approval.",
+        },
+    )
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["period_starts"].choices = choices
+
+
+class PeriodQueryForm(GovukForm):
+    question = forms.CharField(
+        label="Your question for the partner",
+        help_text="Say what looks wrong and what you need: an explanation, or the period's data uploaded again.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        error_messages={"required": "Write the question for the partner."},
+    )
+
+
+class PeriodQueryAnswerForm(GovukForm):
+    answer = forms.CharField(
+        label="Your answer",
+        help_text="The practice team reads this before they approve the period. "
+        "To correct the data, upload the period again instead.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        error_messages={"required": "Write your answer to the practice team's question."},
     )

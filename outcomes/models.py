@@ -231,3 +231,45 @@ class ChildRecord(models.Model):
         # (exact across chunks, tested), not a unique index: on random pseudonyms that index alone
         # made the import three times slower than a bare COPY of the file.
         indexes = [models.Index(fields=["partner", "evaluation", "measure", "period_start"])]
+
+
+class PeriodQuery(models.Model):
+    """The practice team sends one period's data back to the partner with a question. The partner
+    answers in words, or by uploading the period again (``answer_submission``); either way the
+    query and its answer stay in the period's history, shown to both sides. While a query is open
+    (unanswered) the period cannot be approved: approval would lock the period against the very
+    upload the query may ask for."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
+    evaluation = models.ForeignKey("evaluations.Evaluation", on_delete=models.CASCADE, related_name="+")
+    period_start = models.DateField()
+    question = models.TextField()
+    asked_by = models.ForeignKey("pine.User", on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField(blank=True)
+    answer_submission = models.ForeignKey(Submission, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    answered_by = models.ForeignKey("pine.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["period_start", "asked_at"]
+        indexes = [models.Index(fields=["partner", "evaluation", "period_start"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evaluation", "period_start"],
+                condition=models.Q(answered_at__isnull=True),
+                name="period_query_one_open_per_period",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(answered_at__isnull=True) | models.Q(answered_by__isnull=False),
+                name="period_query_answer_has_author",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Query on {self.period_start}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None

@@ -22,18 +22,21 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from evaluations import selectors as evaluation_selectors
 from measures import selectors as measure_selectors
 from outcomes import ingest
-from outcomes.models import OutcomeValue, PeriodApproval, Submission
+from outcomes.models import OutcomeValue, PeriodApproval, PeriodQuery, Submission
 from outcomes.parsing import KEPT_FILENAME, OutcomeRow, Problem, sanitise_upload, too_large_problem, upload_limits
 from outcomes.periods import period_length
 from pine import jobs
 from pine.audit import audit_record, audited_create, audited_update
+from pine.changes import announce_evaluation_changed
 from pine.locks import advisory_lock
 from pine.models import Partner, User
+from pine.notifications import notify
 
 logger = logging.getLogger(__name__)
 
@@ -305,6 +308,7 @@ def _finish(submission: Submission, status: str, **fields) -> str:
             "warnings": len(fields.get("warnings", [])),
         },
     )
+    announce_evaluation_changed(partner_id=submission.partner_id, evaluation_id=submission.evaluation_id, what="upload")
     return status
 
 
@@ -424,6 +428,7 @@ def _ingest(submission: Submission, raw, size: int, filename: str, measures: dic
     changes = compare(rows, current)
     _store(submission, rows, current, measures)
     _supersede_pending(submission, rows)
+    _answer_queries_by_upload(submission, rows)
     return _finish(submission, Submission.Status.ACCEPTED, warnings=warnings, changes=changes, row_count=len(rows), errors=[])
 
 
@@ -473,6 +478,33 @@ def _supersede_pending(submission: Submission, rows: list[OutcomeRow]) -> None:
         )
 
 
+def _answer_queries_by_upload(submission: Submission, rows: list[OutcomeRow]) -> None:
+    """Storing a period again answers the practice team's open query on it: the asker hears of it."""
+    queries = PeriodQuery.objects.filter(
+        partner=submission.partner_id,
+        evaluation=submission.evaluation_id,
+        answered_at__isnull=True,
+        period_start__in={r.period_start for r in rows},
+    ).select_related("asked_by")
+    for query in queries:
+        audited_update(
+            query,
+            {"answer_submission": submission, "answered_by": submission.uploaded_by, "answered_at": timezone.now()},
+            actor=submission.uploaded_by,
+            partner=submission.partner,
+            action="period.query_answer",
+            quiet=("answered_at",),
+            also_record={"period_start": query.period_start, "by_upload": str(submission.code)},
+        )
+        notify(
+            recipients=[query.asked_by],
+            template="period_query_answered",
+            context={"query": query, "evaluation": submission.evaluation, "partner": submission.partner, "by_upload": True},
+            link=reverse("outcomes:practice_periods", args=[submission.evaluation.code]),
+            partner=submission.partner,
+        )
+
+
 def _wait_for_explanation(submission: Submission, **fields) -> str:
     Submission.objects.filter(pk=submission.pk).update(
         status=Submission.Status.NEEDS_EXPLANATION, progress=60, stage="Waiting for your explanation", **fields
@@ -484,6 +516,7 @@ def _wait_for_explanation(submission: Submission, **fields) -> str:
         obj=submission,
         changes={"warnings": len(fields["warnings"])},
     )
+    announce_evaluation_changed(partner_id=submission.partner_id, evaluation_id=submission.evaluation_id, what="upload")
     return Submission.Status.NEEDS_EXPLANATION
 
 
@@ -783,6 +816,10 @@ def period_approve(*, actor: User, evaluation, period_start: date) -> PeriodAppr
     _lock_evaluation(evaluation)
     if not OutcomeValue.objects.filter(evaluation=evaluation, period_start=period_start, is_current=True).exists():
         raise ValidationError({"period_start": "There is no data for this period to approve."})
+    if PeriodQuery.objects.filter(evaluation=evaluation, period_start=period_start, answered_at__isnull=True).exists():
+        raise ValidationError(
+            {"period_start": f"The period starting {period_start:%d/%m/%Y} has a query the partner has not answered yet."}
+        )
     standing = PeriodApproval.objects.filter(evaluation=evaluation, period_start=period_start, unlocked_at__isnull=True).first()
     if standing is not None:
         return standing
@@ -792,6 +829,7 @@ def period_approve(*, actor: User, evaluation, period_start: date) -> PeriodAppr
     audited_create(
         approval, actor=actor, partner=evaluation.partner, action="period.approve", changes={"period_start": period_start}
     )
+    announce_evaluation_changed(partner_id=evaluation.partner_id, evaluation_id=evaluation.pk, what="approval")
     return approval
 
 
@@ -817,4 +855,5 @@ def period_unlock(*, actor: User, evaluation, period_start: date, reason: str) -
         quiet=tuple(unlock),
         also_record={"period_start": period_start, "reason": unlock["unlock_reason"]},
     )
+    announce_evaluation_changed(partner_id=evaluation.partner_id, evaluation_id=evaluation.pk, what="approval")
     return approval

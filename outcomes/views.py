@@ -12,8 +12,8 @@ from django.views.generic import TemplateView
 
 from evaluations import selectors as evaluation_selectors
 from measures import selectors as measure_selectors
-from outcomes import selectors, services
-from outcomes.forms import ApproveForm, ExplanationForm, UnlockForm
+from outcomes import approval_selectors, approval_services, charts, selectors, services
+from outcomes.forms import ApprovePeriodsForm, ExplanationForm, UnlockForm
 from pine.access import ADMINS
 from pine.exports import neutralised
 from pine.scoping import PartnerView, PracticeView
@@ -85,53 +85,82 @@ class SubmissionErrorsCsvView(PartnerView):
 
 
 class PracticePeriodsView(PracticeView, TemplateView):
-    """The practice team approves each period of an evaluation's data (which locks it); a practice
-    admin may unlock an approved period, giving a reason."""
+    """Approval against the data: each period's values, a chart per measure (with its table), what
+    changed from earlier versions and the explanations the partner gave; the practice team selects
+    several periods and approves them (which locks them) in one action, or opens a period to send it
+    back with a query. A practice admin may unlock an approved period, giving a reason."""
 
     template_name = "outcomes/practice_periods.html"
 
     def scoped_object(self):
         return evaluation_selectors.evaluation_get_for_practice(code=self.kwargs["code"])
 
+    def _approve_form(self, reviews, data=None) -> ApprovePeriodsForm:
+        choices = [(r.period_start.isoformat(), f"{r.period_start:%d/%m/%Y}") for r in reviews if r.can_be_approved]
+        return ApprovePeriodsForm(data, choices=choices)
+
     def get_context_data(self, **kwargs):
         evaluation = self.object
-        periods = selectors.period_list(partner=evaluation.partner, evaluation=evaluation)
+        reviews = approval_selectors.period_review_list(partner=evaluation.partner, evaluation=evaluation)
+        series = approval_selectors.measure_series(reviews)
+        approve_form = kwargs.pop("approve_form", None) or self._approve_form(reviews)
         return super().get_context_data(
             evaluation=evaluation,
-            periods=periods,
-            can_unlock=self.access.has_practice_role(ADMINS) and any(p["approval"] for p in periods),
+            periods=reviews,
+            checked=approve_form.data.getlist("period_starts") if approve_form.is_bound else [],
+            first_choice=next((r.period_start for r in reviews if r.can_be_approved), None),
+            charts=[
+                {**measure, "figure": charts.measure_figure(measure), "chart_id": f"chart-{number}"}
+                for number, measure in enumerate(series, start=1)
+            ],
+            counts={
+                "approved": sum(r.status == "approved" for r in reviews),
+                "waiting": sum(r.can_be_approved for r in reviews),
+                "queried": sum(r.status == "queried" for r in reviews),
+            },
+            approve_form=approve_form,
+            can_unlock=self.access.has_practice_role(ADMINS) and any(r.approval for r in reviews),
             unlock_form=kwargs.pop("unlock_form", None) or UnlockForm(),
             **kwargs,
         )
 
     def post(self, request, code):
         evaluation = self.object
-        action = request.POST.get("action")
-        form = (UnlockForm if action == "unlock" else ApproveForm)(request.POST)
-        if not form.is_valid():
-            if action == "unlock":
-                return self.render_to_response(self.get_context_data(error_form=form, unlock_form=form))
-            raise Http404("No such period.")
-        start = form.cleaned_data["period_start"]
-        if action == "unlock":
-            done = run_service(
-                form,
-                lambda: services.period_unlock(
-                    actor=request.user, evaluation=evaluation, period_start=start, reason=form.cleaned_data["reason"]
-                ),
-            )
-            message = f"The period starting {start:%d/%m/%Y} is unlocked."
-        else:
-            done = run_service(
-                form, lambda: services.period_approve(actor=request.user, evaluation=evaluation, period_start=start)
-            )
-            message = f"The period starting {start:%d/%m/%Y} is approved and locked."
+        if request.POST.get("action") == "unlock":
+            return self._unlock(request, evaluation)
+        reviews = approval_selectors.period_review_list(partner=evaluation.partner, evaluation=evaluation)
+        data = request.POST.copy()
+        if "period_start" in data and "period_starts" not in data:  # one period's own Approve button
+            data.setlist("period_starts", data.getlist("period_start"))
+        form = self._approve_form(reviews, data)
+        done = run_service(
+            form,
+            lambda: approval_services.periods_approve(
+                actor=request.user, evaluation=evaluation, period_starts=form.cleaned_data["period_starts"]
+            ),
+            field="period_starts",
+        )
         if not done.ok:
-            return self.render_to_response(
-                self.get_context_data(error_form=form, unlock_form=form if action == "unlock" else None)
-            )
-        messages.success(request, message)
+            return self.render_to_response(self.get_context_data(error_form=form, approve_form=form))
+        approved = len(done.result)
+        messages.success(request, f"{approved} period{'s' if approved != 1 else ''} approved and locked.")
         return redirect("outcomes:practice_periods", code=code)
+
+    def _unlock(self, request, evaluation):
+        form = UnlockForm(request.POST)
+        done = run_service(
+            form,
+            lambda: services.period_unlock(
+                actor=request.user,
+                evaluation=evaluation,
+                period_start=form.cleaned_data["period_start"],
+                reason=form.cleaned_data["reason"],
+            ),
+        )
+        if not done.ok:
+            return self.render_to_response(self.get_context_data(error_form=form, unlock_form=form))
+        messages.success(request, f"The period starting {form.cleaned_data['period_start']:%d/%m/%Y} is unlocked.")
+        return redirect("outcomes:practice_periods", code=evaluation.code)
 
 
 TEMPLATE_COLUMNS = ["measure", "period_start", "period_end", "group", "value", "numerator", "denominator"]

@@ -228,6 +228,7 @@ CELERY_BEAT_SCHEDULE = {
     # Jobs queued while the broker was away, or left running by a worker that died (pine.jobs.resume).
     "resume-submissions": {"task": "outcomes.tasks.resume_submissions", "schedule": 300.0},
     "resume-reports": {"task": "reports.tasks.resume_reports", "schedule": 300.0},
+    "resume-figures": {"task": "reports.tasks.resume_figures", "schedule": 300.0},
     "milestone-reminders": {"task": "evaluations.tasks.send_milestone_reminders", "schedule": crontab(hour=7, minute=30)},
     "deadline-reminders": {"task": "cohorts.tasks.send_deadline_reminders", "schedule": crontab(hour=7, minute=0)},
     "event-reminders": {"task": "cohorts.tasks.send_event_reminders", "schedule": crontab(hour=9, minute=0)},

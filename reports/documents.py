@@ -151,8 +151,14 @@ def build_report(
     frame, findings from its rounded estimates. `progress(percent, stage)` is called before each step."""
     progress(50, "Drawing charts")
     measures = [_finding(evidence, result) for result in evidence.measures]
-    figures = [measure_figure(evidence, result) for result in evidence.measures]
-    svgs = _chart_svgs(figures)
+    charts = []  # (the measure's section, figure, description), in the order they are shown
+    for measure, result in zip(measures, evidence.measures):
+        measure["charts"] = []
+        charts.append((measure, measure_figure(evidence, result), measure["chart_description"]))
+        events = event_study_figure(evidence, result)
+        if events is not None:
+            charts.append((measure, events, EVENT_STUDY_DESCRIPTION))
+    svgs = _chart_svgs([figure for _, figure, _ in charts])
     document = {
         "report": context,
         "draft": evidence.draft,
@@ -169,21 +175,22 @@ def build_report(
     }
 
     progress(70, "Writing HTML")
-    for index, (measure, figure) in enumerate(zip(measures, figures)):
-        measure["chart_html"] = mark_safe(
-            figure.to_html(
-                full_html=False,
-                include_plotlyjs=False,
-                div_id=f"chart-{index + 1}",
-                default_height=f"{CHART_HEIGHT}px",
-                config={"displaylogo": False, "responsive": True},
-            )
+    entries = []
+    for index, (measure, figure, description) in enumerate(charts):
+        html_chart = figure.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=f"chart-{index + 1}",
+            default_height=f"{CHART_HEIGHT}px",
+            config={"displaylogo": False, "responsive": True},
         )
+        entries.append({"html": mark_safe(html_chart), "description": description})
+        measure["charts"].append(entries[-1])
     html = render_to_string(TEMPLATE, {**document, "for_pdf": False})
 
     progress(85, "Writing PDF")
-    for measure, svg in zip(measures, svgs or []):
-        measure["chart_svg_uri"] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    for entry, svg in zip(entries, svgs or []):
+        entry["svg_uri"] = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
     pdf_html = render_to_string(TEMPLATE, {**document, "for_pdf": True, "charts_in_pdf": svgs is not None})
     # Tagged, so screen readers get the headings, tables and chart descriptions.
     pdf = weasyprint.HTML(string=pdf_html, base_url=None).write_pdf(pdf_tags=True)
@@ -204,6 +211,7 @@ ESTIMATE_NAMES = {
     "pre_post": "Before-and-after",
     "did": "Difference-in-differences",
     "its": "Interrupted time series",
+    "controlled_its": "Controlled interrupted time series",
     "spc": "Process control",
     "rct": "Randomised comparison",
 }
@@ -216,6 +224,15 @@ def key_message(result: MeasureResult) -> str:
     who = f"{result.name}{role}"
     if e.conclusion == "not estimable":
         return f"{who}: not estimable, because {e.reason or 'the data do not allow it'}."
+    if e.ci_low is None:  # process control: a shift from the centre line, judged by its signals
+        shift = f"the mean after the baseline is {_signed(e.estimate)} {e.scale} from the baseline's centre line"
+        variation = {
+            "improved": "special-cause variation in the better direction",
+            "worsened": "special-cause variation in the worse direction",
+        }
+        if e.conclusion == "no clear change":
+            return f"{who}: no clear change (common-cause variation only); {shift}."
+        return f"{who}: {e.conclusion}: {variation[e.conclusion]} after the baseline; {shift}."
     amount = f"{_signed(e.estimate)} {e.scale} (95% confidence interval {_signed(e.ci_low)} to {_signed(e.ci_high)})"
     estimate = f"{ESTIMATE_NAMES.get(e.design, 'The')} estimate: {amount}"
     if e.conclusion == "no clear change":
@@ -405,6 +422,55 @@ def measure_figure(evidence: Evidence, result: MeasureResult) -> go.Figure:
     return fig
 
 
+EVENT_STUDY_DESCRIPTION = (
+    "Chart of the difference between the intervention and the comparison group in each period, less "
+    "that difference in the last baseline period; before the intervention the points should sit around "
+    "zero (parallel trends). Periods where either group's value is suppressed are left out."
+)
+
+
+def event_study_figure(evidence: Evidence, result: MeasureResult) -> go.Figure | None:
+    """For a difference-in-differences: intervention minus comparison in each period, less that
+    difference in the last baseline period, computed from the values shown (rounded as the tables
+    show them), so it gives away nothing the tables do not."""
+    windows = evidence.plan.windows
+    if result.estimate.design != "did" or windows is None or not windows.comparison_group:
+        return None
+    shown = round_for_charts(evidence.safe.frame)
+    rows = shown[shown["measure_code"] == result.planned.code]
+    by_group = rows.pivot_table(index="period_start", columns="group", values="value", aggfunc="first")
+    if windows.intervention_group not in by_group or windows.comparison_group not in by_group:
+        return None
+    gap = (by_group[windows.intervention_group] - by_group[windows.comparison_group]).dropna()
+    baseline = gap[gap.index <= pd.Timestamp(windows.baseline_end)]
+    if gap.empty or baseline.empty:
+        return None
+    decimals = TABLE_DECIMALS.get(result.unit, 1)
+    relative = (gap - baseline.iloc[-1]).round(decimals)
+    fig = go.Figure(
+        go.Scatter(
+            x=relative.index,
+            y=relative.to_numpy(),
+            mode="markers",
+            name="Difference from the last baseline period",
+            marker={"color": _COLOURS["intervention"], "size": 7},
+            hovertemplate=f"%{{x|%b %Y}}: %{{y:,.{decimals}f}}<extra></extra>",
+        )
+    )
+    fig.add_hline(y=0, line={"color": "#505a5f", "width": 1})
+    start = pd.Timestamp(windows.intervention_start)
+    fig.add_vline(x=start.timestamp() * 1000, line={"color": "#0b0c0c", "dash": "dash", "width": 1.5})
+    fig.update_layout(
+        title={"text": escape(f"{result.name}: the gap between the groups by period (event study)")},
+        yaxis_title=f"Difference ({result.estimate.scale or UNIT_LABELS.get(result.unit, result.unit)})",
+        template="simple_white",
+        showlegend=False,
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        font={"family": "Arial, Liberation Sans, sans-serif"},
+    )
+    return fig
+
+
 def _design_lines(fig: go.Figure, result: MeasureResult, decimals: int) -> None:
     chart = result.estimate.chart or {}
 
@@ -426,7 +492,7 @@ def _design_lines(fig: go.Figure, result: MeasureResult, decimals: int) -> None:
             )
 
     design = result.estimate.design
-    if design == "its":
+    if design in ("its", "controlled_its"):
         line(chart.get("points", []), "fitted", "Fitted segments", "solid", "#003078")
         line(chart.get("points", []), "counterfactual", "Had nothing changed (counterfactual)", "dot", "#003078")
     elif design == "spc":
@@ -455,6 +521,7 @@ def _chart_description(evidence: Evidence, result: MeasureResult) -> str:
     """What the chart shows, in words, for readers who cannot see it."""
     extra = {
         "its": " with the fitted segments and the line had nothing changed",
+        "controlled_its": " with the fitted segments and the line had nothing changed",
         "spc": " with the centre line and control limits from the baseline",
         "did": " with the intervention group's counterfactual over the follow-up",
     }.get(result.estimate.design, "")

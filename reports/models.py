@@ -59,3 +59,6 @@ class Report(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+from reports.dashboards.models import EvaluationFigures  # noqa: E402,F401  (dashboards keep their models in their package)

@@ -17,6 +17,7 @@ from evaluations.models import Evaluation
 from outcomes import selectors as outcome_selectors
 from pine import jobs
 from pine.audit import audit_record, audited_create
+from pine.changes import announce_evaluation_changed
 from pine.models import Partner, User
 from reports import selectors
 from reports.models import Report
@@ -139,7 +140,7 @@ def _evidence(report: Report):
 def _context(report: Report, checksum: str):
     """What the report says about itself and its evaluation, besides the evidence."""
     from evaluations.theory import svg
-    from reports.assets import plotly_js
+    from pine.assets import plotly_js
     from reports.documents import ReportContext
 
     evaluation, partner = report.evaluation, report.partner
@@ -215,4 +216,6 @@ def _build(job: jobs.Job) -> str:
         data_checksum=checksum,
         finished_at=timezone.now(),
     )
+    with job.atomic():
+        announce_evaluation_changed(partner_id=report.partner_id, evaluation_id=report.evaluation_id, what="report")
     return Report.Status.DONE

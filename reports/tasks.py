@@ -4,6 +4,7 @@ from celery.signals import worker_process_init, worker_ready
 
 from pine import jobs
 from reports import services
+from reports.dashboards import services as dashboard_services
 from reports.models import Report
 
 
@@ -29,3 +30,15 @@ def _start_chart_renderer(**kwargs):
     from reports.documents import start_chart_renderer
 
     start_chart_renderer()
+
+
+@jobs.task
+def refresh_figures(figures_id: int) -> str:
+    """Refresh one evaluation's dashboard figures (queued, debounced, by a change to it)."""
+    return dashboard_services.figures_refresh(figures_id=figures_id)
+
+
+@jobs.task
+def resume_figures() -> int:
+    """Send again the figure refreshes still queued (beat)."""
+    return dashboard_services.figures_resume()

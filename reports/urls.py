@@ -1,7 +1,9 @@
 from django.urls import path, register_converter
 
 from pine import routing
-from reports import api, practice_evaluation, practice_evaluation_api, views
+from reports import api, practice_evaluation, practice_evaluation_api, queue_views, views
+from reports.dashboards import api as dashboard_api
+from reports.dashboards import views as dashboard_views
 
 
 class ReportKindConverter:
@@ -19,7 +21,10 @@ register_converter(ReportKindConverter, "report_kind")
 # The front pages: named without a namespace, as every app (and the sign-in) sends people there.
 front_urlpatterns = routing.pages(
     partner=[path("", views.PartnerHomeView.as_view(), name="partner_home")],
-    practice=[path("", views.PracticeHomeView.as_view(), name="practice_home")],
+    practice=[
+        path("", dashboard_views.ProgrammeDashboardView.as_view(), name="practice_home"),
+        path("queue/", queue_views.PracticeQueueView.as_view(), name="practice_queue"),
+    ],
 ) + [path("assets/plotly-<str:version>.min.js", views.PlotlyJsView.as_view(), name="plotly_js")]
 
 app_name = "reports"
@@ -55,19 +60,36 @@ urlpatterns = routing.pages(
     partner=[
         path("evaluations/<uuid:code>/", views.EvaluationOverviewView.as_view(), name="evaluation"),
         path("evaluations/<uuid:code>/reports/", views.ReportRequestView.as_view(), name="report_request"),
+        path(
+            "evaluations/<uuid:code>/charts/<slug:measure>.<slug:kind>",
+            dashboard_views.EvaluationChartDownloadView.as_view(),
+            name="evaluation_chart",
+        ),
         path("reports/<uuid:code>/", views.ReportDetailView.as_view(), name="report"),
         path("reports/<uuid:code>/download.<report_kind:kind>", views.ReportDownloadView.as_view(), name="report_download"),
     ],
-    practice=practice_evaluation_urls,
+    practice=[
+        *practice_evaluation_urls,
+        path("cohorts/<slug:slug>/dashboard/", dashboard_views.CohortDashboardView.as_view(), name="cohort_dashboard"),
+        path(
+            "cohorts/<slug:slug>/dashboard/<slug:chart>.<slug:kind>",
+            dashboard_views.CohortChartDownloadView.as_view(),
+            name="cohort_dashboard_download",
+        ),
+    ],
 )
 
 api_urlpatterns = routing.api(
     partner=[
+        path("evaluations/<uuid:code>/figures/", dashboard_api.EvaluationFiguresView.as_view(), name="api_evaluation_figures"),
         path("evaluations/<uuid:code>/reports/", api.ReportListView.as_view(), name="api_reports"),
         path("reports/<uuid:code>/", api.ReportDetailView.as_view(), name="api_report"),
         path("reports/<uuid:code>/<report_kind:kind>/", api.ReportFileView.as_view(), name="api_report_file"),
     ],
     practice=[
+        path("queue/", queue_views.PracticeQueueAPIView.as_view(), name="api_practice_queue"),
+        path("dashboard/", dashboard_api.ProgrammeDashboardView.as_view(), name="api_programme_dashboard"),
+        path("cohorts/<slug:slug>/dashboard/", dashboard_api.CohortDashboardView.as_view(), name="api_cohort_dashboard"),
         path(EVALUATION + "values/", practice_evaluation_api.ValueListView.as_view(), name="api_practice_values"),
         path(EVALUATION + "submissions/", practice_evaluation_api.SubmissionListView.as_view(), name="api_practice_submissions"),
         path(

@@ -1,5 +1,6 @@
-"""Front pages and pages that read across apps: a partner's home, the practice team's home, an
-evaluation's overview (its data, uploads and reports), and the reports themselves."""
+"""Front pages and pages that read across apps: a partner's home (the practice team's home is the
+programme dashboard, in ``reports.dashboards``), an evaluation's overview (its data, uploads and
+reports), and the reports themselves."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -15,11 +16,11 @@ from measures import selectors as measure_selectors
 from outcomes import selectors as outcome_selectors
 from outcomes import services as outcome_services
 from outcomes.forms import UploadForm
-from pine.access import ADMINS_AND_ANALYSTS, EVERY_PRACTICE_ROLE
-from pine.scoping import PartnerView, PracticeView, PublicView
+from pine.assets import plotly_js
+from pine.scoping import PartnerView, PublicView
 from pine.views import run_service
 from reports import selectors, services
-from reports.assets import plotly_js
+from reports.dashboards import views as dashboard_views
 
 # --- front pages -----------------------------------------------------------------------------------
 
@@ -38,23 +39,6 @@ class PartnerHomeView(PartnerView, TemplateView):
             evaluations=evaluation_selectors.evaluation_list(partner=self.partner),
             **kwargs,
         )
-
-
-class PracticeHomeView(PracticeView, TemplateView):
-    """The practice team's front page. Reviewers see only the way to their reviews: every cohort,
-    application and evaluation is read for admins and analysts alone."""
-
-    template_name = "reports/practice_home.html"
-    practice_roles = EVERY_PRACTICE_ROLE
-
-    def get_context_data(self, **kwargs):
-        if self.access.has_practice_role(ADMINS_AND_ANALYSTS):
-            kwargs.update(
-                cohorts=cohort_selectors.cohort_list(),
-                applications=cohort_selectors.application_list_for_practice()[:50],
-                evaluations=evaluation_selectors.evaluation_list_for_practice()[:50],
-            )
-        return super().get_context_data(**kwargs)
 
 
 # --- an evaluation's overview ------------------------------------------------------------------------
@@ -78,6 +62,7 @@ class EvaluationOverviewView(EvaluationMixin, PartnerView, TemplateView):
             reports=selectors.report_list(partner=self.partner, evaluation=evaluation)[:10],
             upload_form=kwargs.pop("upload_form", None) or UploadForm(),
             measures=measure_selectors.measure_list(partner=self.partner),
+            **dashboard_views.hub_context(partner=self.partner, evaluation=evaluation),
             **kwargs,
         )
 

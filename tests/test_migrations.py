@@ -23,6 +23,9 @@ HEADS_BEFORE_THE_MOVE = [
     ("reports", None),
 ]
 MOVED_TABLES = ["outcomes_measure", "evaluations_report"]
+# Tables made after the move, so not there at the heads before it: their rows (dashboard figures,
+# worked out from the data by a worker) are not kept across the trip back.
+NEWER_TABLES = {"reports_evaluationfigures"}
 
 
 def _migrate(targets) -> None:
@@ -60,12 +63,15 @@ def test_moving_models_between_apps_keeps_every_row_and_policy():
     heads = MigrationExecutor(connection).loader.graph.leaf_nodes()
     try:
         demo_seed(password="migration-test-password")
-        tables = tenant_tables()
+        tables = [table for table in tenant_tables() if table not in NEWER_TABLES]
         assert set(MOVED_TABLES) <= set(tables)
         before = _row_counts(tables)
         assert before["outcomes_measure"] >= 16 and before["outcomes_outcomevalue"] == 216 + 96
 
         _migrate(HEADS_BEFORE_THE_MOVE)
+        # Tables made by later migrations (and their demo rows) go back with them: compare the rest.
+        tables = [table for table in tables if table in set(tenant_tables())]
+        before = {table: before[table] for table in tables}
         assert _row_counts(tables) == before
         assert ContentType.objects.filter(app_label="outcomes", model="measure").exists()
         assert not ContentType.objects.filter(app_label="measures", model="measure").exists()

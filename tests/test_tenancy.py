@@ -304,6 +304,12 @@ def test_reviewers_reach_only_their_review_pages_and_the_practice_home():
     assert {module for module, _ in open_to_reviewers} <= {
         "cohorts.views.reviews",
         "cohorts.api.reviews",
-        "reports.views",
+        "reports.dashboards.views",
+        "reports.queue_views",  # the work queue: a reviewer's holds only their own assignments
     }
-    assert {name for module, name in open_to_reviewers if module == "reports.views"} == {"PracticeHomeView"}
+    # The practice home (the programme dashboard) shows reviewers only the way to their reviews.
+    assert {name for module, name in open_to_reviewers if module == "reports.dashboards.views"} == {"ProgrammeDashboardView"}
+    assert {name for module, name in open_to_reviewers if module == "reports.queue_views"} <= {
+        "PracticeQueueView",
+        "PracticeQueueAPIView",
+    }

@@ -13,7 +13,7 @@ import pytest
 from reports import documents as reporting
 from reports import estimates
 from reports.evidence import MeasureResult, PlannedMeasure, evidence_build
-from tests.reports.test_estimates import MONTHS, frame
+from tests.reports.test_estimates import BASE_N, BASE_X, MONTHS, POST_N, POST_X, frame
 from tests.reports.test_evidence import DID_PLAN, did_frame
 
 GENERATED_AT = datetime(2026, 4, 2, 9, 30, tzinfo=UTC)
@@ -138,6 +138,23 @@ def test_key_messages_state_the_conclusion_with_the_estimate_and_its_interval(me
     assert reporting.key_message(measure) == expected
 
 
+def test_a_process_control_message_speaks_of_signals_not_an_interval():
+    spc = result("improved", -9.6)
+    spc = replace(spc, estimate=replace(spc.estimate, design="spc"))
+    assert reporting.key_message(spc) == (
+        "Re-referrals within 12 months: improved: special-cause variation in the better direction after the baseline; "
+        "the mean after the baseline is −9.6 percentage points from the baseline's centre line."
+    )
+
+
+def test_an_interrupted_time_series_chart_draws_the_fitted_segments_and_the_counterfactual():
+    plan = replace(DID_PLAN, design="its", measures=(PlannedMeasure("re-referrals", "decrease", "primary"),))
+    evidence = evidence_build(report_data(), plan, threshold=5)
+    assert evidence.measures[0].estimate.design == "controlled_its"  # the comparison series is there
+    names = [trace.name for trace in reporting.measure_figure(evidence, evidence.measures[0]).data]
+    assert "Fitted segments" in names and "Had nothing changed (counterfactual)" in names
+
+
 # --- The HTML document -------------------------------------------------------------------------
 
 
@@ -161,7 +178,7 @@ def test_the_report_has_the_sections_a_board_reads(tables_only_report):
     assert "1 April 2023 to 31 March 2024" in document  # the baseline window as signed off
     assert "Multi-agency front door" in document and "data.csv (2 Apr 2026)" in document
     assert "ab" * 32 in document and "0.1.0+analysis.test" in document
-    assert document.count('class="plotly-graph-div"') == 2
+    assert document.count('class="plotly-graph-div"') == 3  # each measure's chart; an event study where values are shown
     for section in ("key-messages", "practice", "evaluation", "data", "measure-1", "limitations", "methods", "appendix"):
         assert f'href="#{section}"' in document  # in the contents
 
@@ -245,7 +262,7 @@ def test_chart_values_carry_no_more_decimals_than_the_tables():
 def test_pdf_without_a_browser_carries_the_tables_and_points_to_the_html(tables_only_report):
     files, _, pdf_source = tables_only_report
     assert files.pdf.startswith(b"%PDF") and files.chart_in_pdf is False
-    assert pdf_source.count("The chart for this measure is in the HTML version of this report.") == 2
+    assert pdf_source.count("The chart for this measure is in the HTML version of this report.") == 3
     assert "<script" not in pdf_source
     assert "target-counter(attr(href), page)" in pdf_source  # page numbers in the contents
     assert 'counter(page) " of " counter(pages)' in pdf_source
@@ -268,6 +285,7 @@ def test_pdf_carries_the_charts_when_a_browser_exists(chart_renderer, monkeypatc
     assert files.chart_in_pdf is True and files.pdf.startswith(b"%PDF")
     images = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="Line chart of ([^"]+?) by period', pdf_source.html)
     assert [name for _, name in images] == ["re-referrals", "assessment-days"]
+    assert pdf_source.html.count('alt="Chart of the difference between the intervention and the comparison') == 1
     svg = base64.b64decode(images[0][0]).decode()
     assert svg.startswith("<svg") and "Intervention starts" in svg
 
@@ -281,7 +299,7 @@ def test_start_chart_renderer_without_a_browser_does_nothing(monkeypatch):
 
 @pytest.mark.django_db
 def test_plotly_js_is_served_from_the_installed_package_at_its_version(client):
-    from reports.assets import plotly_js
+    from pine.assets import plotly_js
 
     path, version = plotly_js()
     assert version == plotly.__version__
@@ -289,3 +307,18 @@ def test_plotly_js_is_served_from_the_installed_package_at_its_version(client):
     assert response.status_code == 200 and "immutable" in response["Cache-Control"]
     assert b"".join(response.streaming_content) == path.read_bytes()
     assert client.get("/assets/plotly-0.0.1.min.js").status_code == 404
+
+
+def test_the_event_study_of_a_difference_in_differences_uses_only_shown_values():
+    evidence = evidence_build(report_data(), DID_PLAN, threshold=5)
+    figure = reporting.event_study_figure(evidence, evidence.measures[0])
+    points = dict(zip(figure.data[0].x, figure.data[0].y))
+    assert points[MONTHS[11]] == 0  # the last baseline period is the reference
+    # April 2025: the intervention's value is hidden, so the period is left out.
+    assert MONTHS[-1] + MONTHS.freq not in points
+    intervention = [round(100 * x / n, 1) for x, n in zip([*BASE_X, *POST_X], [*BASE_N, *POST_N])]
+    comparison = [round(100 * (x + 1) / n, 1) for x, n in zip(BASE_X * 2, BASE_N * 2)]
+    gap = [i - c for i, c in zip(intervention, comparison)]
+    assert points[MONTHS[12]] == pytest.approx(round(gap[12] - gap[11], 1))
+    its = evidence_build(report_data(), replace(DID_PLAN, design="its"), threshold=5)
+    assert reporting.event_study_figure(its, its.measures[0]) is None  # only a difference-in-differences has one

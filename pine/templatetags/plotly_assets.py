@@ -1,7 +1,7 @@
 from django import template
 from django.urls import reverse
 
-from reports.assets import plotly_js
+from pine.assets import plotly_js
 
 register = template.Library()
 
