@@ -26,7 +26,7 @@ full     ``report_request`` and, at its commit, the worker's task (Celery runs e
          (started_at to finished_at).
 read     ``outcome_frame_at``: the snapshot's values as the analysis frame.
 evidence ``evidence_build``: every measure's estimate and the safe cells (and, of it, ``safe_cells``
-         alone).
+         alone), here without earlier versions' cells (the full build reads those too).
 json     the results document and its canonical bytes.
 documents ``build_report``: figures and static SVG charts, HTML, PDF (split by its progress calls).
 groupby  a bare pandas ``frame.groupby(["measure_code", "group"]).agg(...)`` of the same frame, and
