@@ -1,5 +1,7 @@
 """Demo data: two cohorts, four partners (one a council + police + health partnership), users for
-every role, applications in several states, and one evaluation with three years of monthly data.
+every role, applications in several states, and two evaluations, each with a signed-off plan and a
+built report: Northshire's (three years of monthly aggregates, difference-in-differences) and
+Southbrook's (four years of child-level rows, interrupted time series).
 ``demo_seed`` is idempotent: run it again and it changes nothing (except passwords). Dev and test
 only: the ``seed_demo`` command and the benchmarks call it."""
 
@@ -30,6 +32,8 @@ from outcomes import services as outcome_services
 from pine import services as pine_services
 from pine.models import AgencyType, Membership, Partner, Role, User
 from pine.tenancy import partner_scope, practice_scope
+from reports import selectors as report_selectors
+from reports import services as report_services
 from reports.dashboards import services as dashboard_services
 
 PRACTICE_USERS = [
@@ -95,6 +99,7 @@ APPLICATIONS = [
     ("eastmere", "multi", "Multi-agency front door triage", Application.Status.MORE_INFORMATION),
     ("westvale-police", "multi", "Joint police and social work strategy discussions", Application.Status.ELIGIBLE),
     ("southbrook", "multi", "Co-located team for care leavers", Application.Status.DRAFT),
+    ("southbrook", "first", "A redesigned front door and assessment service", Application.Status.ACCEPTED),
 ]
 
 # A stand-in for the signed agreement (a real one is a PDF the partner uploads).
@@ -270,6 +275,10 @@ def _seed(password_hash):
                 question="September's re-referrals for the intervention group are well above the months around it. "
                 "Is that right, or should the period be uploaded again?",
             )
+    _northshire_plan(admin, northshire)
+    _southbrook_evaluation(admin, partners["southbrook"])
+    _demo_report(northshire, User.objects.get(email="lead@northshire.example"))
+    _demo_report(partners["southbrook"], User.objects.get(email="lead@southbrook.example"))
     # Every demo evaluation's dashboard figures, worked out by a worker once the seed commits.
     for evaluation in evaluation_selectors.evaluation_list_for_practice():
         dashboard_services.figures_request_refresh(partner_id=evaluation.partner_id, evaluation_id=evaluation.pk)
@@ -360,3 +369,153 @@ def demo_outcome_csv(start=date(2023, 4, 1), months=36, seed=7) -> str:
 def _add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+# --- Evaluation plans and built reports ------------------------------------------------------------
+#
+# A new user finds a finished report of each design: Northshire's difference-in-differences and
+# Southbrook's interrupted time series. The effects the demo data were made with, which the reports
+# should recover (approximately: the data carry noise):
+# - Northshire (demo_outcome_csv): the programme starts in April 2024 and is phased in over its first
+#   year, then holds; in the intervention group re-referrals fall by 5 percentage points,
+#   assessments within 45 days rise by 10 points and child protection plans fall by 6 per 10,000.
+#   The comparison group has no change; both share the seasonal pattern.
+# - Southbrook (demo_children_csv): the whole service's front door and assessment are redesigned in
+#   April 2024; the typical (median) days from referral to a completed assessment drop by 7 at once
+#   and stay down; entries to care do not change.
+NORTHSHIRE_TRUE_EFFECTS = {"re_referrals_12m": -5.0, "assessments_45_days": 10.0, "cp_plans_rate": -6.0}
+SOUTHBROOK_TRUE_EFFECTS = {"days_referral_to_assessment": -7.0, "entries_to_care": 0.0}
+SOUTHBROOK_SEED = 12
+SOUTHBROOK_AGREEMENT = b"Demo data sharing agreement between Southbrook City Council and the PINE practice team.\n"
+
+
+def _northshire_plan(admin, northshire) -> None:
+    """A signed-off difference-in-differences plan. The follow-up window is the year after the
+    programme's year of roll-out, when its effect is fully in place."""
+    with partner_scope(northshire.pk):
+        evaluation = evaluation_selectors.evaluation_list(partner=northshire).first()
+        if evaluation_selectors.plan_versions(partner=northshire, evaluation=evaluation).exists():
+            return
+        plan = evaluation_services.plan_save_draft(
+            partner=northshire,
+            actor=User.objects.get(email="lead@northshire.example"),
+            evaluation=evaluation,
+            research_questions="Do families in the early parenting assessment programme's localities have fewer "
+            "re-referrals within 12 months than they would have had without it?\n\n"
+            "Exploratory: does it change how many assessments finish within 45 working days, and the rate of "
+            "child protection plans?",
+            design="did",
+            intervention_start=date(2024, 4, 1),
+            baseline_start=date(2023, 4, 1),
+            baseline_end=date(2024, 3, 31),
+            follow_up_start=date(2025, 4, 1),
+            follow_up_end=date(2026, 3, 31),
+            comparison_group="Families in the two localities where the programme has not started (the west and south teams).",
+            comparison_how_chosen="The two localities whose referral numbers and re-referral rates were closest to "
+            "the programme's localities in 2022-23; the programme reaches them after the evaluation.",
+            groups_exclusive=True,
+            intervention_rows="intervention",
+            comparison_rows="comparison",
+            measures=[
+                {"code": "re_referrals_12m", "direction": "decrease", "role": "primary"},
+                {"code": "assessments_45_days", "direction": "increase", "role": "secondary"},
+                {"code": "cp_plans_rate", "direction": "decrease", "role": "secondary"},
+            ],
+            expected_children_per_period=170,
+        )
+        evaluation_services.plan_sign_off(actor=admin, plan=plan)
+
+
+def _southbrook_evaluation(admin, southbrook) -> None:
+    """Onboarding, four years of child-level rows for the whole service (each child's event with
+    its date) and a signed-off interrupted-time-series plan."""
+    with partner_scope(southbrook.pk):
+        evaluation = evaluation_selectors.evaluation_list(partner=southbrook).first()
+        lead = User.objects.get(email="lead@southbrook.example")
+        if outcome_selectors.outcome_value_count(partner=southbrook, evaluation=evaluation) == 0:
+            evaluation_services.onboarding_update(
+                partner=southbrook,
+                actor=lead,
+                evaluation=evaluation,
+                dsa_file=("Southbrook data sharing agreement.txt", SOUTHBROOK_AGREEMENT),
+                dsa_signed_on=date(2023, 6, 1),
+                dsa_expires_on=date(2028, 5, 31),
+                dpia_completed_on=date(2023, 6, 12),
+                ethics_required=False,
+                data_lead_name="Rowan Price",
+                data_lead_email="lead@southbrook.example",
+                sponsor_name="Ade Bello",
+                sponsor_role="Director of Children's Services",
+            )
+            submission = outcome_services.submission_upload(
+                partner=southbrook,
+                actor=lead,
+                evaluation=evaluation,
+                filename="southbrook-children-2022-2026.csv",
+                content=demo_children_csv().encode(),
+            )
+            assert submission.status == "accepted", submission.errors
+        if evaluation_selectors.plan_versions(partner=southbrook, evaluation=evaluation).exists():
+            return
+        plan = evaluation_services.plan_save_draft(
+            partner=southbrook,
+            actor=lead,
+            evaluation=evaluation,
+            research_questions="After the whole service's front door and assessment were redesigned in April 2024, "
+            "did assessments finish sooner after referral than the trend before would predict?\n\n"
+            "Exploratory: did the number of children entering care each month change?",
+            design="its",
+            intervention_start=date(2024, 4, 1),
+            baseline_start=date(2022, 4, 1),
+            baseline_end=date(2024, 3, 31),
+            follow_up_start=date(2024, 4, 1),
+            follow_up_end=date(2026, 3, 31),
+            intervention_rows="all",  # a whole-service change: every child's rows
+            comparison_rows="",
+            measures=[
+                {"code": "days_referral_to_assessment", "direction": "decrease", "role": "primary"},
+                {"code": "entries_to_care", "direction": "decrease", "role": "secondary"},
+            ],
+            expected_children_per_period=75,
+        )
+        evaluation_services.plan_sign_off(actor=admin, plan=plan)
+
+
+def _demo_report(partner, lead) -> None:
+    """The evaluation's first report, built here in this process (as a worker would), once."""
+    with partner_scope(partner.pk):
+        evaluation = evaluation_selectors.evaluation_list(partner=partner).first()
+        if report_selectors.report_list(partner=partner, evaluation=evaluation).exists():
+            return
+        report = report_services.report_request(partner=partner, actor=lead, evaluation=evaluation)
+    # Built as the worker builds it (its own scope and transactions); the task report_request
+    # queued finds it done and does nothing.
+    status = report_services.report_build(report_id=report.pk)
+    assert status == "done", f"the demo report of {partner.slug} was not built: {status}"
+
+
+def demo_children_csv(start=date(2022, 4, 1), months=48, seed=SOUTHBROOK_SEED) -> str:
+    """Four years of child-level rows for the whole service ("all"): each assessment with the days
+    from its referral to its authorisation and the date it was authorised (65 to 85 a month, a
+    median near 28 days, 7 days fewer from April 2024), and each child who entered care with the
+    date (about 30 a month with a winter peak, no change)."""
+    rng = random.Random(seed)
+    change = date(2024, 4, 1)
+    lines = ["child_ref,measure,period_start,period_end,event_date,group,value"]
+    child = 0
+    for index in range(months):
+        first = _add_months(start, index)
+        last = _add_months(start, index + 1) - timedelta(days=1)
+        period = f"{first:%d/%m/%Y},{last:%d/%m/%Y}"
+        typical_days = 28 + (SOUTHBROOK_TRUE_EFFECTS["days_referral_to_assessment"] if first >= change else 0)
+        for _ in range(rng.randint(65, 85)):
+            child += 1
+            day = first + timedelta(days=rng.randrange(last.day))
+            days = max(1, round(rng.gauss(typical_days, 9)))
+            lines.append(f"SB-{child:06d},days_referral_to_assessment,{period},{day:%d/%m/%Y},all,{days}")
+        expected = 30 + 3 * math.cos((first.month - 1) / 12 * 2 * math.pi)
+        for _ in range(max(0, round(rng.gauss(expected, math.sqrt(expected))))):
+            child += 1
+            day = first + timedelta(days=rng.randrange(last.day))
+            lines.append(f"SB-{child:06d},entries_to_care,{period},{day:%d/%m/%Y},all,")
+    return "\n".join(lines) + "\n"

@@ -1,11 +1,15 @@
-"""The demo data: idempotent, every role, and the logins written where the launcher reads them."""
+"""The demo data: idempotent, every role, the logins written where the launcher reads them, and a
+built report of each design a new user should see."""
 
 import json
 
 import pytest
 from django.core.management import call_command
 
-from outcomes.models import OutcomeValue, Submission
+from demo.data import NORTHSHIRE_TRUE_EFFECTS, SOUTHBROOK_TRUE_EFFECTS
+from evaluations.models import EvaluationPlan
+from outcomes.models import ChildRecord, OutcomeValue, Submission
+from reports.models import Report
 
 pytestmark = pytest.mark.django_db
 
@@ -21,4 +25,45 @@ def test_seed_demo_is_idempotent_and_writes_its_users_as_json(tmp_path, capsys):
     assert {"practice_admin", "reviewer", "analyst", "lead", "contributor", "viewer"} <= roles
     assert len({u["partner"] for u in users if u["partner"]}) >= 3
     assert OutcomeValue.objects.filter(partner__slug="northshire").count() == 36 * 2 * 3
-    assert Submission.objects.count() == 1
+    assert OutcomeValue.objects.filter(partner__slug="southbrook").count() == 48 * 2
+    assert Submission.objects.count() == 2
+    assert EvaluationPlan.objects.count() == 2 and Report.objects.count() == 2
+
+
+def _built_report(slug: str) -> tuple[str, dict]:
+    """The partner's one report, built: its design and its measures' results by code."""
+    report = Report.objects.get(partner__slug=slug)
+    assert report.status == Report.Status.DONE and not report.draft
+    assert bytes(report.pdf).startswith(b"%PDF") and b"<html" in bytes(report.html)
+    results = json.loads(bytes(report.results))
+    return results["design"], {m["measure"]: m for m in results["measures"]}
+
+
+def test_the_demo_has_a_built_report_of_each_design_that_recovers_the_effects_it_was_made_with():
+    call_command("seed_demo")
+
+    did = EvaluationPlan.objects.get(partner__slug="northshire")
+    assert did.status == EvaluationPlan.Status.SIGNED_OFF and did.design == "did"
+    assert (did.baseline_start.isoformat(), did.baseline_end.isoformat()) == ("2023-04-01", "2024-03-31")
+    assert did.intervention_start.isoformat() == "2024-04-01" and did.comparison_rows == "comparison"
+    assert did.primary_measures() == ["re_referrals_12m"]
+    design, results = _built_report("northshire")
+    assert design == "did"
+    primary = results["re_referrals_12m"]
+    assert primary["primary"] and primary["conclusion"] == "improved"
+    assert primary["estimate"] == pytest.approx(NORTHSHIRE_TRUE_EFFECTS["re_referrals_12m"], abs=0.5)
+    assert primary["ci_low"] < NORTHSHIRE_TRUE_EFFECTS["re_referrals_12m"] < primary["ci_high"]
+    for code in ("assessments_45_days", "cp_plans_rate"):
+        assert not results[code]["primary"]
+        assert results[code]["estimate"] == pytest.approx(NORTHSHIRE_TRUE_EFFECTS[code], abs=1.5)
+
+    its = EvaluationPlan.objects.get(partner__slug="southbrook")
+    assert its.status == EvaluationPlan.Status.SIGNED_OFF and its.design == "its"
+    assert its.intervention_rows == "all" and its.comparison_rows == ""
+    assert ChildRecord.objects.filter(partner__slug="southbrook", event_date__isnull=False).count() > 4000
+    design, results = _built_report("southbrook")
+    assert design == "its"
+    primary = results["days_referral_to_assessment"]
+    assert primary["primary"] and primary["conclusion"] == "improved"  # the drop the data were made with
+    assert primary["ci_low"] < SOUTHBROOK_TRUE_EFFECTS["days_referral_to_assessment"] < primary["ci_high"] < 0
+    assert results["entries_to_care"]["conclusion"] == "no clear change"  # made with no change

@@ -1,0 +1,447 @@
+"""How long a whole evaluation report takes with a warm worker, stage by stage, and how the analysis
+step compares with a bare pandas groupby of the same frame.
+
+In a database of its own it makes one evaluation of the size the evidence issue names: 60 monthly
+periods x 20 measures (the 16 library measures and 4 local ones) x 3 groups (intervention,
+comparison, all) = 3,600 aggregate values, plus 1,000,000 child-level rows (``ChildRecord``, with
+event dates) for four of the measures, stored as an import stores them (COPY into a staging table,
+then one INSERT ... SELECT). Those four measures' aggregate values are the ones their child rows add
+up to (outcomes.children's rules: proportions, a count, a median of days), "all" being both groups'
+children together; the other 16 measures are generated as aggregates, one a rare event whose small
+numbers the safe-cell rules must hide. The plan is a signed-off difference-in-differences plan
+(``--design`` picks another) over all 20 measures, one primary.
+
+What the report does with the child rows today: nothing directly. A report reads the evaluation's
+current aggregate values (the snapshot of value ids); the child rows are what those aggregates were
+computed from at import, and the time-to-event analysis (``reports.estimates.time_to_event``) is not
+yet part of the report. So they make the evaluation (and its tables and indexes) the issue's size,
+but the report's frame is the 3,600 aggregates.
+
+Then, as a warm worker would be: the modules imported, kaleido's chart renderer started and one
+report built. Timed, ``--builds`` times each, alternating so that load from elsewhere falls on all:
+
+full     ``report_request`` and, at its commit, the worker's task (Celery runs eagerly here, in
+         this process: ``build_report`` -> ``report_build``): fix the inputs, read, analyse, write
+         HTML, PDF and results JSON, store them. Also the build alone as the row records it
+         (started_at to finished_at).
+read     ``outcome_frame_at``: the snapshot's values as the analysis frame.
+evidence ``evidence_build``: every measure's estimate and the safe cells (and, of it, ``safe_cells``
+         alone), here without earlier versions' cells (the full build reads those too).
+json     the results document and its canonical bytes.
+documents ``build_report``: figures and static SVG charts, HTML, PDF (split by its progress calls).
+groupby  a bare pandas ``frame.groupby(["measure_code", "group"]).agg(...)`` of the same frame, and
+         for scale the same kind of groupby of the 1,000,000 child rows (in memory).
+
+Prints medians in seconds, the ratios, and the machine's load average. ``--profile`` prints the
+top functions of the slowest stage (cProfile, cumulative time).
+
+    .venv/bin/python bench/report.py [--builds 3] [--children 1000000] [--design did] [--profile]
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+os.environ.setdefault("TEST_DATABASE_NAME", "bench_pine_report")
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+MONTHS = 60
+FIRST_MONTH = date(2021, 4, 1)
+INTERVENTION_START = date(2023, 4, 1)  # 24 baseline months, 36 follow-up months
+DETAIL_GROUPS = ("intervention", "comparison")
+# The measures with child-level rows, with how a child's value is drawn: (kind, parameter).
+CHILD_MEASURES = {
+    "re_referrals_12m": ("bernoulli", 0.22),
+    "assessments_45_days": ("bernoulli", 0.80),
+    "days_referral_to_assessment": ("days", 28.0),
+    "entries_to_care": ("event", None),
+}
+LOCAL_MEASURES = 4  # 16 library measures + 4 local ones = 20
+
+
+def month(index: int) -> tuple[date, date]:
+    first = (pd.Timestamp(FIRST_MONTH) + pd.DateOffset(months=index)).date()
+    last = (pd.Timestamp(first) + pd.offsets.MonthEnd(0)).date()
+    return first, last
+
+
+# --- The evaluation ------------------------------------------------------------------------------
+
+
+def make_evaluation(children: int, design: str, rng: np.random.Generator):
+    """The evaluation, its 20 measures' aggregates, its child rows and a signed-off plan. Returns
+    (partner, lead, evaluation, the child rows as a DataFrame)."""
+    from evaluations import services as evaluation_services
+    from measures.models import Measure
+    from outcomes.models import OutcomeValue
+    from pine.tenancy import partner_scope, practice_scope
+    from tests import factories
+
+    with transaction.atomic(), practice_scope():
+        evaluation = factories.EvaluationFactory()
+        partner = evaluation.partner
+        lead = factories.MembershipFactory(partner=partner, role="lead").user
+        admin = factories.PracticeUserFactory(practice_role="practice_admin")
+        library = list(Measure.objects.filter(partner__isnull=True).order_by("code"))
+        local = [
+            factories.MeasureFactory(
+                code=f"bench_local_{n}",
+                name=f"Local measure {n}",
+                partner=partner,
+                evaluation=evaluation,
+                unit="percentage",
+                child_aggregation="proportion",
+            )
+            for n in range(1, LOCAL_MEASURES + 1)
+        ]
+        measures = library + local
+        assert len(measures) == 20, f"expected 20 measures, have {len(measures)}"
+        submission = factories.SubmissionFactory(evaluation=evaluation, uploaded_by=lead, row_count=children)
+
+    child_frame = child_rows(children, rng)
+    values = aggregate_values(measures, child_frame, rng)
+    with transaction.atomic(), partner_scope(partner.pk):
+        OutcomeValue.objects.bulk_create(
+            OutcomeValue(partner=partner, evaluation=evaluation, submission=submission, **row) for row in values
+        )
+        store_children(child_frame, submission, {m.code: m.pk for m in measures})
+        primary = "re_referrals_12m"
+        plan = evaluation_services.plan_save_draft(
+            partner=partner,
+            actor=lead,
+            evaluation=evaluation,
+            research_questions="Does the practice reduce re-referrals?",
+            design=design,
+            intervention_start=INTERVENTION_START,
+            baseline_start=FIRST_MONTH,
+            baseline_end=month(23)[1],
+            follow_up_start=INTERVENTION_START,
+            follow_up_end=month(MONTHS - 1)[1],
+            comparison_group="Two localities where the practice has not started.",
+            comparison_how_chosen="The closest in size and referral rate.",
+            intervention_rows="intervention",
+            comparison_rows="comparison",
+            measures=[
+                {"code": m.code, "direction": "decrease" if m.polarity == "lower" else "increase", "role": "secondary"}
+                if m.code != primary
+                else {"code": m.code, "direction": "decrease", "role": "primary"}
+                for m in measures
+            ],
+        )
+    with transaction.atomic(), practice_scope():
+        evaluation_services.plan_sign_off(actor=admin, plan=plan)
+    return partner, lead, evaluation, child_frame
+
+
+def child_rows(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """``n`` child rows spread evenly over the child measures, months and the two detail groups."""
+    codes = list(CHILD_MEASURES)
+    cells = len(codes) * MONTHS * len(DETAIL_GROUPS)
+    cell = np.arange(n) % cells
+    measure = cell % len(codes)
+    month_index = (cell // len(codes)) % MONTHS
+    group = cell // (len(codes) * MONTHS)
+    starts = np.array([np.datetime64(month(i)[0]) for i in range(MONTHS)])
+    lengths = np.array([month(i)[1].day for i in range(MONTHS)])
+    value = np.full(n, np.nan)
+    for index, (kind, parameter) in enumerate(CHILD_MEASURES.values()):
+        rows = measure == index
+        if kind == "bernoulli":
+            value[rows] = rng.random(rows.sum()) < parameter
+        elif kind == "days":
+            value[rows] = np.maximum(1, np.round(rng.normal(parameter, 9, rows.sum())))
+    return pd.DataFrame(
+        {
+            "child_digest": _digests(n, rng),
+            "measure_code": np.array(codes)[measure],
+            "month": month_index,
+            "period_start": starts[month_index],
+            "event_date": starts[month_index] + (rng.random(n) * lengths[month_index]).astype("timedelta64[D]"),
+            "group": np.array(DETAIL_GROUPS)[group],
+            "value": value,
+        }
+    )
+
+
+def _digests(n: int, rng: np.random.Generator) -> list[str]:
+    """Random 64-character hex digests, standing for keyed pseudonyms."""
+    text = rng.bytes(32 * n).hex()
+    return [text[i : i + 64] for i in range(0, 64 * n, 64)]
+
+
+def store_children(frame: pd.DataFrame, submission, measure_ids: dict[str, int]) -> None:
+    """As outcomes.ingest stores them: COPY into a staging table, then INSERT ... SELECT (PostgreSQL
+    refuses COPY into a table with row-level security)."""
+    ends = {np.datetime64(month(i)[0]): month(i)[1].isoformat() for i in range(MONTHS)}
+    value = np.where(np.isnan(frame["value"]), "\\N", frame["value"].fillna(0).astype(int).astype(str))
+    columns = [
+        frame["child_digest"],
+        pd.Series(["v1"] * len(frame)),
+        frame["measure_code"].map(lambda code: str(measure_ids[code])),
+        frame["period_start"].dt.strftime("%Y-%m-%d"),
+        frame["period_start"].map(lambda start: ends[np.datetime64(start.date())]),
+        frame["event_date"].dt.strftime("%Y-%m-%d"),
+        frame["group"],
+        pd.Series(value),
+    ]
+    text = ("\n".join(map("\t".join, zip(*[list(c) for c in columns]))) + "\n").encode()
+    names = '"child_digest", "key_version", "measure_id", "period_start", "period_end", "event_date", "group", "value"'
+    cursor = connection.cursor().cursor
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE bench_children ON COMMIT DROP AS SELECT {names} FROM outcomes_childrecord WITH NO DATA"
+    )
+    with cursor.copy(f"COPY bench_children ({names}) FROM STDIN") as copy:
+        for start in range(0, len(text), 1 << 24):
+            copy.write(text[start : start + (1 << 24)])
+    cursor.execute(
+        f"INSERT INTO outcomes_childrecord (partner_id, evaluation_id, submission_id, {names}) "
+        f"SELECT %s, %s, %s, {names} FROM bench_children",
+        [submission.partner_id, submission.evaluation_id, submission.pk],
+    )
+
+
+def aggregate_values(measures, children: pd.DataFrame, rng: np.random.Generator) -> list[dict]:
+    """Every measure x month x group: child measures as their rows add up, the others generated."""
+    rows = []
+    both = children.assign(group="all")
+    added = pd.concat([children, both]).groupby(["measure_code", "month", "group"])["value"]
+    totals = pd.DataFrame({"n": added.size(), "ones": added.sum(), "median": added.median()})
+    for measure in measures:
+        rare = measure.code == f"bench_local_{LOCAL_MEASURES}"
+        for index in range(MONTHS):
+            start, end = month(index)
+            detail = {}
+            for group in (*DETAIL_GROUPS, "all"):
+                if measure.code in CHILD_MEASURES:
+                    total = totals.loc[(measure.code, index, group)]
+                    kind = CHILD_MEASURES[measure.code][0]
+                    if kind == "bernoulli":
+                        cell = {"numerator": int(total.ones), "denominator": int(total.n)}
+                        cell["value"] = round(100 * cell["numerator"] / cell["denominator"], 4)
+                    elif kind == "days":
+                        cell = {"value": float(total["median"]), "denominator": int(total.n)}
+                    else:
+                        cell = {"value": int(total.n)}
+                elif group == "all":
+                    cell = _all_of(measure.unit, detail)
+                else:
+                    cell = _generated(measure.unit, rng, rare)
+                    detail[group] = cell
+                rows.append({"measure": measure, "period_start": start, "period_end": end, "group": group, **cell})
+    return rows
+
+
+def _generated(unit: str, rng: np.random.Generator, rare: bool) -> dict:
+    if unit == "percentage":
+        denominator = int(rng.integers(20, 40) if rare else rng.integers(100, 200))
+        numerator = int(rng.binomial(denominator, 0.1 if rare else 0.3))
+        return {"value": round(100 * numerator / denominator, 4), "numerator": numerator, "denominator": denominator}
+    if unit == "rate_10k":
+        return {"value": round(float(rng.normal(45, 2)), 1)}
+    if unit == "count":
+        return {"value": int(rng.poisson(30))}
+    return {"value": float(round(rng.normal(28, 3))), "denominator": int(rng.integers(60, 90))}  # days
+
+
+def _all_of(unit: str, detail: dict) -> dict:
+    a, b = detail["intervention"], detail["comparison"]
+    if unit == "percentage":
+        numerator, denominator = a["numerator"] + b["numerator"], a["denominator"] + b["denominator"]
+        return {"value": round(100 * numerator / denominator, 4), "numerator": numerator, "denominator": denominator}
+    if unit == "rate_10k":
+        return {"value": round((a["value"] + b["value"]) / 2, 1)}
+    if unit == "count":
+        return {"value": a["value"] + b["value"]}
+    denominator = a["denominator"] + b["denominator"]  # days: the children-weighted mean
+    return {
+        "value": round((a["value"] * a["denominator"] + b["value"] * b["denominator"]) / denominator, 4),
+        "denominator": denominator,
+    }
+
+
+# --- Timing ----------------------------------------------------------------------------------------
+
+
+def full_build(partner, lead, evaluation) -> tuple[float, float]:
+    """(seconds from request to built report, the build alone as the row records it)."""
+    from pine.tenancy import partner_scope
+    from reports import services
+    from reports.models import Report
+
+    start = time.perf_counter()
+    with transaction.atomic(), partner_scope(partner.pk):
+        report = services.report_request(partner=partner, actor=lead, evaluation=evaluation)
+    seconds = time.perf_counter() - start  # the eager task ran at the commit
+    with transaction.atomic(), partner_scope(partner.pk):
+        report = Report.objects.only("status", "started_at", "finished_at").get(pk=report.pk)
+    assert report.status == Report.Status.DONE, report.status
+    return seconds, (report.finished_at - report.started_at).total_seconds()
+
+
+def stages(partner, evaluation, profile: bool) -> dict[str, float]:
+    """One pass of each stage of the build, as ``reports.services`` runs them, on the latest report."""
+    from outcomes import selectors as outcome_selectors
+    from pine.tenancy import partner_scope
+    from reports import disclosure, documents, evidence, services
+    from reports.models import Report
+
+    times: dict[str, float] = {}
+    with transaction.atomic(), partner_scope(partner.pk):
+        report = (
+            Report.objects.select_related("evaluation__application", "partner", "plan").defer("html", "pdf").latest("version")
+        )
+        start = time.perf_counter()
+        frame = outcome_selectors.outcome_frame_at(partner=partner, evaluation=evaluation, snapshot=report.snapshot)
+        times["read"] = time.perf_counter() - start
+        spec = services.plan_spec(report.plan)
+        threshold = report.parameters["threshold"]
+        planned = frame[frame["measure_code"].isin([m.code for m in spec.measures])].reset_index(drop=True)
+
+        start = time.perf_counter()
+        disclosure.safe_cells(planned, threshold=threshold)
+        times["safe_cells"] = time.perf_counter() - start
+
+        profiler = cProfile.Profile() if profile else None
+        start = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        built = evidence.evidence_build(frame, spec, threshold=threshold)
+        if profiler:
+            profiler.disable()
+        times["evidence"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        checksum = evidence.frame_checksum(frame)
+        document = evidence.results_document(
+            built, report="r", evaluation="e", version=report.version, data_checksum=checksum, code_version=report.code_version
+        )
+        evidence.results_json(document)
+        times["json"] = time.perf_counter() - start
+        context = services._context(report, checksum)
+
+    marks = [("figures", time.perf_counter())]
+
+    def progress(percent, stage):
+        marks.append((stage, time.perf_counter()))
+
+    documents_profiler = cProfile.Profile() if profile else None
+    if documents_profiler:
+        documents_profiler.enable()
+    documents.build_report(built, context, progress=progress)
+    if documents_profiler:
+        documents_profiler.disable()
+    marks.append(("end", time.perf_counter()))
+    times["documents"] = marks[-1][1] - marks[0][1]
+    # build_report calls progress before: drawing charts (figures + SVGs), HTML, PDF.
+    named = {"Drawing charts": "charts", "Writing HTML": "html", "Writing PDF": "pdf"}
+    for (stage, at), (_, after) in zip(marks[1:], marks[2:]):
+        if stage in named:
+            times[named[stage]] = after - at
+    if profile:
+        times["_profiles"] = {"evidence": profiler, "documents": documents_profiler}
+    return times
+
+
+def best_of(func, repeat: int) -> float:
+    """The median of ``repeat`` timings of ``func()``."""
+    seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds)
+
+
+def bare_groupby(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.groupby(["measure_code", "group"]).agg(
+        value=("value", "mean"), numerator=("numerator", "sum"), denominator=("denominator", "sum"), periods=("value", "size")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--builds", type=int, default=3, help="timed builds (and passes of each stage)")
+    parser.add_argument("--children", type=int, default=1_000_000, help="child-level rows to store")
+    parser.add_argument("--design", default="did", choices=["did", "its", "pre_post", "spc", "rct"])
+    parser.add_argument("--profile", action="store_true", help="profile the evidence and documents stages")
+    args = parser.parse_args()
+
+    from outcomes import selectors as outcome_selectors
+    from pine.tenancy import partner_scope
+    from reports.documents import start_chart_renderer
+
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # no mail leaves the benchmark
+    try:
+        start = time.perf_counter()
+        partner, lead, evaluation, children = make_evaluation(args.children, args.design, np.random.default_rng(7))
+        print(f"setup: {args.children:,} child rows, 3,600 aggregate values, a signed-off {args.design} plan "
+              f"of 20 measures ({time.perf_counter() - start:.1f} s)")  # fmt: skip
+
+        # A warm worker: modules imported, the chart renderer started, one report built.
+        start = time.perf_counter()
+        start_chart_renderer()
+        full_build(partner, lead, evaluation)
+        print(f"warm-up (imports, chart renderer, one build): {time.perf_counter() - start:.1f} s")
+
+        with transaction.atomic(), partner_scope(partner.pk):
+            frame = outcome_selectors.outcome_frame(partner=partner, evaluation=evaluation)
+        groupby = best_of(lambda: bare_groupby(frame), 21)
+        child_groupby = best_of(
+            lambda: children.groupby(["measure_code", "period_start", "group"])["value"].agg(["size", "sum"]), 5
+        )
+
+        fulls, builds, passes = [], [], []
+        for _ in range(args.builds):
+            seconds, build = full_build(partner, lead, evaluation)
+            fulls.append(seconds)
+            builds.append(build)
+            passes.append(stages(partner, evaluation, args.profile and not passes))
+
+        def median(key):
+            return statistics.median(p[key] for p in passes)
+
+        load = os.getloadavg()
+        print(f"\nload average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
+        print(f"frame: {len(frame):,} rows; medians of {args.builds} in seconds")
+        print(f"full report (request + worker build, every output): {statistics.median(fulls):7.3f}   goal < 10 s")
+        print(f"  the build alone (row started -> finished):         {statistics.median(builds):7.3f}")
+        print(f"  read the snapshot frame:                           {median('read'):7.3f}")
+        print(f"  evidence_build (estimates + safe cells):           {median('evidence'):7.3f}")
+        print(f"    of which safe_cells:                             {median('safe_cells'):7.3f}")
+        print(f"  results JSON:                                      {median('json'):7.3f}")
+        print(f"  documents (charts, HTML, PDF):                     {median('documents'):7.3f}")
+        for key, label in (("charts", "figures + SVG charts"), ("html", "HTML"), ("pdf", "PDF")):
+            print(f"    {label + ':':47}  {median(key):7.3f}")
+        print(f"bare pandas groupby of the same frame:               {groupby:7.4f}")
+        print(f"analysis / groupby: {median('evidence') / groupby:,.0f}x   goal <= 1.5x")
+        print(f"for scale, the same kind of groupby of the {len(children):,} child rows: {child_groupby:.3f} s "
+              f"(analysis / that: {median('evidence') / child_groupby:.1f}x)")  # fmt: skip
+        if args.profile:
+            for stage, profiler in passes[0]["_profiles"].items():
+                out = io.StringIO()
+                pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+                print(f"\n--- profile: {stage} ---\n{out.getvalue()}")
+    finally:
+        connection.creation.destroy_test_db(name, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
