@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 TEMPLATE = "reports/report_document.html"
 CHART_WIDTH, CHART_HEIGHT = 800, 420  # layout pixels of the static chart in the PDF
 SUPPRESSED = "[c]"
+NOT_ESTIMABLE = "not estimable (0 of 0)"
 NOT_AVAILABLE = "–"
 # Browser trouble leaves the chart out of the PDF (chart_in_pdf=False) rather than failing the report.
 _BROWSER_ERRORS = (ChromeNotFoundError, BrowserFailedError, BrowserClosedError, TimeoutError)
@@ -443,7 +444,10 @@ def _appendix(safe: pd.DataFrame, result: MeasureResult) -> dict:
                 cells.append(NOT_AVAILABLE)
                 continue
             row = match.iloc[0]
-            text = _cell(row, "value", lambda v: _number(v, result.unit))
+            if pd.isna(row["value"]) and not pd.isna(row["denominator"]) and row["denominator"] == 0:
+                text = NOT_ESTIMABLE  # no children in the period: a rate of nothing
+            else:
+                text = _cell(row, "value", lambda v: _number(v, result.unit))
             if has_counts:
                 text += f" ({_cell(row, 'numerator', _whole)} / {_cell(row, 'denominator', _whole)})"
             cells.append(text)

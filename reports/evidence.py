@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -92,6 +92,11 @@ def evidence_build(
     """The plan's estimate of each planned measure (primary ones first) from the raw frame, and the
     safe cells of the planned measures. `earlier_hidden` / `earlier_shown`: cells of earlier
     versions of this evaluation's report (see `earlier_cells`), so suppression stays consistent."""
+    if not plan.measures:
+        # No plan yet (or one that names no measure): the report shows every measure sent, each
+        # secondary and not estimated, so a partner still sees its data, safely.
+        codes = sorted(set(frame["measure_code"]))
+        plan = replace(plan, measures=tuple(PlannedMeasure(code, "", "secondary") for code in codes))
     planned_codes = [m.code for m in plan.measures]
     data = frame[frame["measure_code"].isin(planned_codes)].reset_index(drop=True)
     safe = disclosure.safe_cells(data, threshold=threshold, earlier_hidden=earlier_hidden, earlier_shown=earlier_shown)
@@ -121,7 +126,7 @@ def evidence_build(
                     reason="the plan does not yet give a design and every date of its windows",
                 )
             else:
-                estimate = analyse(rows, plan.windows, measure_code=planned.code, planned_direction=planned.direction)
+                estimate = analyse(rows, plan.windows, measure_code=planned.code, planned_direction=planned.direction or None)
         results.append(MeasureResult(planned, str(name), unit, polarity, rounded(estimate)))
     unplanned = tuple(sorted(set(frame["measure_code"]) - set(planned_codes)))
     return Evidence(plan=plan, safe=safe, measures=tuple(results), threshold=threshold, unplanned=unplanned)

@@ -29,7 +29,7 @@ class ValueOut(serializers.Serializer):
     submission = serializers.UUIDField(source="submission.code", help_text="The upload that brought it.")
 
 
-class NumbersOut(serializers.Serializer):
+class ValueNumbersOut(serializers.Serializer):
     value = serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
     numerator = serializers.IntegerField(allow_null=True)
     denominator = serializers.IntegerField(allow_null=True)
@@ -41,8 +41,8 @@ class ValueChangeOut(serializers.Serializer):
     group = serializers.CharField()
     period_start = serializers.DateField()
     period_end = serializers.DateField()
-    old = NumbersOut(source="*", help_text="The value a later upload replaced, and the upload that brought it.")
-    new = NumbersOut(source="superseded_by", allow_null=True, help_text="The value that replaced it, and its upload.")
+    old = ValueNumbersOut(source="*", help_text="The value a later upload replaced, and the upload that brought it.")
+    new = ValueNumbersOut(source="superseded_by", allow_null=True, help_text="The value that replaced it, and its upload.")
 
 
 class PlanComparisonRowOut(serializers.Serializer):

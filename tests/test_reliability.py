@@ -161,6 +161,10 @@ def test_with_redis_away_pages_serve_jobs_wait_queued_and_run_when_it_is_back(
 ):
     from pine.celery import app as celery_app
 
+    # Data stored while Redis was up: a report is offered only once there is some.
+    outcome_services.submission_upload(
+        partner=partner, actor=lead, evaluation=evaluation, filename="d.csv", content=GOOD.encode()
+    )
     with queue_of_its_own() as queue:
         saved = celery_app.conf.broker_url, settings.CACHES, settings.REDIS_URL
         settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": UNUSED_REDIS}}
@@ -184,7 +188,7 @@ def test_with_redis_away_pages_serve_jobs_wait_queued_and_run_when_it_is_back(
             _use_broker(celery_app, saved[0])
             settings.CACHES, settings.REDIS_URL = saved[1:]
         with transaction.atomic(), practice_scope():
-            submission, report = Submission.objects.get(), Report.objects.get()
+            submission, report = Submission.objects.get(filename="children.csv"), Report.objects.get()
         assert (submission.status, report.status) == ("queued", "queued")
         assert "stays queued" in caplog.text
 

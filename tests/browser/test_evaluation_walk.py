@@ -169,7 +169,8 @@ def test_an_evaluation_from_onboarding_to_approved_data(
     lead_page.get_by_label("Baseline period ends").fill("2025-03-31")
     lead_page.get_by_label("Follow-up period starts").fill("2025-04-01")
     lead_page.get_by_label("Follow-up period ends").fill("2026-03-31")
-    lead_page.get_by_label("Re-referrals within 12 months").select_option("decrease")
+    lead_page.get_by_label("Re-referrals within 12 months", exact=True).select_option("decrease")
+    lead_page.get_by_label("Role of Re-referrals within 12 months").select_option("primary")
     lead_page.get_by_role("button", name="Save plan").click()
     expect(lead_page.get_by_text("Plan saved.")).to_be_visible()
     expect(lead_page.get_by_text("Before the practice team can sign it off")).to_have_count(0)
@@ -266,11 +267,12 @@ def test_an_evaluation_from_onboarding_to_approved_data(
     # 10. The practice admin approves April, which locks it.
     admin.get_by_role("link", name="Approve outcome data").click()
     expect(heading(admin)).to_have_text(f"Approve outcome data: {TITLE}")
-    expect(admin.get_by_role("table", name="Periods").locator("tbody tr")).to_have_count(5)
+    expect(admin.locator("input[name=period_starts]")).to_have_count(5)  # one checkbox a period
     check_page(admin, "practice-periods")
-    admin.get_by_role("button", name="Approve 1 Apr 2025").click()
-    expect(admin.get_by_text("The period starting 01/04/2025 is approved and locked.")).to_be_visible()
-    expect(admin.get_by_role("row", name=re.compile(r"^1 Apr 2025 to 30 Apr 2025"))).to_contain_text("Approved")
+    admin.get_by_label("1 Apr 2025 to 30 Apr 2025").check()
+    admin.get_by_role("button", name="Approve selected periods").click()
+    expect(admin.get_by_text("1 period approved and locked.")).to_be_visible()
+    expect(admin.locator("input[name=period_starts]")).to_have_count(4)  # April is approved, no longer to choose
     check_page(admin, "practice-period-approved")
 
     # 11. The lead sees April approved, and a correction to it is refused.

@@ -284,7 +284,7 @@ def test_a_practice_admin_promotes_a_local_measure_and_the_partners_data_keeps_w
     assert OutcomeValue.objects.get(evaluation=evaluation).measure_id == measure.pk
     assert upload(partner, evaluation, lead, ROWS.replace(",12", ",13")).status == "accepted"
     plan = token_client(lead).get(f"/api/v1/partners/{partner.slug}/evaluations/{evaluation.code}/plan/").json()
-    assert plan["measures"] == [{"code": CODE, "direction": "increase"}]
+    assert plan["measures"] == [{"code": CODE, "direction": "increase", "role": "primary"}]
     # ...and now everyone sees it.
     assert upload(other_partner, other_evaluation, other_lead).status == "accepted"
     library = token_client(other_lead).get("/api/v1/measures/?limit=100").json()["results"]

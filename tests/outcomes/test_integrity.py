@@ -7,6 +7,7 @@ import pytest
 from outcomes.models import OutcomeValue
 from outcomes.selectors import outcome_frame
 from reports import documents
+from reports.evidence import PlannedMeasure, PlanSpec, evidence_build
 from tests.outcomes.test_jobs import HEADER, sync
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,9 @@ def test_a_period_with_no_children_is_stored_empty_and_reported_as_not_estimable
     assert submission.status == "accepted"
     assert OutcomeValue.objects.get(period_start="2025-05-01").value is None
     frame = outcome_frame(partner=partner, evaluation=evaluation)
-    appendix = documents._appendix(frame, frame, rate, "percentage")
+    plan = PlanSpec(version=0, signed_off=False, design="", measures=(PlannedMeasure(rate, "decrease", "primary"),))
+    built = evidence_build(frame, plan, threshold=5)
+    appendix = documents._appendix(built.safe.frame, built.measures[0])
     may = next(row for row in appendix["appendix_rows"] if row["label"].startswith("May"))
     assert may["cells"][0].startswith(documents.NOT_ESTIMABLE)
 
