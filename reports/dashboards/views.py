@@ -2,11 +2,14 @@
 figures of the partner hub. Each reads stored figures (``selectors``) and draws them; none
 aggregates outcome rows."""
 
+import logging
+
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.generic import TemplateView
+from redis.exceptions import RedisError
 
 from cohorts.selectors import applications as cohort_selectors
 from evaluations import selectors as evaluation_selectors
@@ -17,6 +20,8 @@ from reports.dashboards import charts, rules, selectors
 from reports.dashboards import cohort as cohort_charts
 from reports.dashboards.forms import MeasureChoiceForm, ProgrammeFilterForm
 
+logger = logging.getLogger(__name__)
+
 DOWNLOADS = ("csv", "xlsx")
 RENDERED_SECONDS = 24 * 3600
 
@@ -25,12 +30,25 @@ def rendered(key: str, render) -> str:
     """A rendered part of a dashboard, from the cache. Figures change only when the worker stores new
     ones, and the key holds what they depend on (when they were computed), so a cached part is never
     older than the figures: it saves drawing dozens of charts and tables on every request."""
+    return _cached(key, render)
+
+
+def _cached(key: str, compute):
+    """``compute()``, kept in the cache for a day. With Redis away or stuck the page is worked out
+    afresh (slower, but it answers): a cache is never a reason to fail."""
     key = f"pine:dashboards:{key}"
-    html = cache.get(key)
-    if html is None:
-        html = render()
-        cache.set(key, html, RENDERED_SECONDS)
-    return html
+    try:
+        value = cache.get(key)
+    except RedisError:
+        logger.warning("Dashboard cache unavailable: computing %s afresh", key)
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            cache.set(key, value, RENDERED_SECONDS)
+        except RedisError:
+            logger.warning("Dashboard cache unavailable: %s not kept", key)
+    return value
 
 
 def status_rules() -> dict:
@@ -123,12 +141,7 @@ class CohortDashboardView(CohortMixin, PracticeView, TemplateView):
 
 
 def cache_choices(key: str, compute) -> list:
-    key = f"pine:dashboards:{key}"
-    choices = cache.get(key)
-    if choices is None:
-        choices = compute()
-        cache.set(key, choices, RENDERED_SECONDS)
-    return [tuple(c) for c in choices]
+    return [tuple(c) for c in _cached(key, compute)]
 
 
 def render_cohort_body(cohort, partners, computed_at, stale, code: str, names: dict) -> str:

@@ -198,3 +198,14 @@ def test_no_hidden_count_can_be_recovered_from_two_versions_of_the_results_json(
     )
     readings = [disclosure.SafeFrame(frame=json_frame(out), threshold=5) for out in (first, second)]
     assert attack(truths, readings, 5) == []
+
+
+def test_a_plan_that_names_no_measure_shows_every_measure_sent_without_estimates():
+    evidence = evidence_build(did_frame(), replace(DID_PLAN, measures=()), threshold=5)
+    assert [m.planned.code for m in evidence.measures] == ["assessment-days", "re-referrals"]
+    assert {m.planned.role for m in evidence.measures} == {"secondary"}
+    # No expected direction was planned: an estimate is still made, and never called "improved".
+    assert {m.estimate.conclusion for m in evidence.measures} <= {"worsened", "no clear change", "not estimable"} or all(
+        m.planned.direction == "" for m in evidence.measures
+    )
+    assert not evidence.safe.frame.empty
