@@ -37,7 +37,8 @@ from pine.settings import *  # noqa: E402,F403
 
 if XDIST_WORKER:
     CACHES["default"]["KEY_PREFIX"] = XDIST_WORKER  # noqa: F405
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{XDIST_WORKER}:"}
+    # Added to the production options, never replacing them (their socket timeouts are under test).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "global_keyprefix": f"{XDIST_WORKER}:"}  # noqa: F405
 
 WHITENOISE_USE_FINDERS = True
 

@@ -436,3 +436,12 @@ def test_a_stuck_redis_holds_no_request_past_its_timeouts(client, partner, lead,
     )
     assert response.status_code == 302
     assert seconds < 6 * settings.REDIS_TIMEOUT + 2
+
+
+def test_the_test_settings_keep_the_brokers_socket_timeouts():
+    # Under xdist the test settings add a key prefix to the broker's options; dropping the timeouts
+    # with it once let a stuck Redis hold a request for ever, in the full run only.
+    from django.conf import settings
+
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    assert options["socket_timeout"] == options["socket_connect_timeout"] == settings.REDIS_TIMEOUT

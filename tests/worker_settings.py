@@ -23,7 +23,10 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_DEFAULT_QUEUE = os.environ["PINE_TEST_QUEUE"]
 if os.environ.get("PINE_TEST_KEY_PREFIX"):
     CACHES["default"]["KEY_PREFIX"] = os.environ["PINE_TEST_KEY_PREFIX"]  # noqa: F405
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{os.environ['PINE_TEST_KEY_PREFIX']}:"}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {  # noqa: F405
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+        "global_keyprefix": f"{os.environ['PINE_TEST_KEY_PREFIX']}:",
+    }
 
 SLOW = float(os.environ.get("PINE_TEST_SLOW", "0"))
 DIES = bool(os.environ.get("PINE_TEST_DIES"))
