@@ -38,14 +38,14 @@ def periods_approve(*, actor: User, evaluation, period_starts: list[date]) -> li
         raise ValidationError({"period_starts": f"Approve at most {MAX_PERIODS_AT_ONCE} periods at once."})
     services._lock_evaluation(evaluation)
     with_data = set(
-        OutcomeValue.objects.filter(evaluation=evaluation, period_start__in=starts, is_current=True).values_list(
-            "period_start", flat=True
-        )
+        OutcomeValue.objects.filter(
+            partner_id=evaluation.partner_id, evaluation=evaluation, period_start__in=starts, is_current=True
+        ).values_list("period_start", flat=True)
     )
     queried = set(
-        PeriodQuery.objects.filter(evaluation=evaluation, period_start__in=starts, answered_at__isnull=True).values_list(
-            "period_start", flat=True
-        )
+        PeriodQuery.objects.filter(
+            partner_id=evaluation.partner_id, evaluation=evaluation, period_start__in=starts, answered_at__isnull=True
+        ).values_list("period_start", flat=True)
     )
     problems = [f"There is no data for the period starting {start:%d/%m/%Y}." for start in starts if start not in with_data]
     problems += [
@@ -67,11 +67,17 @@ def period_query_send(*, actor: User, evaluation, period_start: date, question: 
     if not question:
         raise ValidationError({"question": "Write the question for the partner."})
     services._lock_evaluation(evaluation)
-    if not OutcomeValue.objects.filter(evaluation=evaluation, period_start=period_start, is_current=True).exists():
+    if not OutcomeValue.objects.filter(
+        partner_id=evaluation.partner_id, evaluation=evaluation, period_start=period_start, is_current=True
+    ).exists():
         raise ValidationError({"period_start": "There is no data for this period to query."})
-    if PeriodApproval.objects.filter(evaluation=evaluation, period_start=period_start, unlocked_at__isnull=True).exists():
+    if PeriodApproval.objects.filter(
+        partner_id=evaluation.partner_id, evaluation=evaluation, period_start=period_start, unlocked_at__isnull=True
+    ).exists():
         raise ValidationError({"period_start": "This period is approved: unlock it before you send it back to the partner."})
-    if PeriodQuery.objects.filter(evaluation=evaluation, period_start=period_start, answered_at__isnull=True).exists():
+    if PeriodQuery.objects.filter(
+        partner_id=evaluation.partner_id, evaluation=evaluation, period_start=period_start, answered_at__isnull=True
+    ).exists():
         raise ValidationError({"period_start": "This period already has a query waiting for the partner's answer."})
     partner = evaluation.partner
     query = PeriodQuery(

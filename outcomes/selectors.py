@@ -99,9 +99,8 @@ def outcome_value_history(*, partner: Partner, evaluation) -> QuerySet[OutcomeVa
 def outcome_frame(*, partner: Partner, evaluation) -> "pd.DataFrame":
     """An evaluation's current outcome values, one row each, as the analysis functions expect them.
     ``approved`` is true where the practice team has approved the value's period."""
-    return outcome_frame_at(
-        partner=partner, evaluation=evaluation, snapshot=outcome_snapshot(partner=partner, evaluation=evaluation)
-    )
+    current = OutcomeValue.objects.filter(partner=partner, evaluation=evaluation, is_current=True)
+    return _frame(current, approved_periods(partner=partner, evaluation=evaluation))
 
 
 def outcome_snapshot(*, partner: Partner, evaluation) -> dict:
@@ -115,16 +114,17 @@ def outcome_snapshot(*, partner: Partner, evaluation) -> dict:
 
 
 def outcome_frame_at(*, partner: Partner, evaluation, snapshot: dict) -> "pd.DataFrame":
-    """The analysis frame of a snapshot (`outcome_snapshot`), with each measure's child aggregation
-    (``aggregation``: a median of days does not add up as a mean does)."""
+    """The analysis frame of a snapshot (`outcome_snapshot`), as `outcome_frame` gives it."""
+    values = OutcomeValue.objects.filter(partner=partner, evaluation=evaluation, pk__in=snapshot["value_ids"])
+    return _frame(values, {date.fromisoformat(day) for day in snapshot["approved_periods"]})
+
+
+def _frame(values, approved: set) -> "pd.DataFrame":
+    """The values as a frame, with each measure's child aggregation (``aggregation``: a median of
+    days does not add up as a mean does) and whether the practice team approved each period."""
     import pandas as pd  # only the report worker needs pandas: keep it out of web start-up
 
-    rows = (
-        OutcomeValue.objects.filter(partner=partner, evaluation=evaluation, pk__in=snapshot["value_ids"])
-        .order_by("measure__code", "group", "period_start")
-        .values_list(*QUERY_COLUMNS)
-    )
-    approved = {date.fromisoformat(day) for day in snapshot["approved_periods"]}
+    rows = values.order_by("measure__code", "group", "period_start").values_list(*QUERY_COLUMNS)
     frame = pd.DataFrame([(*row, row[4] in approved) for row in rows], columns=[*FRAME_COLUMNS[:-1], "aggregation", "approved"])
     frame = frame[[*FRAME_COLUMNS, "aggregation"]]
     frame["period_start"] = pd.to_datetime(frame["period_start"])

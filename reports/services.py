@@ -50,8 +50,8 @@ def _fix_inputs(report: Report) -> None:
     """Give a new version its number and what it is built from: the plan it follows, the data as
     it stands, the code version and the parameters (in the caller's transaction)."""
     evaluation, partner = report.evaluation, report.partner
-    Evaluation.objects.select_for_update().filter(pk=evaluation.pk).first()  # one version number at a time
-    latest = Report.objects.filter(evaluation=evaluation).aggregate(latest=Max("version"))["latest"] or 0
+    Evaluation.objects.select_for_update().filter(partner=partner, pk=evaluation.pk).first()  # one version number at a time
+    latest = Report.objects.filter(partner=partner, evaluation=evaluation).aggregate(latest=Max("version"))["latest"] or 0
     plan = evaluation_selectors.plan_for_report(partner=partner, evaluation=evaluation)
     report.version = latest + 1
     report.plan = plan
@@ -120,7 +120,11 @@ def _evidence(report: Report):
 
     frame = outcome_selectors.outcome_frame_at(partner=report.partner, evaluation=report.evaluation, snapshot=report.snapshot)
     earlier = Report.objects.filter(
-        evaluation=report.evaluation, status=Report.Status.DONE, version__lt=report.version, results__isnull=False
+        partner=report.partner,
+        evaluation=report.evaluation,
+        status=Report.Status.DONE,
+        version__lt=report.version,
+        results__isnull=False,
     ).order_by("version")
     documents = [json.loads(bytes(r.results)) for r in earlier.only("results")]
     hidden, shown = evidence.earlier_cells(documents)
