@@ -165,10 +165,6 @@ def _rates(read: ReturnRead, periods: list[Period], groups: list[Group], populat
             open_then = member & (started <= day) & (np.isnat(ended) | (ended > day))
             numerator = int(pd.unique(child[open_then]).size)
             people = population.get(population_year(period.end)) if whole_area else None
-            if people:
-                out.append(
-                    ["cp_plans_rate", period.start, period.end, group.name, 10_000.0 * numerator / people, numerator, people]
-                )
-            else:
-                out.append(["cp_plans_rate", period.start, period.end, group.name, None, numerator, None])
+            value = 10_000.0 * numerator / people if people else None
+            out.append(["cp_plans_rate", period.start, period.end, group.name, value, numerator, people or None])
     return out

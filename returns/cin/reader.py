@@ -159,7 +159,7 @@ def read(files: list[tuple[str, BinaryIO]], *, pseudonymise: Pseudonymise) -> Re
             pseudonyms[ref] = pseudonymise(ref)
         return pseudonyms[ref]
 
-    for number, (name, stream) in enumerate(files, start=1):
+    for number, (_name, stream) in enumerate(files, start=1):
         label = f"file {number}" if len(files) > 1 else "the file"
         collection = _read_one(stream, label, rows, findings, pseudonym)
         collections.append(collection)
