@@ -302,6 +302,10 @@ def _process(job: jobs.Job, inline: bool) -> str:
         frame = module.measures(read, periods=periods, groups=groups, population=population)
         frames.append(frame[frame["measure"].isin(chosen)])
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=OUTCOME_COLUMNS)
+    if not frame.empty:  # the package's order of measures, then periods, then groups as given
+        order = {code: n for n, code in enumerate(module.MEASURES)}
+        frame = frame.assign(_order=frame["measure"].map(order)).sort_values(["_order", "period_start"], kind="stable")
+        frame = frame.drop(columns="_order").reset_index(drop=True)
     summary["measures"] = measures_json(frame)
     if frame.empty:
         summary["problems"].append(
