@@ -110,7 +110,8 @@ def population_year(day: date) -> int:
 def _in_group(child: np.ndarray, placed: np.ndarray, group: Group) -> np.ndarray:
     mask = np.ones(len(child), dtype=bool)
     if group.children is not None:
-        mask &= np.isin(child, np.array(list(group.children), dtype=object)) if group.children else False
+        # A hash lookup (numpy's isin on object arrays compares every pair).
+        mask &= pd.Series(child, dtype=object).isin(group.children).to_numpy() if group.children else False
     if group.from_date is not None:
         mask &= placed >= np.datetime64(group.from_date, "D")
     return mask
