@@ -24,6 +24,18 @@ class EvaluationOut(serializers.Serializer):
     title = serializers.CharField()
     cohort = serializers.SlugField(source="cohort.slug")
     created_at = serializers.DateTimeField()
+    population = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text='The area\'s children aged 0 to 17 by year of the ONS mid-year estimate ({"2024": 61250}): the '
+        "denominator of rates per 10,000 computed from statutory returns.",
+    )
+
+
+class PopulationIn(serializers.Serializer):
+    population = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=5_000_000),
+        help_text="Years (YYYY) to children aged 0 to 17; 0 removes a year. Years not named are kept.",
+    )
 
 
 class PracticeEvaluationOut(EvaluationOut):
@@ -49,6 +61,25 @@ class EvaluationDetailView(PartnerAPIView):
 
     def get(self, request, partner_slug, code):
         return Response(EvaluationOut(self.get_object()).data)
+
+
+class PopulationView(PartnerAPIView):
+    """The area's population of children by year (for rates per 10,000). PUT {"population": {"2024": 61250}}."""
+
+    serializer_class = EvaluationOut
+
+    def scoped_queryset(self):
+        return selectors.evaluation_list(partner=self.partner)
+
+    @extend_schema(request=PopulationIn, responses=EvaluationOut)
+    def put(self, request, partner_slug, code):
+        evaluation = self.get_object()
+        data = PopulationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.evaluation_population_set(
+            partner=self.partner, actor=request.user, evaluation=evaluation, population=data.validated_data["population"]
+        )
+        return Response(EvaluationOut(evaluation).data)
 
 
 class PracticeEvaluationListView(PracticeAPIView):

@@ -225,3 +225,16 @@ class TheoryForm(GovukForm):
         for problem in problems:
             self.add_error(problem.field, problem.message)
         return data
+
+
+class PopulationForm(GovukForm):
+    year = forms.IntegerField(
+        label="Year of the ONS mid-year estimate", min_value=1990, max_value=2100,
+        help_text="The estimate for 30 June of this year.",
+    )  # fmt: skip
+    children = forms.IntegerField(
+        label="Children aged 0 to 17",
+        min_value=0,
+        max_value=5_000_000,
+        help_text="Enter 0 to remove the year's figure.",
+    )

@@ -13,6 +13,10 @@ class Evaluation(models.Model):
     application = models.OneToOneField("cohorts.Application", on_delete=models.PROTECT, related_name="evaluation")
     title = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
+    # The area's children aged 0 to 17 by year of the ONS mid-year estimate ({"2024": 61250}), entered
+    # by the partner: the denominator of rates per 10,000 computed from statutory returns. A year
+    # without one makes those rates "not estimable", never guessed.
+    population = models.JSONField("Children aged 0 to 17 (ONS mid-year estimates)", default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -315,3 +315,40 @@ def theory_save(*, partner: Partner, actor: User, evaluation: Evaluation, conten
     audited_create(theory, actor=actor, partner=partner, action="theory.save", changes={"version": theory.version, **counts})
     announce_evaluation_changed(partner_id=partner.pk, evaluation_id=evaluation.pk, what="theory")
     return theory
+
+
+# --- the area's population (the denominator of rates per 10,000) -----------------------------------
+
+
+@transaction.atomic
+def evaluation_population_set(
+    *, partner: Partner, actor: User, evaluation: Evaluation, population: dict[int | str, int]
+) -> Evaluation:
+    """Set the area's children aged 0 to 17 for one or more years of the ONS mid-year estimates
+    (``{2024: 61250}``); 0 removes a year. Rates per 10,000 computed from statutory returns use
+    them; a year without a figure makes those rates not estimable."""
+    if evaluation.partner_id != partner.pk:
+        raise ValueError("evaluation belongs to another partner")
+    locked = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
+    figures = dict(locked.population or {})
+    for year, children in population.items():
+        try:
+            year, children = int(year), int(children)
+        except (TypeError, ValueError):
+            raise ValidationError({"population": "Give each year (YYYY) with a whole number of children."}) from None
+        if not 1990 <= year <= 2100 or not 0 <= children <= 5_000_000:
+            raise ValidationError({"population": "Give years from 1990 and a number of children from 0 to 5,000,000."})
+        if children:
+            figures[str(year)] = children
+        else:
+            figures.pop(str(year), None)
+    audited_update(
+        locked,
+        {"population": dict(sorted(figures.items()))},
+        actor=actor,
+        partner=partner,
+        action="evaluation.population",
+    )
+    evaluation.population = locked.population
+    announce_evaluation_changed(partner_id=partner.pk, evaluation_id=evaluation.pk, what="population")
+    return evaluation

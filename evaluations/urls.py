@@ -50,6 +50,7 @@ api_urlpatterns = routing.api(
     partner=[
         path("evaluations/", api.EvaluationListView.as_view(), name="api_evaluations"),
         path(EVALUATION, api.EvaluationDetailView.as_view(), name="api_evaluation"),
+        path(EVALUATION + "population/", api.PopulationView.as_view(), name="api_population"),
         path(EVALUATION + "onboarding/", api.OnboardingView.as_view(), name="api_onboarding"),
         path(EVALUATION + "milestones/", api.MilestoneListView.as_view(), name="api_milestones"),
         path("milestones/<uuid:code>/", api.MilestoneDetailView.as_view(), name="api_milestone"),

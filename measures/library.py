@@ -69,6 +69,23 @@ STANDARD_MEASURES = [
         "lower",
     ),
     StandardMeasure(
+        "cin_referrals",
+        "Referrals to children's social care",
+        "Number of referrals in the period: each episode of need whose referral date (CINreferralDate) is in the period "
+        "counts once, so a child referred twice counts twice. Formula: count of referrals; placed in a period by "
+        "CINreferralDate; statistic: a count (no denominator).",
+        "count",
+        "lower",
+    ),
+    StandardMeasure(
+        "cp_plans_started",
+        "Child protection plans started",
+        "Number of child protection plans starting in the period (CPPstartDate in the period). Formula: count of plans; "
+        "placed in a period by CPPstartDate; statistic: a count (no denominator).",
+        "count",
+        "lower",
+    ),
+    StandardMeasure(
         "cla_rate",
         "Children looked after per 10,000 children",
         "Children looked after at the end of the period per 10,000 children aged under 18 (SSDA903 episodes open on that date).",
@@ -169,6 +186,12 @@ DETAILS = {
     "cp_plans_2_years": MeasureDetails(
         "Plans ending in the period that had lasted two years or more", "Plans ending in the period", "quarterly", "cin",
         "CPPstartDate, CPPendDate"),
+    "cin_referrals": MeasureDetails(
+        "Referrals with CINreferralDate in the period", "(a count: no denominator)", "monthly", "cin",
+        "LAchildID, CINreferralDate"),
+    "cp_plans_started": MeasureDetails(
+        "Child protection plans with CPPstartDate in the period", "(a count: no denominator)", "monthly", "cin",
+        "LAchildID, CPPstartDate"),
     "cla_rate": MeasureDetails(
         "Children looked after at the end of the period", "Children aged under 18 (ONS mid-year estimate), per 10,000",
         "quarterly", "ssda903", "Episodes: DECOM, DEC; Header: DOB"),

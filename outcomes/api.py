@@ -71,6 +71,10 @@ class SubmissionOut(serializers.Serializer):
     evaluation = serializers.UUIDField(source="evaluation.code")
     filename = serializers.CharField()
     dry_run = serializers.BooleanField()
+    source = serializers.CharField(
+        help_text="upload (an outcome data file or batch), or the statutory return whose measures PINE computed: "
+        "cin, ssda903 or annex_a."
+    )
     status = serializers.CharField(
         help_text="queued, running, needs_explanation (POST an explanation to store it, or discard it), accepted, "
         "rejected, checked (a dry run: nothing stored; POST to store/ to store it, or discard it), failed, "

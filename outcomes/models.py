@@ -53,6 +53,15 @@ class Submission(models.Model):
     # Waiting for the uploader: to explain the warnings, or (a clean dry run) to store the file.
     PENDING = (Status.NEEDS_EXPLANATION, Status.CHECKED)
 
+    class Source(models.TextChoices):
+        """Where the rows came from: a file (or batch) of PINE's format, or measures PINE computed
+        from a statutory return (``returns``), which then go through the same checks and store."""
+
+        UPLOAD = "upload", "Outcome data file"
+        CIN = "cin", "Children in Need census"
+        SSDA903 = "ssda903", "SSDA903 return"
+        ANNEX_A = "annex_a", "Ofsted Annex A"
+
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
     evaluation = models.ForeignKey("evaluations.Evaluation", on_delete=models.CASCADE, related_name="submissions")
@@ -60,6 +69,7 @@ class Submission(models.Model):
     received = models.FileField(storage=uploads_storage, upload_to=received_path, max_length=300, blank=True)
     kept = models.FileField(storage=uploads_storage, upload_to=kept_path, max_length=300, blank=True)
     dry_run = models.BooleanField(default=False)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.UPLOAD)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     stage = models.CharField(max_length=200, blank=True)

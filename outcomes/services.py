@@ -79,7 +79,7 @@ def _submission_new(
         actor=actor,
         partner=partner,
         action="submission.queue",
-        changes={"filename": submission.filename, "bytes": file.size, "dry_run": dry_run},
+        changes={"filename": submission.filename, "bytes": file.size, "dry_run": dry_run, "source": submission.source},
         clean_options={"exclude": ["received", "kept"]},
     )
     if too_large:
@@ -113,12 +113,20 @@ def _enqueue(submission: Submission) -> None:
 
 @transaction.atomic
 def submission_queue(
-    *, partner: Partner, actor: User, evaluation, filename: str, content: File | bytes, dry_run: bool = False
+    *,
+    partner: Partner,
+    actor: User,
+    evaluation,
+    filename: str,
+    content: File | bytes,
+    dry_run: bool = False,
+    source: str = Submission.Source.UPLOAD,
 ) -> Submission:
     """Record an upload (an uploaded file, read from in chunks, or bytes) and hand it to a worker once
-    this transaction has committed. Nothing of the file is read here."""
+    this transaction has committed. Nothing of the file is read here. ``source`` says where the rows
+    came from (a statutory return's measures come this way too)."""
     submission = _submission_new(
-        partner=partner, actor=actor, evaluation=evaluation, filename=filename, content=content, dry_run=dry_run
+        partner=partner, actor=actor, evaluation=evaluation, filename=filename, content=content, dry_run=dry_run, source=source
     )
     if submission.status == Submission.Status.QUEUED:
         _enqueue(submission)
@@ -127,12 +135,19 @@ def submission_queue(
 
 @transaction.atomic
 def submission_upload(
-    *, partner: Partner, actor: User, evaluation, filename: str, content: File | bytes, dry_run: bool = False
+    *,
+    partner: Partner,
+    actor: User,
+    evaluation,
+    filename: str,
+    content: File | bytes,
+    dry_run: bool = False,
+    source: str = Submission.Source.UPLOAD,
 ) -> Submission:
-    """Record an upload and process it now, in this process (for the import command and the seed
+    """Record an upload and process it now, in this process (for the import commands and the seed
     data). The same stages as the worker's; returns the finished (or waiting) submission."""
     submission = _submission_new(
-        partner=partner, actor=actor, evaluation=evaluation, filename=filename, content=content, dry_run=dry_run
+        partner=partner, actor=actor, evaluation=evaluation, filename=filename, content=content, dry_run=dry_run, source=source
     )
     if submission.status == Submission.Status.QUEUED:
         submission_process(submission_id=submission.pk)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "evaluations",
     "cohorts",
     "outcomes",
+    "returns",
     "reports",
 ]
 # Demo data and the demo two-factor secret: development and tests only.
@@ -228,6 +229,7 @@ CELERY_BEAT_SCHEDULE = {
     # Jobs queued while the broker was away, or left running by a worker that died (pine.jobs.resume).
     "resume-submissions": {"task": "outcomes.tasks.resume_submissions", "schedule": 300.0},
     "resume-reports": {"task": "reports.tasks.resume_reports", "schedule": 300.0},
+    "resume-return-imports": {"task": "returns.tasks.resume_return_imports", "schedule": 300.0},
     "resume-figures": {"task": "reports.tasks.resume_figures", "schedule": 300.0},
     "milestone-reminders": {"task": "evaluations.tasks.send_milestone_reminders", "schedule": crontab(hour=7, minute=30)},
     "deadline-reminders": {"task": "cohorts.tasks.send_deadline_reminders", "schedule": crontab(hour=7, minute=0)},

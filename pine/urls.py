@@ -6,7 +6,10 @@ import evaluations.urls
 import measures.urls
 import outcomes.urls
 import reports.urls
+import returns.urls
 from pine import api, routing, views
+
+APPS = (cohorts.urls, evaluations.urls, measures.urls, outcomes.urls, returns.urls, reports.urls)
 
 # The root URLconf names every app (the one place in pine that does); each app mounts its own
 # routes under the partner's and the practice team's prefixes (pine.routing).
@@ -33,10 +36,7 @@ api_patterns = [
     path("me/tokens/<uuid:code>/", api.TokenDetailView.as_view(), name="api_token"),
     path("notifications/", api.NotificationListView.as_view(), name="api_notifications"),
     path("notifications/read/", api.NotificationReadView.as_view(), name="api_notifications_read"),
-    *[
-        path("", include((app.api_urlpatterns, app.app_name), namespace=f"{app.app_name}_api"))
-        for app in (cohorts.urls, evaluations.urls, measures.urls, outcomes.urls, reports.urls)
-    ],
+    *[path("", include((app.api_urlpatterns, app.app_name), namespace=f"{app.app_name}_api")) for app in APPS],
 ]
 
 urlpatterns = [
@@ -60,7 +60,7 @@ urlpatterns = [
         ],
     ),
     path("", include(reports.urls.front_urlpatterns)),
-    *[path("", include(app)) for app in (cohorts.urls, evaluations.urls, measures.urls, outcomes.urls, reports.urls)],
+    *[path("", include(app)) for app in APPS],
     path("api/v1/", include(api_patterns)),
     # Public documentation of the API (no data): allow-listed in tests/test_tenancy.py.
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -278,6 +278,7 @@ SCOPE_SETTER_ALLOW_LIST = {
     "pine/views.py": "an invitation link names its partner: read and accepted in that partner's scope",
     "pine/management/commands/api_token.py": "an operator's command: a user's own token",
     "outcomes/management/commands/import_outcomes.py": "an operator's import: finds the partner, then works in its scope",
+    "returns/management/commands/import_return.py": "an operator's import of a return: finds the partner, then its scope",
     "demo/data.py": "the demo data: every partner's rows (development and tests only)",
 }
 

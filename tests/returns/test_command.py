@@ -1,0 +1,162 @@
+"""``manage.py import_return``: a statutory return read, checked, turned into measures and stored
+through the outcome upload's path, with the JSON the README describes."""
+
+import json
+
+import pytest
+from django.core.files.storage import storages
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from outcomes.models import OutcomeValue, Submission
+from returns.models import ReturnImport
+from tests.returns.helpers import RAW_PREFIX, bad_census, random_census, small_census
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _on_commit(django_capture_on_commit_callbacks):
+    """The command's transaction commits (its received files are deleted then): run what it left for then."""
+    global COMMITS
+    COMMITS = django_capture_on_commit_callbacks
+
+
+def run(capsys, *args, code=0):
+    with COMMITS(execute=True):
+        if code:
+            with pytest.raises(SystemExit) as exit_:
+                call_command("import_return", *[str(a) for a in args])
+            assert exit_.value.code == code
+        else:
+            call_command("import_return", *[str(a) for a in args])
+    return json.loads(capsys.readouterr().out)
+
+
+def write(tmp_path, name, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def no_files_left(partner) -> bool:
+    storage = storages["uploads"]
+    if not storage.exists(f"returns/{partner.pk}"):
+        return True
+    folders, _ = storage.listdir(f"returns/{partner.pk}")
+    return all(not storage.listdir(f"returns/{partner.pk}/{folder}")[1] for folder in folders)
+
+
+def test_a_dry_run_then_an_import_of_a_cin_census(tmp_path, capsys, lead, partner, evaluation):
+    path = write(tmp_path, "cin-2025.xml", random_census(count=400))
+    args = ["--partner", partner.slug, "--evaluation", evaluation.code, path, "--frequency", "annual"]
+    dry = run(capsys, *args, "--dry-run")
+    assert list(dry)[:5] == ["kind", "children", "records", "problems", "measures"]
+    assert dry["kind"] == "cin" and dry["children"] == 400 and dry["problems"] == []
+    assert dry["submission"]["status"] == "checked" and dry["submission"]["changes"]["new"] > 0
+    assert not OutcomeValue.objects.exists()
+    referrals = dry["measures"]["cin_referrals"]
+    assert referrals == [
+        {"period_start": "2024-04-01", "period_end": "2025-03-31", "group": "all", "value": referrals[0]["value"],
+         "numerator": None, "denominator": None}
+    ]  # fmt: skip
+    done = run(capsys, *args)
+    assert done["submission"]["status"] == "accepted"
+    submission = Submission.objects.get(code=done["submission"]["code"])
+    assert submission.source == "cin" and submission.uploaded_by == lead
+    stored = OutcomeValue.objects.get(submission=submission, measure__code="cin_referrals")
+    assert stored.value == referrals[0]["value"] and stored.period_start.isoformat() == "2024-04-01"
+    nfa = OutcomeValue.objects.get(submission=submission, measure__code="referrals_nfa")
+    entry = done["measures"]["referrals_nfa"][0]
+    assert (nfa.numerator, nfa.denominator) == (entry["numerator"], entry["denominator"])
+    # No population entered: the rate is "not estimable" in the JSON and not stored.
+    assert done["measures"]["cp_plans_rate"][0]["value"] is None
+    assert not OutcomeValue.objects.filter(measure__code="cp_plans_rate").exists()
+    assert no_files_left(partner)
+    assert ReturnImport.objects.get(submission=submission).files == []
+
+
+def test_with_a_population_the_cp_plan_rate_is_stored(tmp_path, capsys, lead, partner, evaluation):
+    evaluation.population = {"2024": 20_000}
+    evaluation.save()
+    path = write(tmp_path, "cin.xml", small_census())
+    done = run(capsys, "--partner", partner.slug, "--evaluation", evaluation.code, path, "--frequency", "annual")
+    # 31/03/2025: two children on plans; mid-2024 estimate 20,000: 2 / 20,000 x 10,000 = 1.0.
+    assert done["measures"]["cp_plans_rate"] == [
+        {"period_start": "2024-04-01", "period_end": "2025-03-31", "group": "all", "value": 1, "numerator": 2,
+         "denominator": 20000}
+    ]  # fmt: skip
+    rate = OutcomeValue.objects.get(measure__code="cp_plans_rate")
+    assert (rate.value, rate.numerator, rate.denominator) == (1, 2, 20_000)
+    assert done["measures"]["cin_referrals"][0]["value"] == 3
+    assert done["measures"]["referrals_nfa"][0]["numerator"] == 1
+
+
+def test_a_children_list_gives_the_intervention_group(tmp_path, capsys, lead, partner, evaluation):
+    path = write(tmp_path, "cin.xml", small_census())
+    children = write(tmp_path, "children.csv", b"LAchildID\nSYN0000001\nSYN0000003\n")
+    done = run(capsys, "--partner", partner.slug, "--evaluation", evaluation.code, path, "--frequency", "annual",
+               "--children", children)  # fmt: skip
+    groups = {row["group"]: row["value"] for row in done["measures"]["cin_referrals"]}
+    assert groups == {"all": 3, "intervention": 2}
+    assert set(OutcomeValue.objects.filter(measure__code="cin_referrals").values_list("group", flat=True)) == {
+        "all",
+        "intervention",
+    }
+
+
+def test_a_return_with_blocking_errors_stores_nothing_and_exits_1(tmp_path, capsys, lead, partner, evaluation):
+    path = write(tmp_path, "cin.xml", bad_census())
+    out = run(capsys, "--partner", partner.slug, "--evaluation", evaluation.code, path, code=1)
+    assert out["status"] == "refused" and out["submission"] is None
+    assert out["problems"][0]["field"] == "CINreferralDate" and out["problems"][0]["severity"] == "error"
+    assert "SYN" not in json.dumps(out)
+    assert not Submission.objects.exists() and not OutcomeValue.objects.exists()
+    assert no_files_left(partner)
+
+
+def test_a_file_that_is_no_return_is_refused_with_a_clear_message(tmp_path, capsys, lead, partner, evaluation):
+    path = write(tmp_path, "notes.txt", b"These are my notes about SYN0000001.\n")
+    out = run(capsys, "--partner", partner.slug, "--evaluation", evaluation.code, path, code=1)
+    assert "not a statutory return PINE recognises" in out["problems"][0]["message"]
+    assert "Children in Need census" in out["problems"][0]["message"]
+    assert no_files_left(partner)
+
+
+def test_a_kind_pine_cannot_read_is_refused(tmp_path, capsys, lead, partner, evaluation):
+    from returns import registry
+
+    path = write(tmp_path, "cin.xml", small_census())
+    if "annex_a" in registry.available():
+        pytest.skip("the Annex A reader is installed")
+    out = run(capsys, "--partner", partner.slug, "--evaluation", evaluation.code, path, "--kind", "annex_a", code=1)
+    assert "cannot read" in out["problems"][0]["message"]
+
+
+def test_another_partners_evaluation_is_not_found(tmp_path, lead, partner, other_lead, other_evaluation):
+    path = write(tmp_path, "cin.xml", small_census())
+    with pytest.raises(CommandError, match="No evaluation"):
+        call_command("import_return", "--partner", partner.slug, "--evaluation", str(other_evaluation.code), str(path))
+    assert not ReturnImport.objects.exists()
+
+
+def test_no_raw_identifier_is_stored_anywhere(tmp_path, capsys, lead, partner, evaluation):
+    """Every table's every row, as text, after an import with a children list: no LAchildID, no
+    UPN, no full date of birth."""
+    path = write(tmp_path, "cin.xml", random_census(count=50))
+    children = write(tmp_path, "children.txt", b"SYN0000001\nSYN0000002\n")
+    run(capsys, "--partner", partner.slug, "--evaluation", evaluation.code, path, "--children", children,
+        "--frequency", "annual")  # fmt: skip
+    run(capsys, "--partner", partner.slug, "--evaluation", evaluation.code, path, "--dry-run", "--frequency", "annual")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('pine.practice', 'on', false)")
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        tables = [name for (name,) in cursor.fetchall()]
+        found = []
+        for table in tables:
+            cursor.execute(f'SELECT count(*) FROM "{table}" t WHERE row_to_json(t)::text ~ %s', [f"{RAW_PREFIX}\\d|X0\\d{{6}}"])
+            if cursor.fetchone()[0]:
+                found.append(table)
+        cursor.execute("SELECT set_config('pine.practice', '', false)")
+    assert found == []
+    assert ReturnImport.objects.filter(status="done").count() == 2
