@@ -230,6 +230,8 @@ CELERY_BEAT_SCHEDULE = {
     "resume-reports": {"task": "reports.tasks.resume_reports", "schedule": 300.0},
     "resume-figures": {"task": "reports.tasks.resume_figures", "schedule": 300.0},
     "milestone-reminders": {"task": "evaluations.tasks.send_milestone_reminders", "schedule": crontab(hour=7, minute=30)},
+    # Calls close themselves at their deadline (cohorts.services.applications.cohorts_close_at_deadline).
+    "close-calls": {"task": "cohorts.tasks.close_calls_at_deadline", "schedule": 300.0},
     "deadline-reminders": {"task": "cohorts.tasks.send_deadline_reminders", "schedule": crontab(hour=7, minute=0)},
     "event-reminders": {"task": "cohorts.tasks.send_event_reminders", "schedule": crontab(hour=9, minute=0)},
 }

@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from cohorts.models import (
     ANSWER_FIELDS,
-    COHORT_TRANSITIONS,
     Application,
     ApplicationRevision,
     Cohort,
 )
+from cohorts.selectors import stages as stage_selectors
 from measures import selectors as measure_selectors
 from pine.access import require_practice_admin
 from pine.audit import audit_record, audited_create, audited_update
@@ -94,21 +94,70 @@ def cohort_update(*, actor: User, cohort: Cohort, **fields) -> Cohort:
 
 
 @transaction.atomic
-def cohort_transition(*, actor: User, cohort: Cohort, to: str) -> Cohort:
-    """Move a cohort to its next stage, as ``COHORT_TRANSITIONS`` allows."""
+def cohort_transition(*, actor: User, cohort: Cohort, to: str, now: datetime | None = None) -> Cohort:
+    """Move a cohort to another stage, as ``COHORT_TRANSITIONS`` allows and
+    ``stage_selectors.stage_move_refusal`` permits now (the step back from reviewing to open only
+    before any review is submitted and before the deadline), and tell the applicants it affects."""
     require_practice_admin(actor, "move a cohort to another stage")
+    now = now or timezone.now()
     cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
     if to not in Cohort.Status.values:
         raise ValidationError({"to": f"Choose one of: {', '.join(Cohort.Status.values)}."})
-    if to not in COHORT_TRANSITIONS[cohort.status]:
-        allowed = ", ".join(Cohort.Status(s).label.lower() for s in cohort.allowed_transitions()) or "nothing"
-        raise ValidationError({"to": f"A cohort that is {cohort.get_status_display().lower()} can move only to: {allowed}."})
+    refusal = stage_selectors.stage_move_refusal(
+        cohort=cohort, to=to, counts=stage_selectors.stage_counts(cohort=cohort), now=now
+    )
+    if refusal:
+        raise ValidationError({"to": refusal})
+    return _move(cohort, to, actor=actor, now=now)
+
+
+def _move(cohort: Cohort, to: str, *, actor: User | None, now: datetime) -> Cohort:
+    """Change the stage (the caller holds the cohort's row lock), record it, and send the notices."""
     before = cohort.status
     cohort.status = to
     cohort.full_clean()
     cohort.save(update_fields=["status"])
     audit_record(actor=actor, partner=None, action="cohort.transition", obj=cohort, changes={"status": [before, to]})
+    if before == Cohort.Status.OPEN and to == Cohort.Status.REVIEWING:
+        _notify_drafts(cohort, template="call_closed", now=now, early=now < cohort.deadline_at)
+    elif before == Cohort.Status.REVIEWING and to == Cohort.Status.OPEN:
+        _notify_drafts(cohort, template="call_reopened", now=now, early=False)
     return cohort
+
+
+def _notify_drafts(cohort: Cohort, *, template: str, now: datetime, early: bool) -> int:
+    """Tell the partner of each draft application in the cohort what the stage change means for it:
+    a closed call (drafts that can no longer be submitted: an extension keeps one open) or a
+    reopened one. Returns how many partners were told."""
+    drafts = Application.objects.filter(cohort=cohort, status=Application.Status.DRAFT).select_related("partner", "cohort")
+    told = 0
+    for application in drafts:
+        if template == "call_closed" and application.edit_refusal(now) is None:
+            continue  # an extension keeps it open: nothing changes for this partner
+        notify(
+            recipients=partner_recipients(partner=application.partner),
+            template=template,
+            context={"application": application, "cohort": cohort, "early": early, "closed_at": now},
+            link=reverse("cohorts:application_detail", args=[application.partner.slug, application.code]),
+            partner=application.partner,
+        )
+        told += 1
+    return told
+
+
+@transaction.atomic
+def cohorts_close_at_deadline(*, now: datetime | None = None) -> int:
+    """Close every open call whose deadline has passed (move it to reviewing) and tell the partners
+    with drafts. Celery beat runs it often (``cohorts.tasks.close_calls_at_deadline``); a call
+    already closed, by a person or an earlier run, is not touched again. Returns how many closed.
+    Reads every partner's drafts: its task runs it through ``jobs.across_partners``."""
+    now = now or timezone.now()
+    due = Cohort.objects.select_for_update(skip_locked=True).filter(status=Cohort.Status.OPEN, deadline_at__lte=now)
+    closed = 0
+    for cohort in due:
+        _move(cohort, Cohort.Status.REVIEWING, actor=None, now=now)
+        closed += 1
+    return closed
 
 
 # --- applications: the applicant's side ------------------------------------------------------------
@@ -263,14 +312,16 @@ def application_locked(application: Application) -> Application:
 
 @transaction.atomic
 def application_extend_deadline(*, actor: User, application: Application, until: datetime, reason: str) -> Application:
-    """Give one application a later deadline than its cohort's, with the reason recorded."""
+    """Give one application a deadline of its own, on or after its cohort's (the cohort's own
+    deadline restores it when the call was closed early), with the reason recorded; the partner is
+    told (in the app and by email)."""
     require_practice_admin(actor, "extend a deadline")
     application = application_locked(application)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Enter the reason for the extension."})
-    if until <= application.cohort.deadline_at:
-        raise ValidationError({"until": "The new deadline must be after the cohort's deadline."})
+    if until < application.cohort.deadline_at:
+        raise ValidationError({"until": "The new deadline must be on or after the cohort's deadline."})
     if until <= timezone.now():
         raise ValidationError({"until": "The new deadline must be in the future."})
     if application.status != Application.Status.DRAFT:
@@ -281,6 +332,13 @@ def application_extend_deadline(*, actor: User, application: Application, until:
         actor=actor,
         partner=application.partner,
         action="application.extend_deadline",
+    )
+    notify(
+        recipients=partner_recipients(partner=application.partner),
+        template="deadline_extended",
+        context={"application": application, "deadline": until, "reason": reason},
+        link=reverse("cohorts:application_detail", args=[application.partner.slug, application.code]),
+        partner=application.partner,
     )
     return application
 

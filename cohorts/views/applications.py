@@ -23,6 +23,7 @@ from cohorts.forms.applications import (
 from cohorts.models import SECTIONS_BY_SLUG, Application, Cohort
 from cohorts.selectors import applications as selectors
 from cohorts.selectors import events as event_selectors
+from cohorts.selectors import stages as stage_selectors
 from cohorts.services import applications as services
 from cohorts.services import reviews as review_services
 from pine.access import ADMINS, ADMINS_AND_ANALYSTS
@@ -293,7 +294,13 @@ class PracticeCohortDetailView(PracticeCohortMixin, PracticeView, TemplateView):
             cohort=cohort,
             applications=selectors.application_list_for_practice(cohort=cohort, include_drafts=True),
             can_manage=self.access.has_practice_role(ADMINS),
-            transitions=[(s, Cohort.Status(s).label) for s in cohort.allowed_transitions()],
+            transitions=sorted(  # (stage, label, a step back?): forward first
+                (
+                    (s, Cohort.Status(s).label, Cohort.Status.values.index(s) < Cohort.Status.values.index(cohort.status))
+                    for s in cohort.allowed_transitions()
+                ),
+                key=lambda t: t[2],
+            ),
             events=list(event_selectors.event_list(cohort=cohort)),
             documents=list(event_selectors.document_list(cohort=cohort)),
             **kwargs,
@@ -328,12 +335,24 @@ class PracticeCohortEditView(PracticeCohortMixin, ServiceFormMixin, PracticeView
 
 
 class PracticeCohortTransitionView(PracticeCohortMixin, ServiceFormMixin, PracticeView, FormView):
-    """The stage buttons of the practice cohort page post here."""
+    """Move a cohort to another stage: ``?to=<stage>`` shows what the move will do (deadline not
+    reached, drafts, unscreened applications, reviews outstanding, who is told) and asks to
+    confirm; the confirmation posts here."""
 
-    template_name = "cohorts/practice_cohort.html"
+    template_name = "cohorts/cohort_transition.html"
     form_class = CohortTransitionForm
     practice_roles = ADMINS
-    http_method_names = ["post"]
+
+    def get(self, request, *args, **kwargs):
+        to = request.GET.get("to", "")
+        if to not in Cohort.Status.values:
+            raise Http404("No such stage.")
+        return self.render_to_response(self.get_context_data(form=self.form_class(initial={"to": to}), to=to))
+
+    def get_context_data(self, **kwargs):
+        to = kwargs.pop("to", None) or self.request.POST.get("to", "")
+        move = stage_selectors.stage_move_preview(cohort=self.cohort, to=to) if to in Cohort.Status.values else None
+        return super().get_context_data(cohort=self.cohort, move=move, **kwargs)
 
     def form_invalid(self, form):
         messages.error(self.request, " ".join(e for errors in form.errors.values() for e in errors))

@@ -242,6 +242,9 @@ def test_a_whole_round(new_context, check_page, practice_admin, partner, lead, o
     # ... and opens the call.
     admin.goto(cohort_url)
     admin.get_by_role("button", name="Move to: open for applications").click()
+    expect(admin.locator("#consequences")).to_be_visible()  # the confirmation: what the move does
+    check_page(admin, "confirm-move-to-open")
+    admin.get_by_role("button", name="Confirm: move to open for applications").click()
     expect(admin.locator(".govuk-notification-banner--success")).to_contain_text("is now: open for applications")
     check_page(admin, "practice-cohort-open")
 
@@ -284,6 +287,9 @@ def test_a_whole_round(new_context, check_page, practice_admin, partner, lead, o
     # 4. The admin moves the cohort to reviewing, screens both eligible and asks A a question.
     admin.goto(cohort_url)
     admin.get_by_role("button", name="Move to: reviewing").click()
+    expect(admin.locator("#consequences")).to_be_visible()  # the confirmation: what the move does
+    check_page(admin, "confirm-move-to-reviewing")
+    admin.get_by_role("button", name="Confirm: move to reviewing").click()
     expect(admin.locator(".govuk-notification-banner--success")).to_contain_text("is now: reviewing")
     check_page(admin, "practice-cohort-reviewing")
     screen_eligible(admin, check_page, title=TITLE_B, name="b")
