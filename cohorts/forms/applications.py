@@ -37,6 +37,39 @@ class CohortForm(GovukForm):
         label="Multi-agency cohort", required=False, help_text="Applicants describe how their agencies work together."
     )
     capacity = forms.IntegerField(label="How many partners can join", min_value=1, max_value=100, initial=9)
+    reviewers_per_application = forms.IntegerField(
+        label="Reviewers for each application",
+        min_value=1,
+        max_value=10,
+        initial=2,
+        help_text="How many reviewers score each application screened as eligible.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-2"}),
+        error_messages={
+            "required": "Enter how many reviewers score each application",
+            "invalid": "Enter the number of reviewers as a whole number, like 2",
+            "min_value": "Each application needs at least 1 reviewer",
+            "max_value": "Enter 10 reviewers or fewer for each application",
+        },
+    )
+    blind_review = forms.BooleanField(
+        label="Blind review",
+        required=False,
+        help_text="Reviewers do not see the partner's name, agencies, places or sponsor.",
+    )
+    disagreement_threshold = forms.IntegerField(
+        label="Flag a disagreement when two reviewers' scores differ by",
+        min_value=1,
+        max_value=10,
+        initial=2,
+        help_text="Points on one criterion. The panel flags the application for discussion.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-2"}),
+        error_messages={
+            "required": "Enter how many points apart two reviewers' scores must be to flag a disagreement",
+            "invalid": "Enter the number of points as a whole number, like 2",
+            "min_value": "Enter 1 point or more",
+            "max_value": "Enter 10 points or fewer",
+        },
+    )
     opens_at = _when("Call opens", required=True)
     deadline_at = _when("Application deadline", required=True)
     review_starts_at = _when("Review period starts")
@@ -50,6 +83,14 @@ class CohortForm(GovukForm):
         if data.get("opens_at") and data.get("deadline_at") and data["deadline_at"] <= data["opens_at"]:
             self.add_error("deadline_at", "The deadline must be after the call opens")
         return data
+
+
+class CohortReviewSettingsForm(GovukForm):
+    """The review settings alone: what can still change while a cohort is being reviewed."""
+
+    reviewers_per_application = CohortForm.base_fields["reviewers_per_application"]
+    blind_review = CohortForm.base_fields["blind_review"]
+    disagreement_threshold = CohortForm.base_fields["disagreement_threshold"]
 
 
 class CohortCreateForm(CohortForm):

@@ -16,6 +16,7 @@ from cohorts.models import (
     Application,
     ApplicationRevision,
     Cohort,
+    ReviewAssignment,
 )
 from cohorts.selectors import stages as stage_selectors
 from measures import selectors as measure_selectors
@@ -42,6 +43,9 @@ COHORT_DETAILS = (
     "eligibility",
     "multi_agency",
     "capacity",
+    "reviewers_per_application",
+    "blind_review",
+    "disagreement_threshold",
     "opens_at",
     "deadline_at",
     "review_starts_at",
@@ -78,17 +82,34 @@ def cohort_create(
     return audited_create(cohort, actor=actor, partner=None, action="cohort.create")
 
 
+# What can still change while the cohort is being reviewed (the auto-assignment asks the admin to
+# lower the number of reviewers when there are too few).
+REVIEW_SETTINGS = frozenset({"reviewers_per_application", "blind_review", "disagreement_threshold"})
+
+
+def review_settings_editable(cohort: Cohort) -> bool:
+    return cohort.is_editable or cohort.status == Cohort.Status.REVIEWING
+
+
 @transaction.atomic
 def cohort_update(*, actor: User, cohort: Cohort, **fields) -> Cohort:
     """Change a cohort's details: only while it is a draft or open (its stage moves only by
-    ``cohort_transition``)."""
+    ``cohort_transition``); its review settings also while it is being reviewed. Blind review
+    cannot be switched once a reviewer has opened an application (they have seen who applied, or
+    were promised they would not)."""
     require_practice_admin(actor, "change a cohort")
     unknown = set(fields) - set(COHORT_DETAILS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
     cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
-    if not cohort.is_editable:
+    if not cohort.is_editable and not (review_settings_editable(cohort) and set(fields) <= REVIEW_SETTINGS):
         raise ValidationError(f"{cohort.name} is {cohort.get_status_display().lower()}: its details can no longer change.")
+    if "blind_review" in fields and fields["blind_review"] != cohort.blind_review:
+        opened = ReviewAssignment.objects.filter(application__cohort=cohort, conflict=ReviewAssignment.Conflict.NONE)
+        if opened.exists():
+            raise ValidationError(
+                {"blind_review": "Reviewers have already opened applications: blind review can no longer be switched."}
+            )
     audited_update(cohort, fields, actor=actor, partner=None, action="cohort.update", validate=_check_cohort_dates)
     return cohort
 

@@ -13,6 +13,7 @@ from cohorts.forms.applications import (
     ApplicationStartForm,
     CohortCreateForm,
     CohortForm,
+    CohortReviewSettingsForm,
     CohortTransitionForm,
     ConfirmForm,
     ExtensionForm,
@@ -308,9 +309,18 @@ class PracticeCohortDetailView(PracticeCohortMixin, PracticeView, TemplateView):
 
 
 class PracticeCohortEditView(PracticeCohortMixin, ServiceFormMixin, PracticeView, FormView):
+    """Every detail while the cohort is a draft or open; only its review settings while it is being
+    reviewed."""
+
     template_name = "cohorts/cohort_form.html"
-    form_class = CohortForm
     practice_roles = ADMINS
+
+    @property
+    def settings_only(self) -> bool:
+        return not self.cohort.is_editable and services.review_settings_editable(self.cohort)
+
+    def get_form_class(self):
+        return CohortReviewSettingsForm if self.settings_only else CohortForm
 
     def get_initial(self):
         cohort = self.cohort
@@ -320,11 +330,17 @@ class PracticeCohortEditView(PracticeCohortMixin, ServiceFormMixin, PracticeView
         cohort = self.cohort
         return super().get_context_data(
             cohort=cohort,
-            heading=f"Change {cohort.name}",
+            heading=f"Change the review settings of {cohort.name}" if self.settings_only else f"Change {cohort.name}",
             button="Save changes",
-            refusal=None if cohort.is_editable else "locked",
+            settings_only=self.settings_only,
+            refusal=None if services.review_settings_editable(cohort) else "locked",
             **kwargs,
         )
+
+    def post(self, request, *args, **kwargs):
+        if not services.review_settings_editable(self.cohort):
+            return self.get(request, *args, **kwargs)
+        return super().post(request, *args, **kwargs)
 
     def call_service(self, data):
         return services.cohort_update(actor=self.request.user, cohort=self.cohort, **data)

@@ -147,7 +147,8 @@ def test_automatic_assignment_explains_when_there_are_too_few_reviewers(cohort, 
     result = services.assignments_auto(actor=practice_admin, cohort=cohort)
     assert len(result.created) == 2
     assert [n for _, n in result.short] == [1, 1]
-    assert "2 applications still need 2 more reviewers" in result.explanation
+    # Each needs one more: the wording says so (not "2 more reviewers", which reads as two each).
+    assert "2 applications still need 1 more reviewer each" in result.explanation
     assert "there is 1 active reviewer" in result.explanation
 
 

@@ -50,6 +50,8 @@ def test_a_practice_admin_creates_a_cohort_on_the_page(practice_client):
             "name": "PINE round 3",
             "description": "A call.",
             "capacity": 9,
+            "reviewers_per_application": 2,
+            "disagreement_threshold": 2,
             "opens_at": "2026-12-01T09:00",
             "deadline_at": "2027-01-31T17:00",
             "publish": "on",
