@@ -575,6 +575,9 @@ class HomeView(SignedInView, TemplateView):
 
     def get(self, request, *args, **kwargs):
         if request.user.is_practice_team:
+            # A reviewer's work is their queue of reviews: they land on it.
+            if request.user.practice_role == User.PracticeRole.REVIEWER:
+                return redirect("cohorts:review_list")
             return redirect("practice_home")
         memberships = list(selectors.membership_list_for_user(user=request.user))
         if len(memberships) == 1:

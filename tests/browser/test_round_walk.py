@@ -161,8 +161,12 @@ def score_and_submit(page, check_page, *, title: str, level: tuple, name: str, e
         group = page.get_by_role("group", name=criterion, exact=True)
         group.get_by_role("radio", name=f"{score} – {label}").check()
     page.get_by_label("Overall comments (optional)").fill(f"{label}: scored by {name}.")
+    review_url = page.url
     page.get_by_role("button", name="Submit your review").click()
+    # Submitting moves on: to the next review, or to the reviewer's list after the last one.
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Your review is submitted")
+    check_page(page, f"{name}-after-submitting")
+    page.goto(review_url)
     expect(page.get_by_role("heading", name="Other reviews")).to_be_visible()
     check_page(page, f"{name}-review-submitted")
 

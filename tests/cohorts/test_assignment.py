@@ -175,7 +175,7 @@ def test_an_admin_chooses_reviewers_on_the_page(cohort, reviewers, admin_client,
     assert set(application.assignments.values_list("reviewer", flat=True)) == {reviewers[0].pk, reviewers[2].pk}
     assert len(mail.outbox) == 2
     html = admin_client.get(reverse("cohorts:practice_assignments", args=[cohort.slug])).content.decode()
-    assert "Reviewer A" in html and "Conflict not yet declared" in html
+    assert "Reviewer A" in html and "Not started" in html  # unopened: not "Conflict not yet declared"
 
 
 def test_the_assign_page_is_404_for_an_application_not_eligible_or_of_another_cohort(cohort, admin_client):
