@@ -35,7 +35,7 @@ from pine.forms import (
     RegistrationDecisionForm,
     new_password_field,
 )
-from pine.models import AgencyType, Role, User
+from pine.models import Role, User
 from pine.ratelimit import client_ip
 from pine.scoping import PartnerView, PracticeView, PublicView, SignedInView
 from pine.tenancy import partner_scope
@@ -357,9 +357,7 @@ class RegisterView(PublicView, FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
-        agencies = [(data["name"], data["lead_agency_type"])] + [
-            (line.strip(), AgencyType.OTHER_STATUTORY) for line in data["other_agencies"].splitlines() if line.strip()
-        ]
+        agencies = form.agencies()
         registered = run_service(
             form,
             lambda: services.partner_register(

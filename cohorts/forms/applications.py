@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 
 from cohorts.models import Application, Cohort
@@ -23,6 +25,20 @@ def _text(label: str, *, required: bool = True, rows: int = 5, help_text: str = 
         widget=forms.Textarea(attrs={"rows": rows}),
         error_messages={"required": message or f"Enter {label[0].lower()}{label[1:]}"},
     )
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number as people write it: "6,412" and "6 412" are 6412 (thousands separated in
+    threes only: "64,12" is refused as the typing mistake it probably is)."""
+
+    GROUPED = re.compile(r"^\d{1,3}([, ]\d{3})+$")
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip()
+            if self.GROUPED.match(value):
+                value = value.replace(",", "").replace(" ", "")
+        return super().to_python(value)
 
 
 class CohortForm(GovukForm):
@@ -139,7 +155,7 @@ class ChildrenForm(GovukForm):
     children_description = _text(
         "The children and families it serves", message="Enter the children and families the practice serves"
     )
-    children_count = forms.IntegerField(
+    children_count = WholeNumberField(
         label="How many children a year",
         min_value=1,
         max_value=1_000_000,
@@ -147,7 +163,7 @@ class ChildrenForm(GovukForm):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-10"}),
         error_messages={
             "required": "Enter how many children a year the practice serves",
-            "invalid": "Enter the number of children as a whole number, like 120",
+            "invalid": "Enter the number of children as a whole number, like 120 or 6,412",
             "min_value": "The number of children must be 1 or more",
             "max_value": "The number of children must be 1,000,000 or fewer",
         },
