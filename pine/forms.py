@@ -162,6 +162,7 @@ class AgencyRegistrationForm(NewPasswordMixin, GovukForm):
         rest = [name for name in order if name not in others]
         at = rest.index("region") + 1
         self.order_fields(rest[:at] + others + rest[at:])
+        self.style_fields()
 
     def clean(self):
         data = super().clean()
