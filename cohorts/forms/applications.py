@@ -251,6 +251,17 @@ SECTION_FORMS: dict[str, type[GovukForm]] = {
 }
 
 
+class AnswerForm(GovukForm):
+    """Submitting, and while the practice team has asked a question, answering it."""
+
+    answer = _text(
+        "Your answer to the practice team's question",
+        required=False,
+        rows=5,
+        help_text="It is kept with your application, with their question. You can also change your answers above.",
+    )
+
+
 class ConfirmForm(GovukForm):
     """A confirmation step (withdrawing): a yes/no question."""
 

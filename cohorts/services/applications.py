@@ -14,6 +14,7 @@ from django.utils import timezone
 from cohorts.models import (
     ANSWER_FIELDS,
     Application,
+    ApplicationMessage,
     ApplicationRevision,
     Cohort,
     ReviewAssignment,
@@ -23,7 +24,7 @@ from measures import selectors as measure_selectors
 from pine.access import require_practice_admin
 from pine.audit import audit_record, audited_create, audited_update
 from pine.models import Partner, User
-from pine.notifications import notify, partner_recipients
+from pine.notifications import notify, partner_recipients, practice_admins
 from pine.slugs import unique_slug
 
 
@@ -259,8 +260,11 @@ def submission_problems(application: Application) -> list[str]:
 
 
 @transaction.atomic
-def application_submit(*, partner: Partner, actor: User, application: Application) -> Application:
-    """Submit (or resubmit, after a request for more information): stores the next revision."""
+def application_submit(*, partner: Partner, actor: User, application: Application, answer: str = "") -> Application:
+    """Submit (or resubmit, after a request for more information): stores the next revision. A
+    resubmission answers the practice team's open question: with ``answer`` (kept in the
+    application's thread of messages), or by the changed answers alone; the practice team is told
+    a response is received."""
     application = _locked(partner, application)
     if not application.can_move_to(Application.Status.SUBMITTED):
         raise ValidationError("This application has already been submitted.")
@@ -293,6 +297,8 @@ def application_submit(*, partner: Partner, actor: User, application: Applicatio
         audit_obj=application,
         changes={"status": [before, application.status], "revision": number},
     )
+    if before == Application.Status.MORE_INFORMATION:
+        _answer_question(partner=partner, actor=actor, application=application, answer=answer, revision=number)
     notify(
         recipients=partner_recipients(partner=partner),
         template="application_submitted",
@@ -301,6 +307,40 @@ def application_submit(*, partner: Partner, actor: User, application: Applicatio
         partner=partner,
     )
     return application
+
+
+def _answer_question(*, partner: Partner, actor: User, application: Application, answer: str, revision: int) -> None:
+    """Record the partner's response to the open question (its answer, if written, as a message)
+    and tell the practice admins a response is received."""
+    question = (
+        ApplicationMessage.objects.select_for_update()
+        .filter(application=application, kind=ApplicationMessage.Kind.QUESTION, answered_at__isnull=True)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    now = application.submitted_at
+    if question is not None:
+        question.answered_at = now
+        question.save(update_fields=["answered_at"])
+    answer = (answer or "").strip()
+    if answer and question is not None:
+        message = ApplicationMessage(
+            partner=partner,
+            application=application,
+            kind=ApplicationMessage.Kind.ANSWER,
+            body=answer,
+            author=actor,
+            in_reply_to=question,
+            created_at=now,
+        )
+        audited_create(message, actor=actor, partner=partner, action="application.answer", audit_obj=application)
+    notify(
+        recipients=practice_admins(),
+        template="information_answered",
+        context={"application": application, "answer": answer, "question": question, "revision": revision},
+        link=reverse("cohorts:practice_application", args=[application.code]),
+        partner=partner,
+    )
 
 
 @transaction.atomic
@@ -412,6 +452,14 @@ def application_request_information(*, actor: User, application: Application, qu
     application.status = Application.Status.MORE_INFORMATION
     application.information_request, application.information_requested_at = question, timezone.now()
     application.save(update_fields=["status", "information_request", "information_requested_at"])
+    ApplicationMessage(
+        partner=application.partner,
+        application=application,
+        kind=ApplicationMessage.Kind.QUESTION,
+        body=question,
+        author=actor,
+        created_at=application.information_requested_at,
+    ).save()  # recorded in the audit trail below, with the change of status
     audit_record(
         actor=actor,
         partner=application.partner,

@@ -10,6 +10,7 @@ from django.views.generic import FormView, TemplateView
 
 from cohorts.forms.applications import (
     SECTION_FORMS,
+    AnswerForm,
     ApplicationStartForm,
     CohortCreateForm,
     CohortForm,
@@ -28,7 +29,6 @@ from cohorts.selectors import stages as stage_selectors
 from cohorts.services import applications as services
 from cohorts.services import reviews as review_services
 from pine.access import ADMINS, ADMINS_AND_ANALYSTS
-from pine.forms import GovukForm
 from pine.models import Role
 from pine.scoping import PartnerView, PracticeView, PublicView
 from pine.views import ServiceFormMixin, run_service
@@ -105,6 +105,8 @@ class ApplicationDetailView(PartnerApplicationMixin, PartnerView, TemplateView):
             can_edit=application.edit_refusal() is None,
             can_withdraw=application.can_move_to(Application.Status.WITHDRAWN) and self.access.allows(Role.LEAD),
             revisions=list(selectors.revision_list(partner=self.partner, application=application)),
+            messages_thread=list(selectors.message_list(partner=self.partner, application=application)),
+            viewer="partner",
             **kwargs,
         )
 
@@ -171,23 +173,37 @@ class ApplicationCheckView(PartnerApplicationMixin, PartnerView, TemplateView):
     def get_context_data(self, **kwargs):
         application = self.object
         refusal = application.edit_refusal()
+        answering = application.status == Application.Status.MORE_INFORMATION
         return super().get_context_data(
             application=application,
             summary=selectors.application_summary(application),
             problems=services.submission_problems(application),
             refusal=refusal,
             can_change=refusal is None,
+            answering=answering,
+            answer_form=kwargs.pop("answer_form", None) or (AnswerForm() if answering else None),
+            messages_thread=list(selectors.message_list(partner=self.partner, application=application)) if answering else [],
+            viewer="partner",
             **kwargs,
         )
 
     def post(self, request, partner_slug, code):
-        confirm = GovukForm(request.POST)  # the page's one button: the service's reasons show above it
+        answering = self.object.status == Application.Status.MORE_INFORMATION
+        form = AnswerForm(request.POST)  # the page's one button: the service's reasons show above it
         submitted = run_service(
-            confirm, lambda: services.application_submit(partner=self.partner, actor=request.user, application=self.object)
+            form,
+            lambda: services.application_submit(
+                partner=self.partner, actor=request.user, application=self.object, answer=form.cleaned_data["answer"]
+            ),
         )
         if not submitted.ok:
-            return self.render_to_response(self.get_context_data(errors=confirm.non_field_errors()))
-        messages.success(request, "Application submitted. The practice team will be in touch.")
+            return self.render_to_response(self.get_context_data(errors=form.non_field_errors(), answer_form=form))
+        messages.success(
+            request,
+            "Your response is sent with your application: the practice team will be in touch."
+            if answering
+            else "Application submitted. The practice team will be in touch.",
+        )
         return redirect("cohorts:application_detail", partner_slug=partner_slug, code=code)
 
 
@@ -427,6 +443,8 @@ class PracticeApplicationView(ServiceFormMixin, PracticeView, FormView):
             summary=selectors.application_summary(application),
             checks=selectors.screening_checks(application),
             revisions=list(selectors.revision_list(partner=application.partner, application=application)),
+            messages_thread=list(selectors.message_list(partner=application.partner, application=application)),
+            viewer="practice",
             can_decide=self.access.has_practice_role(ADMINS),
             **kwargs,
         )
