@@ -202,3 +202,19 @@ def message_list(*, partner: Partner, application: Application) -> QuerySet[Appl
         .select_related("author", "in_reply_to")
         .order_by("created_at", "pk")
     )
+
+
+def revision_summary(revision: ApplicationRevision) -> list[SectionSummary]:
+    """A submitted revision's answers, section by section, as people read them (its PDF copy)."""
+    application = revision.application
+    names = dict(measure_selectors.measure_list().values_list("code", "name"))
+    answers = revision.answers
+    return [
+        SectionSummary(
+            section.slug,
+            section.title,
+            True,
+            [(FIELD_LABELS[n], display_answer(n, answers.get(n), names)) for n in section.fields],
+        )
+        for section in application.sections()
+    ]

@@ -3,11 +3,14 @@ cohorts and screening (the panel and decisions: ``cohorts.views.decisions``)."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.text import slugify
+from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from cohorts import pdf
 from cohorts.forms.applications import (
     SECTION_FORMS,
     AnswerForm,
@@ -227,6 +230,23 @@ class ApplicationWithdrawView(PartnerApplicationMixin, PartnerView, FormView):
                 return self.form_invalid(form)
             messages.success(self.request, f"You have withdrawn your application to {application.cohort.name}.")
         return redirect("cohorts:application_detail", partner_slug=self.partner.slug, code=application.code)
+
+
+class ApplicationRevisionPdfView(PartnerApplicationMixin, PartnerView, View):
+    """A PDF copy of one submitted version of the application (what the partner sent)."""
+
+    def get(self, request, partner_slug, code, number):
+        application = self.object
+        revision = selectors.revision_get(partner=self.partner, application=application, number=number)
+        if revision is None:
+            raise Http404("No such version.")
+        agencies = [(a.name, a.get_agency_type_display(), a.is_lead) for a in self.partner.agencies.all()] or [
+            (self.partner.name, self.partner.get_lead_agency_type_display(), True)
+        ]
+        response = HttpResponse(pdf.revision_pdf(revision, agencies=agencies), content_type="application/pdf")
+        name = slugify(application.practice_title)[:60] or "application"
+        response["Content-Disposition"] = f'attachment; filename="{name}-version-{revision.number}.pdf"'
+        return response
 
 
 def _comparison_context(revisions, request) -> dict:

@@ -90,3 +90,26 @@ def test_resubmitting_through_the_api_without_words_still_marks_the_response_rec
 def test_another_partner_reads_no_message(asked, other_partner):
     with in_scope_of(other_partner):
         assert not ApplicationMessage.objects.exists()
+
+
+# --- a PDF copy of what was submitted ---------------------------------------------------------------
+
+
+def test_the_partner_downloads_a_pdf_copy_of_what_it_submitted(lead, partner, other_lead):
+    application = factories.CompleteApplicationFactory(partner=partner, created_by=lead, practice_title="Family hubs")
+    services.application_submit(partner=partner, actor=lead, application=application)
+    client = page_client(lead)
+    detail = client.get(_detail(application)).content.decode()
+    url = reverse("cohorts:application_pdf", args=[partner.slug, application.code, 1])
+    assert f'href="{url}"' in detail
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-") and 'filename="family-hubs-version-1.pdf"' in response["Content-Disposition"]
+    assert client.get(reverse("cohorts:application_pdf", args=[partner.slug, application.code, 2])).status_code == 404
+    import os
+
+    if os.environ.get("PINE_SCREENSHOTS"):  # for a person to look at
+        with open(os.path.join(os.environ["PINE_SCREENSHOTS"], "application-copy.pdf"), "wb") as f:
+            f.write(response.content)
+    # Another partner's lead: the same 404 as a missing application.
+    assert page_client(other_lead).get(url).status_code == 404
