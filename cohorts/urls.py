@@ -41,6 +41,7 @@ partner_pages = [
     path(APPLICATION + "check/", views.ApplicationCheckView.as_view(), name="application_check"),
     path(APPLICATION + "withdraw/", views.ApplicationWithdrawView.as_view(), name="application_withdraw"),
     path(APPLICATION + "revisions/compare/", views.ApplicationRevisionCompareView.as_view(), name="application_compare"),
+    path(APPLICATION + "revisions/<int:number>.pdf", views.ApplicationRevisionPdfView.as_view(), name="application_pdf"),
 ]
 
 practice_pages = [

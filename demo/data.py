@@ -198,6 +198,7 @@ def _seed(password_hash):
                 application=application,
                 decision="accept" if accept else "decline",
                 note="" if accept else "The round's places went to practices with more outcome data already collected.",
+                confirm_without_reviews=True,  # the demo's earlier rounds keep no reviews
             )
             decision_services.decisions_release(actor=admin, cohort=cohort)
         elif status == Application.Status.ELIGIBLE:

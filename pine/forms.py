@@ -98,14 +98,45 @@ def new_password_field(label: str = "Create a password") -> forms.CharField:
     )
 
 
+OTHER_AGENCY_ROWS = 4  # other agencies asked for at registration (no script needed)
+
+
+def _other_agency_fields() -> dict[str, forms.Field]:
+    fields = {}
+    for i in range(1, OTHER_AGENCY_ROWS + 1):
+        fields[f"agency_{i}_name"] = forms.CharField(label=f"Other agency {i}: name (optional)", max_length=200, required=False)
+        fields[f"agency_{i}_type"] = forms.ChoiceField(
+            label=f"Other agency {i}: type",
+            choices=AgencyType.choices,
+            widget=forms.RadioSelect,
+            required=False,
+            help_text="Needed if you entered its name.",
+        )
+    return fields
+
+
 class AgencyRegistrationForm(NewPasswordMixin, GovukForm):
+    """Self-registration: the partnership, its lead agency (statutory) and up to
+    ``OTHER_AGENCY_ROWS`` other agencies, each with its type (radios, nothing chosen for them)."""
+
     name = forms.CharField(
         label="Name of your organisation or partnership",
         max_length=200,
         error_messages={"required": "Enter the name of your organisation or partnership"},
     )
+    lead_agency_name = forms.CharField(
+        label="Name of the lead agency (optional)",
+        max_length=200,
+        required=False,
+        help_text="The statutory agency that leads the partnership, for example Northshire County Council. "
+        "Leave it blank if it is the name above.",
+    )
     lead_agency_type = forms.ChoiceField(
-        label="Type of lead agency", choices=AgencyType.choices, error_messages={"required": "Choose the type of lead agency"}
+        label="Type of lead agency",
+        choices=[(value, label) for value, label in AgencyType.choices if value in AgencyType.statutory()],
+        widget=forms.RadioSelect,
+        help_text="The lead agency must be a statutory agency.",
+        error_messages={"required": "Choose the type of lead agency", "invalid_choice": "Choose the type of lead agency"},
     )
     la_code = forms.RegexField(
         label="Local authority code (optional)",
@@ -116,18 +147,50 @@ class AgencyRegistrationForm(NewPasswordMixin, GovukForm):
         error_messages={"invalid": "Enter the code as three digits, like 933"},
     )
     region = forms.ChoiceField(label="Region (optional)", choices=[("", "Choose a region")] + Region.choices, required=False)
-    other_agencies = forms.CharField(
-        label="Other agencies in your partnership (optional)",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line, for example: Northshire Police.",
-    )
     full_name = forms.CharField(label="Your full name", max_length=200, error_messages={"required": "Enter your full name"})
     email = forms.EmailField(
         label="Your work email address",
         error_messages={"required": "Enter your work email address", "invalid": "Enter an email address like name@example.org"},
     )
     password = new_password_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(_other_agency_fields())
+        order = list(self.fields)
+        others = [name for name in order if name.startswith("agency_")]
+        rest = [name for name in order if name not in others]
+        at = rest.index("region") + 1
+        self.order_fields(rest[:at] + others + rest[at:])
+        self.style_fields()
+
+    def clean(self):
+        data = super().clean()
+        lead = (data.get("lead_agency_name") or "").strip() or (data.get("name") or "").strip()
+        seen = {lead.casefold()} if lead else set()
+        for i in range(1, OTHER_AGENCY_ROWS + 1):
+            name = (data.get(f"agency_{i}_name") or "").strip()
+            kind = data.get(f"agency_{i}_type")
+            if name and not kind:
+                self.add_error(f"agency_{i}_type", f"Choose the type of {name}")
+            elif kind and not name:
+                self.add_error(f"agency_{i}_name", f"Enter the name of other agency {i}, or clear its type")
+            elif name and name.casefold() in seen:
+                self.add_error(f"agency_{i}_name", f"{name} is listed twice: list each agency once")
+            if name:
+                seen.add(name.casefold())
+        return data
+
+    def agencies(self) -> list[tuple[str, str]]:
+        """(name, type) of every agency, the lead first."""
+        data = self.cleaned_data
+        lead = (data["lead_agency_name"] or "").strip() or data["name"].strip()
+        others = [
+            (data[f"agency_{i}_name"].strip(), data[f"agency_{i}_type"])
+            for i in range(1, OTHER_AGENCY_ROWS + 1)
+            if (data.get(f"agency_{i}_name") or "").strip()
+        ]
+        return [(lead, data["lead_agency_type"]), *others]
 
     def password_owner(self) -> User:
         return User(email=self.cleaned_data.get("email", ""), full_name=self.cleaned_data.get("full_name", ""))

@@ -15,7 +15,7 @@ from django.utils import timezone
 from pine import ratelimit, selectors
 from pine.access import require_practice_admin
 from pine.audit import audit_record, audited_create, audited_update, snapshot
-from pine.models import ApiToken, Invitation, Membership, Partner, PartnerAgency, Role, User
+from pine.models import AgencyType, ApiToken, Invitation, Membership, Partner, PartnerAgency, Role, User
 from pine.notifications import email_after_commit, notify, partner_recipients
 from pine.ratelimit import Limit, exceeded
 from pine.selectors import partner_match_list
@@ -163,6 +163,8 @@ def partner_register(
     ``REGISTRATIONS_PER_CLIENT`` a day from one client address."""
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": "An account with this email address already exists. Sign in instead."})
+    if lead_agency_type not in AgencyType.statutory():
+        raise ValidationError({"lead_agency_type": "The lead agency must be a statutory agency."})
     if _limit_exceeded((REGISTRATIONS_PER_CLIENT, client_ip)):
         raise ValidationError(TOO_MANY_REGISTRATIONS, code="rate_limited")
     user = user_create(email=email, full_name=full_name, password=password, email_verified=False)

@@ -232,6 +232,8 @@ CELERY_BEAT_SCHEDULE = {
     "resume-return-imports": {"task": "returns.tasks.resume_return_imports", "schedule": 300.0},
     "resume-figures": {"task": "reports.tasks.resume_figures", "schedule": 300.0},
     "milestone-reminders": {"task": "evaluations.tasks.send_milestone_reminders", "schedule": crontab(hour=7, minute=30)},
+    # Calls close themselves at their deadline (cohorts.services.applications.cohorts_close_at_deadline).
+    "close-calls": {"task": "cohorts.tasks.close_calls_at_deadline", "schedule": 300.0},
     "deadline-reminders": {"task": "cohorts.tasks.send_deadline_reminders", "schedule": crontab(hour=7, minute=0)},
     "event-reminders": {"task": "cohorts.tasks.send_event_reminders", "schedule": crontab(hour=9, minute=0)},
 }

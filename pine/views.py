@@ -35,7 +35,7 @@ from pine.forms import (
     RegistrationDecisionForm,
     new_password_field,
 )
-from pine.models import AgencyType, Role, User
+from pine.models import Role, User
 from pine.ratelimit import client_ip
 from pine.scoping import PartnerView, PracticeView, PublicView, SignedInView
 from pine.tenancy import partner_scope
@@ -357,9 +357,7 @@ class RegisterView(PublicView, FormView):
 
     def form_valid(self, form):
         data = form.cleaned_data
-        agencies = [(data["name"], data["lead_agency_type"])] + [
-            (line.strip(), AgencyType.OTHER_STATUTORY) for line in data["other_agencies"].splitlines() if line.strip()
-        ]
+        agencies = form.agencies()
         registered = run_service(
             form,
             lambda: services.partner_register(
@@ -575,6 +573,9 @@ class HomeView(SignedInView, TemplateView):
 
     def get(self, request, *args, **kwargs):
         if request.user.is_practice_team:
+            # A reviewer's work is their queue of reviews: they land on it.
+            if request.user.practice_role == User.PracticeRole.REVIEWER:
+                return redirect("cohorts:review_list")
             return redirect("practice_home")
         memberships = list(selectors.membership_list_for_user(user=request.user))
         if len(memberships) == 1:

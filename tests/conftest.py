@@ -165,7 +165,7 @@ def accepted(partner, practice_admin):
 
     application = factories.ApplicationFactory(partner=partner, practice_title="Family group conferences")
     cohort_services.application_screen(actor=practice_admin, application=application, decision="eligible", reason="Eligible.")
-    decisions.decision_record(actor=practice_admin, application=application, decision="accept")
+    decisions.decision_record(actor=practice_admin, application=application, decision="accept", confirm_without_reviews=True)
     decisions.decisions_release(actor=practice_admin, cohort=application.cohort)
     return application.evaluation
 

@@ -33,6 +33,9 @@ class CohortOut(serializers.Serializer):
     eligibility = serializers.CharField()
     multi_agency = serializers.BooleanField()
     capacity = serializers.IntegerField()
+    reviewers_per_application = serializers.IntegerField()
+    blind_review = serializers.BooleanField()
+    disagreement_threshold = serializers.IntegerField()
     status = serializers.ChoiceField(choices=Cohort.Status.choices)
     opens_at = serializers.DateTimeField()
     deadline_at = serializers.DateTimeField()
@@ -48,7 +51,8 @@ def _date(**kwargs) -> serializers.DateTimeField:
 
 
 class CohortUpdateIn(serializers.Serializer):
-    """Any of a cohort's details (a draft or open cohort only)."""
+    """Any of a cohort's details (a draft or open cohort only; the review settings also while it is
+    being reviewed)."""
 
     name = serializers.CharField(max_length=200, required=False)
     theme = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -57,6 +61,9 @@ class CohortUpdateIn(serializers.Serializer):
     eligibility = serializers.CharField(required=False, allow_blank=True)
     multi_agency = serializers.BooleanField(required=False)
     capacity = serializers.IntegerField(min_value=1, max_value=100, required=False)
+    reviewers_per_application = serializers.IntegerField(min_value=1, max_value=10, required=False)
+    blind_review = serializers.BooleanField(required=False)
+    disagreement_threshold = serializers.IntegerField(min_value=1, max_value=10, required=False)
     opens_at = _date(required=False)
     deadline_at = _date(required=False)
     review_starts_at = _date(required=False, allow_null=True)

@@ -71,6 +71,9 @@ class DecisionIn(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
     confirm_over_capacity = serializers.BooleanField(required=False, default=False)
+    confirm_without_reviews = serializers.BooleanField(
+        required=False, default=False, help_text="Needed to decide an eligible application no reviewer has submitted a review of."
+    )
 
 
 class DecisionOut(PracticeApplicationOut):
@@ -179,7 +182,8 @@ class ApplicationDecisionView(PracticeAPIView):
     @extend_schema(request=DecisionIn, responses=DecisionOut)
     def post(self, request, code):
         """Record (or change) the application's pending decision. Accepting beyond the cohort's
-        capacity needs ``confirm_over_capacity``."""
+        capacity needs ``confirm_over_capacity``; an eligible application without a submitted review,
+        ``confirm_without_reviews``."""
         application = self.get_object()
         data = DecisionIn(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 
 from cohorts.models import Application, Cohort
@@ -25,6 +27,20 @@ def _text(label: str, *, required: bool = True, rows: int = 5, help_text: str = 
     )
 
 
+class WholeNumberField(forms.IntegerField):
+    """A whole number as people write it: "6,412" and "6 412" are 6412 (thousands separated in
+    threes only: "64,12" is refused as the typing mistake it probably is)."""
+
+    GROUPED = re.compile(r"^\d{1,3}([, ]\d{3})+$")
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip()
+            if self.GROUPED.match(value):
+                value = value.replace(",", "").replace(" ", "")
+        return super().to_python(value)
+
+
 class CohortForm(GovukForm):
     """A cohort's details, as the practice admin creates or changes them."""
 
@@ -37,6 +53,39 @@ class CohortForm(GovukForm):
         label="Multi-agency cohort", required=False, help_text="Applicants describe how their agencies work together."
     )
     capacity = forms.IntegerField(label="How many partners can join", min_value=1, max_value=100, initial=9)
+    reviewers_per_application = forms.IntegerField(
+        label="Reviewers for each application",
+        min_value=1,
+        max_value=10,
+        initial=2,
+        help_text="How many reviewers score each application screened as eligible.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-2"}),
+        error_messages={
+            "required": "Enter how many reviewers score each application",
+            "invalid": "Enter the number of reviewers as a whole number, like 2",
+            "min_value": "Each application needs at least 1 reviewer",
+            "max_value": "Enter 10 reviewers or fewer for each application",
+        },
+    )
+    blind_review = forms.BooleanField(
+        label="Blind review",
+        required=False,
+        help_text="Reviewers do not see the partner's name, agencies, places or sponsor.",
+    )
+    disagreement_threshold = forms.IntegerField(
+        label="Flag a disagreement when two reviewers' scores differ by",
+        min_value=1,
+        max_value=10,
+        initial=2,
+        help_text="Points on one criterion. The panel flags the application for discussion.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-2"}),
+        error_messages={
+            "required": "Enter how many points apart two reviewers' scores must be to flag a disagreement",
+            "invalid": "Enter the number of points as a whole number, like 2",
+            "min_value": "Enter 1 point or more",
+            "max_value": "Enter 10 points or fewer",
+        },
+    )
     opens_at = _when("Call opens", required=True)
     deadline_at = _when("Application deadline", required=True)
     review_starts_at = _when("Review period starts")
@@ -50,6 +99,14 @@ class CohortForm(GovukForm):
         if data.get("opens_at") and data.get("deadline_at") and data["deadline_at"] <= data["opens_at"]:
             self.add_error("deadline_at", "The deadline must be after the call opens")
         return data
+
+
+class CohortReviewSettingsForm(GovukForm):
+    """The review settings alone: what can still change while a cohort is being reviewed."""
+
+    reviewers_per_application = CohortForm.base_fields["reviewers_per_application"]
+    blind_review = CohortForm.base_fields["blind_review"]
+    disagreement_threshold = CohortForm.base_fields["disagreement_threshold"]
 
 
 class CohortCreateForm(CohortForm):
@@ -98,7 +155,7 @@ class ChildrenForm(GovukForm):
     children_description = _text(
         "The children and families it serves", message="Enter the children and families the practice serves"
     )
-    children_count = forms.IntegerField(
+    children_count = WholeNumberField(
         label="How many children a year",
         min_value=1,
         max_value=1_000_000,
@@ -106,7 +163,7 @@ class ChildrenForm(GovukForm):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "govuk-input--width-10"}),
         error_messages={
             "required": "Enter how many children a year the practice serves",
-            "invalid": "Enter the number of children as a whole number, like 120",
+            "invalid": "Enter the number of children as a whole number, like 120 or 6,412",
             "min_value": "The number of children must be 1 or more",
             "max_value": "The number of children must be 1,000,000 or fewer",
         },
@@ -192,6 +249,17 @@ SECTION_FORMS: dict[str, type[GovukForm]] = {
     "readiness": ReadinessForm,
     "data-protection": DataProtectionForm,
 }
+
+
+class AnswerForm(GovukForm):
+    """Submitting, and while the practice team has asked a question, answering it."""
+
+    answer = _text(
+        "Your answer to the practice team's question",
+        required=False,
+        rows=5,
+        help_text="It is kept with your application, with their question. You can also change your answers above.",
+    )
 
 
 class ConfirmForm(GovukForm):

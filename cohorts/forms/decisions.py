@@ -58,6 +58,11 @@ class DecisionRecordForm(GovukForm):
         required=False,
         help_text="Needed only when accepting would take more places than the cohort has.",
     )
+    confirm_without_reviews = forms.BooleanField(
+        label="Decide it even though no reviewer has submitted a review",
+        required=False,
+        help_text="Needed only when the application has no submitted review.",
+    )
 
 
 class ReleaseForm(GovukForm):

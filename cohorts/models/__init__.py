@@ -18,6 +18,7 @@ from cohorts.models.applications import (
     Section,
 )
 from cohorts.models.events import CohortDocument, Event, EventRegistration
+from cohorts.models.messages import ApplicationMessage
 from cohorts.models.reviews import Criterion, Review, ReviewAssignment, ScaleLevel, Score
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Section",
     "ApplicantStatus",
     "Application",
+    "ApplicationMessage",
     "ApplicationRevision",
     "Cohort",
     "CohortDocument",

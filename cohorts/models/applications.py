@@ -115,11 +115,13 @@ class Cohort(models.Model):
         return errors
 
 
-# The lifecycle: which stage may follow which. Only practice admins move a cohort (services).
+# The lifecycle: which stage may follow which. Only practice admins move a cohort (services), after
+# a confirmation page that lists what the move does (cohorts.selectors.stages). The one step back,
+# reviewing → open, is allowed only while it undoes nothing (no review submitted, deadline ahead).
 COHORT_TRANSITIONS: dict[str, frozenset[str]] = {
     Cohort.Status.DRAFT: frozenset({Cohort.Status.OPEN}),
     Cohort.Status.OPEN: frozenset({Cohort.Status.REVIEWING}),
-    Cohort.Status.REVIEWING: frozenset({Cohort.Status.DECIDED}),
+    Cohort.Status.REVIEWING: frozenset({Cohort.Status.DECIDED, Cohort.Status.OPEN}),
     Cohort.Status.DECIDED: frozenset({Cohort.Status.ACTIVE}),
     Cohort.Status.ACTIVE: frozenset({Cohort.Status.CLOSED}),
     Cohort.Status.CLOSED: frozenset(),
@@ -306,8 +308,9 @@ class Application(models.Model):
         return ApplicantStatus(self.applicant_status).label
 
     def deadline(self):
-        """The deadline for this application: the cohort's, or a later one it was given."""
-        if self.deadline_extended_to and self.deadline_extended_to > self.cohort.deadline_at:
+        """The deadline for this application: the cohort's, or one it was given on or after it (the
+        cohort's own deadline restores it for an application whose call was closed early)."""
+        if self.deadline_extended_to and self.deadline_extended_to >= self.cohort.deadline_at:
             return self.deadline_extended_to
         return self.cohort.deadline_at
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from cohorts.models import ANSWER_FIELDS, SECTIONS, Application, ApplicationRevision, Cohort
+from cohorts.models import ANSWER_FIELDS, SECTIONS, Application, ApplicationMessage, ApplicationRevision, Cohort
 from measures import selectors as measure_selectors
 from pine.models import Partner
 
@@ -191,4 +191,30 @@ def revision_comparison(before: ApplicationRevision, after: ApplicationRevision)
     return [
         ComparedAnswer(c.section, c.label, display_answer(c.field, c.before, names), display_answer(c.field, c.after, names))
         for c in revision_compare(before, after)
+    ]
+
+
+def message_list(*, partner: Partner, application: Application) -> QuerySet[ApplicationMessage]:
+    """The application's thread: the practice team's questions and the partner's answers, oldest
+    first (the practice team passes the application's own partner)."""
+    return (
+        ApplicationMessage.objects.filter(partner=partner, application=application)
+        .select_related("author", "in_reply_to")
+        .order_by("created_at", "pk")
+    )
+
+
+def revision_summary(revision: ApplicationRevision) -> list[SectionSummary]:
+    """A submitted revision's answers, section by section, as people read them (its PDF copy)."""
+    application = revision.application
+    names = dict(measure_selectors.measure_list().values_list("code", "name"))
+    answers = revision.answers
+    return [
+        SectionSummary(
+            section.slug,
+            section.title,
+            True,
+            [(FIELD_LABELS[n], display_answer(n, answers.get(n), names)) for n in section.fields],
+        )
+        for section in application.sections()
     ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
-from cohorts.models import Application, Cohort, Decision
+from cohorts.models import Application, Cohort, Decision, Review, ReviewAssignment
 
 # Applications a decision may be recorded for: screened, or on the waiting list (a place may come free).
 DECIDABLE = frozenset({Application.Status.ELIGIBLE, Application.Status.INELIGIBLE, Application.Status.WAITING_LIST})
@@ -65,3 +65,22 @@ def decision_pending_list(*, cohort: Cohort) -> QuerySet[Application]:
 def decision_get(*, cohort: Cohort, code) -> Application | None:
     """One application of the cohort (any status: a decision may need clearing after it changed)."""
     return Application.objects.filter(cohort=cohort, code=code).select_related("partner", "cohort").first()
+
+
+@dataclass(frozen=True)
+class ReviewCounts:
+    submitted: int
+    outstanding: int  # reviewers assigned (no conflict) whose review is not submitted
+
+
+def review_counts(*, application: Application) -> ReviewCounts:
+    """How many reviews of the application are submitted, and how many are still to come."""
+    counts = (
+        ReviewAssignment.objects.filter(application=application)
+        .exclude(conflict=ReviewAssignment.Conflict.DECLARED)
+        .aggregate(
+            assigned=Count("pk"),
+            submitted=Count("pk", filter=Q(review__status=Review.Status.SUBMITTED)),
+        )
+    )
+    return ReviewCounts(submitted=counts["submitted"], outstanding=counts["assigned"] - counts["submitted"])

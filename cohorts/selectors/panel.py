@@ -1,15 +1,18 @@
 """The selection panel of a cohort: every application with its reviewers' scores and the
 statistics of ``cohorts.panel``. Practice team only (reviews sit behind a practice-only policy).
 
-``panel_get`` reads everything in three queries, however many applications, reviewers and
-criteria there are: the applications (with their partners), the rubric, and every submitted score.
+``panel_get`` reads everything in four queries, however many applications, reviewers and
+criteria there are: the applications (with their partners), the rubric, every submitted score, and
+the reviews still outstanding.
 """
 
 import math
 from dataclasses import dataclass, field
 
+from django.db.models import Count
+
 from cohorts import panel as statistics
-from cohorts.models import Application, Cohort, Criterion, Decision, Review, Score
+from cohorts.models import Application, Cohort, Criterion, Decision, Review, ReviewAssignment, Score
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class PanelRow:
     disagreements: list[Criterion]
     totals: list[float | None] = field(default_factory=list)  # in the order of the panel's reviewers
     criterion_scores: list[CriterionScores] = field(default_factory=list)
+    outstanding: int = 0  # reviewers assigned (no conflict) whose review is not submitted
 
     @property
     def review_count(self) -> int:
@@ -106,6 +110,14 @@ def panel_get(*, cohort: Cohort) -> Panel:
             )
         )
     position = {c.pk: i for i, c in enumerate(criteria)}
+    outstanding = dict(
+        ReviewAssignment.objects.filter(application__cohort=cohort)
+        .exclude(conflict=ReviewAssignment.Conflict.DECLARED)
+        .exclude(review__status=Review.Status.SUBMITTED)
+        .values("application_id")
+        .annotate(n=Count("pk"))
+        .values_list("application_id", "n")
+    )
 
     rows = []
     for application in applications:
@@ -126,6 +138,7 @@ def panel_get(*, cohort: Cohort) -> Panel:
                 criterion_scores=[
                     CriterionScores(c, [r.scores[i] for r in reviews], c in disagreements) for i, c in enumerate(criteria)
                 ],
+                outstanding=outstanding.get(application.pk, 0),
             )
         )
     return Panel(cohort=cohort, criteria=criteria, reviewers=reviewers, rows=rows)

@@ -301,3 +301,39 @@ def assignment_label(assignment: ReviewAssignment) -> str:
     if application.cohort.blind_review:
         return application_reference(application)
     return f"{application.practice_title} ({application.partner.name})"
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """Who applied, as a reviewer needs to know it to declare a conflict of interest: the
+    partnership and each agency with its type (the lead first)."""
+
+    partner_name: str
+    agencies: list[tuple[str, str, bool]]  # (name, type, is the lead)
+
+
+def applicant_for_conflict(application: Application) -> Applicant | None:
+    """The partnership and its agencies, shown before the reviewer declares; None under blind
+    review (the reviewer is never told who applied)."""
+    if application.cohort.blind_review:
+        return None
+    partner = application.partner
+    agencies = [(a.name, a.get_agency_type_display(), a.is_lead) for a in partner.agencies.all()]
+    return Applicant(partner_name=partner.name, agencies=agencies)
+
+
+def assignment_next_for_reviewer(*, reviewer: User, after: ReviewAssignment | None = None) -> ReviewAssignment | None:
+    """The reviewer's next review to do: an active assignment in a cohort being reviewed whose
+    review is not submitted (other than ``after``), in the order of their list."""
+    qs = assignment_list_for_reviewer(reviewer=reviewer).filter(
+        application__cohort__status=Cohort.Status.REVIEWING, application__status__in=REVIEWABLE
+    )
+    if after is not None:
+        qs = qs.exclude(pk=after.pk)
+    return next((a for a in qs if not a.submitted), None)
+
+
+def assignment_is_to_do(assignment: ReviewAssignment) -> bool:
+    """For an assignment from :func:`assignment_list_for_reviewer`: its review can still be done."""
+    application = assignment.application
+    return not assignment.submitted and application.cohort.status == Cohort.Status.REVIEWING and application.status in REVIEWABLE

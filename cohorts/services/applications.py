@@ -13,16 +13,18 @@ from django.utils import timezone
 
 from cohorts.models import (
     ANSWER_FIELDS,
-    COHORT_TRANSITIONS,
     Application,
+    ApplicationMessage,
     ApplicationRevision,
     Cohort,
+    ReviewAssignment,
 )
+from cohorts.selectors import stages as stage_selectors
 from measures import selectors as measure_selectors
 from pine.access import require_practice_admin
 from pine.audit import audit_record, audited_create, audited_update
 from pine.models import Partner, User
-from pine.notifications import notify, partner_recipients
+from pine.notifications import notify, partner_recipients, practice_admins
 from pine.slugs import unique_slug
 
 
@@ -42,6 +44,9 @@ COHORT_DETAILS = (
     "eligibility",
     "multi_agency",
     "capacity",
+    "reviewers_per_application",
+    "blind_review",
+    "disagreement_threshold",
     "opens_at",
     "deadline_at",
     "review_starts_at",
@@ -78,37 +83,103 @@ def cohort_create(
     return audited_create(cohort, actor=actor, partner=None, action="cohort.create")
 
 
+# What can still change while the cohort is being reviewed (the auto-assignment asks the admin to
+# lower the number of reviewers when there are too few).
+REVIEW_SETTINGS = frozenset({"reviewers_per_application", "blind_review", "disagreement_threshold"})
+
+
+def review_settings_editable(cohort: Cohort) -> bool:
+    return cohort.is_editable or cohort.status == Cohort.Status.REVIEWING
+
+
 @transaction.atomic
 def cohort_update(*, actor: User, cohort: Cohort, **fields) -> Cohort:
     """Change a cohort's details: only while it is a draft or open (its stage moves only by
-    ``cohort_transition``)."""
+    ``cohort_transition``); its review settings also while it is being reviewed. Blind review
+    cannot be switched once a reviewer has opened an application (they have seen who applied, or
+    were promised they would not)."""
     require_practice_admin(actor, "change a cohort")
     unknown = set(fields) - set(COHORT_DETAILS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
     cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
-    if not cohort.is_editable:
+    if not cohort.is_editable and not (review_settings_editable(cohort) and set(fields) <= REVIEW_SETTINGS):
         raise ValidationError(f"{cohort.name} is {cohort.get_status_display().lower()}: its details can no longer change.")
+    if "blind_review" in fields and fields["blind_review"] != cohort.blind_review:
+        opened = ReviewAssignment.objects.filter(application__cohort=cohort, conflict=ReviewAssignment.Conflict.NONE)
+        if opened.exists():
+            raise ValidationError(
+                {"blind_review": "Reviewers have already opened applications: blind review can no longer be switched."}
+            )
     audited_update(cohort, fields, actor=actor, partner=None, action="cohort.update", validate=_check_cohort_dates)
     return cohort
 
 
 @transaction.atomic
-def cohort_transition(*, actor: User, cohort: Cohort, to: str) -> Cohort:
-    """Move a cohort to its next stage, as ``COHORT_TRANSITIONS`` allows."""
+def cohort_transition(*, actor: User, cohort: Cohort, to: str, now: datetime | None = None) -> Cohort:
+    """Move a cohort to another stage, as ``COHORT_TRANSITIONS`` allows and
+    ``stage_selectors.stage_move_refusal`` permits now (the step back from reviewing to open only
+    before any review is submitted and before the deadline), and tell the applicants it affects."""
     require_practice_admin(actor, "move a cohort to another stage")
+    now = now or timezone.now()
     cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
     if to not in Cohort.Status.values:
         raise ValidationError({"to": f"Choose one of: {', '.join(Cohort.Status.values)}."})
-    if to not in COHORT_TRANSITIONS[cohort.status]:
-        allowed = ", ".join(Cohort.Status(s).label.lower() for s in cohort.allowed_transitions()) or "nothing"
-        raise ValidationError({"to": f"A cohort that is {cohort.get_status_display().lower()} can move only to: {allowed}."})
+    refusal = stage_selectors.stage_move_refusal(
+        cohort=cohort, to=to, counts=stage_selectors.stage_counts(cohort=cohort), now=now
+    )
+    if refusal:
+        raise ValidationError({"to": refusal})
+    return _move(cohort, to, actor=actor, now=now)
+
+
+def _move(cohort: Cohort, to: str, *, actor: User | None, now: datetime) -> Cohort:
+    """Change the stage (the caller holds the cohort's row lock), record it, and send the notices."""
     before = cohort.status
     cohort.status = to
     cohort.full_clean()
     cohort.save(update_fields=["status"])
     audit_record(actor=actor, partner=None, action="cohort.transition", obj=cohort, changes={"status": [before, to]})
+    if before == Cohort.Status.OPEN and to == Cohort.Status.REVIEWING:
+        _notify_drafts(cohort, template="call_closed", now=now, early=now < cohort.deadline_at)
+    elif before == Cohort.Status.REVIEWING and to == Cohort.Status.OPEN:
+        _notify_drafts(cohort, template="call_reopened", now=now, early=False)
     return cohort
+
+
+def _notify_drafts(cohort: Cohort, *, template: str, now: datetime, early: bool) -> int:
+    """Tell the partner of each draft application in the cohort what the stage change means for it:
+    a closed call (drafts that can no longer be submitted: an extension keeps one open) or a
+    reopened one. Returns how many partners were told."""
+    drafts = Application.objects.filter(cohort=cohort, status=Application.Status.DRAFT).select_related("partner", "cohort")
+    told = 0
+    for application in drafts:
+        if template == "call_closed" and application.edit_refusal(now) is None:
+            continue  # an extension keeps it open: nothing changes for this partner
+        notify(
+            recipients=partner_recipients(partner=application.partner),
+            template=template,
+            context={"application": application, "cohort": cohort, "early": early, "closed_at": now},
+            link=reverse("cohorts:application_detail", args=[application.partner.slug, application.code]),
+            partner=application.partner,
+        )
+        told += 1
+    return told
+
+
+@transaction.atomic
+def cohorts_close_at_deadline(*, now: datetime | None = None) -> int:
+    """Close every open call whose deadline has passed (move it to reviewing) and tell the partners
+    with drafts. Celery beat runs it often (``cohorts.tasks.close_calls_at_deadline``); a call
+    already closed, by a person or an earlier run, is not touched again. Returns how many closed.
+    Reads every partner's drafts: its task runs it through ``jobs.across_partners``."""
+    now = now or timezone.now()
+    due = Cohort.objects.select_for_update(skip_locked=True).filter(status=Cohort.Status.OPEN, deadline_at__lte=now)
+    closed = 0
+    for cohort in due:
+        _move(cohort, Cohort.Status.REVIEWING, actor=None, now=now)
+        closed += 1
+    return closed
 
 
 # --- applications: the applicant's side ------------------------------------------------------------
@@ -189,8 +260,11 @@ def submission_problems(application: Application) -> list[str]:
 
 
 @transaction.atomic
-def application_submit(*, partner: Partner, actor: User, application: Application) -> Application:
-    """Submit (or resubmit, after a request for more information): stores the next revision."""
+def application_submit(*, partner: Partner, actor: User, application: Application, answer: str = "") -> Application:
+    """Submit (or resubmit, after a request for more information): stores the next revision. A
+    resubmission answers the practice team's open question: with ``answer`` (kept in the
+    application's thread of messages), or by the changed answers alone; the practice team is told
+    a response is received."""
     application = _locked(partner, application)
     if not application.can_move_to(Application.Status.SUBMITTED):
         raise ValidationError("This application has already been submitted.")
@@ -223,6 +297,8 @@ def application_submit(*, partner: Partner, actor: User, application: Applicatio
         audit_obj=application,
         changes={"status": [before, application.status], "revision": number},
     )
+    if before == Application.Status.MORE_INFORMATION:
+        _answer_question(partner=partner, actor=actor, application=application, answer=answer, revision=number)
     notify(
         recipients=partner_recipients(partner=partner),
         template="application_submitted",
@@ -231,6 +307,40 @@ def application_submit(*, partner: Partner, actor: User, application: Applicatio
         partner=partner,
     )
     return application
+
+
+def _answer_question(*, partner: Partner, actor: User, application: Application, answer: str, revision: int) -> None:
+    """Record the partner's response to the open question (its answer, if written, as a message)
+    and tell the practice admins a response is received."""
+    question = (
+        ApplicationMessage.objects.select_for_update()
+        .filter(application=application, kind=ApplicationMessage.Kind.QUESTION, answered_at__isnull=True)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    now = application.submitted_at
+    if question is not None:
+        question.answered_at = now
+        question.save(update_fields=["answered_at"])
+    answer = (answer or "").strip()
+    if answer and question is not None:
+        message = ApplicationMessage(
+            partner=partner,
+            application=application,
+            kind=ApplicationMessage.Kind.ANSWER,
+            body=answer,
+            author=actor,
+            in_reply_to=question,
+            created_at=now,
+        )
+        audited_create(message, actor=actor, partner=partner, action="application.answer", audit_obj=application)
+    notify(
+        recipients=practice_admins(),
+        template="information_answered",
+        context={"application": application, "answer": answer, "question": question, "revision": revision},
+        link=reverse("cohorts:practice_application", args=[application.code]),
+        partner=partner,
+    )
 
 
 @transaction.atomic
@@ -263,14 +373,16 @@ def application_locked(application: Application) -> Application:
 
 @transaction.atomic
 def application_extend_deadline(*, actor: User, application: Application, until: datetime, reason: str) -> Application:
-    """Give one application a later deadline than its cohort's, with the reason recorded."""
+    """Give one application a deadline of its own, on or after its cohort's (the cohort's own
+    deadline restores it when the call was closed early), with the reason recorded; the partner is
+    told (in the app and by email)."""
     require_practice_admin(actor, "extend a deadline")
     application = application_locked(application)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Enter the reason for the extension."})
-    if until <= application.cohort.deadline_at:
-        raise ValidationError({"until": "The new deadline must be after the cohort's deadline."})
+    if until < application.cohort.deadline_at:
+        raise ValidationError({"until": "The new deadline must be on or after the cohort's deadline."})
     if until <= timezone.now():
         raise ValidationError({"until": "The new deadline must be in the future."})
     if application.status != Application.Status.DRAFT:
@@ -281,6 +393,13 @@ def application_extend_deadline(*, actor: User, application: Application, until:
         actor=actor,
         partner=application.partner,
         action="application.extend_deadline",
+    )
+    notify(
+        recipients=partner_recipients(partner=application.partner),
+        template="deadline_extended",
+        context={"application": application, "deadline": until, "reason": reason},
+        link=reverse("cohorts:application_detail", args=[application.partner.slug, application.code]),
+        partner=application.partner,
     )
     return application
 
@@ -333,6 +452,14 @@ def application_request_information(*, actor: User, application: Application, qu
     application.status = Application.Status.MORE_INFORMATION
     application.information_request, application.information_requested_at = question, timezone.now()
     application.save(update_fields=["status", "information_request", "information_requested_at"])
+    ApplicationMessage(
+        partner=application.partner,
+        application=application,
+        kind=ApplicationMessage.Kind.QUESTION,
+        body=question,
+        author=actor,
+        created_at=application.information_requested_at,
+    ).save()  # recorded in the audit trail below, with the change of status
     audit_record(
         actor=actor,
         partner=application.partner,

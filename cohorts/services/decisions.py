@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cohorts.models import Application, Cohort, Decision
-from cohorts.selectors.decisions import DECIDABLE, RELEASED_STATUS, cohort_places, decision_pending_list
+from cohorts.selectors.decisions import DECIDABLE, RELEASED_STATUS, cohort_places, decision_pending_list, review_counts
 from cohorts.services.applications import application_locked
 from cohorts.services.reviews import require_no_conflict
 from evaluations import services as evaluation_services
@@ -43,11 +43,18 @@ def _refusal(application: Application, decision: str) -> str | None:
 
 @transaction.atomic
 def decision_record(
-    *, actor: User, application: Application, decision: str, note: str = "", confirm_over_capacity: bool = False
+    *,
+    actor: User,
+    application: Application,
+    decision: str,
+    note: str = "",
+    confirm_over_capacity: bool = False,
+    confirm_without_reviews: bool = False,
 ) -> Application:
     """Record (or change) the pending decision on an application, with the note sent to the
     applicant. Accepting beyond the cohort's capacity (accepted plus pending accepts) needs
-    ``confirm_over_capacity``."""
+    ``confirm_over_capacity``; deciding an eligible application no reviewer has submitted a review
+    of needs ``confirm_without_reviews``."""
     require_practice_admin(actor, "record a decision")
     require_no_conflict(actor=actor, application=application)
     if decision not in Decision.values:
@@ -58,6 +65,19 @@ def decision_record(
     refusal = _refusal(application, decision)
     if refusal:
         raise ValidationError(refusal)
+    if application.status == Application.Status.ELIGIBLE and not confirm_without_reviews:
+        reviews = review_counts(application=application)
+        if not reviews.submitted:
+            raise ValidationError(
+                {
+                    "confirm_without_reviews": (
+                        f"No reviewer has submitted a review of “{application.practice_title}”"
+                        f"{f' ({reviews.outstanding} outstanding)' if reviews.outstanding else ''}. "
+                        "Confirm you want to decide it without reviews."
+                    )
+                },
+                code="no_reviews",
+            )
     if decision == Decision.ACCEPT and not confirm_over_capacity:
         places = cohort_places(cohort=application.cohort, excluding=application)
         if places.taken + 1 > places.capacity:
@@ -77,7 +97,11 @@ def decision_record(
         actor=actor,
         partner=application.partner,
         action="application.decision_record",
-        also_record={"confirm_over_capacity": True} if decision == Decision.ACCEPT and confirm_over_capacity else None,
+        also_record={
+            **({"confirm_over_capacity": True} if decision == Decision.ACCEPT and confirm_over_capacity else {}),
+            **({"confirm_without_reviews": True} if confirm_without_reviews else {}),
+        }
+        or None,
     )
     return application
 
@@ -142,6 +166,9 @@ def _email(application: Application) -> DecisionEmail:
         "partner": application.partner,
         "cohort": application.cohort,
         "note": application.decision_note,
+        # The places taken once the release is done (accepted, and accepts about to be released):
+        # the waiting-list email says the places are taken only when they are.
+        "places": cohort_places(cohort=application.cohort),
     }
     recipients = notifications.partner_recipients(partner=application.partner)
     url = notifications.absolute_url(link)

@@ -325,15 +325,23 @@ class AutoAssignment:
 
     @property
     def explanation(self) -> str:
+        """What is missing, true to the numbers: how many applications, how many more reviewers
+        each needs (the same for all, or a range) and how many assignments that makes in all."""
         if not self.short:
             return ""
-        missing = sum(n for _, n in self.short)
+        count, missing = len(self.short), sorted(n for _, n in self.short)
+        total = sum(missing)
+        if count == 1:
+            need = f"1 application still needs {total} more reviewer{'s' if total != 1 else ''}"
+        elif missing[0] == missing[-1]:
+            need = f"{count} applications still need {missing[0]} more reviewer{'s' if missing[0] != 1 else ''} each"
+        else:
+            need = f"{count} applications still need {missing[0]} to {missing[-1]} more reviewers each ({total} in all)"
         return (
-            f"{len(self.short)} application{'s' if len(self.short) != 1 else ''} still "
-            f"need{'s' if len(self.short) == 1 else ''} {missing} more reviewer{'s' if missing != 1 else ''}: "
-            f"each needs {self.per_application} and there {'is' if self.reviewers == 1 else 'are'} "
+            f"{need}: each needs {self.per_application} and there {'is' if self.reviewers == 1 else 'are'} "
             f"{self.reviewers} active reviewer{'s' if self.reviewers != 1 else ''} without a conflict. "
-            "Add reviewers, assign practice admins by hand, or lower the number of reviewers per application."
+            "Add reviewers, assign practice admins by hand, or lower the number of reviewers for each application "
+            "in the cohort's review settings."
         )
 
 

@@ -3,16 +3,21 @@ cohorts and screening (the panel and decisions: ``cohorts.views.decisions``)."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.text import slugify
+from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from cohorts import pdf
 from cohorts.forms.applications import (
     SECTION_FORMS,
+    AnswerForm,
     ApplicationStartForm,
     CohortCreateForm,
     CohortForm,
+    CohortReviewSettingsForm,
     CohortTransitionForm,
     ConfirmForm,
     ExtensionForm,
@@ -23,10 +28,10 @@ from cohorts.forms.applications import (
 from cohorts.models import SECTIONS_BY_SLUG, Application, Cohort
 from cohorts.selectors import applications as selectors
 from cohorts.selectors import events as event_selectors
+from cohorts.selectors import stages as stage_selectors
 from cohorts.services import applications as services
 from cohorts.services import reviews as review_services
 from pine.access import ADMINS, ADMINS_AND_ANALYSTS
-from pine.forms import GovukForm
 from pine.models import Role
 from pine.scoping import PartnerView, PracticeView, PublicView
 from pine.views import ServiceFormMixin, run_service
@@ -103,6 +108,8 @@ class ApplicationDetailView(PartnerApplicationMixin, PartnerView, TemplateView):
             can_edit=application.edit_refusal() is None,
             can_withdraw=application.can_move_to(Application.Status.WITHDRAWN) and self.access.allows(Role.LEAD),
             revisions=list(selectors.revision_list(partner=self.partner, application=application)),
+            messages_thread=list(selectors.message_list(partner=self.partner, application=application)),
+            viewer="partner",
             **kwargs,
         )
 
@@ -169,23 +176,37 @@ class ApplicationCheckView(PartnerApplicationMixin, PartnerView, TemplateView):
     def get_context_data(self, **kwargs):
         application = self.object
         refusal = application.edit_refusal()
+        answering = application.status == Application.Status.MORE_INFORMATION
         return super().get_context_data(
             application=application,
             summary=selectors.application_summary(application),
             problems=services.submission_problems(application),
             refusal=refusal,
             can_change=refusal is None,
+            answering=answering,
+            answer_form=kwargs.pop("answer_form", None) or (AnswerForm() if answering else None),
+            messages_thread=list(selectors.message_list(partner=self.partner, application=application)) if answering else [],
+            viewer="partner",
             **kwargs,
         )
 
     def post(self, request, partner_slug, code):
-        confirm = GovukForm(request.POST)  # the page's one button: the service's reasons show above it
+        answering = self.object.status == Application.Status.MORE_INFORMATION
+        form = AnswerForm(request.POST)  # the page's one button: the service's reasons show above it
         submitted = run_service(
-            confirm, lambda: services.application_submit(partner=self.partner, actor=request.user, application=self.object)
+            form,
+            lambda: services.application_submit(
+                partner=self.partner, actor=request.user, application=self.object, answer=form.cleaned_data["answer"]
+            ),
         )
         if not submitted.ok:
-            return self.render_to_response(self.get_context_data(errors=confirm.non_field_errors()))
-        messages.success(request, "Application submitted. The practice team will be in touch.")
+            return self.render_to_response(self.get_context_data(errors=form.non_field_errors(), answer_form=form))
+        messages.success(
+            request,
+            "Your response is sent with your application: the practice team will be in touch."
+            if answering
+            else "Application submitted. The practice team will be in touch.",
+        )
         return redirect("cohorts:application_detail", partner_slug=partner_slug, code=code)
 
 
@@ -209,6 +230,23 @@ class ApplicationWithdrawView(PartnerApplicationMixin, PartnerView, FormView):
                 return self.form_invalid(form)
             messages.success(self.request, f"You have withdrawn your application to {application.cohort.name}.")
         return redirect("cohorts:application_detail", partner_slug=self.partner.slug, code=application.code)
+
+
+class ApplicationRevisionPdfView(PartnerApplicationMixin, PartnerView, View):
+    """A PDF copy of one submitted version of the application (what the partner sent)."""
+
+    def get(self, request, partner_slug, code, number):
+        application = self.object
+        revision = selectors.revision_get(partner=self.partner, application=application, number=number)
+        if revision is None:
+            raise Http404("No such version.")
+        agencies = [(a.name, a.get_agency_type_display(), a.is_lead) for a in self.partner.agencies.all()] or [
+            (self.partner.name, self.partner.get_lead_agency_type_display(), True)
+        ]
+        response = HttpResponse(pdf.revision_pdf(revision, agencies=agencies), content_type="application/pdf")
+        name = slugify(application.practice_title)[:60] or "application"
+        response["Content-Disposition"] = f'attachment; filename="{name}-version-{revision.number}.pdf"'
+        return response
 
 
 def _comparison_context(revisions, request) -> dict:
@@ -293,7 +331,13 @@ class PracticeCohortDetailView(PracticeCohortMixin, PracticeView, TemplateView):
             cohort=cohort,
             applications=selectors.application_list_for_practice(cohort=cohort, include_drafts=True),
             can_manage=self.access.has_practice_role(ADMINS),
-            transitions=[(s, Cohort.Status(s).label) for s in cohort.allowed_transitions()],
+            transitions=sorted(  # (stage, label, a step back?): forward first
+                (
+                    (s, Cohort.Status(s).label, Cohort.Status.values.index(s) < Cohort.Status.values.index(cohort.status))
+                    for s in cohort.allowed_transitions()
+                ),
+                key=lambda t: t[2],
+            ),
             events=list(event_selectors.event_list(cohort=cohort)),
             documents=list(event_selectors.document_list(cohort=cohort)),
             **kwargs,
@@ -301,9 +345,18 @@ class PracticeCohortDetailView(PracticeCohortMixin, PracticeView, TemplateView):
 
 
 class PracticeCohortEditView(PracticeCohortMixin, ServiceFormMixin, PracticeView, FormView):
+    """Every detail while the cohort is a draft or open; only its review settings while it is being
+    reviewed."""
+
     template_name = "cohorts/cohort_form.html"
-    form_class = CohortForm
     practice_roles = ADMINS
+
+    @property
+    def settings_only(self) -> bool:
+        return not self.cohort.is_editable and services.review_settings_editable(self.cohort)
+
+    def get_form_class(self):
+        return CohortReviewSettingsForm if self.settings_only else CohortForm
 
     def get_initial(self):
         cohort = self.cohort
@@ -313,11 +366,17 @@ class PracticeCohortEditView(PracticeCohortMixin, ServiceFormMixin, PracticeView
         cohort = self.cohort
         return super().get_context_data(
             cohort=cohort,
-            heading=f"Change {cohort.name}",
+            heading=f"Change the review settings of {cohort.name}" if self.settings_only else f"Change {cohort.name}",
             button="Save changes",
-            refusal=None if cohort.is_editable else "locked",
+            settings_only=self.settings_only,
+            refusal=None if services.review_settings_editable(cohort) else "locked",
             **kwargs,
         )
+
+    def post(self, request, *args, **kwargs):
+        if not services.review_settings_editable(self.cohort):
+            return self.get(request, *args, **kwargs)
+        return super().post(request, *args, **kwargs)
 
     def call_service(self, data):
         return services.cohort_update(actor=self.request.user, cohort=self.cohort, **data)
@@ -328,12 +387,24 @@ class PracticeCohortEditView(PracticeCohortMixin, ServiceFormMixin, PracticeView
 
 
 class PracticeCohortTransitionView(PracticeCohortMixin, ServiceFormMixin, PracticeView, FormView):
-    """The stage buttons of the practice cohort page post here."""
+    """Move a cohort to another stage: ``?to=<stage>`` shows what the move will do (deadline not
+    reached, drafts, unscreened applications, reviews outstanding, who is told) and asks to
+    confirm; the confirmation posts here."""
 
-    template_name = "cohorts/practice_cohort.html"
+    template_name = "cohorts/cohort_transition.html"
     form_class = CohortTransitionForm
     practice_roles = ADMINS
-    http_method_names = ["post"]
+
+    def get(self, request, *args, **kwargs):
+        to = request.GET.get("to", "")
+        if to not in Cohort.Status.values:
+            raise Http404("No such stage.")
+        return self.render_to_response(self.get_context_data(form=self.form_class(initial={"to": to}), to=to))
+
+    def get_context_data(self, **kwargs):
+        to = kwargs.pop("to", None) or self.request.POST.get("to", "")
+        move = stage_selectors.stage_move_preview(cohort=self.cohort, to=to) if to in Cohort.Status.values else None
+        return super().get_context_data(cohort=self.cohort, move=move, **kwargs)
 
     def form_invalid(self, form):
         messages.error(self.request, " ".join(e for errors in form.errors.values() for e in errors))
@@ -392,6 +463,8 @@ class PracticeApplicationView(ServiceFormMixin, PracticeView, FormView):
             summary=selectors.application_summary(application),
             checks=selectors.screening_checks(application),
             revisions=list(selectors.revision_list(partner=application.partner, application=application)),
+            messages_thread=list(selectors.message_list(partner=application.partner, application=application)),
+            viewer="practice",
             can_decide=self.access.has_practice_role(ADMINS),
             **kwargs,
         )

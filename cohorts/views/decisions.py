@@ -162,6 +162,7 @@ class DecisionRecordView(DecisionMixin, ServiceFormMixin, PracticeView, FormView
             application=application,
             places=decision_selectors.cohort_places(cohort=application.cohort),
             places_without=decision_selectors.cohort_places(cohort=application.cohort, excluding=application),
+            reviews=decision_selectors.review_counts(application=application),
             refusal=None
             if application.status in decision_selectors.DECIDABLE
             else f"An application that is {application.get_status_display().lower()} cannot be decided.",

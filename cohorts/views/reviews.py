@@ -325,8 +325,19 @@ class ReviewListView(PracticeView, TemplateView):
 
     def get_context_data(self, **kwargs):
         assignments = list(selectors.assignment_list_for_reviewer(reviewer=self.request.user))
-        rows = [{"assignment": a, "label": selectors.assignment_label(a)} for a in assignments]
-        return super().get_context_data(rows=rows, **kwargs)
+        rows = [
+            {"assignment": a, "label": selectors.assignment_label(a), "to_do": selectors.assignment_is_to_do(a)}
+            for a in assignments
+        ]
+        to_do = [r for r in rows if r["to_do"]]
+        return super().get_context_data(
+            rows=rows,
+            to_do=to_do,
+            done=[r for r in rows if not r["to_do"]],
+            next_row=to_do[0] if to_do else None,
+            submitted_count=sum(1 for a in assignments if a.submitted),
+            **kwargs,
+        )
 
 
 class ReviewerAssignmentMixin:
@@ -349,7 +360,12 @@ class ConflictView(ReviewerAssignmentMixin, PracticeView, FormView):
 
     def get_context_data(self, **kwargs):
         assignment = self.object
-        return super().get_context_data(assignment=assignment, label=selectors.assignment_label(assignment), **kwargs)
+        return super().get_context_data(
+            assignment=assignment,
+            label=selectors.assignment_label(assignment),
+            applicant=selectors.applicant_for_conflict(assignment.application),
+            **kwargs,
+        )
 
     def form_valid(self, form):
         assignment = self.object
@@ -440,5 +456,15 @@ class ReviewView(ReviewerAssignmentMixin, PracticeView, FormView):
             return redirect("cohorts:review_detail", code=assignment.code)
         if not run_service(form, lambda: services.review_submit(actor=self.request.user, assignment=assignment)).ok:
             return self.form_invalid(form)
-        messages.success(self.request, "Your review is submitted. You can now see the other reviewers' submitted reviews.")
-        return redirect("cohorts:review_detail", code=assignment.code)
+        following = selectors.assignment_next_for_reviewer(reviewer=self.request.user, after=assignment)
+        if following is None:
+            messages.success(self.request, "Your review is submitted. That was your last review to do: thank you.")
+            return redirect("cohorts:review_list")
+        messages.success(
+            self.request,
+            "Your review is submitted. This is your next application. "
+            "You can see the other reviewers' submitted reviews on the page of the one you submitted.",
+        )
+        if following.conflict == ReviewAssignment.Conflict.NONE:
+            return redirect("cohorts:review_detail", code=following.code)
+        return redirect("cohorts:review_conflict", code=following.code)

@@ -59,6 +59,9 @@ def test_cohort_and_application_pages(new_context, check_page, practice_admin, p
     admin.get_by_role("button", name="Save changes").click()
     expect(admin.locator(".govuk-notification-banner--success")).to_contain_text("is saved")
     admin.get_by_role("button", name="Move to: open for applications").click()
+    expect(admin.locator("#consequences")).to_be_visible()  # the confirmation: what the move does
+    check_page(admin, "confirm-move-to-open")
+    admin.get_by_role("button", name="Confirm: move to open for applications").click()
     expect(admin.locator(".govuk-notification-banner--success")).to_contain_text("is now: open for applications")
     expect(admin.get_by_role("button", name="Move to: reviewing")).to_be_visible()
     check_page(admin, "practice-cohort-open")

@@ -161,8 +161,12 @@ def score_and_submit(page, check_page, *, title: str, level: tuple, name: str, e
         group = page.get_by_role("group", name=criterion, exact=True)
         group.get_by_role("radio", name=f"{score} – {label}").check()
     page.get_by_label("Overall comments (optional)").fill(f"{label}: scored by {name}.")
+    review_url = page.url
     page.get_by_role("button", name="Submit your review").click()
+    # Submitting moves on: to the next review, or to the reviewer's list after the last one.
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Your review is submitted")
+    check_page(page, f"{name}-after-submitting")
+    page.goto(review_url)
     expect(page.get_by_role("heading", name="Other reviews")).to_be_visible()
     check_page(page, f"{name}-review-submitted")
 
@@ -242,6 +246,9 @@ def test_a_whole_round(new_context, check_page, practice_admin, partner, lead, o
     # ... and opens the call.
     admin.goto(cohort_url)
     admin.get_by_role("button", name="Move to: open for applications").click()
+    expect(admin.locator("#consequences")).to_be_visible()  # the confirmation: what the move does
+    check_page(admin, "confirm-move-to-open")
+    admin.get_by_role("button", name="Confirm: move to open for applications").click()
     expect(admin.locator(".govuk-notification-banner--success")).to_contain_text("is now: open for applications")
     check_page(admin, "practice-cohort-open")
 
@@ -284,6 +291,9 @@ def test_a_whole_round(new_context, check_page, practice_admin, partner, lead, o
     # 4. The admin moves the cohort to reviewing, screens both eligible and asks A a question.
     admin.goto(cohort_url)
     admin.get_by_role("button", name="Move to: reviewing").click()
+    expect(admin.locator("#consequences")).to_be_visible()  # the confirmation: what the move does
+    check_page(admin, "confirm-move-to-reviewing")
+    admin.get_by_role("button", name="Confirm: move to reviewing").click()
     expect(admin.locator(".govuk-notification-banner--success")).to_contain_text("is now: reviewing")
     check_page(admin, "practice-cohort-reviewing")
     screen_eligible(admin, check_page, title=TITLE_B, name="b")

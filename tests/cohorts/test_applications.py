@@ -347,3 +347,28 @@ class TestOtherPartner:
             ]:
                 response = getattr(api, method)(url, {}, content_type="application/json")
                 assert response.status_code == 404 and response.json() == {"detail": "Not found."}, (method, url)
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("6,412", 6412), ("6 412", 6412), ("1,000,000", 1_000_000), (" 120 ", 120)])
+def test_numbers_with_thousands_separators_are_accepted(contributor, draft, typed, stored):
+    response = page_client(contributor).post(
+        section_url(draft, "children"), {"children_description": "Families.", "children_count": typed}
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.children_count == stored
+
+
+def test_check_your_answers_lists_each_agency_with_its_type_and_the_real_lead(lead, partner, complete):
+    partner.agencies.all().delete()
+    factories.PartnerAgencyFactory(
+        partner=partner, name="Northmoor Council", agency_type=AgencyType.LOCAL_AUTHORITY, is_lead=True
+    )
+    factories.PartnerAgencyFactory(partner=partner, name="Kestrel Police", agency_type=AgencyType.POLICE)
+    factories.PartnerAgencyFactory(partner=partner, name="Hope Trust", agency_type=AgencyType.VOLUNTARY)
+    html = page_client(lead).get(reverse("cohorts:application_check", args=[partner.slug, complete.code])).content.decode()
+    lead_cell = html.split('id="lead-agency">', 1)[1].split("</dd>", 1)[0]
+    assert lead_cell == "Northmoor Council (Local authority children&#x27;s services)"
+    others = html.split('id="other-agencies">', 1)[1].split("</dd>", 1)[0]
+    assert "Kestrel Police (Police)" in others and "Hope Trust (Voluntary or community organisation)" in others
+    assert "Northmoor Council" not in others

@@ -147,7 +147,8 @@ def test_automatic_assignment_explains_when_there_are_too_few_reviewers(cohort, 
     result = services.assignments_auto(actor=practice_admin, cohort=cohort)
     assert len(result.created) == 2
     assert [n for _, n in result.short] == [1, 1]
-    assert "2 applications still need 2 more reviewers" in result.explanation
+    # Each needs one more: the wording says so (not "2 more reviewers", which reads as two each).
+    assert "2 applications still need 1 more reviewer each" in result.explanation
     assert "there is 1 active reviewer" in result.explanation
 
 
@@ -174,7 +175,7 @@ def test_an_admin_chooses_reviewers_on_the_page(cohort, reviewers, admin_client,
     assert set(application.assignments.values_list("reviewer", flat=True)) == {reviewers[0].pk, reviewers[2].pk}
     assert len(mail.outbox) == 2
     html = admin_client.get(reverse("cohorts:practice_assignments", args=[cohort.slug])).content.decode()
-    assert "Reviewer A" in html and "Conflict not yet declared" in html
+    assert "Reviewer A" in html and "Not started" in html  # unopened: not "Conflict not yet declared"
 
 
 def test_the_assign_page_is_404_for_an_application_not_eligible_or_of_another_cohort(cohort, admin_client):

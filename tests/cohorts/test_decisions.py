@@ -105,8 +105,8 @@ def test_recording_a_decision_is_audited_and_can_be_changed_and_cleared(round_, 
 )
 def test_only_screened_and_waiting_list_applications_can_be_decided(practice_admin, status, decision, allowed):
     application = factories.CompleteApplicationFactory(status=status)
-    if allowed:
-        assert record(practice_admin, application, decision).pending_decision == decision
+    if allowed:  # (no reviews here: confirmed, see test_a_decision_without_reviews_needs_confirming)
+        assert record(practice_admin, application, decision, confirm_without_reviews=True).pending_decision == decision
     else:
         with pytest.raises(ValidationError):
             record(practice_admin, application, decision)
@@ -186,7 +186,7 @@ def test_a_second_release_does_nothing(round_, practice_admin, django_capture_on
 def test_releasing_only_touches_its_own_cohort(round_, practice_admin, django_capture_on_commit_callbacks):
     cohort, applications, _ = round_
     elsewhere = factories.CompleteApplicationFactory(status=S.ELIGIBLE)
-    record(practice_admin, elsewhere, "accept")
+    record(practice_admin, elsewhere, "accept", confirm_without_reviews=True)
     record(practice_admin, applications[0], "decline")
     with django_capture_on_commit_callbacks(execute=True):
         decisions.decisions_release(actor=practice_admin, cohort=cohort)

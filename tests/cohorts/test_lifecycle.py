@@ -40,8 +40,10 @@ def test_every_transition_is_allowed_or_refused_as_the_table_says(practice_admin
         assert cohort.status == start
 
 
-def test_the_lifecycle_runs_forward_only_one_stage_at_a_time():
-    assert [sorted(COHORT_TRANSITIONS[s]) for s in STAGES] == [[b] for b in STAGES[1:]] + [[]]
+def test_the_lifecycle_runs_forward_one_stage_at_a_time_with_one_step_back():
+    forward = {s: {b} for s, b in zip(STAGES, STAGES[1:], strict=False)} | {STAGES[-1]: set()}
+    forward[Cohort.Status.REVIEWING].add(Cohort.Status.OPEN)  # reopening, while no review is submitted
+    assert {s: set(COHORT_TRANSITIONS[s]) for s in STAGES} == forward
 
 
 def test_only_practice_admins_move_stages(reviewer, lead):
@@ -69,7 +71,7 @@ def test_a_practice_admin_moves_a_cohort_with_the_page_buttons(practice_admin):
     assert cohort.status == Cohort.Status.REVIEWING
     # A stale button (skipping a stage) is refused with a message, not an error page.
     response = client.post(reverse("cohorts:practice_cohort_transition", args=[cohort.slug]), {"to": "closed"}, follow=True)
-    assert "can move only to: decided" in response.content.decode()
+    assert "can move only to: open for applications, decided" in response.content.decode()
     cohort.refresh_from_db()
     assert cohort.status == Cohort.Status.REVIEWING
 
@@ -96,6 +98,9 @@ def test_a_practice_admin_creates_a_cohort_with_every_detail(practice_client):
             "eligibility": "Statutory agencies in England.",
             "multi_agency": "on",
             "capacity": 8,
+            "reviewers_per_application": 1,
+            "blind_review": "on",
+            "disagreement_threshold": 2,
             "opens_at": "2027-01-04T09:00",
             "deadline_at": "2027-03-31T17:00",
             "review_starts_at": "2027-04-01T09:00",
@@ -108,6 +113,7 @@ def test_a_practice_admin_creates_a_cohort_with_every_detail(practice_client):
     cohort = Cohort.objects.get(name="PINE round 4")
     assert response.status_code == 302
     assert cohort.multi_agency and cohort.status == Cohort.Status.DRAFT
+    assert cohort.reviewers_per_application == 1 and cohort.blind_review  # the review settings, from the form
     # Typed in UK time: 09:00 on 1 June is 08:00 UTC (BST).
     assert cohort.programme_starts_at == datetime(2027, 6, 1, 9, tzinfo=UK)
     page = practice_client.get(reverse("cohorts:practice_cohort", args=[cohort.slug])).content.decode()
@@ -122,6 +128,8 @@ def test_dates_out_of_order_are_refused_with_a_message_by_the_field(practice_cli
             "name": "Bad dates",
             "description": "A call.",
             "capacity": 9,
+            "reviewers_per_application": 2,
+            "disagreement_threshold": 2,
             "opens_at": "2027-01-04T09:00",
             "deadline_at": "2027-03-31T17:00",
             "review_starts_at": "2027-03-01T09:00",
@@ -149,6 +157,8 @@ def test_a_practice_admin_edits_a_draft_or_open_cohort(practice_client, practice
             "description": "Changed.",
             "guidance": "New guidance.",
             "capacity": 5,
+            "reviewers_per_application": 2,
+            "disagreement_threshold": 2,
             "opens_at": "2026-10-01T09:00",
             "deadline_at": "2027-02-01T17:00",
         },
@@ -168,12 +178,14 @@ def test_a_practice_admin_edits_a_draft_or_open_cohort(practice_client, practice
 def test_a_cohort_past_its_call_cannot_be_edited(practice_client, practice_admin, stage):
     cohort = factories.CohortFactory(status=stage, name="Fixed")
     url = reverse("cohorts:practice_cohort_edit", args=[cohort.slug])
-    assert "its details can no longer change" in practice_client.get(url).content.decode()
+    # While reviewing, only the review settings can change (tests/cohorts/test_settings.py).
+    locked = "only its review settings can change" if stage == "reviewing" else "its details can no longer change"
+    assert locked in practice_client.get(url).content.decode()
     response = practice_client.post(
         url,
         {"name": "Changed", "description": "x", "capacity": 5, "opens_at": "2026-10-01T09:00", "deadline_at": "2027-02-01T17:00"},
     )
-    assert "its details can no longer change" in response.content.decode()
+    assert stage == "reviewing" or "its details can no longer change" in response.content.decode()
     patched = api_client(practice_admin).patch(
         f"/api/v1/practice/cohorts/{cohort.slug}/", {"name": "Changed"}, content_type="application/json"
     )

@@ -40,7 +40,7 @@ def detail_url(application):
 
 def decide(application, admin, decision):
     """A decision as the practice team takes it: recorded as pending, then released."""
-    decisions.decision_record(actor=admin, application=application, decision=decision)
+    decisions.decision_record(actor=admin, application=application, decision=decision, confirm_without_reviews=True)
     decisions.decisions_release(actor=admin, cohort=application.cohort)
 
 

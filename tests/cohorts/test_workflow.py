@@ -50,6 +50,8 @@ def test_a_practice_admin_creates_a_cohort_on_the_page(practice_client):
             "name": "PINE round 3",
             "description": "A call.",
             "capacity": 9,
+            "reviewers_per_application": 2,
+            "disagreement_threshold": 2,
             "opens_at": "2026-12-01T09:00",
             "deadline_at": "2027-01-31T17:00",
             "publish": "on",
@@ -152,7 +154,8 @@ def test_accepting_an_application_creates_the_evaluation_once(practice_client, p
     application = factories.ApplicationFactory(partner=partner, cohort=cohort)
     services.application_screen(actor=practice_admin, application=application, decision="eligible", reason="Eligible.")
     response = practice_client.post(
-        reverse("cohorts:practice_decision", args=[cohort.slug, application.code]), {"decision": "accept"}
+        reverse("cohorts:practice_decision", args=[cohort.slug, application.code]),
+        {"decision": "accept", "confirm_without_reviews": "on"},  # no reviewer in this test
     )
     assert response.status_code == 302
     assert not Evaluation.objects.exists()  # pending until released
@@ -199,7 +202,9 @@ def test_the_whole_slice_through_the_api(client, lead, partner, practice_admin, 
     screened = admin_api.post(f"/api/v1/practice/applications/{code}/screening/", {"decision": "eligible", "reason": "Eligible."})
     assert screened.status_code == 200 and screened.json()["status"] == "eligible"
     decided = admin_api.post(
-        f"/api/v1/practice/applications/{code}/decision/", {"decision": "accept"}, content_type="application/json"
+        f"/api/v1/practice/applications/{code}/decision/",
+        {"decision": "accept", "confirm_without_reviews": True},
+        content_type="application/json",
     )
     assert decided.status_code == 200 and decided.json()["pending_decision"] == "accept"
     assert decided.json()["status"] == "eligible"

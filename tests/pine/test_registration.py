@@ -449,3 +449,55 @@ def test_only_practice_admins_reach_the_registrations_to_check(northshire, lead,
     # A confirmed partner's slug has no registration page.
     admin = verified_client(Client(), factories.PracticeUserFactory())
     assert admin.get(reverse("practice_registration", args=[northshire.slug])).status_code == 404
+
+
+# --- each agency's type, asked with radios ---------------------------------------------------------
+
+
+def test_registration_asks_each_agencys_type_with_radios_and_nothing_chosen(client):
+    html = client.get(reverse("register")).content.decode()
+    assert 'name="lead_agency_type" type="radio"' in html
+    assert 'name="agency_1_name"' in html and 'name="agency_1_type" type="radio"' in html
+    assert " checked" not in html  # nothing pre-selected
+    lead_choices = html.split('name="lead_agency_type"', 1)[1].split('name="la_code"', 1)[0]
+    assert "voluntary" not in lead_choices and "<select" not in lead_choices  # radios; the lead must be statutory
+
+
+def test_each_agency_is_stored_with_the_type_chosen_and_the_real_lead(client, django_capture_on_commit_callbacks):
+    response = _register(
+        client,
+        django_capture_on_commit_callbacks,
+        lead_agency_name="Eastmere County Council",
+        agency_1_name="Eastmere Police",
+        agency_1_type="police",
+        agency_2_name="Eastmere Family Trust",
+        agency_2_type="voluntary",
+    )
+    assert response.status_code == 302
+    partner = Partner.objects.get(name="Eastmere Safeguarding Partnership")
+    with in_scope_of(None):
+        agencies = list(partner.agencies.order_by("-is_lead", "name").values_list("name", "agency_type", "is_lead"))
+    assert agencies == [
+        ("Eastmere County Council", "local_authority", True),
+        ("Eastmere Family Trust", "voluntary", False),
+        ("Eastmere Police", "police", False),
+    ]
+
+
+def test_an_agency_without_a_type_or_a_voluntary_lead_is_refused_with_a_message(client, django_capture_on_commit_callbacks):
+    response = _register(client, django_capture_on_commit_callbacks, agency_1_name="Eastmere Police")
+    assert "Choose the type of Eastmere Police" in response.content.decode()
+    response = _register(client, django_capture_on_commit_callbacks, lead_agency_type="voluntary")
+    assert "Choose the type of lead agency" in response.content.decode()
+    assert not Partner.objects.filter(name="Eastmere Safeguarding Partnership").exists()
+    with pytest.raises(ValidationError, match="statutory"):
+        services.partner_register(
+            name="Voluntary lead",
+            lead_agency_type="voluntary",
+            la_code="",
+            region="",
+            agencies=[],
+            full_name="V",
+            email="v@example.org",
+            password=GOOD_PASSWORD,
+        )

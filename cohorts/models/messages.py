@@ -1,0 +1,39 @@
+"""Messages between a partner and the practice team about its application: the practice team's
+questions ("more information requested") and the partner's answers. Each is kept for good: the
+application's history shows both sides the whole thread, after resubmission as before."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class ApplicationMessage(models.Model):
+    class Kind(models.TextChoices):
+        QUESTION = "question", "Question from the practice team"
+        ANSWER = "answer", "Answer from the applicant"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
+    application = models.ForeignKey("cohorts.Application", on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    body = models.TextField()
+    author = models.ForeignKey("pine.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    in_reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    created_at = models.DateTimeField(default=timezone.now)
+    # A question: when the partner's answer was received.
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["application", "created_at", "pk"]
+        indexes = [models.Index(fields=["application", "created_at"], name="application_message_thread")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="question", in_reply_to__isnull=True)
+                | models.Q(kind="answer", in_reply_to__isnull=False),
+                name="application_message_answer_replies",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.application}"
