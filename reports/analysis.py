@@ -5,9 +5,9 @@ No ORM and no I/O here, so every number can be checked against hand-worked refer
 The input frame has one row per aggregate value: measure_code, measure_name, unit, polarity,
 period_start, period_end, group, value, numerator, denominator, approved.
 
-Safe outputs: `summarise` derives every number only from cells that survive
-`suppress_small_counts`, never from the raw cells. A mean, a total or a pooled rate that included
-a suppressed cell would let a reader recover that cell by subtracting the cells that are shown.
+Safe outputs: what is published goes through `reports.disclosure.safe_cells`; `measure_chart`
+draws only a frame that has been through it (or a frame marked as shown in full, for the practice
+team's own pages, `reports.evaluation_data`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 GROUPS = ("intervention", "comparison", "all")
-# The groups that add up (roughly) to "all": the ones a total can be differenced against.
-DETAIL_GROUPS = ("intervention", "comparison")
 GROUP_LABELS = {"intervention": "Intervention", "comparison": "Comparison", "all": "All children"}
 
 UNIT_LABELS = {
@@ -34,31 +32,6 @@ UNIT_LABELS = {
 RATE_SCALE = {"percentage": 100, "rate_10k": 10_000}
 
 Z_95 = NormalDist().inv_cdf(0.975)  # 1.959964..., the two-sided 95% normal quantile
-
-SUMMARY_COLUMNS = [
-    "measure_code",
-    "measure_name",
-    "unit",
-    "polarity",
-    "group",
-    "periods",
-    "periods_suppressed",
-    "first_period",
-    "last_period",
-    "first_value",
-    "last_value",
-    "change",
-    "mean",
-    "median",
-    "min",
-    "max",
-    "pooled_numerator",
-    "pooled_denominator",
-    "pooled_rate",
-    "ci_low",
-    "ci_high",
-    "direction",
-]
 
 # GOV.UK palette, plus a dash style and marker per group so the chart reads without colour.
 _GROUP_STYLE = {
@@ -74,158 +47,7 @@ _HOVER_VALUE = {
 }
 
 
-# --- Suppression -------------------------------------------------------------------------------
-
-
-def suppress_small_counts(frame: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
-    """Hide counts of 1..threshold-1 children (zero is not disclosive), and whatever reveals them.
-
-    Returns a copy with the hidden cells set to NA and a boolean `suppressed` column marking every
-    row with a hidden cell. Rules, applied until nothing more changes:
-    - primary: numerator, denominator, and value where unit == "count", when 1 <= count < threshold;
-    - derived: a value computed from a hidden numerator or denominator is hidden too
-      (a rate of 3 in 37 discloses the 3);
-    - secondary: within one measure and period, if exactly one of intervention/comparison has a
-      hidden count and the "all" group shows that count, the smallest other group's count is
-      hidden too, so the first cannot be recovered as all minus the rest.
-    Idempotent: a frame that was already suppressed comes back unchanged.
-    """
-    if threshold < 1:
-        raise ValueError("threshold must be at least 1")
-    out = frame.copy()
-    out["value"] = out["value"].astype("float64")
-    out["numerator"] = out["numerator"].astype("Int64")
-    out["denominator"] = out["denominator"].astype("Int64")
-    already = out["suppressed"].astype(bool) if "suppressed" in out else pd.Series(False, index=out.index)
-
-    is_count = out["unit"].eq("count")
-    hidden = {
-        "numerator": _is_small(out["numerator"], threshold),
-        "denominator": _is_small(out["denominator"], threshold),
-        "value": is_count & _is_small(out["value"], threshold),
-    }
-    while True:
-        before = sum(int(mask.sum()) for mask in hidden.values())
-        hidden["value"] |= hidden["numerator"] | hidden["denominator"]
-        hidden["numerator"] |= _secondary(out, hidden["numerator"], "numerator")
-        hidden["denominator"] |= _secondary(out, hidden["denominator"], "denominator")
-        # Only counts add up across groups; rates and days cannot be recovered by subtraction.
-        hidden["value"] |= is_count & _secondary(out, hidden["value"], "value")
-        if sum(int(mask.sum()) for mask in hidden.values()) == before:
-            break
-
-    for column, mask in hidden.items():
-        out[column] = out[column].mask(mask)
-    out["suppressed"] = already | hidden["numerator"] | hidden["denominator"] | hidden["value"]
-    return out
-
-
-def _is_small(counts: pd.Series, threshold: int) -> pd.Series:
-    return (counts.ge(1) & counts.lt(threshold)).fillna(False).astype(bool)
-
-
-def _secondary(frame: pd.DataFrame, hidden: pd.Series, column: str) -> pd.Series:
-    """Cells of `column` to hide so that a single hidden detail cell cannot be got from its total."""
-    keys = [frame["measure_code"], frame["period_start"]]
-    shown = frame[column].notna() & ~hidden
-    detail = frame["group"].isin(DETAIL_GROUPS)
-    hidden_details = (detail & hidden).groupby(keys).transform("sum")
-    total_shown = (frame["group"].eq("all") & shown).groupby(keys).transform("any")
-    candidates = detail & shown & hidden_details.eq(1) & total_shown
-    extra = pd.Series(False, index=frame.index)
-    if candidates.any():
-        chosen = frame.loc[candidates]
-        smallest = chosen[column].astype("float64").groupby([chosen["measure_code"], chosen["period_start"]]).idxmin()
-        extra.loc[smallest.to_numpy()] = True
-    return extra
-
-
-# --- Summary -----------------------------------------------------------------------------------
-
-
-def summarise(frame: pd.DataFrame, *, threshold: int) -> pd.DataFrame:
-    """One row per (measure, group) of the suppressed data; see SUMMARY_COLUMNS.
-
-    Built only from the cells left after suppression. first_/last_period are the periods of the
-    first and last values that can be shown; change = last_value - first_value; the pooled rate
-    is sum(numerators) / sum(denominators) over periods where both are shown, scaled as the unit
-    (x100 for percentages, x10,000 for rates per 10,000); ci_low/ci_high are a 95% Wilson score
-    interval for a pooled percentage. Measures keep their order in the frame; groups are ordered
-    intervention, comparison, all.
-    """
-    safe = suppress_small_counts(frame, threshold=threshold)
-    rows = []
-    for code in safe["measure_code"].drop_duplicates():
-        measure = safe[safe["measure_code"] == code]
-        present = set(measure["group"])
-        for group in [g for g in GROUPS if g in present] + sorted(present - set(GROUPS)):
-            rows.append(_summarise_one(measure[measure["group"] == group]))
-    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    for column in ("periods", "periods_suppressed"):
-        summary[column] = summary[column].astype("int64")
-    for column in ("pooled_numerator", "pooled_denominator"):
-        summary[column] = summary[column].astype("Int64")
-    for column in ("first_value", "last_value", "change", "mean", "median", "min", "max", "pooled_rate", "ci_low", "ci_high"):
-        summary[column] = summary[column].astype("float64")
-    for column in ("first_period", "last_period"):
-        summary[column] = pd.to_datetime(summary[column])
-    return summary
-
-
-def _summarise_one(rows: pd.DataFrame) -> dict:
-    first_row = rows.iloc[0]
-    unit, polarity = first_row["unit"], first_row["polarity"]
-    shown = rows[rows["value"].notna()].sort_values("period_start")
-    values = shown["value"]
-    first_value = values.iloc[0] if len(values) else math.nan
-    last_value = values.iloc[-1] if len(values) else math.nan
-    change = last_value - first_value if len(values) >= 2 else math.nan
-
-    paired = rows[rows["numerator"].notna() & rows["denominator"].notna()]
-    pooled_numerator = int(paired["numerator"].sum()) if len(paired) else pd.NA
-    pooled_denominator = int(paired["denominator"].sum()) if len(paired) else pd.NA
-    pooled_rate = ci_low = ci_high = math.nan
-    if unit in RATE_SCALE and len(paired) and pooled_denominator > 0:
-        scale = RATE_SCALE[unit]
-        pooled_rate = pooled_numerator / pooled_denominator * scale
-        if unit == "percentage":
-            low, high = wilson_interval(pooled_numerator, pooled_denominator)
-            ci_low, ci_high = low * scale, high * scale
-
-    return {
-        "measure_code": first_row["measure_code"],
-        "measure_name": first_row["measure_name"],
-        "unit": unit,
-        "polarity": polarity,
-        "group": first_row["group"],
-        "periods": rows["period_start"].nunique(),
-        "periods_suppressed": int(rows["suppressed"].sum()),
-        "first_period": shown["period_start"].iloc[0] if len(shown) else pd.NaT,
-        "last_period": shown["period_start"].iloc[-1] if len(shown) else pd.NaT,
-        "first_value": first_value,
-        "last_value": last_value,
-        "change": change,
-        "mean": values.mean() if len(values) else math.nan,
-        "median": values.median() if len(values) else math.nan,
-        "min": values.min() if len(values) else math.nan,
-        "max": values.max() if len(values) else math.nan,
-        "pooled_numerator": pooled_numerator,
-        "pooled_denominator": pooled_denominator,
-        "pooled_rate": pooled_rate,
-        "ci_low": ci_low,
-        "ci_high": ci_high,
-        "direction": direction(change, polarity),
-    }
-
-
-def direction(change: float, polarity: str) -> str | None:
-    """ "improved", "worsened" or "no change" given which way is better; None without a change."""
-    if change is None or pd.isna(change):
-        return None
-    if math.isclose(change, 0.0, abs_tol=1e-9):
-        return "no change"
-    better = change > 0 if polarity == "higher" else change < 0
-    return "improved" if better else "worsened"
+# --- Intervals ---------------------------------------------------------------------------------
 
 
 def wilson_interval(successes: int, trials: int, *, z: float = Z_95) -> tuple[float, float]:
@@ -255,11 +77,11 @@ def wilson_interval(successes: int, trials: int, *, z: float = Z_95) -> tuple[fl
 def measure_chart(frame: pd.DataFrame, measure_code: str) -> go.Figure:
     """Line chart of one measure over time, one line per group; suppressed points are gaps.
 
-    `frame` must come from `suppress_small_counts` (it refuses one without the `suppressed`
+    `frame` must come from `reports.disclosure.safe_cells` (it refuses one without the `suppressed`
     column), because a chart is an output like any table.
     """
     if "suppressed" not in frame.columns:
-        raise ValueError("measure_chart needs a frame from suppress_small_counts, so small counts stay hidden")
+        raise ValueError("measure_chart needs the frame of safe_cells (reports.disclosure), so small counts stay hidden")
     rows = frame[frame["measure_code"] == measure_code].sort_values("period_start")
     name = rows["measure_name"].iloc[0] if len(rows) else measure_code
     unit = rows["unit"].iloc[0] if len(rows) else "count"

@@ -16,6 +16,16 @@ from reports.models import Report
 from reports.views import REPORT_CONTENT_TYPES, report_file_response
 
 
+class FinalisationOut(serializers.Serializer):
+    code = serializers.UUIDField()
+    status = serializers.CharField(help_text="`queued`, `running`, `done` (the version is final) or `failed`.")
+    progress = serializers.IntegerField(help_text="Percent done, 0 to 100.")
+    stage = serializers.CharField()
+    error = serializers.CharField(help_text="Why it failed (the version is then not final, and unchanged).")
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
 class ReportOut(serializers.Serializer):
     code = serializers.UUIDField()
     evaluation = serializers.UUIDField(source="evaluation.code")
@@ -37,6 +47,11 @@ class ReportOut(serializers.Serializer):
     )
     finalised_at = serializers.DateTimeField(allow_null=True)
     sent_back_reason = serializers.CharField(help_text="Why the practice team last sent it back, until it is final again.")
+    finalisation = FinalisationOut(
+        source="latest_finalisation",
+        allow_null=True,
+        help_text="The latest request to mark the version final: a worker draws its final files (poll until `done`).",
+    )
 
 
 class ReportListView(PartnerAPIView):
@@ -124,8 +139,10 @@ class ReportNarrativeView(PartnerAPIView):
 
 
 class ReportFinalView(PartnerAPIView):
-    """Mark a finished version final (a lead's): its HTML and PDF are drawn again with the key
-    messages (a few seconds); its results JSON does not change. Not for a DRAFT version."""
+    """Mark a finished version final (a lead's): a worker draws its HTML, PDF and Word document again
+    with the key messages, then the version is final; its results JSON does not change. Answers 202
+    at once: poll the report until its `finalisation.status` is `done` (or `failed`, with the
+    reason). Not for a DRAFT version."""
 
     serializer_class = ReportOut
     write_role = Role.LEAD
@@ -133,10 +150,11 @@ class ReportFinalView(PartnerAPIView):
     def scoped_queryset(self):
         return selectors.report_list(partner=self.partner)
 
-    @extend_schema(request=None, responses=ReportOut)
+    @extend_schema(request=None, responses={202: ReportOut})
     def post(self, request, partner_slug, code):
-        report = services.report_mark_final(partner=self.partner, actor=request.user, report=self.get_object())
-        return Response(ReportOut(report).data)
+        finalisation = services.report_mark_final(partner=self.partner, actor=request.user, report=self.get_object())
+        report = selectors.report_get(partner=self.partner, code=finalisation.report.code)
+        return Response(ReportOut(report).data, status=status.HTTP_202_ACCEPTED)
 
 
 class PracticeReportOut(ReportOut):
@@ -163,6 +181,8 @@ class DownloadsOut(serializers.Serializer):
     html = serializers.CharField()
     pdf = serializers.CharField()
     json = serializers.CharField(help_text="The results JSON (its format is in the README).")
+    xlsx = serializers.CharField(required=False, help_text="The appendix workbook (absent from copies published before it).")
+    docx = serializers.CharField(required=False, help_text="The report as a Word document (absent from early copies).")
 
 
 class PublishedReportOut(serializers.Serializer):
@@ -184,7 +204,7 @@ class PublishedReportOut(serializers.Serializer):
 
     @extend_schema_field(DownloadsOut)
     def get_downloads(self, published) -> dict:
-        return {kind: reverse("reports:published_download", args=[published.code, kind]) for kind in Report.FILE_KINDS}
+        return {kind: reverse("reports:published_download", args=[published.code, kind]) for kind in published.file_kinds}
 
 
 class PracticeReportApproveView(PracticeAPIView):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable
@@ -201,6 +202,7 @@ def report_sections(evidence: Evidence, context: ReportContext) -> dict:
         "threshold": evidence.threshold,
         "key_messages": [m["message"] for m in measures],
         "conclusion_rule": conclusion_rule(evidence.plan.design),
+        "narrative": narrative_section(context),
         "measures": measures,
         "data": _data_section(evidence),
         "limitations": _limitations(evidence),
@@ -209,6 +211,24 @@ def report_sections(evidence: Evidence, context: ReportContext) -> dict:
         "unplanned": evidence.unplanned,
         "any_suppressed": bool(len(evidence.safe.frame)) and bool(evidence.safe.frame["suppressed"].any()),
         "theory_svg": mark_safe(context.theory_svg) if context.theory_svg else "",
+    }
+
+
+NARRATIVE_HEADING = "In the partner's own words"
+
+
+def narrative_section(context: ReportContext) -> dict | None:
+    """The partner's own key messages, under PINE's (None when they wrote none): the heading, who
+    wrote them, and their paragraphs (split at blank lines), each a list of its lines."""
+    text = context.narrative.strip()
+    if not text:
+        return None
+    paragraphs = [[line.strip() for line in block.strip().splitlines()] for block in re.split(r"\n\s*\n", text)]
+    return {
+        "heading": NARRATIVE_HEADING,
+        "hint": f"Written by {context.partner_name} when they marked this report final; the findings above and below are PINE's.",
+        "text": text,
+        "paragraphs": [lines for lines in paragraphs if any(lines)],
     }
 
 

@@ -82,6 +82,60 @@ class Report(models.Model):
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
+    @property
+    def latest_finalisation(self) -> "ReportFinalisation | None":
+        """The latest request to mark it final (prefetched by the selectors that list reports)."""
+        history = getattr(self, "finalisation_history", None)
+        if history is None:
+            history = list(self.finalisations.order_by("-created_at", "-pk")[:1])
+        return history[0] if history else None
+
+
+class ReportFinalisation(models.Model):
+    """Marking a report version final, done by a Celery worker (``reports.services.report_finalise``):
+    its HTML, PDF and Word document are drawn again with the partner's key messages, and the files
+    and the version's "final" are written together, in one transaction, or not at all. The row is
+    the job (queued, running, done or failed, with its progress and, when it failed, why), so the
+    report's page and the API can show how it is going; a version has at most one at a time."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Drawing the final files"
+        DONE = "done", "Final"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="finalisations")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey("pine.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="report_finalisation_progress_percent"),
+            models.UniqueConstraint(
+                fields=["report"],
+                condition=models.Q(status__in=("queued", "running")),
+                name="report_one_finalisation_at_a_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Finalisation {self.code} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
 
 class PublishedReport(models.Model):
     """A copy of an approved report version, made when a practice admin approves it, for the public
@@ -103,6 +157,8 @@ class PublishedReport(models.Model):
     html = models.BinaryField()
     pdf = models.BinaryField()
     results = models.BinaryField()
+    xlsx = models.BinaryField(null=True, blank=True)  # none in copies published before the workbook was copied
+    docx = models.BinaryField(null=True, blank=True)
     published_at = models.DateTimeField(default=timezone.now)
     superseded_by_version = models.PositiveIntegerField(null=True, blank=True)
 
@@ -110,9 +166,21 @@ class PublishedReport(models.Model):
         ordering = ["-published_at"]
 
     FILE_FIELDS = Report.FILE_FIELDS
+    OPTIONAL_FILES = ("xlsx", "docx")  # the lists annotate has_xlsx and has_docx rather than read them
 
     def __str__(self):
         return f"{self.evaluation_title} v{self.version} (published)"
+
+    def has_file(self, kind: str) -> bool:
+        if kind not in self.OPTIONAL_FILES:
+            return kind in self.FILE_FIELDS
+        known = getattr(self, f"has_{kind}", None)
+        return known if known is not None else getattr(self, kind) is not None
+
+    @property
+    def file_kinds(self) -> list[str]:
+        """The files this copy offers, in the order of Report.FILE_KINDS."""
+        return [kind for kind in Report.FILE_KINDS if self.has_file(kind)]
 
     @property
     def is_superseded(self) -> bool:

@@ -1,14 +1,22 @@
 """Reads of reports."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
 
 from pine.models import Partner
-from reports.models import PublishedReport, Report
+from reports.models import PublishedReport, Report, ReportFinalisation
+
+
+def _with_finalisations(qs: QuerySet[Report]) -> QuerySet[Report]:
+    """Each report with its requests to mark it final, newest first (``Report.latest_finalisation``)."""
+    history = ReportFinalisation.objects.order_by("-created_at", "-pk")
+    return qs.prefetch_related(Prefetch("finalisations", queryset=history, to_attr="finalisation_history"))
 
 
 def report_list(*, partner: Partner, evaluation=None) -> QuerySet[Report]:
     # The files stay in the database until someone downloads one.
-    qs = Report.objects.filter(partner=partner).defer(*Report.FILE_FIELDS.values()).select_related("evaluation", "plan")
+    qs = _with_finalisations(
+        Report.objects.filter(partner=partner).defer(*Report.FILE_FIELDS.values()).select_related("evaluation", "plan")
+    )
     return qs if evaluation is None else qs.filter(evaluation=evaluation)
 
 
@@ -36,11 +44,16 @@ def report_file(*, partner: Partner, code, kind: str) -> tuple[Report, bytes] | 
 # --- final and published reports ---------------------------------------------------------------------
 
 
+def report_finalisation_latest(*, partner: Partner, report: Report) -> ReportFinalisation | None:
+    """The latest request to mark a version final (its job: queued, running, done or failed)."""
+    return report.latest_finalisation if report.partner_id == partner.pk else None
+
+
 def report_list_awaiting_approval() -> QuerySet[Report]:
     """Final versions waiting for a practice admin's approval, oldest first (the practice scope)."""
-    return (
+    return _with_finalisations(
         Report.objects.filter(publication=Report.Publication.FINAL)
-        .defer("html", "pdf", "results")
+        .defer(*Report.FILE_FIELDS.values())
         .select_related("evaluation", "partner", "plan")
         .order_by("finalised_at")
     )
@@ -50,7 +63,7 @@ def report_get_for_practice(*, code) -> Report | None:
     """A finished version of any partner, for the practice team (the practice scope)."""
     return (
         Report.objects.filter(code=code, status=Report.Status.DONE)
-        .defer("html", "pdf", "results")
+        .defer(*Report.FILE_FIELDS.values())
         .select_related("evaluation__application__cohort", "partner", "plan", "finalised_by")
         .first()
     )
@@ -62,7 +75,12 @@ def published_report_list(*, text: str = "", cohort: str = "", theme: str = "") 
     published copies, never a tenant table."""
     # Whatever was typed: PostgreSQL text cannot hold NUL, and ten words are plenty.
     text, cohort, theme = (value.replace("\x00", "") for value in (text, cohort, theme))
-    qs = PublishedReport.objects.defer("html", "pdf", "results")
+    qs = PublishedReport.objects.defer(*PublishedReport.FILE_FIELDS.values()).annotate(
+        **{
+            f"has_{kind}": ExpressionWrapper(Q(**{f"{kind}__isnull": False}), output_field=BooleanField())
+            for kind in PublishedReport.OPTIONAL_FILES
+        }
+    )
     for word in text.split()[:10]:
         qs = qs.filter(
             Q(partner_name__icontains=word)
@@ -91,7 +109,9 @@ def published_filter_choices() -> tuple[list[str], list[str]]:
 def published_report_file(*, code, kind: str) -> tuple[PublishedReport, bytes] | None:
     if kind not in Report.FILE_KINDS:
         return None
-    published = PublishedReport.objects.filter(code=code).first()
-    if published is None:
+    field = PublishedReport.FILE_FIELDS[kind]
+    others = [other for other in PublishedReport.FILE_FIELDS.values() if other != field]
+    published = PublishedReport.objects.defer(*others).filter(code=code).first()  # one file, not all
+    if published is None or getattr(published, field) is None:  # an early copy has no workbook or document
         return None
-    return published, bytes(getattr(published, PublishedReport.FILE_FIELDS[kind]))
+    return published, bytes(getattr(published, field))

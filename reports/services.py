@@ -22,7 +22,7 @@ from pine.audit import audit_record, audited_create, audited_update
 from pine.changes import announce_evaluation_changed
 from pine.models import Partner, Role, User
 from reports import selectors
-from reports.models import PublishedReport, Report
+from reports.models import PublishedReport, Report, ReportFinalisation
 
 # The analysis code whose version a report records: the same files give the same code version.
 ANALYSIS_MODULES = ("analysis.py", "disclosure.py", "estimates.py", "evidence.py")
@@ -260,7 +260,9 @@ def _locked(report: Report) -> Report:
     )
 
 
-def _check_open(report: Report) -> None:
+def _check_open(report: Report, *, finalisation: int | None = None) -> None:
+    """Refuse a change to a version that is not finished, is DRAFT, is final, or is being marked
+    final (by any job but ``finalisation``, the one doing it)."""
     if report.status != Report.Status.DONE:
         raise ValidationError("This report is not ready yet.")
     if report.version is None or report.results is None:
@@ -269,6 +271,8 @@ def _check_open(report: Report) -> None:
         raise ValidationError(DRAFT_CANNOT_BE_FINAL)
     if report.publication != Report.Publication.NOT_FINAL:
         raise ValidationError("This version is final: nothing about it can change now.")
+    if report.finalisations.filter(status__in=ReportFinalisation.ACTIVE).exclude(pk=finalisation).exists():
+        raise ValidationError("This version is being marked final: nothing about it can change now.")
 
 
 def narrative_errors(narrative: str) -> list[str]:
@@ -294,42 +298,123 @@ def report_narrative_update(*, partner: Partner, actor: User, report: Report, na
 
 
 @transaction.atomic
-def report_mark_final(*, partner: Partner, actor: User, report: Report) -> Report:
-    """Mark a finished version final (a lead's): its HTML and PDF are drawn again with the
-    partner's key messages, from the same evidence, and its results JSON stays byte-identical.
-    The practice admins are told it awaits their approval. Drawn here, in the request (a few
-    seconds), so that a final version never exists without its final files."""
-    from reports.documents import build_report  # pandas, plotly, WeasyPrint
+def report_mark_final(*, partner: Partner, actor: User, report: Report) -> ReportFinalisation:
+    """Ask for a finished version to be marked final (a lead's). A worker draws its HTML, PDF and
+    Word document again with the partner's key messages, from the same evidence, and only then is
+    the version final (``report_finalise``); its results JSON stays byte-identical. Until the
+    worker is done the key messages cannot change and the page shows the progress."""
+    from reports.tasks import finalise_report
 
     _require_lead(partner=partner, actor=actor)
     report = _locked(report)
     if report.partner_id != partner.pk:
         raise ValueError("report belongs to another partner")
     _check_open(report)
-    evidence, results, checksum = _evidence(report)
-    if results != bytes(report.results) or checksum != report.data_checksum:
-        # The recorded inputs no longer give the recorded results: never finalise a different report.
-        raise ValidationError("This version can no longer be rebuilt from what it recorded. Build a new version.")
-    files = build_report(evidence, _context(report, checksum))
-    audited_update(
-        report,
-        {"publication": Report.Publication.FINAL, "finalised_at": timezone.now(), "finalised_by": actor, "sent_back_reason": ""},
-        actor=actor,
-        partner=partner,
-        action="report.final",
-        quiet=("finalised_at",),
+    finalisation = ReportFinalisation(
+        partner=partner, report=report, requested_by=actor, stage="Waiting for a worker", progress=0
     )
-    # The files are written whatever their size: audited_update compares bytes by their length.
-    Report.objects.filter(pk=report.pk).update(html=files.html, pdf=files.pdf)
-    report.html, report.pdf = files.html, files.pdf
-    notifications.notify(
-        recipients=notifications.practice_admins(),
-        template="report_final",
-        context={"report": report},
-        link=reverse("reports:practice_report", args=[report.code]),
-        partner=partner,
+    audited_create(
+        finalisation, actor=actor, partner=partner, action="report.final_request", changes={"report": str(report.code)}
     )
-    return report
+    jobs.enqueue(finalise_report, finalisation.pk)
+    return finalisation
+
+
+def report_finalise(*, finalisation_id: int) -> str:
+    """Draw a version's final files and mark it final (the job runner claims the row and handles
+    failure). Idempotent: a finalisation that is done, failed or being worked on by a live worker is
+    left alone. The files, the version's "final" and the job's "done" are written in one
+    transaction: a failure or a killed worker leaves the version as it was, not final."""
+    return jobs.run_job(
+        ReportFinalisation,
+        finalisation_id,
+        _finalise,
+        first_stage="Checking the results",
+        failure=_final_failure,
+    )
+
+
+def _final_failure(cause: str) -> dict:
+    because = f" because {cause}" if cause else ""
+    return {
+        "error": f"The report could not be marked final{because}. It is not final and nothing of it changed; "
+        "try again later. The practice team has been told."
+    }
+
+
+NO_LONGER_REBUILT = (
+    "This version can no longer be rebuilt from what it recorded, so it cannot be marked final. Build a new version."
+)
+
+
+def _finalise(job: jobs.Job) -> str:
+    from reports.documents import build_report, start_chart_renderer  # pandas, plotly, WeasyPrint: workers only
+    from reports.word import report_docx
+
+    start_chart_renderer()
+    with job.atomic():
+        finalisation = ReportFinalisation.objects.select_related("report", "requested_by").get(pk=job.pk)
+        report = (
+            Report.objects.select_related("evaluation__application", "partner", "plan")
+            .defer(*Report.FILE_FIELDS.values())
+            .get(pk=finalisation.report_id)
+        )
+        if report.publication != Report.Publication.NOT_FINAL:  # already final (by an earlier run)
+            return _finalisation_done(job)
+        job.progress(10, "Checking the results")
+        evidence, results, checksum = _evidence(report)
+        stored = Report.objects.filter(pk=report.pk).values_list("results", flat=True).get()
+        if stored is None or results != bytes(stored) or checksum != report.data_checksum:
+            # The recorded inputs no longer give the recorded results: never finalise a different report.
+            job.update(status=ReportFinalisation.Status.FAILED, finished_at=timezone.now(), error=NO_LONGER_REBUILT)
+            return ReportFinalisation.Status.FAILED
+        context = _context(report, checksum)
+    files = build_report(evidence, context, progress=job.progress)
+    job.progress(92, "Writing the Word document")
+    docx = report_docx(evidence, context)
+    with job.atomic():
+        report = _locked(report)
+        try:
+            _check_open(report, finalisation=job.pk)
+        except ValidationError as error:
+            job.update(status=ReportFinalisation.Status.FAILED, finished_at=timezone.now(), error=" ".join(error.messages))
+            return ReportFinalisation.Status.FAILED
+        if report.narrative != context.narrative:  # cannot happen while the job is active; never mix versions
+            raise RuntimeError("the key messages changed while the final files were drawn")
+        actor = finalisation.requested_by
+        audited_update(
+            report,
+            {
+                "publication": Report.Publication.FINAL,
+                "finalised_at": timezone.now(),
+                "finalised_by": actor,
+                "sent_back_reason": "",
+            },
+            actor=actor,
+            partner=report.partner,
+            action="report.final",
+            quiet=("finalised_at",),
+        )
+        # The files are written whatever their size: audited_update compares bytes by their length.
+        Report.objects.filter(pk=report.pk).update(html=files.html, pdf=files.pdf, docx=docx)
+        ReportFinalisation.objects.filter(pk=job.pk).update(
+            status=ReportFinalisation.Status.DONE, progress=100, stage="Final", finished_at=timezone.now()
+        )
+        notifications.notify(
+            recipients=notifications.practice_admins(),
+            template="report_final",
+            context={"report": report},
+            link=reverse("reports:practice_report", args=[report.code]),
+            partner=report.partner,
+        )
+    return ReportFinalisation.Status.DONE
+
+
+def _finalisation_done(job: jobs.Job) -> str:
+    ReportFinalisation.objects.filter(pk=job.pk).update(
+        status=ReportFinalisation.Status.DONE, progress=100, stage="Final", finished_at=timezone.now()
+    )
+    return ReportFinalisation.Status.DONE
 
 
 @transaction.atomic
@@ -381,6 +466,8 @@ def _publish(report: Report) -> PublishedReport:
         html=bytes(report.html),
         pdf=bytes(report.pdf),
         results=results,
+        xlsx=bytes(report.xlsx) if report.xlsx is not None else None,
+        docx=bytes(report.docx) if report.docx is not None else None,
         published_at=report.published_at,
     )
     audited_create(

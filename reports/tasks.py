@@ -5,7 +5,7 @@ from celery.signals import worker_process_init, worker_ready
 from pine import jobs
 from reports import services
 from reports.dashboards import services as dashboard_services
-from reports.models import Report
+from reports.models import Report, ReportFinalisation
 
 
 @jobs.task
@@ -14,9 +14,14 @@ def build_report(report_id: int) -> str:
 
 
 @jobs.task
+def finalise_report(finalisation_id: int) -> str:
+    return services.report_finalise(finalisation_id=finalisation_id)
+
+
+@jobs.task
 def resume_reports() -> int:
-    """Send again the report builds no worker has (beat, and each worker as it starts)."""
-    return jobs.resume(Report, build_report)
+    """Send again the report builds and finalisations no worker has (beat, and each worker as it starts)."""
+    return jobs.resume(Report, build_report) + jobs.resume(ReportFinalisation, finalise_report)
 
 
 @worker_ready.connect

@@ -120,6 +120,8 @@ class ReportDetailView(PartnerView, TemplateView):
     template_name = "reports/report_detail.html"
 
     def get_template_names(self):
+        if self.request.htmx and self.request.htmx.target == "report-publication":
+            return ["reports/_report_publication.html"]  # marking final: its progress
         if self.request.htmx:
             return ["reports/_report_progress.html"]
         return [self.template_name]
@@ -131,7 +133,12 @@ class ReportDetailView(PartnerView, TemplateView):
         report = self.object
         if "narrative_form" not in kwargs:
             kwargs["narrative_form"] = NarrativeForm(initial={"narrative": report.narrative})
-        return super().get_context_data(report=report, draft_cannot_be_final=services.DRAFT_CANNOT_BE_FINAL, **kwargs)
+        return super().get_context_data(
+            report=report,
+            finalisation=selectors.report_finalisation_latest(partner=self.partner, report=report),
+            draft_cannot_be_final=services.DRAFT_CANNOT_BE_FINAL,
+            **kwargs,
+        )
 
 
 REPORT_CONTENT_TYPES = {
@@ -193,7 +200,11 @@ class ReportNarrativeView(ReportDetailView):
             request, lambda: services.report_mark_final(partner=self.partner, actor=request.user, report=self.object)
         )
         if final.ok:
-            messages.success(request, "The report is final. The practice team has been asked to approve it for publication.")
+            messages.success(
+                request,
+                "Your report is being marked final: this page shows the progress. Once it is final the practice team "
+                "is asked to approve it for publication.",
+            )
         return redirect("reports:report", partner_slug=partner_slug, code=code)
 
 

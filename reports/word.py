@@ -92,6 +92,15 @@ def _front(document, sections: dict) -> None:
 def _key_messages(document, sections: dict) -> None:
     document.add_heading("Key messages", 1)
     _bullets(document, sections["key_messages"] or ["The plan names no measures yet."])
+    if narrative := sections["narrative"]:  # as the HTML and PDF: under PINE's messages, before the rule
+        document.add_heading(_text(narrative["heading"]), 2)
+        _paragraph(document, narrative["hint"], colour=GREY)
+        for lines in narrative["paragraphs"]:
+            paragraph = document.add_paragraph(style="Quote")
+            for number, line in enumerate(lines):
+                if number:
+                    paragraph.add_run().add_break()
+                paragraph.add_run(_text(line))
     _paragraph(document, sections["conclusion_rule"], colour=GREY)
 
 
@@ -242,7 +251,7 @@ def _appendix(document, sections: dict) -> None:
 
 def _styles(document) -> None:
     """Arial throughout, black text, bold black headings (the template's are blue, in the theme font)."""
-    for name in ("Normal", "Title", "Heading 1", "Heading 2", "Caption", "List Bullet", "Header", "Footer"):
+    for name in ("Normal", "Title", "Heading 1", "Heading 2", "Caption", "List Bullet", "Quote", "Header", "Footer"):
         style = document.styles[name]
         style.font.name = FONT
         fonts = style.element.get_or_add_rPr().get_or_add_rFonts()

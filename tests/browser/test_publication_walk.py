@@ -16,7 +16,7 @@ from tests.browser.steps import authenticator, download, heading, open_practice_
 from tests.factories import PASSWORD
 from tests.reports.test_versions import DATA, PLAN
 
-SLOW_MS = 90_000  # marking final draws the HTML and PDF again, charts included
+SLOW_MS = 90_000  # marking final draws the HTML, PDF and Word document again (here the worker runs eagerly)
 
 
 def test_a_lead_marks_a_report_final_an_admin_approves_it_and_anyone_reads_it(new_context, check_page, partner, lead):
@@ -49,7 +49,7 @@ def test_a_lead_marks_a_report_final_an_admin_approves_it_and_anyone_reads_it(ne
     box.fill("Families told us the conferences helped them make their own plans.")
     with page.expect_navigation(timeout=SLOW_MS):
         page.get_by_role("button", name="Save and mark final").click()
-    expect(page.get_by_text("The report is final.")).to_be_visible()
+    expect(page.get_by_text("Your report is being marked final")).to_be_visible()
     expect(page.get_by_text("waiting for the practice team to approve it")).to_be_visible()
     check_page(page, "lead-final")
 
@@ -79,7 +79,11 @@ def test_a_lead_marks_a_report_final_an_admin_approves_it_and_anyone_reads_it(ne
     check_page(public, "published-filtered")
     name, content = download(public, public.get_by_role("link", name=re.compile(r"^Report \(PDF\)")))
     assert name.endswith("-v1.pdf") and content.startswith(b"%PDF")
+    name, content = download(public, public.get_by_role("link", name=re.compile(r"^Report \(Word\)")))
+    assert name.endswith("-v1.docx") and content.startswith(b"PK")
+    name, content = download(public, public.get_by_role("link", name=re.compile(r"^Appendix \(Excel")))
+    assert name.endswith("-v1.xlsx") and content.startswith(b"PK")
     public.set_viewport_size({"width": 390, "height": 844})
     assert public.evaluate("document.documentElement.scrollWidth") <= 390
     check_page(public, "published-narrow")
-    assert AuditEvent.objects.filter(action="published_report.download").count() == 1
+    assert AuditEvent.objects.filter(action="published_report.download").count() == 3

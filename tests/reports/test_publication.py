@@ -4,6 +4,7 @@ it or sends it back; the public "Published evaluations" page and API list what i
 every public download is counted in the audit trail."""
 
 import json
+from html import unescape
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -58,6 +59,8 @@ def finished(evaluation, *, version=1, draft=False, publication=Report.Publicati
         html=b"<html>report</html>",
         pdf=b"%PDF-1.7 report",
         results=json.dumps(RESULTS).encode(),
+        xlsx=b"PK xlsx report",
+        docx=b"PK docx report",
     )
 
 
@@ -69,31 +72,133 @@ def actions(obj) -> list[str]:
 # --- services ---------------------------------------------------------------------------------------
 
 
-def test_marking_final_draws_the_key_messages_into_the_files_and_keeps_the_results_json(
-    lead, partner, practice_admin, evaluation
-):
+def signed_off_build(partner, lead, practice_admin, evaluation) -> Report:
     outcome_services.submission_upload(
         partner=partner, actor=lead, evaluation=evaluation, filename="d.csv", content=DATA.encode()
     )
     plan = evaluation_services.plan_save_draft(partner=partner, actor=lead, evaluation=evaluation, **PLAN)
     evaluation_services.plan_sign_off(actor=practice_admin, plan=plan)
-    report = build(partner, lead, evaluation)
-    results_before, html_before = bytes(report.results), bytes(report.html)
+    return build(partner, lead, evaluation)
+
+
+def test_marking_final_draws_the_key_messages_into_the_files_and_keeps_the_results_json(
+    lead, partner, practice_admin, evaluation
+):
+    report = signed_off_build(partner, lead, practice_admin, evaluation)
+    results_before, html_before, docx_before = bytes(report.results), bytes(report.html), bytes(report.docx)
     with in_scope_of(partner):
         services.report_narrative_update(
             partner=partner, actor=lead, report=report, narrative="Families told us the conferences helped."
         )
-        services.report_mark_final(partner=partner, actor=lead, report=report)
+        finalisation = services.report_mark_final(partner=partner, actor=lead, report=report)
+    # Queued for a worker: not final yet, and nothing about the version can change meanwhile.
     report.refresh_from_db()
+    assert report.publication == Report.Publication.NOT_FINAL and finalisation.status == "queued"
+    assert bytes(report.html) == html_before
+    with in_scope_of(partner), pytest.raises(ValidationError, match="being marked final"):
+        services.report_narrative_update(partner=partner, actor=lead, report=report, narrative="Changed.")
+    with in_scope_of(partner), pytest.raises(ValidationError, match="being marked final"):
+        services.report_mark_final(partner=partner, actor=lead, report=report)
+
+    assert services.report_finalise(finalisation_id=finalisation.pk) == "done"
+    report.refresh_from_db()
+    finalisation.refresh_from_db()
+    assert (finalisation.status, finalisation.progress, finalisation.error) == ("done", 100, "")
     assert report.publication == Report.Publication.FINAL and report.finalised_by == lead
     assert bytes(report.results) == results_before  # byte-identical
-    html = bytes(report.html).decode()
-    assert html != html_before.decode() and "In the partner's own words" in html
+    html = unescape(bytes(report.html).decode())
+    assert html != unescape(html_before.decode()) and "In the partner's own words" in html
     assert "Families told us the conferences helped." in html
+    assert bytes(report.docx) != docx_before and "Families told us the conferences helped." in docx_text(report.docx)
     assert actions(report)[-2:] == ["report.narrative", "report.final"]
-    assert Notification.objects.filter(recipient=practice_admin, subject__contains="awaiting your approval").exists()
+    assert actions(finalisation) == ["report.final_request"]
+    assert Notification.objects.filter(recipient=practice_admin, subject__contains="awaiting your approval").count() == 1
     with in_scope_of(partner), pytest.raises(ValidationError, match="final"):
         services.report_narrative_update(partner=partner, actor=lead, report=report, narrative="Changed.")
+    # The task again (a duplicate, a retry): nothing happens twice.
+    assert services.report_finalise(finalisation_id=finalisation.pk) == "skipped"
+    assert actions(report).count("report.final") == 1
+    assert Notification.objects.filter(recipient=practice_admin, subject__contains="awaiting your approval").count() == 1
+
+
+def docx_text(content) -> str:
+    import io
+
+    import docx
+
+    document = docx.Document(io.BytesIO(bytes(content)))
+    return "\n".join(paragraph.text for paragraph in document.paragraphs)
+
+
+def test_a_failed_finalisation_leaves_the_version_as_it_was_and_says_why(
+    client, lead, partner, practice_admin, evaluation, monkeypatch
+):
+    report = signed_off_build(partner, lead, practice_admin, evaluation)
+    files_before = bytes(report.html), bytes(report.pdf), bytes(report.docx)
+    with in_scope_of(partner):
+        services.report_narrative_update(partner=partner, actor=lead, report=report, narrative="Our words.")
+        finalisation = services.report_mark_final(partner=partner, actor=lead, report=report)
+
+    def broken(*args, **kwargs):  # the worker fails after the HTML and PDF are drawn
+        raise RuntimeError("the Word document could not be written")
+
+    monkeypatch.setattr("reports.word.report_docx", broken)
+    assert services.report_finalise(finalisation_id=finalisation.pk) == "failed"
+    report.refresh_from_db()
+    finalisation.refresh_from_db()
+    assert report.publication == Report.Publication.NOT_FINAL and report.finalised_at is None
+    assert (bytes(report.html), bytes(report.pdf), bytes(report.docx)) == files_before  # nothing half-written
+    assert finalisation.status == "failed" and "could not be marked final" in finalisation.error
+    assert "report.final" not in actions(report)
+    assert not Notification.objects.filter(recipient=practice_admin, subject__contains="awaiting your approval").exists()
+    client.force_login(lead)
+    page = client.get(reverse("reports:report", args=[partner.slug, report.code])).content.decode()
+    assert "The report could not be marked final" in page and "Save and mark final" in page
+    # The lead can try again once the fault is gone.
+    monkeypatch.undo()
+    with in_scope_of(partner):
+        again = services.report_mark_final(partner=partner, actor=lead, report=report)
+    assert services.report_finalise(finalisation_id=again.pk) == "done"
+    report.refresh_from_db()
+    assert report.publication == Report.Publication.FINAL
+
+
+def test_a_version_whose_results_no_longer_rebuild_is_not_marked_final(lead, partner, practice_admin, evaluation):
+    report = signed_off_build(partner, lead, practice_admin, evaluation)
+    Report.objects.filter(pk=report.pk).update(results=b'{"tampered": true}')
+    with in_scope_of(partner):
+        finalisation = services.report_mark_final(partner=partner, actor=lead, report=report)
+    assert services.report_finalise(finalisation_id=finalisation.pk) == "failed"
+    finalisation.refresh_from_db()
+    report.refresh_from_db()
+    assert "can no longer be rebuilt" in finalisation.error and report.publication == Report.Publication.NOT_FINAL
+
+
+def test_the_page_and_the_api_show_the_progress_of_marking_final(client, lead, other_lead, partner, evaluation):
+    report = finished(evaluation)
+    client.force_login(lead)
+    url = reverse("reports:report", args=[partner.slug, report.code])
+    response = client.post(
+        reverse("reports:report_narrative", args=[partner.slug, report.code]), {"narrative": "Ours.", "final": "1"}, follow=True
+    )
+    page = response.content.decode()
+    assert "being marked final" in page and 'id="final-progress-bar"' in page and "Save and mark final" not in page
+    fragment = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="report-publication").content.decode()
+    assert fragment.startswith('<div id="report-publication"') and "every 2s" in fragment and "Waiting for a worker" in fragment
+    api = token_client(lead)
+    detail = api.get(f"/api/v1/partners/{partner.slug}/reports/{report.code}/").json()
+    assert detail["publication"] == "not_final" and detail["finalisation"]["status"] == "queued"
+    assert token_client(other_lead).get(f"/api/v1/partners/{partner.slug}/reports/{report.code}/").status_code == 404
+
+
+def test_the_api_queues_marking_final(lead, partner, evaluation):
+    report = finished(evaluation)
+    api = token_client(lead)
+    response = api.post(f"/api/v1/partners/{partner.slug}/reports/{report.code}/final/")
+    assert response.status_code == 202
+    assert response.json()["publication"] == "not_final" and response.json()["finalisation"]["status"] == "queued"
+    again = api.post(f"/api/v1/partners/{partner.slug}/reports/{report.code}/final/")
+    assert again.status_code == 400 and "being marked final" in json.dumps(again.json())
 
 
 def test_a_draft_report_cannot_be_marked_final(lead, partner, evaluation):
@@ -253,14 +358,32 @@ def test_the_published_page_works_without_sign_in_and_filters(practice_admin, ev
 def test_public_downloads_are_counted_in_the_audit_trail(practice_admin, evaluation):
     published = services.report_approve(actor=practice_admin, report=finished(evaluation, publication="final"))
     anonymous = Client()
-    for kind in ("html", "pdf", "json", "json"):
+    page = anonymous.get(reverse("reports:published")).content.decode()
+    for kind in ("html", "pdf", "docx", "xlsx", "json"):
+        assert reverse("reports:published_download", args=[published.code, kind]) in page
+    contents = {}
+    for kind in ("html", "pdf", "docx", "xlsx", "json", "json"):
         response = anonymous.get(reverse("reports:published_download", args=[published.code, kind]))
         assert response.status_code == 200 and response["Content-Disposition"].endswith(f'-v1.{kind}"')
-    assert json.loads(response.content) == RESULTS
+        contents[kind] = response.content
+    assert json.loads(contents["json"]) == RESULTS
+    assert (contents["docx"], contents["xlsx"]) == (b"PK docx report", b"PK xlsx report")  # the approved version's own
     with in_scope_of():
         downloads = AuditEvent.objects.filter(action="published_report.download", object_code=str(published.code))
-        assert [e.changes["kind"] for e in downloads.order_by("pk")] == ["html", "pdf", "json", "json"]
+        assert [e.changes["kind"] for e in downloads.order_by("pk")] == ["html", "pdf", "docx", "xlsx", "json", "json"]
     assert anonymous.get(reverse("reports:published_download", args=[Report().code, "pdf"])).status_code == 404
+
+
+def test_a_copy_published_before_the_workbook_was_copied_offers_what_it_has(practice_admin, evaluation):
+    published = services.report_approve(actor=practice_admin, report=finished(evaluation, publication="final"))
+    PublishedReport.objects.filter(pk=published.pk).update(xlsx=None, docx=None)
+    anonymous = Client()
+    page = anonymous.get(reverse("reports:published")).content.decode()
+    assert reverse("reports:published_download", args=[published.code, "pdf"]) in page
+    assert reverse("reports:published_download", args=[published.code, "docx"]) not in page
+    assert anonymous.get(reverse("reports:published_download", args=[published.code, "docx"])).status_code == 404
+    (item,) = anonymous.get("/api/v1/published/").json()["results"]
+    assert sorted(item["downloads"]) == ["html", "json", "pdf"]
 
 
 def test_the_published_page_reads_a_fixed_number_of_queries(practice_admin, evaluation, django_assert_num_queries):
@@ -317,7 +440,9 @@ def test_the_api_approves_sends_back_and_lists_published_reports(practice_admin,
     listing = Client().get("/api/v1/published/", {"cohort": evaluation.application.cohort.name}).json()
     (item,) = listing["results"]
     assert item["version"] == 1 and item["key_messages"][0].startswith("Re-referrals")
-    assert Client().get(item["downloads"]["json"]).status_code == 200
+    assert sorted(item["downloads"]) == ["docx", "html", "json", "pdf", "xlsx"]
+    for kind in ("json", "docx", "xlsx"):
+        assert Client().get(item["downloads"][kind]).status_code == 200
 
 
 def test_practice_pages_are_for_practice_admins(client, lead, evaluation):
