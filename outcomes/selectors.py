@@ -173,7 +173,8 @@ def template_rows(*, partner: Partner, evaluation, today) -> list[list[str]]:
     if plan is None:
         return []
     frequencies = {m.code: m.frequency for m in measure_selectors.measure_list(partner=partner)}
-    groups = ["intervention", "comparison"] if plan.design in (plan.Design.DID, plan.Design.RCT) else ["intervention"]
+    comparing = (plan.Design.DID, plan.Design.RCT, plan.Design.TIME_TO_EVENT)
+    groups = ["intervention", "comparison"] if plan.design in comparing else ["intervention"]
     windows = [(plan.baseline_start, plan.baseline_end), (plan.follow_up_start, plan.follow_up_end)]
     rows = []
     for entry in plan.measures:
