@@ -110,6 +110,7 @@ def test_a_small_group_is_not_shown_and_small_event_counts_hide_the_estimate():
         },
         "comparison": {"children": 4, "events": 3, "median_days": 2.0, "ci_low": 2.0, "ci_high": 4.0, "events_by_horizon": 3},
     }
+    medians["intervention"]["events_by_horizon"], medians["comparison"]["events_by_horizon"] = 10, 3
     safe = safe_time_to_event(chart, {"medians": medians}, threshold=5)
     intervention, comparison = safe.groups
     assert (intervention.shown, intervention.children, intervention.events, intervention.median_days) == (True, 20, 15, 8.0)
