@@ -10,7 +10,16 @@ from rest_framework.response import Response
 
 from evaluations import selectors, services, theory
 from evaluations.forms import DOCUMENT_TOO_LARGE, MAX_DOCUMENT_BYTES
-from evaluations.models import COMPARISON_ROWS, INTERVENTION_ROWS, PLAN_DIRECTIONS, PLAN_ROLES, EvaluationPlan, Milestone
+from evaluations.models import (
+    COMPARISON_ROWS,
+    DEFAULT_HORIZON_DAYS,
+    INTERVENTION_ROWS,
+    MAX_HORIZON_DAYS,
+    PLAN_DIRECTIONS,
+    PLAN_ROLES,
+    EvaluationPlan,
+    Milestone,
+)
 from measures import selectors as measure_selectors
 from measures import services as measure_services
 from measures.api import LocalMeasureOut, MeasureChangeIn
@@ -294,6 +303,13 @@ class PlanContent(serializers.Serializer):
     )
     measures = PlanMeasure(many=True, required=False, default=list)
     expected_children_per_period = serializers.IntegerField(min_value=0, allow_null=True, required=False, default=None)
+    horizon_days = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_HORIZON_DAYS,
+        required=False,
+        default=DEFAULT_HORIZON_DAYS,
+        help_text="Time to event only: the estimate is the difference in the percentage with the event by this many days.",
+    )
 
     def validate_measures(self, measures):
         known = set(measure_selectors.measure_list(partner=self.context.get("partner")).values_list("code", flat=True))

@@ -1,7 +1,16 @@
 from django import forms
 
 from evaluations import theory
-from evaluations.models import COMPARISON_ROWS, INTERVENTION_ROWS, PLAN_DIRECTIONS, PLAN_ROLES, EvaluationPlan, Milestone
+from evaluations.models import (
+    COMPARISON_ROWS,
+    DEFAULT_HORIZON_DAYS,
+    INTERVENTION_ROWS,
+    MAX_HORIZON_DAYS,
+    PLAN_DIRECTIONS,
+    PLAN_ROLES,
+    EvaluationPlan,
+    Milestone,
+)
 from pine.forms import GovukForm
 
 
@@ -129,6 +138,14 @@ class PlanForm(GovukForm):
         help_text="Then every upload is checked so that “all” is at least intervention plus comparison.",
     )
     expected_children_per_period = forms.IntegerField(label="Expected number of children per period", min_value=0, required=False)
+    horizon_days = forms.IntegerField(
+        label="Time to event: horizon in days",
+        min_value=1,
+        max_value=MAX_HORIZON_DAYS,
+        required=False,
+        help_text=f"Only for a time-to-event design: the estimate is the difference in the percentage of children who "
+        f"had the event by this many days after their start date. Left empty: {DEFAULT_HORIZON_DAYS}.",
+    )
 
     MEASURE_PREFIX = "measure__"
     ROLE_PREFIX = "role__"
@@ -170,6 +187,7 @@ class PlanForm(GovukForm):
     def plan_content(self) -> dict:
         data = dict(self.cleaned_data)
         data["intervention_rows"] = data.get("intervention_rows") or "intervention"
+        data["horizon_days"] = data.get("horizon_days") or DEFAULT_HORIZON_DAYS
         data["measures"] = [
             {"code": code, "direction": data[self.MEASURE_PREFIX + code], "role": data.get(self.ROLE_PREFIX + code) or None}
             for code in self.measure_codes

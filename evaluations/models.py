@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -150,6 +151,8 @@ PLAN_DIRECTIONS = {"increase": "Expect an increase", "decrease": "Expect a decre
 PLAN_ROLES = {"primary": "Primary", "secondary": "Secondary (exploratory)"}
 INTERVENTION_ROWS = {"intervention": "The intervention group's rows", "all": "The rows for all children"}
 COMPARISON_ROWS = {"comparison": "The comparison group's rows", "": "No comparison"}
+DEFAULT_HORIZON_DAYS = 365  # time to event: the difference in the percentage with the event by a year
+MAX_HORIZON_DAYS = 3650
 
 
 class EvaluationPlan(models.Model):
@@ -162,6 +165,7 @@ class EvaluationPlan(models.Model):
         DID = "did", "Comparison group (difference-in-differences)"
         SPC = "spc", "Statistical process control"
         RCT = "rct", "Randomised trial"
+        TIME_TO_EVENT = "time_to_event", "Time to event (Kaplan–Meier, child-level rows)"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -192,6 +196,11 @@ class EvaluationPlan(models.Model):
     # [{"code": "re_referrals_12m", "direction": "decrease", "role": "primary"}, ...]
     measures = models.JSONField(default=list, blank=True)
     expected_children_per_period = models.PositiveIntegerField(null=True, blank=True)
+    # Time to event: the estimate is the difference in the percentage who had the event by this many
+    # days after their start date (Kaplan-Meier); other designs do not read it.
+    horizon_days = models.PositiveSmallIntegerField(
+        default=DEFAULT_HORIZON_DAYS, validators=[MinValueValidator(1), MaxValueValidator(MAX_HORIZON_DAYS)]
+    )
     created_by = models.ForeignKey("pine.User", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     signed_off_by = models.ForeignKey("pine.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -213,6 +222,7 @@ class EvaluationPlan(models.Model):
         "comparison_rows": "The comparison's data",
         "measures": "Measures, their role and expected change",
         "expected_children_per_period": "Expected children per period",
+        "horizon_days": "Time to event: horizon in days",
     }
     CONTENT_FIELDS = list(CONTENT_LABELS)
 
@@ -253,12 +263,33 @@ class EvaluationPlan(models.Model):
             missing.append("at least one measure with its expected direction")
         elif not self.primary_measures():
             missing.append("a primary measure")
-        if self.design in (self.Design.DID, self.Design.RCT):
+        if self.design == self.Design.TIME_TO_EVENT:
+            missing += self._missing_for_time_to_event()
+        if self.design in (self.Design.DID, self.Design.RCT, self.Design.TIME_TO_EVENT):
             if not self.comparison_group.strip():
                 missing.append("the comparison group and how it was chosen")
             if not self.comparison_rows:
                 missing.append("the comparison's data (a comparison design compares the comparison group's rows)")
         return missing
+
+    def _missing_for_time_to_event(self) -> list[str]:
+        """A time-to-event analysis reads child-level rows (start and event dates): every measure of
+        the plan must be one that takes them (a rate per 10,000 children is sent as aggregates only)."""
+        from measures.selectors import measure_list
+
+        codes = [m["code"] for m in self.measures]
+        aggregates_only = sorted(
+            measure_list(partner=self.partner)
+            .filter(code__in=codes, child_aggregation="aggregates_only")
+            .values_list("name", flat=True)
+        )
+        if aggregates_only:
+            return [
+                "measures that take child-level rows for a time-to-event design (not "
+                + ", ".join(aggregates_only)
+                + ", sent as aggregates only)"
+            ]
+        return []
 
     def measure_roles(self) -> dict[str, str]:
         """Each measure's role. A plan saved before measures had roles keeps its history as it was

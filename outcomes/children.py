@@ -26,6 +26,11 @@ A row may carry an ``event_date`` (within its period), so one child can have sev
 period: a referral measure counts each referral. The same child, measure, group, period and event
 date twice is a duplicate. A child is in at most one of the intervention and comparison groups in a
 period (across measures): ``outcomes.parsing.ExclusiveGroups`` checks it.
+
+A row may also carry a ``start_date``: when the child's time to the event starts (a referral, the
+start of the intervention), for time-to-event analysis (``reports.estimates.time_to_event``). It may
+lie before the row's period, never after its event date or its period end; a row without an event
+date is censored at its period end.
 """
 
 import hashlib
@@ -66,7 +71,18 @@ def normalised_header(name: str) -> str:
 
 
 # The columns PINE reads: a header is one of them exactly (after normalising), or it is refused.
-KNOWN_COLUMNS = ("child_ref", "measure", "period_start", "period_end", "event_date", "group", "value", "numerator", "denominator")
+KNOWN_COLUMNS = (
+    "child_ref",
+    "measure",
+    "period_start",
+    "period_end",
+    "event_date",
+    "start_date",
+    "group",
+    "value",
+    "numerator",
+    "denominator",
+)
 
 
 def identifying_kind(header: str) -> str | None:

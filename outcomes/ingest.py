@@ -138,7 +138,17 @@ def _read_ahead(
 # --- storing child rows -------------------------------------------------------------------------------
 
 STAGE_TABLE = "outcomes_ingest_children"
-COPY_COLUMNS = ("child_digest", "key_version", "measure_id", "period_start", "period_end", "event_date", "group", "value")
+COPY_COLUMNS = (
+    "child_digest",
+    "key_version",
+    "measure_id",
+    "period_start",
+    "period_end",
+    "event_date",
+    "start_date",
+    "group",
+    "value",
+)
 
 
 class ChildCopy:
@@ -191,6 +201,7 @@ def copy_text(children: dict[str, np.ndarray], measure_ids: dict[str, str]) -> b
         mapped(children["period_start"], lambda d: d.isoformat()),
         mapped(children["period_end"], lambda d: d.isoformat()),
         mapped(children["event_date"], lambda d: d.isoformat() if isinstance(d, date) else "\\N"),
+        mapped(children["start_date"], lambda d: d.isoformat() if isinstance(d, date) else "\\N"),
         children["group"],
         mapped(children["value"], _numeric),
     ]

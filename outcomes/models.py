@@ -239,6 +239,7 @@ class ChildRecord(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     event_date = models.DateField(null=True, blank=True)  # when the file gives one: several events a period
+    start_date = models.DateField(null=True, blank=True)  # when the child's time to the event starts (time to event)
     group = models.CharField(max_length=20, choices=Group.choices)
     value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
 

@@ -45,6 +45,7 @@ from outcomes.children import (
 REQUIRED_COLUMNS = ("measure", "period_start", "period_end", "group", "value")
 OPTIONAL_COLUMNS = ("numerator", "denominator")
 EVENT_DATE = "event_date"  # child-level rows only: one child may have several events in a period
+START_DATE = "start_date"  # child-level rows only: when the child's time to the event starts
 GROUPS = ("intervention", "comparison", "all")
 MAX_ERRORS = 200
 CHUNK_ROWS = 50_000
@@ -803,6 +804,10 @@ class Checker:
             problems.append(
                 Problem(1, EVENT_DATE, "", "An event_date goes with child-level rows (a child_ref column): remove the column.")
             )
+        if START_DATE in header and not self.child_level:
+            problems.append(
+                Problem(1, START_DATE, "", "A start_date goes with child-level rows (a child_ref column): remove the column.")
+            )
         self.problems = problems
         self.stopped = bool(problems)
         return problems
@@ -938,6 +943,7 @@ class Checker:
                 "group": pick(group),
                 "value": pick(value),
                 "event_date": _per_value(pick(column(EVENT_DATE)), parse_date),
+                "start_date": _per_value(pick(column(START_DATE)), parse_date),
             }
             self.totals.add(children)
             self.exclusive.add(children)
@@ -995,6 +1001,34 @@ class Checker:
         known = np.flatnonzero(dated & (start != None) & (end != None))  # noqa: E711
         outside[known] = (event[known] < start[known]) | (event[known] > end[known])
         add(outside, order + 1, EVENT_DATE, "The event date is outside the row's period: correct the date or the period.")
+        start_text = column(START_DATE)
+        began = _per_value(start_text, parse_date)
+        has_start = (start_text != "") & (began != None)  # noqa: E711 - elementwise
+        add((start_text != "") & ~has_start, order + 1, START_DATE, lambda i: _not_a_date(start_text[i], "02/04/2025"))
+        after_event = np.zeros(len(began), dtype=bool)
+        both = np.flatnonzero(has_start & dated)
+        after_event[both] = began[both] > event[both]
+        add(
+            after_event,
+            order + 1,
+            START_DATE,
+            lambda i: (
+                f"The start date is after the event date ({event[i]:%d/%m/%Y}): the time to an event cannot be "
+                "negative. Correct one of the dates."
+            ),
+        )
+        after_end = np.zeros(len(began), dtype=bool)
+        ended = np.flatnonzero(has_start & ~after_event & (end != None))  # noqa: E711
+        after_end[ended] = began[ended] > end[ended]
+        add(
+            after_end,
+            order + 1,
+            START_DATE,
+            lambda i: (
+                f"The start date is after the period's end ({end[i]:%d/%m/%Y}): a child's time starts on or "
+                "before the end of the period the row is for. Correct the date or the period."
+            ),
+        )
         for offset, name in enumerate(("numerator", "denominator"), start=2):
             add(
                 column(name) != "",
@@ -1132,7 +1166,7 @@ def parse_upload(
 
 # A kept upload is CSV whatever was sent (a workbook's first sheet, read): the worker reads it as this.
 KEPT_FILENAME = "kept.csv"
-READ_COLUMNS = (CHILD_REF, *REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, EVENT_DATE)
+READ_COLUMNS = (CHILD_REF, *REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, EVENT_DATE, START_DATE)
 # What is kept of a cell in a column PINE does not read: only that it was filled in (so that the row
 # still counts as a row) or that it held an NHS number (so that the file is refused).
 NOT_KEPT = "[not kept]"

@@ -3,9 +3,9 @@
 from datetime import date
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, QuerySet
 
-from outcomes.models import OutcomeValue, PeriodApproval, Submission
+from outcomes.models import ChildRecord, OutcomeValue, PeriodApproval, Submission
 from pine.models import Partner
 
 if TYPE_CHECKING:
@@ -136,6 +136,47 @@ def _frame(values, approved: set) -> "pd.DataFrame":
     return frame
 
 
+CHILD_EVENT_COLUMNS = ["group", "start_date", "event_date", "period_end"]
+
+
+def child_event_rows(
+    *, partner: Partner, evaluation, snapshot: dict, measure_code: str, period_from=None, period_to=None
+) -> "pd.DataFrame":
+    """For time to event: one row per child (pseudonym) and group of a measure's child-level rows
+    behind a snapshot's values (`outcome_snapshot`): the rows of the uploads whose values the
+    snapshot holds, for the same measure, group and period, so a report version reads the children
+    it read when it was built. Each child's earliest start_date, first event_date (None: no event)
+    and last period_end (where a child without an event is censored). `period_from` / `period_to`:
+    only periods wholly between them (a plan's window). Columns: CHILD_EVENT_COLUMNS."""
+    import pandas as pd  # only the report worker needs pandas
+
+    values = OutcomeValue.objects.filter(
+        partner=partner, evaluation=evaluation, pk__in=snapshot["value_ids"], measure__code=measure_code
+    )
+    if period_from is not None:
+        values = values.filter(period_start__gte=period_from)
+    if period_to is not None:
+        values = values.filter(period_end__lte=period_to)
+    behind = values.filter(
+        submission=OuterRef("submission"),
+        measure=OuterRef("measure"),
+        group=OuterRef("group"),
+        period_start=OuterRef("period_start"),
+    )
+    rows = (
+        ChildRecord.objects.filter(partner=partner, evaluation=evaluation, measure__code=measure_code)
+        .filter(Exists(behind))
+        .values("child_digest", "key_version", "group")
+        .annotate(start=Min("start_date"), event=Min("event_date"), end=Max("period_end"))
+        .order_by("group", "start", "event", "end", "child_digest")
+        .values_list("group", "start", "event", "end")
+    )
+    frame = pd.DataFrame(list(rows), columns=CHILD_EVENT_COLUMNS)
+    for column in CHILD_EVENT_COLUMNS[1:]:
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
 def snapshot_submissions(*, partner: Partner, evaluation, snapshot: dict) -> list[tuple[str, object]]:
     """(file name, when uploaded) of each upload the snapshot's values came from, oldest first."""
     return list(
@@ -173,7 +214,8 @@ def template_rows(*, partner: Partner, evaluation, today) -> list[list[str]]:
     if plan is None:
         return []
     frequencies = {m.code: m.frequency for m in measure_selectors.measure_list(partner=partner)}
-    groups = ["intervention", "comparison"] if plan.design in (plan.Design.DID, plan.Design.RCT) else ["intervention"]
+    comparing = (plan.Design.DID, plan.Design.RCT, plan.Design.TIME_TO_EVENT)
+    groups = ["intervention", "comparison"] if plan.design in comparing else ["intervention"]
     windows = [(plan.baseline_start, plan.baseline_end), (plan.follow_up_start, plan.follow_up_end)]
     rows = []
     for entry in plan.measures:

@@ -169,8 +169,13 @@ EXAMPLE_ROW = ["re_referrals_12m", "01/04/2025", "30/04/2025", "intervention", "
 EXAMPLE_NOTE = f"# Example (not read: rows starting with # are skipped): {EXAMPLE_ROW[0]}"
 DICTIONARY_COLUMNS = [
     "measure", "name", "unit", "polarity", "definition", "numerator", "denominator", "frequency", "child_rows", "source",
-    "source_fields", "version", "groups", "date_format", "example_row",
+    "source_fields", "version", "groups", "date_format", "example_row", "child_date_columns",
 ]  # fmt: skip
+CHILD_DATE_COLUMNS = (
+    "child-level rows only, optional: event_date (the event, within the period) and start_date (when the child's "
+    "time to the event starts, for time-to-event plans; not after the event date or the period end; no event date "
+    "= censored at the period end)"
+)
 CONTENT_TYPES = {
     "template.csv": "text/csv; charset=utf-8",
     "template.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -199,6 +204,7 @@ def _dictionary_rows(measures) -> list[list[str]]:
             ", ".join(GROUPS),
             "DD/MM/YYYY (or YYYY-MM-DD)",
             f"{m.code},01/04/2025,30/04/2025,intervention,{example.get(m.unit, '1,,')}",
+            CHILD_DATE_COLUMNS if m.child_aggregation != "aggregates_only" else "",
         ]
         for m in measures
     ]

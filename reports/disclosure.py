@@ -762,3 +762,128 @@ def _output(original: pd.DataFrame, data: pd.DataFrame, model: _Model, reason, v
         out[REASON_COLUMNS[column]] = pd.Series(reasons[column], index=out.index, dtype=object)
     out["suppressed"] = out[list(REASON_COLUMNS.values())].notna().any(axis=1)
     return out
+
+
+# --- Time to event -----------------------------------------------------------------------------
+#
+# A Kaplan-Meier curve drops at each event: a step over one or two children shows when they had the
+# event, and each step's fall is 1 / (number at risk) per child. So a curve is shown only at steps
+# where the number at risk and the number of events since the previous shown step are both at least
+# the threshold; between shown steps the curve is merged (coarsened): it stays at the last shown
+# level until the next shown step, which carries the Kaplan-Meier value there (every event up to it
+# counted). Once fewer than the threshold are at risk, the curve ends. A group of fewer children than
+# the threshold is not shown at all (no curve, count or median); its events are hidden like a
+# numerator (below the threshold, or with a complement below it); its median is shown with its
+# interval only when the group is shown. The difference at the horizon is shown only when, in each
+# group, the children who had the event by then and the rest are each none or at least the
+# threshold (primary and complement suppression of the two counts behind it).
+
+CURVE_DECIMALS = 1  # a curve's percentages, as the tables show them
+_MEDIAN_DECIMALS = 0  # medians in whole days
+
+
+@dataclass(frozen=True)
+class SurvivalStep:
+    days: float
+    percent_with_event: float  # 100 x (1 - Kaplan-Meier survival), to CURVE_DECIMALS
+    at_risk: int  # children still followed and without the event just before this step
+
+
+@dataclass(frozen=True)
+class SafeSurvivalGroup:
+    group: str  # "intervention" / "comparison": the group's role in the plan
+    shown: bool
+    children: int | None = None
+    events: int | None = None
+    median_days: float | None = None
+    median_ci_low: float | None = None
+    median_ci_high: float | None = None
+    steps: tuple[SurvivalStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class SafeSurvival:
+    groups: tuple[SafeSurvivalGroup, ...]
+    horizon_days: int
+    estimate_shown: bool
+    reason: str = ""  # why the estimate is not shown
+
+
+def safe_curve(points: list[Mapping], threshold: int) -> tuple[SurvivalStep, ...]:
+    """The steps of one Kaplan-Meier curve that may be shown. `points`: the curve's steps in time
+    order, each with days, survival, at_risk (just before it) and events (at it), as
+    reports.estimates.time_to_event gives them. The curve starts at day 0 with nobody having had the
+    event and every child at risk (the group's count: shown only when it is at least the threshold,
+    which the caller checks); each later shown step needs at least `threshold` at risk and at least
+    `threshold` events since the previous shown step (events at smaller steps are carried forward
+    into the next step that qualifies)."""
+    if not points:
+        return ()
+    ordered = sorted(points, key=lambda p: p["days"])
+    steps = [SurvivalStep(0.0, 0.0, int(ordered[0]["at_risk"]))]
+    pending = 0
+    for point in ordered:
+        events = int(point.get("events") or 0)
+        pending += events
+        at_risk = int(point["at_risk"])
+        if at_risk < threshold:
+            break  # at risk never grows again: the curve ends here
+        if events and pending >= threshold and point["days"] > 0:
+            survival = float(point["survival"])
+            steps.append(SurvivalStep(float(point["days"]), _percent(1 - survival), at_risk))
+            pending = 0
+    if len(steps) == 1 and int(ordered[0]["at_risk"]) < threshold:
+        return ()
+    return tuple(steps)
+
+
+def safe_time_to_event(chart: Mapping, diagnostics: Mapping, *, threshold: int) -> SafeSurvival:
+    """What of a time-to-event estimate may be shown (the rules above): `chart` and `diagnostics`
+    as reports.estimates.time_to_event gives them."""
+    horizon = int(chart.get("horizon_days") or 0)
+    curves = chart.get("curves") or {}
+    medians = diagnostics.get("medians") or {}
+    groups, reasons = [], []
+    for label in ("intervention", "comparison"):
+        summary = medians.get(label)
+        if summary is None:
+            continue
+        n, events = int(summary["children"]), int(summary["events"])
+        if n < threshold:
+            groups.append(SafeSurvivalGroup(label, shown=False))
+            reasons.append(f"the {label} group has fewer than {threshold} children")
+            continue
+        hide_events = 1 <= events < threshold or 1 <= n - events < threshold
+        groups.append(
+            SafeSurvivalGroup(
+                label,
+                shown=True,
+                children=n,
+                events=None if hide_events else events,
+                median_days=_rounded(summary.get("median_days"), _MEDIAN_DECIMALS),
+                median_ci_low=_rounded(summary.get("ci_low"), _MEDIAN_DECIMALS),
+                median_ci_high=_rounded(summary.get("ci_high"), _MEDIAN_DECIMALS),
+                steps=safe_curve(curves.get(label, []), threshold),
+            )
+        )
+        by_horizon = int(summary.get("events_by_horizon", 0))
+        if 1 <= by_horizon < threshold or 1 <= n - by_horizon < threshold:
+            reasons.append(
+                f"fewer than {threshold} children in the {label} group had the event by {horizon} days, or fewer than "
+                f"{threshold} had not"
+            )
+    shown = bool(groups) and not reasons
+    reason = "" if shown else ("; ".join(reasons) + ", so the estimate is not shown, to protect small numbers")
+    return SafeSurvival(groups=tuple(groups), horizon_days=horizon, estimate_shown=shown, reason=reason if groups else "")
+
+
+def _percent(fraction: float) -> float:
+    value = round(100 * fraction, CURVE_DECIMALS)
+    return 0.0 if value == 0 else value
+
+
+def _rounded(x, decimals: int) -> float | None:
+    if x is None or not math.isfinite(float(x)):
+        return None
+    value = round(float(x), decimals)
+    return 0.0 if value == 0 else value

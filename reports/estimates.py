@@ -1135,14 +1135,27 @@ def time_to_event(
             "ci_high": _num(ci.iloc[0, 1]),
             "children": len(group),
             "events": int(group["event"].sum()),
+            "events_by_horizon": int((group["event"] & (group["days"] <= horizon)).sum()),
         }
+        # Each step with its number at risk (just before it) and its events, for safe outputs
+        # (reports.disclosure.safe_time_to_event coarsens the curve from these).
+        table = kmf.event_table.reindex(kmf.survival_function_.index)
         curves[label] = [
-            {"days": float(t), "survival": _num(sv), "ci_low": _num(lo), "ci_high": _num(hi)}
-            for t, sv, lo, hi in zip(
+            {
+                "days": float(t),
+                "survival": _num(sv),
+                "ci_low": _num(lo),
+                "ci_high": _num(hi),
+                "at_risk": int(n),
+                "events": int(d),
+            }
+            for t, sv, lo, hi, n, d in zip(
                 kmf.survival_function_.index,
                 kmf.survival_function_.iloc[:, 0],
                 kmf.confidence_interval_.iloc[:, 0],
                 kmf.confidence_interval_.iloc[:, 1],
+                table["at_risk"],
+                table["observed"],
             )
         ]
         incidence[label] = greenwood_cumulative_incidence(group["days"], group["event"], horizon)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -56,6 +57,7 @@ class PlanSpec:
     comparison: str = ""  # the comparison group, in the plan's words
     comparison_how_chosen: str = ""
     measures: tuple[PlannedMeasure, ...] = ()
+    horizon_days: int = 365  # time to event: the difference in the percentage with the event by then
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class MeasureResult:
     unit: str
     polarity: str
     estimate: estimates.Estimate  # rounded
+    survival: disclosure.SafeSurvival | None = None  # time to event: the curves and medians that may be shown
 
 
 @dataclass(frozen=True)
@@ -88,10 +91,13 @@ def evidence_build(
     threshold: int,
     earlier_hidden=frozenset(),
     earlier_shown=None,
+    children: Mapping[str, pd.DataFrame] | None = None,
 ) -> Evidence:
     """The plan's estimate of each planned measure (primary ones first) from the raw frame, and the
     safe cells of the planned measures. `earlier_hidden` / `earlier_shown`: cells of earlier
-    versions of this evaluation's report (see `earlier_cells`), so suppression stays consistent."""
+    versions of this evaluation's report (see `earlier_cells`), so suppression stays consistent.
+    `children`: for a time-to-event plan, each measure's child rows (one per child: group,
+    start_date, event_date, period_end; see outcomes.selectors.child_event_rows)."""
     if not plan.measures:
         # No plan yet (or one that names no measure): the report shows every measure sent, each
         # secondary and not estimated, so a partner still sees its data, safely.
@@ -105,6 +111,9 @@ def evidence_build(
     ordered = sorted(plan.measures, key=lambda m: (m.role != "primary", planned_codes.index(m.code)))
     for planned in ordered:
         rows = data[data["measure_code"] == planned.code]
+        if plan.design == TIME_TO_EVENT and not rows.empty and plan.windows is not None:
+            results.append(_time_to_event(rows, plan, planned, (children or {}).get(planned.code), threshold))
+            continue
         if rows.empty:
             estimate = estimates.Estimate(
                 design=plan.design,
@@ -130,6 +139,62 @@ def evidence_build(
         results.append(MeasureResult(planned, str(name), unit, polarity, rounded(estimate)))
     unplanned = tuple(sorted(set(frame["measure_code"]) - set(planned_codes)))
     return Evidence(plan=plan, safe=safe, measures=tuple(results), threshold=threshold, unplanned=unplanned)
+
+
+TIME_TO_EVENT = "time_to_event"
+_OPPOSITE = {"higher": "lower", "lower": "higher", "increase": "decrease", "decrease": "increase"}
+DAYS_NOTE = (
+    "This measure counts days, so fewer days means more children with the event by the horizon: the difference is "
+    "judged that way round."
+)
+
+
+def _time_to_event(rows: pd.DataFrame, plan: PlanSpec, planned: PlannedMeasure, children, threshold: int) -> MeasureResult:
+    """A measure under a time-to-event plan: Kaplan-Meier on its child rows, and what of it may be
+    shown (reports.disclosure.safe_time_to_event). The result keeps no unsafe number: the raw
+    curves and medians are replaced by the safe ones, and an estimate that would show a small group
+    is not estimable."""
+    first = rows.iloc[0]
+    name, unit, polarity = str(first.get("measure_name", planned.code)), first["unit"], first["polarity"]
+    direction = planned.direction or None
+    notes = []
+    if unit == "days":  # days to something: fewer days is the event sooner
+        polarity, direction = _OPPOSITE.get(polarity, polarity), _OPPOSITE.get(direction, direction)
+        notes.append(DAYS_NOTE)
+    if children is None or not len(children):
+        children = pd.DataFrame(columns=["group", "start_date", "event_date", "period_end"])
+    estimate = estimates.time_to_event(
+        children,
+        measure_code=planned.code,
+        polarity=polarity,
+        planned_direction=direction,
+        intervention_group=plan.windows.intervention_group,
+        comparison_group=plan.windows.comparison_group or "comparison",
+        horizon_days=plan.horizon_days,
+    )
+    survival = disclosure.safe_time_to_event(estimate.chart, estimate.diagnostics, threshold=threshold)
+    log_rank = (estimate.diagnostics.get("log_rank") or {}).get("p_value")
+    if estimate.conclusion != "not estimable" and not survival.estimate_shown:
+        estimate = estimates.Estimate(
+            design=estimate.design,
+            measure_code=planned.code,
+            method=estimate.method,
+            conclusion="not estimable",
+            scale=estimate.scale,
+            reason=survival.reason,
+        )
+        log_rank = None
+    diagnostics = {"log_rank_p": None if log_rank is None else _clean(float(f"{log_rank:.{LOG_RANK_DIGITS}g}"))}
+    estimate = replace(
+        estimate,
+        chart={"horizon_days": plan.horizon_days},
+        diagnostics=diagnostics,
+        limitations=tuple(estimate.limitations) + tuple(notes if estimate.conclusion != "not estimable" else ()),
+    )
+    return MeasureResult(planned, name, unit, str(first["polarity"]), rounded(estimate), survival=survival)
+
+
+LOG_RANK_DIGITS = 3  # significant digits of the log-rank test's p-value
 
 
 def rounded(estimate: estimates.Estimate) -> estimates.Estimate:
@@ -158,9 +223,11 @@ def _clean(x: float) -> float:
 # --- Snapshot ----------------------------------------------------------------------------------
 
 
-def frame_checksum(frame: pd.DataFrame) -> str:
+def frame_checksum(frame: pd.DataFrame, children: Mapping[str, pd.DataFrame] | None = None) -> str:
     """SHA-256 of the data a report used, in a canonical form: the snapshot columns, rows sorted,
-    numbers written the same way whatever their dtype."""
+    numbers written the same way whatever their dtype; and, for a time-to-event plan, each
+    measure's child rows (`children`, as `evidence_build` takes them; without any, the checksum is
+    the frame's alone)."""
     data = frame.loc[:, [c for c in SNAPSHOT_COLUMNS if c in frame.columns]].copy()
     for column in ("period_start", "period_end"):
         data[column] = pd.to_datetime(data[column]).dt.strftime("%Y-%m-%d")
@@ -170,7 +237,18 @@ def frame_checksum(frame: pd.DataFrame) -> str:
     data = data.astype(object).where(data.notna(), None)
     data = data.sort_values(["measure_code", "group", "period_start", "period_end"], kind="mergesort")
     body = json.dumps([list(data.columns), *data.to_numpy().tolist()], default=str, separators=(",", ":"))
+    for code in sorted(children or {}):
+        body += "\n" + code + "\n" + _children_text(children[code])
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _children_text(rows: pd.DataFrame) -> str:
+    columns = ["group", "start_date", "event_date", "period_end"]
+    data = rows.loc[:, columns].copy()
+    for column in columns[1:]:
+        data[column] = [None if pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}" for v in data[column]]
+    data = data.astype(object).where(data.notna(), None).sort_values(columns, kind="mergesort", na_position="first")
+    return json.dumps(data.to_numpy().tolist(), separators=(",", ":"))
 
 
 # --- Results JSON ------------------------------------------------------------------------------
@@ -216,8 +294,31 @@ def results_document(
                 "reason": m.estimate.reason,
                 "limitations": list(m.estimate.limitations),
                 "cells": cells_by_measure.get(m.planned.code, []),
+                **({"time_to_event": _time_to_event_document(m)} if m.survival is not None else {}),
             }
             for m in evidence.measures
+        ],
+    }
+
+
+def _time_to_event_document(result: MeasureResult) -> dict:
+    """A time-to-event measure's safe curves and medians (the README's contract)."""
+    survival = result.survival
+    return {
+        "horizon_days": survival.horizon_days,
+        "log_rank_p": result.estimate.diagnostics.get("log_rank_p"),
+        "groups": [
+            {
+                "group": g.group,
+                "shown": g.shown,
+                "children": g.children,
+                "events": g.events,
+                "median_days": g.median_days,
+                "median_ci_low": g.median_ci_low,
+                "median_ci_high": g.median_ci_high,
+                "curve": [{"days": s.days, "percent_with_event": s.percent_with_event, "at_risk": s.at_risk} for s in g.steps],
+            }
+            for g in survival.groups
         ],
     }
 

@@ -119,6 +119,8 @@ def _evidence(report: Report):
     from reports import evidence  # pandas: workers only
 
     frame = outcome_selectors.outcome_frame_at(partner=report.partner, evaluation=report.evaluation, snapshot=report.snapshot)
+    spec = plan_spec(report.plan)
+    children = _children(report, spec)
     earlier = Report.objects.filter(
         partner=report.partner,
         evaluation=report.evaluation,
@@ -129,9 +131,14 @@ def _evidence(report: Report):
     documents = [json.loads(bytes(r.results)) for r in earlier.only("results")]
     hidden, shown = evidence.earlier_cells(documents)
     built = evidence.evidence_build(
-        frame, plan_spec(report.plan), threshold=report.parameters["threshold"], earlier_hidden=hidden, earlier_shown=shown
+        frame,
+        spec,
+        threshold=report.parameters["threshold"],
+        earlier_hidden=hidden,
+        earlier_shown=shown,
+        children=children,
     )
-    checksum = evidence.frame_checksum(frame)
+    checksum = evidence.frame_checksum(frame, children)
     document = evidence.results_document(
         built,
         report=str(report.code),
@@ -141,6 +148,26 @@ def _evidence(report: Report):
         code_version=report.code_version,
     )
     return built, evidence.results_json(document), checksum
+
+
+def _children(report: Report, spec) -> dict | None:
+    """For a time-to-event plan: each planned measure's child rows behind the version's snapshot, in
+    the plan's follow-up window (the groups are compared after the intervention started)."""
+    from reports.evidence import TIME_TO_EVENT
+
+    if spec.design != TIME_TO_EVENT or spec.windows is None:
+        return None
+    return {
+        planned.code: outcome_selectors.child_event_rows(
+            partner=report.partner,
+            evaluation=report.evaluation,
+            snapshot=report.snapshot,
+            measure_code=planned.code,
+            period_from=spec.windows.follow_up_start,
+            period_to=spec.windows.follow_up_end,
+        )
+        for planned in spec.measures
+    }
 
 
 def _context(report: Report, checksum: str):
@@ -193,6 +220,7 @@ def plan_spec(plan):
         comparison=plan.comparison_group,
         comparison_how_chosen=plan.comparison_how_chosen,
         measures=tuple(PlannedMeasure(m["code"], m["direction"], roles[m["code"]]) for m in plan.measures),
+        horizon_days=plan.horizon_days,
     )
 
 

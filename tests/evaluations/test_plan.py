@@ -177,3 +177,32 @@ def test_a_plan_saved_before_roles_reads_its_first_measure_as_primary(partner, l
     )
     plan.refresh_from_db()
     assert plan.measure_roles() == {"re_referrals_12m": "primary", "repeat_cp_plans": "secondary"}
+
+
+def test_a_time_to_event_plan_needs_measures_with_child_rows_and_a_comparison(partner, lead, practice_admin, accepted):
+    """Time to event reads child-level rows (start and event dates) and compares two groups: a rate
+    per 10,000 children (aggregates only) cannot be analysed so, and sign-off says so."""
+    content = {
+        **COMPLETE,
+        "design": "time_to_event",
+        "measures": [
+            {"code": "re_referrals_12m", "direction": "decrease", "role": "primary"},
+            {"code": "cp_plans_rate", "direction": "decrease", "role": "secondary"},
+        ],
+    }
+    plan = services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, **content)
+    assert plan.horizon_days == 365  # the default
+    with pytest.raises(ValidationError, match="child-level rows for a time-to-event design.*aggregates only.*comparison"):
+        services.plan_sign_off(actor=practice_admin, plan=plan)
+    plan = services.plan_save_draft(
+        partner=partner,
+        actor=lead,
+        evaluation=accepted,
+        measures=content["measures"][:1],
+        comparison_group="Two other districts",
+        horizon_days=180,
+    )
+    services.plan_sign_off(actor=practice_admin, plan=plan)
+    plan.refresh_from_db()
+    assert (plan.status, plan.design, plan.horizon_days) == ("signed_off", "time_to_event", 180)
+    assert ("Time to event: horizon in days", "180") in selectors.plan_summary(plan)

@@ -401,3 +401,59 @@ def test_the_median_from_value_counts_is_the_median(values):
     from outcomes.children import _median
 
     assert _median(Counter(values)) == statistics.median(values)
+
+
+START_HEADER = "child_ref,measure,period_start,period_end,event_date,start_date,group,value\n"
+
+
+def test_a_start_date_is_stored_with_each_child_row_for_time_to_event(lead, partner, evaluation):
+    submission = upload(
+        partner,
+        lead,
+        evaluation,
+        child_rows(
+            "C1,re_referrals_12m,01/04/2025,30/04/2025,21/04/2025,02/03/2025,intervention,1",  # before the period: fine
+            "C2,re_referrals_12m,01/04/2025,30/04/2025,,2025-04-30,intervention,0",  # censored at the period end
+            "C3,re_referrals_12m,01/04/2025,30/04/2025,10/04/2025,10/04/2025,intervention,1",  # the same day: 0 days
+            "C4,re_referrals_12m,01/04/2025,30/04/2025,,,intervention,0",  # optional
+            header=START_HEADER,
+        ),
+    )
+    assert submission.status == "accepted", submission.errors
+    assert stored(submission) == {("re_referrals_12m", "intervention"): (Decimal("50.0000"), 2, 4)}
+    rows = ChildRecord.objects.filter(submission=submission).order_by("start_date", "event_date")
+    assert [(str(r.start_date), str(r.event_date)) for r in rows] == [
+        ("2025-03-02", "2025-04-21"), ("2025-04-10", "2025-04-10"), ("2025-04-30", "None"), ("None", "None"),
+    ]  # fmt: skip
+
+
+def test_a_bad_start_date_is_refused_saying_what_to_correct(lead, partner, evaluation):
+    refused = upload(
+        partner,
+        lead,
+        evaluation,
+        child_rows(
+            "C1,re_referrals_12m,01/04/2025,30/04/2025,,31/02/2025,intervention,0",
+            "C2,re_referrals_12m,01/04/2025,30/04/2025,10/04/2025,11/04/2025,intervention,1",
+            "C3,re_referrals_12m,01/04/2025,30/04/2025,,01/05/2025,intervention,0",
+            "C4,re_referrals_12m,01/04/2025,30/04/2025,,soon,intervention,0",
+            header=START_HEADER,
+        ),
+    )
+    assert refused.status == "rejected"
+    assert [(p["row"], p["column"]) for p in refused.errors] == [
+        (2, "start_date"), (3, "start_date"), (4, "start_date"), (5, "start_date"),
+    ]  # fmt: skip
+    reasons = [p["reason"] for p in refused.errors]
+    assert "date" in reasons[0].lower() and "31/02/2025" == refused.errors[0]["value"]
+    assert reasons[1].startswith("The start date is after the event date (10/04/2025)")
+    assert reasons[2].startswith("The start date is after the period's end (30/04/2025)")
+    assert "date" in reasons[3].lower()
+    assert not ChildRecord.objects.filter(submission=refused).exists()
+    aggregate = upload(
+        partner,
+        lead,
+        evaluation,
+        "measure,period_start,period_end,group,value,start_date\nentries_to_care,01/04/2025,30/04/2025,all,3,\n",
+    )
+    assert aggregate.errors[0]["column"] == "start_date" and "child-level" in aggregate.errors[0]["reason"]
