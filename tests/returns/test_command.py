@@ -160,3 +160,20 @@ def test_no_raw_identifier_is_stored_anywhere(tmp_path, capsys, lead, partner, e
         cursor.execute("SELECT set_config('pine.practice', '', false)")
     assert found == []
     assert ReturnImport.objects.filter(status="done").count() == 2
+
+
+def test_a_reader_that_crashes_fails_the_import_keeping_nothing_and_logging_no_value(
+    tmp_path, capsys, caplog, monkeypatch, lead, partner, evaluation
+):
+    from returns import cin
+
+    def crash(files, *, pseudonymise):
+        raise ValueError("bad child SYN0000001")
+
+    monkeypatch.setattr(cin, "read", crash)
+    path = write(tmp_path, "cin.xml", small_census())
+    out = run(capsys, "--partner", partner.slug, "--evaluation", evaluation.code, path, code=1)
+    assert out["status"] == "failed" and "could not be processed" in out["problems"][0]["message"]
+    assert "SYN" not in caplog.text and "ReturnReadError: ValueError" in caplog.text
+    assert no_files_left(partner) and ReturnImport.objects.get().files == []
+    assert not Submission.objects.exists()
