@@ -342,8 +342,11 @@ def _spans(kind: str, read, row: ReturnImport, plan) -> list[tuple[date, date]]:
             merged[-1][1] = max(merged[-1][1], last)
         else:
             merged.append([first, last])
-    if not merged and row.period_from and row.period_to:
-        merged = [[row.period_from, row.period_to]]
+    if not merged:  # a return that does not say what it covers: the periods chosen, or the plan's window
+        first = row.period_from or (plan.baseline_start if plan else None)
+        last = row.period_to or (plan.follow_up_end if plan else None)
+        if first and last:
+            merged = [[first, last]]
     lower = [d for d in (row.period_from, plan.baseline_start if plan else None) if d]
     upper = [d for d in (row.period_to, plan.follow_up_end if plan else None) if d]
     spans = []

@@ -46,12 +46,8 @@ def add(apps, schema_editor):
             measure_model.objects.create(code=code, **fields)
 
 
-def remove(apps, schema_editor):
-    measure_model = apps.get_model("measures", "Measure")
-    measure_model.objects.filter(code__in=[m["code"] for m in NEW], partner__isnull=True).delete()
-
-
 class Migration(migrations.Migration):
     dependencies = [("measures", "0002_child_aggregation")]
 
-    operations = [migrations.RunPython(add, remove)]
+    # Going back leaves them (as the library's earlier migrations do): data may use them.
+    operations = [migrations.RunPython(add, migrations.RunPython.noop)]

@@ -160,3 +160,44 @@ def test_no_raw_identifier_is_stored_anywhere(tmp_path, capsys, lead, partner, e
         cursor.execute("SELECT set_config('pine.practice', '', false)")
     assert found == []
     assert ReturnImport.objects.filter(status="done").count() == 2
+
+
+def test_a_reader_that_crashes_fails_the_import_keeping_nothing_and_logging_no_value(
+    tmp_path, capsys, caplog, monkeypatch, lead, partner, evaluation
+):
+    from returns import cin
+
+    def crash(files, *, pseudonymise):
+        raise ValueError("bad child SYN0000001")
+
+    monkeypatch.setattr(cin, "read", crash)
+    path = write(tmp_path, "cin.xml", small_census())
+    out = run(capsys, "--partner", partner.slug, "--evaluation", evaluation.code, path, code=1)
+    assert out["status"] == "failed" and "could not be processed" in out["problems"][0]["message"]
+    assert "SYN" not in caplog.text and "ReturnReadError: ValueError" in caplog.text
+    assert no_files_left(partner) and ReturnImport.objects.get().files == []
+    assert not Submission.objects.exists()
+
+
+def test_the_plan_window_and_the_intervention_start_rule(tmp_path, capsys, lead, partner, evaluation):
+    """Periods only inside the plan's window; the rule group keeps records on or after the start."""
+    from datetime import date
+
+    from evaluations import services as evaluation_services
+
+    path = write(tmp_path, "cin.xml", small_census())
+    with pytest.raises(CommandError, match="intervention start"):
+        call_command("import_return", "--partner", partner.slug, "--evaluation", str(evaluation.code), str(path),
+                     "--from-intervention-start")  # fmt: skip
+    evaluation_services.plan_save_draft(
+        partner=partner, actor=lead, evaluation=evaluation, intervention_start=date(2024, 7, 1),
+        baseline_start=date(2024, 4, 1), baseline_end=date(2024, 6, 30), follow_up_start=date(2024, 7, 1),
+        follow_up_end=date(2024, 9, 30),
+    )  # fmt: skip
+    done = run(capsys, "--partner", partner.slug, "--evaluation", evaluation.code, path, "--frequency", "quarterly",
+               "--from-intervention-start")  # fmt: skip
+    referrals = {(r["period_start"], r["group"]): r["value"] for r in done["measures"]["cin_referrals"]}
+    # Referrals on 1 May, 1 July and 1 September 2024; the plan runs April to September 2024.
+    assert referrals == {("2024-04-01", "all"): 1, ("2024-07-01", "all"): 2, ("2024-04-01", "intervention"): 0,
+                         ("2024-07-01", "intervention"): 2}  # fmt: skip
+    assert done["submission"]["status"] in ("accepted", "needs_explanation")
