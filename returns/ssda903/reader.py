@@ -283,8 +283,8 @@ def read(files: list[tuple[str, BinaryIO]], *, pseudonymise: Pseudonymise) -> Re
         problems.append(Problem("error", "", "", "No SSDA903 table was found in the files given."))
     validation.drop_repeats(raw, problems)
     validation.check(raw, problems)
-    identifiers = pd.concat([r.frame["CHILD"] for r in raw.values() if "CHILD" in r.frame.columns], ignore_index=True)
-    unique = identifiers.dropna().unique()
+    columns = [r.frame["CHILD"] for r in raw.values() if "CHILD" in r.frame.columns]
+    unique = pd.concat(columns, ignore_index=True).dropna().unique() if columns else []
     pseudonyms = {value: pseudonymise(value) for value in unique}
     tables = {name: _kept(r, pseudonyms) for name, r in raw.items()}
     for name, table in TABLES.items():  # every table is there, empty when the return had none of it
