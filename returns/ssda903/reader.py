@@ -96,9 +96,15 @@ def _read_csv(name: str, data: bytes, problems: list[Problem]) -> tuple[Table, p
     wanted = [c for c in normalised if c in table.keep]
     try:
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True,
-            header=0, names=normalised, usecols=wanted, engine="c",
-        )  # fmt: skip
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skipinitialspace=True,
+            header=0,
+            names=normalised,
+            engine="c",
+        )[wanted]  # fmt: skip  (every column is read, so a row with too many fields is caught)
     except (pd.errors.ParserError, ValueError) as error:
         line = re.search(r"line (\d+)", str(error))
         where = f"{name}, row {line.group(1)}" if line else name
