@@ -265,7 +265,8 @@ def _kept(raw: RawTable, pseudonyms: dict[str, str]) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for column, kept in table.keep.items():
         if column not in frame.columns:
-            out[kept] = pd.Series(pd.NA, index=frame.index, dtype="string")
+            empty = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]") if kept in table.dates else None
+            out[kept] = empty if empty is not None else pd.Series(pd.NA, index=frame.index, dtype="string")
             continue
         values = frame[column]
         if kept == "child":
