@@ -15,8 +15,7 @@ Conventions, for every measure here:
   looked after during it), the start of the child's period of care.
 """
 
-from datetime import date
-
+import numpy as np
 import pandas as pd
 
 from returns.types import MEASURE_COLUMNS, Group, Period, ReturnRead
@@ -53,10 +52,6 @@ EXIT_REASONS = {
 }
 CARE_LEAVER_AGES = (19, 20, 21)
 YEAR = pd.DateOffset(years=1)
-
-
-def _ts(day: date) -> pd.Timestamp:
-    return pd.Timestamp(day)
 
 
 def collection_years(read: ReturnRead) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -119,32 +114,48 @@ def _count(measure, period, group, count) -> dict:
     return _row(measure, period, group, count, count, None)
 
 
-def _in(frame: pd.DataFrame, column: str, period: Period) -> pd.Series:
-    return frame[column].between(_ts(period.start), _ts(period.end))
+NEVER = np.iinfo(np.int64).max  # an open episode's end
 
 
-def _children(frame: pd.DataFrame, group: Group) -> pd.DataFrame:
-    return frame if group.children is None else frame[frame["child"].isin(group.children)]
+def _days(values: pd.Series, missing: int = NEVER) -> np.ndarray:
+    """Dates as whole days (int64), ``missing`` where there is none."""
+    days = values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    out = days.astype(np.int64)
+    out[np.isnat(days)] = missing
+    return out
 
 
-def _since(frame: pd.DataFrame, column: str, group: Group) -> pd.DataFrame:
-    return frame if group.from_date is None else frame[frame[column] >= _ts(group.from_date)]
+def _day(value) -> int:
+    return int(np.datetime64(pd.Timestamp(value).date(), "D").astype(np.int64))
 
 
-def _looked_after_at(episodes: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
-    """The episode each child is in at the end of ``day`` (one a child: episodes do not overlap)."""
-    open_ = episodes[(episodes["decom"] <= day) & (episodes["dec"].isna() | (episodes["dec"] > day))]
-    return open_.drop_duplicates("child", keep="last")
+class _Arrays:
+    """A table as numpy arrays (children as integer codes), for fast masks period after period."""
+
+    def __init__(self, frame: pd.DataFrame, codes: dict[str, int], dates: dict[str, int]):
+        self.child = frame["child"].map(codes).fillna(-1).to_numpy(dtype=np.int64)
+        for column, missing in dates.items():
+            setattr(self, column, _days(frame[column], missing))
+        self.frame = frame
+
+    def keep(self, mask: np.ndarray) -> "_Arrays":
+        out = object.__new__(_Arrays)
+        for name, value in vars(self).items():
+            setattr(out, name, value[mask] if isinstance(value, np.ndarray) else value)
+        out.frame = self.frame[mask]
+        return out
 
 
-def _placements_in_year_to(episodes: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
-    """Placements each child had in the 12 months to ``day``: the placement held when the 12 months
-    began (or the first one in them) counts one, and each later episode beginning a placement with
-    new carers (RNE S, P or T) one more."""
-    window_start = day - YEAR
-    within = episodes[(episodes["decom"] <= day) & (episodes["dec"].isna() | (episodes["dec"] > window_start))]
-    first = within["child"].ne(within["child"].shift())
-    return (first | within["new_placement"]).groupby(within["child"]).sum()
+def _for_group(arrays: _Arrays, group: Group, codes: dict[str, int], rule_column: str | None) -> _Arrays:
+    """The rows of the group's children and, if it has a rule, those whose ``rule_column`` date is
+    on or after its date."""
+    mask = np.ones(len(arrays.child), dtype=bool)
+    if group.children is not None:
+        members = np.array([codes[c] for c in group.children if c in codes], dtype=np.int64)
+        mask &= np.isin(arrays.child, members)
+    if group.from_date is not None and rule_column is not None:
+        mask &= getattr(arrays, rule_column) >= _day(group.from_date)
+    return arrays.keep(mask)
 
 
 def _care_leavers(oc3: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -155,7 +166,7 @@ def _care_leavers(oc3: pd.DataFrame, period: Period) -> pd.DataFrame:
     found = []
     for age in CARE_LEAVER_AGES:
         birthday = oc3["dob"] + pd.DateOffset(years=age)
-        hit = birthday.between(_ts(period.start), _ts(period.end))
+        hit = birthday.between(pd.Timestamp(period.start), pd.Timestamp(period.end))
         found.append(oc3[hit].assign(birthday=birthday[hit]))
     leavers = pd.concat(found)
     return leavers[~leavers.index.duplicated(keep="first")]
@@ -164,62 +175,89 @@ def _care_leavers(oc3: pd.DataFrame, period: Period) -> pd.DataFrame:
 def measures(read: ReturnRead, *, periods: list[Period], groups: list[Group], population: dict[int, int]) -> pd.DataFrame:
     """Every SSDA903 measure for each period and group (MEASURE_COLUMNS)."""
     covered = collection_years(read)
-    all_episodes = care_episodes(read)
-    all_entries = _re_entries(all_episodes)
-    all_exits = all_episodes[all_episodes["exit"]]
-    missing = read.tables["missing"]
-    missing = missing[missing["mis_start"].notna() & missing["child"].notna()]
-    oc3 = read.tables["oc3"]
+    episodes_frame = care_episodes(read)
+    missing_frame = read.tables["missing"]
+    missing_frame = missing_frame[missing_frame["mis_start"].notna() & missing_frame["child"].notna()]
+    children = pd.concat([episodes_frame["child"], missing_frame["child"]]).dropna().unique()
+    codes = {child: number for number, child in enumerate(children)}
+    entries_frame = _re_entries(episodes_frame)
+    all_episodes = _Arrays(episodes_frame, codes, {"decom": NEVER, "dec": NEVER, "spell_start": NEVER})
+    all_episodes.new_placement = episodes_frame["new_placement"].to_numpy(dtype=bool)
+    all_entries = _Arrays(entries_frame, codes, {"decom": NEVER})
+    all_entries.re_entry = entries_frame["re_entry"].to_numpy(dtype=bool)
+    exits_frame = episodes_frame[episodes_frame["exit"]]
+    all_exits = _Arrays(exits_frame, codes, {"dec": NEVER})
+    all_exits.rec = exits_frame["rec"].to_numpy(dtype=object)
+    all_missing = _Arrays(missing_frame, codes, {"mis_start": NEVER})
+    all_missing.kind = missing_frame["missing"].to_numpy(dtype=object)
+    n = len(codes) + 1
     rows = []
     for group in groups:
-        episodes = _children(all_episodes, group)
-        entries = _since(_children(all_entries, group), "decom", group)
-        exits = _since(_children(all_exits, group), "dec", group)
-        incidents = _since(_children(missing, group), "mis_start", group)
-        leavers_table = _children(oc3, group)
+        episodes = _for_group(all_episodes, group, codes, None)
+        entries = _for_group(all_entries, group, codes, "decom")
+        exits = _for_group(all_exits, group, codes, "dec")
+        incidents = _for_group(all_missing, group, codes, "mis_start")
+        leavers_table = read.tables["oc3"]
+        if group.children is not None:
+            leavers_table = leavers_table[leavers_table["child"].isin(group.children)]
+        rule_day = _day(group.from_date) if group.from_date is not None else None
         for period in periods:
-            start, end = _ts(period.start), _ts(period.end)
-            if covered is None or start < covered[0] or end > covered[1]:
+            start, end = _day(period.start), _day(period.end)
+            if covered is None or pd.Timestamp(period.start) < covered[0] or pd.Timestamp(period.end) > covered[1]:
                 rows.extend(_row(code, period, group, None, None, None) for code in MEASURES)
                 continue
             # Entries and re-entries: children starting to be looked after in the period (the first time in it).
-            started = entries[_in(entries, "decom", period)].drop_duplicates("child", keep="first")
+            hit = (entries.decom >= start) & (entries.decom <= end)
+            started, first = np.unique(entries.child[hit], return_index=True)
+            re_entries = int(entries.re_entry[hit][first].sum())
             rows.append(_count("entries_to_care", period, group, len(started)))
-            rows.append(_proportion("re_entries_12m", period, group, int(started["re_entry"].sum()), len(started)))
-            # Looked after at the end of the period.
-            at_end = _since(_looked_after_at(episodes, end), "spell_start", group)
+            rows.append(_proportion("re_entries_12m", period, group, re_entries, len(started)))
+            # Looked after at the end of the period (the group rule: the period of care began on or after its date).
+            open_at_end = (episodes.decom <= end) & (episodes.dec > end)
+            if rule_day is not None:
+                open_at_end &= episodes.spell_start >= rule_day
+            at_end = np.unique(episodes.child[open_at_end])
             rows.append(_count("cla_count", period, group, len(at_end)))
-            people = population.get(end.year)
-            if people:
-                rows.append(_row("cla_rate", period, group, 10_000 * len(at_end) / people, len(at_end), people))
-            else:
-                rows.append(_row("cla_rate", period, group, None, len(at_end), None))
+            people = population.get(period.end.year)
+            value = 10_000 * len(at_end) / people if people else None
+            rows.append(_row("cla_rate", period, group, value, len(at_end), people or None))
             # Three or more placements in the 12 months to the period end: the 12 months must be covered.
-            if end - YEAR + pd.Timedelta(days=1) < covered[0]:
+            window_start = _day((pd.Timestamp(period.end) - YEAR).date())
+            if pd.Timestamp(period.end) - YEAR + pd.Timedelta(days=1) < covered[0]:
                 rows.append(_row("placements_3_plus", period, group, None, None, None))
             else:
-                placements = _placements_in_year_to(episodes, end)
-                three = int((placements.reindex(at_end["child"]).fillna(0) >= 3).sum())
+                within = (episodes.decom <= end) & (episodes.dec > window_start)
+                child = episodes.child[within]
+                counted = np.r_[True, child[1:] != child[:-1]] | episodes.new_placement[within]
+                placements = np.bincount(child, weights=counted, minlength=n)
+                three = int((placements[at_end] >= 3).sum())
                 rows.append(_proportion("placements_3_plus", period, group, three, len(at_end)))
             # Missing and away: children looked after in the period, incidents starting in it.
-            during = episodes[(episodes["decom"] <= end) & (episodes["dec"].isna() | (episodes["dec"] >= start))]
-            looked_after = set(_since(during, "spell_start", group)["child"])
-            in_period = incidents[_in(incidents, "mis_start", period)]
+            during = (episodes.decom <= end) & (episodes.dec >= start)
+            if rule_day is not None:
+                during &= episodes.spell_start >= rule_day
+            looked_after = np.unique(episodes.child[during])
+            in_period = (incidents.mis_start >= start) & (incidents.mis_start <= end)
             for kind, share, count in (("M", "missing_from_care", "missing_incidents"),
                                        ("A", "away_from_care", "away_incidents")):  # fmt: skip
-                these = in_period[in_period["missing"].eq(kind)]
-                rows.append(_count(count, period, group, len(these)))
-                children = len(set(these["child"]) & looked_after)
-                rows.append(_proportion(share, period, group, children, len(looked_after)))
+                these = in_period & (incidents.kind == kind)
+                rows.append(_count(count, period, group, int(these.sum())))
+                went = int(np.isin(looked_after, incidents.child[these]).sum())
+                rows.append(_proportion(share, period, group, went, len(looked_after)))
             # Care leavers aged 19 to 21 (OC3), placed in the period by their birthday.
-            leavers = _since(_care_leavers(leavers_table, period), "birthday", group)
+            leavers = _care_leavers(leavers_table, period)
+            if group.from_date is not None:
+                leavers = leavers[leavers["birthday"] >= pd.Timestamp(group.from_date)]
             eet = leavers["activ"].str[:1].isin(["F", "P"]).fillna(False)
             suitable = leavers["accom"].str[1:2].eq("1").fillna(False)
             rows.append(_proportion("care_leavers_eet", period, group, int(eet.sum()), len(leavers)))
             rows.append(_proportion("care_leavers_accommodation", period, group, int(suitable.sum()), len(leavers)))
             # Exits: children ceasing to be looked after in the period, by the last time they left in it.
-            left = exits[_in(exits, "dec", period)].drop_duplicates("child", keep="last")
+            hit = np.flatnonzero((exits.dec >= start) & (exits.dec <= end))
+            child = exits.child[hit]
+            last = hit[np.r_[child[1:] != child[:-1], True]] if len(hit) else hit
             for code, reasons in EXIT_REASONS.items():
-                rows.append(_proportion(code, period, group, int(left["rec"].isin(reasons).sum()), len(left)))
+                left = int(np.isin(exits.rec[last], list(reasons)).sum())
+                rows.append(_proportion(code, period, group, left, len(last)))
     # object columns: a value is a float or None, a numerator or denominator an int or None.
     return pd.DataFrame({column: pd.Series([row[column] for row in rows], dtype=object) for column in MEASURE_COLUMNS})

@@ -66,6 +66,12 @@ def identify(columns: Iterable[str], name: str = "") -> Table | None:
     )
 
 
+def _clean(uniques: pd.Index) -> pd.Series:
+    """Values stripped of spaces; empty is missing."""
+    stripped = pd.Series(uniques.astype(str)).str.strip()
+    return stripped.where(stripped != "", None)
+
+
 def _decode(data: bytes) -> str:
     for encoding in ("utf-8-sig", "cp1252"):
         try:
@@ -118,7 +124,7 @@ def _read_csv(name: str, data: bytes, problems: list[Problem]) -> tuple[Table, p
         )
         return None
     for column in frame.columns:
-        frame[column] = frame[column].str.strip().replace("", pd.NA)
+        frame[column] = validation.per_value(frame[column], _clean).astype("string")
     frame["_row"] = pd.RangeIndex(2, len(frame) + 2)  # the header is row 1
     frame["_item"] = 0
     return table, frame
@@ -277,7 +283,7 @@ def _kept(raw: RawTable, pseudonyms: dict[str, str]) -> pd.DataFrame:
                 parsed = parsed.dt.to_period("M").dt.to_timestamp()
             out[kept] = parsed
         else:
-            out[kept] = values.astype("string").str.upper()
+            out[kept] = validation.per_value(values, lambda u: pd.Series(u.astype(str)).str.upper()).astype("string")
     return out.reset_index(drop=True)
 
 

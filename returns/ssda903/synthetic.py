@@ -247,7 +247,7 @@ def write_large(directory: Path | str, episodes: int = 100_000, seed: int = 0) -
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    per_child = rng.integers(1, 8, size=episodes // 4 + 1)
+    per_child = rng.integers(1, 8, size=episodes // 2 + 1)
     per_child = per_child[np.cumsum(per_child) <= episodes]
     per_child = np.append(per_child, episodes - per_child.sum()) if per_child.sum() < episodes else per_child
     per_child = per_child[per_child > 0]
@@ -257,8 +257,9 @@ def write_large(directory: Path | str, episodes: int = 100_000, seed: int = 0) -
     first = np.r_[0, np.cumsum(per_child)[:-1]]
     is_first = np.zeros(len(child_of), dtype=bool)
     is_first[first] = True
-    start = np.datetime64("2021-04-01") + rng.integers(0, 900, size=children).astype("timedelta64[D]")
-    length = rng.integers(5, 200, size=len(child_of)).astype("timedelta64[D]")
+    # Periods of care from April 2021, episodes of 5 to 90 days: all over before 2025.
+    start = np.datetime64("2021-04-01") + rng.integers(0, 700, size=children).astype("timedelta64[D]")
+    length = rng.integers(5, 90, size=len(child_of)).astype("timedelta64[D]")
     offset = np.cumsum(length) - np.repeat(np.cumsum(length)[first], per_child) + np.repeat(length[first], per_child)
     ends = np.repeat(start, per_child) + offset
     starts = ends - length

@@ -42,14 +42,27 @@ REPEAT_KEYS = {
 }
 
 
+def per_value(values: pd.Series, convert) -> pd.Series:
+    """``convert`` (a function of an Index of distinct values) applied once to each distinct value:
+    a return repeats its dates and codes many times over."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    converted = pd.Series(convert(pd.Index(uniques)))
+    out = converted.take(np.where(codes < 0, 0, codes)) if len(converted) else converted.reindex(range(len(codes)))
+    out = pd.Series(out.to_numpy(), index=values.index)
+    return out.where(codes >= 0)
+
+
+def _parse(uniques: pd.Index) -> pd.Series:
+    parsed = pd.Series(pd.to_datetime(uniques, format="%d/%m/%Y", errors="coerce"))
+    retry = parsed.isna().to_numpy()
+    if retry.any():
+        parsed[retry] = pd.to_datetime(uniques[retry], format="%Y-%m-%d", errors="coerce")
+    return parsed
+
+
 def parse_dates(values: pd.Series) -> pd.Series:
     """DD/MM/YYYY dates (as the return gives them; YYYY-MM-DD accepted too); what does not parse is NaT."""
-    text = values.astype("string")
-    parsed = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
-    retry = parsed.isna() & text.notna()
-    if retry.any():
-        parsed.loc[retry] = pd.to_datetime(text[retry], format="%Y-%m-%d", errors="coerce")
-    return parsed
+    return pd.to_datetime(per_value(values.astype(object), _parse))
 
 
 class _Findings:
