@@ -88,7 +88,7 @@ BY_NUMBER = {a.number: a for a in LISTS}
 
 def normalise(text) -> str:
     """A heading or name lower-cased, with "a)"-style prefixes, punctuation and extra spaces gone."""
-    text = str(text or "").lower().replace("\n", " ")
+    text = ("" if text is None else str(text)).lower().replace("\n", " ")
     text = re.sub(r"^\s*[a-z]\)\s*", "", text)
     text = re.sub(r"[^a-z0-9]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
