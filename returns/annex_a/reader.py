@@ -18,6 +18,7 @@ from returns.types import Problem, Pseudonymise, ReturnRead
 from .lists import BY_NUMBER, LISTS, AnnexList, list_from_name, normalise
 
 KIND = "annex_a"
+MAX_UNPACKED_BYTES = 2 * 1024**3
 HEADER_SEARCH_ROWS = 15  # the header is looked for among a sheet's first rows
 MAX_SHOWN = 20
 EARLIEST = date(1970, 1, 1)
@@ -264,12 +265,26 @@ def _frame(annex: AnnexList, records: dict[str, list], pseudonyms: Pseudonymise,
     return pd.DataFrame(columns)
 
 
+def _too_large(stream: BinaryIO) -> bool:
+    """A workbook unpacking to more than MAX_UNPACKED_BYTES (a defence against zip bombs)."""
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            return sum(member.file_size for member in archive.infolist()) > MAX_UNPACKED_BYTES
+    except (zipfile.BadZipFile, OSError):
+        return False  # opening it says what is wrong
+    finally:
+        stream.seek(0)
+
+
 def read(files: list[tuple[str, BinaryIO]], *, pseudonymise: Pseudonymise) -> ReturnRead:
     """The workbook's lists read, checked and pseudonymised. Never raises on bad input."""
     problems: list[Problem] = []
     findings = _Findings(problems)
     gathered: dict[str, tuple[AnnexList, dict[str, list]]] = {}
     for file_name, stream in files:
+        if _too_large(stream):
+            problems.append(Problem("error", file_name, "", "The workbook is too large to unpack."))
+            continue
         try:
             workbook = load_workbook(stream, read_only=True, data_only=True)
         except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):

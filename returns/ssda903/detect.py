@@ -10,21 +10,27 @@ XML_MARKERS = (b"EXPSSDA903", b"<CHILDID>")
 
 
 def _first_member(head: bytes) -> tuple[str, bytes] | None:
-    """The name and first bytes of a zip's first member, from the zip's first bytes."""
-    if len(head) < 30 or head[:4] != b"PK\x03\x04":
-        return None
-    method = struct.unpack("<H", head[8:10])[0]
-    name_length, extra_length = struct.unpack("<HH", head[26:30])
-    name = head[30 : 30 + name_length].decode("utf-8", "replace")
-    data = head[30 + name_length + extra_length :]
-    if method == 0:
-        return name, data
-    if method == 8:
-        try:
-            return name, zlib.decompressobj(-15).decompress(data)
-        except zlib.error:
-            return name, b""
-    return name, b""
+    """The name and first bytes of a zip's first file (folders skipped), from the zip's first bytes."""
+    offset = 0
+    while len(head) >= offset + 30 and head[offset : offset + 4] == b"PK\x03\x04":
+        method = struct.unpack("<H", head[offset + 8 : offset + 10])[0]
+        compressed = struct.unpack("<I", head[offset + 18 : offset + 22])[0]
+        name_length, extra_length = struct.unpack("<HH", head[offset + 26 : offset + 30])
+        name = head[offset + 30 : offset + 30 + name_length].decode("utf-8", "replace")
+        start = offset + 30 + name_length + extra_length
+        if name.endswith("/") and compressed == 0:  # a folder: the next member follows at once
+            offset = start
+            continue
+        data = head[start:]
+        if method == 0:
+            return name, data
+        if method == 8:
+            try:
+                return name, zlib.decompressobj(-15).decompress(data)
+            except zlib.error:
+                return name, b""
+        return name, b""
+    return None
 
 
 def _looks_like(name: str, head: bytes) -> bool:

@@ -113,3 +113,14 @@ def test_it_refuses_other_files():
         archive.writestr("[Content_Types].xml", "<Types/>")
     assert not ssda903.detect("annex_a.xlsx", workbook.getvalue()[:2048])
     assert not ssda903.detect("empty.csv", b"")
+
+
+def test_it_detects_a_zip_whose_first_entry_is_a_folder(synthetic):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("return/"), b"")
+        for name, data in synthetic.csv_files().items():
+            archive.writestr(f"return/{name}", data)
+    assert ssda903.detect("upload.zip", buffer.getvalue()[:4096])
+    read = ssda903.read([("upload.zip", buffer)], pseudonymise=pseudonymise)
+    assert read.problems == [] and len(read.tables["episodes"]) == 18
