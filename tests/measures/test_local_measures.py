@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from measures import services
+from measures.library import STANDARD_MEASURES
 from measures.models import Measure
 from outcomes import services as outcome_services
 from outcomes.models import OutcomeValue
@@ -175,7 +176,7 @@ def test_the_partner_sees_its_local_measure_in_lists_dictionary_templates_plan_a
     assert CODE in client.get(reverse("evaluations:plan", args=[partner.slug, evaluation.code])).content.decode()
     assert CODE in client.get(reverse("reports:evaluation", args=[partner.slug, evaluation.code])).content.decode()
     measures = token_client(lead).get(f"/api/v1/partners/{partner.slug}/measures/?limit=100").json()["results"]
-    assert {m["code"]: m["local"] for m in measures}[CODE] is True and len(measures) == 17
+    assert {m["code"]: m["local"] for m in measures}[CODE] is True and len(measures) == len(STANDARD_MEASURES) + 1
 
 
 def test_the_plan_names_a_local_measure_of_its_own_partner_only(
