@@ -73,22 +73,25 @@ def care_episodes(read: ReturnRead) -> pd.DataFrame:
     """Episodes in order, short breaks left out, each with the start of its period of care
     (``spell_start``) and whether it begins a placement with new carers (``new_placement``)."""
     episodes = read.tables["episodes"]
-    episodes = episodes[episodes["decom"].notna() & episodes["child"].notna() & ~episodes["ls"].isin(SHORT_BREAKS_LS)]
+    keep = episodes["decom"].notna() & episodes["child"].notna() & ~episodes["ls"].isin(SHORT_BREAKS_LS).fillna(False)
+    episodes = episodes[keep.to_numpy(dtype=bool)]
     episodes = episodes.sort_values(["child", "decom"], kind="stable").reset_index(drop=True)
-    child = episodes["child"]
-    first = child.ne(child.shift())
-    follows_on = episodes["decom"].eq(episodes["dec"].shift()) & episodes["rec"].shift().eq(CONTINUES_REC)
-    new_spell = first | episodes["rne"].eq("S") | ~follows_on
-    spell = new_spell.cumsum()
-    episodes["spell_start"] = episodes["decom"].groupby(spell).transform("first")
-    episodes["new_placement"] = episodes["rne"].isin(NEW_PLACEMENT_RNE).to_numpy()
-    episodes["exit"] = episodes["dec"].notna() & episodes["rec"].notna() & episodes["rec"].ne(CONTINUES_REC)
+    child = episodes["child"].to_numpy(dtype=object)
+    rne = episodes["rne"].fillna("").to_numpy(dtype=object)
+    rec = episodes["rec"].fillna("").to_numpy(dtype=object)
+    first = np.r_[True, child[1:] != child[:-1]]
+    follows_on = np.r_[False, (episodes["decom"].to_numpy()[1:] == episodes["dec"].to_numpy()[:-1]) & (rec[:-1] == CONTINUES_REC)]
+    new_spell = first | (rne == "S") | ~follows_on
+    episodes["spell_start"] = episodes["decom"].groupby(np.cumsum(new_spell)).transform("first")
+    episodes["new_placement"] = np.isin(rne, list(NEW_PLACEMENT_RNE))
+    episodes["exit"] = episodes["dec"].notna().to_numpy() & (rec != "") & (rec != CONTINUES_REC)
     return episodes
 
 
 def _re_entries(episodes: pd.DataFrame) -> pd.DataFrame:
     """Entries to care (RNE = S) and whether the child had left care in the 12 months before."""
-    entries = episodes.loc[episodes["rne"].eq("S"), ["child", "decom"]].reset_index(drop=True)
+    entries = episodes.loc[episodes["rne"].eq("S").fillna(False).to_numpy(dtype=bool), ["child", "decom"]]
+    entries = entries.reset_index(drop=True)
     exits = episodes.loc[episodes["exit"], ["child", "dec"]]
     pairs = entries.reset_index().merge(exits, on="child")
     recent = pairs[(pairs["dec"] <= pairs["decom"]) & (pairs["dec"] >= pairs["decom"] - YEAR)]

@@ -140,26 +140,32 @@ XML_SUB_TABLES = {"AREVIEW": "reviews", "AMISSING": "missing", "OC2": "oc2", "PE
                   "AD_PLACED": "placed_for_adoption"}  # fmt: skip
 
 
+def _name(node) -> str:
+    """An element's tag without any namespace, upper-cased."""
+    return etree.QName(node).localname.upper() if isinstance(node.tag, str) else ""
+
+
 def _leaves(element) -> dict[str, str | None]:
     out = {}
     for node in element:
         if isinstance(node.tag, str) and len(node) == 0:
             text = (node.text or "").strip()
-            out[XML_RENAMES.get(node.tag.upper(), node.tag.upper())] = text or None
+            tag = _name(node)
+            out[XML_RENAMES.get(tag, tag)] = text or None
     return out
 
 
 def _read_xml(name: str, stream: BinaryIO, problems: list[Problem]) -> dict[str, pd.DataFrame]:
     rows: dict[str, list[dict]] = {t: [] for t in TABLES}
     context = etree.iterparse(
-        stream, events=("end",), tag="CHILD", resolve_entities=False, no_network=True, huge_tree=False,
+        stream, events=("end",), tag="{*}CHILD", resolve_entities=False, no_network=True, huge_tree=False,
         remove_comments=True,
     )  # fmt: skip
     number = 0
     try:
         for _, child in context:
             number += 1
-            header_element = child.find("HEADER")
+            header_element = next((e for e in child if _name(e) == "HEADER"), None)
             header = _leaves(child)
             if header_element is not None:
                 header.update(_leaves(header_element))
@@ -172,10 +178,10 @@ def _read_xml(name: str, stream: BinaryIO, problems: list[Problem]) -> dict[str,
                 rows["ad1"].append({**header, **base})
             if header.get("DUC") is not None:
                 rows["uasc"].append({**header, **base})
-            for count, episode in enumerate(child.iterfind("EPISODE"), start=1):
+            for count, episode in enumerate((e for e in child if _name(e) == "EPISODE"), start=1):
                 rows["episodes"].append({**_leaves(episode), "CHILD": child_id, "_row": number, "_item": count})
             for tag, table in XML_SUB_TABLES.items():
-                for count, element in enumerate(child.iter(tag), start=1):
+                for count, element in enumerate(child.iter(f"{{*}}{tag}"), start=1):
                     rows[table].append({**_leaves(element), "DOB": header.get("DOB"), **base, "_item": count})
             child.clear()
             while child.getprevious() is not None:

@@ -53,6 +53,7 @@ def per_value(values: pd.Series, convert) -> pd.Series:
 
 
 def _parse(uniques: pd.Index) -> pd.Series:
+    uniques = pd.Index(pd.Series(uniques, dtype=object).str.replace(r"\s+00:00(:00)?$", "", regex=True))
     parsed = pd.Series(pd.to_datetime(uniques, format="%d/%m/%Y", errors="coerce"))
     retry = parsed.isna().to_numpy()
     if retry.any():

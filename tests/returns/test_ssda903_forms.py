@@ -124,3 +124,15 @@ def test_it_detects_a_zip_whose_first_entry_is_a_folder(synthetic):
     assert ssda903.detect("upload.zip", buffer.getvalue()[:4096])
     read = ssda903.read([("upload.zip", buffer)], pseudonymise=pseudonymise)
     assert read.problems == [] and len(read.tables["episodes"]) == 18
+
+
+def test_xml_in_a_namespace_reads_alike(synthetic):
+    xml = synthetic.xml_bytes().replace(b"<EXPSSDA903>", b'<EXPSSDA903 xmlns="http://example.org/ssda903">')
+    read = ssda903.read([("return.xml", io.BytesIO(xml))], pseudonymise=pseudonymise)
+    assert read.problems == [] and len(read.tables["episodes"]) == 18 and len(read.tables["missing"]) == 5
+
+
+def test_dates_with_a_midnight_time_are_read(synthetic):
+    data = synthetic.csv_files()["episodes.csv"].decode().replace("/2023,", "/2023 00:00:00,")
+    read = ssda903.read([("episodes.csv", io.BytesIO(data.encode()))], pseudonymise=pseudonymise)
+    assert read.problems == [] and read.tables["episodes"]["decom"].notna().all()
