@@ -12,7 +12,8 @@ Conventions, for every measure here:
 * A group's ``children`` keep the rows of those children; its ``from_date`` keeps the records whose
   group-rule date is on or after it: an event's own date (entry, exit, missing incident, a care
   leaver's birthday) or, for children counted at a date or over a period (looked after at the end,
-  looked after during it), the start of the child's period of care.
+  looked after during it), the start of the child's period of care (a period of care that began
+  before the return, whose start the return does not hold, counts as before any rule's date).
 """
 
 import numpy as np
@@ -79,10 +80,16 @@ def care_episodes(read: ReturnRead) -> pd.DataFrame:
     child = episodes["child"].to_numpy(dtype=object)
     rne = episodes["rne"].fillna("").to_numpy(dtype=object)
     rec = episodes["rec"].fillna("").to_numpy(dtype=object)
+    decom, dec = episodes["decom"].to_numpy(), episodes["dec"].to_numpy()
     first = np.r_[True, child[1:] != child[:-1]]
-    follows_on = np.r_[False, (episodes["decom"].to_numpy()[1:] == episodes["dec"].to_numpy()[:-1]) & (rec[:-1] == CONTINUES_REC)]
+    # An episode carries on its period of care when the one before ended that day with X1.
+    follows_on = np.r_[False, (decom[1:] == dec[:-1]) & (rec[:-1] == CONTINUES_REC)]
     new_spell = first | (rne == "S") | ~follows_on
-    episodes["spell_start"] = episodes["decom"].groupby(np.cumsum(new_spell)).transform("first")
+    spell = np.cumsum(new_spell)
+    # A period of care whose first episode in the return is not a start (RNE = S) began before the
+    # return: its start is unknown (NaT), and counts as before any group rule's date.
+    starts = pd.Series(np.where(rne == "S", decom, np.datetime64("NaT")), index=episodes.index)
+    episodes["spell_start"] = starts.groupby(spell).transform("first")
     episodes["new_placement"] = np.isin(rne, list(NEW_PLACEMENT_RNE))
     episodes["exit"] = episodes["dec"].notna().to_numpy() & (rec != "") & (rec != CONTINUES_REC)
     return episodes
@@ -184,7 +191,7 @@ def measures(read: ReturnRead, *, periods: list[Period], groups: list[Group], po
     children = pd.concat([episodes_frame["child"], missing_frame["child"]]).dropna().unique()
     codes = {child: number for number, child in enumerate(children)}
     entries_frame = _re_entries(episodes_frame)
-    all_episodes = _Arrays(episodes_frame, codes, {"decom": NEVER, "dec": NEVER, "spell_start": NEVER})
+    all_episodes = _Arrays(episodes_frame, codes, {"decom": NEVER, "dec": NEVER, "spell_start": np.iinfo(np.int64).min})
     all_episodes.new_placement = episodes_frame["new_placement"].to_numpy(dtype=bool)
     all_entries = _Arrays(entries_frame, codes, {"decom": NEVER})
     all_entries.re_entry = entries_frame["re_entry"].to_numpy(dtype=bool)

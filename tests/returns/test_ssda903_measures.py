@@ -169,3 +169,14 @@ def test_every_measure_is_given_for_every_period_and_group(read):
     assert len(frame) == len(ssda903.MEASURES) * len(periods) * len(groups)
     empty = frame[frame["group"] == "comparison"]
     assert (empty.loc[empty["measure"] == "cla_count", "numerator"] == 0).all()
+
+
+def test_a_period_of_care_that_began_before_the_return_is_not_in_a_rule_group():
+    # The child's first episode in the return is a change of placement: the care began earlier.
+    child = Child("Q1", date(2012, 1, 1), episodes=[Episode(date(2023, 6, 5), "P", "C2", "U4")])
+    started = Child("Q2", date(2012, 1, 1), episodes=[Episode(date(2023, 6, 5), "S", "C2", "U4")])
+    history = Child("Q3", date(2012, 1, 1), episodes=[Episode(date(2022, 5, 1), "S", "V2", "U1", date(2022, 7, 1), "E4A")])
+    read = ssda903.read(as_files(Return903([child, started, history]).csv_files()), pseudonymise=pseudonymise)
+    got = answers(read, groups=[ALL, Group("rule", from_date=date(2023, 6, 1))])
+    assert got[("cla_count", "all", YEAR.start)][1] == 2
+    assert got[("cla_count", "rule", YEAR.start)][1] == 1  # Q2 only
