@@ -7,7 +7,14 @@ months), so a period is estimable only inside that window (``window``), and only
 workbook has. Earlier records of the same
 child in the list count as history (re-referrals, repeat plans). A group's ``children`` keep the
 rows of those children; its ``from_date`` keeps the records whose placing date is on or after it
-(for children looked after at the period end, the date they started to be looked after)."""
+(for children looked after at the period end, the date they started to be looked after).
+
+Where a list gives a field the measure could come from two ways, the one that means the same in
+every council's list is used: re-referrals come from the list's own referral dates (the "number
+of referrals in the last 12 months" column is filled with or without the referral itself), repeat
+plans from "number of previous plans" or an earlier plan in the list, re-entries to care from the
+list's "second or subsequent period within 12 months" answer. The "number of placements in the
+last 12 months" is a figure at the list's date only, so 3+ placements is not fed from Annex A."""
 
 import pandas as pd
 
