@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 class Field:
     name: str  # the column in the child-level table
     label: str  # what the Annex A guidance calls it
-    kind: str  # "child" | "date" | "bool" | "int" | "text"
+    kind: str  # "child" | "date" | "bool" | "int" | "reason" (kept as its SSDA903 code, never free text)
     match: str  # regex on the normalised heading
     exclude: str | None = None  # regex that rules a heading out
     required: bool = False  # the measures need the column: a list without it is an error
@@ -77,7 +77,7 @@ LISTS: tuple[AnnexList, ...] = (
         _f("started", "Date started to be looked after", "date", r"\bstart(ed)?\b.*\blooked after\b|\bbecame looked after\b|\bcla start", r"\b(legal|reason|placement)\b", True, False),
         _f("second_period", "Second or subsequent period looked after within 12 months", "bool", r"\bsecond or subsequent\b|\bsubsequent period\b|\bre ?entry\b"),
         _f("ceased", "Date ceased to be looked after", "date", r"\b(date|when)\b.*\bceased\b|\bceased\b.*\bdate\b|\bdate ceased\b", r"\breason\b"),
-        _f("reason_ceased", "Reason ceased to be looked after", "text", r"\breason\b.*\bceased\b|\breason for (leaving|ceasing)\b"),
+        _f("reason_ceased", "Reason ceased to be looked after", "reason", r"\breason\b.*\bceased\b|\breason for (leaving|ceasing)\b"),
     )),
     AnnexList(9, "care_leavers", "List 9: care leavers", r"\bcare leavers?\b", (CHILD, DOB)),
     AnnexList(10, "adoption", "List 10: adoption", r"\badoptions?\b|\bplaced for adoption\b", (CHILD, DOB)),

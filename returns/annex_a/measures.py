@@ -38,10 +38,10 @@ MEASURES = (
     "exits_return_home",
 )
 YEAR = pd.DateOffset(years=1)
-EXIT_PATTERNS = {
-    "exits_adoption": r"\bE1[12]\b|\bADOPT",
-    "exits_special_guardianship": r"\bE4[5-8]\b|\bSPECIAL GUARDIANSHIP|\bSGO\b",
-    "exits_return_home": r"\bE4[AB]\b|\bRETURN(?:ED)? HOME\b",
+EXIT_REASONS = {  # the reason as the list reader keeps it: an SSDA903 code, or a category from the words
+    "exits_adoption": {"E11", "E12", "ADOPTED"},
+    "exits_special_guardianship": {"E45", "E46", "E47", "E48", "SPECIAL_GUARDIANSHIP"},
+    "exits_return_home": {"E4A", "E4B", "RETURNED_HOME"},
 }
 
 
@@ -165,8 +165,8 @@ def measures(read: ReturnRead, *, periods: list[Period], groups: list[Group], po
                                 len(entered)),
                     _count("cla_count", period, group, open_at_end["child"].nunique()),
                 ] + [
-                    _proportion(code, period, group, int(reasons.str.contains(pattern, regex=True).sum()), len(ceased))
-                    for code, pattern in EXIT_PATTERNS.items()
+                    _proportion(code, period, group, int(reasons.isin(codes).sum()), len(ceased))
+                    for code, codes in EXIT_REASONS.items()
                 ]  # fmt: skip
             given = {r["measure"] for r in out}
             out += [_row(code, period, group, None, None, None) for code in MEASURES if code not in given]

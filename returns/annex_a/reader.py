@@ -240,7 +240,30 @@ def _convert(f, cell, where: str, findings: _Findings, sheet: str):
             findings.add("warning", where, f.label, message, ("warning", sheet, f.label, message))
             return None
         return value
-    return None if cell is None else normalise(cell).upper() or None
+    if f.kind == "reason":
+        return reason_code(cell)
+    return None
+
+
+REASON_CODE = re.compile(r"\bE(1[1-7]|2|3|41|4[5-8]|4A|4B|5|6|7|8|9)\b", re.IGNORECASE)
+REASON_WORDS = (
+    (re.compile(r"adopt", re.IGNORECASE), "ADOPTED"),
+    (re.compile(r"special guardianship|\bsgo\b", re.IGNORECASE), "SPECIAL_GUARDIANSHIP"),
+    (re.compile(r"return(ed)? home", re.IGNORECASE), "RETURNED_HOME"),
+)
+
+
+def reason_code(cell) -> str | None:
+    """Why a child ceased to be looked after, as its SSDA903 code (E11, E4A...) if the cell gives
+    one, else a category from its words (ADOPTED, SPECIAL_GUARDIANSHIP, RETURNED_HOME, OTHER). Free
+    text is never kept: it could name someone."""
+    if cell is None or not str(cell).strip():
+        return None
+    text = str(cell)
+    code = REASON_CODE.search(text)
+    if code:
+        return f"E{code.group(1).upper()}"
+    return next((category for pattern, category in REASON_WORDS if pattern.search(text)), "OTHER")
 
 
 def _frame(annex: AnnexList, records: dict[str, list], pseudonyms: Pseudonymise, cache: dict) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 
 from returns import annex_a
 from returns.annex_a.lists import list_from_name, normalise
-from returns.annex_a.reader import to_bool, to_date
+from returns.annex_a.reader import reason_code, to_bool, to_date
 from returns.annex_a.synthetic import EXPECTED, REFERRALS, workbook
 from returns.types import ALL, MEASURE_COLUMNS, Group, Period
 
@@ -219,3 +219,13 @@ def test_headings_are_normalised():
     assert normalise("b) Female") == "female"
     assert normalise("  Referral NFA? \n") == "referral nfa"
     assert normalise("Child's Legal Status") == "child s legal status"
+
+
+@pytest.mark.parametrize(
+    "cell, code",
+    [("a) E11: Adopted - application unopposed", "E11"), ("e4b", "E4B"), ("E46 Special guardianship order", "E46"),
+     ("Adopted", "ADOPTED"), ("SGO to grandmother Jane Smith", "SPECIAL_GUARDIANSHIP"),
+     ("Returned home to mum", "RETURNED_HOME"), ("Moved in with Jane Smith", "OTHER"), ("", None), (None, None)],
+)  # fmt: skip
+def test_the_reason_care_ceased_is_kept_as_a_code_never_as_free_text(cell, code):
+    assert reason_code(cell) == code
