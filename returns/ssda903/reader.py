@@ -155,6 +155,25 @@ def _leaves(element) -> dict[str, str | None]:
     return out
 
 
+def _header_leaves(child) -> dict[str, str | None]:
+    """A CHILD's own fields (HEADER, UASC, OC3, AD1), wherever they sit in it, leaving out its
+    EPISODE elements and the elements of the other tables (AREVIEW, AMISSING...)."""
+    out: dict[str, str | None] = {}
+    skip = {"EPISODE", *XML_SUB_TABLES}
+    stack = [child]
+    while stack:
+        element = stack.pop()
+        for node in element:
+            name = _name(node)
+            if not name or name in skip:
+                continue
+            if len(node):
+                stack.append(node)
+            else:
+                out[XML_RENAMES.get(name, name)] = (node.text or "").strip() or None
+    return out
+
+
 def _read_xml(name: str, stream: BinaryIO, problems: list[Problem]) -> dict[str, pd.DataFrame]:
     rows: dict[str, list[dict]] = {t: [] for t in TABLES}
     context = etree.iterparse(
@@ -165,10 +184,7 @@ def _read_xml(name: str, stream: BinaryIO, problems: list[Problem]) -> dict[str,
     try:
         for _, child in context:
             number += 1
-            header_element = next((e for e in child if _name(e) == "HEADER"), None)
-            header = _leaves(child)
-            if header_element is not None:
-                header.update(_leaves(header_element))
+            header = _header_leaves(child)
             child_id = header.get("CHILD")
             base = {"CHILD": child_id, "_row": number, "_item": 0}
             rows["header"].append({**header, **base})

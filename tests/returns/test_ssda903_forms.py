@@ -136,3 +136,11 @@ def test_dates_with_a_midnight_time_are_read(synthetic):
     data = synthetic.csv_files()["episodes.csv"].decode().replace("/2023,", "/2023 00:00:00,")
     read = ssda903.read([("episodes.csv", io.BytesIO(data.encode()))], pseudonymise=pseudonymise)
     assert read.problems == [] and read.tables["episodes"]["decom"].notna().all()
+
+
+def test_xml_fields_are_found_wherever_they_sit_in_the_child(synthetic):
+    xml = synthetic.xml_bytes().replace(b"<IN_TOUCH>", b"<OC3><IN_TOUCH>").replace(b"</ACCOM>", b"</ACCOM></OC3>")
+    xml = xml.replace(b"<ACCOM />", b"<ACCOM /></OC3>")
+    read = ssda903.read([("return.xml", io.BytesIO(xml))], pseudonymise=pseudonymise)
+    assert read.problems == [] and len(read.tables["oc3"]) == 5
+    assert set(read.tables["oc3"]["in_touch"]) == {"YES", "DIED", "NO"}
