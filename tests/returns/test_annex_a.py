@@ -229,3 +229,9 @@ def test_headings_are_normalised():
 )  # fmt: skip
 def test_the_reason_care_ceased_is_kept_as_a_code_never_as_free_text(cell, code):
     assert reason_code(cell) == code
+
+
+def test_an_empty_read_gives_nothing_estimable():
+    result = annex_a.read([], pseudonymise=pseudonymise)
+    got = answers(result)
+    assert len(got) == len(annex_a.MEASURES) and all(v == (None, None, None) for v in got.values())

@@ -180,3 +180,12 @@ def test_a_period_of_care_that_began_before_the_return_is_not_in_a_rule_group():
     got = answers(read, groups=[ALL, Group("rule", from_date=date(2023, 6, 1))])
     assert got[("cla_count", "all", YEAR.start)][1] == 2
     assert got[("cla_count", "rule", YEAR.start)][1] == 1  # Q2 only
+
+
+def test_a_return_without_episodes_gives_nothing_estimable():
+    only_header = {k: v for k, v in scenario().csv_files().items() if k == "header.csv"}
+    read = ssda903.read(as_files(only_header), pseudonymise=pseudonymise)
+    got = answers(read)
+    assert all(value == (None, None, None) for value in got.values())
+    nothing = ssda903.read([], pseudonymise=pseudonymise)
+    assert all(value == (None, None, None) for value in answers(nothing).values())
