@@ -74,7 +74,7 @@ STANDARD_MEASURES = [
         "Children looked after at the end of the period per 10,000 children aged under 18 (SSDA903 episodes open at the "
         "end of the period's last day: DECOM on or before it, DEC after it or empty; short breaks V3, V4 left out). "
         "Population: the 0 to 17 population the partner gives for the calendar year of the period end (ONS mid-year "
-        "estimate); without it the rate is not estimable.",
+        "estimate); without it the rate is not estimable, and so it is for a group given as a list of children.",
         "rate_10k",
         "lower",
     ),

@@ -228,7 +228,8 @@ def measures(read: ReturnRead, *, periods: list[Period], groups: list[Group], po
                 open_at_end &= episodes.spell_start >= rule_day
             at_end = np.unique(episodes.child[open_at_end])
             rows.append(_count("cla_count", period, group, len(at_end)))
-            people = population.get(period.end.year)
+            # The population is of all the area's children: no rate for a group given as a list of children.
+            people = population.get(period.end.year) if group.children is None else None
             value = 10_000 * len(at_end) / people if people else None
             rows.append(_row("cla_rate", period, group, value, len(at_end), people or None))
             # Three or more placements in the 12 months to the period end: the 12 months must be covered.

@@ -57,6 +57,7 @@ def test_a_group_of_children_counts_only_those_children(read):
     assert got[("entries_to_care", "intervention", YEAR.start)] == (2.0, 2, None)  # A, B
     assert got[("re_entries_12m", "intervention", YEAR.start)] == (50.0, 1, 2)  # B
     assert got[("cla_count", "intervention", YEAR.start)] == (3.0, 3, None)
+    assert got[("cla_rate", "intervention", YEAR.start)] == (None, 3, None)  # the population is everyone's
     assert got[("placements_3_plus", "intervention", YEAR.start)][1:] == (2, 3)  # A, H
     assert got[("missing_from_care", "intervention", YEAR.start)][1:] == (1, 3)
     assert got[("away_from_care", "intervention", YEAR.start)][1:] == (2, 3)
