@@ -88,21 +88,28 @@ STANDARD_MEASURES = [
     StandardMeasure(
         "cla_rate",
         "Children looked after per 10,000 children",
-        "Children looked after at the end of the period per 10,000 children aged under 18 (SSDA903 episodes open on that date).",
+        "Children looked after at the end of the period per 10,000 children aged under 18 (SSDA903 episodes open at the "
+        "end of the period's last day: DECOM on or before it, DEC after it or empty; short breaks V3, V4 left out). "
+        "Population: the 0 to 17 population the partner gives for the calendar year of the period end (ONS mid-year "
+        "estimate); without it the rate is not estimable, and so it is for a group given as a list of children.",
         "rate_10k",
         "lower",
     ),
     StandardMeasure(
         "entries_to_care",
         "Entries to care",
-        "Number of children who started to be looked after in the period (SSDA903 episodes with RNE = S).",
+        "Number of children who started to be looked after in the period (SSDA903 episodes with RNE = S), placed in a "
+        "period by DECOM; a child starting twice in the period counts once; episodes under a series of short-term "
+        "breaks (legal status V3, V4) are left out, as in DfE's figures.",
         "count",
         "lower",
     ),
     StandardMeasure(
         "re_entries_12m",
         "Re-entries to care within 12 months",
-        "Percentage of children starting to be looked after in the period who had left care in the previous 12 months.",
+        "Percentage of children starting to be looked after in the period (their first start in it, RNE = S, by DECOM) "
+        "who had left care (an episode ending with a reason other than X1) in the 12 months up to that day. Earlier "
+        "episodes in the return count as history; short breaks (V3, V4) are left out.",
         "percentage",
         "lower",
     ),
@@ -110,7 +117,9 @@ STANDARD_MEASURES = [
         "placements_3_plus",
         "Three or more placements in a year",
         "Percentage of children looked after at the end of the period who had three or more placements "
-        "in the previous 12 months.",
+        "in the previous 12 months: the placement held when the 12 months began (or the first in them) counts one, and "
+        "each later episode with new carers (RNE S, P or T) one more; a change of legal status only (L) or of placement "
+        "type with the same carers (U, B) is not a new placement. Not estimable unless the return covers the 12 months.",
         "percentage",
         "lower",
     ),
@@ -125,22 +134,25 @@ STANDARD_MEASURES = [
     StandardMeasure(
         "missing_from_care",
         "Children missing from care",
-        "Percentage of children looked after in the period who had at least one missing incident (SSDA903 MISSING = M; "
-        "away without authorisation is counted separately).",
+        "Percentage of children looked after at any time in the period who had at least one missing incident starting in "
+        "it (SSDA903 MISSING = M, by MIS_START; away without authorisation is counted separately, in away_from_care).",
         "percentage",
         "lower",
     ),
     StandardMeasure(
         "care_leavers_eet",
         "Care leavers aged 19 to 21 in education, employment or training",
-        "Percentage of care leavers aged 19 to 21 in education, employment or training (SSDA903 OC3 ACTIV codes F* or P*).",
+        "Percentage of care leavers aged 19 to 21 in education, employment or training (SSDA903 OC3 ACTIV codes F* or P*). "
+        "A care leaver is placed in the period of their 19th, 20th or 21st birthday (the first of the month of birth, as "
+        "dates of birth are kept to the month); those not in touch count in the denominator, those who died do not.",
         "percentage",
         "higher",
     ),
     StandardMeasure(
         "care_leavers_accommodation",
         "Care leavers in suitable accommodation",
-        "Percentage of care leavers aged 19 to 21 in accommodation judged suitable (SSDA903 OC3 ACCOM suitability).",
+        "Percentage of care leavers aged 19 to 21 in accommodation judged suitable (SSDA903 OC3 ACCOM ending in 1), "
+        "placed in a period by their 19th, 20th or 21st birthday as for care_leavers_eet.",
         "percentage",
         "higher",
     ),
@@ -149,6 +161,77 @@ STANDARD_MEASURES = [
         "Days from referral to completed assessment",
         "Median number of calendar days from referral (CINreferralDate) to the authorisation of the assessment.",
         "days",
+        "lower",
+    ),
+    StandardMeasure(
+        "cla_count",
+        "Children looked after at the end of the period",
+        "Number of children looked after at the end of the period's last day (SSDA903 episodes with DECOM on or before "
+        "it and DEC after it or empty; short breaks V3, V4 left out).",
+        "count",
+        "lower",
+    ),
+    StandardMeasure(
+        "missing_incidents",
+        "Missing incidents",
+        "Number of missing incidents (SSDA903 MISSING = M) starting in the period (MIS_START).",
+        "count",
+        "lower",
+    ),
+    StandardMeasure(
+        "away_from_care",
+        "Children away from care without authorisation",
+        "Percentage of children looked after at any time in the period who were away without authorisation at least once "
+        "(SSDA903 MISSING = A, by MIS_START).",
+        "percentage",
+        "lower",
+    ),
+    StandardMeasure(
+        "away_incidents",
+        "Incidents of being away without authorisation",
+        "Number of incidents of being away from placement without authorisation (SSDA903 MISSING = A) starting in the "
+        "period (MIS_START).",
+        "count",
+        "lower",
+    ),
+    StandardMeasure(
+        "exits_adoption",
+        "Children leaving care who were adopted",
+        "Percentage of children who ceased to be looked after in the period (an episode ending, by DEC, with a reason "
+        "other than X1; a child's last exit in the period) who were adopted (REC E11, E12).",
+        "percentage",
+        "higher",
+    ),
+    StandardMeasure(
+        "exits_special_guardianship",
+        "Children leaving care under a special guardianship order",
+        "Percentage of children who ceased to be looked after in the period (by DEC; a child's last exit in it) who left "
+        "under a special guardianship order (REC E45, E46, E47, E48).",
+        "percentage",
+        "higher",
+    ),
+    StandardMeasure(
+        "exits_return_home",
+        "Children leaving care who returned home",
+        "Percentage of children who ceased to be looked after in the period (by DEC; a child's last exit in it) who "
+        "returned home to live with parents or relatives, as planned or not (REC E4A, E4B).",
+        "percentage",
+        "higher",
+    ),
+    StandardMeasure(
+        "referrals",
+        "Referrals",
+        "Number of referrals to children's social care in the period (placed by the referral date: CINreferralDate, or "
+        "Annex A list 3 date of referral).",
+        "count",
+        "lower",
+    ),
+    StandardMeasure(
+        "cp_plans_started",
+        "Child protection plans started",
+        "Number of child protection plans starting in the period (placed by CPPstartDate, or the Annex A list 7 plan "
+        "start date).",
+        "count",
         "lower",
     ),
 ]
@@ -203,7 +286,7 @@ DETAILS = {
         "Children starting to be looked after in the period", "quarterly", "ssda903", "Episodes: DECOM, DEC, RNE, REC"),
     "placements_3_plus": MeasureDetails(
         "Children looked after at the end of the period with three or more placements in the previous 12 months",
-        "Children looked after at the end of the period", "annual", "ssda903", "Episodes: DECOM, PLACE, REASON_PLACE_CHANGE"),
+        "Children looked after at the end of the period", "annual", "ssda903", "Episodes: DECOM, DEC, RNE, LS"),
     "long_term_stability": MeasureDetails(
         "Children under 16 looked after for 2.5 years or more, in the same placement for 2 years or more",
         "Children under 16 looked after for 2.5 years or more", "annual", "ssda903", "Episodes: DECOM, PLACE; Header: DOB"),
@@ -212,11 +295,36 @@ DETAILS = {
         "quarterly", "ssda903", "Missing: MISSING = M, MIS_START, MIS_END"),
     "care_leavers_eet": MeasureDetails(
         "Care leavers aged 19 to 21 in education, employment or training", "Care leavers aged 19 to 21", "annual", "ssda903",
-        "OC3: IN_TOUCH, ACTIV; Header: DOB"),
+        "OC3: DOB, IN_TOUCH, ACTIV"),
     "care_leavers_accommodation": MeasureDetails(
         "Care leavers aged 19 to 21 in suitable accommodation", "Care leavers aged 19 to 21", "annual", "ssda903",
-        "OC3: IN_TOUCH, ACCOM; Header: DOB"),
+        "OC3: DOB, IN_TOUCH, ACCOM"),
     "days_referral_to_assessment": MeasureDetails(
         "(a median: no numerator)", "Assessments authorised in the period", "monthly", "cin",
         "CINreferralDate, AssessmentAuthorisationDate"),
+    "cla_count": MeasureDetails(
+        "Children looked after at the end of the period", "(a count: no denominator)", "quarterly", "ssda903",
+        "Episodes: DECOM, DEC, LS"),
+    "missing_incidents": MeasureDetails(
+        "Missing incidents starting in the period", "(a count: no denominator)", "quarterly", "ssda903",
+        "Missing: MISSING = M, MIS_START"),
+    "away_from_care": MeasureDetails(
+        "Children looked after with at least one incident of being away without authorisation in the period",
+        "Children looked after in the period", "quarterly", "ssda903", "Missing: MISSING = A, MIS_START"),
+    "away_incidents": MeasureDetails(
+        "Incidents of being away without authorisation starting in the period", "(a count: no denominator)",
+        "quarterly", "ssda903", "Missing: MISSING = A, MIS_START"),
+    "exits_adoption": MeasureDetails(
+        "Children ceasing to be looked after in the period who were adopted",
+        "Children ceasing to be looked after in the period", "annual", "ssda903", "Episodes: DEC, REC = E11, E12"),
+    "exits_special_guardianship": MeasureDetails(
+        "Children ceasing to be looked after in the period under a special guardianship order",
+        "Children ceasing to be looked after in the period", "annual", "ssda903", "Episodes: DEC, REC = E45 to E48"),
+    "exits_return_home": MeasureDetails(
+        "Children ceasing to be looked after in the period who returned home",
+        "Children ceasing to be looked after in the period", "annual", "ssda903", "Episodes: DEC, REC = E4A, E4B"),
+    "referrals": MeasureDetails(
+        "Referrals in the period", "(a count: no denominator)", "monthly", "cin", "CINreferralDate"),
+    "cp_plans_started": MeasureDetails(
+        "Child protection plans starting in the period", "(a count: no denominator)", "monthly", "cin", "CPPstartDate"),
 }  # fmt: skip

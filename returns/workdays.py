@@ -1,38 +1,36 @@
-"""Working days in England, as the statutory timeliness measures count them: weekends and England's
-bank holidays excluded, counted with ``numpy.busday_count`` semantics (the start day counts if it
-is a working day, the end day does not), so an assessment started and authorised on the same day
-took 0 working days. Bank holidays come from the maintained ``holidays`` package (England's
-calendar, substitute days included), never from a hand-kept list. Pure: no Django."""
+"""Working days between two dates, as the standard timeliness measures count them: numpy
+``busday_count(start, end)`` semantics (the weekdays from ``start`` up to but not including ``end``),
+with England's bank holidays taken out. The holidays come from the maintained ``holidays`` package,
+never a hand-kept list. Pure: no Django."""
 
 from functools import lru_cache
 
 import holidays
 import numpy as np
-
-FIRST_YEAR = 1990
-LAST_YEAR = 2040
+import pandas as pd
 
 
-@lru_cache(maxsize=1)
-def england_bank_holidays() -> np.ndarray:
-    """England's bank holidays from 1990 to 2040, as ``datetime64[D]``."""
-    days = holidays.country_holidays("GB", subdiv="ENG", years=range(FIRST_YEAR, LAST_YEAR + 1))
+@lru_cache(maxsize=32)
+def england_bank_holidays(first_year: int, last_year: int) -> np.ndarray:
+    """England's bank holidays from 1 January ``first_year`` to 31 December ``last_year``."""
+    days = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
     return np.array(sorted(days), dtype="datetime64[D]")
 
 
-@lru_cache(maxsize=1)
-def _calendar() -> np.busdaycalendar:
-    return np.busdaycalendar(weekmask="1111100", holidays=england_bank_holidays())
-
-
 def working_days(start, end) -> np.ndarray:
-    """Working days from each ``start`` to each ``end`` (arrays of dates or ``datetime64``);
-    ``numpy.busday_count`` semantics. Missing dates (NaT) give -1: callers count those as not
-    within any limit, and mask them out before they get here."""
-    start = np.asarray(start, dtype="datetime64[D]")
-    end = np.asarray(end, dtype="datetime64[D]")
-    missing = np.isnat(start) | np.isnat(end)
-    safe_start = np.where(missing, np.datetime64("2000-01-03"), start)
-    safe_end = np.where(missing, np.datetime64("2000-01-03"), end)
-    counted = np.busday_count(safe_start, safe_end, busdaycal=_calendar())
-    return np.where(missing, -1, counted)
+    """Working days from each ``start`` to its ``end`` (arrays or Series of dates of the same length):
+    ``numpy.busday_count(start, end, holidays=England's bank holidays)``. A start on the day of the
+    end gives 0, the next working day 1; an end before its start gives a negative count. Where
+    either date is missing the answer is NaN."""
+    start = pd.to_datetime(pd.Series(start).reset_index(drop=True), errors="coerce")
+    end = pd.to_datetime(pd.Series(end).reset_index(drop=True), errors="coerce")
+    answer = np.full(len(start), np.nan)
+    known = (start.notna() & end.notna()).to_numpy()
+    if not known.any():
+        return answer
+    first = start[known].to_numpy().astype("datetime64[D]")
+    last = end[known].to_numpy().astype("datetime64[D]")
+    years = pd.DatetimeIndex(np.concatenate([first, last])).year
+    bank_holidays = england_bank_holidays(int(years.min()), int(years.max()))
+    answer[known] = np.busday_count(first, last, holidays=bank_holidays)
+    return answer
