@@ -36,6 +36,6 @@ def bring_library_up_to_date(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("measures", "0002_child_aggregation")]
+    dependencies = [("measures", "0003_cin_return_measures")]
 
     operations = [migrations.RunPython(bring_library_up_to_date, migrations.RunPython.noop)]

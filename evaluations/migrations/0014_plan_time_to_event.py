@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("evaluations", "0012_agreement_verification"),
+        ("evaluations", "0013_evaluation_population"),
     ]
 
     operations = [
