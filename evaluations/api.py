@@ -17,6 +17,7 @@ from measures.api import LocalMeasureOut, MeasureChangeIn
 from measures.models import Measure
 from pine.access import ADMINS
 from pine.api import PartnerAPIView, PracticeAPIView
+from pine.validators import DOCUMENT_TYPE_MESSAGE, document_kind
 
 
 class EvaluationOut(serializers.Serializer):
@@ -85,9 +86,16 @@ class OnboardingIn(serializers.Serializer):
     def validate_dsa_document(self, document):
         if document is not None and document.size > MAX_DOCUMENT_BYTES:
             raise serializers.ValidationError(DOCUMENT_TOO_LARGE)
+        if document is not None:
+            kind = document_kind(document.read())
+            document.seek(0)
+            if kind is None:
+                raise serializers.ValidationError(DOCUMENT_TYPE_MESSAGE)
         return document
 
-    dsa_document = serializers.FileField(required=False, help_text="The signed data sharing agreement, up to 20 MB.")
+    dsa_document = serializers.FileField(
+        required=False, help_text="The signed data sharing agreement: a PDF or Word (.docx) file, up to 20 MB."
+    )
     dsa_signed_on = serializers.DateField(required=False)
     dsa_expires_on = serializers.DateField(required=False)
     dpia_completed_on = serializers.DateField(required=False)

@@ -11,12 +11,12 @@ from django.views.generic import FormView, TemplateView
 
 from evaluations import selectors, services, theory
 from evaluations.forms import (
-    ONBOARDING_FORMS,
-    ONBOARDING_TITLES,
     MeetingForm,
     MilestoneForm,
+    OnboardingForm,
     PlanForm,
     PlanNewVersionForm,
+    PlanReviewForm,
     TheoryForm,
 )
 from measures import selectors as measure_selectors
@@ -39,52 +39,43 @@ class EvaluationMixin:
 
 
 class OnboardingView(EvaluationMixin, PartnerView, TemplateView):
-    """The onboarding checklist, one form per item. The data sharing agreement gates uploads."""
+    """The onboarding checklist in one form (saving one item never loses edits in another). The
+    data sharing agreement gates uploads once the practice team has verified it."""
 
     template_name = "evaluations/onboarding.html"
 
     def get_context_data(self, **kwargs):
         evaluation = self.object
         onboarding = selectors.onboarding_get(partner=self.partner, evaluation=evaluation)
-        forms = {}
-        for name, form_class in ONBOARDING_FORMS.items():
-            initial = {field: getattr(onboarding, field) for field in form_class.base_fields if hasattr(onboarding, field)}
-            if onboarding.ethics_required is not None:
-                initial["ethics_required"] = "yes" if onboarding.ethics_required else "no"
-            extra = {"has_document": bool(onboarding.dsa_filename)} if name == "dsa" else {}
-            form = kwargs.pop(f"{name}_form", None) or form_class(initial=initial, prefix=name, **extra)
-            forms[name] = (ONBOARDING_TITLES[name], form)
+        form = kwargs.pop("form", None) or OnboardingForm(
+            initial=OnboardingForm.initial_from(onboarding), has_document=bool(onboarding.dsa_filename)
+        )
         return super().get_context_data(
             evaluation=evaluation,
             onboarding=onboarding,
             checklist=onboarding.checklist(timezone.localdate()),
-            forms=forms,
+            form=form,
             upload_blocker=selectors.evaluation_upload_blocker(partner=self.partner, evaluation=evaluation),
             **kwargs,
         )
 
     def post(self, request, partner_slug, code):
-        section = request.POST.get("section", "")
-        if section not in ONBOARDING_FORMS:
-            raise Http404("No such section.")
         evaluation = self.object
         onboarding = selectors.onboarding_get(partner=self.partner, evaluation=evaluation)
-        extra = {"has_document": bool(onboarding.dsa_filename)} if section == "dsa" else {}
-        form = ONBOARDING_FORMS[section](request.POST, request.FILES, prefix=section, **extra)
+        form = OnboardingForm(request.POST, request.FILES, has_document=bool(onboarding.dsa_filename))
         if not form.is_valid():
-            return self.render_to_response(self.get_context_data(**{f"{section}_form": form, "failed_section": section}))
-        fields = dict(form.cleaned_data)
-        document = fields.pop("document", None)
+            return self.render_to_response(self.get_context_data(form=form))
+        document = form.cleaned_data.get("document")
         dsa_file = (document.name, document.read()) if document is not None else None
         saved = run_service(
             form,
             lambda: services.onboarding_update(
-                partner=self.partner, actor=request.user, evaluation=evaluation, dsa_file=dsa_file, **fields
+                partner=self.partner, actor=request.user, evaluation=evaluation, dsa_file=dsa_file, **form.onboarding_fields()
             ),
         )
         if not saved.ok:
-            return self.render_to_response(self.get_context_data(**{f"{section}_form": form, "failed_section": section}))
-        messages.success(request, "Saved.")
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, "Onboarding saved.")
         return redirect("evaluations:onboarding", partner_slug=partner_slug, code=code)
 
 
@@ -172,6 +163,8 @@ class PracticeEvaluationView(ServiceFormMixin, PracticeView, FormView):
             section="overview",  # of the sub-navigation its other pages share (reports.practice_evaluation)
             plan=plan,
             plan_missing=plan.missing_for_sign_off() if plan else [],
+            plan_reviews=selectors.plan_reviews(partner=partner, evaluation=evaluation),
+            review_form=PlanReviewForm(prefix=None),
             checklist=onboarding.checklist(today),
             milestones=[(m, m.is_overdue(today)) for m in selectors.milestone_list(partner=partner, evaluation=evaluation)],
             meetings=selectors.meeting_list(partner=partner, evaluation=evaluation),
@@ -199,7 +192,8 @@ class PlanView(EvaluationMixin, PartnerView, TemplateView):
         evaluation = self.object
         plan = selectors.plan_current(partner=self.partner, evaluation=evaluation)
         measures = list(measure_selectors.measure_list(partner=self.partner))
-        editable = plan is None or plan.status == plan.Status.DRAFT
+        editable = plan is None or plan.status in (plan.Status.DRAFT, plan.Status.SUBMITTED)
+        reviews = list(selectors.plan_reviews(partner=self.partner, evaluation=evaluation))
         context = {
             "evaluation": evaluation,
             "plan": plan,
@@ -207,15 +201,28 @@ class PlanView(EvaluationMixin, PartnerView, TemplateView):
             "versions": selectors.plan_versions(partner=self.partner, evaluation=evaluation),
             "rows": selectors.plan_summary(plan),
             "missing": plan.missing_for_sign_off() if plan and editable else [],
+            "reviews": reviews,
+            "last_review": reviews[-1] if reviews and plan and reviews[-1].plan_id == plan.pk else None,
         }
         if editable:
-            context["form"] = kwargs.pop("form", None) or PlanForm(initial=PlanForm.initial_from(plan), measures=measures)
+            initial = PlanForm.initial_from(
+                plan,
+                measures=selectors.plan_initial_measures(partner=self.partner, evaluation=evaluation) if plan is None else (),
+            )
+            context["form"] = kwargs.pop("form", None) or PlanForm(initial=initial, measures=measures)
         else:
             context["version_form"] = kwargs.pop("version_form", None) or PlanNewVersionForm()
         return super().get_context_data(**context, **kwargs)
 
     def post(self, request, partner_slug, code):
         evaluation = self.object
+        if request.POST.get("action") == "submit":
+            submitted = run_service(
+                request, lambda: services.plan_submit(partner=self.partner, actor=request.user, evaluation=evaluation)
+            )
+            if submitted.ok:
+                messages.success(request, "Plan submitted to the practice team for sign-off.")
+            return redirect("evaluations:plan", partner_slug=partner_slug, code=code)
         if "reason" in request.POST:
             form = PlanNewVersionForm(request.POST)
             started = run_service(
@@ -264,7 +271,8 @@ class PlanCompareView(EvaluationMixin, PartnerView, TemplateView):
 
 
 class PracticePlanSignOffView(PracticeView):
-    """A practice admin signs off the current draft of an evaluation's plan."""
+    """A practice admin signs off the evaluation's current plan, or asks its partner for changes
+    with comments (``decision``; a bare POST signs off)."""
 
     practice_roles = ADMINS
 
@@ -275,9 +283,26 @@ class PracticePlanSignOffView(PracticeView):
 
     def post(self, request, code):
         plan = self.object
-        if run_service(request, lambda: services.plan_sign_off(actor=request.user, plan=plan)).ok:
-            messages.success(request, f"Version {plan.version} of the plan is signed off.")
-        return redirect("evaluations:practice_evaluation", code=code)
+        if "decision" not in request.POST:
+            if run_service(request, lambda: services.plan_sign_off(actor=request.user, plan=plan)).ok:
+                messages.success(request, f"Version {plan.version} of the plan is signed off.")
+            return redirect("evaluations:practice_evaluation", code=code)
+        form = PlanReviewForm(request.POST)
+        if form.is_valid():
+            decision, comments = form.cleaned_data["decision"], form.cleaned_data["comments"]
+            if decision == "sign_off":
+                call = lambda: services.plan_sign_off(actor=request.user, plan=plan, comments=comments)  # noqa: E731
+                done = f"Version {plan.version} of the plan is signed off. The partner has been told."
+            else:
+                call = lambda: services.plan_request_changes(actor=request.user, plan=plan, comments=comments)  # noqa: E731
+                done = "Changes requested. The partner has been told, with your comments."
+            if run_service(form, call).ok:
+                messages.success(request, done)
+                return redirect("evaluations:practice_evaluation", code=code)
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(reverse("evaluations:practice_evaluation", args=[code]) + "#plan-review")
 
 
 class PracticeAgreementView(PracticeView, TemplateView):

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evaluations import selectors as evaluation_selectors
+from evaluations import services as evaluation_services
 from measures import selectors as measure_selectors
 from outcomes import ingest
 from outcomes.models import OutcomeValue, PeriodApproval, PeriodQuery, Submission
@@ -429,6 +430,7 @@ def _ingest(submission: Submission, raw, size: int, filename: str, measures: dic
     _store(submission, rows, current, measures)
     _supersede_pending(submission, rows)
     _answer_queries_by_upload(submission, rows)
+    evaluation_services.milestone_data_stored(evaluation=evaluation, actor=submission.uploaded_by)
     return _finish(submission, Submission.Status.ACCEPTED, warnings=warnings, changes=changes, row_count=len(rows), errors=[])
 
 
