@@ -284,3 +284,38 @@ class TheoryForm(GovukForm):
         for problem in problems:
             self.add_error(problem.field, problem.message)
         return data
+
+
+class ElementForm(GovukForm):
+    """One element of a theory of change, with its links picked from lists (the structured editor)."""
+
+    prefix = "element"  # beside the text form on one page: its fields' ids must differ
+
+    kind = forms.ChoiceField(
+        label="What kind of element is it?", choices=[(k, label) for k, _, label in theory.KINDS], widget=forms.RadioSelect,
+        error_messages={"required": "Choose what kind of element it is"},
+    )  # fmt: skip
+    text = forms.CharField(
+        label="Describe it", max_length=theory.TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Describe the element",
+                        "max_length": f"Describe the element in {theory.TEXT_MAX} characters or fewer"},
+    )  # fmt: skip
+    comes_from = forms.MultipleChoiceField(
+        label="What leads to it? (optional)", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    leads_to = forms.MultipleChoiceField(
+        label="What does it lead to? (optional)", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    measures = forms.MultipleChoiceField(
+        label="Measures of this outcome (optional)", required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="For a short- or long-term outcome only: the measures from the library that show it.",
+    )  # fmt: skip
+
+    def __init__(self, *args, content: dict, measures=(), element_id: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        others = theory.element_choices(content, exclude=element_id)
+        self.fields["comes_from"].choices = others
+        self.fields["leads_to"].choices = others
+        self.fields["measures"].choices = [(m.code, m.name) for m in measures]
+        if element_id:
+            del self.fields["kind"]  # an element keeps its column

@@ -30,6 +30,7 @@ urlpatterns = routing.pages(
         path(EVALUATION + "plan/", views.PlanView.as_view(), name="plan"),
         path(EVALUATION + "plan/compare/", views.PlanCompareView.as_view(), name="plan_compare"),
         path(EVALUATION + "theory-of-change/", views.TheoryView.as_view(), name="theory"),
+        path(EVALUATION + "theory-of-change/elements/<str:element>/", views.TheoryElementView.as_view(), name="theory_element"),
         path(
             "evaluations/<uuid:code>/theory-of-change.<diagram_kind:kind>",
             views.TheoryDownloadView.as_view(),

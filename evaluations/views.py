@@ -11,6 +11,7 @@ from django.views.generic import FormView, TemplateView
 
 from evaluations import selectors, services, theory
 from evaluations.forms import (
+    ElementForm,
     MeetingForm,
     MilestoneForm,
     OnboardingForm,
@@ -343,7 +344,14 @@ class PracticeAgreementDocumentView(PracticeView):
 
 
 class TheoryView(EvaluationMixin, PartnerView, TemplateView):
+    """The theory of change: its diagram and versions, a structured editor (add an element, pick its
+    links from lists; change or remove one on its own page) and the same as text. Every change
+    saves a new version."""
+
     template_name = "evaluations/theory.html"
+
+    def measures(self):
+        return list(measure_selectors.measure_list(partner=self.partner))
 
     def get_context_data(self, **kwargs):
         evaluation = self.object
@@ -352,27 +360,61 @@ class TheoryView(EvaluationMixin, PartnerView, TemplateView):
         shown = selectors.theory_get(partner=self.partner, evaluation=evaluation, version=version) if version else current
         if version and shown is None:
             raise Http404("No such version.")
+        measures = self.measures()
+        names = {m.code: m.name for m in measures}
         form = kwargs.pop("form", None) or TheoryForm(initial=theory.as_texts(current.content) if current else {})
+        content = current.content if current else {"elements": [], "links": [], "measures": {}}
+        element_form = kwargs.pop("element_form", None) or ElementForm(content=content, measures=measures)
         columns = []
         if shown:
             for kind, _prefix, label in theory.KINDS:
-                columns.append((label, [e for e in shown.content["elements"] if e["kind"] == kind]))
+                elements = [e for e in shown.content["elements"] if e["kind"] == kind]
+                columns.append((label, [
+                    {**e, "leads_to": theory.links_of(shown.content, e["id"])[0],
+                     "measure_names": [names.get(c, c) for c in shown.content.get("measures", {}).get(e["id"], [])]}
+                    for e in elements
+                ]))  # fmt: skip
         return super().get_context_data(
             evaluation=evaluation,
             shown=shown,
             current=current,
             versions=selectors.theory_versions(partner=self.partner, evaluation=evaluation),
-            diagram=theory.svg(shown.content, title=f"Theory of change: {evaluation.title}") if shown else "",
+            diagram=theory.svg(shown.content, title=f"Theory of change: {evaluation.title}", measure_names=names, fit=True)
+            if shown
+            else "",
             columns=columns,
             links=shown.content["links"] if shown else [],
             measures=shown.content.get("measures", {}) if shown else {},
             form=form,
+            element_form=element_form,
+            text_open=bool(form.errors),
             **kwargs,
         )
 
     def post(self, request, partner_slug, code):
         evaluation = self.object
-        known = set(measure_selectors.measure_list(partner=self.partner).values_list("code", flat=True))
+        measures = self.measures()
+        known = {m.code for m in measures}
+        if request.POST.get("action") == "add":
+            current = selectors.theory_get(partner=self.partner, evaluation=evaluation)
+            content = current.content if current else {"elements": [], "links": [], "measures": {}}
+            form = ElementForm(request.POST, content=content, measures=measures)
+            if form.is_valid():
+                data = form.cleaned_data
+                content, problems = theory.element_add(
+                    content, kind=data["kind"], text=data["text"], leads_to=data["leads_to"], comes_from=data["comes_from"],
+                    measures=data["measures"], known_measures=known,
+                )  # fmt: skip
+                for problem in problems:
+                    form.add_error(problem.field, problem.message)
+            saved = run_service(
+                form,
+                lambda: services.theory_save(partner=self.partner, actor=request.user, evaluation=evaluation, content=content),
+            )
+            if not saved.ok:
+                return self.render_to_response(self.get_context_data(element_form=form))
+            messages.success(request, f"Element added. Theory of change saved as version {saved.result.version}.")
+            return redirect(reverse("evaluations:theory", args=[partner_slug, code]) + "#elements")
         form = TheoryForm(request.POST, known_measures=known)
         saved = run_service(
             form,
@@ -382,6 +424,67 @@ class TheoryView(EvaluationMixin, PartnerView, TemplateView):
             return self.render_to_response(self.get_context_data(form=form))
         messages.success(request, f"Theory of change saved as version {saved.result.version}.")
         return redirect("evaluations:theory", partner_slug=partner_slug, code=code)
+
+
+class TheoryElementView(EvaluationMixin, PartnerView, TemplateView):
+    """Change one element of the theory of change (its words, its links, its measures) or remove it."""
+
+    template_name = "evaluations/theory_element.html"
+    required_role = Role.CONTRIBUTOR
+
+    def current(self):
+        current = selectors.theory_get(partner=self.partner, evaluation=self.object)
+        element = current and theory.element_get(current.content, self.kwargs["element"])
+        if element is None:
+            raise Http404("No such element.")
+        return current, element
+
+    def get_context_data(self, **kwargs):
+        kwargs.pop("element", None)  # the URL's, read by current()
+        current, element = self.current()
+        leads_to, comes_from = theory.links_of(current.content, element["id"])
+        initial = {
+            "text": element["text"], "leads_to": leads_to, "comes_from": comes_from,
+            "measures": current.content.get("measures", {}).get(element["id"], []),
+        }  # fmt: skip
+        form = kwargs.pop("form", None) or ElementForm(
+            initial=initial, content=current.content, measures=self.measures(element), element_id=element["id"]
+        )
+        return super().get_context_data(
+            evaluation=self.object, element=element, kind_label=theory.LABEL[element["kind"]], form=form, **kwargs
+        )
+
+    def measures(self, element):
+        if element["kind"] not in theory.OUTCOME_KINDS:
+            return []
+        return list(measure_selectors.measure_list(partner=self.partner))
+
+    def post(self, request, partner_slug, code, element):
+        evaluation = self.object
+        current, found = self.current()
+        back = reverse("evaluations:theory", args=[partner_slug, code]) + "#elements"
+        save = lambda content: services.theory_save(  # noqa: E731
+            partner=self.partner, actor=request.user, evaluation=evaluation, content=content
+        )
+        if request.POST.get("action") == "remove":
+            if run_service(request, lambda: save(theory.element_remove(current.content, found["id"]))).ok:
+                messages.success(request, f"{found['id']} removed; the elements after it in its column moved up.")
+            return redirect(back)
+        measures = self.measures(found)
+        form = ElementForm(request.POST, content=current.content, measures=measures, element_id=found["id"])
+        content = current.content
+        if form.is_valid():
+            data = form.cleaned_data
+            content, problems = theory.element_change(
+                current.content, found["id"], text=data["text"], leads_to=data["leads_to"], comes_from=data["comes_from"],
+                measures=data["measures"], known_measures={m.code for m in measures},
+            )  # fmt: skip
+            for problem in problems:
+                form.add_error(problem.field, problem.message)
+        if not run_service(form, lambda: save(content)).ok:
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, f"{found['id']} changed.")
+        return redirect(back)
 
 
 def _version_param(request) -> int | None:
@@ -401,7 +504,8 @@ class TheoryDownloadView(EvaluationMixin, PartnerView):
         shown = selectors.theory_get(partner=self.partner, evaluation=evaluation, version=_version_param(request))
         if shown is None:
             raise Http404("No theory of change yet.")
-        content = theory.svg(shown.content, title=f"Theory of change: {evaluation.title}").encode()
+        names = dict(measure_selectors.measure_list(partner=self.partner).values_list("code", "name"))
+        content = theory.svg(shown.content, title=f"Theory of change: {evaluation.title}", measure_names=names).encode()
         if kind == "png":
             import cairosvg  # loads libcairo: only when someone asks for a PNG
 
