@@ -24,7 +24,7 @@ from evaluations.models import (
 from pine.audit import audit_record, audited_create, audited_update, snapshot
 from pine.changes import announce_evaluation_changed
 from pine.models import Partner, User
-from pine.notifications import email_after_commit, notify, partner_recipients, practice_admins
+from pine.notifications import email_after_commit, notify, partner_recipients, practice_admins, practice_data_team
 from pine.validators import validate_document
 
 logger = logging.getLogger(__name__)
@@ -88,9 +88,10 @@ def onboarding_update(
     if fields.get("ethics_required", onboarding.ethics_required) is False:
         fields.update(ethics_approved_on=None, ethics_body="")
     # A new agreement, or new dates, is checked again by the practice team.
-    if dsa_file is not None or any(
+    agreement_changed = dsa_file is not None or any(
         name in fields and fields[name] != getattr(onboarding, name) for name in ("dsa_signed_on", "dsa_expires_on")
-    ):
+    )
+    if agreement_changed:
         fields.update(dsa_verified_at=None, dsa_verified_by=None)
     audited_update(
         onboarding,
@@ -103,6 +104,12 @@ def onboarding_update(
         quiet=("updated_at", "dsa_document"),  # the agreement's file name is recorded, not its bytes
         clean_options={"exclude": ["dsa_document"]},
     )
+    if agreement_changed and onboarding.dsa_recorded:
+        notify(
+            recipients=practice_data_team(), template="agreement_to_verify",
+            context={"onboarding": onboarding, "evaluation": evaluation, "partner": partner},
+            link=reverse("evaluations:practice_agreement", args=[evaluation.code]), partner=partner,
+        )  # fmt: skip
     announce_evaluation_changed(partner_id=partner.pk, evaluation_id=evaluation.pk, what="onboarding")
     return onboarding
 
@@ -129,6 +136,12 @@ def onboarding_agreement_verify(*, actor: User, evaluation: Evaluation) -> Onboa
         also_record={"dsa_filename": onboarding.dsa_filename},
         clean_options={"exclude": ["dsa_document"]},
     )
+    partner = evaluation.partner
+    notify(
+        recipients=partner_recipients(partner=partner), template="agreement_verified",
+        context={"onboarding": onboarding, "evaluation": evaluation, "partner": partner},
+        link=reverse("evaluations:onboarding", args=[partner.slug, evaluation.code]), partner=partner,
+    )  # fmt: skip
     return onboarding
 
 

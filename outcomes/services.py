@@ -37,7 +37,7 @@ from pine.audit import audit_record, audited_create, audited_update
 from pine.changes import announce_evaluation_changed
 from pine.locks import advisory_lock
 from pine.models import Partner, User
-from pine.notifications import notify
+from pine.notifications import notify, practice_data_team
 
 logger = logging.getLogger(__name__)
 
@@ -519,6 +519,17 @@ def _wait_for_explanation(submission: Submission, **fields) -> str:
         changes={"warnings": len(fields["warnings"])},
     )
     announce_evaluation_changed(partner_id=submission.partner_id, evaluation_id=submission.evaluation_id, what="upload")
+    # The uploader must explain it before it is stored; the practice team knows it is waiting.
+    context = {"submission": submission, "evaluation": submission.evaluation, "partner": submission.partner,
+               "warnings": len(fields["warnings"])}  # fmt: skip
+    notify(
+        recipients=[submission.uploaded_by], template="submission_needs_explanation", context=context,
+        link=reverse("outcomes:submission", args=[submission.partner.slug, submission.code]), partner=submission.partner,
+    )  # fmt: skip
+    notify(
+        recipients=practice_data_team(), template="submission_needs_explanation_practice", context=context,
+        link=reverse("reports:practice_evaluation_uploads", args=[submission.evaluation.code]), partner=submission.partner,
+    )  # fmt: skip
     return Submission.Status.NEEDS_EXPLANATION
 
 

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator
 from django.forms.renderers import TemplatesSetting
 
 from pine.models import AgencyType, ApiToken, Region, Role, User
+from pine.notifications import KINDS
 from pine.validators import PASSWORD_HINT, validate_new_password
 
 
@@ -285,3 +286,16 @@ class ApiTokenForm(GovukForm):
         days.error_messages["min_value"] = days.error_messages["max_value"] = f"A token can last from 1 to {max_days} days"
         days.help_text = f"At most {max_days} days. After that it stops working and you make a new one."
         self.style_fields()
+
+
+class EmailPreferencesForm(GovukForm):
+    emailed = forms.MultipleChoiceField(
+        label="Email me about",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Untick a kind to see it only in your notifications in PINE.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["emailed"].choices = [(kind, f"{label}: {about.lower()}") for kind, (label, about) in KINDS.items()]

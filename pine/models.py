@@ -45,6 +45,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # When the address was shown to be theirs (the link emailed on registering was followed, or
     # they joined from an emailed invitation or reset link). Until then the account cannot sign in.
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # The kinds of notification (pine.notifications.KINDS) this user does not want emailed: they
+    # still see them in PINE. Empty: every kind is emailed.
+    email_muted_kinds = models.JSONField(default=list, blank=True)
 
     objects = UserManager()
 
@@ -307,6 +310,7 @@ class Notification(models.Model):
     subject = models.CharField(max_length=300)
     body = models.TextField()
     link = models.CharField(max_length=500, blank=True, help_text="A page of this site: a path such as /p/northshire/.")
+    kind = models.CharField(max_length=30, blank=True, help_text="Its kind (pine.notifications.KINDS), for email preferences.")
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 

@@ -47,6 +47,8 @@ urlpatterns = [
     path("home/", views.HomeView.as_view(), name="home"),
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("notifications/read/", views.NotificationReadView.as_view(), name="notifications_read"),
+    path("notifications/email/", views.NotificationSettingsView.as_view(), name="notification_settings"),
+    path("notifications/<uuid:code>/", views.NotificationOpenView.as_view(), name="notification_open"),
     *routing.pages(
         partner=[path("members/", views.PartnerMembersView.as_view(), name="partner_members")],
         practice=[

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -29,6 +29,7 @@ from pine.access import ADMINS
 from pine.forms import (
     AgencyRegistrationForm,
     ApiTokenForm,
+    EmailPreferencesForm,
     GovukForm,
     InvitationForm,
     NewPasswordMixin,
@@ -642,4 +643,31 @@ class NotificationReadView(SignedInView):
         count = notifications.notification_mark_read(user=request.user)
         if count:
             messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read.")
+        return redirect("notifications")
+
+
+class NotificationOpenView(SignedInView):
+    """Open one notification: it is marked read and the page it is about is shown (or, with none,
+    the list). Another user's notification, or none, is a 404."""
+
+    def get(self, request, code):
+        notification = notifications.notification_open(user=request.user, code=code)
+        if notification is None:
+            raise Http404("No such notification.")
+        return redirect(notification.link or "notifications")
+
+
+class NotificationSettingsView(SignedInView, FormView):
+    """Which kinds of notification are emailed to the signed-in user (all are listed in PINE)."""
+
+    template_name = "pine/notification_settings.html"
+    form_class = EmailPreferencesForm
+
+    def get_initial(self):
+        muted = set(self.request.user.email_muted_kinds or [])
+        return {"emailed": [kind for kind in notifications.KINDS if kind not in muted]}
+
+    def form_valid(self, form):
+        notifications.email_preferences_update(user=self.request.user, emailed_kinds=form.cleaned_data["emailed"])
+        messages.success(self.request, "Your email choices are saved.")
         return redirect("notifications")

@@ -304,3 +304,25 @@ def test_the_first_stored_data_completes_the_baseline_data_milestone(partner, le
     baseline.refresh_from_db()
     assert baseline.status == "done" and baseline.completed_on == today
     assert AuditEvent.objects.filter(action="milestone.update", changes__because="outcome data stored").count() == 1
+
+
+def test_the_practice_team_hears_of_an_agreement_to_verify_and_the_partner_when_it_is_verified(
+    partner, lead, practice_admin, accepted
+):
+    from pine.models import Notification
+
+    analyst = factories.PracticeUserFactory(practice_role="analyst", email="analyst@pine.example")
+    Notification.objects.all().delete()
+    today = timezone.localdate()
+    services.onboarding_update(
+        partner=partner, actor=lead, evaluation=accepted, dsa_file=("dsa.pdf", b"%PDF-1.4 signed"),
+        dsa_signed_on=today - timedelta(days=30), dsa_expires_on=today + timedelta(days=335),
+    )  # fmt: skip
+    to_verify = Notification.objects.filter(subject__contains="waiting to be verified")
+    assert {n.recipient for n in to_verify} == {practice_admin, analyst}
+    assert to_verify[0].link == reverse("evaluations:practice_agreement", args=[accepted.code]) and to_verify[0].kind == "data"
+    services.onboarding_update(partner=partner, actor=lead, evaluation=accepted, dpia_completed_on=today)
+    assert Notification.objects.filter(subject__contains="waiting to be verified").count() == 2  # no change to the agreement
+    services.onboarding_agreement_verify(actor=analyst, evaluation=accepted)
+    verified = Notification.objects.get(recipient=lead, subject__contains="is verified")
+    assert verified.link == reverse("evaluations:onboarding", args=[partner.slug, accepted.code])
