@@ -264,3 +264,23 @@ def test_a_first_plan_starts_from_the_measures_chosen_in_the_application(client,
     assert selectors.plan_initial_measures(partner=partner, evaluation=accepted) == [
         {"code": "re_referrals_12m", "direction": "decrease", "role": "primary"}
     ]
+
+
+def test_the_review_loop_through_the_api(lead, partner, practice_admin, accepted):
+    api = token_client(lead)
+    base = f"/api/v1/partners/{partner.slug}/evaluations/{accepted.code}/plan/"
+    assert api.post(base + "submit/").status_code == 400  # no draft yet
+    body = {k: str(v) if isinstance(v, date) else v for k, v in COMPLETE.items()}
+    api.put(base, body, content_type="application/json")
+    submitted = api.post(base + "submit/")
+    assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+    admin = token_client(practice_admin)
+    practice = f"/api/v1/practice/evaluations/{accepted.code}/plan/"
+    assert admin.post(practice + "request-changes/", {}, content_type="application/json").status_code == 400
+    sent_back = admin.post(practice + "request-changes/", {"comments": "Add a question."}, content_type="application/json")
+    assert sent_back.status_code == 200 and sent_back.json()["status"] == "draft"
+    api.post(base + "submit/")
+    signed = admin.post(practice + "sign-off/", {"comments": "Thanks."}, content_type="application/json")
+    assert signed.status_code == 200 and signed.json()["status"] == "signed_off"
+    other = token_client(factories.MembershipFactory().user)
+    assert other.post(f"/api/v1/partners/{partner.slug}/evaluations/{accepted.code}/plan/submit/").status_code == 404
