@@ -42,6 +42,7 @@ api_patterns = [
 urlpatterns = [
     path("", views.RootView.as_view(), name="root"),
     path("healthz", views.HealthView.as_view(), name="healthz"),
+    path("status/", views.StatusView.as_view(), name="service_status"),
     path("accounts/", include(account_patterns)),
     path("invitations/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation_accept"),
     path("home/", views.HomeView.as_view(), name="home"),

@@ -13,10 +13,9 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
-from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
@@ -24,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.generic import FormView, TemplateView
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pine import notifications, selectors, services
+from pine import health, notifications, selectors, services
 from pine.access import ADMINS
 from pine.forms import (
     AgencyRegistrationForm,
@@ -102,6 +101,19 @@ UNVERIFIED_SESSION_KEY = "pine.unverified_user"
 
 
 class LoginForm(GovukForm, AuthenticationForm):
+    """Sign in, with GOV.UK wording (not Django's "Please enter a correct email and password")."""
+
+    error_messages = {
+        "invalid_login": "Enter the email address and password of your PINE account: they do not match an account",
+        "inactive": "This account can no longer sign in. Ask your partnership's lead or the practice team",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email address"
+        self.fields["username"].error_messages["required"] = "Enter your email address"
+        self.fields["password"].error_messages["required"] = "Enter your password"
+
     def confirm_login_allowed(self, user):
         """An account whose address is not confirmed cannot sign in (said only once the password
         is right: it reveals nothing to someone guessing)."""
@@ -313,40 +325,31 @@ class RootView(PublicView, TemplateView):
 
 
 class HealthView(PublicView):
-    """The state of the database, Redis and the Celery workers, as JSON (503 if a dependency is down)."""
+    """The state of the database, Redis, the workers and beat, as JSON (503 if the database or
+    Redis is down). Fast: see pine.health."""
 
     def get(self, request):
-        from pine.celery import app as celery_app
+        state = health.service_state()
+        return JsonResponse(state, status=200 if state["status"] == "ok" else 503)
 
-        state = {}
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-            state["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - reported, not hidden
-            state["database"] = f"error: {exc.__class__.__name__}"
-        try:
-            import redis
 
-            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
-            state["redis"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            state["redis"] = f"error: {exc.__class__.__name__}"
-        if state["redis"] == "ok":
-            try:
-                replies = celery_app.control.ping(timeout=1.0)
-                state["celery"] = f"ok ({len(replies)} worker{'s' if len(replies) != 1 else ''})" if replies else "no workers"
-            except Exception as exc:  # noqa: BLE001
-                state["celery"] = f"error: {exc.__class__.__name__}"
-        else:
-            state["celery"] = "unknown (no broker)"
-        try:
-            beat = cache.get("pine:heartbeat")
-            state["beat"] = f"last heartbeat {beat}" if beat else "no heartbeat yet"
-        except Exception as exc:  # noqa: BLE001
-            state["beat"] = f"error: {exc.__class__.__name__}"
-        healthy = state["database"] == "ok" and state["redis"] == "ok"
-        return JsonResponse({"status": "ok" if healthy else "error", **state}, status=200 if healthy else 503)
+class StatusView(PublicView, TemplateView):
+    """The same state for people: the footer's "Service status"."""
+
+    template_name = "pine/status.html"
+
+    def get_context_data(self, **kwargs):
+        state = health.service_state()
+        rows = [
+            ("Website and database", state["database"] == "ok", "Working" if state["database"] == "ok" else "Not working"),
+            ("Queue for background work", state["redis"] == "ok", "Working" if state["redis"] == "ok" else "Not working"),
+            (
+                "Background work (uploads, reports, emails)",
+                state["celery"].startswith("ok"),
+                "Working" if state["celery"].startswith("ok") else "Delayed: uploads, reports and emails wait until it is back",
+            ),
+        ]
+        return super().get_context_data(state=state, rows=rows, **kwargs)
 
 
 class RegisterView(PublicView, FormView):
