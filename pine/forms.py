@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.forms.renderers import TemplatesSetting
 
-from pine.models import AgencyType, ApiToken, Region, Role, User
+from pine.models import ROLE_DESCRIPTIONS, AgencyType, ApiToken, Region, Role, User
 from pine.notifications import KINDS
 from pine.validators import PASSWORD_HINT, validate_new_password
 
@@ -253,7 +253,12 @@ class RegistrationDecisionForm(GovukForm):
 
 class InvitationForm(GovukForm):
     email = forms.EmailField(label="Email address")
-    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.CONTRIBUTOR, widget=forms.RadioSelect)
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[(value, f"{label}: {ROLE_DESCRIPTIONS[value].lower()}") for value, label in Role.choices],
+        initial=Role.CONTRIBUTOR,
+        widget=forms.RadioSelect,
+    )
 
 
 class ApiTokenForm(GovukForm):

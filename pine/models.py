@@ -182,6 +182,13 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+# What each role may do, as the members page and the invitation form say it.
+ROLE_DESCRIPTIONS = {
+    "lead": "Everything a contributor can do, and manages members: invites people, changes their roles, removes them",
+    "contributor": "Writes applications, onboarding, the plan and theory of change, and uploads outcome data",
+    "viewer": "Reads everything of the partnership, changes nothing",
+}
+
 # What each partner role may do, from least to most.
 ROLE_RANK = {Role.VIEWER: 1, Role.CONTRIBUTOR: 2, Role.LEAD: 3}
 

@@ -354,6 +354,73 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     return membership
 
 
+def _lock_members(partner: Partner) -> list[Membership]:
+    return list(Membership.objects.select_for_update().select_related("user").filter(partner=partner))
+
+
+def _membership_of(members: list[Membership], email: str) -> Membership:
+    found = next((m for m in members if m.user.email.lower() == (email or "").lower()), None)
+    if found is None:
+        raise ValidationError("That person is not a member of this partner.")
+    return found
+
+
+@transaction.atomic
+def membership_role_change(*, partner: Partner, actor: User, email: str, role: str) -> Membership:
+    """A lead gives a member another role. The partner always keeps a lead."""
+    if role not in Role.values:
+        raise ValidationError("Choose a role.")
+    members = _lock_members(partner)
+    membership = _membership_of(members, email)
+    leads = [m for m in members if m.role == Role.LEAD]
+    if membership.role == Role.LEAD and role != Role.LEAD and len(leads) == 1:
+        raise ValidationError(f"{membership.user.full_name} is the only lead. Make someone else a lead first.")
+    return membership_add(partner=partner, actor=actor, user=membership.user, role=role)
+
+
+@transaction.atomic
+def membership_remove(*, partner: Partner, actor: User, email: str) -> None:
+    """A lead removes a member: they can no longer see or change anything of the partner. The
+    partner always keeps a lead."""
+    members = _lock_members(partner)
+    membership = _membership_of(members, email)
+    if membership.role == Role.LEAD and sum(1 for m in members if m.role == Role.LEAD) == 1:
+        raise ValidationError(f"{membership.user.full_name} is the only lead. Make someone else a lead first.")
+    audit_record(
+        actor=actor, partner=partner, action="membership.delete", obj=membership,
+        changes={"user": membership.user.email, "role": membership.role},
+    )  # fmt: skip
+    membership.delete()
+
+
+def _pending_invitation(partner: Partner, code) -> Invitation:
+    invitation = Invitation.objects.select_for_update().filter(partner=partner, code=code, accepted_at__isnull=True).first()
+    if invitation is None:
+        raise ValidationError("That invitation has been accepted or cancelled.")
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, partner: Partner, actor: User, code) -> Invitation:
+    """Email the invitation again, valid for another INVITATION_DAYS days from now."""
+    invitation = _pending_invitation(partner, code)
+    invitation.expires_at = timezone.now() + timedelta(days=INVITATION_DAYS)
+    invitation.save(update_fields=["expires_at"])
+    audit_record(actor=actor, partner=partner, action="invitation.resend", obj=invitation, changes={"email": invitation.email})
+    if not User.objects.filter(email=invitation.email, practice_role__gt="").exists():
+        link = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[invitation_token(invitation)])
+        email_after_commit(to=[invitation.email], template="invitation", context={"invitation": invitation, "link": link})
+    return invitation
+
+
+@transaction.atomic
+def invitation_cancel(*, partner: Partner, actor: User, code) -> None:
+    """Withdraw an invitation not yet accepted: its link stops working."""
+    invitation = _pending_invitation(partner, code)
+    audit_record(actor=actor, partner=partner, action="invitation.cancel", obj=invitation, changes={"email": invitation.email})
+    invitation.delete()
+
+
 def _hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 

@@ -2,6 +2,7 @@
 way a page calls a service with a form (``run_service``, ``ServiceFormMixin``)."""
 
 import base64
+import uuid
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -35,7 +36,7 @@ from pine.forms import (
     RegistrationDecisionForm,
     new_password_field,
 )
-from pine.models import AgencyType, Role, User
+from pine.models import ROLE_DESCRIPTIONS, AgencyType, Role, User
 from pine.ratelimit import client_ip
 from pine.scoping import PartnerView, PracticeView, PublicView, SignedInView
 from pine.tenancy import partner_scope
@@ -498,7 +499,40 @@ class PartnerMembersView(ServiceFormMixin, PartnerView, FormView):
         context = super().get_context_data(**kwargs)
         context["members"] = selectors.membership_list(partner=self.partner)
         context["invitations"] = selectors.invitation_list(partner=self.partner)
+        context["roles"] = [(label, ROLE_DESCRIPTIONS[value]) for value, label in Role.choices]
+        context["role_choices"] = Role.choices
         return context
+
+    # A lead's changes to members and invitations: "action", and the member's email address or
+    # the invitation's code (both inside this partner's scope, never an id in the URL).
+    MEMBER_ACTIONS = {
+        "change_role": lambda self, post: services.membership_role_change(
+            partner=self.partner, actor=self.request.user, email=post.get("member", ""), role=post.get("new_role", "")
+        ),
+        "remove": lambda self, post: services.membership_remove(
+            partner=self.partner, actor=self.request.user, email=post.get("member", "")
+        ),
+        "resend": lambda self, post: services.invitation_resend(
+            partner=self.partner, actor=self.request.user, code=_uuid_or_none(post.get("invitation"))
+        ),
+        "cancel": lambda self, post: services.invitation_cancel(
+            partner=self.partner, actor=self.request.user, code=_uuid_or_none(post.get("invitation"))
+        ),
+    }
+    DONE = {
+        "change_role": "Role changed.",
+        "remove": "Member removed: they can no longer use PINE for this partnership.",
+        "resend": "Invitation sent again. Its link works for another 14 days.",
+        "cancel": "Invitation cancelled: its link no longer works.",
+    }
+
+    def post(self, request, *args, **kwargs):
+        action = request.POST.get("action", "")
+        if action not in self.MEMBER_ACTIONS:
+            return super().post(request, *args, **kwargs)  # the invitation form
+        if run_service(request, lambda: self.MEMBER_ACTIONS[action](self, request.POST)).ok:
+            messages.success(request, self.DONE[action])
+        return redirect("partner_members", partner_slug=self.partner.slug)
 
     def call_service(self, data):
         return services.invitation_create(partner=self.partner, actor=self.request.user, email=data["email"], role=data["role"])
@@ -506,6 +540,13 @@ class PartnerMembersView(ServiceFormMixin, PartnerView, FormView):
     def service_done(self, invitation):
         messages.success(self.request, f"Invitation sent to {invitation.email}.")
         return redirect("partner_members", partner_slug=self.partner.slug)
+
+
+def _uuid_or_none(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 class PracticeInviteLeadView(ServiceFormMixin, PracticeView, FormView):

@@ -2,17 +2,19 @@
 API tokens, the audit trail and /healthz."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pine.models import AuditEvent, Invitation, Membership, Partner, User
 from tests import factories
-from tests.conftest import verified_client
+from tests.conftest import in_scope_of, verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -358,3 +360,57 @@ def test_inviting_a_practice_team_address_looks_like_inviting_anyone(
     invitation = Invitation.objects.get(email=practice_admin.email)
     with pytest.raises(ValidationError):
         pine_services.invitation_accept(invitation=invitation, user=practice_admin)
+
+
+def test_a_lead_changes_roles_removes_members_and_keeps_a_lead(client, lead, contributor, partner):
+    from pine.models import Membership
+
+    client.force_login(lead)
+    url = reverse("partner_members", args=[partner.slug])
+    page = client.get(url).content.decode()
+    assert "What each role can do" in page and "Reads everything of the partnership, changes nothing" in page
+    client.post(url, {"action": "change_role", "member": contributor.email, "new_role": "viewer"})
+    assert Membership.objects.get(user=contributor, partner=partner).role == "viewer"
+    assert AuditEvent.objects.filter(action="membership.update", partner=partner).exists()
+    # The only lead cannot step down or be removed.
+    response = client.post(url, {"action": "change_role", "member": lead.email, "new_role": "viewer"}, follow=True)
+    assert "is the only lead" in response.content.decode()
+    client.post(url, {"action": "remove", "member": lead.email})
+    assert Membership.objects.filter(user=lead, partner=partner, role="lead").exists()
+    client.post(url, {"action": "remove", "member": contributor.email})
+    assert not Membership.objects.filter(user=contributor, partner=partner).exists()
+    assert AuditEvent.objects.filter(action="membership.delete", partner=partner).count() == 1
+    # Someone else's members cannot be named: nothing changes.
+    other = factories.MembershipFactory(role="contributor")
+    response = client.post(url, {"action": "remove", "member": other.user.email}, follow=True)
+    assert "not a member" in response.content.decode()
+    with in_scope_of():
+        assert Membership.objects.filter(pk=other.pk).exists()
+
+
+def test_a_lead_resends_or_cancels_an_invitation(client, lead, partner, django_capture_on_commit_callbacks):
+    from pine import services
+    from pine.models import Invitation
+
+    invitation = services.invitation_create(partner=partner, actor=lead, email="new@northshire.example", role="viewer")
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(days=1))
+    client.force_login(lead)
+    url = reverse("partner_members", args=[partner.slug])
+    assert "Expired" in client.get(url).content.decode()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"action": "resend", "invitation": str(invitation.code)})
+    invitation.refresh_from_db()
+    assert invitation.is_pending and [m.to for m in mail.outbox] == [["new@northshire.example"]]
+    client.post(url, {"action": "cancel", "invitation": str(invitation.code)})
+    assert not Invitation.objects.filter(pk=invitation.pk).exists()
+    assert client.post(url, {"action": "cancel", "invitation": "not-a-code"}).status_code == 302  # a message, not a 500
+
+
+def test_only_a_lead_manages_members(client, contributor, lead, partner):
+    from pine.models import Membership
+
+    client.force_login(contributor)
+    url = reverse("partner_members", args=[partner.slug])
+    assert client.post(url, {"action": "remove", "member": lead.email}).status_code == 403
+    assert Membership.objects.filter(user=lead, partner=partner).exists()
