@@ -350,7 +350,7 @@ class StatusView(PublicView, TemplateView):
                 "Working" if state["celery"].startswith("ok") else "Delayed: uploads, reports and emails wait until it is back",
             ),
         ]
-        return super().get_context_data(state=state, rows=rows, **kwargs)
+        return super().get_context_data(state=state, rows=rows, background_ok=rows[-1][1], **kwargs)
 
 
 class RegisterView(PublicView, FormView):
