@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from pine import ratelimit, selectors
 from pine.access import require_practice_admin
@@ -419,6 +420,33 @@ def invitation_cancel(*, partner: Partner, actor: User, code) -> None:
     invitation = _pending_invitation(partner, code)
     audit_record(actor=actor, partner=partner, action="invitation.cancel", obj=invitation, changes={"email": invitation.email})
     invitation.delete()
+
+
+RECOVERY_CODES = 10
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+
+
+def recovery_code_normalise(text: str) -> str:
+    return "".join(c for c in (text or "").lower() if c.isalnum())
+
+
+@transaction.atomic
+def recovery_codes_create(*, user: User) -> list[str]:
+    """New recovery codes for a practice-team account's second step (any earlier ones stop
+    working). Each works once, instead of the authenticator app. Returned once, to be shown once;
+    the audit trail records that they were made, not the codes."""
+    if not user.is_practice_team:
+        raise ValidationError("Only practice-team accounts have a second step and recovery codes.")
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Recovery codes", defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10)) for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    audit_record(actor=user, partner=None, action="two_factor.recovery_codes", obj=user, changes={"count": len(codes)})
+    return [f"{code[:5]}-{code[5:]}" for code in codes]
+
+
+def recovery_codes_left(*, user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
 def _hash_key(key: str) -> str:

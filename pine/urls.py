@@ -15,6 +15,7 @@ account_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("two-factor/", views.TwoFactorView.as_view(), name="two_factor"),
+    path("two-factor/recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery_codes"),
     path("register/", views.RegisterView.as_view(), name="register"),
     path("confirm-email/", views.EmailVerificationSentView.as_view(), name="email_verification_sent"),
     path("confirm-email/<str:token>/", views.EmailVerifyView.as_view(), name="email_verify"),

@@ -18,10 +18,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.generic import FormView, TemplateView
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pine import health, notifications, selectors, services
@@ -250,9 +251,13 @@ class PasswordChangeView(SignedInView, auth_views.PasswordChangeView):
 class TokenForm(GovukForm):
     token = forms.RegexField(
         label="Code from your authenticator app",
-        regex=r"^\s*\d{6}\s*$",
-        max_length=8,
-        error_messages={"invalid": "Enter the 6-digit code from your authenticator app"},
+        regex=r"^\s*(\d{6}|[A-Za-z0-9][A-Za-z0-9 -]{8,14}[A-Za-z0-9])\s*$",
+        max_length=16,
+        help_text="Lost your phone? Enter one of your recovery codes instead (like abcde-fghjk).",
+        error_messages={
+            "invalid": "Enter the 6-digit code from your authenticator app, or a recovery code",
+            "required": "Enter the 6-digit code from your authenticator app",
+        },
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}),
     )
 
@@ -303,6 +308,9 @@ class TwoFactorView(SignedInView, FormView):
         return context
 
     def form_valid(self, form):
+        token = form.cleaned_data["token"].strip()
+        if not token.isdigit():
+            return self._recovery_code(form, token)
         device, confirmed = self._device()
         allowed, _ = device.verify_is_allowed()
         if not allowed:
@@ -315,7 +323,42 @@ class TwoFactorView(SignedInView, FormView):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
         django_otp.login(self.request, device)
+        if not confirmed:  # set up just now: the recovery codes, shown once
+            codes = services.recovery_codes_create(user=self.request.user)
+            return render(self.request, "registration/recovery_codes.html", {"codes": codes, "next": self._next_url()})
         return redirect(self._next_url())
+
+    def _recovery_code(self, form, token: str):
+        """A recovery code instead of the app's code: it works once."""
+        device = StaticDevice.objects.filter(user=self.request.user, confirmed=True).first()
+        if device is None:
+            form.add_error("token", "Enter the 6-digit code from your authenticator app: you have no recovery codes")
+            return self.form_invalid(form)
+        allowed, _ = device.verify_is_allowed()
+        if not allowed:
+            form.add_error("token", "Too many wrong codes in a row. Wait a minute, then try again")
+            return self.form_invalid(form)
+        if not device.verify_token(services.recovery_code_normalise(token)):
+            form.add_error("token", "That recovery code is not right, or it has been used")
+            return self.form_invalid(form)
+        django_otp.login(self.request, device)
+        left = services.recovery_codes_left(user=self.request.user)
+        messages.warning(
+            self.request,
+            f"You signed in with a recovery code. You have {left} left: make new ones on your account page, "
+            "and set up your authenticator app again if you lost it.",
+        )
+        return redirect(self._next_url())
+
+
+class RecoveryCodesView(SignedInView):
+    """A practice-team member makes new recovery codes (the old ones stop working), shown once."""
+
+    def post(self, request):
+        done = run_service(request, lambda: services.recovery_codes_create(user=request.user))
+        if not done.ok:
+            return redirect("profile")
+        return render(request, "registration/recovery_codes.html", {"codes": done.result, "next": reverse("profile")})
 
 
 # --- public pages ---------------------------------------------------------------------------------
@@ -640,6 +683,8 @@ class ProfileView(SignedInView, FormView):
         context = super().get_context_data(**kwargs)
         context["tokens"] = selectors.api_token_list(user=self.request.user)
         context["memberships"] = selectors.membership_list_for_user(user=self.request.user)
+        if self.request.user.is_practice_team:
+            context["recovery_codes_left"] = services.recovery_codes_left(user=self.request.user)
         return context
 
     def form_valid(self, form):

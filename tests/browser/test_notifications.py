@@ -34,9 +34,13 @@ def test_notifications_list_and_mark_all_as_read(new_context, check_page, lead, 
 
 def test_a_notification_opened_is_read_and_email_choices_are_saved(new_context, check_page, lead, partner):
     Notification.objects.create(
-        recipient=lead, partner=partner, subject="Your evaluation plan is signed off", body="Well done.", link=f"/p/{partner.slug}/members/",
+        recipient=lead,
+        partner=partner,
+        subject="Your evaluation plan is signed off",
+        body="Well done.",
+        link=f"/p/{partner.slug}/members/",
         kind="plans",
-    )  # fmt: skip
+    )
     page = new_context().new_page()
     sign_in(page, lead.email, PASSWORD)
     page.locator("#nav-notifications").click()

@@ -63,10 +63,48 @@ def test_practice_team_must_pass_the_second_factor_before_practice_pages(client,
     device.throttle_reset()  # a wrong code makes the next try wait a moment
     code = f"{TOTP(device.bin_key).token():06d}"
     response = client.post(reverse("two_factor"), {"token": code})
-    assert response.status_code == 302
+    # Set up: the recovery codes for a lost authenticator, shown once, then on.
+    page = response.content.decode()
+    assert response.status_code == 200 and "Your recovery codes" in page
+    assert len(re.findall(r'<code class="pine-token">[a-z0-9]{5}-[a-z0-9]{5}</code>', page)) == 10
     assert client.get(reverse("practice_home")).status_code == 200
     device.refresh_from_db()
     assert device.confirmed
+
+
+def test_a_recovery_code_signs_in_once_instead_of_the_authenticator(client, practice_admin):
+    from pine import services
+
+    TOTPDevice.objects.create(user=practice_admin, name="Phone", confirmed=True)
+    codes = services.recovery_codes_create(user=practice_admin)
+    client.post(reverse("login"), {"username": practice_admin.email, "password": factories.PASSWORD})
+    page = client.get(reverse("two_factor")).content.decode()
+    assert "Enter one of your recovery codes instead" in page
+    response = client.post(reverse("two_factor"), {"token": codes[0].upper()}, follow=True)
+    assert response.redirect_chain and "You have 9 left" in response.content.decode()
+    assert client.get(reverse("practice_home")).status_code == 200
+    # A used code does not work again, in a new session.
+    client.post(reverse("logout"))
+    client.post(reverse("login"), {"username": practice_admin.email, "password": factories.PASSWORD})
+    again = client.post(reverse("two_factor"), {"token": codes[0]}).content.decode()
+    assert "That recovery code is not right, or it has been used" in again
+    # New codes from the account page replace the old ones.
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    StaticDevice.objects.get(user=practice_admin).throttle_reset()
+    client.post(reverse("two_factor"), {"token": codes[1]})
+    page = client.get(reverse("profile")).content.decode()
+    assert "You have 8 unused" in page
+    fresh = client.post(reverse("recovery_codes")).content.decode()
+    assert "Your recovery codes" in fresh and codes[2] not in fresh
+    assert services.recovery_codes_left(user=practice_admin) == 10
+    assert AuditEvent.objects.filter(action="two_factor.recovery_codes").count() == 2
+
+
+def test_partner_users_have_no_recovery_codes(client, lead):
+    client.force_login(lead)
+    client.post(reverse("recovery_codes"))
+    assert "Recovery codes" not in client.get(reverse("profile")).content.decode()
 
 
 def test_partner_users_get_404_from_practice_pages(client, lead):
