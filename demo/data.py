@@ -102,8 +102,31 @@ APPLICATIONS = [
     ("southbrook", "first", "A redesigned front door and assessment service", Application.Status.ACCEPTED),
 ]
 
-# A stand-in for the signed agreement (a real one is a PDF the partner uploads).
-DEMO_AGREEMENT = b"Demo data sharing agreement between Northshire County Council and the PINE practice team.\n"
+
+def demo_pdf(text: str) -> bytes:
+    """A one-page PDF showing one line of text: the demo's stand-in for a signed agreement (the
+    upload is checked by content, so it must really be a PDF)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+# A stand-in for the signed agreement.
+DEMO_AGREEMENT = demo_pdf("Demo data sharing agreement between Northshire County Council and the PINE practice team.")
 
 DEMO_MEASURES = ["re_referrals_12m", "assessments_45_days", "cp_plans_rate"]
 
@@ -249,7 +272,7 @@ def _seed(password_hash):
                 partner=northshire,
                 actor=lead,
                 evaluation=evaluation,
-                dsa_file=("Northshire data sharing agreement.txt", DEMO_AGREEMENT),
+                dsa_file=("Northshire data sharing agreement.pdf", DEMO_AGREEMENT),
                 dsa_signed_on=date(2023, 5, 2),
                 dsa_expires_on=date(2028, 5, 1),
                 dpia_completed_on=date(2023, 5, 10),
@@ -259,6 +282,8 @@ def _seed(password_hash):
                 sponsor_name="Chris Morgan",
                 sponsor_role="Director of Children's Services",
             )
+            # The practice team checked the agreement: only then may data flow.
+            evaluation_services.onboarding_agreement_verify(actor=admin, evaluation=evaluation)
             submission = outcome_services.submission_upload(
                 partner=northshire,
                 actor=lead,
@@ -387,7 +412,7 @@ def _add_months(day: date, months: int) -> date:
 NORTHSHIRE_TRUE_EFFECTS = {"re_referrals_12m": -5.0, "assessments_45_days": 10.0, "cp_plans_rate": -6.0}
 SOUTHBROOK_TRUE_EFFECTS = {"days_referral_to_assessment": -7.0, "entries_to_care": 0.0}
 SOUTHBROOK_SEED = 12
-SOUTHBROOK_AGREEMENT = b"Demo data sharing agreement between Southbrook City Council and the PINE practice team.\n"
+SOUTHBROOK_AGREEMENT = demo_pdf("Demo data sharing agreement between Southbrook City Council and the PINE practice team.")
 
 
 def _northshire_plan(admin, northshire) -> None:
@@ -438,7 +463,7 @@ def _southbrook_evaluation(admin, southbrook) -> None:
                 partner=southbrook,
                 actor=lead,
                 evaluation=evaluation,
-                dsa_file=("Southbrook data sharing agreement.txt", SOUTHBROOK_AGREEMENT),
+                dsa_file=("Southbrook data sharing agreement.pdf", SOUTHBROOK_AGREEMENT),
                 dsa_signed_on=date(2023, 6, 1),
                 dsa_expires_on=date(2028, 5, 31),
                 dpia_completed_on=date(2023, 6, 12),
@@ -448,6 +473,7 @@ def _southbrook_evaluation(admin, southbrook) -> None:
                 sponsor_name="Ade Bello",
                 sponsor_role="Director of Children's Services",
             )
+            evaluation_services.onboarding_agreement_verify(actor=admin, evaluation=evaluation)
             submission = outcome_services.submission_upload(
                 partner=southbrook,
                 actor=lead,

@@ -26,6 +26,7 @@ from measures.api import LocalMeasureOut, MeasureChangeIn
 from measures.models import Measure
 from pine.access import ADMINS
 from pine.api import PartnerAPIView, PracticeAPIView
+from pine.validators import DOCUMENT_TYPE_MESSAGE, document_kind
 
 
 class EvaluationOut(serializers.Serializer):
@@ -125,9 +126,16 @@ class OnboardingIn(serializers.Serializer):
     def validate_dsa_document(self, document):
         if document is not None and document.size > MAX_DOCUMENT_BYTES:
             raise serializers.ValidationError(DOCUMENT_TOO_LARGE)
+        if document is not None:
+            kind = document_kind(document.read())
+            document.seek(0)
+            if kind is None:
+                raise serializers.ValidationError(DOCUMENT_TYPE_MESSAGE)
         return document
 
-    dsa_document = serializers.FileField(required=False, help_text="The signed data sharing agreement, up to 20 MB.")
+    dsa_document = serializers.FileField(
+        required=False, help_text="The signed data sharing agreement: a PDF or Word (.docx) file, up to 20 MB."
+    )
     dsa_signed_on = serializers.DateField(required=False)
     dsa_expires_on = serializers.DateField(required=False)
     dpia_completed_on = serializers.DateField(required=False)
@@ -345,6 +353,20 @@ def _plan_out(plan: EvaluationPlan) -> dict:
     return PlanOut(data).data
 
 
+class PlanSubmitView(PartnerAPIView):
+    """The partner submits its complete draft plan for the practice team's sign-off."""
+
+    serializer_class = PlanOut
+
+    def scoped_queryset(self):
+        return selectors.evaluation_list(partner=self.partner)
+
+    @extend_schema(request=None, responses=PlanOut)
+    def post(self, request, partner_slug, code):
+        plan = services.plan_submit(partner=self.partner, actor=request.user, evaluation=self.get_object())
+        return Response(_plan_out(plan))
+
+
 class PlanView(PartnerAPIView):
     """The current version of the plan. PUT saves the draft (a signed-off plan needs a new version)."""
 
@@ -393,6 +415,14 @@ class PlanVersionListView(PartnerAPIView):
         return Response(_plan_out(plan), status=status.HTTP_201_CREATED)
 
 
+class PlanReviewIn(serializers.Serializer):
+    comments = serializers.CharField(allow_blank=True, required=False, default="", help_text="For the partner to read.")
+
+
+class PlanChangesIn(serializers.Serializer):
+    comments = serializers.CharField(help_text="What the partner should change.")
+
+
 class PracticePlanSignOffView(PracticeAPIView):
     serializer_class = PlanOut
     practice_roles = ADMINS
@@ -400,13 +430,35 @@ class PracticePlanSignOffView(PracticeAPIView):
     def scoped_queryset(self):
         return selectors.evaluation_list_for_practice()
 
-    @extend_schema(request=None, responses=PlanOut)
+    @extend_schema(request=PlanReviewIn, responses=PlanOut)
     def post(self, request, code):
         evaluation = self.get_object()
         plan = selectors.plan_current(partner=evaluation.partner, evaluation=evaluation)
         if plan is None:
             raise NotFound("This evaluation has no plan yet.")
-        return Response(_plan_out(services.plan_sign_off(actor=request.user, plan=plan)))
+        data = PlanReviewIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(_plan_out(services.plan_sign_off(actor=request.user, plan=plan, **data.validated_data)))
+
+
+class PracticePlanRequestChangesView(PracticeAPIView):
+    """A practice admin sends the current plan back to its partner with comments: a draft again."""
+
+    serializer_class = PlanOut
+    practice_roles = ADMINS
+
+    def scoped_queryset(self):
+        return selectors.evaluation_list_for_practice()
+
+    @extend_schema(request=PlanChangesIn, responses=PlanOut)
+    def post(self, request, code):
+        evaluation = self.get_object()
+        plan = selectors.plan_current(partner=evaluation.partner, evaluation=evaluation)
+        if plan is None:
+            raise NotFound("This evaluation has no plan yet.")
+        data = PlanChangesIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(_plan_out(services.plan_request_changes(actor=request.user, plan=plan, **data.validated_data)))
 
 
 # --- the theory of change ------------------------------------------------------------------------

@@ -11,90 +11,116 @@ from evaluations.models import (
     EvaluationPlan,
     Milestone,
 )
-from pine.forms import GovukForm
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
+from pine.forms import GovukDateField, GovukForm
+from pine.validators import validate_document
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 DOCUMENT_TOO_LARGE = "The file must be smaller than 20 MB"
 
 
-class DsaForm(GovukForm):
+class OnboardingForm(GovukForm):
+    """The whole onboarding checklist in one form (four forms lost each other's edits). Each item may
+    be saved half-done; an item once started must be whole: an agreement needs its file and both
+    dates, a data lead their email address."""
+
+    SECTIONS = {
+        "dsa": ("Data sharing agreement", ["document", "dsa_signed_on", "dsa_expires_on"]),
+        "dpia": ("Data protection impact assessment", ["dpia_completed_on"]),
+        "ethics": ("Ethics or governance approval", ["ethics_required", "ethics_approved_on", "ethics_body"]),
+        "people": ("Data lead and senior sponsor", ["data_lead_name", "data_lead_email", "sponsor_name", "sponsor_role"]),
+    }
+
     document = forms.FileField(
-        label="Signed data sharing agreement", help_text="A PDF or Word document, up to 20 MB.", required=False
+        label="Signed data sharing agreement", help_text="A PDF or Word (.docx) document, up to 20 MB.", required=False
     )
-    dsa_signed_on = forms.DateField(label="Date signed", widget=DateInput())
-    dsa_expires_on = forms.DateField(label="Expiry date", widget=DateInput())
+    dsa_signed_on = GovukDateField(label="Date signed", name="The date the agreement was signed", required=False)
+    dsa_expires_on = GovukDateField(label="Expiry date", name="The expiry date", required=False)
+    dpia_completed_on = GovukDateField(label="Date the DPIA was completed", name="The DPIA date", required=False)
+    ethics_required = forms.TypedChoiceField(
+        label="Does the evaluation need ethics or research governance approval?",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    ethics_approved_on = GovukDateField(label="Date approved (if approved)", name="The approval date", required=False)
+    ethics_body = forms.CharField(label="Approved by (if approved)", max_length=200, required=False)
+    data_lead_name = forms.CharField(label="Data lead's name", max_length=200, required=False)
+    data_lead_email = forms.EmailField(
+        label="Data lead's email address", required=False,
+        error_messages={"invalid": "Enter the data lead's email address like name@example.org"},
+    )  # fmt: skip
+    sponsor_name = forms.CharField(label="Senior sponsor's name", max_length=200, required=False)
+    sponsor_role = forms.CharField(label="Senior sponsor's role", max_length=200, required=False)
 
     def __init__(self, *args, has_document=False, **kwargs):
         self.has_document = has_document  # before GovukForm's __init__, which already validates
         super().__init__(*args, **kwargs)
 
+    @classmethod
+    def initial_from(cls, onboarding) -> dict:
+        initial = {name: getattr(onboarding, name) for name in cls.base_fields if hasattr(onboarding, name)}
+        if onboarding.ethics_required is not None:
+            initial["ethics_required"] = "yes" if onboarding.ethics_required else "no"
+        return initial
+
+    def sections(self):
+        """(key, title, bound fields) of each item, in the page's order."""
+        return [(key, title, [self[name] for name in names]) for key, (title, names) in self.SECTIONS.items()]
+
     def clean_document(self):
         document = self.cleaned_data.get("document")
-        if document is None and not self.has_document:
-            raise forms.ValidationError("Choose the signed agreement to upload")
-        if document is not None and document.size > MAX_DOCUMENT_BYTES:
+        if document is None:
+            return None
+        if document.size > MAX_DOCUMENT_BYTES:
             raise forms.ValidationError(DOCUMENT_TOO_LARGE)
+        try:
+            validate_document(document.read(), name=document.name)
+        finally:
+            document.seek(0)
         return document
 
     def clean(self):
         data = super().clean()
-        if data.get("dsa_signed_on") and data.get("dsa_expires_on") and data["dsa_expires_on"] <= data["dsa_signed_on"]:
+        signed, expires = data.get("dsa_signed_on"), data.get("dsa_expires_on")
+        started = bool(data.get("document") or signed or expires or self.has_document)
+        if started and "document" not in self.errors:
+            if data.get("document") is None and not self.has_document:
+                self.add_error("document", "Choose the signed agreement to upload")
+            if signed is None and "dsa_signed_on" not in self.errors:
+                self.add_error("dsa_signed_on", "Enter the date the agreement was signed")
+            if expires is None and "dsa_expires_on" not in self.errors:
+                self.add_error("dsa_expires_on", "Enter the date the agreement expires")
+        if signed and expires and expires <= signed:
             self.add_error("dsa_expires_on", "The expiry date must be after the date the agreement was signed")
+        if (data.get("data_lead_name") or data.get("data_lead_email")) and not (
+            data.get("data_lead_name") and data.get("data_lead_email")
+        ):
+            missing = "data_lead_email" if data.get("data_lead_name") else "data_lead_name"
+            if missing not in self.errors:
+                self.add_error(missing, "Enter the data lead's name and email address")
         return data
 
-
-class DpiaForm(GovukForm):
-    dpia_completed_on = forms.DateField(label="Date the DPIA was completed", widget=DateInput())
-
-
-class EthicsForm(GovukForm):
-    ethics_required = forms.TypedChoiceField(
-        label="Does the evaluation need ethics or research governance approval?",
-        choices=[("yes", "Yes"), ("no", "No")],
-        coerce=lambda value: value == "yes",
-        widget=forms.RadioSelect,
-        error_messages={"required": "Say whether the evaluation needs ethics or governance approval"},
-    )
-    ethics_approved_on = forms.DateField(label="Date approved (if approved)", widget=DateInput(), required=False)
-    ethics_body = forms.CharField(label="Approved by (if approved)", max_length=200, required=False)
-
-
-class PeopleForm(GovukForm):
-    data_lead_name = forms.CharField(label="Data lead's name", max_length=200)
-    data_lead_email = forms.EmailField(label="Data lead's email address")
-    sponsor_name = forms.CharField(label="Senior sponsor's name", max_length=200)
-    sponsor_role = forms.CharField(label="Senior sponsor's role", max_length=200, required=False)
+    def onboarding_fields(self) -> dict:
+        data = {name: value for name, value in self.cleaned_data.items() if name != "document"}
+        for text in ("ethics_body", "data_lead_name", "data_lead_email", "sponsor_name", "sponsor_role"):
+            data[text] = (data.get(text) or "").strip()
+        return data
 
 
 class MilestoneForm(GovukForm):
     status = forms.ChoiceField(label="Status", choices=Milestone.Status.choices, widget=forms.RadioSelect)
-    due_on = forms.DateField(label="Due date", widget=DateInput())
+    due_on = GovukDateField(label="Due date", name="The due date")
     owner = forms.CharField(label="Owner (optional)", max_length=200, required=False)
     notes = forms.CharField(label="Notes (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class MeetingForm(GovukForm):
-    held_on = forms.DateField(label="Date of the meeting", widget=DateInput())
+    held_on = GovukDateField(label="Date of the meeting", name="The date of the meeting")
     attendees = forms.CharField(label="Who attended", widget=forms.Textarea(attrs={"rows": 2}))
     notes = forms.CharField(label="Notes (optional)", required=False, widget=forms.Textarea(attrs={"rows": 4}))
     actions = forms.CharField(label="Actions (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-
-ONBOARDING_FORMS = {"dsa": DsaForm, "dpia": DpiaForm, "ethics": EthicsForm, "people": PeopleForm}
-ONBOARDING_TITLES = {
-    "dsa": "Data sharing agreement",
-    "dpia": "Data protection impact assessment",
-    "ethics": "Ethics or governance approval",
-    "people": "Data lead and senior sponsor",
-}
 
 
 class PlanForm(GovukForm):
@@ -105,11 +131,11 @@ class PlanForm(GovukForm):
         help_text="What the evaluation will answer, one question per line.",
     )  # fmt: skip
     design = forms.ChoiceField(label="Design", choices=[("", "Choose a design")] + EvaluationPlan.Design.choices, required=False)
-    intervention_start = forms.DateField(label="Intervention start date", widget=DateInput(), required=False)
-    baseline_start = forms.DateField(label="Baseline period starts", widget=DateInput(), required=False)
-    baseline_end = forms.DateField(label="Baseline period ends", widget=DateInput(), required=False)
-    follow_up_start = forms.DateField(label="Follow-up period starts", widget=DateInput(), required=False)
-    follow_up_end = forms.DateField(label="Follow-up period ends", widget=DateInput(), required=False)
+    intervention_start = GovukDateField(label="Intervention start date", required=False)
+    baseline_start = GovukDateField(label="Baseline period starts", required=False)
+    baseline_end = GovukDateField(label="Baseline period ends", required=False)
+    follow_up_start = GovukDateField(label="Follow-up period starts", required=False)
+    follow_up_end = GovukDateField(label="Follow-up period ends", required=False)
     comparison_group = forms.CharField(
         label="Comparison group (if any)", widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
@@ -174,6 +200,14 @@ class PlanForm(GovukForm):
         """(expected change, role) fields of each measure, for the measures table."""
         return [(self[self.MEASURE_PREFIX + code], self[self.ROLE_PREFIX + code]) for code in self.measure_codes]
 
+    def chosen_measure_rows(self):
+        """The rows of the measures the plan names (those with an expected change)."""
+        return [row for row in self.measure_rows() if row[0].value()]
+
+    def other_measure_rows(self):
+        """The rest of the library, offered to add (not listed as "Not measured" above them)."""
+        return [row for row in self.measure_rows() if not row[0].value()]
+
     def clean(self):
         data = super().clean()
         for start, end, label in (
@@ -196,13 +230,38 @@ class PlanForm(GovukForm):
         return {k: v for k, v in data.items() if not k.startswith((self.MEASURE_PREFIX, self.ROLE_PREFIX))}
 
     @classmethod
-    def initial_from(cls, plan) -> dict:
+    def initial_from(cls, plan, *, measures: list[dict] = ()) -> dict:
+        """The form's starting values: the plan's, or for a first plan the ``measures`` given (the
+        application's choice)."""
         if plan is None:
-            return {}
+            initial = {cls.MEASURE_PREFIX + m["code"]: m["direction"] for m in measures}
+            initial.update({cls.ROLE_PREFIX + m["code"]: m["role"] for m in measures})
+            return initial
         initial = {name: getattr(plan, name) for name in EvaluationPlan.CONTENT_FIELDS if name != "measures"}
         initial.update({cls.MEASURE_PREFIX + m["code"]: m["direction"] for m in plan.measures})
         initial.update({cls.ROLE_PREFIX + code: role for code, role in plan.measure_roles().items()})
         return initial
+
+
+class PlanReviewForm(GovukForm):
+    """The practice team's decision on a submitted plan."""
+
+    decision = forms.ChoiceField(
+        label="Your decision",
+        choices=[("sign_off", "Sign it off (it is locked)"), ("request_changes", "Ask the partner for changes")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether to sign the plan off or ask for changes"},
+    )
+    comments = forms.CharField(
+        label="Comments", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The partner reads these. Say what to change if you ask for changes.",
+    )  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "request_changes" and not (data.get("comments") or "").strip():
+            self.add_error("comments", "Say what needs to change")
+        return data
 
 
 class PlanNewVersionForm(GovukForm):
@@ -256,3 +315,38 @@ class PopulationForm(GovukForm):
         max_value=5_000_000,
         help_text="Enter 0 to remove the year's figure.",
     )
+
+
+class ElementForm(GovukForm):
+    """One element of a theory of change, with its links picked from lists (the structured editor)."""
+
+    prefix = "element"  # beside the text form on one page: its fields' ids must differ
+
+    kind = forms.ChoiceField(
+        label="What kind of element is it?", choices=[(k, label) for k, _, label in theory.KINDS], widget=forms.RadioSelect,
+        error_messages={"required": "Choose what kind of element it is"},
+    )  # fmt: skip
+    text = forms.CharField(
+        label="Describe it", max_length=theory.TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Describe the element",
+                        "max_length": f"Describe the element in {theory.TEXT_MAX} characters or fewer"},
+    )  # fmt: skip
+    comes_from = forms.MultipleChoiceField(
+        label="What leads to it? (optional)", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    leads_to = forms.MultipleChoiceField(
+        label="What does it lead to? (optional)", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    measures = forms.MultipleChoiceField(
+        label="Measures of this outcome (optional)", required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="For a short- or long-term outcome only: the measures from the library that show it.",
+    )  # fmt: skip
+
+    def __init__(self, *args, content: dict, measures=(), element_id: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        others = theory.element_choices(content, exclude=element_id)
+        self.fields["comes_from"].choices = others
+        self.fields["leads_to"].choices = others
+        self.fields["measures"].choices = [(m.code, m.name) for m in measures]
+        if element_id:
+            del self.fields["kind"]  # an element keeps its column

@@ -65,6 +65,10 @@ class Onboarding(models.Model):
     def dsa_in_force(self, today) -> bool:
         return bool(self.dsa_filename and self.dsa_signed_on and self.dsa_expires_on and self.dsa_expires_on > today)
 
+    def dsa_ready(self, today) -> bool:
+        """Data may flow: the agreement is in force and the practice team has verified it."""
+        return self.dsa_in_force(today) and self.dsa_verified_at is not None
+
     @property
     def dsa_recorded(self) -> bool:
         """The partner has recorded an agreement: its file and dates."""
@@ -77,7 +81,7 @@ class Onboarding(models.Model):
     def checklist(self, today) -> list[tuple[str, bool]]:
         """(item, done) in the order the page shows them."""
         return [
-            ("Data sharing agreement", self.dsa_in_force(today)),
+            ("Data sharing agreement", self.dsa_ready(today)),
             ("Data protection impact assessment", self.dpia_completed_on is not None),
             (
                 "Ethics or governance approval",
@@ -169,6 +173,7 @@ class EvaluationPlan(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Awaiting sign-off"
         SIGNED_OFF = "signed_off", "Signed off"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -230,7 +235,9 @@ class EvaluationPlan(models.Model):
         ordering = ["evaluation", "-version"]
         constraints = [
             models.UniqueConstraint(fields=["evaluation", "version"], name="plan_one_row_per_version"),
-            models.UniqueConstraint(fields=["evaluation"], condition=models.Q(status="draft"), name="plan_at_most_one_draft"),
+            models.UniqueConstraint(
+                fields=["evaluation"], condition=models.Q(status__in=["draft", "submitted"]), name="plan_at_most_one_draft"
+            ),
             models.CheckConstraint(
                 condition=models.Q(baseline_end__isnull=True)
                 | models.Q(baseline_start__isnull=True)
@@ -300,6 +307,34 @@ class EvaluationPlan(models.Model):
 
     def primary_measures(self) -> list[str]:
         return [code for code, role in self.measure_roles().items() if role == "primary"]
+
+
+class PlanReview(models.Model):
+    """One step of a plan version's review, kept as its history: the partner submits it for sign-off,
+    the practice team requests changes (with its comments) or signs it off."""
+
+    class Action(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted for sign-off"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        SIGNED_OFF = "signed_off", "Signed off"
+
+    partner = models.ForeignKey("pine.Partner", on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(EvaluationPlan, on_delete=models.CASCADE, related_name="reviews")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    comments = models.TextField(blank=True)
+    actor = models.ForeignKey("pine.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(action="changes_requested") | ~models.Q(comments=""), name="plan_review_changes_say_what"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.plan}"
 
 
 class TheoryOfChange(models.Model):

@@ -11,6 +11,7 @@ from evaluations.models import (
     Meeting,
     Milestone,
     Onboarding,
+    PlanReview,
     TheoryOfChange,
 )
 from measures.selectors import measure_list
@@ -43,10 +44,15 @@ def onboarding_dsa_document(*, partner: Partner, evaluation: Evaluation) -> tupl
 def evaluation_upload_blocker(*, partner: Partner, evaluation: Evaluation) -> str | None:
     """Why outcome data cannot be uploaded yet, or None if it can."""
     onboarding = onboarding_get(partner=partner, evaluation=evaluation)
-    if onboarding.dsa_in_force(timezone.localdate()):
+    if onboarding.dsa_ready(timezone.localdate()):
         return None
     if onboarding.dsa_expires_on and onboarding.dsa_expires_on <= timezone.localdate():
         return "Your data sharing agreement expired. Record the renewed agreement in onboarding before you upload data."
+    if onboarding.dsa_in_force(timezone.localdate()):
+        return (
+            "Your data sharing agreement is waiting for the practice team to check and verify it. "
+            "You can upload data once it is verified."
+        )
     return "Record your signed data sharing agreement in onboarding before you upload data: no data can be sent without one."
 
 
@@ -71,11 +77,31 @@ def evaluation_get_for_practice(*, code) -> Evaluation | None:
 
 
 def plans_awaiting_sign_off() -> list[EvaluationPlan]:
-    """Every evaluation's draft plan that has all it needs to be signed off (practice scope), oldest first."""
-    drafts = EvaluationPlan.objects.filter(status=EvaluationPlan.Status.DRAFT).select_related(
+    """Every plan its partner has submitted for sign-off (practice scope), oldest first."""
+    submitted = EvaluationPlan.objects.filter(status=EvaluationPlan.Status.SUBMITTED).select_related(
         "evaluation", "evaluation__partner", "created_by"
     )
-    return [plan for plan in drafts.order_by("created_at", "pk") if not plan.missing_for_sign_off()]
+    return list(submitted.order_by("created_at", "pk"))
+
+
+def plan_reviews(*, partner: Partner, evaluation: Evaluation) -> QuerySet[PlanReview]:
+    """The review history of every version of the evaluation's plan, oldest first."""
+    return PlanReview.objects.select_related("actor", "plan").filter(partner=partner, plan__evaluation=evaluation)
+
+
+def plan_initial_measures(*, partner: Partner, evaluation: Evaluation) -> list[dict]:
+    """A first plan's measures: those the partner chose in its application (in that order), each
+    expected to move the way the measure counts as better; the first is the primary one. The
+    application is the evaluation's own (its foreign key), read as stored."""
+    chosen = list(getattr(evaluation.application, "outcome_measures", None) or [])
+    known = {m.code: m for m in measure_list(partner=partner).filter(code__in=chosen)}
+    measures = []
+    for code in chosen:
+        if code in known and code not in {m["code"] for m in measures}:
+            lower = known[code].polarity == "lower"  # Measure.Polarity.LOWER_IS_BETTER
+            role = "primary" if not measures else "secondary"
+            measures.append({"code": code, "direction": "decrease" if lower else "increase", "role": role})
+    return measures
 
 
 def agreements_to_verify() -> QuerySet[Onboarding]:

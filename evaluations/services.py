@@ -7,6 +7,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from evaluations.models import (
@@ -17,12 +18,14 @@ from evaluations.models import (
     Meeting,
     Milestone,
     Onboarding,
+    PlanReview,
     TheoryOfChange,
 )
 from pine.audit import audit_record, audited_create, audited_update, snapshot
 from pine.changes import announce_evaluation_changed
 from pine.models import Partner, User
-from pine.notifications import email_after_commit
+from pine.notifications import email_after_commit, notify, partner_recipients, practice_admins, practice_data_team
+from pine.validators import validate_document
 
 logger = logging.getLogger(__name__)
 
@@ -80,13 +83,15 @@ def onboarding_update(
         raise ValueError(f"not onboarding fields: {sorted(unknown)}")
     onboarding, _ = Onboarding.objects.select_for_update().get_or_create(partner=partner, evaluation=evaluation)
     if dsa_file is not None:
+        validate_document(dsa_file[1], name=dsa_file[0])  # by its content, whatever its name says
         fields.update(dsa_filename=dsa_file[0][:255], dsa_document=dsa_file[1])
     if fields.get("ethics_required", onboarding.ethics_required) is False:
         fields.update(ethics_approved_on=None, ethics_body="")
     # A new agreement, or new dates, is checked again by the practice team.
-    if dsa_file is not None or any(
+    agreement_changed = dsa_file is not None or any(
         name in fields and fields[name] != getattr(onboarding, name) for name in ("dsa_signed_on", "dsa_expires_on")
-    ):
+    )
+    if agreement_changed:
         fields.update(dsa_verified_at=None, dsa_verified_by=None)
     audited_update(
         onboarding,
@@ -99,6 +104,12 @@ def onboarding_update(
         quiet=("updated_at", "dsa_document"),  # the agreement's file name is recorded, not its bytes
         clean_options={"exclude": ["dsa_document"]},
     )
+    if agreement_changed and onboarding.dsa_recorded:
+        notify(
+            recipients=practice_data_team(), template="agreement_to_verify",
+            context={"onboarding": onboarding, "evaluation": evaluation, "partner": partner},
+            link=reverse("evaluations:practice_agreement", args=[evaluation.code]), partner=partner,
+        )  # fmt: skip
     announce_evaluation_changed(partner_id=partner.pk, evaluation_id=evaluation.pk, what="onboarding")
     return onboarding
 
@@ -125,6 +136,12 @@ def onboarding_agreement_verify(*, actor: User, evaluation: Evaluation) -> Onboa
         also_record={"dsa_filename": onboarding.dsa_filename},
         clean_options={"exclude": ["dsa_document"]},
     )
+    partner = evaluation.partner
+    notify(
+        recipients=partner_recipients(partner=partner), template="agreement_verified",
+        context={"onboarding": onboarding, "evaluation": evaluation, "partner": partner},
+        link=reverse("evaluations:onboarding", args=[partner.slug, evaluation.code]), partner=partner,
+    )  # fmt: skip
     return onboarding
 
 
@@ -165,6 +182,64 @@ def milestone_update(
         quiet=("completed_on",),
     )
     return milestone
+
+
+def _milestones_complete(*, evaluation: Evaluation, kind: str, actor: User | None, because: str) -> int:
+    """Mark the evaluation's milestone of this kind done (once: a done one is left as it was)."""
+    today = timezone.localdate()
+    milestones = list(
+        Milestone.objects.select_for_update().filter(partner=evaluation.partner, evaluation=evaluation, kind=kind)
+        .exclude(status=Milestone.Status.DONE)
+    )  # fmt: skip
+    for milestone in milestones:
+        audited_update(
+            milestone, {"status": Milestone.Status.DONE, "completed_on": today}, actor=actor, partner=evaluation.partner,
+            action="milestone.update", quiet=("completed_on",), also_record={"because": because},
+        )  # fmt: skip
+    return len(milestones)
+
+
+@transaction.atomic
+def milestone_data_stored(*, evaluation: Evaluation, actor: User | None) -> int:
+    """Outcome data was stored for the evaluation: its first data completes "Baseline data"."""
+    return _milestones_complete(
+        evaluation=evaluation, kind=Milestone.Kind.BASELINE_DATA, actor=actor, because="outcome data stored"
+    )
+
+
+# Milestones after the plan's windows: (kind, the plan's date it follows, months after it).
+PLAN_MILESTONES = [
+    (Milestone.Kind.BASELINE_DATA, "baseline_end", 1),
+    (Milestone.Kind.INTERIM_DATA, "follow_up_middle", 1),
+    (Milestone.Kind.ANALYSIS, "follow_up_end", 1),
+    (Milestone.Kind.DRAFT_REPORT, "follow_up_end", 2),
+    (Milestone.Kind.FINAL_REPORT, "follow_up_end", 3),
+    (Milestone.Kind.PUBLICATION, "follow_up_end", 5),
+]
+
+
+def _milestones_follow_plan(*, plan: EvaluationPlan, actor: User) -> None:
+    """Move the due dates of the milestones not yet done to follow the signed-off plan's windows:
+    baseline data a month after the baseline period ends, interim data a month after the middle of
+    the follow-up, analysis and reports after it ends."""
+    if not (plan.baseline_end and plan.follow_up_start and plan.follow_up_end):
+        return
+    anchors = {
+        "baseline_end": plan.baseline_end,
+        "follow_up_middle": plan.follow_up_start + (plan.follow_up_end - plan.follow_up_start) / 2,
+        "follow_up_end": plan.follow_up_end,
+    }
+    due = {kind: _months_after(anchors[anchor], months) for kind, anchor, months in PLAN_MILESTONES}
+    for milestone in (
+        Milestone.objects.select_for_update()
+        .filter(partner=plan.partner, evaluation=plan.evaluation, kind__in=list(due))
+        .exclude(status=Milestone.Status.DONE)
+    ):
+        if milestone.due_on != due[milestone.kind]:
+            audited_update(
+                milestone, {"due_on": due[milestone.kind]}, actor=actor, partner=plan.partner, action="milestone.update",
+                also_record={"because": f"plan version {plan.version} signed off"},
+            )  # fmt: skip
 
 
 @transaction.atomic
@@ -244,6 +319,8 @@ def plan_save_draft(*, partner: Partner, actor: User, evaluation: Evaluation, **
         raise ValidationError(f"Version {plan.version} is signed off and locked. Start a new version to change it.")
     if plan is None:
         plan = EvaluationPlan(partner=partner, evaluation=evaluation, version=1, created_by=actor)
+    if plan.status == EvaluationPlan.Status.SUBMITTED:
+        content["status"] = EvaluationPlan.Status.DRAFT  # a change takes it back from the practice team's queue
     if "measures" in content:
         measures = [m for m in content["measures"] or [] if m.get("direction") in PLAN_DIRECTIONS]
         # A client that sends no roles at all (written before roles existed) gets its first measure
@@ -279,11 +356,90 @@ def plan_new_version(*, partner: Partner, actor: User, evaluation: Evaluation, r
     return plan
 
 
+def _plan_for_review(plan: EvaluationPlan) -> EvaluationPlan:
+    return EvaluationPlan.objects.select_for_update().select_related("evaluation", "partner").get(pk=plan.pk)
+
+
+def _plan_review_record(*, plan: EvaluationPlan, actor: User, action: str, comments: str = "") -> PlanReview:
+    review = PlanReview(partner=plan.partner, plan=plan, action=action, comments=comments.strip(), actor=actor)
+    review.full_clean(exclude=["partner", "plan", "actor"])
+    review.save()
+    return review
+
+
+def _plan_links(plan: EvaluationPlan) -> tuple[str, str]:
+    """The plan's page for its partner, and the evaluation's page for the practice team."""
+    return (
+        reverse("evaluations:plan", args=[plan.partner.slug, plan.evaluation.code]),
+        reverse("evaluations:practice_evaluation", args=[plan.evaluation.code]),
+    )
+
+
 @transaction.atomic
-def plan_sign_off(*, actor: User, plan: EvaluationPlan) -> EvaluationPlan:
-    """The practice team signs off a complete draft, which locks it."""
-    plan = EvaluationPlan.objects.select_for_update().select_related("evaluation", "partner").get(pk=plan.pk)
-    if plan.status != EvaluationPlan.Status.DRAFT:
+def plan_submit(*, partner: Partner, actor: User, evaluation: Evaluation) -> EvaluationPlan:
+    """The partner submits its complete draft for the practice team's sign-off; the practice team's
+    admins are told, and the partner's people that it is on its way."""
+    _lock_plans(evaluation)
+    plan = _plan_latest(evaluation)
+    if plan is None or plan.status != EvaluationPlan.Status.DRAFT:
+        raise ValidationError("There is no draft plan to submit.")
+    missing = plan.missing_for_sign_off()
+    if missing:
+        raise ValidationError(f"The plan cannot be submitted yet: it needs {', '.join(missing)}.")
+    audited_update(plan, {"status": EvaluationPlan.Status.SUBMITTED}, actor=actor, partner=partner, action="plan.submit")
+    _plan_review_record(plan=plan, actor=actor, action=PlanReview.Action.SUBMITTED)
+    partner_link, practice_link = _plan_links(plan)
+    context = {"plan": plan, "evaluation": evaluation, "partner": partner, "actor": actor}
+    notify(recipients=practice_admins(), template="plan_submitted", context=context, link=practice_link, partner=partner)
+    notify(
+        recipients=[u for u in partner_recipients(partner=partner) if u.pk != actor.pk],
+        template="plan_submitted_partner", context=context, link=partner_link, partner=partner,
+    )  # fmt: skip
+    announce_evaluation_changed(partner_id=partner.pk, evaluation_id=evaluation.pk, what="plan")
+    return plan
+
+
+def _check_practice_admin(actor: User) -> None:
+    if actor.practice_role != User.PracticeRole.PRACTICE_ADMIN:
+        raise PermissionDenied("Only the practice team's admins can sign off a plan or ask for changes to it.")
+
+
+@transaction.atomic
+def plan_request_changes(*, actor: User, plan: EvaluationPlan, comments: str) -> EvaluationPlan:
+    """The practice team sends a submitted plan back to its partner with what to change: the plan
+    is a draft again, the comments are kept in its history and the partner is told."""
+    _check_practice_admin(actor)
+    if not comments.strip():
+        raise ValidationError({"comments": "Say what needs to change."})
+    plan = _plan_for_review(plan)
+    if plan.status == EvaluationPlan.Status.SIGNED_OFF:
+        raise ValidationError(f"Version {plan.version} is already signed off.")
+    audited_update(
+        plan, {"status": EvaluationPlan.Status.DRAFT}, actor=actor, partner=plan.partner, action="plan.request_changes",
+        also_record={"comments": comments.strip()},
+    )  # fmt: skip
+    review = _plan_review_record(plan=plan, actor=actor, action=PlanReview.Action.CHANGES_REQUESTED, comments=comments)
+    partner_link, practice_link = _plan_links(plan)
+    context = {"plan": plan, "evaluation": plan.evaluation, "partner": plan.partner, "review": review}
+    notify(
+        recipients=partner_recipients(partner=plan.partner), template="plan_changes_requested", context=context,
+        link=partner_link, partner=plan.partner,
+    )  # fmt: skip
+    notify(
+        recipients=[u for u in practice_admins() if u.pk != actor.pk], template="plan_changes_requested_practice",
+        context={**context, "actor": actor}, link=practice_link, partner=plan.partner,
+    )  # fmt: skip
+    announce_evaluation_changed(partner_id=plan.partner_id, evaluation_id=plan.evaluation_id, what="plan")
+    return plan
+
+
+@transaction.atomic
+def plan_sign_off(*, actor: User, plan: EvaluationPlan, comments: str = "") -> EvaluationPlan:
+    """The practice team signs off a complete plan (submitted, or a draft it has agreed with the
+    partner), which locks it; the plan milestone is done, the later ones follow its windows, and
+    both sides are told."""
+    plan = _plan_for_review(plan)
+    if plan.status == EvaluationPlan.Status.SIGNED_OFF:
         raise ValidationError(f"Version {plan.version} is already signed off.")
     missing = plan.missing_for_sign_off()
     if missing:
@@ -291,9 +447,24 @@ def plan_sign_off(*, actor: User, plan: EvaluationPlan) -> EvaluationPlan:
     plan.status, plan.signed_off_by, plan.signed_off_at = EvaluationPlan.Status.SIGNED_OFF, actor, timezone.now()
     plan.save(update_fields=["status", "signed_off_by", "signed_off_at"])
     audit_record(actor=actor, partner=plan.partner, action="plan.sign_off", obj=plan, changes={"version": plan.version})
-    Milestone.objects.filter(evaluation=plan.evaluation, kind=Milestone.Kind.PLAN_SIGN_OFF).exclude(
-        status=Milestone.Status.DONE
-    ).update(status=Milestone.Status.DONE, completed_on=timezone.localdate())
+    review = _plan_review_record(plan=plan, actor=actor, action=PlanReview.Action.SIGNED_OFF, comments=comments)
+    _milestones_complete(
+        evaluation=plan.evaluation,
+        kind=Milestone.Kind.PLAN_SIGN_OFF,
+        actor=actor,
+        because=f"plan version {plan.version} signed off",
+    )
+    _milestones_follow_plan(plan=plan, actor=actor)
+    partner_link, practice_link = _plan_links(plan)
+    context = {"plan": plan, "evaluation": plan.evaluation, "partner": plan.partner, "review": review, "actor": actor}
+    notify(
+        recipients=partner_recipients(partner=plan.partner), template="plan_signed_off", context=context,
+        link=partner_link, partner=plan.partner,
+    )  # fmt: skip
+    notify(
+        recipients=[u for u in practice_admins() if u.pk != actor.pk], template="plan_signed_off_practice",
+        context=context, link=practice_link, partner=plan.partner,
+    )  # fmt: skip
     announce_evaluation_changed(partner_id=plan.partner_id, evaluation_id=plan.evaluation_id, what="plan")
     return plan
 

@@ -30,6 +30,7 @@ urlpatterns = routing.pages(
         path(EVALUATION + "plan/", views.PlanView.as_view(), name="plan"),
         path(EVALUATION + "plan/compare/", views.PlanCompareView.as_view(), name="plan_compare"),
         path(EVALUATION + "theory-of-change/", views.TheoryView.as_view(), name="theory"),
+        path(EVALUATION + "theory-of-change/elements/<str:element>/", views.TheoryElementView.as_view(), name="theory_element"),
         path(
             "evaluations/<uuid:code>/theory-of-change.<diagram_kind:kind>",
             views.TheoryDownloadView.as_view(),
@@ -56,6 +57,7 @@ api_urlpatterns = routing.api(
         path("milestones/<uuid:code>/", api.MilestoneDetailView.as_view(), name="api_milestone"),
         path(EVALUATION + "plan/", api.PlanView.as_view(), name="api_plan"),
         path(EVALUATION + "plan/versions/", api.PlanVersionListView.as_view(), name="api_plan_versions"),
+        path(EVALUATION + "plan/submit/", api.PlanSubmitView.as_view(), name="api_plan_submit"),
         path(EVALUATION + "theory-of-change/", api.TheoryView.as_view(), name="api_theory"),
         path(EVALUATION + "meetings/", api.MeetingListView.as_view(), name="api_meetings"),
         path("local-measures/", api.LocalMeasureListView.as_view(), name="api_local_measures"),
@@ -63,5 +65,6 @@ api_urlpatterns = routing.api(
     practice=[
         path("evaluations/", api.PracticeEvaluationListView.as_view(), name="api_practice_evaluations"),
         path(EVALUATION + "plan/sign-off/", api.PracticePlanSignOffView.as_view(), name="api_plan_sign_off"),
+        path(EVALUATION + "plan/request-changes/", api.PracticePlanRequestChangesView.as_view(), name="api_plan_request_changes"),
     ],
 )

@@ -11,12 +11,13 @@ from django.views.generic import FormView, TemplateView
 
 from evaluations import selectors, services, theory
 from evaluations.forms import (
-    ONBOARDING_FORMS,
-    ONBOARDING_TITLES,
+    ElementForm,
     MeetingForm,
     MilestoneForm,
+    OnboardingForm,
     PlanForm,
     PlanNewVersionForm,
+    PlanReviewForm,
     TheoryForm,
 )
 from measures import selectors as measure_selectors
@@ -39,52 +40,43 @@ class EvaluationMixin:
 
 
 class OnboardingView(EvaluationMixin, PartnerView, TemplateView):
-    """The onboarding checklist, one form per item. The data sharing agreement gates uploads."""
+    """The onboarding checklist in one form (saving one item never loses edits in another). The
+    data sharing agreement gates uploads once the practice team has verified it."""
 
     template_name = "evaluations/onboarding.html"
 
     def get_context_data(self, **kwargs):
         evaluation = self.object
         onboarding = selectors.onboarding_get(partner=self.partner, evaluation=evaluation)
-        forms = {}
-        for name, form_class in ONBOARDING_FORMS.items():
-            initial = {field: getattr(onboarding, field) for field in form_class.base_fields if hasattr(onboarding, field)}
-            if onboarding.ethics_required is not None:
-                initial["ethics_required"] = "yes" if onboarding.ethics_required else "no"
-            extra = {"has_document": bool(onboarding.dsa_filename)} if name == "dsa" else {}
-            form = kwargs.pop(f"{name}_form", None) or form_class(initial=initial, prefix=name, **extra)
-            forms[name] = (ONBOARDING_TITLES[name], form)
+        form = kwargs.pop("form", None) or OnboardingForm(
+            initial=OnboardingForm.initial_from(onboarding), has_document=bool(onboarding.dsa_filename)
+        )
         return super().get_context_data(
             evaluation=evaluation,
             onboarding=onboarding,
             checklist=onboarding.checklist(timezone.localdate()),
-            forms=forms,
+            form=form,
             upload_blocker=selectors.evaluation_upload_blocker(partner=self.partner, evaluation=evaluation),
             **kwargs,
         )
 
     def post(self, request, partner_slug, code):
-        section = request.POST.get("section", "")
-        if section not in ONBOARDING_FORMS:
-            raise Http404("No such section.")
         evaluation = self.object
         onboarding = selectors.onboarding_get(partner=self.partner, evaluation=evaluation)
-        extra = {"has_document": bool(onboarding.dsa_filename)} if section == "dsa" else {}
-        form = ONBOARDING_FORMS[section](request.POST, request.FILES, prefix=section, **extra)
+        form = OnboardingForm(request.POST, request.FILES, has_document=bool(onboarding.dsa_filename))
         if not form.is_valid():
-            return self.render_to_response(self.get_context_data(**{f"{section}_form": form, "failed_section": section}))
-        fields = dict(form.cleaned_data)
-        document = fields.pop("document", None)
+            return self.render_to_response(self.get_context_data(form=form))
+        document = form.cleaned_data.get("document")
         dsa_file = (document.name, document.read()) if document is not None else None
         saved = run_service(
             form,
             lambda: services.onboarding_update(
-                partner=self.partner, actor=request.user, evaluation=evaluation, dsa_file=dsa_file, **fields
+                partner=self.partner, actor=request.user, evaluation=evaluation, dsa_file=dsa_file, **form.onboarding_fields()
             ),
         )
         if not saved.ok:
-            return self.render_to_response(self.get_context_data(**{f"{section}_form": form, "failed_section": section}))
-        messages.success(request, "Saved.")
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, "Onboarding saved.")
         return redirect("evaluations:onboarding", partner_slug=partner_slug, code=code)
 
 
@@ -172,6 +164,8 @@ class PracticeEvaluationView(ServiceFormMixin, PracticeView, FormView):
             section="overview",  # of the sub-navigation its other pages share (reports.practice_evaluation)
             plan=plan,
             plan_missing=plan.missing_for_sign_off() if plan else [],
+            plan_reviews=selectors.plan_reviews(partner=partner, evaluation=evaluation),
+            review_form=PlanReviewForm(prefix=None),
             checklist=onboarding.checklist(today),
             milestones=[(m, m.is_overdue(today)) for m in selectors.milestone_list(partner=partner, evaluation=evaluation)],
             meetings=selectors.meeting_list(partner=partner, evaluation=evaluation),
@@ -199,7 +193,8 @@ class PlanView(EvaluationMixin, PartnerView, TemplateView):
         evaluation = self.object
         plan = selectors.plan_current(partner=self.partner, evaluation=evaluation)
         measures = list(measure_selectors.measure_list(partner=self.partner))
-        editable = plan is None or plan.status == plan.Status.DRAFT
+        editable = plan is None or plan.status in (plan.Status.DRAFT, plan.Status.SUBMITTED)
+        reviews = list(selectors.plan_reviews(partner=self.partner, evaluation=evaluation))
         context = {
             "evaluation": evaluation,
             "plan": plan,
@@ -207,15 +202,28 @@ class PlanView(EvaluationMixin, PartnerView, TemplateView):
             "versions": selectors.plan_versions(partner=self.partner, evaluation=evaluation),
             "rows": selectors.plan_summary(plan),
             "missing": plan.missing_for_sign_off() if plan and editable else [],
+            "reviews": reviews,
+            "last_review": reviews[-1] if reviews and plan and reviews[-1].plan_id == plan.pk else None,
         }
         if editable:
-            context["form"] = kwargs.pop("form", None) or PlanForm(initial=PlanForm.initial_from(plan), measures=measures)
+            initial = PlanForm.initial_from(
+                plan,
+                measures=selectors.plan_initial_measures(partner=self.partner, evaluation=evaluation) if plan is None else (),
+            )
+            context["form"] = kwargs.pop("form", None) or PlanForm(initial=initial, measures=measures)
         else:
             context["version_form"] = kwargs.pop("version_form", None) or PlanNewVersionForm()
         return super().get_context_data(**context, **kwargs)
 
     def post(self, request, partner_slug, code):
         evaluation = self.object
+        if request.POST.get("action") == "submit":
+            submitted = run_service(
+                request, lambda: services.plan_submit(partner=self.partner, actor=request.user, evaluation=evaluation)
+            )
+            if submitted.ok:
+                messages.success(request, "Plan submitted to the practice team for sign-off.")
+            return redirect("evaluations:plan", partner_slug=partner_slug, code=code)
         if "reason" in request.POST:
             form = PlanNewVersionForm(request.POST)
             started = run_service(
@@ -264,7 +272,8 @@ class PlanCompareView(EvaluationMixin, PartnerView, TemplateView):
 
 
 class PracticePlanSignOffView(PracticeView):
-    """A practice admin signs off the current draft of an evaluation's plan."""
+    """A practice admin signs off the evaluation's current plan, or asks its partner for changes
+    with comments (``decision``; a bare POST signs off)."""
 
     practice_roles = ADMINS
 
@@ -275,9 +284,26 @@ class PracticePlanSignOffView(PracticeView):
 
     def post(self, request, code):
         plan = self.object
-        if run_service(request, lambda: services.plan_sign_off(actor=request.user, plan=plan)).ok:
-            messages.success(request, f"Version {plan.version} of the plan is signed off.")
-        return redirect("evaluations:practice_evaluation", code=code)
+        if "decision" not in request.POST:
+            if run_service(request, lambda: services.plan_sign_off(actor=request.user, plan=plan)).ok:
+                messages.success(request, f"Version {plan.version} of the plan is signed off.")
+            return redirect("evaluations:practice_evaluation", code=code)
+        form = PlanReviewForm(request.POST)
+        if form.is_valid():
+            decision, comments = form.cleaned_data["decision"], form.cleaned_data["comments"]
+            if decision == "sign_off":
+                call = lambda: services.plan_sign_off(actor=request.user, plan=plan, comments=comments)  # noqa: E731
+                done = f"Version {plan.version} of the plan is signed off. The partner has been told."
+            else:
+                call = lambda: services.plan_request_changes(actor=request.user, plan=plan, comments=comments)  # noqa: E731
+                done = "Changes requested. The partner has been told, with your comments."
+            if run_service(form, call).ok:
+                messages.success(request, done)
+                return redirect("evaluations:practice_evaluation", code=code)
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(reverse("evaluations:practice_evaluation", args=[code]) + "#plan-review")
 
 
 class PracticeAgreementView(PracticeView, TemplateView):
@@ -318,7 +344,14 @@ class PracticeAgreementDocumentView(PracticeView):
 
 
 class TheoryView(EvaluationMixin, PartnerView, TemplateView):
+    """The theory of change: its diagram and versions, a structured editor (add an element, pick its
+    links from lists; change or remove one on its own page) and the same as text. Every change
+    saves a new version."""
+
     template_name = "evaluations/theory.html"
+
+    def measures(self):
+        return list(measure_selectors.measure_list(partner=self.partner))
 
     def get_context_data(self, **kwargs):
         evaluation = self.object
@@ -327,27 +360,61 @@ class TheoryView(EvaluationMixin, PartnerView, TemplateView):
         shown = selectors.theory_get(partner=self.partner, evaluation=evaluation, version=version) if version else current
         if version and shown is None:
             raise Http404("No such version.")
+        measures = self.measures()
+        names = {m.code: m.name for m in measures}
         form = kwargs.pop("form", None) or TheoryForm(initial=theory.as_texts(current.content) if current else {})
+        content = current.content if current else {"elements": [], "links": [], "measures": {}}
+        element_form = kwargs.pop("element_form", None) or ElementForm(content=content, measures=measures)
         columns = []
         if shown:
             for kind, _prefix, label in theory.KINDS:
-                columns.append((label, [e for e in shown.content["elements"] if e["kind"] == kind]))
+                elements = [e for e in shown.content["elements"] if e["kind"] == kind]
+                columns.append((label, [
+                    {**e, "leads_to": theory.links_of(shown.content, e["id"])[0],
+                     "measure_names": [names.get(c, c) for c in shown.content.get("measures", {}).get(e["id"], [])]}
+                    for e in elements
+                ]))  # fmt: skip
         return super().get_context_data(
             evaluation=evaluation,
             shown=shown,
             current=current,
             versions=selectors.theory_versions(partner=self.partner, evaluation=evaluation),
-            diagram=theory.svg(shown.content, title=f"Theory of change: {evaluation.title}") if shown else "",
+            diagram=theory.svg(shown.content, title=f"Theory of change: {evaluation.title}", measure_names=names, fit=True)
+            if shown
+            else "",
             columns=columns,
             links=shown.content["links"] if shown else [],
             measures=shown.content.get("measures", {}) if shown else {},
             form=form,
+            element_form=element_form,
+            text_open=bool(form.errors),
             **kwargs,
         )
 
     def post(self, request, partner_slug, code):
         evaluation = self.object
-        known = set(measure_selectors.measure_list(partner=self.partner).values_list("code", flat=True))
+        measures = self.measures()
+        known = {m.code for m in measures}
+        if request.POST.get("action") == "add":
+            current = selectors.theory_get(partner=self.partner, evaluation=evaluation)
+            content = current.content if current else {"elements": [], "links": [], "measures": {}}
+            form = ElementForm(request.POST, content=content, measures=measures)
+            if form.is_valid():
+                data = form.cleaned_data
+                content, problems = theory.element_add(
+                    content, kind=data["kind"], text=data["text"], leads_to=data["leads_to"], comes_from=data["comes_from"],
+                    measures=data["measures"], known_measures=known,
+                )  # fmt: skip
+                for problem in problems:
+                    form.add_error(problem.field, problem.message)
+            saved = run_service(
+                form,
+                lambda: services.theory_save(partner=self.partner, actor=request.user, evaluation=evaluation, content=content),
+            )
+            if not saved.ok:
+                return self.render_to_response(self.get_context_data(element_form=form))
+            messages.success(request, f"Element added. Theory of change saved as version {saved.result.version}.")
+            return redirect(reverse("evaluations:theory", args=[partner_slug, code]) + "#elements")
         form = TheoryForm(request.POST, known_measures=known)
         saved = run_service(
             form,
@@ -357,6 +424,67 @@ class TheoryView(EvaluationMixin, PartnerView, TemplateView):
             return self.render_to_response(self.get_context_data(form=form))
         messages.success(request, f"Theory of change saved as version {saved.result.version}.")
         return redirect("evaluations:theory", partner_slug=partner_slug, code=code)
+
+
+class TheoryElementView(EvaluationMixin, PartnerView, TemplateView):
+    """Change one element of the theory of change (its words, its links, its measures) or remove it."""
+
+    template_name = "evaluations/theory_element.html"
+    required_role = Role.CONTRIBUTOR
+
+    def current(self):
+        current = selectors.theory_get(partner=self.partner, evaluation=self.object)
+        element = current and theory.element_get(current.content, self.kwargs["element"])
+        if element is None:
+            raise Http404("No such element.")
+        return current, element
+
+    def get_context_data(self, **kwargs):
+        kwargs.pop("element", None)  # the URL's, read by current()
+        current, element = self.current()
+        leads_to, comes_from = theory.links_of(current.content, element["id"])
+        initial = {
+            "text": element["text"], "leads_to": leads_to, "comes_from": comes_from,
+            "measures": current.content.get("measures", {}).get(element["id"], []),
+        }  # fmt: skip
+        form = kwargs.pop("form", None) or ElementForm(
+            initial=initial, content=current.content, measures=self.measures(element), element_id=element["id"]
+        )
+        return super().get_context_data(
+            evaluation=self.object, element=element, kind_label=theory.LABEL[element["kind"]], form=form, **kwargs
+        )
+
+    def measures(self, element):
+        if element["kind"] not in theory.OUTCOME_KINDS:
+            return []
+        return list(measure_selectors.measure_list(partner=self.partner))
+
+    def post(self, request, partner_slug, code, element):
+        evaluation = self.object
+        current, found = self.current()
+        back = reverse("evaluations:theory", args=[partner_slug, code]) + "#elements"
+        save = lambda content: services.theory_save(  # noqa: E731
+            partner=self.partner, actor=request.user, evaluation=evaluation, content=content
+        )
+        if request.POST.get("action") == "remove":
+            if run_service(request, lambda: save(theory.element_remove(current.content, found["id"]))).ok:
+                messages.success(request, f"{found['id']} removed; the elements after it in its column moved up.")
+            return redirect(back)
+        measures = self.measures(found)
+        form = ElementForm(request.POST, content=current.content, measures=measures, element_id=found["id"])
+        content = current.content
+        if form.is_valid():
+            data = form.cleaned_data
+            content, problems = theory.element_change(
+                current.content, found["id"], text=data["text"], leads_to=data["leads_to"], comes_from=data["comes_from"],
+                measures=data["measures"], known_measures={m.code for m in measures},
+            )  # fmt: skip
+            for problem in problems:
+                form.add_error(problem.field, problem.message)
+        if not run_service(form, lambda: save(content)).ok:
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, f"{found['id']} changed.")
+        return redirect(back)
 
 
 def _version_param(request) -> int | None:
@@ -376,7 +504,8 @@ class TheoryDownloadView(EvaluationMixin, PartnerView):
         shown = selectors.theory_get(partner=self.partner, evaluation=evaluation, version=_version_param(request))
         if shown is None:
             raise Http404("No theory of change yet.")
-        content = theory.svg(shown.content, title=f"Theory of change: {evaluation.title}").encode()
+        names = dict(measure_selectors.measure_list(partner=self.partner).values_list("code", "name"))
+        content = theory.svg(shown.content, title=f"Theory of change: {evaluation.title}", measure_names=names).encode()
         if kind == "png":
             import cairosvg  # loads libcairo: only when someone asks for a PNG
 

@@ -55,7 +55,14 @@ def periods_approve(*, actor: User, evaluation, period_starts: list[date]) -> li
     ]
     if problems:
         raise ValidationError({"period_starts": problems})
-    return [services.period_approve(actor=actor, evaluation=evaluation, period_start=start) for start in starts]
+    approvals = [services.period_approve(actor=actor, evaluation=evaluation, period_start=start) for start in starts]
+    partner = evaluation.partner
+    notify(
+        recipients=partner_recipients(partner=partner), template="period_approved",
+        context={"evaluation": evaluation, "partner": partner, "period_starts": starts},
+        link=reverse("reports:evaluation", args=[partner.slug, evaluation.code]), partner=partner,
+    )  # fmt: skip
+    return approvals
 
 
 @transaction.atomic

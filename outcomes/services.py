@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evaluations import selectors as evaluation_selectors
+from evaluations import services as evaluation_services
 from measures import selectors as measure_selectors
 from outcomes import ingest
 from outcomes.models import OutcomeValue, PeriodApproval, PeriodQuery, Submission
@@ -36,7 +37,7 @@ from pine.audit import audit_record, audited_create, audited_update
 from pine.changes import announce_evaluation_changed
 from pine.locks import advisory_lock
 from pine.models import Partner, User
-from pine.notifications import notify
+from pine.notifications import notify, practice_data_team
 
 logger = logging.getLogger(__name__)
 
@@ -444,6 +445,7 @@ def _ingest(submission: Submission, raw, size: int, filename: str, measures: dic
     _store(submission, rows, current, measures)
     _supersede_pending(submission, rows)
     _answer_queries_by_upload(submission, rows)
+    evaluation_services.milestone_data_stored(evaluation=evaluation, actor=submission.uploaded_by)
     return _finish(submission, Submission.Status.ACCEPTED, warnings=warnings, changes=changes, row_count=len(rows), errors=[])
 
 
@@ -532,6 +534,17 @@ def _wait_for_explanation(submission: Submission, **fields) -> str:
         changes={"warnings": len(fields["warnings"])},
     )
     announce_evaluation_changed(partner_id=submission.partner_id, evaluation_id=submission.evaluation_id, what="upload")
+    # The uploader must explain it before it is stored; the practice team knows it is waiting.
+    context = {"submission": submission, "evaluation": submission.evaluation, "partner": submission.partner,
+               "warnings": len(fields["warnings"])}  # fmt: skip
+    notify(
+        recipients=[submission.uploaded_by], template="submission_needs_explanation", context=context,
+        link=reverse("outcomes:submission", args=[submission.partner.slug, submission.code]), partner=submission.partner,
+    )  # fmt: skip
+    notify(
+        recipients=practice_data_team(), template="submission_needs_explanation_practice", context=context,
+        link=reverse("reports:practice_evaluation_uploads", args=[submission.evaluation.code]), partner=submission.partner,
+    )  # fmt: skip
     return Submission.Status.NEEDS_EXPLANATION
 
 

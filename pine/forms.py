@@ -1,11 +1,14 @@
 """GOV.UK Design System forms: a renderer with our templates and a mixin that styles widgets."""
 
+from datetime import date
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.forms.renderers import TemplatesSetting
 
-from pine.models import AgencyType, ApiToken, Region, Role, User
+from pine.models import ROLE_DESCRIPTIONS, AgencyType, ApiToken, Region, Role, User
+from pine.notifications import KINDS
 from pine.validators import PASSWORD_HINT, validate_new_password
 
 
@@ -38,6 +41,8 @@ class GovukForm(forms.Form):
         for name, field in self.fields.items():
             widget = field.widget
             css = next((c for t, c in WIDGET_CLASSES.items() if isinstance(widget, t)), "govuk-input")
+            if isinstance(widget, GovukDateInput):
+                css = "govuk-date-input"
             if css == "govuk-input" and getattr(field, "max_length", None) and field.max_length <= 10:
                 css += " govuk-input--width-10"
             present = widget.attrs.get("class", "").split()
@@ -58,6 +63,90 @@ class GovukForm(forms.Form):
 
 class GovukModelForm(GovukForm, forms.ModelForm):
     pass
+
+
+class GovukDateInput(forms.Widget):
+    """The GOV.UK date input: day, month and year boxes in a fieldset (``templates/govuk/date_input.html``),
+    so a date reads the same in every browser (a native date input shows 04/01/2024 in US order).
+    Its value is posted as ``<name>-day``, ``<name>-month`` and ``<name>-year``; a client that posts
+    one ISO date in ``<name>`` (the tests, an older page) still works."""
+
+    template_name = "govuk/date_input.html"
+    input_type = "govuk_date"  # the field template draws it as a fieldset
+    PARTS = ("day", "month", "year")
+
+    def format_value(self, value):
+        if isinstance(value, date):
+            return {"day": value.day, "month": value.month, "year": value.year}
+        if isinstance(value, dict):
+            return value
+        if isinstance(value, str) and value:
+            try:
+                return self.format_value(date.fromisoformat(value))
+            except ValueError:
+                return {}
+        return {}
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        error = "--error" in context["widget"]["attrs"].get("class", "")
+        parts = self.format_value(value)
+        context["widget"]["parts"] = [
+            {"name": f"{name}-{part}", "id": f"{context['widget']['attrs'].get('id', name)}-{part}", "label": part.title(),
+             "value": parts.get(part, ""), "width": 4 if part == "year" else 2, "error": error}
+            for part in self.PARTS
+        ]  # fmt: skip
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        if name in data and not any(f"{name}-{part}" in data for part in self.PARTS):
+            return data.get(name)
+        return {part: (data.get(f"{name}-{part}") or "").strip() for part in self.PARTS}
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data and not any(f"{name}-{part}" in data for part in self.PARTS)
+
+    def id_for_label(self, id_):
+        return f"{id_}-day" if id_ else id_
+
+
+class GovukDateField(forms.Field):
+    """A date asked for with the GOV.UK date input, with its error messages ("… must include a
+    month", "… must be a real date"). ``name`` is how the messages speak of it ("Date signed")."""
+
+    widget = GovukDateInput
+
+    def __init__(self, *, label: str, name: str | None = None, **kwargs):
+        self.name = name or label
+        kwargs.setdefault("help_text", "For example, 27 3 2025")
+        super().__init__(label=label, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                raise ValidationError(f"{self.name} must be a real date", code="invalid") from None
+        given = {part: value.get(part, "") for part in GovukDateInput.PARTS}
+        if not any(given.values()):
+            return None
+        missing = [part for part, text in given.items() if not text]
+        if missing:
+            raise ValidationError(f"{self.name} must include a {' and '.join(missing)}", code="incomplete")
+        if not all(text.isdigit() for text in given.values()) or len(given["year"]) != 4:
+            raise ValidationError(f"{self.name} must be a real date", code="invalid")
+        try:
+            return date(int(given["year"]), int(given["month"]), int(given["day"]))
+        except ValueError:
+            raise ValidationError(f"{self.name} must be a real date", code="invalid") from None
+
+    def validate(self, value):
+        if value is None and self.required:
+            raise ValidationError(self.error_messages.get("required_date") or f"Enter {self.name.lower()}", code="required")
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -227,7 +316,12 @@ class RegistrationDecisionForm(GovukForm):
 
 class InvitationForm(GovukForm):
     email = forms.EmailField(label="Email address")
-    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.CONTRIBUTOR, widget=forms.RadioSelect)
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[(value, f"{label}: {ROLE_DESCRIPTIONS[value].lower()}") for value, label in Role.choices],
+        initial=Role.CONTRIBUTOR,
+        widget=forms.RadioSelect,
+    )
 
 
 class ApiTokenForm(GovukForm):
@@ -260,3 +354,16 @@ class ApiTokenForm(GovukForm):
         days.error_messages["min_value"] = days.error_messages["max_value"] = f"A token can last from 1 to {max_days} days"
         days.help_text = f"At most {max_days} days. After that it stops working and you make a new one."
         self.style_fields()
+
+
+class EmailPreferencesForm(GovukForm):
+    emailed = forms.MultipleChoiceField(
+        label="Email me about",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Untick a kind to see it only in your notifications in PINE.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["emailed"].choices = [(kind, f"{label}: {about.lower()}") for kind, (label, about) in KINDS.items()]

@@ -45,6 +45,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # When the address was shown to be theirs (the link emailed on registering was followed, or
     # they joined from an emailed invitation or reset link). Until then the account cannot sign in.
     email_verified_at = models.DateTimeField(null=True, blank=True)
+    # The kinds of notification (pine.notifications.KINDS) this user does not want emailed: they
+    # still see them in PINE. Empty: every kind is emailed.
+    email_muted_kinds = models.JSONField(default=list, blank=True)
 
     objects = UserManager()
 
@@ -179,6 +182,13 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+# What each role may do, as the members page and the invitation form say it.
+ROLE_DESCRIPTIONS = {
+    "lead": "Everything a contributor can do, and manages members: invites people, changes their roles, removes them",
+    "contributor": "Writes applications, onboarding, the plan and theory of change, and uploads outcome data",
+    "viewer": "Reads everything of the partnership, changes nothing",
+}
+
 # What each partner role may do, from least to most.
 ROLE_RANK = {Role.VIEWER: 1, Role.CONTRIBUTOR: 2, Role.LEAD: 3}
 
@@ -307,6 +317,7 @@ class Notification(models.Model):
     subject = models.CharField(max_length=300)
     body = models.TextField()
     link = models.CharField(max_length=500, blank=True, help_text="A page of this site: a path such as /p/northshire/.")
+    kind = models.CharField(max_length=30, blank=True, help_text="Its kind (pine.notifications.KINDS), for email preferences.")
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 

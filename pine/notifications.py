@@ -34,6 +34,34 @@ logger = logging.getLogger(__name__)
 
 SUBJECT_MAX = Notification._meta.get_field("subject").max_length
 
+# The kinds of notification each user chooses to have emailed or not (all are listed in PINE):
+# key: (label, what it covers). A notification's kind comes from its template's name.
+KINDS = {
+    "applications": ("Applications and decisions", "Applications received, questions about them, deadlines and decisions"),
+    "reviews": ("Reviews", "Applications assigned to you to review, and conflicts of interest declared"),
+    "plans": ("Evaluation plans", "Plans submitted for sign-off, changes requested and plans signed off"),
+    "data": (
+        "Outcome data",
+        "Data sharing agreements to verify, uploads waiting for an explanation, periods approved or queried",
+    ),
+    "reports": ("Reports", "Reports published, made final or sent back"),
+    "events": ("Events", "Registrations and reminders for webinars and other events"),
+    "other": ("Everything else", "Anything not in the kinds above"),
+}
+KIND_BY_TEMPLATE = [  # the first prefix that matches
+    (("plan_",), "plans"),
+    (("period_", "submission_", "agreement_"), "data"),
+    (("review_",), "reviews"),
+    (("report_",), "reports"),
+    (("event_",), "events"),
+    (("application_", "decision_", "information_", "registration_"), "applications"),
+]
+
+
+def kind_of(template: str) -> str:
+    """The kind of a notification made from this email template."""
+    return next((kind for prefixes, kind in KIND_BY_TEMPLATE if template.startswith(prefixes)), "other")
+
 
 def absolute_url(path: str = "") -> str:
     """This site's address (``SITE_URL``) followed by ``path``: links in emails and calendar files."""
@@ -77,18 +105,30 @@ def email_after_commit(*, to: list[str], template: str, context: dict, attachmen
 
 
 def notify(
-    *, recipients: Iterable[User], template: str, context: dict, link: str = "", partner: Partner | None = None
+    *,
+    recipients: Iterable[User],
+    template: str,
+    context: dict,
+    link: str = "",
+    partner: Partner | None = None,
+    kind: str | None = None,
 ) -> list[Notification]:
     """One in-app notification per recipient (each once, active users only), and the same text
-    emailed to each after commit. ``link`` is a path on this site (``/p/<partner>/...``)."""
+    emailed to each after commit, unless they chose not to have this ``kind`` emailed (by default
+    the kind its template's name says, see ``kind_of``). ``link`` is a path on this site
+    (``/p/<partner>/...``)."""
+    kind = kind or kind_of(template)
     unique = {user.pk: user for user in recipients if user.is_active}
     notifications = []
     for user in unique.values():
         subject, body = render_email(template, {**context, "recipient": user, "link": link, "url": absolute_url(link)})
-        notification = Notification(recipient=user, partner=partner, subject=_shorten(subject, SUBJECT_MAX), body=body, link=link)
+        notification = Notification(
+            recipient=user, partner=partner, subject=_shorten(subject, SUBJECT_MAX), body=body, link=link, kind=kind
+        )
         notification.full_clean(exclude=["recipient", "partner", "code"])  # rows given, not ids to look up
         notifications.append(notification)
-        _send_after_commit(to=[user.email], subject=subject, body=body, attachments=())
+        if kind not in (user.email_muted_kinds or []):
+            _send_after_commit(to=[user.email], subject=subject, body=body, attachments=())
     Notification.objects.bulk_create(notifications)
     return notifications
 
@@ -100,6 +140,33 @@ def partner_recipients(*, partner: Partner) -> list[User]:
 
 def practice_admins() -> list[User]:
     return list(selectors.practice_admin_list())
+
+
+def practice_data_team() -> list[User]:
+    """Who checks partners' data: the practice team's admins and analysts."""
+    return list(selectors.practice_data_team_list())
+
+
+@transaction.atomic
+def notification_open(*, user: User, code) -> Notification | None:
+    """The user's notification with this code, marked read (None if it is not theirs)."""
+    notification = selectors.notification_list(user=user).filter(code=code).first()
+    if notification is not None and notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+@transaction.atomic
+def email_preferences_update(*, user: User, emailed_kinds: Iterable[str]) -> User:
+    """Which kinds of notification the user wants emailed (the others are only listed in PINE)."""
+    emailed = set(emailed_kinds)
+    unknown = emailed - set(KINDS)
+    if unknown:
+        raise ValueError(f"not notification kinds: {sorted(unknown)}")
+    user.email_muted_kinds = [kind for kind in KINDS if kind not in emailed]
+    user.save(update_fields=["email_muted_kinds"])
+    return user
 
 
 @transaction.atomic

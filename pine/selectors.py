@@ -146,6 +146,12 @@ def practice_admin_list() -> QuerySet[User]:
     return User.objects.filter(is_active=True, practice_role=User.PracticeRole.PRACTICE_ADMIN)
 
 
+def practice_data_team_list() -> QuerySet[User]:
+    """The practice team's admins and analysts: who checks partners' agreements and data."""
+    roles = (User.PracticeRole.PRACTICE_ADMIN, User.PracticeRole.ANALYST)
+    return User.objects.filter(is_active=True, practice_role__in=roles).order_by("email")
+
+
 def partner_contact_list(*, partner: Partner) -> QuerySet[User]:
     """Who hears about a partner's applications and deadlines: its active leads and contributors."""
     return User.objects.filter(

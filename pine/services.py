@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
 from pine import ratelimit, selectors
 from pine.access import require_practice_admin
@@ -354,6 +355,100 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     audit_record(actor=user, partner=invitation.partner, action="invitation.accept", obj=invitation)
     return membership
+
+
+def _lock_members(partner: Partner) -> list[Membership]:
+    return list(Membership.objects.select_for_update().select_related("user").filter(partner=partner))
+
+
+def _membership_of(members: list[Membership], email: str) -> Membership:
+    found = next((m for m in members if m.user.email.lower() == (email or "").lower()), None)
+    if found is None:
+        raise ValidationError("That person is not a member of this partner.")
+    return found
+
+
+@transaction.atomic
+def membership_role_change(*, partner: Partner, actor: User, email: str, role: str) -> Membership:
+    """A lead gives a member another role. The partner always keeps a lead."""
+    if role not in Role.values:
+        raise ValidationError("Choose a role.")
+    members = _lock_members(partner)
+    membership = _membership_of(members, email)
+    leads = [m for m in members if m.role == Role.LEAD]
+    if membership.role == Role.LEAD and role != Role.LEAD and len(leads) == 1:
+        raise ValidationError(f"{membership.user.full_name} is the only lead. Make someone else a lead first.")
+    return membership_add(partner=partner, actor=actor, user=membership.user, role=role)
+
+
+@transaction.atomic
+def membership_remove(*, partner: Partner, actor: User, email: str) -> None:
+    """A lead removes a member: they can no longer see or change anything of the partner. The
+    partner always keeps a lead."""
+    members = _lock_members(partner)
+    membership = _membership_of(members, email)
+    if membership.role == Role.LEAD and sum(1 for m in members if m.role == Role.LEAD) == 1:
+        raise ValidationError(f"{membership.user.full_name} is the only lead. Make someone else a lead first.")
+    audit_record(
+        actor=actor, partner=partner, action="membership.delete", obj=membership,
+        changes={"user": membership.user.email, "role": membership.role},
+    )  # fmt: skip
+    membership.delete()
+
+
+def _pending_invitation(partner: Partner, code) -> Invitation:
+    invitation = Invitation.objects.select_for_update().filter(partner=partner, code=code, accepted_at__isnull=True).first()
+    if invitation is None:
+        raise ValidationError("That invitation has been accepted or cancelled.")
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, partner: Partner, actor: User, code) -> Invitation:
+    """Email the invitation again, valid for another INVITATION_DAYS days from now."""
+    invitation = _pending_invitation(partner, code)
+    invitation.expires_at = timezone.now() + timedelta(days=INVITATION_DAYS)
+    invitation.save(update_fields=["expires_at"])
+    audit_record(actor=actor, partner=partner, action="invitation.resend", obj=invitation, changes={"email": invitation.email})
+    if not User.objects.filter(email=invitation.email, practice_role__gt="").exists():
+        link = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[invitation_token(invitation)])
+        email_after_commit(to=[invitation.email], template="invitation", context={"invitation": invitation, "link": link})
+    return invitation
+
+
+@transaction.atomic
+def invitation_cancel(*, partner: Partner, actor: User, code) -> None:
+    """Withdraw an invitation not yet accepted: its link stops working."""
+    invitation = _pending_invitation(partner, code)
+    audit_record(actor=actor, partner=partner, action="invitation.cancel", obj=invitation, changes={"email": invitation.email})
+    invitation.delete()
+
+
+RECOVERY_CODES = 10
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+
+
+def recovery_code_normalise(text: str) -> str:
+    return "".join(c for c in (text or "").lower() if c.isalnum())
+
+
+@transaction.atomic
+def recovery_codes_create(*, user: User) -> list[str]:
+    """New recovery codes for a practice-team account's second step (any earlier ones stop
+    working). Each works once, instead of the authenticator app. Returned once, to be shown once;
+    the audit trail records that they were made, not the codes."""
+    if not user.is_practice_team:
+        raise ValidationError("Only practice-team accounts have a second step and recovery codes.")
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Recovery codes", defaults={"confirmed": True})
+    device.token_set.all().delete()
+    codes = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10)) for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    audit_record(actor=user, partner=None, action="two_factor.recovery_codes", obj=user, changes={"count": len(codes)})
+    return [f"{code[:5]}-{code[5:]}" for code in codes]
+
+
+def recovery_codes_left(*, user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
 def _hash_key(key: str) -> str:

@@ -1,17 +1,16 @@
 import smtplib
 
 from celery import shared_task
-from django.core.cache import cache
 from django.core.mail import EmailMessage
-from django.utils import timezone
 
 
-@shared_task
-def heartbeat() -> str:
-    """Run by beat every minute; /healthz can tell that beat and a worker are alive."""
-    now = timezone.now().isoformat()
-    cache.set("pine:heartbeat", now, timeout=600)
-    return now
+@shared_task(bind=True)
+def heartbeat(self) -> str:
+    """Queued by beat every minute and run by a worker: /healthz and the status page read what it
+    records to tell that both are alive (pine.health)."""
+    from pine.health import heartbeat_record
+
+    return heartbeat_record(worker=self.request.hostname or "")
 
 
 @shared_task(

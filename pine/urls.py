@@ -18,6 +18,7 @@ account_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("two-factor/", views.TwoFactorView.as_view(), name="two_factor"),
+    path("two-factor/recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery_codes"),
     path("register/", views.RegisterView.as_view(), name="register"),
     path("confirm-email/", views.EmailVerificationSentView.as_view(), name="email_verification_sent"),
     path("confirm-email/<str:token>/", views.EmailVerifyView.as_view(), name="email_verify"),
@@ -42,11 +43,14 @@ api_patterns = [
 urlpatterns = [
     path("", views.RootView.as_view(), name="root"),
     path("healthz", views.HealthView.as_view(), name="healthz"),
+    path("status/", views.StatusView.as_view(), name="service_status"),
     path("accounts/", include(account_patterns)),
     path("invitations/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation_accept"),
     path("home/", views.HomeView.as_view(), name="home"),
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("notifications/read/", views.NotificationReadView.as_view(), name="notifications_read"),
+    path("notifications/email/", views.NotificationSettingsView.as_view(), name="notification_settings"),
+    path("notifications/<uuid:code>/", views.NotificationOpenView.as_view(), name="notification_open"),
     *routing.pages(
         partner=[path("members/", views.PartnerMembersView.as_view(), name="partner_members")],
         practice=[

@@ -1,5 +1,8 @@
 """Validators shared by forms, serializers and models."""
 
+import io
+import zipfile
+
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
@@ -36,3 +39,30 @@ def validate_plausible_datetime(value) -> None:
     """Programme dates fall in this century: anything else is a typing slip (e.g. 0202 for 2026)."""
     if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         raise ValidationError(f"Enter a date between {EARLIEST_YEAR} and {LATEST_YEAR}.", code="implausible_date")
+
+
+DOCUMENT_TYPE_MESSAGE = "The file must be a PDF or a Word (.docx) document"
+
+
+def document_kind(content: bytes) -> str | None:
+    """ "pdf" or "docx" by what the file holds (its first bytes and, for Word, the parts of its zip
+    package), never by its name; None for anything else (a text file renamed .pdf, a spreadsheet)."""
+    if content[:1024].lstrip(b"\r\n\t \xef\xbb\xbf").startswith(b"%PDF"):
+        return "pdf"
+    if content.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as package:
+                names = set(package.namelist())
+        except (zipfile.BadZipFile, ValueError, EOFError):
+            return None
+        if "[Content_Types].xml" in names and "word/document.xml" in names:
+            return "docx"
+    return None
+
+
+def validate_document(content: bytes, *, name: str = "") -> str:
+    """The kind of a PDF or Word document (see ``document_kind``); anything else is refused."""
+    kind = document_kind(content)
+    if kind is None:
+        raise ValidationError(DOCUMENT_TYPE_MESSAGE, code="document_type")
+    return kind

@@ -2,6 +2,7 @@
 way a page calls a service with a form (``run_service``, ``ServiceFormMixin``)."""
 
 import base64
+import uuid
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -13,29 +14,30 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
-from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection, transaction
-from django.http import HttpRequest, JsonResponse
-from django.shortcuts import redirect
+from django.db import transaction
+from django.http import Http404, HttpRequest, JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.generic import FormView, TemplateView
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pine import notifications, selectors, services
+from pine import health, notifications, selectors, services
 from pine.access import ADMINS
 from pine.forms import (
     AgencyRegistrationForm,
     ApiTokenForm,
+    EmailPreferencesForm,
     GovukForm,
     InvitationForm,
     NewPasswordMixin,
     RegistrationDecisionForm,
     new_password_field,
 )
-from pine.models import Role, User
+from pine.models import ROLE_DESCRIPTIONS, Role, User
 from pine.ratelimit import client_ip
 from pine.scoping import PartnerView, PracticeView, PublicView, SignedInView
 from pine.tenancy import partner_scope
@@ -101,6 +103,19 @@ UNVERIFIED_SESSION_KEY = "pine.unverified_user"
 
 
 class LoginForm(GovukForm, AuthenticationForm):
+    """Sign in, with GOV.UK wording (not Django's "Please enter a correct email and password")."""
+
+    error_messages = {
+        "invalid_login": "Enter the email address and password of your PINE account: they do not match an account",
+        "inactive": "This account can no longer sign in. Ask your partnership's lead or the practice team",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email address"
+        self.fields["username"].error_messages["required"] = "Enter your email address"
+        self.fields["password"].error_messages["required"] = "Enter your password"
+
     def confirm_login_allowed(self, user):
         """An account whose address is not confirmed cannot sign in (said only once the password
         is right: it reveals nothing to someone guessing)."""
@@ -236,9 +251,13 @@ class PasswordChangeView(SignedInView, auth_views.PasswordChangeView):
 class TokenForm(GovukForm):
     token = forms.RegexField(
         label="Code from your authenticator app",
-        regex=r"^\s*\d{6}\s*$",
-        max_length=8,
-        error_messages={"invalid": "Enter the 6-digit code from your authenticator app"},
+        regex=r"^\s*(\d{6}|[A-Za-z0-9][A-Za-z0-9 -]{8,14}[A-Za-z0-9])\s*$",
+        max_length=16,
+        help_text="Lost your phone? Enter one of your recovery codes instead (like abcde-fghjk).",
+        error_messages={
+            "invalid": "Enter the 6-digit code from your authenticator app, or a recovery code",
+            "required": "Enter the 6-digit code from your authenticator app",
+        },
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}),
     )
 
@@ -289,6 +308,9 @@ class TwoFactorView(SignedInView, FormView):
         return context
 
     def form_valid(self, form):
+        token = form.cleaned_data["token"].strip()
+        if not token.isdigit():
+            return self._recovery_code(form, token)
         device, confirmed = self._device()
         allowed, _ = device.verify_is_allowed()
         if not allowed:
@@ -301,7 +323,42 @@ class TwoFactorView(SignedInView, FormView):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
         django_otp.login(self.request, device)
+        if not confirmed:  # set up just now: the recovery codes, shown once
+            codes = services.recovery_codes_create(user=self.request.user)
+            return render(self.request, "registration/recovery_codes.html", {"codes": codes, "next": self._next_url()})
         return redirect(self._next_url())
+
+    def _recovery_code(self, form, token: str):
+        """A recovery code instead of the app's code: it works once."""
+        device = StaticDevice.objects.filter(user=self.request.user, confirmed=True).first()
+        if device is None:
+            form.add_error("token", "Enter the 6-digit code from your authenticator app: you have no recovery codes")
+            return self.form_invalid(form)
+        allowed, _ = device.verify_is_allowed()
+        if not allowed:
+            form.add_error("token", "Too many wrong codes in a row. Wait a minute, then try again")
+            return self.form_invalid(form)
+        if not device.verify_token(services.recovery_code_normalise(token)):
+            form.add_error("token", "That recovery code is not right, or it has been used")
+            return self.form_invalid(form)
+        django_otp.login(self.request, device)
+        left = services.recovery_codes_left(user=self.request.user)
+        messages.warning(
+            self.request,
+            f"You signed in with a recovery code. You have {left} left: make new ones on your account page, "
+            "and set up your authenticator app again if you lost it.",
+        )
+        return redirect(self._next_url())
+
+
+class RecoveryCodesView(SignedInView):
+    """A practice-team member makes new recovery codes (the old ones stop working), shown once."""
+
+    def post(self, request):
+        done = run_service(request, lambda: services.recovery_codes_create(user=request.user))
+        if not done.ok:
+            return redirect("profile")
+        return render(request, "registration/recovery_codes.html", {"codes": done.result, "next": reverse("profile")})
 
 
 # --- public pages ---------------------------------------------------------------------------------
@@ -312,40 +369,31 @@ class RootView(PublicView, TemplateView):
 
 
 class HealthView(PublicView):
-    """The state of the database, Redis and the Celery workers, as JSON (503 if a dependency is down)."""
+    """The state of the database, Redis, the workers and beat, as JSON (503 if the database or
+    Redis is down). Fast: see pine.health."""
 
     def get(self, request):
-        from pine.celery import app as celery_app
+        state = health.service_state()
+        return JsonResponse(state, status=200 if state["status"] == "ok" else 503)
 
-        state = {}
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-            state["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001 - reported, not hidden
-            state["database"] = f"error: {exc.__class__.__name__}"
-        try:
-            import redis
 
-            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
-            state["redis"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            state["redis"] = f"error: {exc.__class__.__name__}"
-        if state["redis"] == "ok":
-            try:
-                replies = celery_app.control.ping(timeout=1.0)
-                state["celery"] = f"ok ({len(replies)} worker{'s' if len(replies) != 1 else ''})" if replies else "no workers"
-            except Exception as exc:  # noqa: BLE001
-                state["celery"] = f"error: {exc.__class__.__name__}"
-        else:
-            state["celery"] = "unknown (no broker)"
-        try:
-            beat = cache.get("pine:heartbeat")
-            state["beat"] = f"last heartbeat {beat}" if beat else "no heartbeat yet"
-        except Exception as exc:  # noqa: BLE001
-            state["beat"] = f"error: {exc.__class__.__name__}"
-        healthy = state["database"] == "ok" and state["redis"] == "ok"
-        return JsonResponse({"status": "ok" if healthy else "error", **state}, status=200 if healthy else 503)
+class StatusView(PublicView, TemplateView):
+    """The same state for people: the footer's "Service status"."""
+
+    template_name = "pine/status.html"
+
+    def get_context_data(self, **kwargs):
+        state = health.service_state()
+        rows = [
+            ("Website and database", state["database"] == "ok", "Working" if state["database"] == "ok" else "Not working"),
+            ("Queue for background work", state["redis"] == "ok", "Working" if state["redis"] == "ok" else "Not working"),
+            (
+                "Background work (uploads, reports, emails)",
+                state["celery"].startswith("ok"),
+                "Working" if state["celery"].startswith("ok") else "Delayed: uploads, reports and emails wait until it is back",
+            ),
+        ]
+        return super().get_context_data(state=state, rows=rows, background_ok=rows[-1][1], **kwargs)
 
 
 class RegisterView(PublicView, FormView):
@@ -492,7 +540,40 @@ class PartnerMembersView(ServiceFormMixin, PartnerView, FormView):
         context = super().get_context_data(**kwargs)
         context["members"] = selectors.membership_list(partner=self.partner)
         context["invitations"] = selectors.invitation_list(partner=self.partner)
+        context["roles"] = [(label, ROLE_DESCRIPTIONS[value]) for value, label in Role.choices]
+        context["role_choices"] = Role.choices
         return context
+
+    # A lead's changes to members and invitations: "action", and the member's email address or
+    # the invitation's code (both inside this partner's scope, never an id in the URL).
+    MEMBER_ACTIONS = {
+        "change_role": lambda self, post: services.membership_role_change(
+            partner=self.partner, actor=self.request.user, email=post.get("member", ""), role=post.get("new_role", "")
+        ),
+        "remove": lambda self, post: services.membership_remove(
+            partner=self.partner, actor=self.request.user, email=post.get("member", "")
+        ),
+        "resend": lambda self, post: services.invitation_resend(
+            partner=self.partner, actor=self.request.user, code=_uuid_or_none(post.get("invitation"))
+        ),
+        "cancel": lambda self, post: services.invitation_cancel(
+            partner=self.partner, actor=self.request.user, code=_uuid_or_none(post.get("invitation"))
+        ),
+    }
+    DONE = {
+        "change_role": "Role changed.",
+        "remove": "Member removed: they can no longer use PINE for this partnership.",
+        "resend": "Invitation sent again. Its link works for another 14 days.",
+        "cancel": "Invitation cancelled: its link no longer works.",
+    }
+
+    def post(self, request, *args, **kwargs):
+        action = request.POST.get("action", "")
+        if action not in self.MEMBER_ACTIONS:
+            return super().post(request, *args, **kwargs)  # the invitation form
+        if run_service(request, lambda: self.MEMBER_ACTIONS[action](self, request.POST)).ok:
+            messages.success(request, self.DONE[action])
+        return redirect("partner_members", partner_slug=self.partner.slug)
 
     def call_service(self, data):
         return services.invitation_create(partner=self.partner, actor=self.request.user, email=data["email"], role=data["role"])
@@ -500,6 +581,13 @@ class PartnerMembersView(ServiceFormMixin, PartnerView, FormView):
     def service_done(self, invitation):
         messages.success(self.request, f"Invitation sent to {invitation.email}.")
         return redirect("partner_members", partner_slug=self.partner.slug)
+
+
+def _uuid_or_none(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 class PracticeInviteLeadView(ServiceFormMixin, PracticeView, FormView):
@@ -596,6 +684,8 @@ class ProfileView(SignedInView, FormView):
         context = super().get_context_data(**kwargs)
         context["tokens"] = selectors.api_token_list(user=self.request.user)
         context["memberships"] = selectors.membership_list_for_user(user=self.request.user)
+        if self.request.user.is_practice_team:
+            context["recovery_codes_left"] = services.recovery_codes_left(user=self.request.user)
         return context
 
     def form_valid(self, form):
@@ -643,4 +733,31 @@ class NotificationReadView(SignedInView):
         count = notifications.notification_mark_read(user=request.user)
         if count:
             messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read.")
+        return redirect("notifications")
+
+
+class NotificationOpenView(SignedInView):
+    """Open one notification: it is marked read and the page it is about is shown (or, with none,
+    the list). Another user's notification, or none, is a 404."""
+
+    def get(self, request, code):
+        notification = notifications.notification_open(user=request.user, code=code)
+        if notification is None:
+            raise Http404("No such notification.")
+        return redirect(notification.link or "notifications")
+
+
+class NotificationSettingsView(SignedInView, FormView):
+    """Which kinds of notification are emailed to the signed-in user (all are listed in PINE)."""
+
+    template_name = "pine/notification_settings.html"
+    form_class = EmailPreferencesForm
+
+    def get_initial(self):
+        muted = set(self.request.user.email_muted_kinds or [])
+        return {"emailed": [kind for kind in notifications.KINDS if kind not in muted]}
+
+    def form_valid(self, form):
+        notifications.email_preferences_update(user=self.request.user, emailed_kinds=form.cleaned_data["emailed"])
+        messages.success(self.request, "Your email choices are saved.")
         return redirect("notifications")

@@ -110,7 +110,7 @@ class ReportRequestView(EvaluationMixin, PartnerView):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("reports:evaluation", partner_slug=partner_slug, code=code)
-        messages.success(request, "Your report is being built. This page shows its progress.")
+        # No flash message: "being built" is part of the progress, which the page swaps for "ready".
         return redirect("reports:report", partner_slug=partner_slug, code=report.code)
 
 

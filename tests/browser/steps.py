@@ -97,6 +97,14 @@ def datetime_local(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
+def fill_date(scope, legend: str, day: date) -> None:
+    """Type a date into the GOV.UK date input (day, month and year boxes) whose legend is ``legend``."""
+    group = scope.get_by_role("group", name=legend, exact=True)
+    group.get_by_label("Day").fill(str(day.day))
+    group.get_by_label("Month").fill(str(day.month))
+    group.get_by_label("Year").fill(str(day.year))
+
+
 def date_field(day: date) -> str:
     """What Playwright types into a date field (the browser shows it in its own order)."""
     return day.isoformat()

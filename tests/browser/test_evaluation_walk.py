@@ -28,8 +28,8 @@ from outcomes import selectors as outcome_selectors
 from tests import factories
 from tests.browser.steps import (
     authenticator,
-    date_field,
     download,
+    fill_date,
     heading,
     open_practice_home,
     sign_in,
@@ -80,7 +80,12 @@ EXPECTED_PROBLEMS = [
 def test_an_evaluation_from_onboarding_to_approved_data(
     new_context, check_page, tmp_path, partner, lead, other_lead, practice_admin
 ):
-    evaluation = factories.EvaluationFactory(application__partner=partner, application__practice_title=TITLE, onboarding=None)
+    evaluation = factories.EvaluationFactory(
+        application__partner=partner,
+        application__practice_title=TITLE,
+        application__outcome_measures=["re_referrals_12m"],
+        onboarding=None,
+    )
     device = authenticator(practice_admin)
     today = timezone.localdate()
 
@@ -96,102 +101,145 @@ def test_an_evaluation_from_onboarding_to_approved_data(
     expect(lead_page.get_by_role("button", name="Upload file")).to_have_count(0)
     check_page(lead_page, "evaluation-blocked")
 
-    # 2. Onboarding: every item incomplete; a save without the document says what is missing.
+    # 2. Onboarding, one form: a save with the agreement's dates but no file says what is missing
+    # and keeps what was typed elsewhere.
     lead_page.get_by_role("link", name="Go to onboarding").click()
     expect(heading(lead_page)).to_have_text("Onboarding")
     expect(lead_page.locator(".govuk-task-list__status")).to_have_text(["Incomplete"] * 4)
     check_page(lead_page, "onboarding")
-    dsa = lead_page.get_by_role("region", name="Data sharing agreement")
-    dsa.get_by_role("button", name="Save data sharing agreement").click()
+    fill_date(lead_page, "Date signed", today - timedelta(days=20))
+    fill_date(lead_page, "Expiry date", today + timedelta(days=3 * 365))
+    lead_page.get_by_label("Data lead's name").fill("Priya Shah")
+    lead_page.get_by_role("button", name="Save onboarding").click()
     expect(lead_page).to_have_title(re.compile(r"^Error: Onboarding"))
     expect(lead_page.locator(".govuk-error-summary")).to_contain_text("Choose the signed agreement to upload")
+    expect(lead_page.get_by_label("Data lead's name")).to_have_value("Priya Shah")
     check_page(lead_page, "onboarding-error")
+
+    # A text file named .pdf is refused by its content.
+    fake = tmp_path / "agreement.pdf"
+    fake.write_bytes(b"Not a PDF at all")
+    lead_page.get_by_label("Signed data sharing agreement").set_input_files(str(fake))
+    lead_page.get_by_role("button", name="Save onboarding").click()
+    expect(lead_page.locator(".govuk-error-summary")).to_contain_text("The file must be a PDF or a Word (.docx) document")
 
     agreement = tmp_path / "signed-data-sharing-agreement.pdf"
     agreement.write_bytes(b"%PDF-1.4 signed by both parties")
-    dsa = lead_page.get_by_role("region", name="Data sharing agreement")
-    dsa.get_by_label("Signed data sharing agreement").set_input_files(str(agreement))
-    dsa.get_by_label("Date signed").fill(date_field(today - timedelta(days=20)))
-    dsa.get_by_label("Expiry date").fill(date_field(today + timedelta(days=3 * 365)))
-    dsa.get_by_role("button", name="Save data sharing agreement").click()
+    lead_page.get_by_label("Signed data sharing agreement").set_input_files(str(agreement))
+    fill_date(lead_page, "Date the DPIA was completed", today - timedelta(days=40))
+    lead_page.get_by_role("group", name="Does the evaluation need ethics").get_by_label("Yes", exact=True).check()
+    fill_date(lead_page, "Date approved (if approved)", today - timedelta(days=10))
+    lead_page.get_by_label("Approved by (if approved)").fill("Northshire Research Governance Board")
+    lead_page.get_by_label("Data lead's email address").fill("priya.shah@northshire.example")
+    lead_page.get_by_label("Senior sponsor's name").fill("Jo Smith")
+    lead_page.get_by_label("Senior sponsor's role").fill("Director of Children's Services")
+    lead_page.get_by_role("button", name="Save onboarding").click()
+    expect(lead_page.get_by_text("Onboarding saved.")).to_be_visible()
     expect(lead_page.get_by_text("Recorded: signed-data-sharing-agreement.pdf")).to_be_visible()
-    expect(lead_page.locator(".govuk-warning-text")).to_have_count(0)
+    # Everything but the agreement is complete: it waits for the practice team to verify it.
+    expect(lead_page.locator(".govuk-task-list__status")).to_have_text(["Incomplete", "Completed", "Completed", "Completed"])
+    expect(lead_page.locator(".govuk-warning-text")).to_contain_text("waiting for the practice team")
+    check_page(lead_page, "onboarding-waiting")
 
-    dpia = lead_page.get_by_role("region", name="Data protection impact assessment")
-    dpia.get_by_label("Date the DPIA was completed").fill(date_field(today - timedelta(days=40)))
-    dpia.get_by_role("button", name="Save data protection impact assessment").click()
-    ethics = lead_page.get_by_role("region", name="Ethics or governance approval")
-    ethics.get_by_label("Yes", exact=True).check()
-    ethics.get_by_label("Date approved (if approved)").fill(date_field(today - timedelta(days=10)))
-    ethics.get_by_label("Approved by (if approved)").fill("Northshire Research Governance Board")
-    ethics.get_by_role("button", name="Save ethics or governance approval").click()
-    people = lead_page.get_by_role("region", name="Data lead and senior sponsor")
-    people.get_by_label("Data lead's name").fill("Priya Shah")
-    people.get_by_label("Data lead's email address").fill("priya.shah@northshire.example")
-    people.get_by_label("Senior sponsor's name").fill("Jo Smith")
-    people.get_by_label("Senior sponsor's role").fill("Director of Children's Services")
-    people.get_by_role("button", name="Save data lead and senior sponsor").click()
+    # 2b. The practice admin opens the agreement, sees its dates and verifies it.
+    admin = new_context().new_page()
+    sign_in_practice(admin, practice_admin, device)
+    admin.goto(f"/practice/evaluations/{evaluation.code}/onboarding/")
+    admin.get_by_role("link", name="Check and verify the agreement").click()
+    expect(heading(admin)).to_have_text("Data sharing agreement")
+    expect(admin.locator(".govuk-summary-list")).to_contain_text("Not verified")
+    check_page(admin, "practice-agreement")
+    admin.get_by_role("button", name="Mark the agreement as verified").click()
+    expect(admin.get_by_text("The data sharing agreement is verified.")).to_be_visible()
+    lead_page.reload()
     expect(lead_page.locator(".govuk-task-list__status")).to_have_text(["Completed"] * 4)
+    expect(lead_page.locator(".govuk-warning-text")).to_have_count(0)
     check_page(lead_page, "onboarding-complete")
 
-    # 3. The evaluation page now offers the upload form. The lead writes the theory of change.
-    lead_page.get_by_role("link", name="Back to the evaluation").click()
+    # 3. The evaluation page now offers the upload form. The lead builds the theory of change one
+    # element at a time, picking its links from lists.
+    lead_page.get_by_role("link", name=TITLE).click()
     expect(lead_page.locator(".govuk-warning-text")).to_have_count(0)
     expect(lead_page.get_by_role("button", name="Upload file")).to_be_visible()
     lead_page.get_by_role("link", name="Theory of change").click()
     expect(heading(lead_page)).to_have_text("Theory of change")
     check_page(lead_page, "theory-empty")
-    lead_page.get_by_label("Inputs").fill("Two trained conference coordinators")
-    lead_page.get_by_label("Activities").fill("Offer a family group conference at the front door")
-    lead_page.get_by_label("Outputs").fill("Families make their own plan")
-    lead_page.get_by_label("Short-term outcomes").fill("Fewer re-referrals within a year")
-    lead_page.get_by_label("Long-term outcomes").fill("Children stay safely at home")
-    lead_page.get_by_label("Links").fill("IN1 -> AC1\nAC1 -> OP1\nOP1 -> ST1\nST1 -> LT1")
-    lead_page.get_by_label("Measures of the outcomes").fill("ST1: re_referrals_12m")
-    lead_page.get_by_role("button", name="Save a new version").click()
-    expect(lead_page.get_by_text("Theory of change saved as version 1.")).to_be_visible()
+    for kind, text, comes_from, measure in [
+        ("Inputs", "Two trained conference coordinators", None, None),
+        ("Activities", "Offer a family group conference at the front door", "IN1", None),
+        ("Outputs", "Families make their own plan", "AC1", None),
+        ("Short-term outcomes", "Fewer re-referrals within a year", "OP1", "Re-referrals within 12 months"),
+        ("Long-term outcomes", "Children stay safely at home", "ST1", None),
+    ]:
+        add = lead_page.locator("form", has=lead_page.get_by_role("button", name="Add the element"))
+        add.get_by_role("group", name="What kind of element is it?").get_by_label(kind, exact=True).check()
+        add.get_by_label("Describe it").fill(text)
+        if comes_from:
+            add.get_by_role("group", name="What leads to it?").get_by_label(comes_from, exact=False).first.check()
+        if measure:
+            add.get_by_role("group", name="Measures of this outcome").get_by_label(measure, exact=True).check()
+        add.get_by_role("button", name="Add the element").click()
+        expect(lead_page.get_by_text("Element added.")).to_be_visible()
     diagram = lead_page.locator(".pine-diagram svg")
     expect(diagram.locator("line")).to_have_count(4)
-    # Each box is a text element whose lines wrap (one tspan a line).
-    expect(diagram.locator("text", has_text="OP1")).to_contain_text("Families make their")
-    expect(diagram).to_contain_text("measure: re_referrals_12m")
+    expect(diagram).to_contain_text("measure: Re-referrals")
     check_page(lead_page, "theory")
+    lead_page.get_by_role("link", name="Change OP1").click()
+    expect(heading(lead_page)).to_have_text("Change OP1")
+    check_page(lead_page, "theory-element")
+    lead_page.get_by_role("link", name="Cancel").click()
 
-    # 4. ... and the evaluation plan, complete enough to be signed off.
-    lead_page.get_by_role("link", name="Back to the evaluation").click()
+    # 4. ... and the evaluation plan, which starts from the measure chosen in the application.
+    lead_page.get_by_role("link", name=TITLE).click()
     lead_page.get_by_role("link", name="Evaluation plan").click()
     expect(heading(lead_page)).to_have_text("Evaluation plan")
+    expect(lead_page.get_by_label("Re-referrals within 12 months", exact=True)).to_have_value("decrease")
     check_page(lead_page, "plan-empty")
     lead_page.get_by_label("Research questions").fill("Do family group conferences at the front door reduce re-referrals?")
     lead_page.get_by_label("Design").select_option("its")
-    lead_page.get_by_label("Intervention start date").fill("2025-04-01")
-    lead_page.get_by_label("Baseline period starts").fill("2023-04-01")
-    lead_page.get_by_label("Baseline period ends").fill("2025-03-31")
-    lead_page.get_by_label("Follow-up period starts").fill("2025-04-01")
-    lead_page.get_by_label("Follow-up period ends").fill("2026-03-31")
-    lead_page.get_by_label("Re-referrals within 12 months", exact=True).select_option("decrease")
-    lead_page.get_by_label("Role of Re-referrals within 12 months").select_option("primary")
+    fill_date(lead_page, "Intervention start date", date(2025, 4, 1))
+    fill_date(lead_page, "Baseline period starts", date(2023, 4, 1))
+    fill_date(lead_page, "Baseline period ends", date(2025, 3, 31))
+    fill_date(lead_page, "Follow-up period starts", date(2025, 4, 1))
+    fill_date(lead_page, "Follow-up period ends", date(2026, 3, 31))
     lead_page.get_by_role("button", name="Save plan").click()
     expect(lead_page.get_by_text("Plan saved.")).to_be_visible()
-    expect(lead_page.get_by_text("Before the practice team can sign it off")).to_have_count(0)
     check_page(lead_page, "plan-draft")
+    lead_page.get_by_role("button", name="Submit version 1 for sign-off").click()
+    expect(lead_page.get_by_text("Plan submitted to the practice team for sign-off.")).to_be_visible()
+    check_page(lead_page, "plan-submitted")
 
-    # 5. The practice admin (password and authenticator code) signs the plan off.
-    admin = new_context().new_page()
-    sign_in_practice(admin, practice_admin, device)
+    # 5. The practice admin asks for a change, with a comment; the lead resubmits; it is signed off.
     open_practice_home(admin)
-    # The practice home lists the evaluation (and, among the applications, the one it came from).
-    admin.locator("a[href*='/practice/evaluations/']", has_text=TITLE).click()
+    admin.locator("a[href*='/practice/evaluations/']", has_text=TITLE).first.click()
     expect(heading(admin)).to_have_text(TITLE)
     expect(admin.locator(".govuk-summary-list").first).not_to_contain_text("Incomplete")
     check_page(admin, "practice-evaluation")
-    admin.get_by_role("button", name="Sign off version 1").click()
+    admin.get_by_label("Ask the partner for changes").check()
+    admin.get_by_label("Comments").fill("Say why April 2025 is the start of the follow-up.")
+    admin.get_by_role("button", name="Send your decision on version 1").click()
+    expect(admin.get_by_text("Changes requested.")).to_be_visible()
+    lead_page.reload()
+    expect(lead_page.locator("#changes-requested")).to_contain_text("Say why April 2025 is the start of the follow-up.")
+    check_page(lead_page, "plan-changes-requested")
+    lead_page.get_by_label("Research questions").fill(
+        "Do family group conferences at the front door, started in April 2025, reduce re-referrals?"
+    )
+    lead_page.get_by_role("button", name="Save plan").click()
+    lead_page.get_by_role("button", name="Submit version 1 for sign-off").click()
+    admin.reload()
+    admin.get_by_label("Sign it off").check()
+    admin.get_by_role("button", name="Send your decision on version 1").click()
     expect(admin.get_by_text("Version 1 of the plan is signed off.")).to_be_visible()
     check_page(admin, "practice-plan-signed-off")
 
     lead_page.reload()
     expect(lead_page.get_by_text("It is locked.")).to_be_visible()
     check_page(lead_page, "plan-signed-off")
+    lead_page.get_by_role("link", name=re.compile("notifications", re.I)).first.click()
+    expect(lead_page.get_by_text("is signed off").first).to_be_visible()
+    check_page(lead_page, "notifications")
+    lead_page.go_back()
 
     # 6. The lead downloads the templates: the columns, an example that is never read as data, and
     # the plan's measures x groups x ended periods with empty values.

@@ -74,10 +74,22 @@ def test_the_plan_pages_walk_from_draft_to_sign_off_to_comparison(client, lead, 
     plan = EvaluationPlan.objects.get()
     # No role chosen: the one measure is the primary one.
     assert plan.measures == [{"code": "re_referrals_12m", "direction": "decrease", "role": "primary"}]
+    # The partner submits it; the practice team asks for changes, with comments.
+    assert "Submit version 1 for sign-off" in client.get(url).content.decode()
+    client.post(url, {"action": "submit"})
+    assert EvaluationPlan.objects.get().status == "submitted"
     practice = verified_client(Client(), practice_admin)
+    review_url = reverse("evaluations:practice_plan_sign_off", args=[accepted.code])
     page = practice.get(reverse("evaluations:practice_evaluation", args=[accepted.code])).content.decode()
-    assert "Sign off version 1" in page
-    practice.post(reverse("evaluations:practice_plan_sign_off", args=[accepted.code]))
+    assert "Awaiting sign-off" in page and "Send your decision on version 1" in page
+    practice.post(review_url, {"decision": "request_changes", "comments": ""})
+    assert EvaluationPlan.objects.get().status == "submitted"  # changes need comments
+    practice.post(review_url, {"decision": "request_changes", "comments": "Name the comparison months."})
+    assert EvaluationPlan.objects.get().status == "draft"
+    page = client.get(url).content.decode()
+    assert "Changes requested by" in page and "Name the comparison months." in page
+    client.post(url, {"action": "submit"})
+    practice.post(review_url, {"decision": "sign_off", "comments": "Thank you."})
     page = client.get(url).content.decode()
     assert (
         "Signed off" in page
@@ -206,3 +218,98 @@ def test_a_time_to_event_plan_needs_measures_with_child_rows_and_a_comparison(pa
     plan.refresh_from_db()
     assert (plan.status, plan.design, plan.horizon_days) == ("signed_off", "time_to_event", 180)
     assert ("Time to event: horizon in days", "180") in selectors.plan_summary(plan)
+
+
+def test_the_review_loop_notifies_both_sides_and_keeps_its_history(partner, lead, practice_admin, accepted):
+    from evaluations.models import PlanReview
+    from pine.models import Notification
+
+    contributor = factories.MembershipFactory(partner=partner, role="contributor").user
+    Notification.objects.all().delete()  # the decision that made the evaluation told the partner
+    services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, **COMPLETE)
+    plan = services.plan_submit(partner=partner, actor=lead, evaluation=accepted)
+    assert plan.status == "submitted" and [p.pk for p in selectors.plans_awaiting_sign_off()] == [plan.pk]
+    # The practice team hears a plan awaits sign-off, with a link to its page; the lead's
+    # colleague that it went.
+    to_admin = Notification.objects.get(recipient=practice_admin)
+    assert to_admin.link == reverse("evaluations:practice_evaluation", args=[accepted.code])
+    assert "submitted" in to_admin.subject and to_admin.link in to_admin.body
+    assert Notification.objects.filter(recipient=contributor).count() == 1
+    assert not Notification.objects.filter(recipient=lead).exists()
+    with pytest.raises(ValidationError):
+        services.plan_request_changes(actor=practice_admin, plan=plan, comments=" ")
+    plan = services.plan_request_changes(actor=practice_admin, plan=plan, comments="Say how the months compare.")
+    assert plan.status == "draft" and selectors.plans_awaiting_sign_off() == []
+    asked = Notification.objects.get(recipient=lead)
+    assert "Changes requested" in asked.subject and "Say how the months compare." in asked.body
+    assert asked.link == reverse("evaluations:plan", args=[partner.slug, accepted.code])
+    services.plan_submit(partner=partner, actor=lead, evaluation=accepted)
+    services.plan_sign_off(actor=practice_admin, plan=plan, comments="Good.")
+    assert Notification.objects.filter(recipient=lead, subject__contains="is signed off").count() == 1
+    actions = list(PlanReview.objects.filter(plan=plan).values_list("action", flat=True))
+    assert actions == ["submitted", "changes_requested", "submitted", "signed_off"]
+
+
+def test_only_a_complete_draft_can_be_submitted_and_a_change_withdraws_it(partner, lead, accepted):
+    services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, research_questions="Does it work?")
+    with pytest.raises(ValidationError, match="cannot be submitted yet"):
+        services.plan_submit(partner=partner, actor=lead, evaluation=accepted)
+    services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, **COMPLETE)
+    services.plan_submit(partner=partner, actor=lead, evaluation=accepted)
+    # Changing a submitted plan takes it back from the practice team's queue.
+    plan = services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, research_questions="Is it better?")
+    assert plan.status == "draft" and selectors.plans_awaiting_sign_off() == []
+
+
+def test_only_practice_admins_decide_on_a_plan(partner, lead, accepted):
+    services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, **COMPLETE)
+    plan = services.plan_submit(partner=partner, actor=lead, evaluation=accepted)
+    analyst = factories.PracticeUserFactory(practice_role="analyst")
+    with pytest.raises(Exception, match="Only the practice team's admins"):
+        services.plan_request_changes(actor=analyst, plan=plan, comments="Change it.")
+
+
+def test_sign_off_completes_the_plan_milestone_and_moves_later_ones_to_the_plan_windows(partner, lead, practice_admin, accepted):
+    plan = services.plan_save_draft(partner=partner, actor=lead, evaluation=accepted, **COMPLETE)
+    services.plan_sign_off(actor=practice_admin, plan=plan)
+    due = {m.kind: m for m in Milestone.objects.filter(evaluation=accepted)}
+    assert due["plan_sign_off"].status == "done"
+    # Baseline ends 31 March 2025, follow-up runs April 2025 to March 2026.
+    assert due["baseline_data"].due_on == date(2025, 4, 30)
+    assert due["analysis"].due_on == date(2026, 4, 30) and due["final_report"].due_on == date(2026, 6, 30)
+    assert date(2025, 10, 1) <= due["interim_data"].due_on <= date(2025, 11, 30)
+
+
+def test_a_first_plan_starts_from_the_measures_chosen_in_the_application(client, lead, partner, accepted):
+    accepted.application.outcome_measures = ["re_referrals_12m"]
+    accepted.application.save(update_fields=["outcome_measures"])
+    client.force_login(lead)
+    page = client.get(reverse("evaluations:plan", args=[partner.slug, accepted.code])).content.decode()
+    chosen, others = page.split("Add another measure from the library")
+    # Re-referrals is chosen, expected to fall (lower is better), as the primary measure.
+    assert "Re-referrals within 12 months" in chosen and '<option value="decrease" selected>' in chosen
+    assert '<option value="primary" selected>' in chosen
+    assert "Re-referrals within 12 months" not in others and "Not measured" in others
+    assert selectors.plan_initial_measures(partner=partner, evaluation=accepted) == [
+        {"code": "re_referrals_12m", "direction": "decrease", "role": "primary"}
+    ]
+
+
+def test_the_review_loop_through_the_api(lead, partner, practice_admin, accepted):
+    api = token_client(lead)
+    base = f"/api/v1/partners/{partner.slug}/evaluations/{accepted.code}/plan/"
+    assert api.post(base + "submit/").status_code == 400  # no draft yet
+    body = {k: str(v) if isinstance(v, date) else v for k, v in COMPLETE.items()}
+    api.put(base, body, content_type="application/json")
+    submitted = api.post(base + "submit/")
+    assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+    admin = token_client(practice_admin)
+    practice = f"/api/v1/practice/evaluations/{accepted.code}/plan/"
+    assert admin.post(practice + "request-changes/", {}, content_type="application/json").status_code == 400
+    sent_back = admin.post(practice + "request-changes/", {"comments": "Add a question."}, content_type="application/json")
+    assert sent_back.status_code == 200 and sent_back.json()["status"] == "draft"
+    api.post(base + "submit/")
+    signed = admin.post(practice + "sign-off/", {"comments": "Thanks."}, content_type="application/json")
+    assert signed.status_code == 200 and signed.json()["status"] == "signed_off"
+    other = token_client(factories.MembershipFactory().user)
+    assert other.post(f"/api/v1/partners/{partner.slug}/evaluations/{accepted.code}/plan/submit/").status_code == 404

@@ -87,6 +87,29 @@ class TestPages:
         png = client.get(reverse("evaluations:theory_download", args=[partner.slug, evaluation.code, "png"]))
         assert png["Content-Type"] == "image/png" and png.content.startswith(b"\x89PNG")
 
+    def test_the_structured_editor_pages(self, client, contributor, partner, evaluation, form_data):
+        client.force_login(contributor)
+        url = reverse("evaluations:theory", args=[partner.slug, evaluation.code])
+        page = client.post(url, {"action": "add", "element-kind": "activities", "element-text": ""}).content.decode()
+        assert "There is a problem" in page and "Describe the element" in page
+        client.post(url, {"action": "add", "element-kind": "activities", "element-text": "Offer a conference"})
+        client.post(url, {
+            "action": "add", "element-kind": "short_term", "element-text": "Fewer re-referrals",
+            "element-comes_from": ["AC1"], "element-measures": ["re_referrals_12m"],
+        })  # fmt: skip
+        latest = TheoryOfChange.objects.first()
+        assert latest.version == 2 and latest.content["links"] == [["AC1", "ST1"]]
+        page = client.get(url).content.decode()
+        assert "Re-referrals within 12 months" in page and "Leads to ST1" in page
+        element = reverse("evaluations:theory_element", args=[partner.slug, evaluation.code, "AC1"])
+        page = client.get(element).content.decode()
+        assert "Change AC1" in page and 'value="ST1" checked' in page
+        client.post(element, {"element-text": "Offer a conference at the front door"})
+        assert TheoryOfChange.objects.first().content["links"] == []  # its link was unticked
+        client.post(element, {"action": "remove"})
+        assert [e["id"] for e in TheoryOfChange.objects.first().content["elements"]] == ["ST1"]
+        assert client.get(reverse("evaluations:theory_element", args=[partner.slug, evaluation.code, "AC9"])).status_code == 404
+
     def test_mistakes_are_shown_and_nothing_is_saved(self, client, contributor, partner, evaluation, form_data):
         client.force_login(contributor)
         url = reverse("evaluations:theory", args=[partner.slug, evaluation.code])
@@ -113,3 +136,39 @@ class TestPages:
         assert browser.get(reverse("evaluations:theory", args=[other_partner.slug, evaluation.code])).status_code == 404
         svg_url = reverse("evaluations:theory_download", args=[other_partner.slug, evaluation.code, "svg"])
         assert browser.get(svg_url).status_code == 404
+
+
+def test_the_structured_editor_adds_changes_and_removes_elements_keeping_the_numbering():
+    content = {"elements": [], "links": [], "measures": {}}
+    content, problems = theory.element_add(content, kind="activities", text="Offer a conference")
+    assert problems == [] and [e["id"] for e in content["elements"]] == ["AC1"]
+    content, _ = theory.element_add(content, kind="activities", text="Follow up after 3 months")
+    content, _ = theory.element_add(
+        content, kind="short_term", text="Fewer re-referrals", comes_from=["AC1", "AC2"], measures=["re_referrals_12m"],
+        known_measures=KNOWN,
+    )  # fmt: skip
+    assert content["links"] == [["AC1", "ST1"], ["AC2", "ST1"]] and content["measures"] == {"ST1": ["re_referrals_12m"]}
+    # The text form reads back exactly what the structured editor made.
+    texts = theory.as_texts(content)
+    assert theory.parse(texts, texts["links"], texts["measures"], known_measures=KNOWN)[0] == content
+    content, _ = theory.element_change(content, "AC2", text="Follow up at 3 months", leads_to=[], comes_from=["AC1"])
+    assert ["AC2", "ST1"] not in content["links"] and ["AC1", "AC2"] in content["links"]
+    content = theory.element_remove(content, "AC1")
+    assert [e["id"] for e in content["elements"]] == ["AC1", "ST1"] and content["elements"][0]["text"] == "Follow up at 3 months"
+    assert content["links"] == [] and content["measures"] == {"ST1": ["re_referrals_12m"]}
+    _, problems = theory.element_add(content, kind="outputs", text=" ", leads_to=["ZZ9"])
+    assert {p.field for p in problems} == {"text", "leads_to"}
+    _, problems = theory.element_add(content, kind="short_term", text="x", measures=["nope"], known_measures=KNOWN)
+    assert problems[0].field == "measures"
+
+
+def test_the_diagram_names_measures_wraps_long_text_and_fits_the_page():
+    long = "A very long description of an activity " * 4
+    content, _ = theory.element_add({"elements": []}, kind="activities", text=long.strip())
+    content, _ = theory.element_add(content, kind="short_term", text="Fewer", measures=["re_referrals_12m"], known_measures=KNOWN)
+    svg = theory.svg(content, title="T", measure_names={"re_referrals_12m": "Re-referrals within 12 months"}, fit=True)
+    assert "measure: Re-referrals" in svg and "within 12" in svg and "re_referrals_12m" not in svg
+    assert 'width="100%"' in svg and "max-width" in svg
+    lines = [t.split(">")[1].split("<")[0] for t in svg.split("<text")[1:]]
+    assert max(len(line) for line in lines) <= theory.WRAP + 4 and sum("very long" in line for line in lines) >= 3
+    assert "max-width" not in theory.svg(content, title="T")  # a downloaded file keeps its size

@@ -34,6 +34,9 @@ def test_uploads_are_blocked_until_a_data_sharing_agreement_is_in_force(accepted
         partner=partner, actor=lead, evaluation=accepted, dsa_file=("dsa.pdf", b"%PDF-1.4 signed"),
         dsa_signed_on=today - timedelta(days=30), dsa_expires_on=today + timedelta(days=335),
     )  # fmt: skip
+    # Recorded and in force, but the practice team has not verified it yet.
+    assert "waiting for the practice team" in selectors.evaluation_upload_blocker(partner=partner, evaluation=accepted)
+    services.onboarding_agreement_verify(actor=factories.PracticeUserFactory(), evaluation=accepted)
     assert selectors.evaluation_upload_blocker(partner=partner, evaluation=accepted) is None
     services.onboarding_update(partner=partner, actor=lead, evaluation=accepted, dsa_expires_on=today)
     assert "expired" in selectors.evaluation_upload_blocker(partner=partner, evaluation=accepted)
@@ -45,29 +48,96 @@ def test_the_onboarding_page_records_the_agreement_and_shows_the_checklist(clien
     page = client.get(url).content.decode()
     assert "Record your signed data sharing agreement" in page and "Incomplete" in page
     response = client.post(url, {
-        "section": "dsa", "dsa-document": SimpleUploadedFile("Signed DSA.pdf", b"%PDF-1.4 x"),
-        "dsa-dsa_signed_on": "2026-01-05", "dsa-dsa_expires_on": "2099-01-04",
+        "document": SimpleUploadedFile("Signed DSA.pdf", b"%PDF-1.4 x"),
+        "dsa_signed_on-day": "5", "dsa_signed_on-month": "1", "dsa_signed_on-year": "2026",
+        "dsa_expires_on-day": "4", "dsa_expires_on-month": "1", "dsa_expires_on-year": "2099",
+        "dpia_completed_on-day": "6", "dpia_completed_on-month": "1", "dpia_completed_on-year": "2026",
+        "data_lead_name": "Jo Evans", "data_lead_email": "jo@northshire.example", "sponsor_name": "Sam Patel",
     })  # fmt: skip
     assert response.status_code == 302
     onboarding = Onboarding.objects.get(evaluation=accepted)
     assert onboarding.dsa_filename == "Signed DSA.pdf" and onboarding.dsa_signed_on == date(2026, 1, 5)
-    assert "Record your signed" not in client.get(url).content.decode()
+    # One form: every item it held is saved by one press of the button.
+    assert onboarding.dpia_completed_on == date(2026, 1, 6) and onboarding.data_lead_name == "Jo Evans"
+    page = client.get(url).content.decode()
+    assert "Record your signed" not in page and "waiting for the practice team" in page
+    # The dates come back as day, month and year boxes.
+    assert 'name="dsa_signed_on-day"' in page and 'value="2099"' in page
     document = client.get(reverse("evaluations:dsa_document", args=[partner.slug, accepted.code]))
     assert document.content == b"%PDF-1.4 x"
     event = AuditEvent.objects.get(action="onboarding.update")
     assert event.changes["dsa_filename"] == ["", "Signed DSA.pdf"] and event.actor == contributor
 
 
-def test_onboarding_sections_validate_on_their_own(client, contributor, partner, accepted):
+def test_the_onboarding_form_keeps_every_item_when_one_is_wrong(client, contributor, partner, accepted):
     client.force_login(contributor)
     url = reverse("evaluations:onboarding", args=[partner.slug, accepted.code])
-    response = client.post(url, {"section": "dsa", "dsa-dsa_signed_on": "2026-02-01", "dsa-dsa_expires_on": "2026-01-01"})
+    response = client.post(url, {
+        "dsa_signed_on-day": "1", "dsa_signed_on-month": "2", "dsa_signed_on-year": "2026",
+        "dsa_expires_on-day": "1", "dsa_expires_on-month": "1", "dsa_expires_on-year": "2026",
+        "data_lead_name": "Jo Evans", "sponsor_name": "Sam Patel",
+    })  # fmt: skip
     page = response.content.decode()
     assert response.status_code == 200 and "There is a problem" in page
     assert "Choose the signed agreement to upload" in page and "must be after the date" in page
-    response = client.post(url, {"section": "people", "people-data_lead_name": "Jo Evans"})
-    assert "There is a problem" in response.content.decode()
-    assert client.post(url, {"section": "nonsense"}).status_code == 404
+    assert "Enter the data lead&#x27;s name and email address" in page
+    # What was typed elsewhere is still on the page, not lost.
+    assert 'value="Sam Patel"' in page and 'value="Jo Evans"' in page
+    assert not Onboarding.objects.filter(evaluation=accepted, sponsor_name="Sam Patel").exists()
+
+
+def test_the_onboarding_dates_are_checked_part_by_part(client, contributor, partner, accepted):
+    client.force_login(contributor)
+    url = reverse("evaluations:onboarding", args=[partner.slug, accepted.code])
+    page = client.post(url, {"dpia_completed_on-day": "31", "dpia_completed_on-month": "2", "dpia_completed_on-year": "2026"})
+    assert "The DPIA date must be a real date" in page.content.decode()
+    page = client.post(url, {"dpia_completed_on-day": "3", "dpia_completed_on-year": "2026"})
+    assert "The DPIA date must include a month" in page.content.decode()
+    assert (
+        client.post(
+            url, {"dpia_completed_on-day": "3", "dpia_completed_on-month": "2", "dpia_completed_on-year": "2026"}
+        ).status_code
+        == 302
+    )
+    assert Onboarding.objects.get(evaluation=accepted).dpia_completed_on == date(2026, 2, 3)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("agreement.pdf", b"This is a text file, whatever its name says.\n"),
+        ("agreement.docx", b"PK\x03\x04 not really a zip"),
+        ("agreement.pdf", b"\x89PNG\r\n\x1a\n"),
+    ],
+)
+def test_the_agreement_is_checked_by_its_content_not_its_name(client, contributor, partner, accepted, name, content):
+    client.force_login(contributor)
+    url = reverse("evaluations:onboarding", args=[partner.slug, accepted.code])
+    page = client.post(url, {
+        "document": SimpleUploadedFile(name, content),
+        "dsa_signed_on-day": "5", "dsa_signed_on-month": "1", "dsa_signed_on-year": "2026",
+        "dsa_expires_on-day": "4", "dsa_expires_on-month": "1", "dsa_expires_on-year": "2099",
+    }).content.decode()  # fmt: skip
+    assert "The file must be a PDF or a Word (.docx) document" in page
+    assert Onboarding.objects.get(evaluation=accepted).dsa_filename == ""
+
+
+def test_a_word_document_is_accepted_by_its_package_parts(partner, lead, accepted):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        package.writestr("[Content_Types].xml", "<Types/>")
+        package.writestr("word/document.xml", "<w:document/>")
+    today = timezone.localdate()
+    services.onboarding_update(
+        partner=partner, actor=lead, evaluation=accepted, dsa_file=("agreement.docx", buffer.getvalue()),
+        dsa_signed_on=today, dsa_expires_on=today + timedelta(days=365),
+    )  # fmt: skip
+    assert Onboarding.objects.get(evaluation=accepted).dsa_filename == "agreement.docx"
+    with pytest.raises(Exception, match="PDF or a Word"):
+        services.onboarding_update(partner=partner, actor=lead, evaluation=accepted, dsa_file=("a.pdf", b"plain text"))
 
 
 def test_the_checklist_completes_item_by_item(partner, lead, accepted):
@@ -88,7 +158,7 @@ def test_the_checklist_completes_item_by_item(partner, lead, accepted):
 def test_viewers_cannot_change_onboarding(client, viewer, partner, accepted):
     client.force_login(viewer)
     url = reverse("evaluations:onboarding", args=[partner.slug, accepted.code])
-    assert client.post(url, {"section": "dpia", "dpia-dpia_completed_on": "2026-01-01"}).status_code == 403
+    assert client.post(url, {"dpia_completed_on": "2026-01-01"}).status_code == 403
 
 
 def test_milestones_are_updated_and_overdue_ones_flagged(client, lead, partner, accepted):
@@ -133,7 +203,7 @@ def test_the_workspace_through_the_api(lead, partner, accepted):
     })  # fmt: skip
     updated = api.patch(f"{base}/onboarding/", body, content_type=MULTIPART_CONTENT)
     assert updated.status_code == 200, updated.content
-    assert updated.json()["upload_blocker"] is None and updated.json()["dsa_filename"] == "dsa.pdf"
+    assert "waiting for the practice team" in updated.json()["upload_blocker"] and updated.json()["dsa_filename"] == "dsa.pdf"
     milestones = api.get(f"{base}/milestones/").json()["results"]
     assert len(milestones) == 8 and milestones[0]["overdue"] is False
     done = api.put(f"/api/v1/partners/{partner.slug}/milestones/{milestones[0]['code']}/",
@@ -214,3 +284,45 @@ def test_without_an_agreement_in_force_no_upload_gets_in_by_page_api_or_service(
     with pytest.raises(DjangoValidationError, match="data sharing agreement"):
         outcome_services.submission_upload(partner=partner, actor=lead, evaluation=evaluation, filename="d.csv", content=data)
     assert not Submission.objects.exists()
+
+
+def test_the_first_stored_data_completes_the_baseline_data_milestone(partner, lead, practice_admin, accepted):
+    from outcomes import services as outcome_services
+    from tests.outcomes.test_uploads import BAD, GOOD
+
+    today = timezone.localdate()
+    services.onboarding_update(
+        partner=partner, actor=lead, evaluation=accepted, dsa_file=("dsa.pdf", b"%PDF-1.4 signed"),
+        dsa_signed_on=today - timedelta(days=30), dsa_expires_on=today + timedelta(days=335),
+    )  # fmt: skip
+    services.onboarding_agreement_verify(actor=practice_admin, evaluation=accepted)
+    baseline = Milestone.objects.get(evaluation=accepted, kind="baseline_data")
+    outcome_services.submission_upload(partner=partner, actor=lead, evaluation=accepted, filename="a.csv", content=BAD.encode())
+    baseline.refresh_from_db()
+    assert baseline.status == "not_started"  # a refused file stores nothing
+    outcome_services.submission_upload(partner=partner, actor=lead, evaluation=accepted, filename="b.csv", content=GOOD.encode())
+    baseline.refresh_from_db()
+    assert baseline.status == "done" and baseline.completed_on == today
+    assert AuditEvent.objects.filter(action="milestone.update", changes__because="outcome data stored").count() == 1
+
+
+def test_the_practice_team_hears_of_an_agreement_to_verify_and_the_partner_when_it_is_verified(
+    partner, lead, practice_admin, accepted
+):
+    from pine.models import Notification
+
+    analyst = factories.PracticeUserFactory(practice_role="analyst", email="analyst@pine.example")
+    Notification.objects.all().delete()
+    today = timezone.localdate()
+    services.onboarding_update(
+        partner=partner, actor=lead, evaluation=accepted, dsa_file=("dsa.pdf", b"%PDF-1.4 signed"),
+        dsa_signed_on=today - timedelta(days=30), dsa_expires_on=today + timedelta(days=335),
+    )  # fmt: skip
+    to_verify = Notification.objects.filter(subject__contains="waiting to be verified")
+    assert {n.recipient for n in to_verify} == {practice_admin, analyst}
+    assert to_verify[0].link == reverse("evaluations:practice_agreement", args=[accepted.code]) and to_verify[0].kind == "data"
+    services.onboarding_update(partner=partner, actor=lead, evaluation=accepted, dpia_completed_on=today)
+    assert Notification.objects.filter(subject__contains="waiting to be verified").count() == 2  # no change to the agreement
+    services.onboarding_agreement_verify(actor=analyst, evaluation=accepted)
+    verified = Notification.objects.get(recipient=lead, subject__contains="is verified")
+    assert verified.link == reverse("evaluations:onboarding", args=[partner.slug, accepted.code])

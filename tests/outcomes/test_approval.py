@@ -146,3 +146,32 @@ def test_reviewers_neither_see_nor_approve_outcome_data(stored, evaluation):
     assert api.get(f"/api/v1/practice/evaluations/{evaluation.code}/periods/").status_code == 403
     with pytest.raises(PermissionDenied):
         services.period_approve(actor=reviewer, evaluation=evaluation, period_start=APRIL)
+
+
+def test_the_partner_hears_its_periods_are_approved(stored, partner, evaluation, analyst, lead):
+    from outcomes import approval_services
+    from pine.models import Notification
+
+    Notification.objects.all().delete()
+    approval_services.periods_approve(actor=analyst, evaluation=evaluation, period_starts=[APRIL])
+    told = Notification.objects.get(recipient=lead)
+    assert "is approved" in told.subject and "the period starting 1 April 2025" in told.body and told.kind == "data"
+    assert told.link == reverse("reports:evaluation", args=[partner.slug, evaluation.code]) and told.link in told.body
+
+
+def test_an_upload_waiting_for_an_explanation_is_told_to_both_sides(stored, partner, evaluation, analyst, lead, practice_admin):
+    from outcomes.models import Submission
+    from pine.models import Notification
+
+    Notification.objects.all().delete()
+    unusual = HEADER + "re_referrals_12m,01/05/2025,31/05/2025,intervention,3,6,200\n"
+    submission = services.submission_upload(
+        partner=partner, actor=lead, evaluation=evaluation, filename="may.csv", content=unusual.encode()
+    )
+    assert submission.status == Submission.Status.NEEDS_EXPLANATION
+    to_lead = Notification.objects.get(recipient=lead)
+    assert "needs an explanation" in to_lead.subject
+    assert to_lead.link == reverse("outcomes:submission", args=[partner.slug, submission.code])
+    to_team = Notification.objects.filter(subject__contains="waiting for an explanation")
+    assert {n.recipient for n in to_team} == {analyst, practice_admin}
+    assert to_team[0].link == reverse("reports:practice_evaluation_uploads", args=[evaluation.code])

@@ -219,7 +219,8 @@ def test_the_list_shows_only_my_notifications_newest_first_with_unread_marked(cl
     page = client.get(reverse("notifications")).content.decode()
     assert page.index("Newer news") < page.index("Older news")
     assert "Someone else" not in page
-    assert f'href="/p/{partner.slug}/">Older news</a>' in page
+    # Through the page that marks it read, then on to the page it is about.
+    assert f'href="{reverse("notification_open", args=[older.code])}">Older news</a>' in page
     assert page.count(">Unread</strong>") == 1
 
 
@@ -321,3 +322,53 @@ def test_the_notification_table_has_row_level_security():
     with connection.cursor() as cursor:
         cursor.execute("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = 'pine_notification'")
         assert cursor.fetchone() == (True, True)
+
+
+# --- kinds, email choices, opening one ----------------------------------------------------------------
+
+
+def test_each_template_has_a_kind_and_every_kind_a_label():
+    assert notifications.kind_of("plan_signed_off") == "plans"
+    assert notifications.kind_of("period_approved") == "data"
+    assert notifications.kind_of("submission_needs_explanation_practice") == "data"
+    assert notifications.kind_of("review_assigned") == "reviews"
+    assert notifications.kind_of("milestones_overdue") == "other"
+    kinds = {notifications.kind_of(path.name.removesuffix(".txt")) for path in EMAIL_TEMPLATES.glob("*.txt")}
+    assert kinds <= set(notifications.KINDS)
+
+
+def test_a_user_chooses_which_kinds_are_emailed_and_still_sees_the_rest(
+    client, django_capture_on_commit_callbacks, lead, partner
+):
+    client.force_login(lead)
+    url = reverse("notification_settings")
+    page = client.get(url).content.decode()
+    assert "Evaluation plans" in page and page.count("checked") == len(notifications.KINDS)  # all emailed at first
+    emailed = [kind for kind in notifications.KINDS if kind != "plans"]
+    assert client.post(url, {"emailed": emailed}).status_code == 302
+    lead.refresh_from_db()
+    assert lead.email_muted_kinds == ["plans"]
+    context = {"partner": partner, "milestones": []}
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.notify(recipients=[lead], template="milestones_overdue", context=context, partner=partner)
+        notifications.notify(recipients=[lead], template="milestones_overdue", context=context, partner=partner, kind="plans")
+    assert len(mail.outbox) == 1  # the plans one is listed, not emailed
+    assert sorted(Notification.objects.filter(recipient=lead).values_list("kind", flat=True)) == ["other", "plans"]
+    assert client.post(url, {"emailed": ["made_up"]}).status_code == 200  # refused with a message, not a 500
+
+
+def test_opening_a_notification_marks_it_read_and_shows_its_page(client, lead, other_lead, partner):
+    (notification,) = notifications.notify(
+        recipients=[lead], template="milestones_overdue", context={"partner": partner, "milestones": []},
+        link=f"/p/{partner.slug}/", partner=partner,
+    )  # fmt: skip
+    client.force_login(lead)
+    listing = client.get(reverse("notifications")).content.decode()
+    open_url = reverse("notification_open", args=[notification.code])
+    assert f'href="{open_url}"' in listing and "Choose which notifications are emailed to you" in listing
+    response = client.get(open_url)
+    assert response.status_code == 302 and response["Location"] == f"/p/{partner.slug}/"
+    notification.refresh_from_db()
+    assert notification.is_read
+    client.force_login(other_lead)
+    assert client.get(open_url).status_code == 404  # another user's notification

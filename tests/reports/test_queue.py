@@ -52,11 +52,14 @@ def partner_items(number: int, reviewer, *, blind: bool = False):
         application__cohort__review_ends_at=timezone.now() + timedelta(days=10),
         conflict="none",
     )
-    evaluation = factories.EvaluationFactory(application__partner=partner, application__practice_title=f"Evaluation {number}")
+    evaluation = factories.EvaluationFactory(
+        application__partner=partner, application__practice_title=f"Evaluation {number}", onboarding__dsa_verified_at=None
+    )
     EvaluationPlan.objects.create(
         partner=partner,
         evaluation=evaluation,
         version=1,
+        status="submitted",
         research_questions="Does it work?",
         design="pre_post",
         intervention_start=date(2025, 4, 1),
@@ -167,8 +170,10 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_partners(client,
 
 
 def test_the_practice_team_verifies_an_agreement_from_its_page(client, analyst, reviewer, evaluation):
+    from evaluations.models import Onboarding
     from pine.models import AuditEvent
 
+    Onboarding.objects.filter(evaluation=evaluation).update(dsa_verified_at=None)  # recorded, not yet checked
     url = reverse("evaluations:practice_agreement", args=[evaluation.code])
     assert verified_client(client, reviewer).get(url).status_code == 403
     client = verified_client(client, analyst)

@@ -40,7 +40,8 @@ def test_a_contributor_builds_a_report_and_downloads_html_and_pdf(
     assert response.url == reverse("reports:report", args=[partner.slug, report.code])
     assert report.status == Report.Status.DONE and report.progress == 100
     page = client.get(response.url).content.decode()
-    assert "Your report is ready" in page
+    # The "being built" notice went with the progress: it never stays above "ready".
+    assert "Your report is ready" in page and "being built" not in page
     html = client.get(reverse("reports:report_download", args=[partner.slug, report.code, "html"]))
     assert html["Content-Disposition"].startswith("attachment;") and evaluation_with_data.title in html.content.decode()
     pdf = client.get(reverse("reports:report_download", args=[partner.slug, report.code, "pdf"]))
@@ -52,6 +53,7 @@ def test_the_progress_part_polls_until_the_report_is_finished(client, lead, part
     client.force_login(lead)
     part = client.get(reverse("reports:report", args=[partner.slug, report.code]), HTTP_HX_REQUEST="true").content.decode()
     assert 'hx-trigger="every 2s"' in part and 'value="40"' in part and "Drawing charts" in part
+    assert "Your report is being built" in part
     assert "<html" not in part
     Report.objects.filter(pk=report.pk).update(status=Report.Status.DONE, progress=100, html=b"x", pdf=b"%PDF")
     part = client.get(reverse("reports:report", args=[partner.slug, report.code]), HTTP_HX_REQUEST="true").content.decode()
