@@ -10,7 +10,7 @@ from pine.tenancy import EnableRowLevelSecurity
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("evaluations", "0012_agreement_verification"),
+        ("evaluations", "0014_plan_time_to_event"),
         ("pine", "0005_email_verification_and_registration_check"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
