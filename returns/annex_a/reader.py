@@ -15,7 +15,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from returns.types import Problem, Pseudonymise, ReturnRead
 
-from .lists import BY_NUMBER, LISTS, AnnexList, list_from_name, normalise
+from .lists import LISTS, AnnexList, list_from_name, normalise
 
 KIND = "annex_a"
 MAX_UNPACKED_BYTES = 2 * 1024**3
@@ -349,4 +349,4 @@ def read(files: list[tuple[str, BinaryIO]], *, pseudonymise: Pseudonymise) -> Re
     )
 
 
-__all__ = ["KIND", "read", "to_date", "to_bool", "BY_NUMBER"]
+__all__ = ["KIND", "read", "to_date", "to_bool", "reason_code"]

@@ -168,18 +168,34 @@ def _for_group(arrays: _Arrays, group: Group, codes: dict[str, int], rule_column
     return arrays.keep(mask)
 
 
-def _care_leavers(oc3: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """OC3 rows of young people whose 19th, 20th or 21st birthday falls in the period (their date of
-    birth is known to the month, so the birthday is taken as the first of that month), with the
-    birthday; those who have died are left out."""
-    oc3 = oc3[oc3["dob"].notna() & oc3["in_touch"].ne("DIED").fillna(True)]
-    found = []
-    for age in CARE_LEAVER_AGES:
-        birthday = oc3["dob"] + pd.DateOffset(years=age)
-        hit = birthday.between(pd.Timestamp(period.start), pd.Timestamp(period.end))
-        found.append(oc3[hit].assign(birthday=birthday[hit]))
-    leavers = pd.concat(found)
-    return leavers[~leavers.index.duplicated(keep="first")]
+class _Leavers:
+    """OC3 rows as arrays: each young person's 19th, 20th and 21st birthdays (their date of birth is
+    known to the month, so a birthday is taken as the first of that month), whether they are in
+    education, employment or training (ACTIV F* or P*) and in suitable accommodation (ACCOM ending
+    in 1). Those who have died are left out."""
+
+    def __init__(self, oc3: pd.DataFrame):
+        oc3 = oc3[(oc3["dob"].notna() & oc3["in_touch"].ne("DIED").fillna(True)).to_numpy(dtype=bool)]
+        self.child = oc3["child"].to_numpy(dtype=object)
+        self.birthdays = np.stack(
+            [_days(oc3["dob"] + pd.DateOffset(years=age)) for age in CARE_LEAVER_AGES]
+        ) if len(oc3) else np.empty((len(CARE_LEAVER_AGES), 0), dtype=np.int64)  # fmt: skip
+        self.eet = oc3["activ"].str[:1].isin(["F", "P"]).fillna(False).to_numpy(dtype=bool)
+        self.suitable = oc3["accom"].str[1:2].eq("1").fillna(False).to_numpy(dtype=bool)
+
+    def members(self, group: Group) -> np.ndarray:
+        """Which rows are of the group's children."""
+        if group.children is None:
+            return np.ones(len(self.child), dtype=bool)
+        return np.fromiter((child in group.children for child in self.child), dtype=bool, count=len(self.child))
+
+    def in_period(self, start: int, end: int, group: Group, members: np.ndarray) -> np.ndarray:
+        """Which young people are care leavers aged 19 to 21 in the period (a birthday in it), and
+        for a rule group, with that birthday on or after its date."""
+        hit = (self.birthdays >= start) & (self.birthdays <= end)
+        if group.from_date is not None:
+            hit &= self.birthdays >= _day(group.from_date)
+        return hit.any(axis=0) & members
 
 
 def measures(read: ReturnRead, *, periods: list[Period], groups: list[Group], population: dict[int, int]) -> pd.DataFrame:
@@ -200,6 +216,7 @@ def measures(read: ReturnRead, *, periods: list[Period], groups: list[Group], po
     all_exits.rec = exits_frame["rec"].to_numpy(dtype=object)
     all_missing = _Arrays(missing_frame, codes, {"mis_start": NEVER})
     all_missing.kind = missing_frame["missing"].to_numpy(dtype=object)
+    leavers = _Leavers(read.tables["oc3"])
     n = len(codes) + 1
     rows = []
     for group in groups:
@@ -207,10 +224,8 @@ def measures(read: ReturnRead, *, periods: list[Period], groups: list[Group], po
         entries = _for_group(all_entries, group, codes, "decom")
         exits = _for_group(all_exits, group, codes, "dec")
         incidents = _for_group(all_missing, group, codes, "mis_start")
-        leavers_table = read.tables["oc3"]
-        if group.children is not None:
-            leavers_table = leavers_table[leavers_table["child"].isin(group.children)]
         rule_day = _day(group.from_date) if group.from_date is not None else None
+        members = leavers.members(group)
         for period in periods:
             start, end = _day(period.start), _day(period.end)
             if covered is None or pd.Timestamp(period.start) < covered[0] or pd.Timestamp(period.end) > covered[1]:
@@ -256,13 +271,10 @@ def measures(read: ReturnRead, *, periods: list[Period], groups: list[Group], po
                 went = int(np.isin(looked_after, incidents.child[these]).sum())
                 rows.append(_proportion(share, period, group, went, len(looked_after)))
             # Care leavers aged 19 to 21 (OC3), placed in the period by their birthday.
-            leavers = _care_leavers(leavers_table, period)
-            if group.from_date is not None:
-                leavers = leavers[leavers["birthday"] >= pd.Timestamp(group.from_date)]
-            eet = leavers["activ"].str[:1].isin(["F", "P"]).fillna(False)
-            suitable = leavers["accom"].str[1:2].eq("1").fillna(False)
-            rows.append(_proportion("care_leavers_eet", period, group, int(eet.sum()), len(leavers)))
-            rows.append(_proportion("care_leavers_accommodation", period, group, int(suitable.sum()), len(leavers)))
+            chosen = leavers.in_period(start, end, group, members)
+            aged = int(chosen.sum())
+            rows.append(_proportion("care_leavers_eet", period, group, int(leavers.eet[chosen].sum()), aged))
+            rows.append(_proportion("care_leavers_accommodation", period, group, int(leavers.suitable[chosen].sum()), aged))
             # Exits: children ceasing to be looked after in the period, by the last time they left in it.
             hit = np.flatnonzero((exits.dec >= start) & (exits.dec <= end))
             child = exits.child[hit]

@@ -140,64 +140,73 @@ XML_SUB_TABLES = {"AREVIEW": "reviews", "AMISSING": "missing", "OC2": "oc2", "PE
                   "AD_PLACED": "placed_for_adoption"}  # fmt: skip
 
 
+_NAMES: dict[str, str] = {}
+
+
 def _name(node) -> str:
-    """An element's tag without any namespace, upper-cased."""
-    return etree.QName(node).localname.upper() if isinstance(node.tag, str) else ""
+    """An element's tag without any namespace, upper-cased, with the XML's two renames (remembered:
+    a return repeats a few tags a million times)."""
+    tag = node.tag
+    name = _NAMES.get(tag)
+    if name is None:
+        name = tag.rsplit("}", 1)[-1].upper() if isinstance(tag, str) else ""
+        name = _NAMES[tag] = XML_RENAMES.get(name, name)
+    return name
 
 
 def _leaves(element) -> dict[str, str | None]:
-    out = {}
-    for node in element:
-        if isinstance(node.tag, str) and len(node) == 0:
-            text = (node.text or "").strip()
-            tag = _name(node)
-            out[XML_RENAMES.get(tag, tag)] = text or None
-    return out
+    """An element's fields: its children's tags and texts (a record's elements hold only fields)."""
+    names = _NAMES
+    return {names.get(node.tag) or _name(node): node.text for node in element}
 
 
-def _header_leaves(child) -> dict[str, str | None]:
-    """A CHILD's own fields (HEADER, UASC, OC3, AD1), wherever they sit in it, leaving out its
-    EPISODE elements and the elements of the other tables (AREVIEW, AMISSING...)."""
-    out: dict[str, str | None] = {}
-    skip = {"EPISODE", *XML_SUB_TABLES}
+def _walk(child) -> tuple[dict[str, str | None], list, dict[str, list]]:
+    """A CHILD's own fields (HEADER, UASC, OC3, AD1) wherever they sit in it, its EPISODE elements,
+    and the elements of its other tables (AREVIEW, AMISSING...), in one pass."""
+    header: dict[str, str | None] = {}
+    episodes = []
+    tables: dict[str, list] = {}
     stack = [child]
     while stack:
         element = stack.pop()
         for node in element:
             name = _name(node)
-            if not name or name in skip:
-                continue
-            if len(node):
+            if name == "EPISODE":
+                episodes.append(node)
+            elif name in XML_SUB_TABLES:
+                tables.setdefault(XML_SUB_TABLES[name], []).append(node)
+            elif len(node):
                 stack.append(node)
-            else:
-                out[XML_RENAMES.get(name, name)] = (node.text or "").strip() or None
-    return out
+            elif name:
+                header[name] = node.text
+    return header, episodes, tables
 
 
 def _read_xml(name: str, stream: BinaryIO, problems: list[Problem]) -> dict[str, pd.DataFrame]:
     rows: dict[str, list[dict]] = {t: [] for t in TABLES}
     context = etree.iterparse(
         stream, events=("end",), tag="{*}CHILD", resolve_entities=False, no_network=True, huge_tree=False,
-        remove_comments=True,
+        remove_comments=True, remove_pis=True,
     )  # fmt: skip
     number = 0
     try:
         for _, child in context:
             number += 1
-            header = _header_leaves(child)
-            child_id = header.get("CHILD")
+            header, episodes, tables = _walk(child)
+            child_id = (header.get("CHILD") or "").strip() or None
             base = {"CHILD": child_id, "_row": number, "_item": 0}
-            rows["header"].append({**header, **base})
+            header.update(base)
+            rows["header"].append(header)
             if header.get("IN_TOUCH") is not None or header.get("ACTIV") is not None:
-                rows["oc3"].append({**header, **base})
+                rows["oc3"].append(header)
             if header.get("DATE_INT") is not None:
-                rows["ad1"].append({**header, **base})
+                rows["ad1"].append(header)
             if header.get("DUC") is not None:
-                rows["uasc"].append({**header, **base})
-            for count, episode in enumerate((e for e in child if _name(e) == "EPISODE"), start=1):
+                rows["uasc"].append(header)
+            for count, episode in enumerate(episodes, start=1):
                 rows["episodes"].append({**_leaves(episode), "CHILD": child_id, "_row": number, "_item": count})
-            for tag, table in XML_SUB_TABLES.items():
-                for count, element in enumerate(child.iter(f"{{*}}{tag}"), start=1):
+            for table, elements in tables.items():
+                for count, element in enumerate(elements, start=1):
                     rows[table].append({**_leaves(element), "DOB": header.get("DOB"), **base, "_item": count})
             child.clear()
             while child.getprevious() is not None:
@@ -215,12 +224,11 @@ def _read_xml(name: str, stream: BinaryIO, problems: list[Problem]) -> dict[str,
         if not table_rows:
             continue
         table = TABLES[table_name]
-        frame = pd.DataFrame.from_records(table_rows)
-        columns = [c for c in table.keep if c in frame.columns] + ["_row", "_item"]
-        frame = frame[columns]
-        for column in frame.columns:
-            if not column.startswith("_"):
-                frame[column] = frame[column].astype("string").str.strip().replace("", pd.NA)
+        present = set().union(*table_rows)
+        columns = [c for c in table.keep if c in present] or ["CHILD"]
+        frame = pd.DataFrame.from_records(table_rows, columns=[*columns, "_row", "_item"])
+        for column in columns:
+            frame[column] = validation.per_value(frame[column], _clean).astype("string")
         out[table_name] = frame
     return out
 
