@@ -218,22 +218,6 @@ STANDARD_MEASURES = [
         "percentage",
         "higher",
     ),
-    StandardMeasure(
-        "referrals",
-        "Referrals",
-        "Number of referrals to children's social care in the period (placed by the referral date: CINreferralDate, or "
-        "Annex A list 3 date of referral).",
-        "count",
-        "lower",
-    ),
-    StandardMeasure(
-        "cp_plans_started",
-        "Child protection plans started",
-        "Number of child protection plans starting in the period (placed by CPPstartDate, or the Annex A list 7 plan "
-        "start date).",
-        "count",
-        "lower",
-    ),
 ]
 
 
@@ -323,8 +307,4 @@ DETAILS = {
     "exits_return_home": MeasureDetails(
         "Children ceasing to be looked after in the period who returned home",
         "Children ceasing to be looked after in the period", "annual", "ssda903", "Episodes: DEC, REC = E4A, E4B"),
-    "referrals": MeasureDetails(
-        "Referrals in the period", "(a count: no denominator)", "monthly", "cin", "CINreferralDate"),
-    "cp_plans_started": MeasureDetails(
-        "Child protection plans starting in the period", "(a count: no denominator)", "monthly", "cin", "CPPstartDate"),
 }  # fmt: skip

@@ -22,7 +22,7 @@ from returns.types import MEASURE_COLUMNS, Group, Period, ReturnRead
 from returns.workdays import working_days
 
 MEASURES = (
-    "referrals",
+    "cin_referrals",
     "re_referrals_12m",
     "referrals_nfa",
     "assessments_45_days",
@@ -134,7 +134,7 @@ def measures(read: ReturnRead, *, periods: list[Period], groups: list[Group], po
             if has["referrals"] and _covers(covered, period):
                 these = referrals[_in(referrals, "referral_date", period)]
                 out += [
-                    _count("referrals", period, group, len(these)),
+                    _count("cin_referrals", period, group, len(these)),
                     _proportion("re_referrals_12m", period, group, int(these["re_referral"].sum()), len(these)),
                     _proportion("referrals_nfa", period, group, int(these["nfa"].fillna(False).sum()), len(these)),
                 ]

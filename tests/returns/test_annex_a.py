@@ -64,12 +64,12 @@ def test_a_group_of_children_and_a_rule_group():
     group = Group("intervention", children=frozenset({pseudonymise("R1"), pseudonymise("L2")}))
     rule = Group("comparison", from_date=date(2024, 1, 1))
     got = answers(result, groups=[group, rule])
-    assert got[("referrals", "intervention", YEAR.start)] == (2.0, 2, None)
+    assert got[("cin_referrals", "intervention", YEAR.start)] == (2.0, 2, None)
     assert got[("re_referrals_12m", "intervention", YEAR.start)] == (50.0, 1, 2)
     assert got[("entries_to_care", "intervention", YEAR.start)] == (1.0, 1, None)
     assert got[("exits_return_home", "intervention", YEAR.start)] == (100.0, 1, 1)
     # From 1 January 2024: R1's and R5's second referrals, both re-referrals.
-    assert got[("referrals", "comparison", YEAR.start)] == (2.0, 2, None)
+    assert got[("cin_referrals", "comparison", YEAR.start)] == (2.0, 2, None)
     assert got[("re_referrals_12m", "comparison", YEAR.start)] == (100.0, 2, 2)
     assert got[("assessments_45_days", "comparison", YEAR.start)] == (100.0, 1, 1)  # A4
 
