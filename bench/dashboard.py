@@ -18,7 +18,7 @@ p50 and p95 of --requests requests each (goal: p95 <= 300 ms; the first request,
 charts the later ones read from the cache, is shown apart), the queries each page makes, and
 the refresh of one evaluation's figures (reads, SPC of 20 measures, safe cells; goal < 2 s).
 
-    .venv/bin/python bench/dashboard.py [--partners 100] [--requests 30] [--profile]
+    .venv/bin/python bench/dashboard.py [--partners 100] [--requests 30] [--profile] [--profile-page 'work queues']
 """
 
 import argparse
@@ -192,6 +192,7 @@ def main() -> None:
     parser.add_argument("--partners", type=int, default=100)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--profile", action="store_true", help="profile one refresh of an evaluation's figures")
+    parser.add_argument("--profile-page", help="profile one request of the page with this label (e.g. 'work queues')")
     args = parser.parse_args()
 
     from reports.dashboards import services
@@ -246,6 +247,13 @@ def main() -> None:
         print(f"server time of {args.requests} requests each after a warm-up (load average {os.getloadavg()[0]:.2f}):")
         for label, client, url in pages:
             times, queries, first = timed(client, url, args.requests)
+            if label == args.profile_page:
+                import cProfile
+                import pstats
+
+                profile = cProfile.Profile()
+                profile.runcall(client.get, url)
+                pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
             p95 = statistics.quantiles(times, n=20)[-1]
             print(
                 f"  {label:20s} p50 {statistics.median(times):6.1f} ms  p95 {p95:6.1f} ms  {queries:3d} queries  "

@@ -152,7 +152,13 @@ class OutcomeValue(models.Model):
 
     class Meta:
         ordering = ["measure", "group", "period_start"]
-        indexes = [models.Index(fields=["partner", "evaluation", "measure", "period_start"])]
+        indexes = [
+            models.Index(fields=["partner", "evaluation", "measure", "period_start"]),
+            # The periods that hold current data, read by a loose index scan (approval_selectors).
+            models.Index(
+                fields=["evaluation", "period_start"], condition=models.Q(is_current=True), name="outcome_value_current_periods"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["evaluation", "measure", "group", "period_start"],

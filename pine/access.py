@@ -64,10 +64,10 @@ class Access:
         """The database scope of this access (row-level security's settings), to enter in the
         request's transaction."""
         if self.membership is not None:
-            return partner_scope(self.membership.partner_id, user_id=self.user.pk)
+            return partner_scope(self.membership.partner_id, user_id=self.user.pk, request=True)
         if self.practice:
-            return practice_scope(user_id=self.user.pk)
-        return user_scope(self.user.pk)
+            return practice_scope(user_id=self.user.pk, request=True)
+        return user_scope(self.user.pk, request=True)
 
     def flags(self) -> dict[str, bool]:
         """What the page may offer, for templates: they never compare role strings themselves."""
@@ -94,7 +94,9 @@ def partner_member(user: User, partner_slug: str, *, method: str, required_role:
     """A member of the partner in the URL, with the role the method needs."""
     if not user.is_authenticated:
         raise NotSignedIn
-    with user_scope(user.pk):  # row-level security shows a user only their own memberships
+    # Row-level security shows a user only their own memberships. The request's scope follows
+    # (or an error ends the request), so this scope is the request's too.
+    with user_scope(user.pk, request=True):
         membership = selectors.membership_get(user=user, partner_slug=partner_slug)
     if membership is None:
         raise Http404("No such page.")

@@ -47,37 +47,47 @@ def _write(values: dict[str, str]) -> None:
 
 
 @contextmanager
-def _scope(values: dict[str, str]):
+def _scope(values: dict[str, str], *, request: bool = False):
     if not connection.in_atomic_block:
         raise ScopeError("A tenant scope must be set inside a transaction (transaction.atomic).")
-    previous = _swap(values)
+    # A request's scope in the request's own transaction (ATOMIC_REQUESTS: the only block open)
+    # needs no restoring: what runs after it in that transaction only sets another scope or
+    # commits, and the settings end with the transaction. That saves a statement per scope on
+    # every request; anywhere else (nested blocks, tasks, tests) the scope restores what was there.
+    ends_with_transaction = request and len(connection.atomic_blocks) == 1
+    previous = None
+    if ends_with_transaction:
+        _write(values)
+    else:
+        previous = _swap(values)
     try:
         yield
     finally:
         # Restore what was there, so nested use (and tests) see no leftovers.
-        if connection.in_atomic_block and not connection.needs_rollback:
+        if previous is not None and connection.in_atomic_block and not connection.needs_rollback:
             _write(previous)
 
 
 @contextmanager
-def partner_scope(partner_id: int, *, user_id: int | None = None):
-    """Rows of this partner only."""
-    with _scope({"pine.partner_id": str(int(partner_id)), "pine.practice": "", "pine.user_id": _id(user_id)}):
+def partner_scope(partner_id: int, *, user_id: int | None = None, request: bool = False):
+    """Rows of this partner only. ``request``: the request's own scope (see ``_scope``)."""
+    values = {"pine.partner_id": str(int(partner_id)), "pine.practice": "", "pine.user_id": _id(user_id)}
+    with _scope(values, request=request):
         yield
 
 
 @contextmanager
-def practice_scope(*, user_id: int | None = None):
+def practice_scope(*, user_id: int | None = None, request: bool = False):
     """Every partner's rows: for the practice team's pages and for system work that loads a row to
     learn its partner."""
-    with _scope({"pine.partner_id": "", "pine.practice": "on", "pine.user_id": _id(user_id)}):
+    with _scope({"pine.partner_id": "", "pine.practice": "on", "pine.user_id": _id(user_id)}, request=request):
         yield
 
 
 @contextmanager
-def user_scope(user_id: int):
+def user_scope(user_id: int, *, request: bool = False):
     """No partner's rows, except this user's own memberships (to list and resolve them)."""
-    with _scope({"pine.partner_id": "", "pine.practice": "", "pine.user_id": _id(user_id)}):
+    with _scope({"pine.partner_id": "", "pine.practice": "", "pine.user_id": _id(user_id)}, request=request):
         yield
 
 

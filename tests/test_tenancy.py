@@ -321,3 +321,41 @@ def test_reviewers_reach_only_their_review_pages_and_the_practice_home():
         "PracticeQueueView",
         "PracticeQueueAPIView",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_requests_scope_ends_with_its_transaction_without_a_restoring_statement():
+    """In the request's own transaction (ATOMIC_REQUESTS) the scope is set in one statement each and
+    never restored: the transaction ends right after, and the settings with it. The next request on
+    the same connection starts from no partner at all."""
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import token_client
+
+    first, second = factories.EvaluationFactory(), factories.EvaluationFactory()
+    leads = [factories.MembershipFactory(partner=e.partner, role="lead").user for e in (first, second)]
+    clients = [token_client(lead) for lead in leads]
+    with connection.cursor() as cursor:  # as in production: no session-wide scope under the request
+        cursor.execute("SELECT set_config('pine.practice', '', false)")
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            response = clients[0].get(f"/api/v1/partners/{first.partner.slug}/evaluations/")
+        assert response.status_code == 200 and [e["code"] for e in response.json()["results"]] == [str(first.code)]
+        scope_statements = [q["sql"] for q in queries.captured_queries if "set_config" in q["sql"]]
+        assert len(scope_statements) == 2  # the user's scope (its memberships), then the partner's
+        assert "current_setting" not in " ".join(scope_statements)  # nothing read back to restore
+        assert current_scope() == {"pine.partner_id": "", "pine.practice": "", "pine.user_id": ""}
+        response = clients[1].get(f"/api/v1/partners/{first.partner.slug}/evaluations/")
+        assert response.status_code == 404  # the same connection carried nothing over
+        response = clients[1].get(f"/api/v1/partners/{second.partner.slug}/evaluations/")
+        assert [e["code"] for e in response.json()["results"]] == [str(second.code)]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('pine.practice', 'on', false)")
+
+
+def test_a_request_scope_inside_an_enclosing_transaction_restores_what_was_there():
+    with transaction.atomic():
+        with partner_scope(7, request=True):
+            assert current_scope()["pine.partner_id"] == "7"
+        assert current_scope()["pine.practice"] == "on" and current_scope()["pine.partner_id"] == ""

@@ -182,3 +182,34 @@ def test_the_practice_team_verifies_an_agreement_from_its_page(client, analyst, 
     import uuid
 
     assert client.get(reverse("evaluations:practice_agreement", args=[uuid.uuid4()])).status_code == 404
+
+
+def test_periods_awaiting_approval_counts_each_evaluations_periods_once(analyst, reviewer):
+    """Several values a period, superseded values, approved and queried periods, across evaluations."""
+    from outcomes.approval_selectors import periods_awaiting_approval
+
+    def values(evaluation, *months, group="intervention", is_current=True):
+        submission = factories.SubmissionFactory(evaluation=evaluation)
+        for m in months:
+            start = date(2025, m, 1)
+            end = (start + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+            factories.OutcomeValueFactory(
+                submission=submission, period_start=start, period_end=end, group=group, is_current=is_current
+            )
+
+    _, first, _ = partner_items(1, reviewer)  # April, from the helper
+    values(first, 1, 2, 3, 5)
+    values(first, 1, 2, group="comparison")
+    values(first, 6, is_current=False)  # superseded: not data that waits
+    approval_services.periods_approve(actor=analyst, evaluation=first, period_starts=[date(2025, 2, 1)])
+    approval_services.period_query_send(actor=analyst, evaluation=first, period_start=date(2025, 3, 1), question="?")
+    _, second, _ = partner_items(2, reviewer)
+    values(second, 7, 8)
+    _, third, _ = partner_items(3, reviewer)
+    approval_services.periods_approve(actor=analyst, evaluation=third, period_starts=[date(2025, 4, 1)])
+
+    found = {row["evaluation"].pk: (row["waiting"], row["queried"], row["first"]) for row in periods_awaiting_approval()}
+    assert found == {
+        first.pk: (3, 1, date(2025, 1, 1)),  # January, April, May waiting; March queried; February approved
+        second.pk: (3, 0, date(2025, 4, 1)),  # April, July, August
+    }
