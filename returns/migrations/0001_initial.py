@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("evaluations", "0013_evaluation_population"),
-        ("outcomes", "0017_submission_source"),
+        ("outcomes", "0018_submission_source"),
         ("pine", "0005_email_verification_and_registration_check"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

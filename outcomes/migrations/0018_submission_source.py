@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("outcomes", "0016_period_queries")]
+    dependencies = [("outcomes", "0017_current_periods_index")]
 
     operations = [
         migrations.AddField(
