@@ -2,7 +2,7 @@
 measures then sit in an ordinary outcome submission (``outcomes`` API)."""
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -44,13 +44,14 @@ class ReturnImportOut(serializers.Serializer):
     children = serializers.IntegerField(source="summary.children", default=0)
     records = serializers.IntegerField(source="summary.records", default=0)
     problems = ReturnProblemOut(many=True)
-    measures = serializers.DictField(
-        source="summary.measures", default=dict, child=MeasureRowOut(many=True),
-        help_text="Each measure code's rows: the partner's own figures, unsuppressed.",
-    )  # fmt: skip
+    measures = serializers.SerializerMethodField(help_text="Each measure code's rows: the partner's own figures, unsuppressed.")
     submission = serializers.UUIDField(source="submission.code", allow_null=True, default=None)
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.DictField(child=MeasureRowOut(many=True)))
+    def get_measures(self, row) -> dict:
+        return services.ordered_measures(row.kind, row.summary.get("measures", {}))
 
 
 class ReturnImportIn(serializers.Serializer):

@@ -379,6 +379,13 @@ def _number(value) -> float | int | None:
     return int(value) if float(value).is_integer() else round(float(value), 4)
 
 
+def ordered_measures(kind: str, measures: dict[str, list]) -> dict[str, list]:
+    """An import's measures in its return's order (the database's JSON keeps keys in its own)."""
+    found = registry.module(kind) if kind else None
+    order = {code: n for n, code in enumerate(getattr(found, "MEASURES", ()))}
+    return dict(sorted(measures.items(), key=lambda item: (order.get(item[0], len(order)), item[0])))
+
+
 def measures_json(frame: pd.DataFrame) -> dict[str, list[dict]]:
     """The command's ``measures``: each code's rows, the partner's own figures (unsuppressed)."""
     out: dict[str, list[dict]] = {}

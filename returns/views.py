@@ -101,7 +101,7 @@ class ReturnImportDetailView(PartnerView, TemplateView):
 
     def get_context_data(self, **kwargs):
         row = self.object
-        measures = row.summary.get("measures", {})
+        measures = services.ordered_measures(row.kind, row.summary.get("measures", {}))
         return super().get_context_data(
             item=row,
             measure_rows=[(code, entry) for code, entries in measures.items() for entry in entries],

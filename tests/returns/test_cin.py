@@ -251,3 +251,26 @@ def test_a_random_census_reads_cleanly_and_its_measures_add_up():
     referrals = frame[frame.measure == "cin_referrals"]["value"].sum()
     in_year = result.tables["episodes"]["referral_date"].between("2024-04-01", "2025-03-31").sum()
     assert referrals == in_year
+
+
+def test_an_older_layout_with_fields_directly_in_the_child_and_the_conference_on_the_episode():
+    """Some pre-2022 exports: no ChildIdentifiers block, a namespace, GenderCurrent, and the initial
+    conference's date on the episode rather than in its section 47 block."""
+    data = b"""<?xml version="1.0"?>
+<Message xmlns="http://www.dcsf.gov.uk/schemas/cin"><Header><CollectionDetails><Collection>CIN</Collection>
+<Year>2021</Year><ReferenceDate>2021-03-31</ReferenceDate></CollectionDetails></Header><Children>
+<Child><LAchildID>OLD1</LAchildID><UPN>A999999999999</UPN><PersonBirthDate>2010-02-14</PersonBirthDate>
+<GenderCurrent>1</GenderCurrent><CINdetails><CINreferralDate>2020-06-01</CINreferralDate><ReferralNFA>false</ReferralNFA>
+<DateOfInitialCPC>2020-06-19</DateOfInitialCPC><Section47><S47ActualStartDate>2020-06-02</S47ActualStartDate>
+<ICPCnotRequired>false</ICPCnotRequired></Section47></CINdetails></Child></Children></Message>"""
+    assert cin.detect("old.xml", data)
+    result = read(data)
+    assert not result.problems
+    child = result.tables["children"].iloc[0]
+    assert (child["sex"], child["birth_month"]) == ("M", pd.Timestamp("2010-02-01"))
+    s47 = result.tables["section47"].iloc[0]
+    assert s47["icpc_date"] == pd.Timestamp("2020-06-19")
+    # Tue 02/06/2020 to Fri 19/06/2020: 13 working days, within 15.
+    frame = cin.measures(result, periods=months("2020-06", "2020-06"), groups=[ALL], population={})
+    assert cell(frame, "icpc_15_days", "2020-06-01")["numerator"] == 1
+    assert "A999999999999" not in result.tables["children"].to_csv()

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from outcomes.models import OutcomeValue, Submission
+from returns import cin
 from returns.models import ReturnImport
 from tests.returns.helpers import RAW_PREFIX, bad_census, random_census, small_census
 
@@ -53,6 +54,7 @@ def test_a_dry_run_then_an_import_of_a_cin_census(tmp_path, capsys, lead, partne
     dry = run(capsys, *args, "--dry-run")
     assert list(dry)[:5] == ["kind", "children", "records", "problems", "measures"]
     assert dry["kind"] == "cin" and dry["children"] == 400 and dry["problems"] == []
+    assert list(dry["measures"]) == list(cin.MEASURES)  # the return's order
     assert dry["submission"]["status"] == "checked" and dry["submission"]["changes"]["new"] > 0
     assert not OutcomeValue.objects.exists()
     referrals = dry["measures"]["cin_referrals"]

@@ -88,7 +88,7 @@ class Command(BaseCommand):
             "children": summary.get("children", 0),
             "records": summary.get("records", 0),
             "problems": summary.get("problems", []),
-            "measures": summary.get("measures", {}),
+            "measures": services.ordered_measures(row.kind, summary.get("measures", {})),
             "status": row.status,
             "submission": None
             if submission is None
