@@ -36,6 +36,13 @@ PLAN = {
 }
 
 
+# A Kaplan-Meier trace in the HTML's plotly JSON: its name and its days.
+KM_TRACE = (
+    r'"customdata":\[[^\]]*\],"hovertemplate":"Day [^"]*","line":\{[^}]*\},"mode":"lines\+markers",'
+    r'"name":"(\w+)","x":\[([^\]]*)\]'
+)
+
+
 def month(day: date) -> tuple[date, date]:
     start = day.replace(day=1)
     return start, (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
@@ -117,13 +124,7 @@ def test_a_time_to_event_report_shows_the_estimate_and_only_safe_kaplan_meier_st
 
     html = bytes(report.html).decode()
     assert "Step chart of the percentage of children in each group" in html and "numbers at risk at each step" in html
-    traces = {
-        name: json.loads(f"[{x}]")
-        for name, x in re.findall(
-            r'"customdata":\[[^\]]*\],"hovertemplate":"Day [^"]*","line":\{[^}]*\},"mode":"lines\+markers","name":"(\w+)","x":\[([^\]]*)\]',
-            html,
-        )
-    }
+    traces = {name: json.loads(f"[{x}]") for name, x in re.findall(KM_TRACE, html)}
     assert traces == {
         "Intervention": [step["days"] for step in groups["intervention"]["curve"]],
         "Comparison": [step["days"] for step in groups["comparison"]["curve"]],
