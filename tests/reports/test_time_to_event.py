@@ -218,3 +218,17 @@ def test_for_a_measure_of_days_fewer_days_means_more_children_with_the_event_by_
     result = evidence.evidence_build(days, plan, threshold=5, children={"relapse": freireich()}).measures[0]
     assert (result.estimate.estimate, result.estimate.conclusion) == (-37.2, "worsened")
     assert evidence.DAYS_NOTE in result.estimate.limitations and result.polarity == "lower"
+
+
+def test_a_time_to_event_measure_without_start_dates_says_so():
+    plan = evidence.PlanSpec(
+        version=1,
+        signed_off=True,
+        design="time_to_event",
+        windows=WINDOWS,
+        measures=(evidence.PlannedMeasure("relapse", "decrease", "primary"),),
+    )
+    for children in ({}, {"relapse": freireich().assign(start_date=pd.NaT)}):
+        result = evidence.evidence_build(cells(), plan, threshold=5, children=children).measures[0]
+        assert result.estimate.conclusion == "not estimable" and "start_date" in result.estimate.reason
+        assert result.survival is None
