@@ -156,7 +156,8 @@ class PlanForm(GovukForm):
         initial="comparison",
         required=False,
         widget=forms.RadioSelect,
-        help_text="A comparison design (difference-in-differences, randomised trial) compares the comparison group's rows.",
+        help_text="A comparison design (difference-in-differences, randomised trial, time to event) compares the comparison "
+        "group's rows.",
     )
     groups_exclusive = forms.BooleanField(
         label="No child is in both the intervention and the comparison group",

@@ -279,6 +279,17 @@ _DESIGN_METHODS = {
         "crossings of it (Anhøj's rules) or a point beyond the limits signals special-cause variation, in the manner of "
         "NHS “Making Data Count”.",
     ),
+    "time_to_event": (
+        "Time to event.",
+        "From each child's start date, the time to their first event is followed in the follow-up window; a child "
+        "without an event is counted until the end of the last period sent for them (censored). Kaplan–Meier curves "
+        "give the percentage of each group who had the event by each day; the log-rank test compares the whole curves, "
+        "and each group's median time is given with its 95% interval. The estimate is the difference between the "
+        "groups (intervention minus comparison) in the percentage who had the event by the plan's horizon, with a 95% "
+        "interval from Greenwood's variances. To protect small numbers a curve is drawn only at steps where at least "
+        "the threshold number of children were at risk and at least that many had the event since the step before; "
+        "smaller steps are merged into the next one shown, and the curve ends once fewer are at risk.",
+    ),
     "rct": (
         "Randomised trial.",
         "The intervention group is compared with the comparison group over the follow-up window, with the same "
@@ -329,6 +340,7 @@ ESTIMATE_NAMES = {
     "controlled_its": "Controlled interrupted time series",
     "spc": "Process control",
     "rct": "Randomised comparison",
+    "time_to_event": "Time-to-event",
 }
 
 
@@ -383,6 +395,7 @@ def _finding(evidence: Evidence, result: MeasureResult) -> dict:
         "detectable": detectable,
         "limitations": list(e.limitations),
         "chart_description": _chart_description(evidence, result),
+        "survival": survival_section(result),
         **_appendix(evidence.safe.frame, result),
     }
 
@@ -546,6 +559,9 @@ def measure_charts(evidence: Evidence, result: MeasureResult) -> list[tuple[go.F
     events = event_study_figure(evidence, result)
     if events is not None:
         charts.append((events, EVENT_STUDY_DESCRIPTION))
+    survival = survival_figure(result)
+    if survival is not None:
+        charts.append((survival, survival_description(result)))
     return charts
 
 
@@ -696,3 +712,105 @@ def _period(start, end) -> str:
     if (start.year, start.month) == (end.year, end.month):
         return _month(start)
     return f"{_month(start)} to {_month(end)}"
+
+
+# --- Time to event -----------------------------------------------------------------------------
+
+_SURVIVAL_GROUPS = {"intervention": "Intervention", "comparison": "Comparison"}
+
+
+def survival_figure(result: MeasureResult) -> go.Figure | None:
+    """For a time-to-event measure: each shown group's Kaplan-Meier curve as the percentage who had
+    the event by each day, a step line drawn only from the safe steps
+    (reports.disclosure.safe_time_to_event), and the plan's horizon."""
+    survival = result.survival
+    if survival is None or not any(g.shown and len(g.steps) > 1 for g in survival.groups):
+        return None
+    fig = go.Figure()
+    for group in survival.groups:
+        if not group.shown or len(group.steps) < 2:
+            continue
+        label = _SURVIVAL_GROUPS.get(group.group, group.group)
+        fig.add_trace(
+            go.Scatter(
+                x=[step.days for step in group.steps],
+                y=[step.percent_with_event for step in group.steps],
+                customdata=[step.at_risk for step in group.steps],
+                name=label,
+                mode="lines+markers",
+                line={"shape": "hv", "color": _COLOURS.get(group.group, "#0b0c0c")},
+                hovertemplate="Day %{x:,.0f}: %{y:.1f}% had the event (at risk: %{customdata:,})<extra>" + label + "</extra>",
+            )
+        )
+    fig.add_vline(x=survival.horizon_days, line={"color": "#0b0c0c", "dash": "dash", "width": 1.5})
+    fig.add_annotation(
+        x=survival.horizon_days,
+        y=1,
+        yref="paper",
+        text=f"Horizon: {survival.horizon_days:,} days",
+        showarrow=False,
+        xanchor="left",
+        yanchor="bottom",
+    )
+    fig.update_layout(
+        title={"text": escape(f"{result.name}: time to the event (Kaplan–Meier)")},
+        xaxis_title="Days since the child's start date",
+        yaxis_title="Children who had the event (%)",
+        yaxis={"rangemode": "tozero"},
+        template="simple_white",
+        legend={"orientation": "h", "y": -0.2},
+        margin={"l": 60, "r": 20, "t": 60, "b": 60},
+        font={"family": "Arial, Liberation Sans, sans-serif"},
+    )
+    return fig
+
+
+def survival_description(result: MeasureResult) -> str:
+    threshold_note = (
+        "Steps are drawn only where enough children were at risk and had the event since the step before (smaller "
+        "steps are merged); the numbers at risk are in the table below the chart."
+    )
+    return (
+        f"Step chart of the percentage of children in each group who had {result.name} by each day since their start "
+        f"date (Kaplan–Meier), with the horizon of {result.survival.horizon_days:,} days dashed. {threshold_note}"
+    )
+
+
+def survival_section(result: MeasureResult) -> dict | None:
+    """A time-to-event measure's numbers as shown under its chart: each group's children, events and
+    median time with its interval, the log-rank test, and the numbers at risk at each shown step."""
+    survival = result.survival
+    if survival is None:
+        return None
+    groups, steps = [], []
+    for group in survival.groups:
+        label = _SURVIVAL_GROUPS.get(group.group, group.group)
+        if not group.shown:
+            groups.append({"label": label, "children": SUPPRESSED, "events": SUPPRESSED, "median": SUPPRESSED, "interval": ""})
+            continue
+        interval = ""
+        if group.median_days is not None:
+            low = NOT_AVAILABLE if group.median_ci_low is None else f"{group.median_ci_low:,.0f}"
+            high = "not reached" if group.median_ci_high is None else f"{group.median_ci_high:,.0f}"
+            interval = f"{low} to {high}"
+        groups.append(
+            {
+                "label": label,
+                "children": f"{group.children:,}",
+                "events": SUPPRESSED if group.events is None else f"{group.events:,}",
+                "median": "not reached" if group.median_days is None else f"{group.median_days:,.0f} days",
+                "interval": interval,
+            }
+        )
+        steps += [
+            {
+                "group": label,
+                "days": f"{step.days:,.0f}",
+                "percent": f"{step.percent_with_event:.1f}%",
+                "at_risk": f"{step.at_risk:,}",
+            }
+            for step in group.steps
+        ]
+    p = result.estimate.diagnostics.get("log_rank_p")
+    log_rank = "" if p is None else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
+    return {"horizon_days": f"{survival.horizon_days:,}", "log_rank": log_rank, "groups": groups, "steps": steps}

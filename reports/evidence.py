@@ -163,6 +163,12 @@ def _time_to_event(rows: pd.DataFrame, plan: PlanSpec, planned: PlannedMeasure, 
         notes.append(DAYS_NOTE)
     if children is None or not len(children):
         children = pd.DataFrame(columns=["group", "start_date", "event_date", "period_end"])
+    if not children["start_date"].notna().any():
+        reason = "no child-level rows with a start_date have been sent for this measure in the follow-up window"
+        estimate = estimates.Estimate(
+            design=TIME_TO_EVENT, measure_code=planned.code, method="", conclusion="not estimable", reason=reason
+        )
+        return MeasureResult(planned, name, unit, str(first["polarity"]), estimate)
     estimate = estimates.time_to_event(
         children,
         measure_code=planned.code,

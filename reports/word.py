@@ -206,9 +206,31 @@ def _finding(document, measure: dict, charts: list[tuple[bytes, str]]) -> None:
         picture = document.add_picture(io.BytesIO(image), width=CHART_WIDTH)
         picture._inline.docPr.set("descr", _text(description))  # the alternative text
         _paragraph(document, description, colour=GREY)
+    if measure.get("survival"):
+        _survival(document, measure)
     if measure["limitations"]:
         document.add_heading("What to bear in mind", 2)
         _bullets(document, measure["limitations"])
+
+
+def _survival(document, measure: dict) -> None:
+    """A time-to-event measure's groups, log-rank test and numbers at risk (as the HTML shows them)."""
+    survival = measure["survival"]
+    log_rank = f" (log-rank test of the whole curves: {survival['log_rank']})" if survival["log_rank"] else ""
+    _table(
+        document,
+        f"{measure['name']}: time to the event by group{log_rank}",
+        ["Group", "Children", "Had the event", "Median time", "95% interval of the median (days)"],
+        [[g["label"], g["children"], g["events"], g["median"], g["interval"]] for g in survival["groups"]]
+        or [["No child-level rows with start dates for this measure.", "", "", "", ""]],
+    )
+    if survival["steps"]:
+        _table(
+            document,
+            f"{measure['name']}: numbers at risk at each step of the chart (the percentage who had the event by then)",
+            ["Group", "Day", "Had the event", "Number at risk"],
+            [[step["group"], step["days"], step["percent"], step["at_risk"]] for step in survival["steps"]],
+        )
 
 
 def _limitations(document, sections: dict) -> None:

@@ -62,6 +62,9 @@ def report_workbook(evidence: Evidence, context: ReportContext) -> bytes:
     _findings(workbook.create_sheet("Findings"), evidence)
     for index, result in enumerate(evidence.measures, start=1):
         _cells(workbook.create_sheet(sheet_name(index, result.planned.code)), evidence, result)
+    for index, result in enumerate(evidence.measures, start=1):
+        if result.survival is not None:
+            survival_sheet(workbook.create_sheet(sheet_name(index, f"KM {result.planned.code}")), result)
     # Fixed document properties: openpyxl's save_workbook would stamp "modified" with the clock.
     moment = _naive_utc(context.generated_at)
     workbook.properties.creator = "PINE"
@@ -225,3 +228,52 @@ def _naive_utc(moment: datetime) -> datetime:
     if moment.tzinfo is not None:
         moment = moment.tz_convert("UTC").tz_localize(None)
     return moment.to_pydatetime().replace(microsecond=0)
+
+
+SURVIVAL_HEADER = ("Group", "Day", "Had the event (%)", "Number at risk")
+SURVIVAL_GROUPS_HEADER = ("Group", "Children", "Had the event", "Median (days)", "Median: 95% low", "Median: 95% high")
+
+
+def survival_sheet(sheet: Worksheet, result: MeasureResult) -> None:
+    """A time-to-event measure's Kaplan-Meier curves as the report shows them: each shown group's
+    children, events and median, then the disclosed steps only (reports.disclosure.safe_time_to_event)."""
+    survival = result.survival
+    sheet.cell(1, 1, _text(f"{result.name}: time to the event (Kaplan–Meier)")).font = TITLE
+    p = result.estimate.diagnostics.get("log_rank_p")
+    sheet.cell(
+        2,
+        1,
+        _text(
+            f"Horizon {survival.horizon_days} days. Log-rank test p = {p if p is not None else 'not shown'}. "
+            f"{SUPPRESSED} = suppressed to protect small numbers. Steps are shown only where enough children were at "
+            "risk and had the event since the step before; smaller steps are merged into the next one shown."
+        ),
+    )
+    _header(sheet, 4, SURVIVAL_GROUPS_HEADER)
+    row = 5
+    for group in survival.groups:
+        label = group.group.capitalize()
+        if not group.shown:
+            values = (label, SUPPRESSED, SUPPRESSED, SUPPRESSED, SUPPRESSED, SUPPRESSED)
+        else:
+            values = (
+                label,
+                group.children,
+                SUPPRESSED if group.events is None else group.events,
+                group.median_days,
+                group.median_ci_low,
+                group.median_ci_high,
+            )
+        for column, value in enumerate(values, start=1):
+            sheet.cell(row, column, _cell(value))
+        row += 1
+    row += 1
+    _header(sheet, row, SURVIVAL_HEADER)
+    for group in survival.groups:
+        for step in group.steps if group.shown else ():
+            row += 1
+            for column, value in enumerate((group.group.capitalize(), step.days, step.percent_with_event, step.at_risk), start=1):
+                sheet.cell(row, column, _cell(value))
+            sheet.cell(row, 3).number_format = ESTIMATE_FORMAT
+            sheet.cell(row, 4).number_format = WHOLE_FORMAT
+    _widths(sheet, (16, 10, 16, 16, 16, 16))

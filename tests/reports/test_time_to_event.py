@@ -201,3 +201,34 @@ def test_the_checksum_covers_the_child_rows_of_a_time_to_event_plan():
     changed = freireich()
     changed.loc[0, "event_date"] = pd.NaT
     assert one != evidence.frame_checksum(frame, {"relapse": changed}) != evidence.frame_checksum(frame)
+
+
+def test_for_a_measure_of_days_fewer_days_means_more_children_with_the_event_by_the_horizon():
+    """Days to (say) a permanent home, lower is better: the intervention group's fewer events by the
+    horizon (longer times) are then worse, not better."""
+    plan = evidence.PlanSpec(
+        version=1,
+        signed_off=True,
+        design="time_to_event",
+        windows=WINDOWS,
+        measures=(evidence.PlannedMeasure("relapse", "decrease", "primary"),),
+        horizon_days=10,
+    )
+    days = cells().assign(unit="days", numerator=None)
+    result = evidence.evidence_build(days, plan, threshold=5, children={"relapse": freireich()}).measures[0]
+    assert (result.estimate.estimate, result.estimate.conclusion) == (-37.2, "worsened")
+    assert evidence.DAYS_NOTE in result.estimate.limitations and result.polarity == "lower"
+
+
+def test_a_time_to_event_measure_without_start_dates_says_so():
+    plan = evidence.PlanSpec(
+        version=1,
+        signed_off=True,
+        design="time_to_event",
+        windows=WINDOWS,
+        measures=(evidence.PlannedMeasure("relapse", "decrease", "primary"),),
+    )
+    for children in ({}, {"relapse": freireich().assign(start_date=pd.NaT)}):
+        result = evidence.evidence_build(cells(), plan, threshold=5, children=children).measures[0]
+        assert result.estimate.conclusion == "not estimable" and "start_date" in result.estimate.reason
+        assert result.survival is None
