@@ -26,6 +26,7 @@ from measures.forms import LocalMeasureForm
 from pine.access import ADMINS
 from pine.models import Role
 from pine.scoping import PartnerView, PracticeView
+from pine.validators import document_kind
 from pine.views import ServiceFormMixin, run_service
 
 
@@ -85,10 +86,24 @@ class DsaDocumentView(EvaluationMixin, PartnerView):
         found = selectors.onboarding_dsa_document(partner=self.partner, evaluation=self.object)
         if found is None:
             raise Http404("No agreement uploaded.")
-        filename, content = found
-        response = HttpResponse(content, content_type="application/octet-stream")
-        response["Content-Disposition"] = f'attachment; filename="{_safe_filename(filename)}"'
-        return response
+        return _agreement_response(*found)
+
+
+AGREEMENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def _agreement_response(filename: str, content: bytes) -> HttpResponse:
+    """The agreement as its own type, so a browser opens a PDF in place (a Word file downloads);
+    anything recorded before types were checked downloads as bytes."""
+    kind = document_kind(content)
+    response = HttpResponse(content, content_type=AGREEMENT_TYPES.get(kind, "application/octet-stream"))
+    disposition = "inline" if kind == "pdf" else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{_safe_filename(filename)}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _safe_filename(name: str) -> str:
@@ -334,10 +349,7 @@ class PracticeAgreementDocumentView(PracticeView):
         found = selectors.onboarding_dsa_document(partner=self.object.partner, evaluation=self.object)
         if found is None:
             raise Http404("No agreement uploaded.")
-        filename, content = found
-        response = HttpResponse(content, content_type="application/octet-stream")
-        response["Content-Disposition"] = f'attachment; filename="{_safe_filename(filename)}"'
-        return response
+        return _agreement_response(*found)
 
 
 # --- the theory of change ------------------------------------------------------------------------

@@ -226,6 +226,7 @@ class NotificationOut(serializers.Serializer):
     subject = serializers.CharField()
     body = serializers.CharField()
     link = serializers.CharField(help_text="A path on this site, or empty.")
+    kind = serializers.CharField(help_text="Its kind (plans, data, applications, reviews, reports, events, other), or empty.")
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
 

@@ -91,7 +91,7 @@ def _plans() -> list[QueueItem]:
             title=plan.evaluation.title,
             detail=f"Plan version {plan.version}",
             link=reverse("evaluations:practice_evaluation", args=[plan.evaluation.code]),
-            action="Read and sign off",
+            action="Read it, then sign off or ask for changes",
             since=_day(plan.created_at),
         )
         for plan in evaluation_selectors.plans_awaiting_sign_off()

@@ -4,12 +4,14 @@ import { initAll } from "../govuk/govuk-frontend.min.js";
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 initAll();
 
-// Wide tables scroll inside their own box (a phone is 390 px wide), never the page. A box that
-// scrolls can be reached with the keyboard and is named after the table's caption.
+// Wide tables scroll inside their own box (a phone is 390 px wide), never the page: a table wider
+// than the space it has is put in a box that scrolls sideways, can be reached with the keyboard and
+// is named after the table's caption. Tables that fit are left as they are.
 function scrollWideTables() {
   document.querySelectorAll("table.govuk-table").forEach((table) => {
     let box = table.parentElement;
     if (!box.classList.contains("pine-table-scroll")) {
+      if (table.scrollWidth <= box.clientWidth + 1) return;
       box = document.createElement("div");
       box.className = "pine-table-scroll";
       table.parentNode.insertBefore(box, table);

@@ -7,6 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
+from evaluations.models import Onboarding
 from outcomes import services
 from outcomes.models import PeriodApproval
 from tests import factories
@@ -34,6 +35,8 @@ def test_approval_against_the_data(new_context, check_page, partner, lead, pract
         filename="may.csv",
         content=(HEADER + "re_referrals_12m,01/05/2025,31/05/2025,intervention,24,48,200\n").encode(),
     )
+    # Since then the partner recorded its renewed agreement: it waits for the practice team to verify it.
+    Onboarding.objects.filter(evaluation=evaluation).update(dsa_verified_at=None)
     device = authenticator(practice_admin)
 
     admin = new_context().new_page()

@@ -69,7 +69,10 @@ def test_the_partner_sees_it_in_their_list_and_the_link_opens_the_application(te
     services.application_submit(partner=partner, actor=team["lead"], application=complete)
     client = page_client(team["contributor"])
     page = client.get(reverse("notifications")).content.decode()
-    assert f'href="{_detail(complete)}">Application received' in page
+    # The link opens it (marking it read) on the way to the application.
+    open_url = reverse("notification_open", args=[Notification.objects.get(recipient=team["contributor"]).code])
+    assert f'href="{open_url}">Application received' in page
+    assert client.get(open_url).url == _detail(complete)
     assert client.get(_detail(complete)).status_code == 200
     other = page_client(team["other"])
     assert "Family Hubs" not in other.get(reverse("notifications")).content.decode()

@@ -64,7 +64,8 @@ def test_the_onboarding_page_records_the_agreement_and_shows_the_checklist(clien
     # The dates come back as day, month and year boxes.
     assert 'name="dsa_signed_on-day"' in page and 'value="2099"' in page
     document = client.get(reverse("evaluations:dsa_document", args=[partner.slug, accepted.code]))
-    assert document.content == b"%PDF-1.4 x"
+    assert document.content == b"%PDF-1.4 x" and document["Content-Type"] == "application/pdf"
+    assert document["Content-Disposition"].startswith("inline;")  # a PDF opens in the browser
     event = AuditEvent.objects.get(action="onboarding.update")
     assert event.changes["dsa_filename"] == ["", "Signed DSA.pdf"] and event.actor == contributor
 

@@ -287,7 +287,7 @@ def test_the_api_lists_my_notifications_paginated(partner, lead, other_lead):
     body = api.get(reverse("api_notifications"), {"limit": 2}).json()
     assert body["count"] == 3 and len(body["results"]) == 2
     assert body["results"][0]["subject"] == "News 2" and body["results"][0]["read_at"] is None
-    assert set(body["results"][0]) == {"code", "subject", "body", "link", "created_at", "read_at"}
+    assert set(body["results"][0]) == {"code", "subject", "body", "link", "kind", "created_at", "read_at"}
     assert "Not yours" not in str(api.get(reverse("api_notifications")).json())
 
 

@@ -179,6 +179,8 @@ def test_the_practice_team_verifies_an_agreement_from_its_page(client, analyst, 
     client = verified_client(client, analyst)
     page = client.get(url).content.decode()
     assert "data-sharing-agreement.pdf" in page and "Not verified" in page
+    # The file opens through the audited download.
+    assert reverse("reports:practice_evaluation_agreement", args=[evaluation.code]) in page
     assert client.get(reverse("evaluations:practice_agreement_document", args=[evaluation.code])).content == b"%PDF-1.4 signed"
     assert client.post(url).status_code == 302
     page = client.get(url).content.decode()
