@@ -42,6 +42,8 @@ partner_pages = [
     path(APPLICATION + "withdraw/", views.ApplicationWithdrawView.as_view(), name="application_withdraw"),
     path(APPLICATION + "revisions/compare/", views.ApplicationRevisionCompareView.as_view(), name="application_compare"),
     path(APPLICATION + "revisions/<int:number>.pdf", views.ApplicationRevisionPdfView.as_view(), name="application_pdf"),
+    path(APPLICATION + "letters/", views.ApplicationLettersView.as_view(), name="application_letters"),
+    path(APPLICATION + "letters/<uuid:letter>/", views.ApplicationLetterView.as_view(), name="application_letter"),
 ]
 
 practice_pages = [
@@ -61,6 +63,7 @@ practice_pages = [
         APPLICATION + "extend-deadline/", views.PracticeApplicationExtendDeadlineView.as_view(), name="practice_extend_deadline"
     ),
     path(APPLICATION + "revisions/compare/", views.PracticeRevisionCompareView.as_view(), name="practice_compare"),
+    path(APPLICATION + "letters/<uuid:letter>/", views.PracticeLetterView.as_view(), name="practice_letter"),
     # Review: rubric, reviewer assignment, conflicts of interest, reviews and scores
     path(RUBRIC, review_views.RubricView.as_view(), name="practice_rubric"),
     path(RUBRIC + "standard/", review_views.RubricStandardView.as_view(), name="practice_rubric_standard"),

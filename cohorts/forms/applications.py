@@ -262,6 +262,27 @@ class AnswerForm(GovukForm):
     )
 
 
+class LetterForm(GovukForm):
+    """A letter of support from one of the partnership's agencies."""
+
+    agency = forms.TypedChoiceField(
+        label="Which agency is the letter from?",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the agency the letter is from", "invalid_choice": "Choose one of your agencies"},
+    )
+    file = forms.FileField(
+        label="Upload the letter",
+        help_text="A PDF or a Word document (.docx), smaller than 10MB. A new letter from the same agency replaces the old one.",
+        error_messages={"required": "Select a file", "empty": "The selected file is empty", "invalid": "Select a file"},
+        widget=forms.FileInput(attrs={"accept": ".pdf,.docx"}),
+    )
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [(a.pk, f"{a.name} ({a.get_agency_type_display()})") for a in agencies]
+
+
 class ConfirmForm(GovukForm):
     """A confirmation step (withdrawing): a yes/no question."""
 

@@ -17,6 +17,7 @@ from cohorts.models.applications import (
     Decision,
     Section,
 )
+from cohorts.models.attachments import SupportLetter
 from cohorts.models.events import CohortDocument, Event, EventRegistration
 from cohorts.models.messages import ApplicationMessage
 from cohorts.models.reviews import Criterion, Review, ReviewAssignment, ScaleLevel, Score
@@ -45,4 +46,5 @@ __all__ = [
     "ReviewAssignment",
     "ScaleLevel",
     "Score",
+    "SupportLetter",
 ]
