@@ -319,3 +319,29 @@ class InformationRequestForm(GovukForm):
         help_text="The application reopens for them until they resubmit it.",
         message="Enter your question for the applicant",
     )
+
+
+class EnquiryForm(GovukForm):
+    """'Discuss your application' from a visitor: who they are, and the message."""
+
+    name = forms.CharField(label="Your full name", max_length=200, error_messages={"required": "Enter your full name"})
+    email = forms.EmailField(
+        label="Your email address",
+        help_text="The practice team replies to this address.",
+        error_messages={"required": "Enter your email address", "invalid": "Enter an email address like name@example.org"},
+    )
+    organisation = forms.CharField(label="Organisation (optional)", max_length=200, required=False)
+    body = _text(
+        "Your message",
+        rows=6,
+        help_text="What you would like to discuss about applying: your practice, your data, the partnership.",
+        message="Enter your message",
+    )
+
+
+class PartnerEnquiryForm(GovukForm):
+    body = EnquiryForm.base_fields["body"]
+
+
+class EnquiryReplyForm(GovukForm):
+    reply = _text("Your reply", rows=6, help_text="Emailed to the sender.", message="Enter your reply")

@@ -19,7 +19,7 @@ from cohorts.models.applications import (
 )
 from cohorts.models.attachments import SupportLetter
 from cohorts.models.events import CohortDocument, Event, EventRegistration
-from cohorts.models.messages import ApplicationMessage
+from cohorts.models.messages import ApplicationMessage, CallEnquiry
 from cohorts.models.reviews import Criterion, Review, ReviewAssignment, ScaleLevel, Score
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "Application",
     "ApplicationMessage",
     "ApplicationRevision",
+    "CallEnquiry",
     "Cohort",
     "CohortDocument",
     "Criterion",

@@ -29,6 +29,7 @@ from cohorts.forms.applications import (
 )
 from cohorts.models import SECTIONS_BY_SLUG, Application, Cohort
 from cohorts.selectors import applications as selectors
+from cohorts.selectors import enquiries as enquiry_selectors
 from cohorts.selectors import events as event_selectors
 from cohorts.selectors import stages as stage_selectors
 from cohorts.services import applications as services
@@ -114,6 +115,7 @@ class ApplicationDetailView(PartnerApplicationMixin, PartnerView, TemplateView):
             messages_thread=list(selectors.message_list(partner=self.partner, application=application)),
             viewer="partner",
             letters=list(selectors.letter_list(partner=self.partner, application=application)),
+            enquiries=list(enquiry_selectors.enquiry_list(partner=self.partner, cohort=application.cohort)),
             **kwargs,
         )
 
@@ -541,6 +543,7 @@ class PracticeApplicationView(ServiceFormMixin, PracticeView, FormView):
             messages_thread=list(selectors.message_list(partner=application.partner, application=application)),
             viewer="practice",
             letters=list(selectors.letter_list(partner=application.partner, application=application)),
+            enquiries=list(enquiry_selectors.enquiry_list(partner=application.partner, cohort=application.cohort)),
             can_decide=self.access.has_practice_role(ADMINS),
             **kwargs,
         )
