@@ -6,6 +6,7 @@ from cohorts.api import events as event_api
 from cohorts.api import reviews as review_api
 from cohorts.views import applications as views
 from cohorts.views import decisions as decision_views
+from cohorts.views import enquiries as enquiry_views
 from cohorts.views import events as event_views
 from cohorts.views import reviews as review_views
 from pine import routing
@@ -32,16 +33,20 @@ public_pages = [
     ),
     path("cohorts/events/cancel/<str:token>/", event_views.PublicEventCancelView.as_view(), name="public_event_cancel"),
     path("cohorts/<slug:cohort_slug>/documents/<uuid:code>/", event_views.PublicDocumentView.as_view(), name="public_document"),
+    path("cohorts/<slug:cohort_slug>/discuss/", enquiry_views.PublicEnquiryView.as_view(), name="public_enquiry"),
 ]
 
 partner_pages = [
     path("apply/<slug:cohort_slug>/", views.ApplicationCreateView.as_view(), name="application_create"),
+    path("discuss/<slug:cohort_slug>/", enquiry_views.PartnerEnquiryView.as_view(), name="partner_enquiry"),
     path(APPLICATION, views.ApplicationDetailView.as_view(), name="application_detail"),
     path(APPLICATION + "sections/<slug:section>/", views.ApplicationSectionView.as_view(), name="application_section"),
     path(APPLICATION + "check/", views.ApplicationCheckView.as_view(), name="application_check"),
     path(APPLICATION + "withdraw/", views.ApplicationWithdrawView.as_view(), name="application_withdraw"),
     path(APPLICATION + "revisions/compare/", views.ApplicationRevisionCompareView.as_view(), name="application_compare"),
     path(APPLICATION + "revisions/<int:number>.pdf", views.ApplicationRevisionPdfView.as_view(), name="application_pdf"),
+    path(APPLICATION + "letters/", views.ApplicationLettersView.as_view(), name="application_letters"),
+    path(APPLICATION + "letters/<uuid:letter>/", views.ApplicationLetterView.as_view(), name="application_letter"),
 ]
 
 practice_pages = [
@@ -61,6 +66,7 @@ practice_pages = [
         APPLICATION + "extend-deadline/", views.PracticeApplicationExtendDeadlineView.as_view(), name="practice_extend_deadline"
     ),
     path(APPLICATION + "revisions/compare/", views.PracticeRevisionCompareView.as_view(), name="practice_compare"),
+    path(APPLICATION + "letters/<uuid:letter>/", views.PracticeLetterView.as_view(), name="practice_letter"),
     # Review: rubric, reviewer assignment, conflicts of interest, reviews and scores
     path(RUBRIC, review_views.RubricView.as_view(), name="practice_rubric"),
     path(RUBRIC + "standard/", review_views.RubricStandardView.as_view(), name="practice_rubric_standard"),
@@ -77,6 +83,7 @@ practice_pages = [
     path(ASSIGNMENTS + "auto/", review_views.AssignmentAutoView.as_view(), name="practice_assignments_auto"),
     path(ASSIGNMENTS + "<uuid:code>/", review_views.AssignmentCreateView.as_view(), name="practice_assign"),
     path("assignments/<uuid:code>/remove/", review_views.AssignmentRemoveView.as_view(), name="practice_assignment_remove"),
+    path("enquiries/<uuid:code>/", enquiry_views.PracticeEnquiryView.as_view(), name="practice_enquiry"),
     path("reviews/", review_views.ReviewListView.as_view(), name="review_list"),
     path(REVIEW, review_views.ReviewView.as_view(), name="review_detail"),
     path(REVIEW + "conflict/", review_views.ConflictView.as_view(), name="review_conflict"),

@@ -36,7 +36,9 @@ class QueueItemOut(serializers.Serializer):
 
 
 class QueueSectionOut(serializers.Serializer):
-    key = serializers.ChoiceField(choices=["applications", "responses", "reviews", "plans", "uploads", "periods", "agreements"])
+    key = serializers.ChoiceField(
+        choices=["applications", "responses", "enquiries", "reviews", "plans", "uploads", "periods", "agreements"]
+    )
     title = serializers.CharField()
     count = serializers.IntegerField()
     items = QueueItemOut(many=True)

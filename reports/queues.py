@@ -9,6 +9,7 @@ from datetime import date, datetime
 from django.urls import reverse
 from django.utils import timezone
 
+from cohorts.selectors import enquiries as enquiry_selectors
 from cohorts.selectors import queues as cohort_queues
 from cohorts.selectors import reviews as review_selectors
 from evaluations import selectors as evaluation_selectors
@@ -82,6 +83,21 @@ def _reviews(user: User, *, everyone: bool) -> list[QueueItem]:
             )
         )
     return items
+
+
+def _enquiries() -> list[QueueItem]:
+    """'Discuss your application' messages not yet answered."""
+    return [
+        QueueItem(
+            partner=enquiry.partner.name if enquiry.partner else f"{enquiry.organisation or enquiry.name} (not registered)",
+            title=f"Message from {enquiry.name}",
+            detail=enquiry.cohort.name,
+            link=reverse("cohorts:practice_enquiry", args=[enquiry.code]),
+            action="Read and reply",
+            since=_day(enquiry.created_at),
+        )
+        for enquiry in enquiry_selectors.enquiries_waiting()
+    ]
 
 
 def _plans() -> list[QueueItem]:
@@ -165,6 +181,7 @@ def work_queue(*, user: User) -> list[QueueSection]:
             "No answer to a request for more information waits.",
             _applications(cohort_queues.information_responses(user=user), "Read the answer and screen"),
         ),
+        QueueSection("enquiries", "Messages about open calls", "No message about an open call waits for a reply.", _enquiries()),
         QueueSection("reviews", "Reviews outstanding", "No review is outstanding.", _reviews(user, everyone=True)),
         QueueSection("plans", "Plans awaiting sign-off", "No plan waits for sign-off.", _plans()),
         QueueSection("uploads", "Uploads waiting for an explanation", "No upload waits for an explanation.", _uploads()),

@@ -262,6 +262,27 @@ class AnswerForm(GovukForm):
     )
 
 
+class LetterForm(GovukForm):
+    """A letter of support from one of the partnership's agencies."""
+
+    agency = forms.TypedChoiceField(
+        label="Which agency is the letter from?",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the agency the letter is from", "invalid_choice": "Choose one of your agencies"},
+    )
+    file = forms.FileField(
+        label="Upload the letter",
+        help_text="A PDF or a Word document (.docx), smaller than 10MB. A new letter from the same agency replaces the old one.",
+        error_messages={"required": "Select a file", "empty": "The selected file is empty", "invalid": "Select a file"},
+        widget=forms.FileInput(attrs={"accept": ".pdf,.docx"}),
+    )
+
+    def __init__(self, *args, agencies=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [(a.pk, f"{a.name} ({a.get_agency_type_display()})") for a in agencies]
+
+
 class ConfirmForm(GovukForm):
     """A confirmation step (withdrawing): a yes/no question."""
 
@@ -298,3 +319,29 @@ class InformationRequestForm(GovukForm):
         help_text="The application reopens for them until they resubmit it.",
         message="Enter your question for the applicant",
     )
+
+
+class EnquiryForm(GovukForm):
+    """'Discuss your application' from a visitor: who they are, and the message."""
+
+    name = forms.CharField(label="Your full name", max_length=200, error_messages={"required": "Enter your full name"})
+    email = forms.EmailField(
+        label="Your email address",
+        help_text="The practice team replies to this address.",
+        error_messages={"required": "Enter your email address", "invalid": "Enter an email address like name@example.org"},
+    )
+    organisation = forms.CharField(label="Organisation (optional)", max_length=200, required=False)
+    body = _text(
+        "Your message",
+        rows=6,
+        help_text="What you would like to discuss about applying: your practice, your data, the partnership.",
+        message="Enter your message",
+    )
+
+
+class PartnerEnquiryForm(GovukForm):
+    body = EnquiryForm.base_fields["body"]
+
+
+class EnquiryReplyForm(GovukForm):
+    reply = _text("Your reply", rows=6, help_text="Emailed to the sender.", message="Enter your reply")

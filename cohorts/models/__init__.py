@@ -17,8 +17,9 @@ from cohorts.models.applications import (
     Decision,
     Section,
 )
+from cohorts.models.attachments import SupportLetter
 from cohorts.models.events import CohortDocument, Event, EventRegistration
-from cohorts.models.messages import ApplicationMessage
+from cohorts.models.messages import ApplicationMessage, CallEnquiry
 from cohorts.models.reviews import Criterion, Review, ReviewAssignment, ScaleLevel, Score
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Application",
     "ApplicationMessage",
     "ApplicationRevision",
+    "CallEnquiry",
     "Cohort",
     "CohortDocument",
     "Criterion",
@@ -45,4 +47,5 @@ __all__ = [
     "ReviewAssignment",
     "ScaleLevel",
     "Score",
+    "SupportLetter",
 ]

@@ -37,3 +37,30 @@ class ApplicationMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} on {self.application}"
+
+
+class CallEnquiry(models.Model):
+    """ "Discuss your application": a message to the practice team about an open call, before
+    applying, from a partner's signed-in member (``partner`` set) or from a visitor without an
+    account (``partner`` empty: only the practice team reads it), and the practice team's reply.
+    A partner's enquiries are shown with its application to the cohort once it exists."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    cohort = models.ForeignKey("cohorts.Cohort", on_delete=models.CASCADE, related_name="enquiries")
+    partner = models.ForeignKey("pine.Partner", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey("pine.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    organisation = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    reply = models.TextField(blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    replied_by = models.ForeignKey("pine.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["replied_at", "created_at"], name="call_enquiry_waiting")]
+
+    def __str__(self):
+        return f"Enquiry about {self.cohort} from {self.name}"

@@ -5,7 +5,15 @@ from dataclasses import dataclass
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from cohorts.models import ANSWER_FIELDS, SECTIONS, Application, ApplicationMessage, ApplicationRevision, Cohort
+from cohorts.models import (
+    ANSWER_FIELDS,
+    SECTIONS,
+    Application,
+    ApplicationMessage,
+    ApplicationRevision,
+    Cohort,
+    SupportLetter,
+)
 from measures import selectors as measure_selectors
 from pine.models import Partner
 
@@ -218,3 +226,17 @@ def revision_summary(revision: ApplicationRevision) -> list[SectionSummary]:
         )
         for section in application.sections()
     ]
+
+
+def letter_list(*, partner: Partner, application: Application) -> QuerySet[SupportLetter]:
+    """The application's letters of support (without their bytes), by agency."""
+    return (
+        SupportLetter.objects.filter(partner=partner, application=application)
+        .select_related("agency")
+        .defer("content")
+        .order_by("agency__name")
+    )
+
+
+def letter_get(*, partner: Partner, application: Application, code) -> SupportLetter | None:
+    return SupportLetter.objects.filter(partner=partner, application=application, code=code).select_related("agency").first()

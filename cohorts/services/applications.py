@@ -18,8 +18,10 @@ from cohorts.models import (
     ApplicationRevision,
     Cohort,
     ReviewAssignment,
+    SupportLetter,
 )
 from cohorts.selectors import stages as stage_selectors
+from cohorts.services import events as event_services
 from measures import selectors as measure_selectors
 from pine.access import require_practice_admin
 from pine.audit import audit_record, audited_create, audited_update
@@ -475,3 +477,77 @@ def application_request_information(*, actor: User, application: Application, qu
         partner=application.partner,
     )
     return application
+
+
+# --- letters of support ---------------------------------------------------------------------------
+
+LETTER_KINDS = {"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+MAX_LETTER_BYTES = 10 * 1024 * 1024
+
+
+def letter_problem(filename: str, content: bytes) -> str | None:
+    """Why a file cannot be a letter of support (None: it can): a PDF or DOCX, checked by its
+    bytes (a PDF's magic number, a DOCX's ZIP structure), 10MB at most."""
+    name = event_services.clean_filename(filename)
+    extension = name.rpartition(".")[2].lower() if "." in name else ""
+    if extension not in LETTER_KINDS:
+        return "The selected file must be a PDF or a Word document (.docx)"
+    if not content:
+        return "The selected file is empty"
+    if len(content) > MAX_LETTER_BYTES:
+        return "The selected file must be smaller than 10MB"
+    if not event_services.looks_like(extension, content):
+        label = "PDF" if extension == "pdf" else "Word document"
+        return f"The selected file is not a real {label}: check it opens, then upload it again"
+    return None
+
+
+@transaction.atomic
+def letter_attach(
+    *, partner: Partner, actor: User, application: Application, agency_id: int, filename: str, content: bytes
+) -> SupportLetter:
+    """Attach (or replace) the letter of support from one of the partnership's agencies, while
+    the application can still be changed."""
+    application = _locked(partner, application)
+    refusal = application.edit_refusal()
+    if refusal:
+        raise ValidationError(refusal)
+    agency = partner.agencies.filter(pk=agency_id).first()
+    if agency is None:
+        raise ValidationError({"agency": "Choose one of your partnership's agencies"})
+    problem = letter_problem(filename, content)
+    if problem:
+        raise ValidationError({"file": problem})
+    name = event_services.clean_filename(filename)
+    SupportLetter.objects.filter(partner=partner, application=application, agency=agency).delete()
+    letter = SupportLetter(
+        partner=partner,
+        application=application,
+        agency=agency,
+        filename=name,
+        content_type=LETTER_KINDS[name.rpartition(".")[2].lower()],
+        size=len(content),
+        content=content,
+        uploaded_by=actor,
+    )
+    changes = {"agency": agency.name, "filename": name, "size": len(content)}
+    audited_create(
+        letter, actor=actor, partner=partner, action="application.letter_attach", changes=changes, audit_obj=application
+    )
+    return letter
+
+
+@transaction.atomic
+def letter_remove(*, partner: Partner, actor: User, application: Application, letter: SupportLetter) -> None:
+    application = _locked(partner, application)
+    refusal = application.edit_refusal()
+    if refusal:
+        raise ValidationError(refusal)
+    audit_record(
+        actor=actor,
+        partner=partner,
+        action="application.letter_remove",
+        obj=application,
+        changes={"agency": letter.agency.name, "filename": letter.filename},
+    )
+    SupportLetter.objects.filter(pk=letter.pk, partner=partner).delete()

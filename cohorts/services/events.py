@@ -307,7 +307,7 @@ def _zip_names(content: bytes) -> set[str]:
         return set()
 
 
-def _looks_like(extension: str, content: bytes) -> bool:
+def looks_like(extension: str, content: bytes) -> bool:
     """Whether the bytes are what the file's name says (its magic numbers and structure)."""
     if extension == "pdf":
         return content.startswith(b"%PDF-")
@@ -352,7 +352,7 @@ def document_problem(filename: str, size: int, content: bytes | None = None) -> 
         return "The selected file is empty"
     if size > MAX_DOCUMENT_BYTES:
         return f"The selected file must be smaller than {MAX_DOCUMENT_BYTES // (1024 * 1024)}MB"
-    if content is not None and not _looks_like(extension, content):
+    if content is not None and not looks_like(extension, content):
         return f"The selected file is not a real {DOCUMENT_KINDS[extension].label} file: check it opens, then upload it again"
     return None
 

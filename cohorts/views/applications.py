@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views import View
 from django.views.generic import FormView, TemplateView
@@ -22,15 +23,18 @@ from cohorts.forms.applications import (
     ConfirmForm,
     ExtensionForm,
     InformationRequestForm,
+    LetterForm,
     OutcomesForm,
     ScreeningForm,
 )
 from cohorts.models import SECTIONS_BY_SLUG, Application, Cohort
 from cohorts.selectors import applications as selectors
+from cohorts.selectors import enquiries as enquiry_selectors
 from cohorts.selectors import events as event_selectors
 from cohorts.selectors import stages as stage_selectors
 from cohorts.services import applications as services
 from cohorts.services import reviews as review_services
+from cohorts.services.applications import MAX_LETTER_BYTES
 from pine.access import ADMINS, ADMINS_AND_ANALYSTS
 from pine.models import Role
 from pine.scoping import PartnerView, PracticeView, PublicView
@@ -110,6 +114,8 @@ class ApplicationDetailView(PartnerApplicationMixin, PartnerView, TemplateView):
             revisions=list(selectors.revision_list(partner=self.partner, application=application)),
             messages_thread=list(selectors.message_list(partner=self.partner, application=application)),
             viewer="partner",
+            letters=list(selectors.letter_list(partner=self.partner, application=application)),
+            enquiries=list(enquiry_selectors.enquiry_list(partner=self.partner, cohort=application.cohort)),
             **kwargs,
         )
 
@@ -230,6 +236,77 @@ class ApplicationWithdrawView(PartnerApplicationMixin, PartnerView, FormView):
                 return self.form_invalid(form)
             messages.success(self.request, f"You have withdrawn your application to {application.cohort.name}.")
         return redirect("cohorts:application_detail", partner_slug=self.partner.slug, code=application.code)
+
+
+def _letter_download(letter) -> HttpResponse:
+    response = HttpResponse(bytes(letter.content), content_type=letter.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, letter.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class ApplicationLettersView(PartnerApplicationMixin, PartnerView, FormView):
+    """Letters of support from the partnership's agencies: the list, and a form to attach one
+    while the application can still be changed."""
+
+    template_name = "cohorts/application_letters.html"
+    form_class = LetterForm
+    write_role = Role.CONTRIBUTOR
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "agencies": list(self.partner.agencies.all())}
+
+    def get_context_data(self, **kwargs):
+        application = self.object
+        return super().get_context_data(
+            application=application,
+            letters=list(selectors.letter_list(partner=self.partner, application=application)),
+            refusal=application.edit_refusal(),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        upload = form.cleaned_data["file"]
+        attached = run_service(
+            form,
+            lambda: services.letter_attach(
+                partner=self.partner,
+                actor=self.request.user,
+                application=self.object,
+                agency_id=form.cleaned_data["agency"],
+                filename=upload.name,
+                content=upload.read(MAX_LETTER_BYTES + 1),
+            ),
+        )
+        if not attached.ok:
+            return self.form_invalid(form)
+        messages.success(self.request, f"The letter from {attached.result.agency.name} is attached.")
+        return redirect("cohorts:application_letters", partner_slug=self.partner.slug, code=self.object.code)
+
+
+class ApplicationLetterView(PartnerApplicationMixin, PartnerView, View):
+    """Download one letter (GET), or remove it (POST)."""
+
+    write_role = Role.CONTRIBUTOR
+
+    def _letter(self):
+        letter = selectors.letter_get(partner=self.partner, application=self.object, code=self.kwargs["letter"])
+        if letter is None:
+            raise Http404("No such letter.")
+        return letter
+
+    def get(self, request, *args, **kwargs):
+        return _letter_download(self._letter())
+
+    def post(self, request, *args, **kwargs):
+        letter = self._letter()
+        removed = run_service(
+            request,
+            lambda: services.letter_remove(partner=self.partner, actor=request.user, application=self.object, letter=letter),
+        )
+        if removed.ok:
+            messages.success(request, f"The letter from {letter.agency.name} is removed.")
+        return redirect("cohorts:application_letters", partner_slug=self.partner.slug, code=self.object.code)
 
 
 class ApplicationRevisionPdfView(PartnerApplicationMixin, PartnerView, View):
@@ -465,6 +542,8 @@ class PracticeApplicationView(ServiceFormMixin, PracticeView, FormView):
             revisions=list(selectors.revision_list(partner=application.partner, application=application)),
             messages_thread=list(selectors.message_list(partner=application.partner, application=application)),
             viewer="practice",
+            letters=list(selectors.letter_list(partner=application.partner, application=application)),
+            enquiries=list(enquiry_selectors.enquiry_list(partner=application.partner, cohort=application.cohort)),
             can_decide=self.access.has_practice_role(ADMINS),
             **kwargs,
         )
@@ -517,6 +596,22 @@ class PracticeApplicationExtendDeadlineView(PracticeApplicationView):
 
     def success_message(self, application) -> str:
         return f"{application.partner.name} has until the new deadline to submit."
+
+
+class PracticeLetterView(PracticeView, View):
+    """A letter of support attached to an application, for the practice team."""
+
+    practice_roles = ADMINS_AND_ANALYSTS
+
+    def scoped_object(self):
+        return practice_application_get(self.request, self.kwargs["code"])
+
+    def get(self, request, code, letter):
+        application = self.object
+        found = selectors.letter_get(partner=application.partner, application=application, code=letter)
+        if found is None:
+            raise Http404("No such letter.")
+        return _letter_download(found)
 
 
 class PracticeRevisionCompareView(PracticeView, TemplateView):

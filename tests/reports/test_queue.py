@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from cohorts.models import Application
+from cohorts.models import Application, CallEnquiry
 from evaluations.models import EvaluationPlan
 from evaluations.services import onboarding_agreement_verify, onboarding_update
 from outcomes import approval_services
@@ -40,7 +40,10 @@ def partner_items(number: int, reviewer, *, blind: bool = False):
     for more information, a review outstanding, a plan ready to sign off, an upload waiting for an
     explanation, a period to approve and an agreement to verify (the evaluation factory records one)."""
     partner = factories.PartnerFactory(name=f"Partner {number}", slug=f"partner-{number}")
-    factories.ApplicationFactory(partner=partner, practice_title=f"To screen {number}")
+    screen = factories.ApplicationFactory(partner=partner, practice_title=f"To screen {number}")
+    CallEnquiry.objects.create(
+        cohort=screen.cohort, partner=partner, name="Sam Patel", email="sam@partner.example", body="Can we discuss?"
+    )
     factories.ApplicationFactory(
         partner=partner, practice_title=f"Answered {number}", information_requested_at=timezone.now() - timedelta(days=3)
     )
@@ -85,7 +88,8 @@ def test_admins_and_analysts_see_every_list_with_links_to_the_actions(client, an
     partner, evaluation, assignment = partner_items(1, reviewer)
     sections = work_queue(user=analyst)
     assert counts(sections) == {
-        "applications": 1, "responses": 1, "reviews": 1, "plans": 1, "uploads": 1, "periods": 1, "agreements": 1,
+        "applications": 1, "responses": 1, "enquiries": 1, "reviews": 1, "plans": 1, "uploads": 1, "periods": 1,
+        "agreements": 1,
     }  # fmt: skip
     by_key = {s.key: s.items[0] for s in sections}
     screen = Application.objects.get(practice_title="To screen 1")
@@ -138,7 +142,7 @@ def test_reviewers_see_only_their_own_reviews_and_blind_ones_without_the_partner
 def test_the_api_returns_the_same_items_and_counts_as_the_page(analyst, reviewer):
     partner_items(1, reviewer)
     body = token_client(analyst).get(API).json()
-    assert body["total"] == 7
+    assert body["total"] == 8
     assert {s["key"]: s["count"] for s in body["sections"]} == counts(work_queue(user=analyst))
     periods = next(s for s in body["sections"] if s["key"] == "periods")
     assert periods["items"][0]["link"].startswith("/practice/evaluations/") and periods["items"][0]["partner"] == "Partner 1"
@@ -164,7 +168,7 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_partners(client,
         page = client.get(URL).content.decode()
     assert "Partner 8" in page
     with CaptureQueriesContext(connection) as many_api:
-        assert token_client(analyst).get(API).json()["total"] == 8 * 7
+        assert token_client(analyst).get(API).json()["total"] == 8 * 8
     assert len(many) == len(few)
     assert len(many_api) == len(few_api)
 

@@ -1,0 +1,95 @@
+"""Letters of support from each agency, attached to an application: PDF or DOCX, the type checked
+by the file's content (not its name); the partner and the practice team download them."""
+
+import io
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from cohorts.models import Application, SupportLetter
+from pine.models import AgencyType
+from tests import factories
+from tests.cohorts.helpers import page_client, practice_page_client
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def _docx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<document/>")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def draft(partner, lead):
+    return factories.CompleteApplicationFactory(partner=partner, created_by=lead, status=Application.Status.DRAFT)
+
+
+@pytest.fixture
+def police(partner):
+    return factories.PartnerAgencyFactory(partner=partner, name="Kestrel Police", agency_type=AgencyType.POLICE)
+
+
+def _url(application):
+    return reverse("cohorts:application_letters", args=[application.partner.slug, application.code])
+
+
+def _post(client, application, agency, name, content):
+    return client.post(_url(application), {"agency": agency.pk, "file": SimpleUploadedFile(name, content)})
+
+
+def test_a_pdf_and_a_docx_attach_and_download(lead, draft, police, partner):
+    council = factories.PartnerAgencyFactory(partner=partner, name="Northmoor Council", is_lead=True)
+    client = page_client(lead)
+    page = client.get(_url(draft)).content.decode()
+    assert "Kestrel Police (Police)" in page and 'type="file"' in page
+    assert _post(client, draft, police, "police-letter.pdf", PDF).status_code == 302
+    assert _post(client, draft, council, "council.docx", _docx()).status_code == 302
+    letters = {letter.agency.name: letter for letter in SupportLetter.objects.all()}
+    assert letters["Kestrel Police"].content_type == "application/pdf"
+    assert letters["Northmoor Council"].content_type.endswith("wordprocessingml.document")
+    download = client.get(reverse("cohorts:application_letter", args=[partner.slug, draft.code, letters["Kestrel Police"].code]))
+    assert download.content == PDF and "police-letter.pdf" in download["Content-Disposition"]
+    # A new letter from the same agency replaces the old one.
+    assert _post(client, draft, police, "newer.pdf", PDF).status_code == 302
+    assert SupportLetter.objects.filter(agency=police).get().filename == "newer.pdf"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("letter.pdf", b"This is plain text pretending to be a PDF"),
+        ("letter.docx", b"PK\x03\x04 not really a zip"),
+        ("letter.docx", PDF),
+        ("letter.txt", b"a text file"),
+    ],
+)
+def test_a_file_whose_content_is_not_what_its_name_says_is_refused(lead, draft, police, name, content):
+    response = _post(page_client(lead), draft, police, name, content)
+    assert response.status_code == 200 and "govuk-error-summary" in response.content.decode()
+    assert not SupportLetter.objects.exists()
+
+
+def test_the_practice_team_downloads_a_letter_and_another_partner_cannot(lead, draft, police, other_lead, practice_admin):
+    _post(page_client(lead), draft, police, "letter.pdf", PDF)
+    letter = SupportLetter.objects.get()
+    other = page_client(other_lead).get(reverse("cohorts:application_letter", args=[draft.partner.slug, draft.code, letter.code]))
+    assert other.status_code == 404
+    practice = practice_page_client(practice_admin)
+    page = practice.get(reverse("cohorts:practice_application", args=[draft.code])).content.decode()
+    url = reverse("cohorts:practice_letter", args=[draft.code, letter.code])
+    assert url in page
+    assert practice.get(url).content == PDF
+
+
+def test_no_letter_can_change_once_submitted(lead, partner, police):
+    submitted = factories.CompleteApplicationFactory(partner=partner, created_by=lead, status=Application.Status.SUBMITTED)
+    response = _post(page_client(lead), submitted, police, "letter.pdf", PDF)
+    assert response.status_code == 200 and "can no longer be changed" in response.content.decode()
+    assert not SupportLetter.objects.exists()
