@@ -115,9 +115,10 @@ def start_chart_renderer() -> bool:
     return True
 
 
-# Charts drawn at once, each in a tab of the one browser: two keep both cores of a small server busy
-# (40 charts took 13.3 s in one tab, 9.9 s in two, on this machine under load).
-CHART_TABS = 2
+# Charts drawn at once, each in a tab of the one browser. Two tabs drew 40 charts in 9.9 s instead of
+# 13.3 s here, but a demo build then waited for ever on a tab that never opened: one, until that is
+# understood.
+CHART_TABS = 1
 
 
 def _kaleido_options(browser: str) -> dict:
