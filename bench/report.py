@@ -28,7 +28,8 @@ read     ``outcome_frame_at``: the snapshot's values as the analysis frame.
 evidence ``evidence_build``: every measure's estimate and the safe cells (and, of it, ``safe_cells``
          alone), here without earlier versions' cells (the full build reads those too).
 json     the results document and its canonical bytes.
-documents ``build_report``: figures and static SVG charts, HTML, PDF (split by its progress calls).
+documents ``build_report``: figures and their PNG pictures (drawn once; the Word document shares
+         them in a build), HTML, PDF (split by its progress calls).
 groupby  a bare pandas ``frame.groupby(["measure_code", "group"]).agg(...)`` of the same frame, and
          for scale the same kind of groupby of the 1,000,000 child rows (in memory).
 
@@ -349,7 +350,7 @@ def stages(partner, evaluation, profile: bool) -> dict[str, float]:
         documents_profiler.disable()
     marks.append(("end", time.perf_counter()))
     times["documents"] = marks[-1][1] - marks[0][1]
-    # build_report calls progress before: drawing charts (figures + SVGs), HTML, PDF.
+    # build_report calls progress before: drawing charts (figures + PNGs), HTML, PDF.
     named = {"Drawing charts": "charts", "Writing HTML": "html", "Writing PDF": "pdf"}
     for (stage, at), (_, after) in zip(marks[1:], marks[2:]):
         if stage in named:
@@ -428,7 +429,7 @@ def main() -> None:
         print(f"    of which safe_cells:                             {median('safe_cells'):7.3f}")
         print(f"  results JSON:                                      {median('json'):7.3f}")
         print(f"  documents (charts, HTML, PDF):                     {median('documents'):7.3f}")
-        for key, label in (("charts", "figures + SVG charts"), ("html", "HTML"), ("pdf", "PDF")):
+        for key, label in (("charts", "figures + PNG charts"), ("html", "HTML"), ("pdf", "PDF")):
             print(f"    {label + ':':47}  {median(key):7.3f}")
         print(f"bare pandas groupby of the same frame:               {groupby:7.4f}")
         print(f"analysis / groupby: {median('evidence') / groupby:,.0f}x   goal <= 1.5x")

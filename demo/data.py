@@ -368,6 +368,10 @@ def _application(partner, lead, cohort, title):
     )
 
 
+# Children aged 0 to 17 in each group's localities at the start (the denominator of a rate per 10,000).
+NORTHSHIRE_CHILDREN = {"intervention": 41_800, "comparison": 39_600}
+
+
 def demo_outcome_csv(start=date(2023, 4, 1), months=36, seed=7) -> str:
     """Three years of monthly values for three measures, intervention and comparison groups, with the
     practice starting after 12 months and improving the intervention group's figures."""
@@ -388,7 +392,11 @@ def demo_outcome_csv(start=date(2023, 4, 1), months=36, seed=7) -> str:
             on_time = round(assessments * (0.78 + 0.10 * effect + rng.uniform(-0.03, 0.03)))
             lines.append(f"assessments_45_days,{period},{100 * on_time / assessments:.2f},{on_time},{assessments}")
             rate = 48 - 6 * effect + 1.5 * seasonal + rng.uniform(-1, 1)
-            lines.append(f"cp_plans_rate,{period},{rate:.1f},,")
+            # Children on a plan out of the group's children aged 0 to 17 (growing slowly), so the rate
+            # can be checked against its counts and shown: a rate without its numerator is hidden.
+            children = NORTHSHIRE_CHILDREN[group] + 15 * index
+            on_plan = round(rate * children / 10_000)
+            lines.append(f"cp_plans_rate,{period},{10_000 * on_plan / children:.2f},{on_plan},{children}")
     return "\n".join(lines) + "\n"
 
 

@@ -50,6 +50,7 @@ months x 3 groups take about 2 seconds.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -313,10 +314,11 @@ class _Model:
                     self.pairs.append((atom, self._atoms(atoms, (m, k, "d"))))
         # implicit cells a reader could work out: complements, "other", rests of periods
         counts = [q for q in quantities if q != "t"]
-        for r in rows:
+        for r, s, e, g in zip(rows, starts, ends, groups, strict=True):
             cells = self.row_cells[r]
             if "n" in cells and "d" in cells:
-                self._implicit(self._combine([(cells["d"], 1.0), (cells["n"], -1.0)]), f"{self._label(r)} complement")
+                label = f"{code} {g} {self._period(s, e)} complement"
+                self._implicit(self._combine([(cells["d"], 1.0), (cells["n"], -1.0)]), label)
         for (s, e), ks in covers.items():
             present = [by_key[(s, e, g)] for g in details if (s, e, g) in by_key]
             total = by_key.get((s, e, _ALL))
@@ -365,12 +367,10 @@ class _Model:
         if expression:
             self.implicit.append((expression, truth, label))
 
-    def _label(self, r: int) -> str:
-        row = self.data.iloc[r]
-        return f"{row['measure_code']} {row['group']} {self._period(row['period_start'], row['period_end'])}"
-
     @staticmethod
+    @functools.lru_cache(maxsize=4096)
     def _period(start, end) -> str:
+        # Called for every cell and relation: the few distinct periods are formatted once each.
         return f"{pd.Timestamp(start):%Y-%m-%d}..{pd.Timestamp(end):%Y-%m-%d}"
 
     def inconsistent(self) -> set[str]:

@@ -225,7 +225,7 @@ def plan_spec(plan):
 
 
 def _build(job: jobs.Job) -> str:
-    from reports.documents import build_report, start_chart_renderer  # pandas, plotly, WeasyPrint: workers only
+    from reports.documents import build_report, report_charts, start_chart_renderer  # pandas, plotly, WeasyPrint: workers only
     from reports.word import report_docx
     from reports.workbook import report_workbook
 
@@ -242,9 +242,11 @@ def _build(job: jobs.Job) -> str:
         job.progress(10, "Analysing")
         evidence, results, checksum = _evidence(report)
         context = _context(report, checksum)
-    files = build_report(evidence, context, progress=job.progress)
+    job.progress(40, "Drawing charts")
+    charts = report_charts(evidence)  # once, for the PDF and the Word document alike
+    files = build_report(evidence, context, progress=job.progress, charts=charts)
     job.progress(92, "Writing the workbook and the Word document")
-    xlsx, docx = report_workbook(evidence, context), report_docx(evidence, context)
+    xlsx, docx = report_workbook(evidence, context), report_docx(evidence, context, charts=charts)
     job.update(
         status=Report.Status.DONE,
         progress=100,
@@ -376,7 +378,7 @@ NO_LONGER_REBUILT = (
 
 
 def _finalise(job: jobs.Job) -> str:
-    from reports.documents import build_report, start_chart_renderer  # pandas, plotly, WeasyPrint: workers only
+    from reports.documents import build_report, report_charts, start_chart_renderer  # pandas, plotly, WeasyPrint
     from reports.word import report_docx
 
     start_chart_renderer()
@@ -397,9 +399,11 @@ def _finalise(job: jobs.Job) -> str:
             job.update(status=ReportFinalisation.Status.FAILED, finished_at=timezone.now(), error=NO_LONGER_REBUILT)
             return ReportFinalisation.Status.FAILED
         context = _context(report, checksum)
-    files = build_report(evidence, context, progress=job.progress)
+    job.progress(40, "Drawing charts")
+    charts = report_charts(evidence)
+    files = build_report(evidence, context, progress=job.progress, charts=charts)
     job.progress(92, "Writing the Word document")
-    docx = report_docx(evidence, context)
+    docx = report_docx(evidence, context, charts=charts)
     with job.atomic():
         report = _locked(report)
         try:

@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 from docx.table import Table
 
-from reports.documents import ReportContext, chart_images, measure_charts, report_sections
+from reports.documents import Chart, ReportContext, report_charts, report_sections
 from reports.evidence import Evidence
 from reports.ooxml import stable_zip, xml_text
 
@@ -29,7 +29,6 @@ BLACK = RGBColor(0x0B, 0x0C, 0x0C)
 GREY = RGBColor(0x50, 0x5A, 0x5F)
 RED = RGBColor(0xD4, 0x35, 0x1C)
 CHART_WIDTH = Cm(16)
-CHART_SCALE = 2  # PNG pixels per layout pixel: sharp when printed
 # Heading sizes in points, as the PDF's: the title, sections (level 1), parts of a section (level 2).
 HEADING_SIZES = {"Title": 24, "Heading 1": 16, "Heading 2": 13}
 CHART_MISSING = "The chart for this measure is in the HTML and PDF versions of this report. The figures are in the appendix."
@@ -37,12 +36,13 @@ CONTENTS_PLACEHOLDER = "To list the sections with their page numbers, right-clic
 THEORY_ELSEWHERE = "The theory of change diagram is in the HTML and PDF versions of this report."
 
 
-def report_docx(evidence: Evidence, context: ReportContext) -> bytes:
-    """The Word document. Deterministic but for the chart images, which the browser draws."""
+def report_docx(evidence: Evidence, context: ReportContext, *, charts: list[list[Chart]] | None = None) -> bytes:
+    """The Word document. Deterministic but for the chart images, which the browser draws.
+    `charts` are `reports.documents.report_charts(evidence)`, the PDF's pictures (drawn here if not given)."""
     sections = report_sections(evidence, context)
-    charts = [measure_charts(evidence, result) for result in evidence.measures]  # per measure: (figure, description)
-    images = chart_images([figure for figures in charts for figure, _ in figures], "png", scale=CHART_SCALE)
-    pictures = iter(images or [])
+    if charts is None:
+        charts = report_charts(evidence)
+    drawn = all(chart.png is not None for figures in charts for chart in figures)
     document = Document()
     _styles(document)
     _page(document, sections)
@@ -52,8 +52,7 @@ def report_docx(evidence: Evidence, context: ReportContext) -> bytes:
     _evaluation(document, sections)
     _data(document, sections)
     for measure, figures in zip(sections["measures"], charts):
-        drawn = [(next(pictures), description) for _, description in figures] if images is not None else []
-        _finding(document, measure, drawn)
+        _finding(document, measure, [(chart.png, chart.description) for chart in figures] if drawn else [])
     _limitations(document, sections)
     _methods(document, sections)
     _appendix(document, sections)

@@ -54,16 +54,16 @@ def _slow_down(**kwargs):
     from reports import documents
 
     services.INGEST_CHUNK_ROWS = 10
-    copy, charts = ingest.ChildCopy.__call__, documents._chart_svgs
+    copy, charts = ingest.ChildCopy.__call__, documents.chart_images
 
     def slow_copy(self, children):
         time.sleep(SLOW)
         return copy(self, children)
 
-    def slow_charts(figures):
+    def slow_charts(figures, image_format, **options):
         time.sleep(SLOW)
-        return charts(figures)
+        return charts(figures, image_format, **options)
 
     ingest.ChildCopy.__call__ = slow_copy
-    documents._chart_svgs = slow_charts
+    documents.chart_images = slow_charts
     _slowed.append(True)

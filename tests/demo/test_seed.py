@@ -56,6 +56,12 @@ def test_the_demo_has_a_built_report_of_each_design_that_recovers_the_effects_it
     for code in ("assessments_45_days", "cp_plans_rate"):
         assert not results[code]["primary"]
         assert results[code]["estimate"] == pytest.approx(NORTHSHIRE_TRUE_EFFECTS[code], abs=1.5)
+    # The child protection rate comes with its counts, consistent with it, so no cell is hidden.
+    rates = results["cp_plans_rate"]["cells"]
+    assert rates and all(c["value"] is not None and c["numerator"] is not None for c in rates)
+    for cell in rates:
+        # shown to one decimal place, as the tables show it
+        assert cell["value"] == pytest.approx(10_000 * cell["numerator"] / cell["denominator"], abs=0.06)
 
     its = EvaluationPlan.objects.get(partner__slug="southbrook")
     assert its.status == EvaluationPlan.Status.SIGNED_OFF and its.design == "its"

@@ -2,11 +2,14 @@
 size and the PDF (no database needed)."""
 
 import base64
+import io
 import os
 import re
+import struct
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import docx
 import plotly.offline
 import pytest
 
@@ -283,11 +286,35 @@ def test_pdf_carries_the_charts_when_a_browser_exists(chart_renderer, monkeypatc
     pdf_source = PdfSource(monkeypatch)
     files = build()
     assert files.chart_in_pdf is True and files.pdf.startswith(b"%PDF")
-    images = re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="Line chart of ([^"]+?) by period', pdf_source.html)
+    images = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="Line chart of ([^"]+?) by period', pdf_source.html)
     assert [name for _, name in images] == ["re-referrals", "assessment-days"]
     assert pdf_source.html.count('alt="Chart of the difference between the intervention and the comparison') == 1
-    svg = base64.b64decode(images[0][0]).decode()
-    assert svg.startswith("<svg") and "Intervention starts" in svg
+    png = base64.b64decode(images[0][0])
+    width, height = struct.unpack(">II", png[16:24])  # the PNG header: high resolution for print
+    assert png.startswith(b"\x89PNG") and (width, height) == (1600, 840)
+
+
+def test_each_chart_is_drawn_once_for_the_pdf_and_the_word_document(chart_renderer, monkeypatch):
+    from reports import word
+
+    drawn = []
+    real = reporting.chart_images
+
+    def counting(figures, image_format, **options):
+        drawn.append((len(figures), image_format))
+        return real(figures, image_format, **options)
+
+    monkeypatch.setattr(reporting, "chart_images", counting)
+    pdf_source = PdfSource(monkeypatch)
+    evidence = evidence_build(report_data(), DID_PLAN, threshold=5)
+    charts = reporting.report_charts(evidence)
+    reporting.build_report(evidence, context(), charts=charts)
+    document = docx.Document(io.BytesIO(word.report_docx(evidence, context(), charts=charts)))
+    assert drawn == [(3, "png")]  # one batch: two measures' charts and the event study
+    in_pdf = [base64.b64decode(b) for b in re.findall(r'<img src="data:image/png;base64,([^"]+)"', pdf_source.html)]
+    shapes = document.inline_shapes
+    in_word = [document.part.related_parts[s._inline.graphic.graphicData.pic.blipFill.blip.embed].blob for s in shapes]
+    assert in_pdf == in_word == [chart.png for figures in charts for chart in figures]
 
 
 def test_start_chart_renderer_without_a_browser_does_nothing(monkeypatch):
