@@ -197,6 +197,7 @@ def rebuild_numerator(value: float, denominator: int, unit: str) -> int | None:
 _QUANTITY_NAMES = {"n": "numerator", "d": "denominator", "v": "count", "t": "days total"}
 _COLUMN = {"n": "numerator", "d": "denominator", "v": "value"}
 _LEVELS = ("all relations", "all relations but days totals", "periods apart", "no relations")
+RELATED_LEVELS = _LEVELS[:2]  # a measure's periods add up: a total over periods is audited with its parts
 
 
 class _Model:
@@ -837,9 +838,22 @@ def safe_curve(points: list[Mapping], threshold: int) -> tuple[SurvivalStep, ...
     return tuple(steps)
 
 
-def safe_time_to_event(chart: Mapping, diagnostics: Mapping, *, threshold: int) -> SafeSurvival:
+def safe_time_to_event(
+    chart: Mapping, diagnostics: Mapping, *, threshold: int, totals: Mapping[str, tuple[str | None, str | None]] | None = None
+) -> SafeSurvival:
     """What of a time-to-event estimate may be shown (the rules above): `chart` and `diagnostics`
-    as reports.estimates.time_to_event gives them."""
+    as reports.estimates.time_to_event gives them.
+
+    `totals`: per group ("intervention" / "comparison"), why the group's children and its events are
+    hidden (None: shown), as `safe_cells` judged them on the group's window-total row (the totals
+    are sums of the measure's cells over the follow-up window, so a reader could difference them;
+    see reports.evidence). Hidden children hide the events and the whole curve too: its day-0 step
+    is the number of children, and the later steps' numbers at risk and percentages (each fall is
+    events / at risk) would give it back; a curve without them would still give the children back
+    from its falls (1 / at risk per child), so no curve is the safe choice. Events hidden for any
+    reason other than their own smallness (primary, complement: then no step can show them, as each
+    step needs the threshold at risk and the threshold events) hide the curve too, since its last
+    step's percentage times the children gives the events up to it."""
     horizon = int(chart.get("horizon_days") or 0)
     curves = chart.get("curves") or {}
     medians = diagnostics.get("medians") or {}
@@ -854,16 +868,18 @@ def safe_time_to_event(chart: Mapping, diagnostics: Mapping, *, threshold: int) 
             reasons.append(f"the {label} group has fewer than {threshold} children")
             continue
         hide_events = 1 <= events < threshold or 1 <= n - events < threshold
+        children_reason, events_reason = (totals or {}).get(label, (None, None))
+        hide_curve = children_reason is not None or events_reason not in (None, PRIMARY, COMPLEMENT)
         groups.append(
             SafeSurvivalGroup(
                 label,
                 shown=True,
-                children=n,
-                events=None if hide_events else events,
+                children=None if children_reason is not None else n,
+                events=None if hide_events or children_reason is not None or events_reason is not None else events,
                 median_days=_rounded(summary.get("median_days"), _MEDIAN_DECIMALS),
                 median_ci_low=_rounded(summary.get("ci_low"), _MEDIAN_DECIMALS),
                 median_ci_high=_rounded(summary.get("ci_high"), _MEDIAN_DECIMALS),
-                steps=safe_curve(curves.get(label, []), threshold),
+                steps=() if hide_curve else safe_curve(curves.get(label, []), threshold),
             )
         )
         by_horizon = int(summary.get("events_by_horizon", 0))
