@@ -777,7 +777,10 @@ def _output(original: pd.DataFrame, data: pd.DataFrame, model: _Model, reason, v
 # numerator (below the threshold, or with a complement below it); its median is shown with its
 # interval only when the group is shown. The difference at the horizon is shown only when, in each
 # group, the children who had the event by then and the rest are each none or at least the
-# threshold (primary and complement suppression of the two counts behind it).
+# threshold (primary and complement suppression of the two counts behind it). A group's children and
+# events are also sums of the measure's cells over the follow-up window: reports.evidence gives them
+# to `safe_cells` as window-total rows and passes what it hid as `totals` (a hidden total hides its
+# count and the curve; a hidden cell in the window hides the group's curve).
 
 CURVE_DECIMALS = 1  # a curve's percentages, as the tables show them
 _MEDIAN_DECIMALS = 0  # medians in whole days
@@ -839,7 +842,11 @@ def safe_curve(points: list[Mapping], threshold: int) -> tuple[SurvivalStep, ...
 
 
 def safe_time_to_event(
-    chart: Mapping, diagnostics: Mapping, *, threshold: int, totals: Mapping[str, tuple[str | None, str | None]] | None = None
+    chart: Mapping,
+    diagnostics: Mapping,
+    *,
+    threshold: int,
+    totals: Mapping[str, tuple[str | None, str | None, bool]] | None = None,
 ) -> SafeSurvival:
     """What of a time-to-event estimate may be shown (the rules above): `chart` and `diagnostics`
     as reports.estimates.time_to_event gives them.
@@ -853,7 +860,13 @@ def safe_time_to_event(
     from its falls (1 / at risk per child), so no curve is the safe choice. Events hidden for any
     reason other than their own smallness (primary, complement: then no step can show them, as each
     step needs the threshold at risk and the threshold events) hide the curve too, since its last
-    step's percentage times the children gives the events up to it."""
+    step's percentage times the children gives the events up to it.
+
+    The third item of each group's `totals`: whether any count of the group's cells in the follow-up
+    window is hidden. Then the curve is not shown either: where the children's rows are the cells
+    (one row per child, the event in its month, the rest censored at the month's end), the numbers
+    at risk and the falls of the curve between two shown steps give back the events of the months
+    between them, so a hidden month would follow from the curve and the shown months."""
     horizon = int(chart.get("horizon_days") or 0)
     curves = chart.get("curves") or {}
     medians = diagnostics.get("medians") or {}
@@ -868,8 +881,8 @@ def safe_time_to_event(
             reasons.append(f"the {label} group has fewer than {threshold} children")
             continue
         hide_events = 1 <= events < threshold or 1 <= n - events < threshold
-        children_reason, events_reason = (totals or {}).get(label, (None, None))
-        hide_curve = children_reason is not None or events_reason not in (None, PRIMARY, COMPLEMENT)
+        children_reason, events_reason, cells_hidden = (totals or {}).get(label, (None, None, False))
+        hide_curve = cells_hidden or children_reason is not None or events_reason not in (None, PRIMARY, COMPLEMENT)
         groups.append(
             SafeSurvivalGroup(
                 label,

@@ -240,14 +240,20 @@ def _time_to_event(raw: _RawTimeToEvent, plan: PlanSpec, planned: PlannedMeasure
 # totals are not those sums (children with several rows, events not the numerators), the row would
 # not fit the model and cost the measure its relations, so the quantity that does not fit is left
 # out of the row (events, then children, then both) and the curve's count it carries is hidden.
-# The rows never reach an output: they are taken off the safe frame again.
+# The rows never reach an output: they are taken off the safe frame again. A group's curve is shown
+# only when none of its cells in the window hides a count (reports.disclosure.safe_time_to_event).
 _WINDOW_QUANTITIES = (("numerator", "denominator"), ("numerator",), ("denominator",), ())
 _NOT_A_SUM = "not a sum of the cells"
 
 
+def _group_names(plan: PlanSpec) -> dict[str, str]:
+    """The groups' names in the frame, by their role."""
+    return {"intervention": plan.windows.intervention_group, "comparison": plan.windows.comparison_group or "comparison"}
+
+
 def _window_rows(data: pd.DataFrame, plan: PlanSpec, code: str, raw: _RawTimeToEvent, quantities) -> list[dict]:
     medians = raw.estimate.diagnostics.get("medians") or {}
-    names = {"intervention": plan.windows.intervention_group, "comparison": plan.windows.comparison_group or "comparison"}
+    names = _group_names(plan)
     rows = []
     for label, summary in medians.items():
         n, events = int(summary["children"]), int(summary["events"])
@@ -299,10 +305,19 @@ def _safe_with_window_totals(data, plan, raws: Mapping[str, _RawTimeToEvent], th
                 for column in ("denominator", "numerator")
             }
             totals[row.measure_code][label] = (why["denominator"], why["numerator"])
+    cells = safe.frame.iloc[: len(data)]
+    window = cells[
+        (cells["period_start"] >= pd.Timestamp(plan.windows.follow_up_start))
+        & (cells["period_end"] <= pd.Timestamp(plan.windows.follow_up_end))
+        & cells["suppressed"]
+    ]
+    hidden = set(zip(window["measure_code"], window["group"], strict=True))
+    names = _group_names(plan)
     for code in raws:
         for label in ("intervention", "comparison"):
-            totals[code].setdefault(label, (_NOT_A_SUM, _NOT_A_SUM))
-    return replace(safe, frame=safe.frame.iloc[: len(data)]), totals
+            children, events = totals[code].get(label, (_NOT_A_SUM, _NOT_A_SUM))
+            totals[code][label] = (children, events, (code, names[label]) in hidden)
+    return replace(safe, frame=cells), totals
 
 
 LOG_RANK_DIGITS = 3  # significant digits of the log-rank test's p-value
@@ -454,7 +469,27 @@ def earlier_cells(documents: list[dict]) -> tuple[frozenset[str], dict[str, floa
                             hidden.add(key)
                     else:
                         shown.setdefault(key, cell[column])
+            _earlier_window_totals(document, measure, hidden, shown)
     return frozenset(hidden), shown
+
+
+def _earlier_window_totals(document: dict, measure: dict, hidden: set, shown: dict) -> None:
+    """A time-to-event measure's group totals as an earlier version showed them: the cells of its
+    window-total rows (see `_safe_with_window_totals`), so that a total shown before counts as
+    public and one hidden before stays hidden."""
+    windows, survival = document.get("windows"), measure.get("time_to_event")
+    if not windows or not survival:
+        return
+    names = {"intervention": windows.get("intervention_group") or "intervention"}
+    names["comparison"] = windows.get("comparison_group") or "comparison"
+    start, end = windows["follow_up"]
+    for group in survival.get("groups", []):
+        for column, total in (("denominator", "children"), ("numerator", "events")):
+            key = disclosure.cell_key(measure["measure"], names.get(group["group"], group["group"]), start, end, column)
+            if group.get(total) is None:
+                hidden.add(key)
+            else:
+                shown.setdefault(key, group[total])
 
 
 def _cells(frame: pd.DataFrame) -> dict[str, list[dict]]:

@@ -341,4 +341,38 @@ def test_a_hidden_month_cannot_be_recovered_from_the_curves_group_totals():
     hidden_months = sum(c["numerator"] is None for c in measure["cells"] if c["group"] == "intervention")
     assert intervention["events"] is None or hidden_months >= 2
     if intervention["children"] is None:
-        assert intervention["curve"] == [] and intervention["events"] is None
+        assert intervention["events"] is None
+    # Its curve is not shown: with one row per child, the numbers at risk and the falls between two
+    # shown steps give the events of the months between them (April's 3 merged into May's step).
+    assert intervention["curve"] == [] and len(comparison["curve"]) > 2
+
+
+def test_the_curves_group_totals_stay_consistent_across_report_versions():
+    plan = evidence.PlanSpec(
+        version=1,
+        signed_off=True,
+        design="time_to_event",
+        windows=WINDOWS,
+        measures=(evidence.PlannedMeasure("relapse", "decrease", "primary"),),
+        horizon_days=180,
+    )
+    frame, children = monthly()
+
+    def document(earlier=()):
+        hidden, shown = evidence.earlier_cells(list(earlier))
+        built = evidence.evidence_build(
+            frame, plan, threshold=5, children={"relapse": children}, earlier_hidden=hidden, earlier_shown=shown
+        )
+        return evidence.results_document(built, report="r", evaluation="e", version=1, data_checksum="x", code_version="x")
+
+    first = document()
+    hidden, shown = evidence.earlier_cells([first])
+    key = disclosure.cell_key("relapse", "comparison", "2024-01-01", "2024-12-31", "denominator")
+    assert shown[key] == sum(map(sum, BY_MONTH["comparison"]))  # a total shown is public
+    assert evidence.results_json(document([first])) == evidence.results_json(first)
+    # A total an earlier version hid stays hidden, with the group's curve.
+    groups = {g["group"]: g for g in first["measures"][0]["time_to_event"]["groups"]}
+    groups["comparison"]["children"] = None
+    assert key in evidence.earlier_cells([first])[0]
+    comparison = {g["group"]: g for g in document([first])["measures"][0]["time_to_event"]["groups"]}["comparison"]
+    assert comparison["children"] is None and comparison["events"] is None and comparison["curve"] == []
