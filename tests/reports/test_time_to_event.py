@@ -376,3 +376,21 @@ def test_the_curves_group_totals_stay_consistent_across_report_versions():
     assert key in evidence.earlier_cells([first])[0]
     comparison = {g["group"]: g for g in document([first])["measures"][0]["time_to_event"]["groups"]}["comparison"]
     assert comparison["children"] is None and comparison["events"] is None and comparison["curve"] == []
+
+    # The report's tables say "[c]" for it, and list no step of the group.
+    from openpyxl import Workbook
+
+    from reports import documents, workbook
+
+    hidden, shown = evidence.earlier_cells([first])
+    built = evidence.evidence_build(
+        frame, plan, threshold=5, children={"relapse": children}, earlier_hidden=hidden, earlier_shown=shown
+    )
+    section = documents.survival_section(built.measures[0])
+    row = [g for g in section["groups"] if g["label"].lower().startswith("comparison")][0]
+    assert (row["children"], row["events"]) == (documents.SUPPRESSED, documents.SUPPRESSED)
+    assert not any(step["group"].lower().startswith("comparison") for step in section["steps"])
+    sheet = Workbook().active
+    workbook.survival_sheet(sheet, built.measures[0])
+    values = [row for row in sheet.iter_rows(values_only=True) if row[0] == "Comparison"]
+    assert values[0][1:3] == (workbook.SUPPRESSED, workbook.SUPPRESSED) and len(values) == 1
