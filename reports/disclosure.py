@@ -198,6 +198,7 @@ def rebuild_numerator(value: float, denominator: int, unit: str) -> int | None:
 _QUANTITY_NAMES = {"n": "numerator", "d": "denominator", "v": "count", "t": "days total"}
 _COLUMN = {"n": "numerator", "d": "denominator", "v": "value"}
 _LEVELS = ("all relations", "all relations but days totals", "periods apart", "no relations")
+RELATED_LEVELS = _LEVELS[:2]  # a measure's periods add up: a total over periods is audited with its parts
 
 
 class _Model:
@@ -776,7 +777,10 @@ def _output(original: pd.DataFrame, data: pd.DataFrame, model: _Model, reason, v
 # numerator (below the threshold, or with a complement below it); its median is shown with its
 # interval only when the group is shown. The difference at the horizon is shown only when, in each
 # group, the children who had the event by then and the rest are each none or at least the
-# threshold (primary and complement suppression of the two counts behind it).
+# threshold (primary and complement suppression of the two counts behind it). A group's children and
+# events are also sums of the measure's cells over the follow-up window: reports.evidence gives them
+# to `safe_cells` as window-total rows and passes what it hid as `totals` (a hidden total hides its
+# count and the curve; a hidden cell in the window hides the group's curve).
 
 CURVE_DECIMALS = 1  # a curve's percentages, as the tables show them
 _MEDIAN_DECIMALS = 0  # medians in whole days
@@ -837,9 +841,32 @@ def safe_curve(points: list[Mapping], threshold: int) -> tuple[SurvivalStep, ...
     return tuple(steps)
 
 
-def safe_time_to_event(chart: Mapping, diagnostics: Mapping, *, threshold: int) -> SafeSurvival:
+def safe_time_to_event(
+    chart: Mapping,
+    diagnostics: Mapping,
+    *,
+    threshold: int,
+    totals: Mapping[str, tuple[str | None, str | None, bool]] | None = None,
+) -> SafeSurvival:
     """What of a time-to-event estimate may be shown (the rules above): `chart` and `diagnostics`
-    as reports.estimates.time_to_event gives them."""
+    as reports.estimates.time_to_event gives them.
+
+    `totals`: per group ("intervention" / "comparison"), why the group's children and its events are
+    hidden (None: shown), as `safe_cells` judged them on the group's window-total row (the totals
+    are sums of the measure's cells over the follow-up window, so a reader could difference them;
+    see reports.evidence). Hidden children hide the events and the whole curve too: its day-0 step
+    is the number of children, and the later steps' numbers at risk and percentages (each fall is
+    events / at risk) would give it back; a curve without them would still give the children back
+    from its falls (1 / at risk per child), so no curve is the safe choice. Events hidden for any
+    reason other than their own smallness (primary, complement: then no step can show them, as each
+    step needs the threshold at risk and the threshold events) hide the curve too, since its last
+    step's percentage times the children gives the events up to it.
+
+    The third item of each group's `totals`: whether any count of the group's cells in the follow-up
+    window is hidden. Then the curve is not shown either: where the children's rows are the cells
+    (one row per child, the event in its month, the rest censored at the month's end), the numbers
+    at risk and the falls of the curve between two shown steps give back the events of the months
+    between them, so a hidden month would follow from the curve and the shown months."""
     horizon = int(chart.get("horizon_days") or 0)
     curves = chart.get("curves") or {}
     medians = diagnostics.get("medians") or {}
@@ -854,16 +881,18 @@ def safe_time_to_event(chart: Mapping, diagnostics: Mapping, *, threshold: int) 
             reasons.append(f"the {label} group has fewer than {threshold} children")
             continue
         hide_events = 1 <= events < threshold or 1 <= n - events < threshold
+        children_reason, events_reason, cells_hidden = (totals or {}).get(label, (None, None, False))
+        hide_curve = cells_hidden or children_reason is not None or events_reason not in (None, PRIMARY, COMPLEMENT)
         groups.append(
             SafeSurvivalGroup(
                 label,
                 shown=True,
-                children=n,
-                events=None if hide_events else events,
+                children=None if children_reason is not None else n,
+                events=None if hide_events or children_reason is not None or events_reason is not None else events,
                 median_days=_rounded(summary.get("median_days"), _MEDIAN_DECIMALS),
                 median_ci_low=_rounded(summary.get("ci_low"), _MEDIAN_DECIMALS),
                 median_ci_high=_rounded(summary.get("ci_high"), _MEDIAN_DECIMALS),
-                steps=safe_curve(curves.get(label, []), threshold),
+                steps=() if hide_curve else safe_curve(curves.get(label, []), threshold),
             )
         )
         by_horizon = int(summary.get("events_by_horizon", 0))

@@ -829,7 +829,7 @@ def survival_section(result: MeasureResult) -> dict | None:
         groups.append(
             {
                 "label": label,
-                "children": f"{group.children:,}",
+                "children": SUPPRESSED if group.children is None else f"{group.children:,}",
                 "events": SUPPRESSED if group.events is None else f"{group.events:,}",
                 "median": "not reached" if group.median_days is None else f"{group.median_days:,.0f} days",
                 "interval": interval,

@@ -105,14 +105,23 @@ def evidence_build(
         plan = replace(plan, measures=tuple(PlannedMeasure(code, "", "secondary") for code in codes))
     planned_codes = [m.code for m in plan.measures]
     data = frame[frame["measure_code"].isin(planned_codes)].reset_index(drop=True)
-    safe = disclosure.safe_cells(data, threshold=threshold, earlier_hidden=earlier_hidden, earlier_shown=earlier_shown)
     analyse = estimates.DESIGNS.get(plan.design)
-    results = []
     ordered = sorted(plan.measures, key=lambda m: (m.role != "primary", planned_codes.index(m.code)))
+    time_to_event = {}
+    if plan.design == TIME_TO_EVENT and plan.windows is not None:
+        for planned in ordered:
+            rows = data[data["measure_code"] == planned.code]
+            if not rows.empty:
+                time_to_event[planned.code] = _time_to_event_raw(rows, plan, planned, (children or {}).get(planned.code))
+        safe, totals = _safe_with_window_totals(data, plan, time_to_event, threshold, earlier_hidden, earlier_shown)
+    else:
+        safe = disclosure.safe_cells(data, threshold=threshold, earlier_hidden=earlier_hidden, earlier_shown=earlier_shown)
+        totals = {}
+    results = []
     for planned in ordered:
         rows = data[data["measure_code"] == planned.code]
-        if plan.design == TIME_TO_EVENT and not rows.empty and plan.windows is not None:
-            results.append(_time_to_event(rows, plan, planned, (children or {}).get(planned.code), threshold))
+        if planned.code in time_to_event:
+            results.append(_time_to_event(time_to_event[planned.code], plan, planned, threshold, totals.get(planned.code)))
             continue
         if rows.empty:
             estimate = estimates.Estimate(
@@ -149,11 +158,19 @@ DAYS_NOTE = (
 )
 
 
-def _time_to_event(rows: pd.DataFrame, plan: PlanSpec, planned: PlannedMeasure, children, threshold: int) -> MeasureResult:
-    """A measure under a time-to-event plan: Kaplan-Meier on its child rows, and what of it may be
-    shown (reports.disclosure.safe_time_to_event). The result keeps no unsafe number: the raw
-    curves and medians are replaced by the safe ones, and an estimate that would show a small group
-    is not estimable."""
+@dataclass(frozen=True)
+class _RawTimeToEvent:
+    """A time-to-event measure's Kaplan-Meier estimate before disclosure control."""
+
+    name: str
+    unit: str
+    polarity: str  # the measure's own
+    notes: tuple[str, ...]
+    estimate: estimates.Estimate
+    template: pd.Series  # one of the measure's rows, for its window-total rows
+
+
+def _time_to_event_raw(rows: pd.DataFrame, plan: PlanSpec, planned: PlannedMeasure, children) -> _RawTimeToEvent:
     first = rows.iloc[0]
     name, unit, polarity = str(first.get("measure_name", planned.code)), first["unit"], first["polarity"]
     direction = planned.direction or None
@@ -168,17 +185,29 @@ def _time_to_event(rows: pd.DataFrame, plan: PlanSpec, planned: PlannedMeasure, 
         estimate = estimates.Estimate(
             design=TIME_TO_EVENT, measure_code=planned.code, method="", conclusion="not estimable", reason=reason
         )
-        return MeasureResult(planned, name, unit, str(first["polarity"]), estimate)
-    estimate = estimates.time_to_event(
-        children,
-        measure_code=planned.code,
-        polarity=polarity,
-        planned_direction=direction,
-        intervention_group=plan.windows.intervention_group,
-        comparison_group=plan.windows.comparison_group or "comparison",
-        horizon_days=plan.horizon_days,
-    )
-    survival = disclosure.safe_time_to_event(estimate.chart, estimate.diagnostics, threshold=threshold)
+    else:
+        estimate = estimates.time_to_event(
+            children,
+            measure_code=planned.code,
+            polarity=polarity,
+            planned_direction=direction,
+            intervention_group=plan.windows.intervention_group,
+            comparison_group=plan.windows.comparison_group or "comparison",
+            horizon_days=plan.horizon_days,
+        )
+    return _RawTimeToEvent(name, unit, str(first["polarity"]), tuple(notes), estimate, first)
+
+
+def _time_to_event(raw: _RawTimeToEvent, plan: PlanSpec, planned: PlannedMeasure, threshold: int, totals) -> MeasureResult:
+    """A measure under a time-to-event plan: Kaplan-Meier on its child rows, and what of it may be
+    shown (reports.disclosure.safe_time_to_event, with `totals`: why each group's window totals
+    are hidden, from `_safe_with_window_totals`). The result keeps no unsafe number: the raw
+    curves and medians are replaced by the safe ones, and an estimate that would show a small group
+    is not estimable."""
+    name, unit, notes, estimate = raw.name, raw.unit, raw.notes, raw.estimate
+    if estimate.method == "" and estimate.conclusion == "not estimable" and not estimate.diagnostics:
+        return MeasureResult(planned, name, unit, raw.polarity, estimate)  # no child rows with start dates
+    survival = disclosure.safe_time_to_event(estimate.chart, estimate.diagnostics, threshold=threshold, totals=totals)
     log_rank = (estimate.diagnostics.get("log_rank") or {}).get("p_value")
     if estimate.conclusion != "not estimable" and not survival.estimate_shown:
         estimate = estimates.Estimate(
@@ -197,7 +226,98 @@ def _time_to_event(rows: pd.DataFrame, plan: PlanSpec, planned: PlannedMeasure, 
         diagnostics=diagnostics,
         limitations=tuple(estimate.limitations) + tuple(notes if estimate.conclusion != "not estimable" else ()),
     )
-    return MeasureResult(planned, name, unit, str(first["polarity"]), rounded(estimate), survival=survival)
+    return MeasureResult(planned, name, unit, raw.polarity, rounded(estimate), survival=survival)
+
+
+# The window totals of a time-to-event measure. Each group's children and events (the curve's
+# day-0 number at risk, its counts) are, when each child has one row in the follow-up window, the
+# sums of the measure's cells over that window: children the denominators (days measures too),
+# events the numerators (a count measure's values). So safe_cells is given, per group, one more
+# row for the whole follow-up window carrying them, and audits it as it audits a total over
+# periods: the window = the months within it + a hidden rest. A reader who subtracts the shown
+# months from the totals then finds every hidden month's range at least the threshold wide (more
+# months are hidden where needed), and a total is shown only where that row's cell is. When the
+# totals are not those sums (children with several rows, events not the numerators), the row would
+# not fit the model and cost the measure its relations, so the quantity that does not fit is left
+# out of the row (events, then children, then both) and the curve's count it carries is hidden.
+# The rows never reach an output: they are taken off the safe frame again. A group's curve is shown
+# only when none of its cells in the window hides a count (reports.disclosure.safe_time_to_event).
+_WINDOW_QUANTITIES = (("numerator", "denominator"), ("numerator",), ("denominator",), ())
+_NOT_A_SUM = "not a sum of the cells"
+
+
+def _group_names(plan: PlanSpec) -> dict[str, str]:
+    """The groups' names in the frame, by their role."""
+    return {"intervention": plan.windows.intervention_group, "comparison": plan.windows.comparison_group or "comparison"}
+
+
+def _window_rows(data: pd.DataFrame, plan: PlanSpec, code: str, raw: _RawTimeToEvent, quantities) -> list[dict]:
+    medians = raw.estimate.diagnostics.get("medians") or {}
+    names = _group_names(plan)
+    rows = []
+    for label, summary in medians.items():
+        n, events = int(summary["children"]), int(summary["events"])
+        value = math.nan
+        if raw.unit == "percentage" and len(quantities) == 2 and n:
+            value = round(100 * events / n, disclosure.STORED_DECIMALS)
+        elif raw.unit == "count" and "numerator" in quantities:
+            value = float(events)
+        rows.append(
+            {
+                **raw.template.to_dict(),
+                "group": names[label],
+                "period_start": plan.windows.follow_up_start,
+                "period_end": plan.windows.follow_up_end,
+                "value": value,
+                "numerator": events if "numerator" in quantities else None,
+                "denominator": n if "denominator" in quantities else None,
+                "_label": label,
+            }
+        )
+    return rows
+
+
+def _safe_with_window_totals(data, plan, raws: Mapping[str, _RawTimeToEvent], threshold, earlier_hidden, earlier_shown):
+    """safe_cells over the frame and each time-to-event measure's window-total rows (above), and per
+    measure and group why its children and events are hidden (None: shown)."""
+    choice = {code: 0 for code, raw in raws.items() if raw.estimate.diagnostics.get("medians")}
+    while True:
+        extra = [row for code, k in choice.items() for row in _window_rows(data, plan, code, raws[code], _WINDOW_QUANTITIES[k])]
+        frame = data
+        if extra:
+            windows = pd.DataFrame(extra)
+            frame = pd.concat([data, windows.drop(columns="_label")], ignore_index=True)
+        safe = disclosure.safe_cells(frame, threshold=threshold, earlier_hidden=earlier_hidden, earlier_shown=earlier_shown)
+        misfits = [
+            code for code, k in choice.items() if _WINDOW_QUANTITIES[k] and safe.levels.get(code) not in disclosure.RELATED_LEVELS
+        ]
+        if not misfits:
+            break
+        for code in misfits:
+            choice[code] += 1
+    totals: dict[str, dict[str, tuple]] = {code: {} for code in raws}
+    if extra:
+        shown = safe.frame.iloc[len(data) :]
+        for row, label in zip(shown.itertuples(index=False), windows["_label"], strict=True):
+            quantities = _WINDOW_QUANTITIES[choice[row.measure_code]]
+            why = {
+                column: (getattr(row, disclosure.REASON_COLUMNS[column]) if column in quantities else _NOT_A_SUM)
+                for column in ("denominator", "numerator")
+            }
+            totals[row.measure_code][label] = (why["denominator"], why["numerator"])
+    cells = safe.frame.iloc[: len(data)]
+    window = cells[
+        (cells["period_start"] >= pd.Timestamp(plan.windows.follow_up_start))
+        & (cells["period_end"] <= pd.Timestamp(plan.windows.follow_up_end))
+        & cells["suppressed"]
+    ]
+    hidden = set(zip(window["measure_code"], window["group"], strict=True))
+    names = _group_names(plan)
+    for code in raws:
+        for label in ("intervention", "comparison"):
+            children, events = totals[code].get(label, (_NOT_A_SUM, _NOT_A_SUM))
+            totals[code][label] = (children, events, (code, names[label]) in hidden)
+    return replace(safe, frame=cells), totals
 
 
 LOG_RANK_DIGITS = 3  # significant digits of the log-rank test's p-value
@@ -349,7 +469,27 @@ def earlier_cells(documents: list[dict]) -> tuple[frozenset[str], dict[str, floa
                             hidden.add(key)
                     else:
                         shown.setdefault(key, cell[column])
+            _earlier_window_totals(document, measure, hidden, shown)
     return frozenset(hidden), shown
+
+
+def _earlier_window_totals(document: dict, measure: dict, hidden: set, shown: dict) -> None:
+    """A time-to-event measure's group totals as an earlier version showed them: the cells of its
+    window-total rows (see `_safe_with_window_totals`), so that a total shown before counts as
+    public and one hidden before stays hidden."""
+    windows, survival = document.get("windows"), measure.get("time_to_event")
+    if not windows or not survival:
+        return
+    names = {"intervention": windows.get("intervention_group") or "intervention"}
+    names["comparison"] = windows.get("comparison_group") or "comparison"
+    start, end = windows["follow_up"]
+    for group in survival.get("groups", []):
+        for column, total in (("denominator", "children"), ("numerator", "events")):
+            key = disclosure.cell_key(measure["measure"], names.get(group["group"], group["group"]), start, end, column)
+            if group.get(total) is None:
+                hidden.add(key)
+            else:
+                shown.setdefault(key, group[total])
 
 
 def _cells(frame: pd.DataFrame) -> dict[str, list[dict]]:

@@ -258,7 +258,7 @@ def survival_sheet(sheet: Worksheet, result: MeasureResult) -> None:
         else:
             values = (
                 label,
-                group.children,
+                SUPPRESSED if group.children is None else group.children,
                 SUPPRESSED if group.events is None else group.events,
                 group.median_days,
                 group.median_ci_low,

@@ -131,10 +131,12 @@ WINDOWS = AnalysisPlan(date(2023, 4, 1), date(2023, 4, 1), date(2023, 12, 31), d
 
 
 def cells(code="relapse") -> pd.DataFrame:
+    """The quarter's cells of the Freireich children, one row each: relapses of children."""
+    quarter = pd.Timestamp("2024-01-01"), pd.Timestamp("2024-03-31")
     return pd.DataFrame(
         [
-            (code, "Relapse", "percentage", "lower", pd.Timestamp("2024-01-01"), pd.Timestamp("2024-03-31"), g, 40.0, 8, 20, True)
-            for g in ("intervention", "comparison")
+            (code, "Relapse", "percentage", "lower", *quarter, g, 100 * n / d, n, d, True)
+            for g, n, d in (("intervention", 9, 21), ("comparison", 21, 21))
         ],
         columns=[
             "measure_code", "measure_name", "unit", "polarity", "period_start", "period_end", "group", "value",
@@ -232,3 +234,163 @@ def test_a_time_to_event_measure_without_start_dates_says_so():
         result = evidence.evidence_build(cells(), plan, threshold=5, children=children).measures[0]
         assert result.estimate.conclusion == "not estimable" and "start_date" in result.estimate.reason
         assert result.survival is None
+
+
+# --- The curve's totals and the monthly cells ---------------------------------------------------
+
+MONTHS = pd.date_range("2024-01-01", "2024-12-01", freq="MS")
+# Per month of the follow-up window, one row per child: (had the event that month, did not).
+# April's 3 relapses in the intervention group are below the threshold and hidden; every other month
+# is shown, so without protection the group's events (the sum) minus the shown months gave 3.
+BY_MONTH = {
+    "intervention": [(6, 5), (5, 6), (7, 5), (3, 6), (6, 5), (5, 5), (8, 5), (5, 6), (6, 5), (7, 5), (5, 5), (6, 7)],
+    "comparison": [(9, 5), (8, 6), (10, 5), (9, 5), (8, 6), (9, 5), (10, 5), (8, 6), (9, 5), (10, 5), (8, 5), (9, 6)],
+}
+
+
+def monthly() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The measure's monthly cells and its children, each child one row in one month: relapsed on
+    the 15th, or censored at the month's end."""
+    cells_, children = [], []
+    for group, counts in BY_MONTH.items():
+        for start, (n, rest) in zip(MONTHS, counts, strict=True):
+            end = start + pd.offsets.MonthEnd(0)
+            cells_.append(
+                ("relapse", "Relapse", "percentage", "lower", start, end, group, 100 * n / (n + rest), n, n + rest, True)
+            )
+            children += [(group, START, start + pd.Timedelta(days=14), end)] * n + [(group, START, pd.NaT, end)] * rest
+    columns = [
+        "measure_code", "measure_name", "unit", "polarity", "period_start", "period_end", "group", "value", "numerator",
+        "denominator", "approved",
+    ]  # fmt: skip
+    return pd.DataFrame(cells_, columns=columns), pd.DataFrame(
+        children, columns=["group", "start_date", "event_date", "period_end"]
+    )
+
+
+def widest_range(document: dict, group: str, target: str, threshold: int) -> float:
+    """What a reader of the results JSON can work out about one month's relapses in one group: the
+    width of its feasible range, given every shown monthly cell, the group's shown children and
+    events (sums of the months over the window: one row per child) and 0 <= relapses <= children in
+    each month (scipy's linprog, as the audit does it)."""
+    from scipy.optimize import linprog
+
+    measure = document["measures"][0]
+    cells_ = [c for c in measure["cells"] if c["group"] == group]
+    totals = {g["group"]: g for g in measure["time_to_event"]["groups"]}[group]
+    # unknowns: per month its relapses n and its children d
+    k = len(cells_)
+    a_eq, b_eq, a_ub = [], [], []
+    for i, cell in enumerate(cells_):
+        for j, column in ((i, "numerator"), (k + i, "denominator")):
+            if cell[column] is not None:
+                a_eq.append([1.0 if x == j else 0.0 for x in range(2 * k)])
+                b_eq.append(cell[column])
+        a_ub.append([1.0 if x == i else (-1.0 if x == k + i else 0.0) for x in range(2 * k)])  # n <= d
+    if totals["events"] is not None:
+        a_eq.append([1.0] * k + [0.0] * k)
+        b_eq.append(totals["events"])
+    if totals["children"] is not None:
+        a_eq.append([0.0] * k + [1.0] * k)
+        b_eq.append(totals["children"])
+    if totals["curve"]:
+        a_eq.append([0.0] * k + [1.0] * k)
+        b_eq.append(totals["curve"][0]["at_risk"])  # the day-0 number at risk: every child
+    index = next(i for i, c in enumerate(cells_) if c["period_start"] == target)
+    objective = [1.0 if x == index else 0.0 for x in range(2 * k)]
+    bounds = [(0, 10_000)] * (2 * k)
+    low = linprog(objective, A_ub=a_ub, b_ub=[0.0] * k, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    high = linprog([-x for x in objective], A_ub=a_ub, b_ub=[0.0] * k, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    assert low.status == high.status == 0
+    return -high.fun - low.fun
+
+
+def test_a_hidden_month_cannot_be_recovered_from_the_curves_group_totals():
+    plan = evidence.PlanSpec(
+        version=1,
+        signed_off=True,
+        design="time_to_event",
+        windows=WINDOWS,
+        measures=(evidence.PlannedMeasure("relapse", "decrease", "primary"),),
+        horizon_days=180,
+    )
+    frame, children = monthly()
+    built = evidence.evidence_build(frame, plan, threshold=5, children={"relapse": children})
+    document = evidence.results_document(built, report="r", evaluation="e", version=1, data_checksum="x", code_version="x")
+    measure = document["measures"][0]
+    april = [c for c in measure["cells"] if c["group"] == "intervention" and c["period_start"] == "2024-04-01"][0]
+    assert april["numerator"] is None and april["value"] is None  # 3: hidden
+    assert widest_range(document, "intervention", "2024-04-01", 5) >= 5
+    # Every hidden count keeps a range at least the threshold wide, whatever the totals show.
+    for cell in measure["cells"]:
+        if cell["numerator"] is None:
+            assert widest_range(document, cell["group"], cell["period_start"], 5) >= 5
+    # The window-total rows are the audit's only: no period of the window in the cells.
+    assert {(c["period_start"], c["period_end"]) for c in measure["cells"]} == {
+        (f"{m:%Y-%m-%d}", f"{m + pd.offsets.MonthEnd(0):%Y-%m-%d}") for m in MONTHS
+    }
+    assert len(built.safe.frame) == len(frame)
+    # A group whose totals are shown shows them exactly, with its curve.
+    groups = {g["group"]: g for g in measure["time_to_event"]["groups"]}
+    comparison = groups["comparison"]
+    assert (comparison["children"], comparison["events"]) == (sum(map(sum, BY_MONTH["comparison"])), 107)
+    assert comparison["curve"][0]["at_risk"] == comparison["children"]
+    # The intervention group's totals: shown only together with a second hidden month, or hidden
+    # with their curve (whose first step is every child).
+    intervention = groups["intervention"]
+    hidden_months = sum(c["numerator"] is None for c in measure["cells"] if c["group"] == "intervention")
+    assert intervention["events"] is None or hidden_months >= 2
+    if intervention["children"] is None:
+        assert intervention["events"] is None
+    # Its curve is not shown: with one row per child, the numbers at risk and the falls between two
+    # shown steps give the events of the months between them (April's 3 merged into May's step).
+    assert intervention["curve"] == [] and len(comparison["curve"]) > 2
+
+
+def test_the_curves_group_totals_stay_consistent_across_report_versions():
+    plan = evidence.PlanSpec(
+        version=1,
+        signed_off=True,
+        design="time_to_event",
+        windows=WINDOWS,
+        measures=(evidence.PlannedMeasure("relapse", "decrease", "primary"),),
+        horizon_days=180,
+    )
+    frame, children = monthly()
+
+    def document(earlier=()):
+        hidden, shown = evidence.earlier_cells(list(earlier))
+        built = evidence.evidence_build(
+            frame, plan, threshold=5, children={"relapse": children}, earlier_hidden=hidden, earlier_shown=shown
+        )
+        return evidence.results_document(built, report="r", evaluation="e", version=1, data_checksum="x", code_version="x")
+
+    first = document()
+    hidden, shown = evidence.earlier_cells([first])
+    key = disclosure.cell_key("relapse", "comparison", "2024-01-01", "2024-12-31", "denominator")
+    assert shown[key] == sum(map(sum, BY_MONTH["comparison"]))  # a total shown is public
+    assert evidence.results_json(document([first])) == evidence.results_json(first)
+    # A total an earlier version hid stays hidden, with the group's curve.
+    groups = {g["group"]: g for g in first["measures"][0]["time_to_event"]["groups"]}
+    groups["comparison"]["children"] = None
+    assert key in evidence.earlier_cells([first])[0]
+    comparison = {g["group"]: g for g in document([first])["measures"][0]["time_to_event"]["groups"]}["comparison"]
+    assert comparison["children"] is None and comparison["events"] is None and comparison["curve"] == []
+
+    # The report's tables say "[c]" for it, and list no step of the group.
+    from openpyxl import Workbook
+
+    from reports import documents, workbook
+
+    hidden, shown = evidence.earlier_cells([first])
+    built = evidence.evidence_build(
+        frame, plan, threshold=5, children={"relapse": children}, earlier_hidden=hidden, earlier_shown=shown
+    )
+    section = documents.survival_section(built.measures[0])
+    row = [g for g in section["groups"] if g["label"].lower().startswith("comparison")][0]
+    assert (row["children"], row["events"]) == (documents.SUPPRESSED, documents.SUPPRESSED)
+    assert not any(step["group"].lower().startswith("comparison") for step in section["steps"])
+    sheet = Workbook().active
+    workbook.survival_sheet(sheet, built.measures[0])
+    values = [row for row in sheet.iter_rows(values_only=True) if row[0] == "Comparison"]
+    assert values[0][1:3] == (workbook.SUPPRESSED, workbook.SUPPRESSED) and len(values) == 1
