@@ -282,6 +282,8 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "cohorts.models.Application.Status",
         "ApplicationDecisionEnum": "cohorts.models.Decision",
         "MilestoneStatusEnum": "evaluations.models.Milestone.Status",
+        "MeasureFrequencyEnum": "measures.models.Measure.Frequency",
+        "ReturnImportFrequencyEnum": "returns.models.ReturnImport.Frequency",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

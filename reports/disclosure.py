@@ -866,7 +866,8 @@ def safe_time_to_event(
     window is hidden. Then the curve is not shown either: where the children's rows are the cells
     (one row per child, the event in its month, the rest censored at the month's end), the numbers
     at risk and the falls of the curve between two shown steps give back the events of the months
-    between them, so a hidden month would follow from the curve and the shown months."""
+    between them, so a hidden month would follow from the curve and the shown months. The estimate
+    is withheld whenever a group's curve is, for the same reason."""
     horizon = int(chart.get("horizon_days") or 0)
     curves = chart.get("curves") or {}
     medians = diagnostics.get("medians") or {}
@@ -895,6 +896,10 @@ def safe_time_to_event(
                 steps=() if hide_curve else safe_curve(curves.get(label, []), threshold),
             )
         )
+        if hide_curve:
+            # The estimate (the difference in the percentage with the event by the horizon), with
+            # the other group's shown figures, is one more sum over the hidden months: withhold it too.
+            reasons.append(f"some of the {label} group's counts are hidden")
         by_horizon = int(summary.get("events_by_horizon", 0))
         if 1 <= by_horizon < threshold or 1 <= n - by_horizon < threshold:
             reasons.append(

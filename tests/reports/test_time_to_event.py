@@ -345,6 +345,10 @@ def test_a_hidden_month_cannot_be_recovered_from_the_curves_group_totals():
     # Its curve is not shown: with one row per child, the numbers at risk and the falls between two
     # shown steps give the events of the months between them (April's 3 merged into May's step).
     assert intervention["curve"] == [] and len(comparison["curve"]) > 2
+    # Nor is the estimate: the difference by the horizon, with the comparison's shown figures, is
+    # one more sum over the intervention's months.
+    assert measure["estimate"] is None and measure["conclusion"] == "not estimable"
+    assert "counts are hidden" in measure["reason"]
 
 
 def test_the_curves_group_totals_stay_consistent_across_report_versions():
