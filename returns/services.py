@@ -306,6 +306,7 @@ def _process(job: jobs.Job, inline: bool) -> str:
         order = {code: n for n, code in enumerate(module.MEASURES)}
         frame = frame.assign(_order=frame["measure"].map(order)).sort_values(["_order", "period_start"], kind="stable")
         frame = frame.drop(columns="_order").reset_index(drop=True)
+    frame = _one_form_for_counts(frame)
     summary["measures"] = measures_json(frame)
     if frame.empty:
         summary["problems"].append(
@@ -384,6 +385,16 @@ def ordered_measures(kind: str, measures: dict[str, list]) -> dict[str, list]:
     found = registry.module(kind) if kind else None
     order = {code: n for n, code in enumerate(getattr(found, "MEASURES", ()))}
     return dict(sorted(measures.items(), key=lambda item: (order.get(item[0], len(order)), item[0])))
+
+
+def _one_form_for_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """A count is its value alone: a numerator without a denominator is refused by the outcome store
+    (some readers give a count's numerator as well as its value)."""
+    if frame.empty:
+        return frame
+    frame = frame.copy()
+    frame["numerator"] = frame["numerator"].astype(object).where(frame["denominator"].notna(), None)
+    return frame
 
 
 def measures_json(frame: pd.DataFrame) -> dict[str, list[dict]]:

@@ -57,7 +57,7 @@ LOOKED_AFTER = [
 
 # For the year 1 April 2023 to 31 March 2024, every child:
 EXPECTED = {
-    "referrals": (7.0, 7, None),
+    "cin_referrals": (7.0, 7, None),
     "re_referrals_12m": (100 * 2 / 7, 2, 7),  # R1 in January, R5 in March
     "referrals_nfa": (100 * 2 / 7, 2, 7),
     "assessments_45_days": (75.0, 3, 4),
