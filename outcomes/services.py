@@ -842,13 +842,19 @@ def period_approve(*, actor: User, evaluation, period_start: date) -> PeriodAppr
     """The practice team approves one period's data for an evaluation, which locks it."""
     _practice_team(actor)
     _lock_evaluation(evaluation)
-    if not OutcomeValue.objects.filter(evaluation=evaluation, period_start=period_start, is_current=True).exists():
+    if not OutcomeValue.objects.filter(
+        partner_id=evaluation.partner_id, evaluation=evaluation, period_start=period_start, is_current=True
+    ).exists():
         raise ValidationError({"period_start": "There is no data for this period to approve."})
-    if PeriodQuery.objects.filter(evaluation=evaluation, period_start=period_start, answered_at__isnull=True).exists():
+    if PeriodQuery.objects.filter(
+        partner_id=evaluation.partner_id, evaluation=evaluation, period_start=period_start, answered_at__isnull=True
+    ).exists():
         raise ValidationError(
             {"period_start": f"The period starting {period_start:%d/%m/%Y} has a query the partner has not answered yet."}
         )
-    standing = PeriodApproval.objects.filter(evaluation=evaluation, period_start=period_start, unlocked_at__isnull=True).first()
+    standing = PeriodApproval.objects.filter(
+        partner_id=evaluation.partner_id, evaluation=evaluation, period_start=period_start, unlocked_at__isnull=True
+    ).first()
     if standing is not None:
         return standing
     approval = PeriodApproval(
@@ -870,7 +876,9 @@ def period_unlock(*, actor: User, evaluation, period_start: date, reason: str) -
     if not reason:
         raise ValidationError({"reason": "Give the reason for unlocking this period."})
     _lock_evaluation(evaluation)
-    approval = PeriodApproval.objects.filter(evaluation=evaluation, period_start=period_start, unlocked_at__isnull=True).first()
+    approval = PeriodApproval.objects.filter(
+        partner_id=evaluation.partner_id, evaluation=evaluation, period_start=period_start, unlocked_at__isnull=True
+    ).first()
     if approval is None:
         raise ValidationError({"period_start": "This period is not locked."})
     unlock = {"unlocked_by": actor, "unlocked_at": timezone.now(), "unlock_reason": reason[:2000]}
