@@ -10,6 +10,7 @@ available, the tables alone and a pointer to the HTML version.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import os
 import re
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import kaleido
 import pandas as pd
-import plotly.graph_objects as go
+import plotly.io
 import weasyprint
 from choreographer.browsers import Chromium
 from django.template.loader import render_to_string
@@ -60,21 +61,29 @@ class Chart:
     """One chart of a measure: the figure (interactive in the HTML), what it shows in words, and its
     picture (PNG) for the PDF and the Word document, drawn once; None when no browser could draw it."""
 
-    figure: go.Figure
+    figure: dict  # plotly's figure as plain data
     description: str
     png: bytes | None
 
 
-def report_charts(evidence: Evidence) -> list[list[Chart]]:
-    """Every measure's charts, in the order every document shows them, each drawn once as a PNG (in
-    one batch by the shared browser) for the PDF and the Word document to share."""
-    per_measure = [measure_charts(evidence, result) for result in evidence.measures]
-    images = chart_images([figure for figures in per_measure for figure, _ in figures], "png", scale=CHART_SCALE)
+def report_figures(evidence: Evidence) -> list[list[tuple[dict, str]]]:
+    """Every measure's charts (figure and description), in the order every document shows them."""
+    return [measure_charts(evidence, result) for result in evidence.measures]
+
+
+def draw_charts(figures: list[list[tuple[dict, str]]]) -> list[list[Chart]]:
+    """`figures` with their pictures, each drawn once as a PNG (in one batch by the shared browser)
+    for the PDF and the Word document to share. Python mostly waits meanwhile: the browser draws."""
+    images = chart_images([figure for per_measure in figures for figure, _ in per_measure], "png", scale=CHART_SCALE)
     pictures = iter(images or [])
     return [
-        [Chart(figure, description, next(pictures) if images is not None else None) for figure, description in figures]
-        for figures in per_measure
+        [Chart(figure, description, next(pictures) if images is not None else None) for figure, description in per_measure]
+        for per_measure in figures
     ]
+
+
+def report_charts(evidence: Evidence) -> list[list[Chart]]:
+    return draw_charts(report_figures(evidence))
 
 
 # --- Chart renderer (kaleido) ------------------------------------------------------------------
@@ -115,6 +124,21 @@ def start_chart_renderer() -> bool:
     return True
 
 
+# kaleido reloads its tab (and so parses plotly.js again) after every chart, which was half the time
+# of a report's charts; the pictures are the same byte for byte without it. The tab is kept for
+# RELOAD_TAB_EVERY charts instead, so a long-lived worker still starts afresh now and then.
+RELOAD_TAB_EVERY = 200
+
+
+async def _return_tab_without_reload(self, tab) -> None:
+    tab.pine_charts_drawn = getattr(tab, "pine_charts_drawn", 0) + 1
+    if tab.pine_charts_drawn % RELOAD_TAB_EVERY == 0:
+        await tab.reload()
+    await self.tabs_ready.put(tab)
+
+
+kaleido.Kaleido._return_kaleido_tab = _return_tab_without_reload
+
 # Charts drawn at once, each in a tab of the one browser. Two tabs drew 40 charts in 9.9 s instead of
 # 13.3 s here, but a demo build then waited for ever on a tab that never opened: one, until that is
 # understood.
@@ -126,7 +150,7 @@ def _kaleido_options(browser: str) -> dict:
     return {"path": browser, "mathjax": False, "n": CHART_TABS}
 
 
-def chart_images(figures: list[go.Figure], image_format: str, *, scale: float = 1) -> list[bytes] | None:
+def chart_images(figures: list[dict], image_format: str, *, scale: float = 1) -> list[bytes] | None:
     """All of a report's charts as `image_format` ("svg" or "png"), drawn in one batch by one
     browser; None if unavailable. `scale` multiplies the pixels of a bitmap."""
     browser = chart_browser()
@@ -186,35 +210,55 @@ def build_report(
     if not given (give them to share them with the Word document). `progress(percent, stage)` is
     called before each step."""
     progress(50, "Drawing charts")
-    document = report_sections(evidence, context)
+    sections = report_sections(evidence, context)
     if charts is None:
         charts = report_charts(evidence)
-    drawn = all(chart.png is not None for figures in charts for chart in figures)
-
     progress(70, "Writing HTML")
-    entries = []
-    for measure, figures in zip(document["measures"], charts):
-        measure["charts"] = []
-        for chart in figures:
-            html_chart = chart.figure.to_html(
+    html = report_html(sections, [[(chart.figure, chart.description) for chart in per] for per in charts])
+    progress(85, "Writing PDF")
+    pdf, drawn = report_pdf(sections, charts)
+    return ReportFiles(html=html, pdf=pdf, chart_in_pdf=drawn)
+
+
+def report_html(sections: dict, figures: list[list[tuple[dict, str]]]) -> bytes:
+    """The standalone HTML: `report_sections` with each measure's interactive charts."""
+    measures, count = [], 0
+    for measure, per_measure in zip(sections["measures"], figures):
+        entries = []
+        for figure, description in per_measure:
+            count += 1
+            html_chart = plotly.io.to_html(
+                figure,
+                validate=False,  # built as plotly's plain data, checked by the tests
                 full_html=False,
                 include_plotlyjs=False,
-                div_id=f"chart-{len(entries) + 1}",
+                div_id=f"chart-{count}",
                 default_height=f"{CHART_HEIGHT}px",
                 config={"displaylogo": False, "responsive": True},
             )
-            entries.append({"html": mark_safe(html_chart), "description": chart.description, "chart": chart})
-            measure["charts"].append(entries[-1])
-    html = render_to_string(TEMPLATE, {**document, "for_pdf": False})
+            entries.append({"html": mark_safe(html_chart), "description": description})
+        measures.append({**measure, "charts": entries})
+    return render_to_string(TEMPLATE, {**sections, "measures": measures, "for_pdf": False}).encode("utf-8")
 
-    progress(85, "Writing PDF")
-    if drawn:
-        for entry in entries:
-            entry["image_uri"] = "data:image/png;base64," + base64.b64encode(entry["chart"].png).decode("ascii")
-    pdf_html = render_to_string(TEMPLATE, {**document, "for_pdf": True, "charts_in_pdf": drawn})
+
+def report_pdf(sections: dict, charts: list[list[Chart]]) -> tuple[bytes, bool]:
+    """The PDF, and whether it carries the charts' pictures (not when no browser could draw them)."""
+    drawn = all(chart.png is not None for per_measure in charts for chart in per_measure)
+    measures = []
+    for measure, per_measure in zip(sections["measures"], charts):
+        entries = [
+            {
+                "description": chart.description,
+                "image_uri": "data:image/png;base64," + base64.b64encode(chart.png).decode("ascii"),
+            }
+            if drawn
+            else {"description": chart.description}
+            for chart in per_measure
+        ]
+        measures.append({**measure, "charts": entries})
+    pdf_html = render_to_string(TEMPLATE, {**sections, "measures": measures, "for_pdf": True, "charts_in_pdf": drawn})
     # Tagged, so screen readers get the headings, tables and chart descriptions.
-    pdf = weasyprint.HTML(string=pdf_html, base_url=None).write_pdf(pdf_tags=True)
-    return ReportFiles(html=html.encode("utf-8"), pdf=pdf, chart_in_pdf=drawn)
+    return weasyprint.HTML(string=pdf_html, base_url=None).write_pdf(pdf_tags=True), drawn
 
 
 def report_sections(evidence: Evidence, context: ReportContext) -> dict:
@@ -543,7 +587,7 @@ def _cell(row, column: str, fmt: Callable) -> str:
 _COLOURS = {"intervention": "#1d70b8", "comparison": "#d4351c", "all": "#505a5f"}
 
 
-def measure_figure(evidence: Evidence, result: MeasureResult) -> go.Figure:
+def measure_figure(evidence: Evidence, result: MeasureResult) -> dict:
     """The measure's shown values by group (hidden cells are gaps), the intervention start, the
     shaded windows, and the design's own lines: fitted segments and the counterfactual (interrupted
     time series), the window means and the counterfactual (difference-in-differences), or the
@@ -551,42 +595,42 @@ def measure_figure(evidence: Evidence, result: MeasureResult) -> go.Figure:
     safe = evidence.safe.frame
     rows = round_for_charts(safe[safe["measure_code"] == result.planned.code]).sort_values("period_start")
     decimals = TABLE_DECIMALS.get(result.unit, 1)
-    fig = go.Figure()
+    traces, shapes, annotations = [], [], []
     for group in [g for g in GROUPS if g in set(rows["group"])]:
         series = rows[rows["group"] == group]
-        fig.add_trace(
-            go.Scatter(
-                x=series["period_start"],
-                y=series["value"],
-                name=GROUP_LABELS.get(group, group),
-                mode="lines+markers",
-                line={"color": _COLOURS.get(group, "#0b0c0c")},
-                connectgaps=False,
-                hovertemplate=f"%{{x|%b %Y}}: %{{y:,.{decimals}f}}<extra>{GROUP_LABELS.get(group, group)}</extra>",
-            )
+        label = GROUP_LABELS.get(group, group)
+        traces.append(
+            {
+                "type": "scatter",
+                "x": _dates(series["period_start"]),
+                "y": _numbers(series["value"]),
+                "name": label,
+                "mode": "lines+markers",
+                "line": {"color": _COLOURS.get(group, "#0b0c0c")},
+                "connectgaps": False,
+                "hovertemplate": f"%{{x|%b %Y}}: %{{y:,.{decimals}f}}<extra>{label}</extra>",
+            }
         )
-    _design_lines(fig, result, decimals)
+    _design_lines(traces, shapes, annotations, result, decimals)
     windows = evidence.plan.windows
     if windows is not None:
-        fig.add_vrect(x0=windows.baseline_start, x1=windows.baseline_end, fillcolor="#b1b4b6", opacity=0.15, line_width=0)
-        fig.add_vrect(x0=windows.follow_up_start, x1=windows.follow_up_end, fillcolor="#00703c", opacity=0.08, line_width=0)
-        start = pd.Timestamp(windows.intervention_start)
-        fig.add_vline(x=start.timestamp() * 1000, line={"color": "#0b0c0c", "dash": "dash", "width": 1.5})
-        fig.add_annotation(
-            x=start, y=1, yref="paper", text="Intervention starts", showarrow=False, xanchor="left", yanchor="bottom"
-        )
-    fig.update_layout(
-        title={"text": escape(result.name)},
-        yaxis_title=UNIT_LABELS.get(result.unit, result.unit),
-        template="simple_white",
+        shapes.append(_vrect(windows.baseline_start, windows.baseline_end, "#b1b4b6", 0.15))
+        shapes.append(_vrect(windows.follow_up_start, windows.follow_up_end, "#00703c", 0.08))
+        start = _date(windows.intervention_start)
+        shapes.append(_vline(start))
+        annotations.append(_label_above(start, "Intervention starts"))
+    return _figure(
+        traces,
+        shapes,
+        annotations,
+        title=result.name,
+        yaxis={"title": {"text": UNIT_LABELS.get(result.unit, result.unit)}},
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 60, "r": 20, "t": 60, "b": 60},
-        font={"family": "Arial, Liberation Sans, sans-serif"},
     )
-    return fig
 
 
-def measure_charts(evidence: Evidence, result: MeasureResult) -> list[tuple[go.Figure, str]]:
+def measure_charts(evidence: Evidence, result: MeasureResult) -> list[tuple[dict, str]]:
     """A measure's charts and what each shows in words, in the order every document shows them."""
     charts = [(measure_figure(evidence, result), _chart_description(evidence, result))]
     events = event_study_figure(evidence, result)
@@ -605,7 +649,7 @@ EVENT_STUDY_DESCRIPTION = (
 )
 
 
-def event_study_figure(evidence: Evidence, result: MeasureResult) -> go.Figure | None:
+def event_study_figure(evidence: Evidence, result: MeasureResult) -> dict | None:
     """For a difference-in-differences: intervention minus comparison in each period, less that
     difference in the last baseline period, computed from the values shown (rounded as the tables
     show them), so it gives away nothing the tables do not."""
@@ -623,31 +667,28 @@ def event_study_figure(evidence: Evidence, result: MeasureResult) -> go.Figure |
         return None
     decimals = TABLE_DECIMALS.get(result.unit, 1)
     relative = (gap - baseline.iloc[-1]).round(decimals)
-    fig = go.Figure(
-        go.Scatter(
-            x=relative.index,
-            y=relative.to_numpy(),
-            mode="markers",
-            name="Difference from the last baseline period",
-            marker={"color": _COLOURS["intervention"], "size": 7},
-            hovertemplate=f"%{{x|%b %Y}}: %{{y:,.{decimals}f}}<extra></extra>",
-        )
-    )
-    fig.add_hline(y=0, line={"color": "#505a5f", "width": 1})
-    start = pd.Timestamp(windows.intervention_start)
-    fig.add_vline(x=start.timestamp() * 1000, line={"color": "#0b0c0c", "dash": "dash", "width": 1.5})
-    fig.update_layout(
-        title={"text": escape(f"{result.name}: the gap between the groups by period (event study)")},
-        yaxis_title=f"Difference ({result.estimate.scale or UNIT_LABELS.get(result.unit, result.unit)})",
-        template="simple_white",
+    trace = {
+        "type": "scatter",
+        "x": _dates(relative.index),
+        "y": _numbers(relative),
+        "mode": "markers",
+        "name": "Difference from the last baseline period",
+        "marker": {"color": _COLOURS["intervention"], "size": 7},
+        "hovertemplate": f"%{{x|%b %Y}}: %{{y:,.{decimals}f}}<extra></extra>",
+    }
+    shapes = [_hline(0, {"color": "#505a5f", "width": 1}), _vline(_date(windows.intervention_start))]
+    return _figure(
+        [trace],
+        shapes,
+        [],
+        title=f"{result.name}: the gap between the groups by period (event study)",
+        yaxis={"title": {"text": f"Difference ({result.estimate.scale or UNIT_LABELS.get(result.unit, result.unit)})"}},
         showlegend=False,
         margin={"l": 60, "r": 20, "t": 60, "b": 40},
-        font={"family": "Arial, Liberation Sans, sans-serif"},
     )
-    return fig
 
 
-def _design_lines(fig: go.Figure, result: MeasureResult, decimals: int) -> None:
+def _design_lines(traces: list, shapes: list, annotations: list, result: MeasureResult, decimals: int) -> None:
     chart = result.estimate.chart or {}
 
     def rounded(values):
@@ -656,15 +697,16 @@ def _design_lines(fig: go.Figure, result: MeasureResult, decimals: int) -> None:
     def line(points, key, name, dash, colour="#0b0c0c"):
         points = [p for p in points if p.get(key) is not None]
         if points:
-            fig.add_trace(
-                go.Scatter(
-                    x=[pd.Timestamp(p["period_start"]) for p in points],
-                    y=rounded([p[key] for p in points]),
-                    name=name,
-                    mode="lines",
-                    line={"color": colour, "dash": dash, "width": 1.5},
-                    hovertemplate=f"%{{x|%b %Y}}: %{{y:,.{decimals}f}}<extra>{name}</extra>",
-                )
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": [_date(p["period_start"]) for p in points],
+                    "y": rounded([p[key] for p in points]),
+                    "name": name,
+                    "mode": "lines",
+                    "line": {"color": colour, "dash": dash, "width": 1.5},
+                    "hovertemplate": f"%{{x|%b %Y}}: %{{y:,.{decimals}f}}<extra>{name}</extra>",
+                }
             )
 
     design = result.estimate.design
@@ -675,22 +717,86 @@ def _design_lines(fig: go.Figure, result: MeasureResult, decimals: int) -> None:
         line(chart.get("points", []), "upper", "Upper control limit", "dash", "#505a5f")
         line(chart.get("points", []), "lower", "Lower control limit", "dash", "#505a5f")
         if chart.get("centre") is not None:
-            fig.add_hline(
-                y=round(chart["centre"], decimals), line={"color": "#505a5f", "width": 1}, annotation_text="Centre line"
+            centre = round(chart["centre"], decimals)
+            shapes.append(_hline(centre, {"color": "#505a5f", "width": 1}))
+            annotations.append(
+                {
+                    "text": "Centre line",
+                    "x": 1,
+                    "xref": "paper",
+                    "y": centre,
+                    "yref": "y",
+                    "showarrow": False,
+                    "xanchor": "right",
+                    "yanchor": "bottom",
+                }  # fmt: skip
             )
     elif design == "did" and chart.get("counterfactual_follow_up") is not None:
         follow = [p for p in chart.get("intervention", []) if p.get("window") == "follow_up"]
         if follow:
-            fig.add_trace(
-                go.Scatter(
-                    x=[pd.Timestamp(follow[0]["period_start"]), pd.Timestamp(follow[-1]["period_start"])],
-                    y=rounded([chart["counterfactual_follow_up"]] * 2),
-                    name="Intervention group had it followed the comparison (counterfactual)",
-                    mode="lines",
-                    line={"color": _COLOURS["intervention"], "dash": "dot", "width": 1.5},
-                    hovertemplate=f"%{{y:,.{decimals}f}}<extra>Counterfactual</extra>",
-                )
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": [_date(follow[0]["period_start"]), _date(follow[-1]["period_start"])],
+                    "y": rounded([chart["counterfactual_follow_up"]] * 2),
+                    "name": "Intervention group had it followed the comparison (counterfactual)",
+                    "mode": "lines",
+                    "line": {"color": _COLOURS["intervention"], "dash": "dot", "width": 1.5},
+                    "hovertemplate": f"%{{y:,.{decimals}f}}<extra>Counterfactual</extra>",
+                }
             )
+
+
+# A chart is plotly's figure as plain data (what plotly.js and kaleido read): building plotly's
+# validated objects, each with its own deep copy of the template, took longer than drawing them.
+def _figure(traces: list, shapes: list, annotations: list, *, title: str, **layout) -> dict:
+    return {
+        "data": traces,
+        "layout": {
+            "template": _chart_template(),
+            "title": {"text": escape(title)},
+            "shapes": shapes,
+            "annotations": annotations,
+            "font": {"family": "Arial, Liberation Sans, sans-serif"},
+            **layout,
+        },
+    }
+
+
+@functools.cache
+def _chart_template() -> dict:
+    return plotly.io.templates["simple_white"].to_plotly_json()
+
+
+def _date(day) -> str:
+    return pd.Timestamp(day).strftime("%Y-%m-%d")
+
+
+def _dates(days) -> list[str]:
+    return [_date(day) for day in days]
+
+
+def _numbers(values) -> list[float | None]:
+    return [None if pd.isna(value) else float(value) for value in values]
+
+
+def _vrect(start, end, colour: str, opacity: float) -> dict:
+    return {"type": "rect", "xref": "x", "yref": "paper", "x0": _date(start), "x1": _date(end), "y0": 0, "y1": 1,
+            "fillcolor": colour, "opacity": opacity, "line": {"width": 0}, "layer": "below"}  # fmt: skip
+
+
+def _vline(x, line: dict | None = None) -> dict:
+    line = line or {"color": "#0b0c0c", "dash": "dash", "width": 1.5}
+    return {"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1, "line": line}
+
+
+def _hline(y: float, line: dict) -> dict:
+    return {"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": y, "y1": y, "line": line}
+
+
+def _label_above(x, text: str) -> dict:
+    return {"text": text, "x": x, "y": 1, "xref": "x", "yref": "paper", "showarrow": False,
+            "xanchor": "left", "yanchor": "bottom"}  # fmt: skip
 
 
 def _chart_description(evidence: Evidence, result: MeasureResult) -> str:
@@ -752,50 +858,41 @@ def _period(start, end) -> str:
 _SURVIVAL_GROUPS = {"intervention": "Intervention", "comparison": "Comparison"}
 
 
-def survival_figure(result: MeasureResult) -> go.Figure | None:
+def survival_figure(result: MeasureResult) -> dict | None:
     """For a time-to-event measure: each shown group's Kaplan-Meier curve as the percentage who had
     the event by each day, a step line drawn only from the safe steps
     (reports.disclosure.safe_time_to_event), and the plan's horizon."""
     survival = result.survival
     if survival is None or not any(g.shown and len(g.steps) > 1 for g in survival.groups):
         return None
-    fig = go.Figure()
+    traces = []
     for group in survival.groups:
         if not group.shown or len(group.steps) < 2:
             continue
         label = _SURVIVAL_GROUPS.get(group.group, group.group)
-        fig.add_trace(
-            go.Scatter(
-                x=[step.days for step in group.steps],
-                y=[step.percent_with_event for step in group.steps],
-                customdata=[step.at_risk for step in group.steps],
-                name=label,
-                mode="lines+markers",
-                line={"shape": "hv", "color": _COLOURS.get(group.group, "#0b0c0c")},
-                hovertemplate="Day %{x:,.0f}: %{y:.1f}% had the event (at risk: %{customdata:,})<extra>" + label + "</extra>",
-            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [step.days for step in group.steps],
+                "y": [step.percent_with_event for step in group.steps],
+                "customdata": [step.at_risk for step in group.steps],
+                "name": label,
+                "mode": "lines+markers",
+                "line": {"shape": "hv", "color": _COLOURS.get(group.group, "#0b0c0c")},
+                "hovertemplate": "Day %{x:,.0f}: %{y:.1f}% had the event (at risk: %{customdata:,})<extra>" + label + "</extra>",
+            }
         )
-    fig.add_vline(x=survival.horizon_days, line={"color": "#0b0c0c", "dash": "dash", "width": 1.5})
-    fig.add_annotation(
-        x=survival.horizon_days,
-        y=1,
-        yref="paper",
-        text=f"Horizon: {survival.horizon_days:,} days",
-        showarrow=False,
-        xanchor="left",
-        yanchor="bottom",
-    )
-    fig.update_layout(
-        title={"text": escape(f"{result.name}: time to the event (Kaplan–Meier)")},
-        xaxis_title="Days since the child's start date",
-        yaxis_title="Children who had the event (%)",
-        yaxis={"rangemode": "tozero"},
-        template="simple_white",
+    horizon = survival.horizon_days
+    return _figure(
+        traces,
+        [_vline(horizon)],
+        [_label_above(horizon, f"Horizon: {horizon:,} days")],
+        title=f"{result.name}: time to the event (Kaplan–Meier)",
+        xaxis={"title": {"text": "Days since the child's start date"}},
+        yaxis={"title": {"text": "Children who had the event (%)"}, "rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.2},
         margin={"l": 60, "r": 20, "t": 60, "b": 60},
-        font={"family": "Arial, Liberation Sans, sans-serif"},
     )
-    return fig
 
 
 def survival_description(result: MeasureResult) -> str:

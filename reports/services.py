@@ -3,6 +3,7 @@
 import functools
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.conf import settings
@@ -100,6 +101,30 @@ def report_build(*, report_id: int) -> str:
         first_stage="Reading the data",
         failure=_failure,
     )
+
+
+def _documents(job: jobs.Job, evidence, context, *, workbook: bool) -> dict[str, bytes]:
+    """The report's HTML, PDF and Word document, and its workbook if asked. The browser draws the
+    charts (once, for the PDF and the Word document alike) while this thread writes the HTML and the
+    workbook, which need no pictures."""
+    from reports import documents  # pandas, plotly, WeasyPrint: workers only
+    from reports.word import report_docx
+    from reports.workbook import report_workbook
+
+    job.progress(40, "Drawing charts")
+    sections = documents.report_sections(evidence, context)
+    figures = documents.report_figures(evidence)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pine-charts") as pool:
+        drawing = pool.submit(documents.draw_charts, figures)
+        files = {"html": documents.report_html(sections, figures)}
+        if workbook:
+            files["xlsx"] = report_workbook(evidence, context)
+        charts = drawing.result()
+    job.progress(75, "Writing PDF")
+    files["pdf"], _ = documents.report_pdf(sections, charts)
+    job.progress(92, "Writing the Word document")
+    files["docx"] = report_docx(evidence, context, charts=charts)
+    return files
 
 
 def _failure(cause: str) -> dict:
@@ -225,9 +250,7 @@ def plan_spec(plan):
 
 
 def _build(job: jobs.Job) -> str:
-    from reports.documents import build_report, report_charts, start_chart_renderer  # pandas, plotly, WeasyPrint: workers only
-    from reports.word import report_docx
-    from reports.workbook import report_workbook
+    from reports.documents import start_chart_renderer  # pandas, plotly, WeasyPrint: workers only
 
     start_chart_renderer()  # once per process; workers also start it when they fork
     with job.atomic():
@@ -242,20 +265,16 @@ def _build(job: jobs.Job) -> str:
         job.progress(10, "Analysing")
         evidence, results, checksum = _evidence(report)
         context = _context(report, checksum)
-    job.progress(40, "Drawing charts")
-    charts = report_charts(evidence)  # once, for the PDF and the Word document alike
-    files = build_report(evidence, context, progress=job.progress, charts=charts)
-    job.progress(92, "Writing the workbook and the Word document")
-    xlsx, docx = report_workbook(evidence, context), report_docx(evidence, context, charts=charts)
+    files = _documents(job, evidence, context, workbook=True)
     job.update(
         status=Report.Status.DONE,
         progress=100,
         stage="Ready",
-        html=files.html,
-        pdf=files.pdf,
+        html=files["html"],
+        pdf=files["pdf"],
         results=results,
-        xlsx=xlsx,
-        docx=docx,
+        xlsx=files["xlsx"],
+        docx=files["docx"],
         data_checksum=checksum,
         finished_at=timezone.now(),
     )
@@ -378,8 +397,7 @@ NO_LONGER_REBUILT = (
 
 
 def _finalise(job: jobs.Job) -> str:
-    from reports.documents import build_report, report_charts, start_chart_renderer  # pandas, plotly, WeasyPrint
-    from reports.word import report_docx
+    from reports.documents import start_chart_renderer  # pandas, plotly, WeasyPrint: workers only
 
     start_chart_renderer()
     with job.atomic():
@@ -399,11 +417,7 @@ def _finalise(job: jobs.Job) -> str:
             job.update(status=ReportFinalisation.Status.FAILED, finished_at=timezone.now(), error=NO_LONGER_REBUILT)
             return ReportFinalisation.Status.FAILED
         context = _context(report, checksum)
-    job.progress(40, "Drawing charts")
-    charts = report_charts(evidence)
-    files = build_report(evidence, context, progress=job.progress, charts=charts)
-    job.progress(92, "Writing the Word document")
-    docx = report_docx(evidence, context, charts=charts)
+    files = _documents(job, evidence, context, workbook=False)
     with job.atomic():
         report = _locked(report)
         try:
@@ -428,7 +442,7 @@ def _finalise(job: jobs.Job) -> str:
             quiet=("finalised_at",),
         )
         # The files are written whatever their size: audited_update compares bytes by their length.
-        Report.objects.filter(pk=report.pk).update(html=files.html, pdf=files.pdf, docx=docx)
+        Report.objects.filter(pk=report.pk).update(html=files["html"], pdf=files["pdf"], docx=files["docx"])
         ReportFinalisation.objects.filter(pk=job.pk).update(
             status=ReportFinalisation.Status.DONE, progress=100, stage="Final", finished_at=timezone.now()
         )

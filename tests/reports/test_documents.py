@@ -2,6 +2,7 @@
 size and the PDF (no database needed)."""
 
 import base64
+import inspect
 import io
 import os
 import re
@@ -10,6 +11,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import docx
+import kaleido
+import pandas as pd
+import plotly.graph_objects as go
 import plotly.offline
 import pytest
 
@@ -154,7 +158,7 @@ def test_an_interrupted_time_series_chart_draws_the_fitted_segments_and_the_coun
     plan = replace(DID_PLAN, design="its", measures=(PlannedMeasure("re-referrals", "decrease", "primary"),))
     evidence = evidence_build(report_data(), plan, threshold=5)
     assert evidence.measures[0].estimate.design == "controlled_its"  # the comparison series is there
-    names = [trace.name for trace in reporting.measure_figure(evidence, evidence.measures[0]).data]
+    names = [trace["name"] for trace in reporting.measure_figure(evidence, evidence.measures[0])["data"]]
     assert "Fitted segments" in names and "Had nothing changed (counterfactual)" in names
 
 
@@ -250,13 +254,24 @@ def test_the_build_reports_its_progress(monkeypatch):
     assert stages == [(50, "Drawing charts"), (70, "Writing HTML"), (85, "Writing PDF")]
 
 
+@pytest.mark.parametrize("design", ["did", "its", "spc", "pre_post"])
+def test_every_chart_is_a_valid_plotly_figure(design):
+    """The charts are built as plotly's plain data, unchecked when drawn: plotly's own validation
+    accepts every one (a wrong property name would raise)."""
+    evidence = evidence_build(report_data(), replace(DID_PLAN, design=design), threshold=5)
+    for per_measure in reporting.report_figures(evidence):
+        for figure, description in per_measure:
+            go.Figure(figure)
+            assert figure["layout"]["title"]["text"] and description
+
+
 def test_chart_values_carry_no_more_decimals_than_the_tables():
     evidence = evidence_build(report_data(), DID_PLAN, threshold=5)
     figure = reporting.measure_figure(evidence, evidence.measures[0])
-    for trace in figure.data:
-        for y in trace.y:
-            assert y is None or y != y or round(y, 1) == y
-    assert "y:,.1f" in figure.data[0].hovertemplate
+    for trace in figure["data"]:
+        for y in trace["y"]:
+            assert y is None or round(y, 1) == y
+    assert "y:,.1f" in figure["data"][0]["hovertemplate"]
 
 
 # --- The PDF -----------------------------------------------------------------------------------
@@ -292,6 +307,18 @@ def test_pdf_carries_the_charts_when_a_browser_exists(chart_renderer, monkeypatc
     png = base64.b64decode(images[0][0])
     width, height = struct.unpack(">II", png[16:24])  # the PNG header: high resolution for print
     assert png.startswith(b"\x89PNG") and (width, height) == (1600, 840)
+
+
+def test_the_chart_tab_is_kept_between_charts_and_draws_the_same_pictures(chart_renderer):
+    """kaleido would reload its tab (parsing plotly.js again) after every chart; PINE keeps it. The
+    override must still be the method kaleido calls, and the pictures must not change."""
+    assert kaleido.Kaleido._return_kaleido_tab is reporting._return_tab_without_reload
+    assert "_return_kaleido_tab" in inspect.getsource(kaleido.Kaleido._render_task)
+    evidence = evidence_build(report_data(), DID_PLAN, threshold=5)
+    figures = [figure for per_measure in reporting.report_figures(evidence) for figure, _ in per_measure]
+    first = reporting.chart_images(figures, "png")
+    assert first is not None and len(first) == 3
+    assert reporting.chart_images(list(reversed(figures)), "png") == list(reversed(first))
 
 
 def test_each_chart_is_drawn_once_for_the_pdf_and_the_word_document(chart_renderer, monkeypatch):
@@ -339,7 +366,7 @@ def test_plotly_js_is_served_from_the_installed_package_at_its_version(client):
 def test_the_event_study_of_a_difference_in_differences_uses_only_shown_values():
     evidence = evidence_build(report_data(), DID_PLAN, threshold=5)
     figure = reporting.event_study_figure(evidence, evidence.measures[0])
-    points = dict(zip(figure.data[0].x, figure.data[0].y))
+    points = dict(zip(pd.to_datetime(figure["data"][0]["x"]), figure["data"][0]["y"]))
     assert points[MONTHS[11]] == 0  # the last baseline period is the reference
     # April 2025: the intervention's value is hidden, so the period is left out.
     assert MONTHS[-1] + MONTHS.freq not in points

@@ -90,7 +90,7 @@ def test_a_failed_build_says_so_and_writes_no_files(evaluation_with_data, monkey
     def broken(*args, **kwargs):
         raise RuntimeError("chart engine exploded")
 
-    monkeypatch.setattr(reports.documents, "build_report", broken)
+    monkeypatch.setattr(reports.documents, "report_pdf", broken)
     report = factories.ReportFactory(evaluation=evaluation_with_data)
     assert services.report_build(report_id=report.pk) == "failed"
     report.refresh_from_db()
