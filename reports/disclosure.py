@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import functools
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
@@ -302,7 +303,8 @@ class _Model:
             covers = {p: [k] for k, p in enumerate(periods)}  # periods apart (or all of one length)
         else:
             cuts = sorted({s for s, _ in periods} | {e + day for _, e in periods})
-            covers = {(s, e): [k for k in range(len(cuts) - 1) if cuts[k] >= s and cuts[k + 1] - day <= e] for s, e in periods}
+            # the pieces [cuts[k], cuts[k + 1]) inside [s, e]: cuts[k] >= s and cuts[k + 1] <= e + day
+            covers = {(s, e): list(range(bisect_left(cuts, s), bisect_right(cuts, e + day) - 1)) for s, e in periods}
         by_key = {}
         for r, s, e, g in zip(rows, starts, ends, groups, strict=True):
             by_key[(s, e, g)] = int(r)
