@@ -1,7 +1,24 @@
 """The standard outcome measures of children's social care, as defined in DfE statistics and
 Ofsted inspection (sources: the Children in Need census, the SSDA903 looked-after return, Annex A)."""
 
+import math
 from typing import NamedTuple
+
+# Decimal places a measure's value is shown to, by its unit: the report tables' rule (charts and hover
+# text show no more), and every page that shows a value reads it here. Pure, so analysis may use it.
+DISPLAY_DECIMALS = {"count": 0, "percentage": 1, "rate_10k": 1, "days": 1}
+
+
+def value_shown(value: float, unit: str) -> str:
+    """A measure's value as a table cell shows it, at its unit's precision: a count whole, a
+    percentage to one decimal place with its sign, rates and days to one decimal place; thousands
+    separated. The caption or column names the unit."""
+    decimals = DISPLAY_DECIMALS.get(unit, 1)
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    value = round(value, decimals) + 0.0  # + 0.0: never -0.0
+    return f"{value:.{decimals}f}%" if unit == "percentage" else f"{value:,.{decimals}f}"
 
 
 class StandardMeasure(NamedTuple):

@@ -64,3 +64,14 @@ def test_the_data_dictionary_and_the_api_carry_the_definitions(client, lead, par
     measures = Client(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/measures/?limit=100").json()["results"]
     first = next(m for m in measures if m["code"] == "entries_to_care")
     assert first["frequency"] == "monthly" and first["source_fields"] == "Episodes: DECOM, RNE = S" and first["version"] == 1
+
+
+def test_a_value_is_shown_at_its_units_precision_by_one_rule():
+    from measures.library import DISPLAY_DECIMALS, value_shown
+    from reports.disclosure import TABLE_DECIMALS
+
+    assert TABLE_DECIMALS is DISPLAY_DECIMALS  # the reports' tables and every page read one rule
+    assert value_shown(100 / 3, "percentage") == "33.3%"
+    assert value_shown(12345.0, "count") == "12,345"
+    assert value_shown(2.45678, "rate_10k") == "2.5" and value_shown(12.04, "days") == "12.0"
+    assert value_shown(-0.01, "percentage") == "0.0%"  # never "-0.0"
