@@ -1,7 +1,24 @@
 """The standard outcome measures of children's social care, as defined in DfE statistics and
 Ofsted inspection (sources: the Children in Need census, the SSDA903 looked-after return, Annex A)."""
 
+import math
 from typing import NamedTuple
+
+# Decimal places a measure's value is shown to, by its unit: the report tables' rule (charts and hover
+# text show no more), and every page that shows a value reads it here. Pure, so analysis may use it.
+DISPLAY_DECIMALS = {"count": 0, "percentage": 1, "rate_10k": 1, "days": 1}
+
+
+def value_shown(value: float, unit: str) -> str:
+    """A measure's value as a table cell shows it, at its unit's precision: a count whole, a
+    percentage to one decimal place with its sign, rates and days to one decimal place; thousands
+    separated. The caption or column names the unit."""
+    decimals = DISPLAY_DECIMALS.get(unit, 1)
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    value = round(value, decimals) + 0.0  # + 0.0: never -0.0
+    return f"{value:.{decimals}f}%" if unit == "percentage" else f"{value:,.{decimals}f}"
 
 
 class StandardMeasure(NamedTuple):
@@ -17,14 +34,19 @@ STANDARD_MEASURES = [
         "re_referrals_12m",
         "Re-referrals within 12 months",
         "Percentage of referrals in the period made within 12 months of a previous referral for the same child. "
-        "Numerator: referrals with a previous referral (CINreferralDate) in the 12 months before; denominator: all referrals.",
+        "Numerator: referrals with a previous referral (CINreferralDate) in the 12 months before; denominator: all referrals."
+        " Formula: referrals whose child had an earlier referral (another CINreferralDate, earlier referrals in "
+        "the return counting as history) in the 12 months before, divided by all referrals, times 100; placed in a"
+        " period by CINreferralDate; statistic: a proportion (numerator and denominator).",
         "percentage",
         "lower",
     ),
     StandardMeasure(
         "referrals_nfa",
         "Referrals ending in no further action",
-        "Percentage of referrals in the period that led to no further action (ReferralNFA = 1). Denominator: all referrals.",
+        "Percentage of referrals in the period that led to no further action (ReferralNFA = 1). Denominator: all referrals."
+        " Formula: referrals with ReferralNFA true divided by all referrals, times 100; placed in a period by "
+        "CINreferralDate; statistic: a proportion (numerator and denominator).",
         "percentage",
         "lower",
     ),
@@ -32,7 +54,10 @@ STANDARD_MEASURES = [
         "assessments_45_days",
         "Assessments completed within 45 working days",
         "Percentage of assessments authorised in the period within 45 working days of starting "
-        "(AssessmentActualStartDate to AssessmentAuthorisationDate, excluding weekends and bank holidays).",
+        "(AssessmentActualStartDate to AssessmentAuthorisationDate, excluding weekends and bank holidays)."
+        " Formula: assessments authorised within 45 working days of AssessmentActualStartDate (numpy busday_count,"
+        " weekends and England's bank holidays excluded) divided by all assessments authorised, times 100; placed "
+        "in a period by AssessmentAuthorisationDate; statistic: a proportion (numerator and denominator).",
         "percentage",
         "higher",
     ),
@@ -40,7 +65,10 @@ STANDARD_MEASURES = [
         "icpc_15_days",
         "Initial child protection conferences within 15 working days",
         "Percentage of initial child protection conferences in the period held within 15 working days of the start "
-        "of the section 47 enquiry (S47ActualStartDate to DateOfInitialCPC).",
+        "of the section 47 enquiry (S47ActualStartDate to DateOfInitialCPC)."
+        " Formula: initial child protection conferences held within 15 working days of S47ActualStartDate (numpy "
+        "busday_count, weekends and England's bank holidays excluded) divided by all initial conferences held, "
+        "times 100; placed in a period by DateOfInitialCPC; statistic: a proportion (numerator and denominator).",
         "percentage",
         "higher",
     ),
@@ -48,7 +76,11 @@ STANDARD_MEASURES = [
         "cp_plans_rate",
         "Child protection plans per 10,000 children",
         "Children on a child protection plan at the end of the period per 10,000 children aged 0 to 17 "
-        "(ONS mid-year population estimate).",
+        "(ONS mid-year population estimate)."
+        " Formula: children on a plan at the end of the period's last day (CPPstartDate on or before it, "
+        "CPPendDate after it or empty) times 10,000, divided by the 0 to 17 population of the ONS mid-year "
+        "estimate in force that day; placed in a period by its last day; statistic: a rate per 10,000 (the "
+        "population as denominator, not estimable without it or for a group given as a list).",
         "rate_10k",
         "lower",
     ),
@@ -56,7 +88,10 @@ STANDARD_MEASURES = [
         "repeat_cp_plans",
         "Repeat child protection plans",
         "Percentage of children starting a child protection plan in the period who had a previous plan, however long ago "
-        "(NumberOfPreviousCPP > 0).",
+        "(NumberOfPreviousCPP > 0)."
+        " Formula: plans starting whose child had a previous plan (NumberOfPreviousCPP above 0, or an earlier plan"
+        " in the return) divided by all plans starting, times 100; placed in a period by CPPstartDate; statistic: "
+        "a proportion (numerator and denominator).",
         "percentage",
         "lower",
     ),
@@ -64,7 +99,10 @@ STANDARD_MEASURES = [
         "cp_plans_2_years",
         "Child protection plans lasting two years or more",
         "Percentage of child protection plans ending in the period that had lasted two years or more "
-        "(CPPstartDate to CPPendDate).",
+        "(CPPstartDate to CPPendDate)."
+        " Formula: plans ending that had lasted two years or more (CPPendDate on or after CPPstartDate plus two "
+        "years) divided by all plans ending, times 100; placed in a period by CPPendDate; statistic: a proportion "
+        "(numerator and denominator).",
         "percentage",
         "lower",
     ),
@@ -91,7 +129,11 @@ STANDARD_MEASURES = [
         "Children looked after at the end of the period per 10,000 children aged under 18 (SSDA903 episodes open at the "
         "end of the period's last day: DECOM on or before it, DEC after it or empty; short breaks V3, V4 left out). "
         "Population: the 0 to 17 population the partner gives for the calendar year of the period end (ONS mid-year "
-        "estimate); without it the rate is not estimable, and so it is for a group given as a list of children.",
+        "estimate); without it the rate is not estimable, and so it is for a group given as a list of children."
+        " Formula: children looked after at the end of the period's last day times 10,000, divided by the 0 to 17 "
+        "population the partner gives for that day's calendar year; placed in a period by its last day (episodes "
+        "open then: DECOM on or before it, DEC after it or empty); statistic: a rate per 10,000 (the population as"
+        " denominator, not estimable without it or for a group given as a list).",
         "rate_10k",
         "lower",
     ),
@@ -100,7 +142,9 @@ STANDARD_MEASURES = [
         "Entries to care",
         "Number of children who started to be looked after in the period (SSDA903 episodes with RNE = S), placed in a "
         "period by DECOM; a child starting twice in the period counts once; episodes under a series of short-term "
-        "breaks (legal status V3, V4) are left out, as in DfE's figures.",
+        "breaks (legal status V3, V4) are left out, as in DfE's figures."
+        " Formula: count of children with an episode starting with RNE = S (L, P, T, U and B are changes within a "
+        "period of care, not entries); placed in a period by DECOM; statistic: a count (no denominator).",
         "count",
         "lower",
     ),
@@ -109,7 +153,11 @@ STANDARD_MEASURES = [
         "Re-entries to care within 12 months",
         "Percentage of children starting to be looked after in the period (their first start in it, RNE = S, by DECOM) "
         "who had left care (an episode ending with a reason other than X1) in the 12 months up to that day. Earlier "
-        "episodes in the return count as history; short breaks (V3, V4) are left out.",
+        "episodes in the return count as history; short breaks (V3, V4) are left out."
+        " Formula: children entering care (RNE = S) who left care (an earlier episode ending with a reason other "
+        "than X1) in the 12 months up to the entry, divided by children entering care, times 100; placed in a "
+        "period by the DECOM of the child's first entry in it; statistic: a proportion (numerator and "
+        "denominator).",
         "percentage",
         "lower",
     ),
@@ -119,7 +167,10 @@ STANDARD_MEASURES = [
         "Percentage of children looked after at the end of the period who had three or more placements "
         "in the previous 12 months: the placement held when the 12 months began (or the first in them) counts one, and "
         "each later episode with new carers (RNE S, P or T) one more; a change of legal status only (L) or of placement "
-        "type with the same carers (U, B) is not a new placement. Not estimable unless the return covers the 12 months.",
+        "type with the same carers (U, B) is not a new placement. Not estimable unless the return covers the 12 months."
+        " Formula: children looked after at the period end with three or more placements in the 12 months to it, "
+        "divided by children looked after at the period end, times 100; placed in a period by its last day; "
+        "statistic: a proportion (numerator and denominator).",
         "percentage",
         "lower",
     ),
@@ -135,7 +186,11 @@ STANDARD_MEASURES = [
         "missing_from_care",
         "Children missing from care",
         "Percentage of children looked after at any time in the period who had at least one missing incident starting in "
-        "it (SSDA903 MISSING = M, by MIS_START; away without authorisation is counted separately, in away_from_care).",
+        "it (SSDA903 MISSING = M, by MIS_START; away without authorisation is counted separately, in away_from_care)."
+        " Formula: children looked after at any time in the period with a missing incident (MISSING = M) starting "
+        "in it, divided by children looked after at any time in the period, times 100; placed in a period by "
+        "MIS_START (the children by their episodes open in it); statistic: a proportion (numerator and "
+        "denominator).",
         "percentage",
         "lower",
     ),
@@ -144,7 +199,11 @@ STANDARD_MEASURES = [
         "Care leavers aged 19 to 21 in education, employment or training",
         "Percentage of care leavers aged 19 to 21 in education, employment or training (SSDA903 OC3 ACTIV codes F* or P*). "
         "A care leaver is placed in the period of their 19th, 20th or 21st birthday (the first of the month of birth, as "
-        "dates of birth are kept to the month); those not in touch count in the denominator, those who died do not.",
+        "dates of birth are kept to the month); those not in touch count in the denominator, those who died do not."
+        " Formula: care leavers in education, employment or training (OC3 ACTIV F* or P*) divided by care leavers "
+        "aged 19 to 21 (those not in touch counted, those who died not), times 100; placed in a period by their "
+        "19th, 20th or 21st birthday (the first of the month of birth); statistic: a proportion (numerator and "
+        "denominator).",
         "percentage",
         "higher",
     ),
@@ -152,14 +211,20 @@ STANDARD_MEASURES = [
         "care_leavers_accommodation",
         "Care leavers in suitable accommodation",
         "Percentage of care leavers aged 19 to 21 in accommodation judged suitable (SSDA903 OC3 ACCOM ending in 1), "
-        "placed in a period by their 19th, 20th or 21st birthday as for care_leavers_eet.",
+        "placed in a period by their 19th, 20th or 21st birthday as for care_leavers_eet."
+        " Formula: care leavers in suitable accommodation (OC3 ACCOM ending in 1) divided by care leavers aged 19 "
+        "to 21 (those not in touch counted, those who died not), times 100; placed in a period by their 19th, 20th"
+        " or 21st birthday (the first of the month of birth); statistic: a proportion (numerator and denominator).",
         "percentage",
         "higher",
     ),
     StandardMeasure(
         "days_referral_to_assessment",
         "Days from referral to completed assessment",
-        "Median number of calendar days from referral (CINreferralDate) to the authorisation of the assessment.",
+        "Median number of calendar days from referral (CINreferralDate) to the authorisation of the assessment."
+        " Formula: the median of the calendar days from CINreferralDate to AssessmentAuthorisationDate over the "
+        "assessments authorised; placed in a period by AssessmentAuthorisationDate; statistic: a median (no "
+        "numerator or denominator).",
         "days",
         "lower",
     ),
@@ -167,14 +232,19 @@ STANDARD_MEASURES = [
         "cla_count",
         "Children looked after at the end of the period",
         "Number of children looked after at the end of the period's last day (SSDA903 episodes with DECOM on or before "
-        "it and DEC after it or empty; short breaks V3, V4 left out).",
+        "it and DEC after it or empty; short breaks V3, V4 left out)."
+        " Formula: count of children with an episode open at the end of the period's last day (DECOM on or before "
+        "it, DEC after it or empty, short breaks left out); placed in a period by its last day; statistic: a count"
+        " (no denominator).",
         "count",
         "lower",
     ),
     StandardMeasure(
         "missing_incidents",
         "Missing incidents",
-        "Number of missing incidents (SSDA903 MISSING = M) starting in the period (MIS_START).",
+        "Number of missing incidents (SSDA903 MISSING = M) starting in the period (MIS_START)."
+        " Formula: count of missing incidents (MISSING = M); placed in a period by MIS_START; statistic: a count "
+        "(no denominator).",
         "count",
         "lower",
     ),
@@ -182,7 +252,11 @@ STANDARD_MEASURES = [
         "away_from_care",
         "Children away from care without authorisation",
         "Percentage of children looked after at any time in the period who were away without authorisation at least once "
-        "(SSDA903 MISSING = A, by MIS_START).",
+        "(SSDA903 MISSING = A, by MIS_START)."
+        " Formula: children looked after at any time in the period with an incident of being away without "
+        "authorisation (MISSING = A) starting in it, divided by children looked after at any time in the period, "
+        "times 100; placed in a period by MIS_START (the children by their episodes open in it); statistic: a "
+        "proportion (numerator and denominator).",
         "percentage",
         "lower",
     ),
@@ -190,7 +264,9 @@ STANDARD_MEASURES = [
         "away_incidents",
         "Incidents of being away without authorisation",
         "Number of incidents of being away from placement without authorisation (SSDA903 MISSING = A) starting in the "
-        "period (MIS_START).",
+        "period (MIS_START)."
+        " Formula: count of incidents of being away without authorisation (MISSING = A); placed in a period by "
+        "MIS_START; statistic: a count (no denominator).",
         "count",
         "lower",
     ),
@@ -198,7 +274,10 @@ STANDARD_MEASURES = [
         "exits_adoption",
         "Children leaving care who were adopted",
         "Percentage of children who ceased to be looked after in the period (an episode ending, by DEC, with a reason "
-        "other than X1; a child's last exit in the period) who were adopted (REC E11, E12).",
+        "other than X1; a child's last exit in the period) who were adopted (REC E11, E12)."
+        " Formula: children whose last exit in the period (an episode ending with a reason other than X1) was "
+        "adoption (REC E11, E12), divided by children ceasing to be looked after in the period, times 100; placed "
+        "in a period by DEC; statistic: a proportion (numerator and denominator).",
         "percentage",
         "higher",
     ),
@@ -206,7 +285,10 @@ STANDARD_MEASURES = [
         "exits_special_guardianship",
         "Children leaving care under a special guardianship order",
         "Percentage of children who ceased to be looked after in the period (by DEC; a child's last exit in it) who left "
-        "under a special guardianship order (REC E45, E46, E47, E48).",
+        "under a special guardianship order (REC E45, E46, E47, E48)."
+        " Formula: children whose last exit in the period (an episode ending with a reason other than X1) was "
+        "under a special guardianship order (REC E45 to E48), divided by children ceasing to be looked after in "
+        "the period, times 100; placed in a period by DEC; statistic: a proportion (numerator and denominator).",
         "percentage",
         "higher",
     ),
@@ -214,7 +296,10 @@ STANDARD_MEASURES = [
         "exits_return_home",
         "Children leaving care who returned home",
         "Percentage of children who ceased to be looked after in the period (by DEC; a child's last exit in it) who "
-        "returned home to live with parents or relatives, as planned or not (REC E4A, E4B).",
+        "returned home to live with parents or relatives, as planned or not (REC E4A, E4B)."
+        " Formula: children whose last exit in the period (an episode ending with a reason other than X1) was a "
+        "return home (REC E4A, E4B), divided by children ceasing to be looked after in the period, times 100; "
+        "placed in a period by DEC; statistic: a proportion (numerator and denominator).",
         "percentage",
         "higher",
     ),

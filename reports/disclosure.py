@@ -62,6 +62,8 @@ from scipy import sparse
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
+from measures.library import DISPLAY_DECIMALS
+
 THRESHOLD = 5  # the default; reports pass settings.SUPPRESSION_THRESHOLD
 
 PRIMARY = "primary"
@@ -75,8 +77,8 @@ REASONS = (PRIMARY, COMPLEMENT, REBUILT, UNVERIFIABLE, SECONDARY, EARLIER)
 CELL_COLUMNS = ("value", "numerator", "denominator")
 REASON_COLUMNS = {column: f"{column}_reason" for column in CELL_COLUMNS}
 
-# Decimal places the report tables show, by unit; charts and hover text show no more.
-TABLE_DECIMALS = {"count": 0, "percentage": 1, "rate_10k": 1, "days": 1}
+# Decimal places the report tables show, by unit; charts and hover text show no more (the library's).
+TABLE_DECIMALS = DISPLAY_DECIMALS
 RATE_SCALE = {"percentage": 100, "rate_10k": 10_000}
 STORED_DECIMALS = 4  # outcome values are stored to 4 decimal places
 _VALUE_TOLERANCE = 0.5 * 10**-STORED_DECIMALS + 1e-9

@@ -31,6 +31,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from kaleido.errors import BrowserClosedError, BrowserFailedError, ChromeNotFoundError
 
+from measures.library import value_shown
 from reports.analysis import GROUP_LABELS, GROUPS, UNIT_LABELS
 from reports.disclosure import REASON_COLUMNS, TABLE_DECIMALS, round_for_charts
 from reports.evidence import Evidence, MeasureResult
@@ -828,10 +829,8 @@ def _signed(x: float | None) -> str:
 
 
 def _number(value: float, unit: str) -> str:
-    """A value for a table cell, whose caption names the unit."""
-    if unit == "percentage":
-        return f"{value:.1f}%"
-    return f"{value:,.0f}" if unit == "count" else f"{value:,.1f}"
+    """A value for a table cell, whose caption names the unit (the library's one rule)."""
+    return value_shown(value, unit)
 
 
 def _whole(count) -> str:

@@ -104,6 +104,6 @@ class ReturnImportDetailView(PartnerView, TemplateView):
         measures = services.ordered_measures(row.kind, row.summary.get("measures", {}))
         return super().get_context_data(
             item=row,
-            measure_rows=[(code, entry) for code, entries in measures.items() for entry in entries],
+            measure_rows=selectors.return_import_measure_rows(partner=self.partner, measures=measures),
             **kwargs,
         )

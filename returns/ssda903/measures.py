@@ -96,12 +96,16 @@ def care_episodes(read: ReturnRead) -> pd.DataFrame:
 
 
 def _re_entries(episodes: pd.DataFrame) -> pd.DataFrame:
-    """Entries to care (RNE = S) and whether the child had left care in the 12 months before."""
+    """Entries to care (RNE = S) and whether the child had left care in the 12 months before: an
+    earlier episode (in the child's order) ended with a reason other than X1 on or before the entry
+    and within the 12 months. An episode that starts and ends on one day is not its own history."""
     entries = episodes.loc[episodes["rne"].eq("S").fillna(False).to_numpy(dtype=bool), ["child", "decom"]]
-    entries = entries.reset_index(drop=True)
-    exits = episodes.loc[episodes["exit"], ["child", "dec"]]
+    entries = entries.rename_axis("episode").reset_index()
+    exits = episodes.loc[episodes["exit"], ["child", "dec"]].rename_axis("left").reset_index()
     pairs = entries.reset_index().merge(exits, on="child")
-    recent = pairs[(pairs["dec"] <= pairs["decom"]) & (pairs["dec"] >= pairs["decom"] - YEAR)]
+    recent = pairs[
+        (pairs["left"] < pairs["episode"]) & (pairs["dec"] <= pairs["decom"]) & (pairs["dec"] >= pairs["decom"] - YEAR)
+    ]
     entries["re_entry"] = entries.index.isin(recent["index"])
     return entries
 

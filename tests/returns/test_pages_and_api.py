@@ -45,6 +45,24 @@ def test_the_page_imports_a_census_and_shows_its_measures(client, contributor, p
     assert OutcomeValue.objects.filter(partner=partner, measure__code="cin_referrals").get().value == 3
 
 
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_the_result_page_names_each_measure_and_shows_values_at_its_precision(client, contributor, partner, evaluation,
+                                                                             dry_run):  # fmt: skip
+    """One referral in three ended in no further action: 33.3333 stored, 33.3% shown, under the
+    measure's name (its code beside it); a count is shown whole."""
+    client.force_login(contributor)
+    form = {"files": [census_file()], "frequency": "annual", "groups": "all"}
+    with workers():
+        response = client.post(import_page(partner, evaluation), {**form, "dry_run": "on"} if dry_run else form)
+    row = ReturnImport.objects.get()
+    assert row.dry_run is dry_run and row.summary["measures"]["referrals_nfa"][0]["value"] == 33.3333
+    shown = client.get(response.url).content.decode()
+    assert "Referrals ending in no further action" in shown and "<code>referrals_nfa</code>" in shown
+    assert ">33.3%<" in shown and "33.3333" not in shown
+    assert "Referrals to children&#x27;s social care" in shown and ">3<" in shown and ">3.0<" not in shown
+    assert "not estimable" in shown  # the rate, without a population
+
+
 def test_the_page_lists_the_problems_of_a_refused_return(client, contributor, partner, evaluation):
     client.force_login(contributor)
     with workers():

@@ -190,3 +190,75 @@ def test_a_return_without_episodes_gives_nothing_estimable():
     assert all(value == (None, None, None) for value in got.values())
     nothing = ssda903.read([], pseudonymise=pseudonymise)
     assert all(value == (None, None, None) for value in answers(nothing).values())
+
+
+def rne_return():
+    """Every reason for a new episode, worked by hand (the year 1 April 2023 to 31 March 2024).
+
+    S started to be looked after; L change of legal status only; P change of placement and carers;
+    T both at once; U change of placement, same carers; B that and legal status at once. Only S is
+    an entry to care; L, P, T, U and B carry on the period of care (the episode before ends with
+    X1 that day). A new placement with new carers is S, P or T, never L, U or B.
+
+    * P1: S 01/05/23, then L 01/06, U 01/07, B 01/08, P 01/09 (open). One entry, no re-entry (the
+      X1 ends are not exits); looked after at the end; placements in the year: S and P, 2 (with U
+      and B counted it would be 4).
+    * P2: left care 15/02/23 (home, E4A); S again 01/11/23, U 10/01/24 (open). One entry, a
+      re-entry (left 8.5 months before); looked after at the end; 1 placement.
+    * P4: S and left the same day, 10/06/23 (E8). One entry, not a re-entry (its own exit is not
+      an earlier one); not looked after at the end; one exit, by none of the three routes.
+    * P5: looked after since before the return (P 01/09/22), T 01/12/23, P 01/02/24 (open). No
+      entry; looked after at the end; placements in the year: 3 (the one held, then T and P).
+    * P6: S 01/07/23, U on the year's last day, 31/03/24 (open). One entry; counted once at the end.
+
+    For the year: entries 4 (P1, P2, P4, P6), re-entries 1 of 4, looked after at the end 4 (P1, P2,
+    P5, P6), three or more placements 1 of 4 (P5), exits 1 (P4)."""
+    c2, u1 = "C2", "U1"
+
+    def run(child, *steps, left=None):
+        """Episodes from (start, RNE) steps, each ending X1 when the next starts; ``left`` = (DEC, REC) of the last."""
+        episodes = []
+        for (start, rne), following in zip(steps, [*steps[1:], None]):
+            if following is not None:
+                episodes.append(Episode(start, rne, c2, u1, dec=following[0], rec="X1"))
+            else:
+                dec, rec = left or (None, None)
+                episodes.append(Episode(start, rne, c2, u1, dec=dec, rec=rec))
+        return episodes
+
+    children = [
+        Child("P1", date(2012, 3, 1), episodes=run("P1", (date(2023, 5, 1), "S"), (date(2023, 6, 1), "L"),
+                                                   (date(2023, 7, 1), "U"), (date(2023, 8, 1), "B"),
+                                                   (date(2023, 9, 1), "P"))),
+        Child("P2", date(2014, 6, 1), episodes=[
+            *run("P2", (date(2022, 12, 1), "S"), left=(date(2023, 2, 15), "E4A")),
+            *run("P2", (date(2023, 11, 1), "S"), (date(2024, 1, 10), "U")),
+        ]),
+        Child("P4", date(2010, 1, 1), episodes=run("P4", (date(2023, 6, 10), "S"), left=(date(2023, 6, 10), "E8"))),
+        Child("P5", date(2009, 9, 1), episodes=run("P5", (date(2022, 9, 1), "P"), (date(2023, 12, 1), "T"),
+                                                   (date(2024, 2, 1), "P"))),
+        Child("P6", date(2015, 2, 1), episodes=run("P6", (date(2023, 7, 1), "S"), (date(2024, 3, 31), "U"))),
+    ]  # fmt: skip
+    return Return903(children)
+
+
+def test_the_reasons_for_a_new_episode_count_as_their_definitions_say():
+    read = ssda903.read(as_files(rne_return().csv_files()), pseudonymise=pseudonymise)
+    assert not [p for p in read.problems if p.severity == "error"], read.problems
+    got = answers(read)
+    assert got[("entries_to_care", "all", YEAR.start)] == (4.0, 4, None)
+    assert got[("re_entries_12m", "all", YEAR.start)] == (25.0, 1, 4)  # P2 only: not P4's own same-day exit
+    assert got[("cla_count", "all", YEAR.start)] == (4.0, 4, None)
+    assert got[("placements_3_plus", "all", YEAR.start)] == (25.0, 1, 4)  # P5; P1's L, U and B are no new carers
+    assert got[("exits_return_home", "all", YEAR.start)] == (0.0, 0, 1)  # P4 (P2 went home before the year)
+    quarters = [Period(date(2023, m, 1), end) for m, end in
+                ((4, date(2023, 6, 30)), (7, date(2023, 9, 30)), (10, date(2023, 12, 31)))]  # fmt: skip
+    by_quarter = answers(read, periods=quarters)
+    at_end = [by_quarter[("cla_count", "all", q.start)][1] for q in quarters]
+    assert at_end == [2, 3, 4]  # 30/06: P1 (L), P5; 30/09: P1 (B ended 01/09, P), P5, P6; 31/12: P1, P2, P5, P6
+    entries = [by_quarter[("entries_to_care", "all", q.start)][1] for q in quarters]
+    assert entries == [2, 1, 1]  # P1 and P4; P6; P2
+    assert by_quarter[("re_entries_12m", "all", quarters[2].start)] == (100.0, 1, 1)
+    # A rule group by the start of the period of care: P1's changes (L, U, B, P) do not start a new one.
+    rule = answers(read, groups=[Group("intervention", from_date=date(2023, 6, 1))])
+    assert rule[("cla_count", "intervention", YEAR.start)] == (2.0, 2, None)  # P2 (01/11) and P6 (01/07)
