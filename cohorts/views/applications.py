@@ -115,7 +115,7 @@ class ApplicationDetailView(PartnerApplicationMixin, PartnerView, TemplateView):
             messages_thread=list(selectors.message_list(partner=self.partner, application=application)),
             viewer="partner",
             letters=list(selectors.letter_list(partner=self.partner, application=application)),
-            enquiries=list(enquiry_selectors.enquiry_list(partner=self.partner, cohort=application.cohort)),
+            enquiries=list(enquiry_selectors.enquiry_list_for_application(partner=self.partner, application=application)),
             **kwargs,
         )
 
@@ -543,7 +543,7 @@ class PracticeApplicationView(ServiceFormMixin, PracticeView, FormView):
             messages_thread=list(selectors.message_list(partner=application.partner, application=application)),
             viewer="practice",
             letters=list(selectors.letter_list(partner=application.partner, application=application)),
-            enquiries=list(enquiry_selectors.enquiry_list(partner=application.partner, cohort=application.cohort)),
+            enquiries=list(enquiry_selectors.enquiry_list_for_application(partner=application.partner, application=application)),
             can_decide=self.access.has_practice_role(ADMINS),
             **kwargs,
         )
