@@ -488,7 +488,8 @@ class PracticeCohortTransitionView(PracticeCohortMixin, ServiceFormMixin, Practi
         return redirect("cohorts:practice_cohort", cohort_slug=self.kwargs["cohort_slug"])
 
     def call_service(self, data):
-        return services.cohort_transition(actor=self.request.user, cohort=self.cohort, to=data["to"])
+        # The confirmation page's button is the confirmation (it showed the same list).
+        return services.cohort_transition(actor=self.request.user, cohort=self.cohort, to=data["to"], confirm=True)
 
     def service_done(self, cohort):
         messages.success(self.request, f"{cohort.name} is now: {cohort.get_status_display().lower()}.")

@@ -29,13 +29,13 @@ def reviewer():
 def test_every_transition_is_allowed_or_refused_as_the_table_says(practice_admin, start, to):
     cohort = factories.CohortFactory(status=start)
     if to in COHORT_TRANSITIONS[start]:
-        services.cohort_transition(actor=practice_admin, cohort=cohort, to=to)
+        services.cohort_transition(actor=practice_admin, cohort=cohort, to=to, confirm=True)
         cohort.refresh_from_db()
         assert cohort.status == to
         assert AuditEvent.objects.filter(action="cohort.transition", object_code=str(cohort.code)).exists()
     else:
         with pytest.raises(ValidationError):
-            services.cohort_transition(actor=practice_admin, cohort=cohort, to=to)
+            services.cohort_transition(actor=practice_admin, cohort=cohort, to=to, confirm=True)
         cohort.refresh_from_db()
         assert cohort.status == start
 
@@ -50,7 +50,7 @@ def test_only_practice_admins_move_stages(reviewer, lead):
     cohort = factories.CohortFactory(status=Cohort.Status.DRAFT)
     for actor in (reviewer, lead):
         with pytest.raises(PermissionDenied):
-            services.cohort_transition(actor=actor, cohort=cohort, to=Cohort.Status.OPEN)
+            services.cohort_transition(actor=actor, cohort=cohort, to=Cohort.Status.OPEN, confirm=True)
     url = reverse("cohorts:practice_cohort_transition", args=[cohort.slug])
     assert practice_page_client(reviewer).post(url, {"to": "open"}).status_code == 403
     api = api_client(reviewer)
@@ -80,7 +80,7 @@ def test_the_transition_api(practice_admin):
     cohort = factories.CohortFactory(status=Cohort.Status.DRAFT)
     api = api_client(practice_admin)
     url = f"/api/v1/practice/cohorts/{cohort.slug}/transition/"
-    response = api.post(url, {"to": "open"}, content_type="application/json")
+    response = api.post(url, {"to": "open", "confirm": True}, content_type="application/json")
     assert response.status_code == 200 and response.json()["status"] == "open"
     refused = api.post(url, {"to": "active"}, content_type="application/json")
     assert refused.status_code == 400 and "to" in refused.json()
