@@ -193,6 +193,7 @@ class ApplicationCheckView(PartnerApplicationMixin, PartnerView, TemplateView):
             answer_form=kwargs.pop("answer_form", None) or (AnswerForm() if answering else None),
             messages_thread=list(selectors.message_list(partner=self.partner, application=application)) if answering else [],
             viewer="partner",
+            letter_rows=selectors.letter_checklist(partner=self.partner, application=application),
             **kwargs,
         )
 
@@ -317,10 +318,7 @@ class ApplicationRevisionPdfView(PartnerApplicationMixin, PartnerView, View):
         revision = selectors.revision_get(partner=self.partner, application=application, number=number)
         if revision is None:
             raise Http404("No such version.")
-        agencies = [(a.name, a.get_agency_type_display(), a.is_lead) for a in self.partner.agencies.all()] or [
-            (self.partner.name, self.partner.get_lead_agency_type_display(), True)
-        ]
-        response = HttpResponse(pdf.revision_pdf(revision, agencies=agencies), content_type="application/pdf")
+        response = HttpResponse(pdf.revision_pdf(revision), content_type="application/pdf")
         name = slugify(application.practice_title)[:60] or "application"
         response["Content-Disposition"] = f'attachment; filename="{name}-version-{revision.number}.pdf"'
         return response
