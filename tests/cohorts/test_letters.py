@@ -2,6 +2,7 @@
 by the file's content (not its name); the partner and the practice team download them."""
 
 import io
+import os
 import zipfile
 
 import pytest
@@ -144,3 +145,6 @@ def test_the_pdf_copy_lists_the_letters_it_was_sent_with(lead, draft, police, pa
         assert row.index("No letter attached") < row.index("</dd>")
     response = client.get(reverse("cohorts:application_pdf", args=[partner.slug, draft.code, revision.number]))
     assert response.status_code == 200 and response.content.startswith(b"%PDF-")
+    if os.environ.get("PINE_SCREENSHOTS"):  # for a person to look at
+        with open(os.path.join(os.environ["PINE_SCREENSHOTS"], "application-copy-with-letters.pdf"), "wb") as f:
+            f.write(response.content)
