@@ -115,13 +115,13 @@ def _date_from_parts(name: str, given: dict[str, str]) -> date:
     """A date from the day, month and year boxes, or the GOV.UK error saying what is wrong."""
     missing = [part for part, text in given.items() if not text]
     if missing:
-        raise ValidationError(f"{name} must include a {' and '.join(missing)}", code="incomplete")
+        raise ValidationError(f"{name} must include a {' and '.join(missing)}", code="incomplete", params={"parts": missing})
     if not all(text.isdigit() for text in given.values()) or len(given["year"]) != 4:
-        raise ValidationError(f"{name} must be a real date", code="invalid")
+        raise ValidationError(f"{name} must be a real date", code="invalid", params={"parts": list(given)})
     try:
         return date(int(given["year"]), int(given["month"]), int(given["day"]))
     except ValueError:
-        raise ValidationError(f"{name} must be a real date", code="invalid") from None
+        raise ValidationError(f"{name} must be a real date", code="invalid", params={"parts": list(given)}) from None
 
 
 class GovukDateField(forms.Field):
@@ -177,9 +177,16 @@ class GovukDateTimeInput(GovukDateInput):
             return value
         return {}
 
+    # The boxes the field's last error was about (set by ``GovukDateTimeField.clean``): only those
+    # are drawn in error, as the GOV.UK pattern asks; none named means all of them.
+    error_parts: tuple[str, ...] = ()
+
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         parts = context["widget"]["parts"]
+        if self.error_parts:
+            for part in parts:
+                part["error"] = part["error"] and part["name"].rsplit("-", 1)[1] in self.error_parts
         context["widget"]["date_parts"] = [p for p in parts if p["name"].rsplit("-", 1)[1] in self.DATE_PARTS]
         context["widget"]["time_parts"] = [p for p in parts if p["name"].rsplit("-", 1)[1] in self.TIME_PARTS]
         return context
@@ -224,26 +231,41 @@ class GovukDateTimeField(forms.Field):
         if not any(day.values()) and not any(clock.values()):
             return None
         if not any(day.values()):
-            raise ValidationError(f"{self.name} must include a date", code="incomplete")
+            raise ValidationError(f"{self.name} must include a date", code="incomplete", params={"parts": list(day)})
         on = _date_from_parts(self.name, day)
         return timezone.make_aware(datetime.combine(on, self._time(clock)), timezone.get_default_timezone())
 
     def _time(self, clock: dict[str, str]) -> time:
         if not any(clock.values()):
             if self.default_time is None:
-                raise ValidationError(f"{self.name} must include a time", code="incomplete")
+                raise ValidationError(f"{self.name} must include a time", code="incomplete", params={"parts": list(clock)})
             return self.default_time
         missing = [part for part, text in clock.items() if not text]
         if missing:
+            article = "an" if missing == ["hour"] else "a"
             raise ValidationError(
-                f"{self.name} must include a{'n' if missing == ['hour'] else ''} {missing[0]}", code="incomplete"
+                f"{self.name} must include {article} {missing[0]}", code="incomplete", params={"parts": missing}
             )
-        if not all(text.isdigit() and len(text) <= 2 for text in clock.values()):
-            raise ValidationError(f"{self.name} must be a real time, like 17 30 for 5:30pm", code="invalid")
+        wrong = [part for part, text in clock.items() if not (text.isdigit() and len(text) <= 2)]
+        if wrong:
+            raise ValidationError(
+                f"{self.name} must be a real time, like 17 30 for 5:30pm", code="invalid", params={"parts": wrong}
+            )
         hour, minute = int(clock["hour"]), int(clock["minute"])
-        if hour > 23 or minute > 59:
-            raise ValidationError(f"{self.name} must be a real time: hours 0 to 23, minutes 0 to 59", code="invalid")
+        wrong = [part for part, bad in (("hour", hour > 23), ("minute", minute > 59)) if bad]
+        if wrong:
+            raise ValidationError(
+                f"{self.name} must be a real time: hours 0 to 23, minutes 0 to 59", code="invalid", params={"parts": wrong}
+            )
         return time(hour, minute)
+
+    def clean(self, value):
+        self.widget.error_parts = ()
+        try:
+            return super().clean(value)
+        except ValidationError as error:
+            self.widget.error_parts = tuple(p for e in error.error_list for p in (e.params or {}).get("parts", ()))
+            raise
 
     def validate(self, value):
         if value is None and self.required:

@@ -77,3 +77,17 @@ def test_a_stored_moment_shows_as_the_clock_in_london():
 def test_one_iso_box_still_works_for_older_clients():
     _, data = _clean({"deadline": "2027-01-31T17:00"})
     assert data["deadline"] == datetime(2027, 1, 31, 17, 0, tzinfo=UK)
+
+
+def test_only_the_boxes_in_error_are_drawn_in_error():
+    form, _ = _clean(_post(day="3", month="2", year="2027", hour="25", minute="30"))
+    html = form["deadline"].as_field_group()
+    assert 'govuk-input--error" id="id_deadline-hour"' in html
+    for part in ("day", "month", "year", "minute"):
+        assert f'govuk-input--error" id="id_deadline-{part}"' not in html
+    form, _ = _clean(_post(day="31", month="", year="2027", hour="", minute=""))
+    html = form["deadline"].as_field_group()
+    assert 'govuk-input--error" id="id_deadline-month"' in html and 'govuk-input--error" id="id_deadline-day"' not in html
+    form, _ = _clean(_post(day="", month="", year="", hour="", minute=""))  # nothing given: every box
+    html = form["deadline"].as_field_group()
+    assert all(f'govuk-input--error" id="id_deadline-{part}"' in html for part in ("day", "month", "year", "hour", "minute"))
