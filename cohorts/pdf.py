@@ -6,20 +6,30 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cohorts.models import ApplicationRevision
-from cohorts.selectors.applications import revision_summary
+from cohorts.selectors.applications import letter_checklist, revision_summary
 
 
-def revision_pdf(revision: ApplicationRevision, *, agencies: list[tuple[str, str, bool]]) -> bytes:
-    """The revision as a PDF: the cohort, the partnership and its agencies (name, type, lead), and
-    every answer as it was submitted."""
-    html = render_to_string(
+def revision_html(revision: ApplicationRevision) -> str:
+    """The revision as the PDF's HTML: the cohort, the partnership and its agencies (name, type,
+    lead), every answer as it was submitted, and each agency's letter of support attached by then
+    (file name, type, size) or that there was none."""
+    application = revision.application
+    partner = application.partner
+    agencies = [(a.name, a.get_agency_type_display(), a.is_lead) for a in partner.agencies.all()] or [
+        (partner.name, partner.get_lead_agency_type_display(), True)
+    ]
+    return render_to_string(
         "cohorts/application_pdf.html",
         {
             "revision": revision,
-            "application": revision.application,
+            "application": application,
             "agencies": agencies,
+            "letters": letter_checklist(partner=partner, application=application, attached_by=revision.submitted_at),
             "summary": revision_summary(revision),
             "printed_at": timezone.now(),
         },
     )
-    return weasyprint.HTML(string=html, base_url=None).write_pdf(pdf_tags=True)
+
+
+def revision_pdf(revision: ApplicationRevision) -> bytes:
+    return weasyprint.HTML(string=revision_html(revision), base_url=None).write_pdf(pdf_tags=True)

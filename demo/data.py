@@ -260,7 +260,7 @@ def _seed(password_hash):
             actor=admin, cohort=first, opens_at=_uk(date(2023, 3, 1), 9), deadline_at=_uk(date(2023, 4, 28), 17)
         )
         for stage in (first.Status.REVIEWING, first.Status.DECIDED, first.Status.ACTIVE):
-            first = cohort_services.cohort_transition(actor=admin, cohort=first, to=stage)
+            first = cohort_services.cohort_transition(actor=admin, cohort=first, to=stage, confirm=True)
 
     northshire = partners["northshire"]
     with partner_scope(northshire.pk):

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from cohorts.models import ApplicantStatus, Application, Cohort
 from cohorts.selectors import applications as selectors
 from cohorts.selectors import reviews as review_selectors
+from cohorts.selectors import stages as stage_selectors
 from cohorts.services import applications as services
 from cohorts.services import reviews as review_services
 from pine.access import ADMINS, ADMINS_AND_ANALYSTS
@@ -87,6 +88,45 @@ class CohortIn(CohortUpdateIn):
 
 class CohortTransitionIn(serializers.Serializer):
     to = serializers.ChoiceField(choices=Cohort.Status.choices, help_text="The stage to move to.")
+    confirm = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Needed when the move has consequences (every move listed by GET has): without it nothing moves "
+        "and the 400 answer lists them.",
+    )
+
+
+class StageMoveQuery(serializers.Serializer):
+    to = serializers.ChoiceField(choices=Cohort.Status.choices, help_text="The stage to move to.")
+
+
+class StageMoveOut(serializers.Serializer):
+    """What moving the cohort would do now: the list its confirmation page shows."""
+
+    stage = serializers.ChoiceField(choices=Cohort.Status.choices, source="cohort.status", help_text="The stage it is at.")
+    to = serializers.ChoiceField(choices=Cohort.Status.choices)
+    allowed = serializers.SerializerMethodField(help_text="False when the move may not happen now (see refusal).")
+    refusal = serializers.CharField(help_text="Why the move may not happen now; empty when it may.")
+    consequences = serializers.ListField(child=serializers.CharField(), help_text="What the move will do.")
+    notices = serializers.ListField(child=serializers.CharField(), help_text="Who will be told.")
+    needs_confirm = serializers.SerializerMethodField(help_text="The move needs confirm: true.")
+
+    def get_allowed(self, move) -> bool:
+        return not move.refusal
+
+    def get_needs_confirm(self, move) -> bool:
+        return not move.refusal and bool(move.consequences)
+
+
+class StageMoveRefusedOut(serializers.Serializer):
+    """A move refused (``to``: why it may not happen now) or not confirmed (``confirm``, with the
+    consequences and notices to confirm)."""
+
+    to = serializers.ListField(child=serializers.CharField(), required=False)
+    confirm = serializers.ListField(child=serializers.CharField(), required=False)
+    consequences = serializers.ListField(child=serializers.CharField(), required=False)
+    notices = serializers.ListField(child=serializers.CharField(), required=False)
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 # --- applications ----------------------------------------------------------------------------------
@@ -417,13 +457,29 @@ class PracticeCohortDetailView(PracticeCohortAPIView):
 class PracticeCohortTransitionView(PracticeCohortAPIView):
     practice_roles = ADMINS
 
-    @extend_schema(request=CohortTransitionIn, responses=CohortOut)
+    @extend_schema(
+        parameters=[StageMoveQuery],
+        responses={200: StageMoveOut, 400: StageMoveRefusedOut},
+    )
+    def get(self, request, slug):
+        """What moving the cohort to ``to`` would do now, without moving it: the list its confirmation
+        page shows (deadline not reached, drafts, unscreened applications, reviews outstanding), who
+        is told, or why the move may not happen now."""
+        cohort = self.get_object()
+        query = StageMoveQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(StageMoveOut(stage_selectors.stage_move_preview(cohort=cohort, to=query.validated_data["to"])).data)
+
+    @extend_schema(request=CohortTransitionIn, responses={200: CohortOut, 400: StageMoveRefusedOut})
     def post(self, request, slug):
-        """Move the cohort to its next stage (draft → open → reviewing → decided → active → closed)."""
+        """Move the cohort to another stage (draft → open → reviewing → decided → active → closed;
+        reviewing → open while no review is submitted). A move with consequences (GET lists them)
+        needs ``confirm: true``; without it nothing moves and the 400 answer lists them
+        (``confirm``, ``consequences``, ``notices``)."""
         cohort = self.get_object()
         data = CohortTransitionIn(data=request.data)
         data.is_valid(raise_exception=True)
-        cohort = services.cohort_transition(actor=request.user, cohort=cohort, to=data.validated_data["to"])
+        cohort = services.cohort_transition(actor=request.user, cohort=cohort, **data.validated_data)
         return Response(CohortOut(cohort).data)
 
 

@@ -1,19 +1,24 @@
 import re
+from datetime import time
 
 from django import forms
 
 from cohorts.models import Application, Cohort
-from pine.forms import DateTimeLocalInput, GovukForm
+from pine.forms import GovukDateTimeField, GovukForm
 from pine.validators import validate_plausible_datetime
 
+START_OF_DAY, END_OF_DAY = time(0, 0), time(23, 59)
 
-def _when(label: str, *, required: bool = False) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=f"{label} (UK time){'' if required else ' (optional)'}",
+
+def _when(label: str, *, required: bool = False, default_time: time = END_OF_DAY) -> GovukDateTimeField:
+    """A moment in UK time: the GOV.UK date input and an hour and a minute; an empty time is
+    ``default_time`` (the hint says which)."""
+    return GovukDateTimeField(
+        label=label if required else f"{label} (optional)",
+        name=label,
         required=required,
-        widget=DateTimeLocalInput(),
+        default_time=default_time,
         validators=[validate_plausible_datetime],
-        error_messages={"required": f"Enter the date and time: {label.lower()}", "invalid": "Enter a real date and time"},
     )
 
 
@@ -86,12 +91,12 @@ class CohortForm(GovukForm):
             "max_value": "Enter 10 points or fewer",
         },
     )
-    opens_at = _when("Call opens", required=True)
+    opens_at = _when("Call opens", required=True, default_time=START_OF_DAY)
     deadline_at = _when("Application deadline", required=True)
-    review_starts_at = _when("Review period starts")
+    review_starts_at = _when("Review period starts", default_time=START_OF_DAY)
     review_ends_at = _when("Review period ends")
-    selection_announced_at = _when("Selection announced")
-    programme_starts_at = _when("Programme starts")
+    selection_announced_at = _when("Selection announced", default_time=START_OF_DAY)
+    programme_starts_at = _when("Programme starts", default_time=START_OF_DAY)
     programme_ends_at = _when("Programme ends")
 
     def clean(self):

@@ -6,6 +6,11 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+KIND_LABELS = {
+    "application/pdf": "PDF",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document (DOCX)",
+}
+
 
 class SupportLetter(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -25,3 +30,8 @@ class SupportLetter(models.Model):
 
     def __str__(self):
         return f"Letter of support from {self.agency} ({self.filename})"
+
+    @property
+    def kind_label(self) -> str:
+        """Its type in words: "PDF" or "Word document (DOCX)"."""
+        return KIND_LABELS.get(self.content_type, self.content_type)

@@ -1,6 +1,7 @@
 """Reads of cohorts, applications and their revisions."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
@@ -15,7 +16,7 @@ from cohorts.models import (
     SupportLetter,
 )
 from measures import selectors as measure_selectors
-from pine.models import Partner
+from pine.models import Partner, PartnerAgency
 
 
 def cohort_list_open() -> QuerySet[Cohort]:
@@ -240,3 +241,22 @@ def letter_list(*, partner: Partner, application: Application) -> QuerySet[Suppo
 
 def letter_get(*, partner: Partner, application: Application, code) -> SupportLetter | None:
     return SupportLetter.objects.filter(partner=partner, application=application, code=code).select_related("agency").first()
+
+
+@dataclass(frozen=True)
+class LetterRow:
+    """One agency of the partnership and its letter of support (None: no letter attached)."""
+
+    agency: PartnerAgency
+    letter: SupportLetter | None
+
+
+def letter_checklist(*, partner: Partner, application: Application, attached_by: datetime | None = None) -> list[LetterRow]:
+    """Every agency of the partnership (the lead first) with its letter of support or None, for
+    "Check your answers" and the PDF copy. ``attached_by``: only letters attached by then (a
+    submitted version's copy lists the letters it was sent with)."""
+    letters = letter_list(partner=partner, application=application)
+    if attached_by is not None:
+        letters = letters.filter(uploaded_at__lte=attached_by)
+    by_agency = {letter.agency_id: letter for letter in letters}
+    return [LetterRow(agency, by_agency.get(agency.pk)) for agency in partner.agencies.all()]

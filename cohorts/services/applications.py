@@ -118,20 +118,30 @@ def cohort_update(*, actor: User, cohort: Cohort, **fields) -> Cohort:
 
 
 @transaction.atomic
-def cohort_transition(*, actor: User, cohort: Cohort, to: str, now: datetime | None = None) -> Cohort:
+def cohort_transition(*, actor: User, cohort: Cohort, to: str, confirm: bool = False, now: datetime | None = None) -> Cohort:
     """Move a cohort to another stage, as ``COHORT_TRANSITIONS`` allows and
     ``stage_selectors.stage_move_refusal`` permits now (the step back from reviewing to open only
-    before any review is submitted and before the deadline), and tell the applicants it affects."""
+    before any review is submitted and before the deadline), and tell the applicants it affects.
+
+    A move with consequences (``stage_selectors.stage_move_preview``: the list the confirmation page
+    shows) needs ``confirm``: without it, nothing moves and the error carries the list
+    (``confirm``, ``consequences``, ``notices``). The page's confirmation button confirms."""
     require_practice_admin(actor, "move a cohort to another stage")
     now = now or timezone.now()
     cohort = Cohort.objects.select_for_update().get(pk=cohort.pk)
     if to not in Cohort.Status.values:
         raise ValidationError({"to": f"Choose one of: {', '.join(Cohort.Status.values)}."})
-    refusal = stage_selectors.stage_move_refusal(
-        cohort=cohort, to=to, counts=stage_selectors.stage_counts(cohort=cohort), now=now
-    )
-    if refusal:
-        raise ValidationError({"to": refusal})
+    move = stage_selectors.stage_move_preview(cohort=cohort, to=to, now=now)
+    if move.refusal:
+        raise ValidationError({"to": move.refusal})
+    if move.consequences and not confirm:
+        raise ValidationError(
+            {
+                "confirm": f"Confirm the move to {move.label}: send confirm with the consequences below in mind.",
+                "consequences": move.consequences,
+                "notices": move.notices,
+            }
+        )
     return _move(cohort, to, actor=actor, now=now)
 
 

@@ -115,7 +115,7 @@ class ApplicationDetailView(PartnerApplicationMixin, PartnerView, TemplateView):
             messages_thread=list(selectors.message_list(partner=self.partner, application=application)),
             viewer="partner",
             letters=list(selectors.letter_list(partner=self.partner, application=application)),
-            enquiries=list(enquiry_selectors.enquiry_list(partner=self.partner, cohort=application.cohort)),
+            enquiries=list(enquiry_selectors.enquiry_list_for_application(partner=self.partner, application=application)),
             **kwargs,
         )
 
@@ -193,6 +193,7 @@ class ApplicationCheckView(PartnerApplicationMixin, PartnerView, TemplateView):
             answer_form=kwargs.pop("answer_form", None) or (AnswerForm() if answering else None),
             messages_thread=list(selectors.message_list(partner=self.partner, application=application)) if answering else [],
             viewer="partner",
+            letter_rows=selectors.letter_checklist(partner=self.partner, application=application),
             **kwargs,
         )
 
@@ -317,10 +318,7 @@ class ApplicationRevisionPdfView(PartnerApplicationMixin, PartnerView, View):
         revision = selectors.revision_get(partner=self.partner, application=application, number=number)
         if revision is None:
             raise Http404("No such version.")
-        agencies = [(a.name, a.get_agency_type_display(), a.is_lead) for a in self.partner.agencies.all()] or [
-            (self.partner.name, self.partner.get_lead_agency_type_display(), True)
-        ]
-        response = HttpResponse(pdf.revision_pdf(revision, agencies=agencies), content_type="application/pdf")
+        response = HttpResponse(pdf.revision_pdf(revision), content_type="application/pdf")
         name = slugify(application.practice_title)[:60] or "application"
         response["Content-Disposition"] = f'attachment; filename="{name}-version-{revision.number}.pdf"'
         return response
@@ -488,7 +486,8 @@ class PracticeCohortTransitionView(PracticeCohortMixin, ServiceFormMixin, Practi
         return redirect("cohorts:practice_cohort", cohort_slug=self.kwargs["cohort_slug"])
 
     def call_service(self, data):
-        return services.cohort_transition(actor=self.request.user, cohort=self.cohort, to=data["to"])
+        # The confirmation page's button is the confirmation (it showed the same list).
+        return services.cohort_transition(actor=self.request.user, cohort=self.cohort, to=data["to"], confirm=True)
 
     def service_done(self, cohort):
         messages.success(self.request, f"{cohort.name} is now: {cohort.get_status_display().lower()}.")
@@ -543,7 +542,7 @@ class PracticeApplicationView(ServiceFormMixin, PracticeView, FormView):
             messages_thread=list(selectors.message_list(partner=application.partner, application=application)),
             viewer="practice",
             letters=list(selectors.letter_list(partner=application.partner, application=application)),
-            enquiries=list(enquiry_selectors.enquiry_list(partner=application.partner, cohort=application.cohort)),
+            enquiries=list(enquiry_selectors.enquiry_list_for_application(partner=application.partner, application=application)),
             can_decide=self.access.has_practice_role(ADMINS),
             **kwargs,
         )

@@ -105,6 +105,17 @@ def fill_date(scope, legend: str, day: date) -> None:
     group.get_by_label("Year").fill(str(day.year))
 
 
+def fill_date_time(scope, legend: str, moment) -> None:
+    """Type a moment, in UK time, into the GOV.UK date input with hour and minute boxes whose
+    legend is ``legend``."""
+    local = timezone.localtime(moment)
+    group = scope.get_by_role("group", name=legend, exact=True)
+    for label, value in (("Day", local.day), ("Month", local.month), ("Year", local.year)):
+        group.get_by_label(label, exact=True).fill(str(value))
+    group.get_by_label("Hour", exact=True).fill(f"{local.hour:02d}")
+    group.get_by_label("Minute", exact=True).fill(f"{local.minute:02d}")
+
+
 def date_field(day: date) -> str:
     """What Playwright types into a date field (the browser shows it in its own order)."""
     return day.isoformat()

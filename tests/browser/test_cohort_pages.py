@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from cohorts.models import Application, Cohort
 from cohorts.services import applications as services
 from tests import factories
-from tests.browser.steps import authenticator, heading, sign_in, sign_in_practice
+from tests.browser.steps import authenticator, fill_date_time, heading, sign_in, sign_in_practice
 from tests.factories import PASSWORD
 
 UK = ZoneInfo("Europe/London")
@@ -50,12 +50,12 @@ def test_cohort_and_application_pages(new_context, check_page, practice_admin, p
     admin.get_by_role("link", name=f"Change the details of {draft_cohort.name}").click()
     expect(heading(admin)).to_have_text(f"Change {draft_cohort.name}")
     check_page(admin, "cohort-edit")
-    admin.get_by_label("Programme starts (UK time) (optional)").fill("2027-01-10T09:00")
-    admin.get_by_label("Programme ends (UK time) (optional)").fill("2026-12-01T09:00")
+    fill_date_time(admin, "Programme starts (optional)", datetime(2027, 1, 10, 9, tzinfo=UK))
+    fill_date_time(admin, "Programme ends (optional)", datetime(2026, 12, 1, 9, tzinfo=UK))
     admin.get_by_role("button", name="Save changes").click()
     expect(admin.locator(".govuk-error-summary")).to_contain_text("The programme must end after it starts.")
     check_page(admin, "cohort-edit-error")
-    admin.get_by_label("Programme ends (UK time) (optional)").fill("2027-12-01T09:00")
+    fill_date_time(admin, "Programme ends (optional)", datetime(2027, 12, 1, 9, tzinfo=UK))
     admin.get_by_role("button", name="Save changes").click()
     expect(admin.locator(".govuk-notification-banner--success")).to_contain_text("is saved")
     admin.get_by_role("button", name="Move to: open for applications").click()

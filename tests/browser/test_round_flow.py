@@ -4,6 +4,8 @@ visitor, a partner, the practice team's reply), letters of support, the question
 the reviewer's landing page, conflict page and side-by-side review page, and a decision without
 reviews."""
 
+from datetime import timedelta
+
 from django.core import mail
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -12,7 +14,7 @@ from cohorts.models import Application, CallEnquiry, Cohort, ReviewAssignment
 from cohorts.services import applications as services
 from pine.models import AgencyType
 from tests import factories
-from tests.browser.steps import authenticator, heading, sign_in, sign_in_practice
+from tests.browser.steps import authenticator, fill_date_time, heading, sign_in, sign_in_practice
 from tests.cohorts.review_helpers import add_rubric
 from tests.factories import PASSWORD
 
@@ -23,6 +25,9 @@ def test_the_round_flow_pages(new_context, check_page, practice_admin, partner, 
     device = authenticator(practice_admin)
     call = factories.CohortFactory(name="PINE round 20", slug="round-20")
     factories.PartnerAgencyFactory(partner=partner, name="Northshire Police", agency_type=AgencyType.POLICE)
+    factories.PartnerAgencyFactory(
+        partner=partner, name="Northshire Council", agency_type=AgencyType.LOCAL_AUTHORITY, is_lead=True
+    )
 
     # A visitor asks the practice team about the open call.
     visitor = new_context().new_page()
@@ -64,7 +69,18 @@ def test_the_round_flow_pages(new_context, check_page, practice_admin, partner, 
     page.get_by_role("button", name="Attach the letter").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("is not a real PDF")
     check_page(page, "letters-fake-pdf")
+    # Check your answers lists each agency's letter, and says which agency has none.
+    page.goto(f"/p/{partner.slug}/applications/{application.code}/check/")
+    expect(page.locator("#letters")).to_contain_text("police-letter.pdf")
+    expect(page.locator("#letters")).to_contain_text("PDF, 48")
+    expect(page.locator("#letters")).to_contain_text("No letter attached")
+    check_page(page, "check-answers-letters")
     services.application_submit(partner=partner, actor=lead, application=application)
+    # The visitor's address becomes a member's account: their message joins the application.
+    factories.MembershipFactory(partner=partner, role="contributor", user__email="Sam@Council.example")
+    page.goto(f"/p/{partner.slug}/applications/{application.code}/")
+    expect(page.locator("#enquiries + ol")).to_contain_text("Can a youth justice service lead?")
+    check_page(page, "application-with-messages-before-applying")
 
     # The practice admin: the work queue's message, the reply, the question, the stage move.
     admin = new_context().new_page()
@@ -94,6 +110,7 @@ def test_the_round_flow_pages(new_context, check_page, practice_admin, partner, 
     admin.goto(f"/practice/applications/{application.code}/")
     expect(admin.locator("#letter-list")).to_contain_text("police-letter.pdf")
     expect(admin.locator("main")).to_contain_text("Is three years of data enough?")
+    expect(admin.locator("main")).to_contain_text("Can a youth justice service lead?")
     admin.get_by_label("Your question for the applicant").fill("How many families did you see last year?")
     admin.get_by_role("button", name="Send the question").click()
     expect(admin.locator("main")).to_contain_text("Waiting for an answer")
@@ -118,6 +135,16 @@ def test_the_round_flow_pages(new_context, check_page, practice_admin, partner, 
     admin.goto(f"/practice/cohorts/{call.slug}/decisions/{application.code}/")
     expect(admin.locator("#reviews-warning")).to_contain_text("No reviewer has submitted a review")
     check_page(admin, "decision-without-reviews")
+
+    # Another partner's draft, given a later deadline: the date and time boxes, a wrong hour first.
+    draft = factories.CompleteApplicationFactory(cohort=call, status="draft")
+    admin.goto(f"/practice/applications/{draft.code}/")
+    fill_date_time(admin, "New deadline for this application", call.deadline_at + timedelta(days=3))
+    admin.get_by_label("Hour").fill("25")
+    admin.get_by_label("Reason for the extension").fill("IT outage.")
+    admin.get_by_role("button", name="Extend the deadline").click()
+    expect(admin.locator(".govuk-error-summary")).to_contain_text("New deadline for this application must be a real time")
+    check_page(admin, "extension-error")
 
 
 def test_the_reviewers_pages(new_context, check_page):

@@ -33,7 +33,15 @@ from cohorts.models import Application, Cohort, ReviewAssignment
 from cohorts.services.reviews import STANDARD_CRITERIA, STANDARD_SCALE
 from evaluations.models import Evaluation
 from tests import factories
-from tests.browser.steps import authenticator, datetime_local, heading, open_practice_home, sign_in, sign_in_practice
+from tests.browser.steps import (
+    authenticator,
+    datetime_local,
+    fill_date_time,
+    heading,
+    open_practice_home,
+    sign_in,
+    sign_in_practice,
+)
 from tests.factories import PASSWORD
 
 COHORT = "PINE round 10: the whole round"
@@ -194,8 +202,8 @@ def test_a_whole_round(new_context, check_page, practice_admin, partner, lead, o
     admin.get_by_label("Guidance for applicants").fill("## Before you apply\n\nRead the **whole** call.")
     admin.get_by_label("Who can apply").fill("- Councils\n- Police forces")
     admin.get_by_label("How many partners can join").fill("1")
-    admin.get_by_label("Call opens (UK time)").fill(datetime_local(now - timedelta(hours=1)))
-    admin.get_by_label("Application deadline (UK time)").fill(datetime_local(now + timedelta(days=30)))
+    fill_date_time(admin, "Call opens", now - timedelta(hours=1))
+    fill_date_time(admin, "Application deadline", now + timedelta(days=30))
     admin.get_by_label("Publish the call now").uncheck()
     admin.get_by_role("button", name="Create cohort").click()
     expect(heading(admin)).to_have_text(COHORT)

@@ -1,7 +1,7 @@
 """Applications in sections: the task list, each section's own validation, "check your answers",
 the deadline and its extension, and who may do what."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -123,7 +123,7 @@ def test_check_your_answers_has_change_links_and_the_submit_button_for_the_lead(
     page = (
         page_client(lead).get(reverse("cohorts:application_check", args=[complete.partner.slug, complete.code])).content.decode()
     )
-    assert page.count(">Change<span") == 7
+    assert page.count(">Change<span") == 8  # the 7 sections and the letters of support
     assert section_url(complete, "data-protection") in page
     assert "Submit application" in page and "Re-referrals" in page  # the measure's name, not its code
 
@@ -198,15 +198,26 @@ def test_an_extension_lets_one_application_submit_after_the_deadline(practice_ad
     other = factories.CompleteApplicationFactory(partner=other_partner, cohort=complete.cohort)
     Cohort.objects.filter(pk=complete.cohort_id).update(deadline_at=timezone.now() - timedelta(minutes=1))
     complete.refresh_from_db()
-    until = timezone.now() + timedelta(days=3)
+    until = timezone.localtime(timezone.now() + timedelta(days=3))
     client = practice_page_client(practice_admin)
+    page = client.get(reverse("cohorts:practice_application", args=[complete.code])).content.decode()
+    assert 'name="extend_deadline-until-day"' in page and 'name="extend_deadline-until-hour"' in page
+    assert "Leave the time empty for 23:59" in page and 'type="datetime-local"' not in page
     response = client.post(
         reverse("cohorts:practice_extend_deadline", args=[complete.code]),
-        {"extend_deadline-until": timezone.localtime(until).strftime("%Y-%m-%dT%H:%M"), "extend_deadline-reason": "IT outage"},
+        {
+            "extend_deadline-until-day": str(until.day),
+            "extend_deadline-until-month": str(until.month),
+            "extend_deadline-until-year": str(until.year),
+            "extend_deadline-until-hour": "",  # no time: the end of that day, UK time
+            "extend_deadline-until-minute": "",
+            "extend_deadline-reason": "IT outage",
+        },
     )
     assert response.status_code == 302
     complete.refresh_from_db()
     assert complete.deadline_extension_reason == "IT outage" and complete.deadline() > timezone.now()
+    assert timezone.localtime(complete.deadline_extended_to).replace(tzinfo=None) == datetime.combine(until.date(), time(23, 59))
     event = AuditEvent.objects.get(action="application.extend_deadline", object_code=str(complete.code))
     assert event.actor == practice_admin and event.partner == complete.partner
     services.application_submit(partner=complete.partner, actor=lead, application=complete)

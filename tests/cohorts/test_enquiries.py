@@ -109,3 +109,72 @@ def test_a_partners_messages_are_kept_with_its_application(
         .get(reverse("cohorts:partner_enquiry", args=[other_lead.memberships.first().partner.slug, cohort.slug]))
         .content.decode()
     )
+
+
+# --- a visitor's messages, kept with the application of the partner whose member sent them --------
+
+
+def _application_pages(partner, lead, practice_admin, application) -> tuple[str, str]:
+    """The partner's application page (as its lead) and the practice team's."""
+    with in_scope_of(partner):
+        mine = page_client(lead).get(reverse("cohorts:application_detail", args=[partner.slug, application.code]))
+    with in_scope_of(None):
+        practice = practice_page_client(practice_admin).get(reverse("cohorts:practice_application", args=[application.code]))
+    assert mine.status_code == practice.status_code == 200
+    return mine.content.decode(), practice.content.decode()
+
+
+def test_a_visitors_messages_join_the_application_once_their_address_is_a_members_account(
+    cohort, partner, lead, other_partner, other_lead, practice_admin
+):
+    # Before anyone has an account: sam writes twice without signing in (in another case), a
+    # stranger once, and sam once about another call.
+    services.enquiry_send(cohort=cohort, **_visitor(email="Sam.Patel@Council.Example", body="First: who can lead?"))
+    services.enquiry_send(cohort=cohort, **_visitor(name="Stranger", email="someone@else.example", body="Stranger's question"))
+    other_call = factories.CohortFactory(name="Round 15", slug="round-15")
+    services.enquiry_send(cohort=other_call, **_visitor(body="About round 15"))
+    with in_scope_of(partner):
+        services.enquiry_send(cohort=cohort, partner=partner, actor=lead, body="Second: is our data enough?")
+    ours = factories.ApplicationFactory(partner=partner, cohort=cohort, status="draft", submitted_at=None)
+    theirs = factories.ApplicationFactory(partner=other_partner, cohort=cohort, status="draft", submitted_at=None)
+
+    mine, practice = _application_pages(partner, lead, practice_admin, ours)
+    assert "Second: is our data enough?" in mine and "First: who can lead?" not in mine  # sam has no account yet
+
+    # sam joins the partner: the earlier message comes with them, first in date order, on both sides.
+    factories.MembershipFactory(partner=partner, role="contributor", user__email="sam.patel@council.example")
+    mine, practice = _application_pages(partner, lead, practice_admin, ours)
+    for page in (mine, practice):
+        assert page.index("First: who can lead?") < page.index("Second: is our data enough?")
+        assert "Stranger&#x27;s question" not in page and "About round 15" not in page
+        assert "without signing in (Sam.Patel@Council.Example)" in page
+
+    # The other partner, with its own application to the same call, sees none of them ...
+    _, theirs_practice = _application_pages(other_partner, other_lead, practice_admin, theirs)
+    assert "First: who can lead?" not in theirs_practice and "Second: is our data" not in theirs_practice
+    with in_scope_of(other_partner):
+        theirs_page = page_client(other_lead).get(reverse("cohorts:application_detail", args=[other_partner.slug, theirs.code]))
+        assert "who can lead" not in theirs_page.content.decode()
+        # ... and row-level security holds it back whatever the query.
+        assert not CallEnquiry.objects.exists()
+    with in_scope_of(partner):
+        assert sorted(CallEnquiry.objects.values_list("body", flat=True)) == [
+            "First: who can lead?",
+            "Second: is our data enough?",
+        ]
+
+
+def test_no_application_or_an_unverified_account_brings_no_visitors_message(cohort, partner, lead, practice_admin):
+    services.enquiry_send(cohort=cohort, **_visitor(email=lead.email.upper(), body="Before we applied"))
+    services.enquiry_send(cohort=cohort, **_visitor(email="new@northshire.example", body="From an unverified address"))
+    factories.MembershipFactory(
+        partner=partner, role="viewer", user__email="new@northshire.example", user__email_verified_at=None
+    )
+    with in_scope_of(partner):  # no application yet: the partner's transaction reads none of them
+        assert not CallEnquiry.objects.exists()
+    application = factories.ApplicationFactory(partner=partner, cohort=cohort, status="draft", submitted_at=None)
+    mine, practice = _application_pages(partner, lead, practice_admin, application)
+    for page in (mine, practice):
+        assert "Before we applied" in page and "From an unverified address" not in page
+    with in_scope_of(partner):
+        assert list(CallEnquiry.objects.values_list("body", flat=True)) == ["Before we applied"]

@@ -2,13 +2,16 @@
 by the file's content (not its name); the partner and the practice team download them."""
 
 import io
+import os
 import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from cohorts import pdf
 from cohorts.models import Application, SupportLetter
+from cohorts.services import applications as services
 from pine.models import AgencyType
 from tests import factories
 from tests.cohorts.helpers import page_client, practice_page_client
@@ -93,3 +96,55 @@ def test_no_letter_can_change_once_submitted(lead, partner, police):
     response = _post(page_client(lead), submitted, police, "letter.pdf", PDF)
     assert response.status_code == 200 and "can no longer be changed" in response.content.decode()
     assert not SupportLetter.objects.exists()
+
+
+# --- listed on "Check your answers" and in the PDF copy ----------------------------------------------
+
+
+def _three_agencies(partner):
+    council = factories.PartnerAgencyFactory(partner=partner, name="Northmoor Council", is_lead=True)
+    health = factories.PartnerAgencyFactory(partner=partner, name="Northmoor NHS Trust", agency_type=AgencyType.HEALTH)
+    return council, health
+
+
+def test_check_your_answers_lists_each_agencys_letter_and_the_missing_ones(lead, draft, police, partner):
+    council, health = _three_agencies(partner)
+    client = page_client(lead)
+    _post(client, draft, police, "police-letter.pdf", PDF)
+    _post(client, draft, council, "council.docx", _docx())
+    page = client.get(reverse("cohorts:application_check", args=[partner.slug, draft.code])).content.decode()
+    letters = page[page.index('id="letters"') :]
+    assert "Letters of support" in letters
+    assert "police-letter.pdf" in letters and "PDF, " in letters
+    assert "council.docx" in letters and "Word document (DOCX), " in letters
+    assert f"{len(PDF)}\xa0bytes" in letters  # its size
+    # The agency without a letter is named, and said to have none; the lead agency comes first.
+    health_row = letters[letters.index("Northmoor NHS Trust") :]
+    assert "No letter attached" in health_row[: health_row.index("</div>")]
+    assert letters.index("Northmoor Council") < letters.index("Kestrel Police") < letters.index("Northmoor NHS Trust")
+    assert reverse("cohorts:application_letters", args=[partner.slug, draft.code]) in letters  # Change
+
+
+def test_the_pdf_copy_lists_the_letters_it_was_sent_with(lead, draft, police, partner):
+    council, health = _three_agencies(partner)
+    client = page_client(lead)
+    _post(client, draft, police, "police-letter.pdf", PDF)
+    services.application_submit(partner=partner, actor=lead, application=draft)
+    revision = draft.revisions.get()
+    # A letter attached after this version was sent is not part of its copy.
+    SupportLetter.objects.create(
+        partner=partner, application=draft, agency=council, filename="late.pdf", content_type="application/pdf",
+        size=len(PDF), content=PDF, uploaded_by=lead,
+    )  # fmt: skip
+    html = pdf.revision_html(revision)
+    letters = html[html.index("<h2>Letters of support</h2>") :]
+    assert f"police-letter.pdf (PDF, {len(PDF)}\xa0bytes)" in letters
+    assert "late.pdf" not in letters
+    for agency in ("Northmoor Council", "Northmoor NHS Trust"):
+        row = letters[letters.index(agency) :]
+        assert row.index("No letter attached") < row.index("</dd>")
+    response = client.get(reverse("cohorts:application_pdf", args=[partner.slug, draft.code, revision.number]))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF-")
+    if os.environ.get("PINE_SCREENSHOTS"):  # for a person to look at
+        with open(os.path.join(os.environ["PINE_SCREENSHOTS"], "application-copy-with-letters.pdf"), "wb") as f:
+            f.write(response.content)

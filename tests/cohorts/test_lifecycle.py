@@ -29,13 +29,13 @@ def reviewer():
 def test_every_transition_is_allowed_or_refused_as_the_table_says(practice_admin, start, to):
     cohort = factories.CohortFactory(status=start)
     if to in COHORT_TRANSITIONS[start]:
-        services.cohort_transition(actor=practice_admin, cohort=cohort, to=to)
+        services.cohort_transition(actor=practice_admin, cohort=cohort, to=to, confirm=True)
         cohort.refresh_from_db()
         assert cohort.status == to
         assert AuditEvent.objects.filter(action="cohort.transition", object_code=str(cohort.code)).exists()
     else:
         with pytest.raises(ValidationError):
-            services.cohort_transition(actor=practice_admin, cohort=cohort, to=to)
+            services.cohort_transition(actor=practice_admin, cohort=cohort, to=to, confirm=True)
         cohort.refresh_from_db()
         assert cohort.status == start
 
@@ -50,7 +50,7 @@ def test_only_practice_admins_move_stages(reviewer, lead):
     cohort = factories.CohortFactory(status=Cohort.Status.DRAFT)
     for actor in (reviewer, lead):
         with pytest.raises(PermissionDenied):
-            services.cohort_transition(actor=actor, cohort=cohort, to=Cohort.Status.OPEN)
+            services.cohort_transition(actor=actor, cohort=cohort, to=Cohort.Status.OPEN, confirm=True)
     url = reverse("cohorts:practice_cohort_transition", args=[cohort.slug])
     assert practice_page_client(reviewer).post(url, {"to": "open"}).status_code == 403
     api = api_client(reviewer)
@@ -80,7 +80,7 @@ def test_the_transition_api(practice_admin):
     cohort = factories.CohortFactory(status=Cohort.Status.DRAFT)
     api = api_client(practice_admin)
     url = f"/api/v1/practice/cohorts/{cohort.slug}/transition/"
-    response = api.post(url, {"to": "open"}, content_type="application/json")
+    response = api.post(url, {"to": "open", "confirm": True}, content_type="application/json")
     assert response.status_code == 200 and response.json()["status"] == "open"
     refused = api.post(url, {"to": "active"}, content_type="application/json")
     assert refused.status_code == 400 and "to" in refused.json()
@@ -237,3 +237,66 @@ def test_the_database_refuses_dates_out_of_order():
     cohort = factories.CohortFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
         Cohort.objects.filter(pk=cohort.pk).update(review_starts_at=cohort.deadline_at - timedelta(days=1))
+
+
+# --- dates and times as GOV.UK date inputs with an hour and a minute ----------------------------------
+
+
+def _when(name: str, day: int, month: int, year: int, hour: str = "", minute: str = "") -> dict:
+    return {f"{name}-day": str(day), f"{name}-month": str(month), f"{name}-year": str(year), f"{name}-hour": hour,
+            f"{name}-minute": minute}  # fmt: skip
+
+
+def test_the_cohort_form_asks_dates_with_day_month_year_hour_and_minute_boxes(practice_client):
+    url = reverse("cohorts:practice_cohort_create")
+    form = practice_client.get(url).content.decode()
+    assert 'type="datetime-local"' not in form
+    for part in ("day", "month", "year", "hour", "minute"):
+        assert f'name="deadline_at-{part}"' in form and f'name="programme_ends_at-{part}"' in form
+    assert "Leave the time empty for 23:59" in form and "Leave the time empty for 00:00" in form
+    response = practice_client.post(
+        url,
+        {
+            "name": "PINE round 5",
+            "description": "A call.",
+            "capacity": 8,
+            "reviewers_per_application": 2,
+            "disagreement_threshold": 2,
+            **_when("opens_at", 4, 1, 2027, "9", "00"),
+            **_when("deadline_at", 31, 3, 2027),  # no time: the end of the day
+            **_when("programme_starts_at", 1, 6, 2027, "09", "30"),
+        },
+    )
+    assert response.status_code == 302
+    cohort = Cohort.objects.get(name="PINE round 5")
+    assert cohort.opens_at == datetime(2027, 1, 4, 9, 0, tzinfo=UK)
+    assert cohort.deadline_at == datetime(2027, 3, 31, 23, 59, tzinfo=UK)
+    assert cohort.programme_starts_at == datetime(2027, 6, 1, 9, 30, tzinfo=UK)  # 08:30 UTC: summer time
+    assert cohort.review_starts_at is None
+    # Changing it shows the stored moments as the clock in London read them.
+    edit = practice_client.get(reverse("cohorts:practice_cohort_edit", args=[cohort.slug])).content.decode()
+    assert 'name="programme_starts_at-hour" type="text" inputmode="numeric" value="09"' in edit
+    assert 'name="deadline_at-minute" type="text" inputmode="numeric" value="59"' in edit
+
+
+def test_a_wrong_date_or_time_on_the_cohort_form_says_what_is_wrong(practice_client):
+    response = practice_client.post(
+        reverse("cohorts:practice_cohort_create"),
+        {
+            "name": "PINE round 5",
+            "description": "A call.",
+            "capacity": 8,
+            "reviewers_per_application": 2,
+            "disagreement_threshold": 2,
+            **_when("opens_at", 4, 1, 2027, "25", "00"),
+            **_when("deadline_at", 31, 2, 2027, "17", "00"),
+            **_when("review_ends_at", 1, 5, 2027, "17", ""),
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "There is a problem" in page
+    assert "Call opens must be a real time: hours 0 to 23, minutes 0 to 59" in page
+    assert "Application deadline must be a real date" in page
+    assert "Review period ends must include a minute" in page
+    assert 'href="#id_deadline_at-day"' in page  # the error summary links to the field
+    assert not Cohort.objects.filter(name="PINE round 5").exists()

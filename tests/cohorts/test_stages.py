@@ -17,7 +17,7 @@ from cohorts.services import applications as services
 from cohorts.tasks import close_calls_at_deadline
 from pine.models import AuditEvent, Notification
 from tests import factories
-from tests.cohorts.helpers import practice_page_client
+from tests.cohorts.helpers import api_client, practice_page_client
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +89,67 @@ def test_confirming_on_the_page_moves_the_cohort(practice_admin, cohort):
     assert cohort.status == Cohort.Status.REVIEWING
 
 
+# --- the same list through the API ----------------------------------------------------------------------
+
+
+def test_the_api_lists_what_a_move_would_do_and_moves_only_when_confirmed(practice_admin, cohort):
+    _draft(cohort)
+    factories.ApplicationFactory(cohort=cohort, status=Application.Status.SUBMITTED)
+    api = api_client(practice_admin)
+    url = reverse("cohorts_api:api_practice_cohort_transition", args=[cohort.slug])
+    expected = stages.stage_move_preview(cohort=cohort, to="reviewing")  # the confirmation page's list
+
+    preview = api.get(url, {"to": "reviewing"})
+    assert preview.status_code == 200
+    body = preview.json()
+    assert body["stage"] == "open" and body["to"] == "reviewing" and body["allowed"] and body["needs_confirm"]
+    assert body["consequences"] == expected.consequences and body["notices"] == expected.notices
+    assert any("The deadline has not been reached" in line for line in body["consequences"])
+    assert "1 draft application can no longer be submitted, except any given a later deadline." in body["consequences"]
+    assert "1 submitted application is waiting to be screened." in body["consequences"]
+
+    # Without confirm: a 400 with the same list, and nothing moves (nobody is told).
+    unconfirmed = api.post(url, {"to": "reviewing"}, content_type="application/json")
+    assert unconfirmed.status_code == 400
+    refused = unconfirmed.json()
+    assert "confirm" in refused and refused["consequences"] == expected.consequences
+    assert refused["notices"] == expected.notices
+    cohort.refresh_from_db()
+    assert cohort.status == Cohort.Status.OPEN and not Notification.objects.exists()
+    assert api.post(url, {"to": "reviewing", "confirm": False}, content_type="application/json").status_code == 400
+
+    confirmed = api.post(url, {"to": "reviewing", "confirm": True}, content_type="application/json")
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "reviewing"
+
+
+def test_the_api_says_why_a_move_may_not_happen(practice_admin):
+    review = factories.ReviewFactory(status="submitted")
+    cohort = review.application.cohort
+    api = api_client(practice_admin)
+    url = reverse("cohorts_api:api_practice_cohort_transition", args=[cohort.slug])
+    body = api.get(url, {"to": "open"}).json()
+    assert not body["allowed"] and not body["needs_confirm"] and "1 review has been submitted" in body["refusal"]
+    refused = api.post(url, {"to": "open", "confirm": True}, content_type="application/json")
+    assert refused.status_code == 400 and "1 review has been submitted" in refused.json()["to"][0]
+    assert api.get(url, {"to": "nonsense"}).status_code == 400
+    assert api.get(url).status_code == 400
+
+
+def test_the_move_api_is_the_practice_admins_only(cohort, other_lead):
+    reviewer = factories.PracticeUserFactory(practice_role="reviewer")
+    url = reverse("cohorts_api:api_practice_cohort_transition", args=[cohort.slug])
+    assert api_client(reviewer).get(url, {"to": "reviewing"}).status_code == 403
+    assert api_client(other_lead).get(url, {"to": "reviewing"}).status_code == 404
+
+
+def test_the_service_refuses_an_unconfirmed_move_with_the_list(practice_admin, cohort):
+    with pytest.raises(ValidationError) as refused:
+        services.cohort_transition(actor=practice_admin, cohort=cohort, to=Cohort.Status.REVIEWING)
+    assert refused.value.message_dict["consequences"] == stages.stage_move_preview(cohort=cohort, to="reviewing").consequences
+    cohort.refresh_from_db()
+    assert cohort.status == Cohort.Status.OPEN
+
+
 # --- notices ------------------------------------------------------------------------------------------
 
 
@@ -101,7 +162,7 @@ def test_closing_tells_the_partners_of_drafts_but_not_those_with_an_extension_or
     )
     submitted, submitted_lead = _draft(cohort, status=Application.Status.SUBMITTED)
     with django_capture_on_commit_callbacks(execute=True):
-        services.cohort_transition(actor=practice_admin, cohort=cohort, to=Cohort.Status.REVIEWING)
+        services.cohort_transition(actor=practice_admin, cohort=cohort, to=Cohort.Status.REVIEWING, confirm=True)
     told = Notification.objects.filter(subject__contains="has closed early")
     assert [n.recipient for n in told] == [draft_lead]
     assert told[0].link == reverse("cohorts:application_detail", args=[draft.partner.slug, draft.code])
@@ -114,7 +175,7 @@ def test_the_step_back_reopens_the_call_and_tells_the_drafts(practice_admin, dja
     _, lead = _draft(cohort)
     factories.ReviewFactory(application__cohort=cohort, assignment__application__cohort=cohort)  # a draft review only
     with django_capture_on_commit_callbacks(execute=True):
-        services.cohort_transition(actor=practice_admin, cohort=cohort, to=Cohort.Status.OPEN)
+        services.cohort_transition(actor=practice_admin, cohort=cohort, to=Cohort.Status.OPEN, confirm=True)
     cohort.refresh_from_db()
     assert cohort.status == Cohort.Status.OPEN
     assert [m.to for m in mail.outbox] == [[lead.email]]
@@ -125,7 +186,7 @@ def test_the_step_back_is_refused_once_a_review_is_submitted(practice_admin):
     review = factories.ReviewFactory(status="submitted")
     cohort = review.application.cohort
     with pytest.raises(ValidationError, match="1 review has been submitted"):
-        services.cohort_transition(actor=practice_admin, cohort=cohort, to=Cohort.Status.OPEN)
+        services.cohort_transition(actor=practice_admin, cohort=cohort, to=Cohort.Status.OPEN, confirm=True)
     cohort.refresh_from_db()
     assert cohort.status == Cohort.Status.REVIEWING
 
@@ -137,7 +198,7 @@ def test_the_step_back_is_refused_after_the_deadline(practice_admin):
         deadline_at=timezone.now() - timedelta(hours=1),
     )
     with pytest.raises(ValidationError, match="deadline"):
-        services.cohort_transition(actor=practice_admin, cohort=cohort, to=Cohort.Status.OPEN)
+        services.cohort_transition(actor=practice_admin, cohort=cohort, to=Cohort.Status.OPEN, confirm=True)
 
 
 # --- the call closes itself at its deadline -----------------------------------------------------------
@@ -176,7 +237,7 @@ def test_an_extension_can_restore_the_cohorts_own_deadline_after_an_early_close(
     practice_admin, cohort, django_capture_on_commit_callbacks
 ):
     application, lead = _draft(cohort)
-    services.cohort_transition(actor=practice_admin, cohort=cohort, to=Cohort.Status.REVIEWING)
+    services.cohort_transition(actor=practice_admin, cohort=cohort, to=Cohort.Status.REVIEWING, confirm=True)
     application.refresh_from_db()
     assert application.edit_refusal() is not None  # closed early: the draft is shut
     mail.outbox.clear()
