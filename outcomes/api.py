@@ -159,8 +159,13 @@ class SubmissionListView(_EvaluationMixin, PartnerAPIView):
 
     @extend_schema(responses=SubmissionOut(many=True))
     def get(self, request, partner_slug, code):
-        submissions = self.get_queryset().filter(evaluation=self._evaluation(code))
-        return self.paginated(submission_out_columns(submissions), SubmissionOut)
+        # The page is read by the evaluation's code, in the partner's rows: a page with rows shows the
+        # evaluation is the partner's, so it is looked up on its own only when the page is empty (a
+        # missing evaluation, or another partner's, is the same 404 as ever). One query fewer.
+        page = self.paginate_queryset(submission_out_columns(self.get_queryset().filter(evaluation__code=code)))
+        if not page:
+            self._evaluation(code)
+        return self.get_paginated_response(SubmissionOut(page, many=True).data)
 
     @extend_schema(
         request=SubmissionIn,

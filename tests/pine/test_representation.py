@@ -18,7 +18,7 @@ from outcomes.api import SubmissionOut
 from outcomes.models import Submission
 from pine.representation import OutputSerializer
 from tests import factories
-from tests.conftest import token_client
+from tests.conftest import in_scope_of, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -229,3 +229,20 @@ def test_the_submission_list_makes_the_same_queries_for_one_row_or_many(partner,
     # The rows' uploader and the later upload's own columns are not read.
     listing = next(query["sql"] for query in many.captured_queries if '"outcomes_submission"."changes"' in query["sql"])
     assert "pine_user" not in listing and listing.count('"changes"') == 1
+
+
+def test_the_submission_list_of_a_missing_or_another_partners_evaluation_is_the_same_404(
+    partner, lead, evaluation, other_evaluation
+):
+    import uuid
+
+    factories.SubmissionFactory(evaluation=evaluation, uploaded_by=lead)
+    with in_scope_of(other_evaluation.partner):
+        factories.SubmissionFactory(evaluation=other_evaluation, uploaded_by=factories.UserFactory())
+    api = token_client(lead)
+    answers = []
+    for code in (uuid.uuid4(), other_evaluation.code):
+        response = api.get(f"/api/v1/partners/{partner.slug}/evaluations/{code}/submissions/")
+        answers.append((response.status_code, response.content))
+    assert answers[0] == answers[1] and answers[0][0] == 404
+    assert api.get(f"/api/v1/partners/{partner.slug}/evaluations/{evaluation.code}/submissions/").json()["count"] == 1
