@@ -4,9 +4,8 @@ deployed. Every value can be overridden by the environment (or on gunicorn's com
 
 import os
 
-# Sync workers: one request at a time each, PINE's requests being CPU work (the ORM, REST framework)
-# with short waits on PostgreSQL on the same network. WEB_CONCURRENCY processes (2 by default, as in
-# the image): on 2 cores, more workers only queue the same CPU work in more places.
+# Sync workers, one request at a time each: PINE's requests are CPU work (the ORM, REST framework)
+# with short waits on PostgreSQL. WEB_CONCURRENCY processes, 2 by default (as the image always ran).
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "sync"
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")

@@ -3,7 +3,7 @@
 In a database of its own, makes 100 partners' worth of data (each: one or two evaluations, a lead with
 a read-only API token, 20-50 submissions of realistic size: accepted ones with their changes, some
 rejected with problems, some waiting with warnings, some superseded by a later upload), serves the
-app with gunicorn (sync workers, persistent database connections) on loopback, and puts it under
+app with gunicorn as deployed (gunicorn.conf.py; persistent database connections) on loopback, and puts it under
 load from 16 concurrent clients: each client is one partner's lead after another, with that lead's
 token, asking for the partner's evaluation list and each of its evaluations' submission lists. Each
 path is warmed up, then timed for a fixed time cut into slices that alternate the two paths (so load
@@ -38,7 +38,7 @@ throughput is at most cores / (CPU per request). On 2 shared cores a p99 under 1
 clients needs a few milliseconds of CPU per request in all; ``--clients 2`` shows the latency of
 a request that does not queue.
 
-    .venv/bin/python bench/web.py [--seconds 15] [--warmup 3] [--clients 16] [--workers 4] [--rounds 5] [--profile]
+    .venv/bin/python bench/web.py [--seconds 15] [--warmup 3] [--clients 16] [--workers N] [--rounds 5] [--profile]
 """
 
 import argparse
