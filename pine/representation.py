@@ -85,6 +85,7 @@ _CONTEXT_FREE = (
     fields.JSONField,
     fields.ReadOnlyField,
 )
+_CONTEXT_FREE_METHODS = frozenset(kind.to_representation for kind in _CONTEXT_FREE)
 _class_plans: dict[type, list | None] = {}
 
 
@@ -95,9 +96,9 @@ def _context_free(field) -> bool:
         return _class_plan(type(field)) is not None
     if isinstance(field, fields.DictField | fields.ListField):
         return _context_free(field.child)
-    if isinstance(field, fields.FileField | fields.HiddenField | fields.SerializerMethodField | relations.RelatedField):
-        return False
-    return isinstance(field, _CONTEXT_FREE) and type(field).to_representation is not fields.Field.to_representation
+    # REST framework's own representation of these kinds, not a subclass's own (which may read the
+    # request from the context).
+    return type(field).to_representation in _CONTEXT_FREE_METHODS
 
 
 def _build_plan(serializer) -> list[tuple]:

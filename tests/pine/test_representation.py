@@ -246,3 +246,22 @@ def test_the_submission_list_of_a_missing_or_another_partners_evaluation_is_the_
         answers.append((response.status_code, response.content))
     assert answers[0] == answers[1] and answers[0][0] == 404
     assert api.get(f"/api/v1/partners/{partner.slug}/evaluations/{evaluation.code}/submissions/").json()["count"] == 1
+
+
+class Shouted(serializers.CharField):
+    """A field of someone's own that reads the request's context."""
+
+    def to_representation(self, value):
+        return f"{value}{self.context['mark']}"
+
+
+class WithContext(OutputSerializer):
+    name = Shouted()
+    inner = Inner()
+
+
+def test_a_field_of_its_own_sees_its_serializers_context():
+    thing = Thing(name="ann", inner={"label": "l", "when": "2026-01-01"})
+    for mark in ("!", "?"):
+        assert ours(WithContext, thing, context={"mark": mark})["name"] == f"ann{mark}"
+        same(WithContext, [thing], many=True, context={"mark": mark})
