@@ -39,7 +39,8 @@ RUN useradd --create-home --uid 10001 --user-group pine
 USER pine
 
 EXPOSE 8000
-CMD ["gunicorn", "pine.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# Workers, bind address and access log: gunicorn.conf.py (read from the working directory).
+CMD ["gunicorn", "pine.wsgi:application"]
 
 FROM app AS worker
 USER root

@@ -3,7 +3,7 @@
 In a database of its own, makes 100 partners' worth of data (each: one or two evaluations, a lead with
 a read-only API token, 20-50 submissions of realistic size: accepted ones with their changes, some
 rejected with problems, some waiting with warnings, some superseded by a later upload), serves the
-app with gunicorn (sync workers, persistent database connections) on loopback, and puts it under
+app with gunicorn as deployed (gunicorn.conf.py; persistent database connections) on loopback, and puts it under
 load from 16 concurrent clients: each client is one partner's lead after another, with that lead's
 token, asking for the partner's evaluation list and each of its evaluations' submission lists. Each
 path is warmed up, then timed for a fixed time cut into slices that alternate the two paths (so load
@@ -38,7 +38,7 @@ throughput is at most cores / (CPU per request). On 2 shared cores a p99 under 1
 clients needs a few milliseconds of CPU per request in all; ``--clients 2`` shows the latency of
 a request that does not queue.
 
-    .venv/bin/python bench/web.py [--seconds 15] [--warmup 3] [--clients 16] [--workers 4] [--rounds 5] [--profile]
+    .venv/bin/python bench/web.py [--seconds 15] [--warmup 3] [--clients 16] [--workers N] [--rounds 5] [--profile]
 """
 
 import argparse
@@ -46,6 +46,7 @@ import http.client
 import json
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -75,7 +76,7 @@ from rest_framework import generics, permissions  # noqa: E402
 import pine.urls  # noqa: E402
 from evaluations.api import EvaluationOut  # noqa: E402
 from evaluations.models import Evaluation  # noqa: E402
-from outcomes.api import SubmissionOut  # noqa: E402
+from outcomes.api import SubmissionOut, submission_out_columns  # noqa: E402
 from outcomes.models import Submission  # noqa: E402
 from pine.authentication import TokenAuthentication  # noqa: E402
 from pine.pagination import Pagination  # noqa: E402
@@ -114,7 +115,7 @@ class BareSubmissionListView(BareListView):
     def get(self, request, partner_slug, code):
         # As SubmissionListView's queryset (outcomes.selectors.submission_list), less the partner.
         queryset = Submission.objects.select_related("uploaded_by", "superseded_by").select_related("evaluation")
-        return self.list(queryset.filter(evaluation__code=code), SubmissionOut)
+        return self.list(submission_out_columns(queryset.filter(evaluation__code=code)), SubmissionOut)
 
 
 urlpatterns = [
@@ -487,9 +488,13 @@ def start_server(database: str, workers: int, log) -> tuple[subprocess.Popen, in
         "DATABASE_URL": urlunsplit(url._replace(path=f"/{database}")),
         "DJANGO_SETTINGS_MODULE": "tests.settings",
     }
-    command = [sys.executable, "-m", "gunicorn", "bench.web:serve()", "--chdir", str(ROOT), "--workers", str(workers)]
-    command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60"]
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+    # The deployed settings (gunicorn.conf.py: workers, worker class, access log), on loopback.
+    command = [sys.executable, "-m", "gunicorn", "bench.web:serve()", "--config", str(ROOT / "gunicorn.conf.py")]
+    command += ["--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60"]
+    if workers:
+        command += ["--workers", str(workers)]
+    # A session of its own: the master and its workers are stopped together, whatever happens.
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + 180  # a busy machine is slow to import Django in each worker
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -500,9 +505,21 @@ def start_server(database: str, workers: int, log) -> tuple[subprocess.Popen, in
                 return server, port
         except OSError:
             time.sleep(0.2)
-    server.kill()
+    stop_server(server)
     log.seek(0)
     raise SystemExit("gunicorn did not start:\n" + log.read().decode(errors="replace")[-3000:])
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """Stop gunicorn's master and its workers (a killed master would leave its workers serving)."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
 
 
 def main() -> None:
@@ -511,7 +528,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per path, not counted")
     parser.add_argument("--rounds", type=int, default=5, help="slices the timed seconds are cut into, alternating the paths")
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's, as deployed)")
     parser.add_argument("--profile", action="store_true", help="print each path's queries for one request")
     args = parser.parse_args()
 
@@ -537,7 +554,7 @@ def main() -> None:
         server, port = start_server(name, args.workers, log)
         same_answers(port, clients)
         print(
-            f"gunicorn: {args.workers} sync workers; {args.clients} clients; {args.warmup:g} s warm-up + "
+            f"gunicorn: {args.workers or 'gunicorn.conf.py'} workers; {args.clients} clients; {args.warmup:g} s warm-up + "
             f"{args.seconds:g} s per path in {args.rounds} alternating slices; "
             f"load average before: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)"
         )
@@ -572,8 +589,7 @@ def main() -> None:
             raise SystemExit(f"FAILED: {tenant['errors']} errors on the tenant path, {bare['errors']} on the bare one")
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+            stop_server(server)
         connection.close()
         connection.creation.destroy_test_db(name, verbosity=0)
 

@@ -26,10 +26,11 @@ from measures.api import LocalMeasureOut, MeasureChangeIn
 from measures.models import Measure
 from pine.access import ADMINS
 from pine.api import PartnerAPIView, PracticeAPIView
+from pine.representation import OutputSerializer
 from pine.validators import DOCUMENT_TYPE_MESSAGE, document_kind
 
 
-class EvaluationOut(serializers.Serializer):
+class EvaluationOut(OutputSerializer):
     code = serializers.UUIDField()
     title = serializers.CharField()
     cohort = serializers.SlugField(source="cohort.slug")

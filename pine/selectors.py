@@ -13,9 +13,9 @@ from pine.models import ApiToken, AuditEvent, Invitation, Membership, Notificati
 def membership_get(*, user: User, partner_slug: str) -> Membership | None:
     """The user's membership of the partner with this slug, or None (missing or not theirs alike).
     Runs in the user scope: RLS shows a user only their own memberships."""
-    return (
-        Membership.objects.select_related("partner").filter(user=user, partner__slug=partner_slug, user__is_active=True).first()
-    )
+    if not user.is_active:  # the user's own row, read for this request (no join to read it again)
+        return None
+    return Membership.objects.select_related("partner").filter(user=user, partner__slug=partner_slug).first()
 
 
 def membership_list_for_user(*, user: User) -> QuerySet[Membership]:

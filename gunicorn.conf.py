@@ -1,0 +1,14 @@
+"""gunicorn's settings for PINE's web process: read by gunicorn from the working directory (the
+image's command, docker-compose's web) and by bench/web.py, so the benchmark serves the app as it is
+deployed. Every value can be overridden by the environment (or on gunicorn's command line)."""
+
+import os
+
+# Sync workers, one request at a time each: PINE's requests are CPU work (the ORM, REST framework)
+# with short waits on PostgreSQL. WEB_CONCURRENCY processes, 2 by default (as the image always ran).
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# Every request in the log, as the image always did (stdout; the container's log).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
