@@ -140,7 +140,9 @@ def register(page, check_page) -> tuple[Partner, str]:
     page.get_by_label("Name of your organisation or partnership").fill(PARTNERSHIP_B)
     page.get_by_label("Name of the lead agency (optional)").fill("Westvale Borough Council")
     page.get_by_role("group", name="Type of lead agency").get_by_label("Local authority children's services").check()
-    expect(page.get_by_role("group", name="Type of lead agency").get_by_label("Voluntary or community organisation")).to_have_count(0)
+    expect(
+        page.get_by_role("group", name="Type of lead agency").get_by_label("Voluntary or community organisation")
+    ).to_have_count(0)
     page.get_by_label("Other agency 1: name (optional)").fill("Westvale Police")
     page.get_by_label("Other agency 2: name (optional)").fill("Westvale Schools")
     page.get_by_role("group", name="Other agency 2: type").get_by_label("Education").check()
@@ -348,6 +350,9 @@ def test_a_whole_round(new_context, check_page, practice_admin, partner, lead, o
     admin.get_by_role("button", name="Create cohort").click()
     expect(heading(admin)).to_have_text(COHORT)
     expect(admin.locator(".govuk-summary-list").first).to_contain_text("Draft")
+    places = admin.locator(".govuk-summary-list__row", has=admin.locator("dt", has_text=re.compile(r"^Places$")))
+    expect(places).to_have_count(1)  # once, and in words
+    expect(places.locator("dd")).to_have_text("1 partner")
     check_page(admin, "practice-cohort-draft")
     cohort = Cohort.objects.get(name=COHORT)
     assert cohort.status == Cohort.Status.DRAFT and cohort.reviewers_per_application == 2
