@@ -497,6 +497,7 @@ def test_a_whole_round(new_context, check_page, practice_admin, partner, lead, o
     check_page(page_a, "a-notifications")
     page_a.get_by_role("link", name=f"The practice team has a question about your application: {TITLE_A}").click()
     expect(heading(page_a)).to_have_text(TITLE_A)
+    expect(page_a.locator("#nav-notifications .govuk-tag")).to_have_text(re.compile(r"^1\s*unread$"))  # opened: read
     expect(page_a.locator("main .govuk-tag").first).to_have_text("More information needed")
     expect(page_a.get_by_role("heading", name="Questions and answers")).to_be_visible()
     expect(page_a.locator("main")).to_contain_text(question)
@@ -586,6 +587,7 @@ def test_a_whole_round(new_context, check_page, practice_admin, partner, lead, o
     assert sorted(reviewed) == sorted([TITLE_A, TITLE_B])
     expect(page_r2.locator(".govuk-notification-banner--success")).to_contain_text("That was your last review to do")
     expect(page_r2.locator("#review-counts")).to_have_text("0 to do · 2 submitted")
+    expect(page_r2.locator("main")).not_to_contain_text("Before you open an application")  # nothing left to open
     assert ReviewAssignment.objects.filter(reviewer=reviewer_2, review__status="submitted").count() == 2
 
     # 7. The admin opens the panel: A has one review, B two that disagree.
