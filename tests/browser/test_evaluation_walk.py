@@ -90,6 +90,7 @@ def test_an_evaluation_from_onboarding_to_approved_data(
 
     # 1. The lead signs in and opens the evaluation: no upload form, and the reason why.
     lead_page = new_context().new_page()
+    lead_page.goto("/accounts/login/", timeout=90_000)  # the live server's first page, on a busy machine
     sign_in(lead_page, lead.email, PASSWORD)
     expect(heading(lead_page)).to_have_text(partner.name)
     lead_page.get_by_role("link", name=TITLE).first.click()
@@ -209,7 +210,7 @@ def test_an_evaluation_from_onboarding_to_approved_data(
     expect(lead_page.get_by_text("Plan saved.")).to_be_visible()
     check_page(lead_page, "plan-draft")
     lead_page.get_by_role("button", name="Submit version 1 for sign-off").click()
-    expect(lead_page.get_by_text("Plan submitted to the practice team for sign-off.")).to_be_visible()
+    expect(lead_page.get_by_text("Plan saved and submitted to the practice team for sign-off.")).to_be_visible()
     check_page(lead_page, "plan-submitted")
 
     # 5. The plan waits in the practice team's work queue. The practice admin asks for a change,
@@ -230,11 +231,11 @@ def test_an_evaluation_from_onboarding_to_approved_data(
     expect(heading(lead_page)).to_have_text("Evaluation plan")
     expect(lead_page.locator("#changes-requested")).to_contain_text("Say why April 2025 is the start of the follow-up.")
     check_page(lead_page, "plan-changes-requested")
-    lead_page.get_by_label("Research questions").fill(
-        "Do family group conferences at the front door, started in April 2025, reduce re-referrals?"
-    )
-    lead_page.get_by_role("button", name="Save plan").click()
-    lead_page.get_by_role("button", name="Submit version 1 for sign-off").click()
+    answer = "Do family group conferences at the front door, started in April 2025, reduce re-referrals?"
+    lead_page.get_by_label("Research questions").fill(answer)
+    lead_page.get_by_role("button", name="Submit version 1 for sign-off").click()  # saves the edit, then submits
+    expect(lead_page.get_by_text("Plan saved and submitted to the practice team for sign-off.")).to_be_visible()
+    expect(lead_page.get_by_label("Research questions")).to_have_value(answer)
     admin.reload()
     admin.get_by_label("Sign it off").check()
     admin.get_by_role("button", name="Send your decision on version 1").click()
