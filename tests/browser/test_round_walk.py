@@ -47,7 +47,15 @@ from cohorts.services.reviews import STANDARD_CRITERIA, STANDARD_SCALE
 from evaluations.models import Evaluation
 from pine.models import Partner
 from tests import factories
-from tests.browser.steps import authenticator, datetime_local, heading, open_practice_home, sign_in, sign_in_practice
+from tests.browser.steps import (
+    authenticator,
+    datetime_local,
+    download,
+    heading,
+    open_practice_home,
+    sign_in,
+    sign_in_practice,
+)
 from tests.factories import PASSWORD
 
 COHORT = "PINE round 10: the whole round"
@@ -514,6 +522,8 @@ def test_a_whole_round(new_context, check_page, practice_admin, partner, lead, o
     expect(page_a.locator("main")).to_contain_text("We offered 310 families a meeting.")  # the thread keeps both
     expect(page_a.locator("main")).to_contain_text(question)
     check_page(page_a, "a-resubmitted")
+    name, copy = download(page_a, page_a.get_by_role("link", name=re.compile(r"^Download a PDF copy of what you submitted")))
+    assert name.endswith(".pdf") and copy.startswith(b"%PDF"), (name, copy[:20])
     page_a.get_by_role("link", name="Compare the last two versions").click()
     expect(heading(page_a)).to_have_text("Compare versions 1 and 2")
     expect(page_a.locator("main")).to_contain_text("1 answer changed.")
