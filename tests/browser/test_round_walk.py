@@ -138,10 +138,12 @@ def move_cohort(admin, check_page, *, to: str, expected: list[str], name: str) -
 
 
 def register(page, check_page) -> tuple[Partner, str]:
-    """A new partnership registers itself, confirms its lead's address from the emailed link and
-    signs in (on the partner's home page)."""
-    page.goto("/accounts/register/")
-    expect(heading(page)).to_have_text(re.compile("Register"))
+    """A new partnership finds the call, registers itself, confirms its lead's address from the
+    emailed link and signs in (on the partner's home page)."""
+    page.goto("/cohorts/")
+    page.get_by_role("link", name=COHORT).click()
+    page.get_by_role("link", name="register your agency").click()
+    expect(heading(page)).to_have_text("Register your agency")
     for number in (1, 2):  # nothing is chosen for the agencies' types
         expect(page.get_by_role("group", name=f"Other agency {number}: type").get_by_role("radio", checked=True)).to_have_count(0)
     check_page(page, "register")
@@ -675,7 +677,9 @@ def test_a_whole_round(new_context, check_page, practice_admin, partner, lead, o
     expect(admin.locator(".govuk-error-summary")).to_contain_text("Confirm you have checked the emails")
     check_page(admin, "decisions-preview-error")
     admin.get_by_label("I have checked the emails: send them and release the decisions").check()
-    admin.get_by_role("button", name=re.compile(r"^Release 2 decisions")).click()
+    # The slowest request of the round (the accepted partner's evaluation is made and the emails
+    # sent before the response): more than the default wait on a loaded machine.
+    admin.get_by_role("button", name=re.compile(r"^Release 2 decisions")).click(timeout=60_000)
     expect(heading(admin)).to_have_text("Decisions")
     expect(admin.locator(".govuk-notification-banner--success")).to_contain_text("2 decisions released")
     check_page(admin, "decisions-released")
