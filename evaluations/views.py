@@ -232,7 +232,8 @@ class PlanView(EvaluationMixin, PartnerView, TemplateView):
 
     def post(self, request, partner_slug, code):
         evaluation = self.object
-        if request.POST.get("action") == "submit":
+        submit = request.POST.get("action") == "submit"
+        if submit and not any(name in request.POST for name in PlanForm.base_fields):  # a bare submit
             submitted = run_service(
                 request, lambda: services.plan_submit(partner=self.partner, actor=request.user, evaluation=evaluation)
             )
@@ -260,6 +261,13 @@ class PlanView(EvaluationMixin, PartnerView, TemplateView):
         )
         if not saved.ok:
             return self.render_to_response(self.get_context_data(form=form))
+        if submit:  # the form's own submit button: what was typed is saved first, never lost
+            submitted = run_service(
+                request, lambda: services.plan_submit(partner=self.partner, actor=request.user, evaluation=evaluation)
+            )
+            if submitted.ok:
+                messages.success(request, "Plan saved and submitted to the practice team for sign-off.")
+            return redirect("evaluations:plan", partner_slug=partner_slug, code=code)
         messages.success(request, "Plan saved.")
         return redirect("evaluations:plan", partner_slug=partner_slug, code=code)
 

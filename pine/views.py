@@ -124,6 +124,15 @@ class LoginForm(GovukForm, AuthenticationForm):
             raise ValidationError("Confirm your email address before you sign in", code="email_unverified")
 
 
+def landing_url(user) -> str:
+    """Where a signed-in user lands: a reviewer on their queue of reviews (their work), the rest
+    of the practice team on its home, a partner's member on the home page (which finds their
+    partner)."""
+    if user.is_practice_team:
+        return reverse("cohorts:review_list" if user.practice_role == User.PracticeRole.REVIEWER else "practice_home")
+    return reverse("home")
+
+
 class LoginView(PublicView, auth_views.LoginView):
     template_name = "registration/login.html"
     form_class = LoginForm
@@ -136,7 +145,7 @@ class LoginView(PublicView, auth_views.LoginView):
         return super().form_invalid(form)
 
     def get_default_redirect_url(self):
-        return reverse("practice_home" if self.request.user.is_practice_team else "home")
+        return landing_url(self.request.user)
 
     def get_success_url(self):
         url = super().get_success_url()
@@ -279,9 +288,9 @@ class TwoFactorView(SignedInView, FormView):
         return super().get(request, *args, **kwargs)
 
     def _next_url(self) -> str:
-        next_url = self.request.GET.get("next") or self.request.POST.get("next") or reverse("practice_home")
+        next_url = self.request.GET.get("next") or self.request.POST.get("next") or landing_url(self.request.user)
         if not url_has_allowed_host_and_scheme(next_url, {self.request.get_host()}, self.request.is_secure()):
-            return reverse("practice_home")
+            return landing_url(self.request.user)
         return next_url
 
     def post(self, request, *args, **kwargs):
@@ -661,10 +670,7 @@ class HomeView(SignedInView, TemplateView):
 
     def get(self, request, *args, **kwargs):
         if request.user.is_practice_team:
-            # A reviewer's work is their queue of reviews: they land on it.
-            if request.user.practice_role == User.PracticeRole.REVIEWER:
-                return redirect("cohorts:review_list")
-            return redirect("practice_home")
+            return redirect(landing_url(request.user))
         memberships = list(selectors.membership_list_for_user(user=request.user))
         if len(memberships) == 1:
             return redirect("partner_home", partner_slug=memberships[0].partner.slug)

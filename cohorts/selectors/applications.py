@@ -99,11 +99,14 @@ def screening_checks(application: Application) -> list[Check]:
     partner = application.partner
     incomplete = application.incomplete_sections()
     count = len(application.outcome_measures)
+    # The lead agency by its own name (a partnership's name is not an agency's), as on the
+    # partner's check-your-answers page.
+    lead_name = next((a.name for a in partner.agencies.all() if a.is_lead), partner.name)
     return [
         Check(
             "Statutory lead agency",
             partner.is_statutory_lead,
-            f"{partner.name}: {partner.get_lead_agency_type_display().lower()}",
+            f"{lead_name}: {partner.get_lead_agency_type_display().lower()}",
         ),
         Check(
             "At least one measurable outcome",

@@ -31,7 +31,6 @@ from tests.browser.steps import (
     download,
     fill_date,
     heading,
-    open_practice_home,
     sign_in,
     sign_in_practice,
     upload,
@@ -91,6 +90,7 @@ def test_an_evaluation_from_onboarding_to_approved_data(
 
     # 1. The lead signs in and opens the evaluation: no upload form, and the reason why.
     lead_page = new_context().new_page()
+    lead_page.goto("/accounts/login/", timeout=90_000)  # the live server's first page, on a busy machine
     sign_in(lead_page, lead.email, PASSWORD)
     expect(heading(lead_page)).to_have_text(partner.name)
     lead_page.get_by_role("link", name=TITLE).first.click()
@@ -141,12 +141,16 @@ def test_an_evaluation_from_onboarding_to_approved_data(
     expect(lead_page.locator(".govuk-warning-text")).to_contain_text("waiting for the practice team")
     check_page(lead_page, "onboarding-waiting")
 
-    # 2b. The practice admin opens the agreement, sees its dates and verifies it.
+    # 2b. The practice admin is told: from the notification, they open the agreement, see its
+    # dates and verify it.
     admin = new_context().new_page()
     sign_in_practice(admin, practice_admin, device)
-    admin.goto(f"/practice/evaluations/{evaluation.code}/onboarding/")
-    admin.get_by_role("link", name="Check and verify the agreement").click()
+    admin.locator("#nav-notifications").click()
+    expect(heading(admin)).to_have_text("Notifications")
+    check_page(admin, "practice-notifications")
+    admin.get_by_role("link", name=f"A data sharing agreement from {partner.name} is waiting to be verified").click()
     expect(heading(admin)).to_have_text("Data sharing agreement")
+    expect(admin.locator("main")).to_contain_text("signed-data-sharing-agreement.pdf")
     expect(admin.locator(".govuk-summary-list")).to_contain_text("Not verified")
     check_page(admin, "practice-agreement")
     admin.get_by_role("button", name="Mark the agreement as verified").click()
@@ -206,12 +210,16 @@ def test_an_evaluation_from_onboarding_to_approved_data(
     expect(lead_page.get_by_text("Plan saved.")).to_be_visible()
     check_page(lead_page, "plan-draft")
     lead_page.get_by_role("button", name="Submit version 1 for sign-off").click()
-    expect(lead_page.get_by_text("Plan submitted to the practice team for sign-off.")).to_be_visible()
+    expect(lead_page.get_by_text("Plan saved and submitted to the practice team for sign-off.")).to_be_visible()
     check_page(lead_page, "plan-submitted")
 
-    # 5. The practice admin asks for a change, with a comment; the lead resubmits; it is signed off.
-    open_practice_home(admin)
-    admin.locator("a[href*='/practice/evaluations/']", has_text=TITLE).first.click()
+    # 5. The plan waits in the practice team's work queue. The practice admin asks for a change,
+    # with a comment; the lead, told, resubmits; it is signed off.
+    admin.get_by_role("navigation", name="Menu").get_by_role("link", name="Work queue").click()
+    expect(heading(admin)).to_have_text("Work queue")
+    check_page(admin, "practice-work-queue")
+    plans = admin.get_by_role("region", name="Plans awaiting sign-off")
+    plans.get_by_role("link", name=re.compile(r"^Read it, then sign off or ask for changes")).click()
     expect(heading(admin)).to_have_text(TITLE)
     expect(admin.locator(".govuk-summary-list").first).not_to_contain_text("Incomplete")
     check_page(admin, "practice-evaluation")
@@ -219,14 +227,16 @@ def test_an_evaluation_from_onboarding_to_approved_data(
     admin.get_by_label("Comments").fill("Say why April 2025 is the start of the follow-up.")
     admin.get_by_role("button", name="Send your decision on version 1").click()
     expect(admin.get_by_text("Changes requested.")).to_be_visible()
-    lead_page.reload()
+    lead_page.locator("#nav-notifications").click()
+    lead_page.get_by_role("link", name=f'Changes requested to your evaluation plan for "{TITLE}"').click()
+    expect(heading(lead_page)).to_have_text("Evaluation plan")
     expect(lead_page.locator("#changes-requested")).to_contain_text("Say why April 2025 is the start of the follow-up.")
     check_page(lead_page, "plan-changes-requested")
-    lead_page.get_by_label("Research questions").fill(
-        "Do family group conferences at the front door, started in April 2025, reduce re-referrals?"
-    )
-    lead_page.get_by_role("button", name="Save plan").click()
-    lead_page.get_by_role("button", name="Submit version 1 for sign-off").click()
+    answer = "Do family group conferences at the front door, started in April 2025, reduce re-referrals?"
+    lead_page.get_by_label("Research questions").fill(answer)
+    lead_page.get_by_role("button", name="Submit version 1 for sign-off").click()  # saves the edit, then submits
+    expect(lead_page.get_by_text("Plan saved and submitted to the practice team for sign-off.")).to_be_visible()
+    expect(lead_page.get_by_label("Research questions")).to_have_value(answer)
     admin.reload()
     admin.get_by_label("Sign it off").check()
     admin.get_by_role("button", name="Send your decision on version 1").click()

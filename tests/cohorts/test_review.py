@@ -9,7 +9,7 @@ from django.urls import reverse
 from cohorts.models import APPLICANT_STATUS, APPLICATION_TRANSITIONS, ApplicantStatus, Application, ApplicationRevision
 from cohorts.services import applications as services
 from cohorts.services import decisions
-from pine.models import AuditEvent
+from pine.models import AgencyType, AuditEvent
 from tests import factories
 from tests.cohorts.helpers import api_client, page_client, practice_page_client
 
@@ -84,6 +84,14 @@ def test_the_practice_team_sees_the_automatic_checks(practice_client, submitted)
     page = practice_client.get(reverse("cohorts:practice_application", args=[submitted.code])).content.decode()
     assert "Statutory lead agency" in page and "At least one measurable outcome" in page
     assert "Required sections complete" in page and page.count(">Passed</strong>") == 3
+
+
+def test_the_lead_agency_check_names_the_lead_agency_not_the_partnership(practice_client, submitted):
+    factories.PartnerAgencyFactory(
+        partner=submitted.partner, name="Northshire Borough Council", agency_type=AgencyType.LOCAL_AUTHORITY, is_lead=True
+    )
+    page = practice_client.get(reverse("cohorts:practice_application", args=[submitted.code])).content.decode()
+    assert "Northshire Borough Council: local authority children&#x27;s services" in page
 
 
 def test_failing_checks_are_shown(practice_client, partner, lead):

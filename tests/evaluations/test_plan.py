@@ -313,3 +313,22 @@ def test_the_review_loop_through_the_api(lead, partner, practice_admin, accepted
     assert signed.status_code == 200 and signed.json()["status"] == "signed_off"
     other = token_client(factories.MembershipFactory().user)
     assert other.post(f"/api/v1/partners/{partner.slug}/evaluations/{accepted.code}/plan/submit/").status_code == 404
+
+
+def test_submitting_from_the_plan_form_saves_what_was_typed_before_submitting_it(client, lead, partner, accepted):
+    """The submit button sits in the plan's form: an edit typed just before it is kept, not lost."""
+    client.force_login(lead)
+    url = reverse("evaluations:plan", args=[partner.slug, accepted.code])
+    fields = {
+        "research_questions": COMPLETE["research_questions"], "design": "its", "intervention_start": "2025-04-01",
+        "baseline_start": "2023-04-01", "baseline_end": "2025-03-31", "follow_up_start": "2025-04-01",
+        "follow_up_end": "2026-03-31", "expected_children_per_period": "180", "measure__re_referrals_12m": "decrease",
+    }  # fmt: skip
+    assert client.post(url, fields).status_code == 302
+    page = client.get(url).content.decode()
+    assert page.index('name="action" value="submit"') > page.index('name="research_questions"')  # in the form
+    response = client.post(url, {**fields, "research_questions": "Typed, then submitted at once?", "action": "submit"})
+    assert response.status_code == 302
+    plan = EvaluationPlan.objects.get()
+    assert (plan.status, plan.research_questions) == ("submitted", "Typed, then submitted at once?")
+    assert "Plan saved and submitted to the practice team for sign-off." in client.get(url).content.decode()

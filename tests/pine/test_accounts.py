@@ -49,6 +49,19 @@ def test_logout_needs_a_post_and_signs_out(client, lead):
     assert client.get(reverse("home")).status_code == 302
 
 
+@pytest.mark.parametrize(("role", "landing"), [("reviewer", "cohorts:review_list"), ("practice_admin", "practice_home")])
+def test_the_practice_team_signs_in_to_their_own_landing_page(client, role, landing):
+    """A reviewer's work is their queue of reviews: the password, then the code, then the queue
+    (not the practice home, which holds only a link to it); the rest land on the practice home."""
+    user = factories.PracticeUserFactory(email=f"{role}@pine.example", practice_role=role)
+    device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    response = client.post(reverse("login"), {"username": user.email, "password": factories.PASSWORD})
+    assert response.url == f"{reverse('two_factor')}?next={reverse(landing).replace('/', '%2F')}"
+    response = client.post(response.url, {"token": f"{TOTP(device.bin_key).token():06d}"})
+    assert response.status_code == 302 and response.url == reverse(landing)
+    assert client.get(response.url).status_code == 200
+
+
 def test_practice_team_must_pass_the_second_factor_before_practice_pages(client, practice_admin):
     client.post(reverse("login"), {"username": practice_admin.email, "password": factories.PASSWORD})
     response = client.get(reverse("practice_home"))
