@@ -272,13 +272,6 @@ class GovukDateTimeField(forms.Field):
             raise ValidationError(f"Enter {self.name[0].lower()}{self.name[1:]}", code="required")
 
 
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
-
-
 class LoginForm(GovukForm):
     """Username is the email address; the field keeps Django's name so axes can read it."""
 

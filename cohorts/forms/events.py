@@ -3,19 +3,16 @@
 from django import forms
 
 from cohorts.services.events import ALLOWED_LIST, MAX_DOCUMENT_BYTES, document_problem
-from pine.forms import DateTimeLocalInput, GovukForm
+from pine.forms import GovukDateTimeField, GovukForm
 from pine.validators import validate_plausible_datetime
 
 
-def _when(label: str) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        label=f"{label} (UK time)",
-        widget=DateTimeLocalInput(),
+def _when(label: str) -> GovukDateTimeField:
+    """When the event starts or ends: the GOV.UK date input and an hour and a minute (UK time)."""
+    return GovukDateTimeField(
+        label=label,
+        name=f"The time the event {label.lower()}",
         validators=[validate_plausible_datetime],
-        error_messages={
-            "required": f"Enter the date and time the event {label.lower()}",
-            "invalid": "Enter a real date and time",
-        },
     )
 
 

@@ -92,11 +92,6 @@ def download(page, link) -> tuple[str, bytes]:
     return info.value.suggested_filename, Path(info.value.path()).read_bytes()
 
 
-def datetime_local(moment) -> str:
-    """What Playwright types into a date-and-time field, in UK time."""
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
-
-
 def fill_date(scope, legend: str, day: date) -> None:
     """Type a date into the GOV.UK date input (day, month and year boxes) whose legend is ``legend``."""
     group = scope.get_by_role("group", name=legend, exact=True)

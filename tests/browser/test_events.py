@@ -4,12 +4,16 @@ without an account reads the call (rich-text guidance), registers, and cancels f
 link; the practice team sees the registrations."""
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.core import mail
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.steps import authenticator, heading, sign_in_practice
+from tests.browser.steps import authenticator, fill_date_time, heading, sign_in_practice
+
+UK = ZoneInfo("Europe/London")
 
 
 def test_event_and_document_pages(new_context, check_page, practice_admin, tmp_path):
@@ -33,8 +37,8 @@ def test_event_and_document_pages(new_context, check_page, practice_admin, tmp_p
     expect(admin.locator(".govuk-error-summary")).to_contain_text("Enter a title")
     check_page(admin, "event-form-error")
     admin.get_by_label("Title").fill("Webinar about round 8")
-    admin.get_by_label("Starts (UK time)").fill("2030-05-14T10:00")
-    admin.get_by_label("Ends (UK time)").fill("2030-05-14T11:00")
+    fill_date_time(admin, "Starts", datetime(2030, 5, 14, 10, tzinfo=UK))
+    fill_date_time(admin, "Ends", datetime(2030, 5, 14, 11, tzinfo=UK))
     admin.get_by_label("Joining details").fill("https://meet.example.org/round-8")
     admin.get_by_label("Capacity (optional)").fill("30")
     admin.get_by_role("button", name="Add event").click()

@@ -49,7 +49,6 @@ from pine.models import Partner
 from tests import factories
 from tests.browser.steps import (
     authenticator,
-    datetime_local,
     download,
     fill_date_time,
     heading,
@@ -389,8 +388,8 @@ def test_a_whole_round(new_context, check_page, practice_admin, partner, lead, o
     check_page(admin, "event-form")
     starts = (now + timedelta(days=7)).replace(hour=10, minute=0)
     admin.get_by_label("Title").fill("Webinar about round 10")
-    admin.get_by_label("Starts (UK time)").fill(datetime_local(starts))
-    admin.get_by_label("Ends (UK time)").fill(datetime_local(starts + timedelta(hours=1)))
+    fill_date_time(admin, "Starts", starts)
+    fill_date_time(admin, "Ends", starts + timedelta(hours=1))
     admin.get_by_label("Joining details").fill("https://meet.example.org/round-10")
     admin.get_by_label("Capacity (optional)").fill("30")
     admin.get_by_role("button", name="Add event").click()
