@@ -11,7 +11,7 @@ def _when(label: str) -> GovukDateTimeField:
     """When the event starts or ends: the GOV.UK date input and an hour and a minute (UK time)."""
     return GovukDateTimeField(
         label=label,
-        name=f"The time the event {label.lower()}",
+        name=f"The date and time the event {label.lower()}",
         validators=[validate_plausible_datetime],
     )
 

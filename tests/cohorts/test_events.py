@@ -443,7 +443,7 @@ def test_a_practice_admin_adds_changes_and_deletes_an_event_in_uk_time(practice_
     [
         ({"title": ""}, "Enter a title"),
         ({"ends_at": "2027-05-14T09:00"}, "The event must end after it starts"),
-        ({"starts_at": "not a date"}, "The time the event starts must be a real date and time"),
+        ({"starts_at": "not a date"}, "The date and time the event starts must be a real date and time"),
         ({"starts_at": "1900-01-01T10:00"}, ""),
         ({"capacity": "0"}, "The capacity must be 1 or more"),
         ({"capacity": "lots"}, "Enter the capacity as a whole number"),
