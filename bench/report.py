@@ -11,11 +11,14 @@ children together; the other 16 measures are generated as aggregates, one a rare
 numbers the safe-cell rules must hide. The plan is a signed-off difference-in-differences plan
 (``--design`` picks another) over all 20 measures, one primary.
 
-What the report does with the child rows today: nothing directly. A report reads the evaluation's
-current aggregate values (the snapshot of value ids); the child rows are what those aggregates were
-computed from at import, and the time-to-event analysis (``reports.estimates.time_to_event``) is not
-yet part of the report. So they make the evaluation (and its tables and indexes) the issue's size,
-but the report's frame is the 3,600 aggregates.
+What the report does with the child rows: a report reads the evaluation's current aggregate values
+(the snapshot of value ids); the child rows are what those aggregates were computed from at import.
+Only a time-to-event plan (``--design time_to_event``, over the measures that take child rows)
+reads them too: each child row carries a start date (on average 120 days before its event), and
+the report reads each planned measure's children in the follow-up window
+(``outcomes.selectors.child_event_rows``) for its Kaplan-Meier curves. With the other designs they
+make the evaluation (and its tables and indexes) the issue's size, but the report's frame is the
+3,600 aggregates.
 
 Then, as a warm worker would be: the modules imported, kaleido's chart renderer started and one
 report built. Timed, ``--builds`` times each, alternating so that load from elsewhere falls on all:
@@ -25,6 +28,7 @@ full     ``report_request`` and, at its commit, the worker's task (Celery runs e
          HTML, PDF and results JSON, store them. Also the build alone as the row records it
          (started_at to finished_at).
 read     ``outcome_frame_at``: the snapshot's values as the analysis frame.
+children a time-to-event plan's child rows (``reports.services._children``); nothing otherwise.
 evidence ``evidence_build``: every measure's estimate and the safe cells (and, of it, ``safe_cells``
          alone), here without earlier versions' cells (the full build reads those too).
 json     the results document and its canonical bytes.
@@ -75,6 +79,8 @@ CHILD_MEASURES = {
     "entries_to_care": ("event", None),
 }
 LOCAL_MEASURES = 4  # 16 library measures + 4 local ones = 20
+START_MEAN_DAYS = 120.0  # a child row's start date: this many days before its event, on average
+START_SEED = 11
 
 
 def month(index: int) -> tuple[date, date]:
@@ -152,6 +158,8 @@ def make_evaluation(children: int, design: str, rng: np.random.Generator):
                 if m.code != primary
                 else {"code": m.code, "direction": "decrease", "role": "primary"}
                 for m in measures
+                # a time-to-event plan takes only measures with child-level rows (not rates per 10,000)
+                if design != "time_to_event" or m.child_aggregation != "aggregates_only"
             ],
         )
     with transaction.atomic(), practice_scope():
@@ -176,7 +184,7 @@ def child_rows(n: int, rng: np.random.Generator) -> pd.DataFrame:
             value[rows] = rng.random(rows.sum()) < parameter
         elif kind == "days":
             value[rows] = np.maximum(1, np.round(rng.normal(parameter, 9, rows.sum())))
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "child_digest": _digests(n, rng),
             "measure_code": np.array(codes)[measure],
@@ -187,6 +195,13 @@ def child_rows(n: int, rng: np.random.Generator) -> pd.DataFrame:
             "value": value,
         }
     )
+    # When each child's time to the event started (a referral, say), from a generator of its own so
+    # that every other number is as before: up to two years before the event (exponential, mean 120
+    # days), so a time-to-event plan's one-year horizon has children followed beyond it.
+    draw = np.random.default_rng(START_SEED)
+    days = np.minimum(np.round(draw.exponential(START_MEAN_DAYS, n)), 730).astype("timedelta64[D]")
+    frame["start_date"] = frame["event_date"] - days
+    return frame
 
 
 def _digests(n: int, rng: np.random.Generator) -> list[str]:
@@ -207,11 +222,14 @@ def store_children(frame: pd.DataFrame, submission, measure_ids: dict[str, int])
         frame["period_start"].dt.strftime("%Y-%m-%d"),
         frame["period_start"].map(lambda start: ends[np.datetime64(start.date())]),
         frame["event_date"].dt.strftime("%Y-%m-%d"),
+        frame["start_date"].dt.strftime("%Y-%m-%d"),
         frame["group"],
         pd.Series(value),
     ]
     text = ("\n".join(map("\t".join, zip(*[list(c) for c in columns]))) + "\n").encode()
-    names = '"child_digest", "key_version", "measure_id", "period_start", "period_end", "event_date", "group", "value"'
+    names = (
+        '"child_digest", "key_version", "measure_id", "period_start", "period_end", "event_date", "start_date", "group", "value"'
+    )
     cursor = connection.cursor().cursor
     cursor.execute(
         f"CREATE TEMPORARY TABLE bench_children ON COMMIT DROP AS SELECT {names} FROM outcomes_childrecord WITH NO DATA"
@@ -322,6 +340,9 @@ def stages(partner, evaluation, profile: bool) -> dict[str, float]:
         spec = services.plan_spec(report.plan)
         threshold = report.parameters["threshold"]
         planned = frame[frame["measure_code"].isin([m.code for m in spec.measures])].reset_index(drop=True)
+        start = time.perf_counter()
+        children = services._children(report, spec)  # a time-to-event plan's child rows (else None)
+        times["children"] = time.perf_counter() - start
 
         start = time.perf_counter()
         disclosure.safe_cells(planned, threshold=threshold)
@@ -331,7 +352,7 @@ def stages(partner, evaluation, profile: bool) -> dict[str, float]:
         start = time.perf_counter()
         if profiler:
             profiler.enable()
-        built = evidence.evidence_build(frame, spec, threshold=threshold)
+        built = evidence.evidence_build(frame, spec, threshold=threshold, children=children)
         if profiler:
             profiler.disable()
         times["evidence"] = time.perf_counter() - start
@@ -388,7 +409,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--builds", type=int, default=3, help="timed builds (and passes of each stage)")
     parser.add_argument("--children", type=int, default=1_000_000, help="child-level rows to store")
-    parser.add_argument("--design", default="did", choices=["did", "its", "pre_post", "spc", "rct"])
+    parser.add_argument("--design", default="did", choices=["did", "its", "pre_post", "spc", "rct", "time_to_event"])
     parser.add_argument("--profile", action="store_true", help="profile the evidence and documents stages")
     args = parser.parse_args()
 
@@ -402,7 +423,7 @@ def main() -> None:
         start = time.perf_counter()
         partner, lead, evaluation, children = make_evaluation(args.children, args.design, np.random.default_rng(7))
         print(f"setup: {args.children:,} child rows, 3,600 aggregate values, a signed-off {args.design} plan "
-              f"of 20 measures ({time.perf_counter() - start:.1f} s)")  # fmt: skip
+              f"({time.perf_counter() - start:.1f} s)")  # fmt: skip
 
         # A warm worker: modules imported, the chart renderer started, one report built.
         start = time.perf_counter()
@@ -433,6 +454,7 @@ def main() -> None:
         print(f"full report (request + worker build, every output): {statistics.median(fulls):7.3f}   goal < 10 s")
         print(f"  the build alone (row started -> finished):         {statistics.median(builds):7.3f}")
         print(f"  read the snapshot frame:                           {median('read'):7.3f}")
+        print(f"  read the child rows (time to event only):          {median('children'):7.3f}")
         print(f"  evidence_build (estimates + safe cells):           {median('evidence'):7.3f}")
         print(f"    of which safe_cells:                             {median('safe_cells'):7.3f}")
         print(f"  results JSON:                                      {median('json'):7.3f}")

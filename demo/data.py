@@ -100,6 +100,7 @@ APPLICATIONS = [
     ("westvale-police", "multi", "Joint police and social work strategy discussions", Application.Status.ELIGIBLE),
     ("southbrook", "multi", "Co-located team for care leavers", Application.Status.DRAFT),
     ("southbrook", "first", "A redesigned front door and assessment service", Application.Status.ACCEPTED),
+    ("westvale-police", "first", "Joint police and social work visits after domestic abuse", Application.Status.ACCEPTED),
 ]
 
 
@@ -204,6 +205,8 @@ def _seed(password_hash):
         )
         with partner_scope(partner.pk):
             application = Application.objects.filter(partner=partner, cohort=cohort).first()
+            if application is None and cohort.status != cohort.Status.OPEN:
+                continue  # demo data loaded before this application was added: its round has closed
             if application is None:
                 application = _application(partner, lead, cohort, title)
             if status != Application.Status.DRAFT and application.status == Application.Status.DRAFT:
@@ -303,8 +306,10 @@ def _seed(password_hash):
             )
     _northshire_plan(admin, northshire)
     _southbrook_evaluation(admin, partners["southbrook"])
+    _westvale_evaluation(admin, partners["westvale-police"])
     _demo_report(northshire, User.objects.get(email="lead@northshire.example"))
     _demo_report(partners["southbrook"], User.objects.get(email="lead@southbrook.example"))
+    _demo_report(partners["westvale-police"], User.objects.get(email="lead@westvale.example"))
     # Every demo evaluation's dashboard figures, worked out by a worker once the seed commits.
     for evaluation in evaluation_selectors.evaluation_list_for_practice():
         dashboard_services.figures_request_refresh(partner_id=evaluation.partner_id, evaluation_id=evaluation.pk)
@@ -407,8 +412,8 @@ def _add_months(day: date, months: int) -> date:
 
 # --- Evaluation plans and built reports ------------------------------------------------------------
 #
-# A new user finds a finished report of each design: Northshire's difference-in-differences and
-# Southbrook's interrupted time series. The effects the demo data were made with, which the reports
+# A new user finds a finished report of each design: Northshire's difference-in-differences,
+# Southbrook's interrupted time series and Westvale's time to event. The effects the demo data were made with, which the reports
 # should recover (approximately: the data carry noise):
 # - Northshire (demo_outcome_csv): the programme starts in April 2024 and is phased in over its first
 #   year, then holds; in the intervention group re-referrals fall by 5 percentage points,
@@ -417,9 +422,30 @@ def _add_months(day: date, months: int) -> date:
 # - Southbrook (demo_children_csv): the whole service's front door and assessment are redesigned in
 #   April 2024; the typical (median) days from referral to a completed assessment drop by 7 at once
 #   and stay down; entries to care do not change.
+# - Westvale (demo_time_to_event_csv): from April 2024 families in the north division get a joint
+#   police and social work visit after a child's referral following domestic abuse; the children are
+#   referred again later. Of the children in the south division (no visits) about 45% are referred
+#   again within a year, of those in the north about 29% (WESTVALE_TRUE_EFFECT: the difference).
 NORTHSHIRE_TRUE_EFFECTS = {"re_referrals_12m": -5.0, "assessments_45_days": 10.0, "cp_plans_rate": -6.0}
 SOUTHBROOK_TRUE_EFFECTS = {"days_referral_to_assessment": -7.0, "entries_to_care": 0.0}
 SOUTHBROOK_SEED = 12
+# Time to the next referral, per group: (the share referred again soon, mean 25 days; the others'
+# mean days, exponential). A year's horizon.
+WESTVALE_TIMES = {"intervention": (0.10, 1500.0), "comparison": (0.18, 900.0)}
+WESTVALE_HORIZON_DAYS = 365
+WESTVALE_SEED = 3
+WESTVALE_FOLLOW_UP = (date(2024, 4, 1), date(2026, 3, 31))
+
+
+def _referred_again_by(days: float, soon: float, mean: float) -> float:
+    return soon * (1 - math.exp(-days / 25.0)) + (1 - soon) * (1 - math.exp(-days / mean))
+
+
+WESTVALE_TRUE_EFFECT = 100 * (
+    _referred_again_by(WESTVALE_HORIZON_DAYS, *WESTVALE_TIMES["intervention"])
+    - _referred_again_by(WESTVALE_HORIZON_DAYS, *WESTVALE_TIMES["comparison"])
+)
+WESTVALE_AGREEMENT = demo_pdf("Demo data sharing agreement between Westvale Police, Westvale Council and the PINE practice team.")
 SOUTHBROOK_AGREEMENT = demo_pdf("Demo data sharing agreement between Southbrook City Council and the PINE practice team.")
 
 
@@ -516,11 +542,112 @@ def _southbrook_evaluation(admin, southbrook) -> None:
         evaluation_services.plan_sign_off(actor=admin, plan=plan)
 
 
+def _westvale_evaluation(admin, westvale) -> None:
+    """Onboarding, two years of child-level rows with each child's referral date (start_date) and,
+    if it came, the date of their next referral (event_date), and a signed-off time-to-event plan."""
+    with partner_scope(westvale.pk):
+        evaluation = evaluation_selectors.evaluation_list(partner=westvale).first()
+        if evaluation is None:
+            return  # demo data loaded before Westvale's evaluation was added
+        lead = User.objects.get(email="lead@westvale.example")
+        if outcome_selectors.outcome_value_count(partner=westvale, evaluation=evaluation) == 0:
+            evaluation_services.onboarding_update(
+                partner=westvale,
+                actor=lead,
+                evaluation=evaluation,
+                dsa_file=("Westvale data sharing agreement.pdf", WESTVALE_AGREEMENT),
+                dsa_signed_on=date(2024, 2, 5),
+                dsa_expires_on=date(2029, 2, 4),
+                dpia_completed_on=date(2024, 2, 20),
+                ethics_required=False,
+                data_lead_name="Dana Hughes",
+                data_lead_email="lead@westvale.example",
+                sponsor_name="Kim Adeyemi",
+                sponsor_role="Assistant Chief Constable",
+            )
+            evaluation_services.onboarding_agreement_verify(actor=admin, evaluation=evaluation)
+            submission = outcome_services.submission_upload(
+                partner=westvale,
+                actor=lead,
+                evaluation=evaluation,
+                filename="westvale-children-2024-2026.csv",
+                content=demo_time_to_event_csv().encode(),
+            )
+            if submission.status == "needs_explanation":
+                outcome_services.submission_explain(
+                    partner=westvale,
+                    actor=lead,
+                    submission=submission,
+                    explanation="A cohort followed from its referrals: few children are referred again in a month.",
+                )
+                outcome_services.submission_process(submission_id=submission.pk)
+                submission.refresh_from_db()
+            assert submission.status == "accepted", submission.errors
+        if evaluation_selectors.plan_versions(partner=westvale, evaluation=evaluation).exists():
+            return
+        plan = evaluation_services.plan_save_draft(
+            partner=westvale,
+            actor=lead,
+            evaluation=evaluation,
+            research_questions="When a police officer and a social worker visit a family together after a child is "
+            "referred following domestic abuse, are fewer of the children referred again within a year than children "
+            "in the division where the visits have not started?",
+            design="time_to_event",
+            intervention_start=WESTVALE_FOLLOW_UP[0],
+            baseline_start=date(2023, 4, 1),
+            baseline_end=date(2024, 3, 31),
+            follow_up_start=WESTVALE_FOLLOW_UP[0],
+            follow_up_end=WESTVALE_FOLLOW_UP[1],
+            comparison_group="Children referred after domestic abuse in the south division, where the joint visits "
+            "start after the evaluation.",
+            comparison_how_chosen="The force's other division: similar in size, in domestic abuse incidents and in "
+            "referrals of children in 2023-24.",
+            groups_exclusive=True,
+            intervention_rows="intervention",
+            comparison_rows="comparison",
+            measures=[{"code": "re_referrals_12m", "direction": "decrease", "role": "primary"}],
+            expected_children_per_period=60,
+            horizon_days=WESTVALE_HORIZON_DAYS,
+        )
+        evaluation_services.plan_sign_off(actor=admin, plan=plan)
+
+
+def demo_time_to_event_csv(seed=WESTVALE_SEED) -> str:
+    """Westvale's children, followed from a referral after domestic abuse to March 2026: 180 a
+    division already referred when the visits began (1 April 2024), then 60 a month to March 2025.
+    A child has one row (re_referrals_12m) carrying the referral they are followed from
+    (start_date): in the month of their next referral (value 1, its date), or, if none came, in
+    March 2026 (value 0, no event date: censored at the end of the follow-up).
+    With this seed no month of either division has between 1 and 4 children referred again, or
+    between 1 and 4 not: no monthly cell is hidden, so the curves can be shown."""
+    rng = random.Random(seed)
+    first, end = WESTVALE_FOLLOW_UP
+    lines = ["child_ref,measure,period_start,period_end,event_date,start_date,group,value"]
+    child = 0
+    for group, (soon, mean) in WESTVALE_TIMES.items():
+        for index in range(180 + 60 * 12):
+            if index < 180:
+                start = first
+            else:
+                month = _add_months(first, (index - 180) // 60)
+                start = month + timedelta(days=rng.randrange((_add_months(month, 1) - month).days))
+            event = start + timedelta(days=int(rng.expovariate(1 / (25.0 if rng.random() < soon else mean))))
+            event = event if event <= end else None
+            month = (event or end).replace(day=1)
+            last = _add_months(month, 1) - timedelta(days=1)
+            child += 1
+            lines.append(
+                f"WV-{child:06d},re_referrals_12m,{month:%d/%m/%Y},{last:%d/%m/%Y},"
+                f"{f'{event:%d/%m/%Y}' if event else ''},{start:%d/%m/%Y},{group},{1 if event else 0}"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def _demo_report(partner, lead) -> None:
     """The evaluation's first report, built here in this process (as a worker would), once."""
     with partner_scope(partner.pk):
         evaluation = evaluation_selectors.evaluation_list(partner=partner).first()
-        if report_selectors.report_list(partner=partner, evaluation=evaluation).exists():
+        if evaluation is None or report_selectors.report_list(partner=partner, evaluation=evaluation).exists():
             return
         report = report_services.report_request(partner=partner, actor=lead, evaluation=evaluation)
     # Built as the worker builds it (its own scope and transactions); the task report_request

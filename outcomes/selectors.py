@@ -3,7 +3,7 @@
 from datetime import date
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 
 from outcomes.models import ChildRecord, OutcomeValue, PeriodApproval, Submission
 from pine.models import Partner
@@ -157,15 +157,23 @@ def child_event_rows(
         values = values.filter(period_start__gte=period_from)
     if period_to is not None:
         values = values.filter(period_end__lte=period_to)
-    behind = values.filter(
-        submission=OuterRef("submission"),
-        measure=OuterRef("measure"),
-        group=OuterRef("group"),
-        period_start=OuterRef("period_start"),
-    )
+    # The snapshot's (upload, group) pairs with their periods: a few, read first, so that the child
+    # rows' query is one scan of the measure's rows whatever the planner knows. (A correlated EXISTS
+    # over the snapshot's value ids was planned as a nested loop on a freshly loaded table: 198 s
+    # for 4,000 child rows.)
+    behind: dict[tuple[int, str], set] = {}
+    measure_ids = set()
+    for submission_id, measure_id, group, period_start in values.values_list(
+        "submission_id", "measure_id", "group", "period_start"
+    ).distinct():
+        behind.setdefault((submission_id, group), set()).add(period_start)
+        measure_ids.add(measure_id)
+    which = Q(pk__in=[])  # nothing, when the snapshot holds no value of the measure
+    for (submission_id, group), starts in sorted(behind.items()):
+        which |= Q(submission_id=submission_id, group=group, period_start__in=sorted(starts))
     rows = (
-        ChildRecord.objects.filter(partner=partner, evaluation=evaluation, measure__code=measure_code)
-        .filter(Exists(behind))
+        ChildRecord.objects.filter(partner=partner, evaluation=evaluation, measure_id__in=sorted(measure_ids))
+        .filter(which)
         .values("child_digest", "key_version", "group")
         .annotate(start=Min("start_date"), event=Min("event_date"), end=Max("period_end"))
         .order_by("group", "start", "event", "end", "child_digest")

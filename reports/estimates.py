@@ -1120,7 +1120,10 @@ def time_to_event(
             groups[label] = group
         horizon = float(horizon_days)
         for label, group in groups.items():
-            if group["days"].max() < horizon:
+            # The percentage by the horizon is known when someone is followed that long, or when
+            # every child still followed at the last time had the event then (the curve ends at 100%).
+            last = group["days"].max()
+            if last < horizon and not group.loc[group["days"] == last, "event"].all():
                 raise _NotEstimable(f"no child in the {label} group is followed for {horizon_days} days")
     except _NotEstimable as reason:
         return _not_estimable(design, measure_code, method, str(reason))

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from demo.data import NORTHSHIRE_TRUE_EFFECTS, SOUTHBROOK_TRUE_EFFECTS
+from demo.data import NORTHSHIRE_TRUE_EFFECTS, SOUTHBROOK_TRUE_EFFECTS, WESTVALE_TRUE_EFFECT
 from evaluations.models import EvaluationPlan
 from outcomes.models import ChildRecord, OutcomeValue, Submission
 from reports.models import Report
@@ -26,8 +26,8 @@ def test_seed_demo_is_idempotent_and_writes_its_users_as_json(tmp_path, capsys):
     assert len({u["partner"] for u in users if u["partner"]}) >= 3
     assert OutcomeValue.objects.filter(partner__slug="northshire").count() == 36 * 2 * 3
     assert OutcomeValue.objects.filter(partner__slug="southbrook").count() == 48 * 2
-    assert Submission.objects.count() == 2
-    assert EvaluationPlan.objects.count() == 2 and Report.objects.count() == 2
+    assert Submission.objects.count() == 3
+    assert EvaluationPlan.objects.count() == 3 and Report.objects.count() == 3
 
 
 def _built_report(slug: str) -> tuple[str, dict]:
@@ -73,3 +73,24 @@ def test_the_demo_has_a_built_report_of_each_design_that_recovers_the_effects_it
     assert primary["primary"] and primary["conclusion"] == "improved"  # the drop the data were made with
     assert primary["ci_low"] < SOUTHBROOK_TRUE_EFFECTS["days_referral_to_assessment"] < primary["ci_high"] < 0
     assert results["entries_to_care"]["conclusion"] == "no clear change"  # made with no change
+
+    tte = EvaluationPlan.objects.get(partner__slug="westvale-police")
+    assert tte.status == EvaluationPlan.Status.SIGNED_OFF and tte.design == "time_to_event" and tte.horizon_days == 365
+    assert (tte.intervention_rows, tte.comparison_rows) == ("intervention", "comparison")
+    rows = ChildRecord.objects.filter(partner__slug="westvale-police")
+    assert not rows.filter(start_date__isnull=True).exists() and rows.filter(event_date__isnull=False).count() > 500
+    design, results = _built_report("westvale-police")
+    assert design == "time_to_event"
+    primary = results["re_referrals_12m"]
+    assert primary["primary"] and primary["conclusion"] == "improved"  # fewer referred again within a year
+    assert primary["ci_low"] < WESTVALE_TRUE_EFFECT < primary["ci_high"] < 0
+    survival = primary["time_to_event"]
+    assert survival["horizon_days"] == 365 and survival["log_rank_p"] < 0.05
+    groups = {g["group"]: g for g in survival["groups"]}
+    assert set(groups) == {"intervention", "comparison"}
+    for group in groups.values():
+        # Shown, not suppressed: the children, their events, the median and a curve of several steps
+        assert group["children"] == 900 and group["events"] is not None
+        assert len(group["curve"]) > 5 and all(step["percent_with_event"] is not None for step in group["curve"])
+    # No monthly cell is hidden, so nothing hides the curves.
+    assert primary["cells"] and all(c["value"] is not None and c["numerator"] is not None for c in primary["cells"])

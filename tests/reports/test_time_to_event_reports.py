@@ -129,15 +129,26 @@ def test_a_time_to_event_report_shows_the_estimate_and_only_safe_kaplan_meier_st
             assert sum(since < d <= step["days"] for d in days) >= THRESHOLD
 
     html = bytes(report.html).decode()
-    assert "Step chart of the percentage of children in each group" in html and "numbers at risk at each step" in html
+    assert "Step chart of the percentage of children in each group" in html
+    assert "the number still at risk, at the chart's last step on or before every" in html
     traces = {name: json.loads(f"[{x}]") for name, x in re.findall(KM_TRACE, html)}
     assert traces == {
         "Intervention": [step["days"] for step in groups["intervention"]["curve"]],
         "Comparison": [step["days"] for step in groups["comparison"]["curve"]],
     }
-    for group in groups.values():
-        for step in group["curve"]:
-            assert f'<td class="number">{step["at_risk"]:,}</td>' in html
+    # The numbers-at-risk table: a dozen rows a group, each one of the chart's (safe) steps, from day 0
+    # to where the curve ends; every step is in the workbook (below).
+    table = html.split('<table class="at-risk">')[1].split("</table>")[0]
+    rows = re.findall(
+        r'<tr><th scope="row">(\w+)</th><td class="number">([\d,]+)</td><td class="number">([\d.]+)%</td>'
+        r'<td class="number">([\d,]+)</td></tr>',
+        table,
+    )
+    for name, group in groups.items():
+        shown = [(float(d.replace(",", "")), float(p), int(n.replace(",", ""))) for g, d, p, n in rows if g == name.capitalize()]
+        steps = [(step["days"], step["percent_with_event"], step["at_risk"]) for step in group["curve"]]
+        assert 2 < len(shown) <= 14 and set(shown) <= set(steps)
+        assert shown[0] == steps[0] and shown[-1] == steps[-1]
 
     workbook = load_workbook(io.BytesIO(bytes(report.xlsx)))
     sheet = workbook[[name for name in workbook.sheetnames if "KM" in name][0]]
