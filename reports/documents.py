@@ -931,15 +931,57 @@ def survival_section(result: MeasureResult) -> dict | None:
                 "interval": interval,
             }
         )
-        steps += [
-            {
-                "group": label,
-                "days": f"{step.days:,.0f}",
-                "percent": f"{step.percent_with_event:.1f}%",
-                "at_risk": f"{step.at_risk:,}",
-            }
-            for step in group.steps
-        ]
+        steps.append((label, list(group.steps)))
     p = result.estimate.diagnostics.get("log_rank_p")
     log_rank = "" if p is None else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
-    return {"horizon_days": f"{survival.horizon_days:,}", "log_rank": log_rank, "groups": groups, "steps": steps}
+    spacing, chosen = at_risk_steps(steps)
+    return {
+        "horizon_days": f"{survival.horizon_days:,}",
+        "log_rank": log_rank,
+        "groups": groups,
+        "steps": [_at_risk_row(label, step) for label, group_steps in steps for step in group_steps],
+        "at_risk": {
+            "spacing": spacing,
+            "steps": [_at_risk_row(label, step) for label, step in chosen],
+            "all_steps": sum(len(group_steps) for _, group_steps in steps),
+        },
+    }
+
+
+def _at_risk_row(label: str, step) -> dict:
+    return {
+        "group": label,
+        "days": f"{step.days:,.0f}",
+        "percent": f"{step.percent_with_event:.1f}%",
+        "at_risk": f"{step.at_risk:,}",
+    }
+
+
+# The spacing of the numbers-at-risk table: the smallest of these that gives at most
+# AT_RISK_ROWS rows a group (the chart and the spreadsheet keep every step).
+AT_RISK_SPACINGS = (7, 14, 30, 60, 90, 180, 365, 730)
+AT_RISK_ROWS = 12
+
+
+def at_risk_steps(groups: list[tuple[str, list]]) -> tuple[int, list[tuple[str, object]]]:
+    """The steps a reader needs to follow the curves, as under a Kaplan-Meier chart in a journal:
+    for each (label, steps) group the last shown step on or before every `spacing` days (day 0, 30,
+    60... or 90, 180...) and the curve's last step, so a board sees a dozen rows, not hundreds. Each
+    is one of the safe steps (reports.disclosure.safe_curve) as it is: nothing the chart does not show.
+    Returns the spacing and the (label, step) rows."""
+    days = [step.days for _, steps in groups for step in steps]
+    if not days:
+        return 0, []
+    last = int(max(days))
+    spacing = next((s for s in AT_RISK_SPACINGS if last // s + 1 <= AT_RISK_ROWS), AT_RISK_SPACINGS[-1])
+    chosen = []
+    for label, steps in groups:
+        picked = []
+        for mark in range(0, last + 1, spacing):
+            before = [step for step in steps if step.days <= mark]
+            if before and (not picked or picked[-1] is not before[-1]):
+                picked.append(before[-1])
+        if steps and (not picked or picked[-1] is not steps[-1]):
+            picked.append(steps[-1])  # where the curve ends
+        chosen += [(label, step) for step in picked]
+    return spacing, chosen

@@ -223,12 +223,15 @@ def _survival(document, measure: dict) -> None:
         [[g["label"], g["children"], g["events"], g["median"], g["interval"]] for g in survival["groups"]]
         or [["No child-level rows with start dates for this measure.", "", "", "", ""]],
     )
-    if survival["steps"]:
+    table = survival["at_risk"]
+    if table["steps"]:
+        more = " (all its steps are in the spreadsheet)" if len(table["steps"]) < table["all_steps"] else ""
         _table(
             document,
-            f"{measure['name']}: numbers at risk at each step of the chart (the percentage who had the event by then)",
-            ["Group", "Day", "Had the event", "Number at risk"],
-            [[step["group"], step["days"], step["percent"], step["at_risk"]] for step in survival["steps"]],
+            f"{measure['name']}: the percentage who had the event, and the number still at risk, at the chart's last step "
+            f"on or before every {table['spacing']} days{more}",
+            ["Group", "Day", "Had the event by then", "Number at risk"],
+            [[step["group"], step["days"], step["percent"], step["at_risk"]] for step in table["steps"]],
         )
 
 

@@ -236,32 +236,18 @@ def test_a_group_whose_children_are_all_censored_is_compared_with_none_having_ha
 
 
 def test_the_numbers_at_risk_table_shows_a_dozen_of_the_charts_steps_a_group():
-    from reports.templatetags.survival import at_risk_table
+    from types import SimpleNamespace
 
-    steps = [
-        {"group": group, "days": f"{day:,}", "percent": f"{day / 10:.1f}%", "at_risk": f"{1000 - day:,}"}
-        for group, days in (("Intervention", range(0, 712, 3)), ("Comparison", (0, 5, 700)))
-        for day in days
+    from reports.documents import at_risk_steps
+
+    groups = [
+        (label, [SimpleNamespace(days=day) for day in days])
+        for label, days in (("Intervention", range(0, 712, 3)), ("Comparison", (0, 5, 700)))
     ]
-    table = at_risk_table({"steps": steps})
-    assert (table["spacing"], table["all_steps"]) == (60, len(steps))  # 711 days: every 60 days, 12 marks
-    intervention = [s for s in table["steps"] if s["group"] == "Intervention"]
+    spacing, chosen = at_risk_steps(groups)
+    assert spacing == 60  # 711 days: every 60 days, 12 marks
     # the last step on or before day 0, 60, ..., 660, then the curve's end (day 711)
-    assert [s["days"] for s in intervention] == [
-        "0",
-        "60",
-        "120",
-        "180",
-        "240",
-        "300",
-        "360",
-        "420",
-        "480",
-        "540",
-        "600",
-        "660",
-        "711",
-    ]
-    assert all(s in steps for s in table["steps"])
-    assert [s["days"] for s in table["steps"] if s["group"] == "Comparison"] == ["0", "5", "700"]  # each once
-    assert at_risk_table({"steps": []}) == {"spacing": 0, "steps": [], "all_steps": 0}
+    assert [step.days for label, step in chosen if label == "Intervention"] == [*range(0, 661, 60), 711]
+    assert all(any(step is s for s in steps) for label, step in chosen for name, steps in groups if name == label)
+    assert [step.days for label, step in chosen if label == "Comparison"] == [0, 5, 700]  # each once
+    assert at_risk_steps([]) == (0, [])
