@@ -30,6 +30,9 @@ from outcomes.parsing import CHUNK_ROWS, Checker, KeptWriter, OutcomeRow, Proble
 
 STAGE = "Checking and storing the rows"
 READ_AHEAD = 3  # chunks read and checked ahead of the one being stored
+# Nothing is stored until the first chunk has been read and checked: a small one starts the storing
+# sooner, and the chunks then grow to ``chunk_rows`` (outcomes.parsing.chunk_sizes).
+FIRST_CHUNK_ROWS = 5_000
 
 
 @dataclass
@@ -57,7 +60,7 @@ def run(
     chunk, write what PINE keeps of it to ``kept`` (if given; complete only if the result has no
     problems), hand each chunk of good child rows to ``store`` (until the first problem: a file with
     any problem is refused whole, so storing stops), and report the fraction read to ``progress``."""
-    table = read_chunks(source, filename=filename, size=size, chunk_rows=chunk_rows)
+    table = read_chunks(source, filename=filename, size=size, chunk_rows=chunk_rows, first_chunk_rows=FIRST_CHUNK_ROWS)
     if isinstance(table, Problem):
         return Result(problems=[table])
     checker = Checker(table.header, measure_units=measure_units, aggregations=aggregations)
@@ -67,8 +70,13 @@ def run(
     rows: list[OutcomeRow] = []
     stored = 0
     prepare = getattr(store, "prepare", None)
+    problems: list[Problem] = []
     try:
-        for checked, lines_read in _read_ahead(table, checker, key=key, version=version, prepare=prepare, writer=writer):
+        for item in _read_ahead(table, checker, key=key, version=version, prepare=prepare, writer=writer):
+            if isinstance(item, _Finished):
+                problems = item.problems
+                break
+            checked, lines_read = item
             rows += checked.rows
             if checked.children is not None and store is not None and not checker.problems:
                 store(checked.children)
@@ -77,7 +85,6 @@ def run(
                 progress(table.fraction(lines_read))
     except UnreadableFile as unreadable:
         return Result(problems=[unreadable.problem])
-    problems = checker.finish()
     if problems:
         return Result(problems=problems)
     if checker.child_level:
@@ -85,7 +92,11 @@ def run(
     return Result(rows=rows)
 
 
-_DONE = object()
+@dataclass
+class _Finished:
+    """The problems of the whole file (``Checker.finish``): the last item :func:`_read_ahead` gives."""
+
+    problems: list[Problem]
 
 
 def _read_ahead(
@@ -93,7 +104,8 @@ def _read_ahead(
 ):
     """(checked chunk, lines read so far): each chunk read, pseudonymised, written to ``writer``,
     checked and (with ``prepare``) made ready to store in a thread of its own while the caller
-    stores the one before."""
+    stores the one before; then the whole file's checks (duplicates, a child in both groups), made
+    in that thread too, while the caller stores the last chunks, as :class:`_Finished`."""
     ready: queue.Queue = queue.Queue(maxsize=READ_AHEAD)
     stop = threading.Event()
 
@@ -122,17 +134,20 @@ def _read_ahead(
                 put((checked, lines_read))
                 if checker.stopped:
                     break
-            put(_DONE)
+            put(_Finished(checker.finish()))
         except BaseException as error:  # handed to the caller's thread, raised there
             put(error)
 
     thread = threading.Thread(target=reader, name="outcomes-ingest-reader", daemon=True)
     thread.start()
     try:
-        while (item := ready.get()) is not _DONE:
+        while True:
+            item = ready.get()
             if isinstance(item, BaseException):
                 raise item
             yield item
+            if isinstance(item, _Finished):
+                return
     finally:
         stop.set()
         thread.join()
@@ -173,11 +188,13 @@ class ChildCopy:
         self.cursor.execute(f"TRUNCATE {STAGE_TABLE}")
         self.started = True
 
-    def prepare(self, children: dict[str, np.ndarray]) -> bytes:
+    def prepare(self, children: dict[str, np.ndarray]) -> bytearray:
         """The rows as COPY reads them: made in the reading thread, off the storing one."""
         return copy_data(children, self.measure_ids)
 
     def __call__(self, children: dict[str, np.ndarray]) -> None:
+        if not len(children["lines"]):  # a chunk of empty rows
+            return
         if not self.started:
             self._start()
         data = children["copy_data"] if "copy_data" in children else self.prepare(children)
@@ -205,16 +222,19 @@ POSTGRES_EPOCH = date(2000, 1, 1)
 _DECIMAL = DecimalBinaryDumper(Decimal)
 
 
-def copy_data(children: dict[str, np.ndarray], measure_ids: dict[str, int]) -> bytes:
+JOIN_ROWS = 8192
+
+
+def copy_data(children: dict[str, np.ndarray], measure_ids: dict[str, int]) -> bytearray:
     """The rows in COPY's binary format, for the columns :data:`COPY_COLUMNS`. Each field is encoded
     once per distinct value of its column; a row is then two pieces: its field count and child
     digest (one per child), and the rest of its fields (one per distinct combination of them, and
     a file has few: measures x periods x groups x values)."""
     n = len(children["child"])
     if not n:
-        return b""
+        return bytearray(COPY_SIGNATURE + COPY_TRAILER)
     token_codes, tokens = factorized(children["child"])
-    parts = [TOKEN.match(t).groups() for t in tokens]
+    parts = [TOKEN.match(t).groups() if used else ("", "") for t, used in zip(tokens, _used(token_codes, tokens))]
     field_count = struct.pack("!h", len(COPY_COLUMNS))
     heads = np.empty(len(parts), dtype=object)
     heads[:] = [field_count + _text_field(digest) for _version, digest in parts]
@@ -235,16 +255,28 @@ def copy_data(children: dict[str, np.ndarray], measure_ids: dict[str, int]) -> b
     _, first_rows = np.unique(combination, return_index=True)  # a row of each combination, by its number
     tails = np.empty(len(first_rows), dtype=object)
     tails[:] = [b"".join([fields[codes[row]] for codes, fields in rest]) for row in first_rows.tolist()]
-    pieces = np.empty((n, 2), dtype=object)
-    pieces[:, 0] = heads.take(token_codes)
-    pieces[:, 1] = tails.take(combination)
-    return b"".join([COPY_SIGNATURE, *pieces.ravel().tolist(), COPY_TRAILER])
+    data = bytearray(COPY_SIGNATURE)
+    for first in range(0, n, JOIN_ROWS):  # joined a block at a time: bytes.join holds a buffer per piece
+        rows = slice(first, first + JOIN_ROWS)
+        pieces = np.empty((len(token_codes[rows]), 2), dtype=object)
+        pieces[:, 0] = heads.take(token_codes[rows])
+        pieces[:, 1] = tails.take(combination[rows])
+        data += b"".join(pieces.ravel().tolist())
+    data += COPY_TRAILER
+    return data
 
 
 def _encoded(column: np.ndarray, encode) -> tuple[np.ndarray, list[bytes]]:
     """(codes, each distinct value's field): ``encode`` called once per distinct value."""
     codes, uniques = factorized(column)
-    return codes, [encode(value) for value in uniques]
+    return codes, [encode(value) if used else b"" for value, used in zip(uniques, _used(codes, uniques))]
+
+
+def _used(codes: np.ndarray, uniques: np.ndarray) -> list[bool]:
+    """Which of ``uniques`` the rows have. The good rows of a chunk share the distinct values of
+    the whole chunk's column (``outcomes.cells.rows``), some of them only in rows that were left
+    out (an empty row's empty reference and measure): those are never encoded."""
+    return (np.bincount(codes, minlength=len(uniques)) > 0).tolist()
 
 
 def _text_field(text: str) -> bytes:

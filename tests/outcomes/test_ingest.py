@@ -7,6 +7,7 @@ import statistics
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
+import numpy as np
 import pytest
 
 from outcomes import ingest, services
@@ -205,3 +206,19 @@ def test_each_field_is_stored_as_the_file_gives_it(lead, partner, evaluation, sm
         (digest("C2"), "v1", "entries_to_care", *april, "None", "None", "comparison", None, *ids),
         (digest("C3"), "v1", "re_referrals_12m", *may, "2025-05-15", "None", "all", Decimal("1.0000"), *ids),
     ])  # fmt: skip
+
+
+def test_empty_rows_among_child_rows_are_skipped_whichever_chunk_they_fall_in(lead, partner, evaluation, small_chunks):
+    lines = child_file(8).splitlines(keepends=True)
+    # Empty rows as a spreadsheet saves them: chunks with some, and chunks of nothing else (this failed
+    # the import: a chunk's good rows share the whole chunk's distinct values, the empty ones too)
+    text = "".join(lines[:13]) + ",,,,,\n" * 25 + "".join(lines[13:])
+    submission = upload(partner, lead, evaluation, text)
+    assert submission.status == "accepted", submission.errors
+    assert ChildRecord.objects.filter(submission=submission).count() == 24
+
+
+def test_copy_data_of_no_rows_is_an_empty_copy():
+    from outcomes.ingest import COPY_SIGNATURE, COPY_TRAILER, copy_data
+
+    assert copy_data({"child": np.array([], dtype=object)}, {}) == COPY_SIGNATURE + COPY_TRAILER
