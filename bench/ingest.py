@@ -132,6 +132,9 @@ def run_import(submission_id: int) -> None:
 
     with app.producer_or_acquire() as producer:
         producer.connection.ensure_connection(max_retries=1)
+    # A worker has also loaded its tasks (the app is finalised as it starts); the first task sent
+    # here (that refresh) would otherwise finalise it inside the import's time.
+    app.tasks  # noqa: B018 - finalises the app
     start = time.perf_counter()
     if os.environ.get("BENCH_PROFILE"):
         import cProfile

@@ -235,18 +235,36 @@ class TextStream:
 
 
 def read_chunks(
-    raw: BinaryIO, *, filename: str, size: int, chunk_rows: int = CHUNK_ROWS, max_rows: int | None = None
+    raw: BinaryIO,
+    *,
+    filename: str,
+    size: int,
+    chunk_rows: int = CHUNK_ROWS,
+    max_rows: int | None = None,
+    first_chunk_rows: int | None = None,
 ) -> Table | Problem:
     """The header (lower-cased) and the rows in chunks, of a CSV file or a workbook's first sheet,
-    read from the binary file ``raw`` of ``size`` bytes as the rows are asked for."""
+    read from the binary file ``raw`` of ``size`` bytes as the rows are asked for. The chunks have
+    ``chunk_rows`` rows, or grow to that from ``first_chunk_rows`` (:func:`chunk_sizes`)."""
     max_bytes, default_rows = upload_limits()
     if size > max_bytes:
         return too_large_problem(max_bytes)
     start = raw.read(4)
     raw.seek(0)
     if start == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
-        return read_xlsx(raw, chunk_rows=chunk_rows, max_rows=max_rows or default_rows)
-    return read_csv(raw, size=size, chunk_rows=chunk_rows)
+        return read_xlsx(raw, chunk_rows=chunk_rows, max_rows=max_rows or default_rows, first_chunk_rows=first_chunk_rows)
+    return read_csv(raw, size=size, chunk_rows=chunk_rows, first_chunk_rows=first_chunk_rows)
+
+
+def chunk_sizes(chunk_rows: int, first_chunk_rows: int | None = None) -> Iterator[int]:
+    """How many rows each chunk has: ``first_chunk_rows`` (if fewer), then half as many again each
+    time up to ``chunk_rows``, then ``chunk_rows`` on. A small first chunk is checked, and can be
+    stored, sooner; growing by half each time, each chunk is read and checked while the one before
+    it is stored, since storing a row takes longer than reading and checking it."""
+    size = min(first_chunk_rows or chunk_rows, chunk_rows)
+    while True:
+        yield size
+        size = min(size + size // 2 + 1, chunk_rows)
 
 
 def _columns(header: list[str]) -> dict[str, int]:
@@ -266,7 +284,7 @@ def _too_wide() -> "Problem":
     )
 
 
-def read_csv(raw: BinaryIO, *, size: int, chunk_rows: int = CHUNK_ROWS) -> Table | Problem:
+def read_csv(raw: BinaryIO, *, size: int, chunk_rows: int = CHUNK_ROWS, first_chunk_rows: int | None = None) -> Table | Problem:
     stream = TextStream(raw)
     try:
         # The header: one record, perhaps over several lines (a quoted line end), within limits.
@@ -306,7 +324,13 @@ def read_csv(raw: BinaryIO, *, size: int, chunk_rows: int = CHUNK_ROWS) -> Table
                 chunksize=chunk_rows,
                 engine="c",
             )
-            for frame in reader:
+            sizes = chunk_sizes(chunk_rows, first_chunk_rows)
+            while True:
+                try:
+                    frame = reader.get_chunk(next(sizes))
+                except StopIteration:  # the end of the file
+                    reader.close()
+                    return
                 values = frame.to_numpy(dtype=object)
                 lines = np.arange(line, line + len(frame))
                 line += len(frame)
@@ -386,7 +410,9 @@ def _workbook_problem(raw: BinaryIO) -> "Problem | None":
     return None
 
 
-def read_xlsx(raw: BinaryIO, *, chunk_rows: int = CHUNK_ROWS, max_rows: int | None = None) -> Table | Problem:
+def read_xlsx(
+    raw: BinaryIO, *, chunk_rows: int = CHUNK_ROWS, max_rows: int | None = None, first_chunk_rows: int | None = None
+) -> Table | Problem:
     """The first sheet of a workbook, read in openpyxl's read-only mode. Formula cells are kept as
     their formula text (``=...``) so that the check refuses them, as it does in a CSV file."""
     import openpyxl  # only the upload worker needs it
@@ -426,15 +452,17 @@ def read_xlsx(raw: BinaryIO, *, chunk_rows: int = CHUNK_ROWS, max_rows: int | No
 
     def chunks():
         lines, block = [], []
+        sizes = chunk_sizes(chunk_rows, first_chunk_rows)
+        size = next(sizes)
         try:
             for line, values in enumerate(rows, start=2):
                 if values and isinstance(values[0], str) and values[0].lstrip().startswith(NOTE):
                     continue
                 lines.append(line)
                 block.append(values)
-                if len(block) == chunk_rows:
+                if len(block) == size:
                     yield chunk_of(lines, block)
-                    lines, block = [], []
+                    lines, block, size = [], [], next(sizes)
                 if line > max_rows + 1:  # enough to say the sheet is too long
                     break
             if block:

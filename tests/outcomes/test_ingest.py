@@ -7,6 +7,7 @@ import statistics
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
+import numpy as np
 import pytest
 
 from outcomes import ingest, services
@@ -164,3 +165,60 @@ def test_deleting_a_submission_still_deletes_its_child_rows(lead, partner, evalu
     assert ChildRecord.objects.filter(submission=submission).exists()
     Submission.objects.get(pk=submission.pk).delete()
     assert not ChildRecord.objects.exists() and not OutcomeValue.objects.exists()
+
+
+def test_each_field_is_stored_as_the_file_gives_it(lead, partner, evaluation, small_chunks):
+    """The rows go to PostgreSQL in COPY's binary format: each column's type encoded by the import
+    itself. Every field comes back as the ORM would have saved it: dates (and no date), both key
+    versions, measures, groups, and values rounded to the column's 4 places, half to even."""
+    earlier = "pseudo:v0:" + "ab" * 32  # a reference pseudonymised before, under an earlier key
+    text = (
+        "child_ref,measure,period_start,period_end,event_date,start_date,group,value\n"
+        "C1,days_referral_to_assessment,01/04/2025,30/04/2025,02/04/2025,31/12/1999,intervention,2.00005\n"
+        "C1,days_referral_to_assessment,01/05/2025,31/05/2025,,,intervention,2.00015\n"
+        "C2,days_referral_to_assessment,01/04/2025,30/04/2025,30/04/2025,01/01/2000,comparison,9999999999.9999\n"
+        f"{earlier},days_referral_to_assessment,01/04/2025,30/04/2025,,2024-02-29,all,0\n"
+        "C2,entries_to_care,01/04/2025,30/04/2025,,,comparison,\n"
+        "C3,re_referrals_12m,01/05/2025,31/05/2025,15/05/2025,,all,1\n"
+    )
+    submission = upload(partner, lead, evaluation, text)
+    assert submission.status == "accepted", submission.errors
+
+    def digest(ref):
+        return hmac.new(b"test-pseudonym-key", ref.encode(), hashlib.sha256).hexdigest()
+
+    stored = sorted(
+        (r.child_digest, r.key_version, r.measure.code, str(r.period_start), str(r.period_end), str(r.event_date),
+         str(r.start_date), r.group, r.value, r.partner_id, r.evaluation_id)
+        for r in ChildRecord.objects.filter(submission=submission).select_related("measure")
+    )  # fmt: skip
+    ids, days, april, may = (
+        (partner.pk, evaluation.pk),
+        "days_referral_to_assessment",
+        ("2025-04-01", "2025-04-30"),
+        ("2025-05-01", "2025-05-31"),
+    )
+    assert stored == sorted([
+        (digest("C1"), "v1", days, *april, "2025-04-02", "1999-12-31", "intervention", Decimal("2.0000"), *ids),
+        (digest("C1"), "v1", days, *may, "None", "None", "intervention", Decimal("2.0002"), *ids),
+        (digest("C2"), "v1", days, *april, "2025-04-30", "2000-01-01", "comparison", Decimal("9999999999.9999"), *ids),
+        ("ab" * 32, "v0", days, *april, "None", "2024-02-29", "all", Decimal("0.0000"), *ids),
+        (digest("C2"), "v1", "entries_to_care", *april, "None", "None", "comparison", None, *ids),
+        (digest("C3"), "v1", "re_referrals_12m", *may, "2025-05-15", "None", "all", Decimal("1.0000"), *ids),
+    ])  # fmt: skip
+
+
+def test_empty_rows_among_child_rows_are_skipped_whichever_chunk_they_fall_in(lead, partner, evaluation, small_chunks):
+    lines = child_file(8).splitlines(keepends=True)
+    # Empty rows as a spreadsheet saves them: chunks with some, and chunks of nothing else (this failed
+    # the import: a chunk's good rows share the whole chunk's distinct values, the empty ones too)
+    text = "".join(lines[:13]) + ",,,,,\n" * 25 + "".join(lines[13:])
+    submission = upload(partner, lead, evaluation, text)
+    assert submission.status == "accepted", submission.errors
+    assert ChildRecord.objects.filter(submission=submission).count() == 24
+
+
+def test_copy_data_of_no_rows_is_an_empty_copy():
+    from outcomes.ingest import COPY_SIGNATURE, COPY_TRAILER, copy_data
+
+    assert copy_data({"child": np.array([], dtype=object)}, {}) == COPY_SIGNATURE + COPY_TRAILER
