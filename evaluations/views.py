@@ -182,6 +182,7 @@ class PracticeEvaluationView(ServiceFormMixin, PracticeView, FormView):
             plan_reviews=selectors.plan_reviews(partner=partner, evaluation=evaluation),
             review_form=PlanReviewForm(prefix=None),
             checklist=onboarding.checklist(today),
+            dsa_waiting=onboarding.dsa_waiting_for_verification,
             milestones=[(m, m.is_overdue(today)) for m in selectors.milestone_list(partner=partner, evaluation=evaluation)],
             meetings=selectors.meeting_list(partner=partner, evaluation=evaluation),
             **kwargs,

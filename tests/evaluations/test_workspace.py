@@ -13,7 +13,7 @@ from evaluations import selectors, services
 from evaluations.models import Meeting, Milestone, Onboarding
 from pine.models import AuditEvent
 from tests import factories
-from tests.conftest import token_client
+from tests.conftest import token_client, verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +61,7 @@ def test_the_onboarding_page_records_the_agreement_and_shows_the_checklist(clien
     assert onboarding.dpia_completed_on == date(2026, 1, 6) and onboarding.data_lead_name == "Jo Evans"
     page = client.get(url).content.decode()
     assert "Record your signed" not in page and "waiting for the practice team" in page
+    assert "Waiting for the practice team to verify it" in page  # the checklist's agreement: not "Incomplete"
     # The dates come back as day, month and year boxes.
     assert 'name="dsa_signed_on-day"' in page and 'value="2099"' in page
     document = client.get(reverse("evaluations:dsa_document", args=[partner.slug, accepted.code]))
@@ -308,7 +309,7 @@ def test_the_first_stored_data_completes_the_baseline_data_milestone(partner, le
 
 
 def test_the_practice_team_hears_of_an_agreement_to_verify_and_the_partner_when_it_is_verified(
-    partner, lead, practice_admin, accepted
+    client, partner, lead, practice_admin, accepted
 ):
     from pine.models import Notification
 
@@ -324,6 +325,10 @@ def test_the_practice_team_hears_of_an_agreement_to_verify_and_the_partner_when_
     assert to_verify[0].link == reverse("evaluations:practice_agreement", args=[accepted.code]) and to_verify[0].kind == "data"
     services.onboarding_update(partner=partner, actor=lead, evaluation=accepted, dpia_completed_on=today)
     assert Notification.objects.filter(subject__contains="waiting to be verified").count() == 2  # no change to the agreement
+    practice_page = reverse("evaluations:practice_evaluation", args=[accepted.code])
+    verified_client(client, analyst)
+    assert "Waiting for you to verify it" in client.get(practice_page).content.decode()
     services.onboarding_agreement_verify(actor=analyst, evaluation=accepted)
+    assert "Waiting for you to verify it" not in client.get(practice_page).content.decode()
     verified = Notification.objects.get(recipient=lead, subject__contains="is verified")
     assert verified.link == reverse("evaluations:onboarding", args=[partner.slug, accepted.code])
