@@ -36,11 +36,14 @@ PLAN = {
 }
 
 
-# A Kaplan-Meier trace in the HTML's plotly JSON: its name and its days.
-KM_TRACE = (
-    r'"customdata":\[[^\]]*\],"hovertemplate":"Day [^"]*","line":\{[^}]*\},"mode":"lines\+markers",'
-    r'"name":"(\w+)","x":\[([^\]]*)\]'
-)
+def plotly_traces(html: str) -> list[dict]:
+    """Every trace of every chart in a report's HTML (the data given to Plotly.newPlot)."""
+    decoder = json.JSONDecoder()
+    traces = []
+    for call in re.finditer(r'Plotly\.newPlot\(\s*"[^"]+",\s*', html):
+        data, _ = decoder.raw_decode(html, call.end())
+        traces += data
+    return traces
 
 
 def month(day: date) -> tuple[date, date]:
@@ -131,7 +134,7 @@ def test_a_time_to_event_report_shows_the_estimate_and_only_safe_kaplan_meier_st
     html = bytes(report.html).decode()
     assert "Step chart of the percentage of children in each group" in html
     assert "the number still at risk, at the chart's last step on or before every" in html
-    traces = {name: json.loads(f"[{x}]") for name, x in re.findall(KM_TRACE, html)}
+    traces = {t["name"]: t["x"] for t in plotly_traces(html) if t.get("line", {}).get("shape") == "hv"}  # the curves
     assert traces == {
         "Intervention": [step["days"] for step in groups["intervention"]["curve"]],
         "Comparison": [step["days"] for step in groups["comparison"]["curve"]],
