@@ -137,7 +137,8 @@ def test_an_evaluation_from_onboarding_to_approved_data(
     expect(lead_page.get_by_text("Onboarding saved.")).to_be_visible()
     expect(lead_page.get_by_text("Recorded: signed-data-sharing-agreement.pdf")).to_be_visible()
     # Everything but the agreement is complete: it waits for the practice team to verify it.
-    expect(lead_page.locator(".govuk-task-list__status")).to_have_text(["Incomplete", "Completed", "Completed", "Completed"])
+    statuses = ["Waiting for the practice team to verify it", "Completed", "Completed", "Completed"]
+    expect(lead_page.locator(".govuk-task-list__status")).to_have_text(statuses)
     expect(lead_page.locator(".govuk-warning-text")).to_contain_text("waiting for the practice team")
     check_page(lead_page, "onboarding-waiting")
 
