@@ -270,20 +270,21 @@ def submission_process(*, submission_id: int) -> str:
     live worker is left alone; one whose worker died is taken over (its received file is deleted only
     once a result is committed, so it reads it again). Its values and its "accepted" status are
     written in one transaction, so a worker killed half-way leaves nothing half-stored."""
-    status = jobs.run_job(
+    return jobs.run_job(
         Submission,
         submission_id,
         _process,
         first_stage="Reading the file",
         failure=_failure,
+        discard=_discard_files,
     )
-    if status == jobs.FAILED:  # nothing of a failed upload is kept
-        job = jobs.Job(Submission, submission_id, jobs.partner_of(Submission, submission_id))
-        with job.atomic():
-            files = Submission.objects.filter(pk=submission_id).values_list("received", "kept").first() or ()
-            Submission.objects.filter(pk=submission_id).update(received="", kept="")
-            _delete_on_commit(*files)
-    return status
+
+
+def _discard_files(submission_id: int) -> None:
+    """Nothing of a failed upload is kept (run in the transaction that marks it failed)."""
+    files = Submission.objects.filter(pk=submission_id).values_list("received", "kept").first() or ()
+    Submission.objects.filter(pk=submission_id).update(received="", kept="")
+    _delete_on_commit(*files)
 
 
 def _delete_on_commit(*names: str) -> None:

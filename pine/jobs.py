@@ -225,12 +225,20 @@ def partner_of(model: type[models.Model], pk: int) -> int | None:
 
 
 def run_job(
-    model: type[models.Model], pk: int, work: Callable[[Job], str], *, first_stage: str, failure: Callable[[str], dict]
+    model: type[models.Model],
+    pk: int,
+    work: Callable[[Job], str],
+    *,
+    first_stage: str,
+    failure: Callable[[str], dict],
+    discard: Callable[[int], None] | None = None,
 ) -> str:
     """Take the row's lock, claim the row and run ``work(job)``, which returns the row's final
     status (and writes it). Returns "missing", "skipped" (a live worker has the row, or nothing is
     left to do), the work's status, or "failed": the row then holds ``failure(cause)``'s fields,
-    the reason people see, where ``cause`` is :func:`failure_cause`'s words or ""."""
+    the reason people see, where ``cause`` is :func:`failure_cause`'s words or "". ``discard(pk)``
+    runs in the transaction that marks the row failed, so a failed row never keeps what it held
+    (its received files, say) even for a moment."""
     partner_id = partner_of(model, pk)
     if partner_id is None:
         return "missing"
@@ -245,6 +253,8 @@ def run_job(
                 logger.error("%s %s failed: %s", model.__name__, pk, workers_lost(MAX_TAKEOVERS + 1))
                 fields = failure(workers_lost(MAX_TAKEOVERS + 1))
                 model._default_manager.filter(pk=pk).update(status=FAILED, finished_at=timezone.now(), **fields)
+                if discard:
+                    discard(pk)
                 return FAILED
             claimed = model._default_manager.filter(Q(status=QUEUED) | Q(status=RUNNING), pk=pk).update(
                 status=RUNNING, started_at=timezone.now(), finished_at=None, progress=5, stage=first_stage
@@ -260,7 +270,12 @@ def run_job(
             raise  # the task is retried
         except Exception as error:
             logger.exception("%s %s failed", model.__name__, pk)
-            job.update(status=FAILED, finished_at=timezone.now(), **failure(failure_cause(error)))
+            with job.atomic():
+                model._default_manager.filter(pk=pk).update(
+                    status=FAILED, finished_at=timezone.now(), **failure(failure_cause(error))
+                )
+                if discard:
+                    discard(pk)
             return FAILED
     finally:
         lock.release()

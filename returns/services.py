@@ -208,16 +208,21 @@ class ReturnReadError(Exception):
 
 
 def return_import_process(*, return_import_id: int, inline: bool = False) -> str:
-    status = jobs.run_job(
-        ReturnImport, return_import_id, lambda job: _process(job, inline), first_stage="Reading the return", failure=_failure
+    return jobs.run_job(
+        ReturnImport,
+        return_import_id,
+        lambda job: _process(job, inline),
+        first_stage="Reading the return",
+        failure=_failure,
+        discard=_discard_files,
     )
-    if status == jobs.FAILED:  # nothing of a failed import is kept
-        job = jobs.Job(ReturnImport, return_import_id, jobs.partner_of(ReturnImport, return_import_id))
-        with job.atomic():
-            files = ReturnImport.objects.filter(pk=return_import_id).values_list("files", flat=True).first() or []
-            ReturnImport.objects.filter(pk=return_import_id).update(files=[])
-            _delete_on_commit([f["stored"] for f in files])
-    return status
+
+
+def _discard_files(return_import_id: int) -> None:
+    """Nothing of a failed import is kept (run in the transaction that marks it failed)."""
+    files = ReturnImport.objects.filter(pk=return_import_id).values_list("files", flat=True).first() or []
+    ReturnImport.objects.filter(pk=return_import_id).update(files=[])
+    _delete_on_commit([f["stored"] for f in files])
 
 
 def _failure(cause: str) -> dict:
