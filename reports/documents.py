@@ -436,6 +436,12 @@ def key_message(result: MeasureResult) -> str:
         return f"{who}: {e.conclusion}: {variation[e.conclusion]} after the baseline; {shift}."
     amount = f"{_signed(e.estimate)} {e.scale} (95% confidence interval {_signed(e.ci_low)} to {_signed(e.ci_high)})"
     estimate = f"{ESTIMATE_NAMES.get(e.design, 'The')} estimate: {amount}"
+    horizon = (e.chart or {}).get("horizon_days")
+    if e.design == "time_to_event" and horizon:  # what the percentage is of
+        estimate = (
+            f"{ESTIMATE_NAMES[e.design]} estimate of the difference in the percentage of children who had the event "
+            f"by {horizon:,} days: {amount}"
+        )
     if e.conclusion == "no clear change":
         return f"{who}: no clear change. {estimate}; the interval includes no change."
     verdict = "improved" if e.conclusion == "improved" else "worsened"
@@ -566,6 +572,10 @@ def _appendix(safe: pd.DataFrame, result: MeasureResult) -> dict:
     return {
         "appendix_groups": [GROUP_LABELS.get(group, group) for group in present],
         "appendix_has_counts": has_counts,
+        # A time-to-event measure's cells count each child once (reports.evidence's window totals).
+        "appendix_note": "each child counted once, in the month of their event or of the end of their follow-up"
+        if result.survival is not None
+        else "",
         "appendix_rows": periods,
     }
 

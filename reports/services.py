@@ -540,8 +540,10 @@ def key_messages(results: dict) -> list[str]:
         sentence = f"{measure.get('name') or measure['measure']}{role}: {measure['conclusion']}"
         if measure.get("estimate") is not None and measure.get("ci_low") is not None:
             scale = f" {measure['scale']}" if measure.get("scale") else ""
+            horizon = (measure.get("time_to_event") or {}).get("horizon_days")
+            of = f" in the percentage of children who had the event by {horizon:,} days" if horizon else ""
             sentence += (
-                f" (estimated change {measure['estimate']:+g}{scale}, "
+                f" (estimated change{of} {measure['estimate']:+g}{scale}, "
                 f"95% interval {measure['ci_low']:+g} to {measure['ci_high']:+g})"
             )
         sentences.append(sentence + ".")

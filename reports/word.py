@@ -259,6 +259,7 @@ def _appendix(document, sections: dict) -> None:
     _paragraph(document, "[c] = suppressed to protect small numbers; – = not sent.", colour=GREY)
     for measure in sections["measures"]:
         counts = ", with numerator / denominator in brackets" if measure["appendix_has_counts"] else ""
+        counts += f"; {measure['appendix_note']}" if measure["appendix_note"] else ""
         rows = [
             [row["label"] + (" (unapproved)" if row["unapproved"] else ""), *row["cells"]] for row in measure["appendix_rows"]
         ]

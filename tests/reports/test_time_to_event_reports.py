@@ -133,6 +133,11 @@ def test_a_time_to_event_report_shows_the_estimate_and_only_safe_kaplan_meier_st
 
     html = bytes(report.html).decode()
     assert "Step chart of the percentage of children in each group" in html
+    # The key message says what the percentage is of; the appendix says how its monthly cells count.
+    assert "estimate of the difference in the percentage of children who had the event by 180 days: −" in html
+    assert "; each child counted once, in the month of their event or of the end of their follow-up</caption>" in html
+    (sentence,) = services.key_messages(results)
+    assert "(estimated change in the percentage of children who had the event by 180 days -" in sentence
     assert "the number still at risk, at the chart's last step on or before every" in html
     traces = {t["name"]: t["x"] for t in plotly_traces(html) if t.get("line", {}).get("shape") == "hv"}  # the curves
     assert traces == {
