@@ -231,8 +231,12 @@ def _measure(frame: pd.DataFrame, measure_code: str) -> tuple[pd.DataFrame, str,
     rows["period_end"] = pd.to_datetime(rows["period_end"], errors="coerce")
     rows = rows[rows["period_start"].notna() & rows["period_end"].notna()]
     for column in ("value", "numerator", "denominator"):
-        source = rows[column] if column in rows else pd.Series(np.nan, index=rows.index)
-        rows[column] = pd.to_numeric(source.astype("object"), errors="coerce").astype("float64")
+        if column not in rows:
+            rows[column] = np.nan
+        elif pd.api.types.is_numeric_dtype(rows[column]):  # the usual case: no parsing needed
+            rows[column] = rows[column].to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            rows[column] = pd.to_numeric(rows[column].astype("object"), errors="coerce").astype("float64")
     rows.loc[~np.isfinite(rows["value"]), "value"] = np.nan
     if unit in RATE_SCALE:  # a rate whose value is missing but whose parts are given
         rebuilt = rows["numerator"] / rows["denominator"].where(rows["denominator"] > 0) * RATE_SCALE[unit]
@@ -282,11 +286,13 @@ def _num(x) -> float | None:
 
 
 def _points(rows: pd.DataFrame, plan: AnalysisPlan | None = None) -> list[dict]:
+    rows = rows.sort_values("period_start")
+    starts, ends = rows["period_start"].tolist(), rows["period_end"].tolist()
     points = []
-    for row in rows.sort_values("period_start").itertuples():
-        point = {"period_start": _iso(row.period_start), "period_end": _iso(row.period_end), "value": _num(row.value)}
+    for start, end, value in zip(starts, ends, rows["value"].tolist()):
+        point = {"period_start": _iso(start), "period_end": _iso(end), "value": _num(value)}
         if plan is not None:
-            point["window"] = _window_name(row.period_start, row.period_end, plan)
+            point["window"] = _window_name(start, end, plan)
         points.append(point)
     return points
 
@@ -704,11 +710,12 @@ def difference_in_differences(
     events = []
     if len(baseline_periods):
         reference = baseline_periods.index.max()
-        for start, row in both.iterrows():
+        at_reference = both.loc[reference, "difference"]
+        for start, difference in zip(both.index.tolist(), both["difference"].tolist()):
             events.append(
                 {
                     "period_start": _iso(start),
-                    "estimate": _num(row["difference"] - both.loc[reference, "difference"]),
+                    "estimate": _num(difference - at_reference),
                     "reference": bool(start == reference),
                 }
             )
