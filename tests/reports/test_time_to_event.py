@@ -305,15 +305,18 @@ def widest_range(document: dict, group: str, target: str, threshold: int) -> flo
     return -high.fun - low.fun
 
 
+RELAPSE_PLAN = evidence.PlanSpec(
+    version=1,
+    signed_off=True,
+    design="time_to_event",
+    windows=WINDOWS,
+    measures=(evidence.PlannedMeasure("relapse", "decrease", "primary"),),
+    horizon_days=180,
+)
+
+
 def test_a_hidden_month_cannot_be_recovered_from_the_curves_group_totals():
-    plan = evidence.PlanSpec(
-        version=1,
-        signed_off=True,
-        design="time_to_event",
-        windows=WINDOWS,
-        measures=(evidence.PlannedMeasure("relapse", "decrease", "primary"),),
-        horizon_days=180,
-    )
+    plan = RELAPSE_PLAN
     frame, children = monthly()
     built = evidence.evidence_build(frame, plan, threshold=5, children={"relapse": children})
     document = evidence.results_document(built, report="r", evaluation="e", version=1, data_checksum="x", code_version="x")
@@ -352,14 +355,7 @@ def test_a_hidden_month_cannot_be_recovered_from_the_curves_group_totals():
 
 
 def test_the_curves_group_totals_stay_consistent_across_report_versions():
-    plan = evidence.PlanSpec(
-        version=1,
-        signed_off=True,
-        design="time_to_event",
-        windows=WINDOWS,
-        measures=(evidence.PlannedMeasure("relapse", "decrease", "primary"),),
-        horizon_days=180,
-    )
+    plan = RELAPSE_PLAN
     frame, children = monthly()
 
     def document(earlier=()):
