@@ -29,6 +29,7 @@ from evaluations import services as evaluation_services
 from outcomes import approval_services
 from outcomes import selectors as outcome_selectors
 from outcomes import services as outcome_services
+from outcomes.models import Submission
 from pine import services as pine_services
 from pine.models import AgencyType, Membership, Partner, Role, User
 from pine.tenancy import partner_scope, practice_scope
@@ -271,28 +272,16 @@ def _seed(password_hash):
         if outcome_selectors.outcome_value_count(partner=northshire, evaluation=evaluation) == 0:
             lead = User.objects.get(email="lead@northshire.example")
             # Onboarding done in 2023: the signed agreement is what lets data flow.
-            evaluation_services.onboarding_update(
-                partner=northshire,
-                actor=lead,
-                evaluation=evaluation,
-                dsa_file=("Northshire data sharing agreement.pdf", DEMO_AGREEMENT),
-                dsa_signed_on=date(2023, 5, 2),
-                dsa_expires_on=date(2028, 5, 1),
+            submission = _onboard_and_upload(
+                admin,
+                lead,
+                evaluation,
+                agreement=("Northshire data sharing agreement.pdf", DEMO_AGREEMENT),
+                signed_on=date(2023, 5, 2),
                 dpia_completed_on=date(2023, 5, 10),
-                ethics_required=False,
-                data_lead_name="Jo Evans",
-                data_lead_email="analyst@northshire.example",
-                sponsor_name="Chris Morgan",
-                sponsor_role="Director of Children's Services",
-            )
-            # The practice team checked the agreement: only then may data flow.
-            evaluation_services.onboarding_agreement_verify(actor=admin, evaluation=evaluation)
-            submission = outcome_services.submission_upload(
-                partner=northshire,
-                actor=lead,
-                evaluation=evaluation,
-                filename="northshire-2023-2026.csv",
-                content=demo_outcome_csv().encode(),
+                data_lead=("Jo Evans", "analyst@northshire.example"),
+                sponsor=("Chris Morgan", "Director of Children's Services"),
+                upload=("northshire-2023-2026.csv", demo_outcome_csv()),
             )
             assert submission.status == "accepted", submission.errors
             # The practice team's analyst sent one period back with a question: the work queue and
@@ -486,6 +475,33 @@ def _northshire_plan(admin, northshire) -> None:
         evaluation_services.plan_sign_off(actor=admin, plan=plan)
 
 
+def _onboard_and_upload(
+    admin, lead, evaluation, *, agreement, signed_on, dpia_completed_on, data_lead, sponsor, upload
+) -> Submission:
+    """A partner's onboarding done (a five-year agreement, verified by the practice team: only
+    then may data flow) and its first upload of outcome data."""
+    partner = evaluation.partner
+    evaluation_services.onboarding_update(
+        partner=partner,
+        actor=lead,
+        evaluation=evaluation,
+        dsa_file=agreement,
+        dsa_signed_on=signed_on,
+        dsa_expires_on=signed_on.replace(year=signed_on.year + 5) - timedelta(days=1),
+        dpia_completed_on=dpia_completed_on,
+        ethics_required=False,
+        data_lead_name=data_lead[0],
+        data_lead_email=data_lead[1],
+        sponsor_name=sponsor[0],
+        sponsor_role=sponsor[1],
+    )
+    evaluation_services.onboarding_agreement_verify(actor=admin, evaluation=evaluation)
+    filename, content = upload
+    return outcome_services.submission_upload(
+        partner=partner, actor=lead, evaluation=evaluation, filename=filename, content=content.encode()
+    )
+
+
 def _southbrook_evaluation(admin, southbrook) -> None:
     """Onboarding, four years of child-level rows for the whole service (each child's event with
     its date) and a signed-off interrupted-time-series plan."""
@@ -493,27 +509,16 @@ def _southbrook_evaluation(admin, southbrook) -> None:
         evaluation = evaluation_selectors.evaluation_list(partner=southbrook).first()
         lead = User.objects.get(email="lead@southbrook.example")
         if outcome_selectors.outcome_value_count(partner=southbrook, evaluation=evaluation) == 0:
-            evaluation_services.onboarding_update(
-                partner=southbrook,
-                actor=lead,
-                evaluation=evaluation,
-                dsa_file=("Southbrook data sharing agreement.pdf", SOUTHBROOK_AGREEMENT),
-                dsa_signed_on=date(2023, 6, 1),
-                dsa_expires_on=date(2028, 5, 31),
+            submission = _onboard_and_upload(
+                admin,
+                lead,
+                evaluation,
+                agreement=("Southbrook data sharing agreement.pdf", SOUTHBROOK_AGREEMENT),
+                signed_on=date(2023, 6, 1),
                 dpia_completed_on=date(2023, 6, 12),
-                ethics_required=False,
-                data_lead_name="Rowan Price",
-                data_lead_email="lead@southbrook.example",
-                sponsor_name="Ade Bello",
-                sponsor_role="Director of Children's Services",
-            )
-            evaluation_services.onboarding_agreement_verify(actor=admin, evaluation=evaluation)
-            submission = outcome_services.submission_upload(
-                partner=southbrook,
-                actor=lead,
-                evaluation=evaluation,
-                filename="southbrook-children-2022-2026.csv",
-                content=demo_children_csv().encode(),
+                data_lead=("Rowan Price", "lead@southbrook.example"),
+                sponsor=("Ade Bello", "Director of Children's Services"),
+                upload=("southbrook-children-2022-2026.csv", demo_children_csv()),
             )
             assert submission.status == "accepted", submission.errors
         if evaluation_selectors.plan_versions(partner=southbrook, evaluation=evaluation).exists():
@@ -551,27 +556,16 @@ def _westvale_evaluation(admin, westvale) -> None:
             return  # demo data loaded before Westvale's evaluation was added
         lead = User.objects.get(email="lead@westvale.example")
         if outcome_selectors.outcome_value_count(partner=westvale, evaluation=evaluation) == 0:
-            evaluation_services.onboarding_update(
-                partner=westvale,
-                actor=lead,
-                evaluation=evaluation,
-                dsa_file=("Westvale data sharing agreement.pdf", WESTVALE_AGREEMENT),
-                dsa_signed_on=date(2024, 2, 5),
-                dsa_expires_on=date(2029, 2, 4),
+            submission = _onboard_and_upload(
+                admin,
+                lead,
+                evaluation,
+                agreement=("Westvale data sharing agreement.pdf", WESTVALE_AGREEMENT),
+                signed_on=date(2024, 2, 5),
                 dpia_completed_on=date(2024, 2, 20),
-                ethics_required=False,
-                data_lead_name="Dana Hughes",
-                data_lead_email="lead@westvale.example",
-                sponsor_name="Kim Adeyemi",
-                sponsor_role="Assistant Chief Constable",
-            )
-            evaluation_services.onboarding_agreement_verify(actor=admin, evaluation=evaluation)
-            submission = outcome_services.submission_upload(
-                partner=westvale,
-                actor=lead,
-                evaluation=evaluation,
-                filename="westvale-children-2024-2026.csv",
-                content=demo_time_to_event_csv().encode(),
+                data_lead=("Dana Hughes", "lead@westvale.example"),
+                sponsor=("Kim Adeyemi", "Assistant Chief Constable"),
+                upload=("westvale-children-2024-2026.csv", demo_time_to_event_csv()),
             )
             if submission.status == "needs_explanation":
                 outcome_services.submission_explain(
