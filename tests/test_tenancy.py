@@ -278,6 +278,7 @@ SCOPE_SETTER_ALLOW_LIST = {
     "pine/services.py": "a new partner's first rows, written before anyone is its member",
     "pine/views.py": "an invitation link names its partner: read and accepted in that partner's scope",
     "pine/management/commands/api_token.py": "an operator's command: a user's own token",
+    "pine/commands.py": "an operator's import names its partner: found, with the member to record, in the practice scope",
     "outcomes/management/commands/import_outcomes.py": "an operator's import: finds the partner, then works in its scope",
     "returns/management/commands/import_return.py": "an operator's import of a return: finds the partner, then its scope",
     "demo/data.py": "the demo data: every partner's rows (development and tests only)",

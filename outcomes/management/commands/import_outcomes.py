@@ -12,9 +12,8 @@ from django.db import transaction
 
 from evaluations import selectors as evaluation_selectors
 from outcomes import services
-from pine import selectors as pine_selectors
-from pine.models import Role
-from pine.tenancy import partner_scope, practice_scope
+from pine.commands import command_uploader
+from pine.tenancy import partner_scope
 
 
 class Command(BaseCommand):
@@ -41,15 +40,7 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError("--evaluation must be an evaluation code (a UUID).") from None
         with transaction.atomic():
-            with practice_scope():
-                found = pine_selectors.partner_get(slug=partner)
-                if found is None:
-                    raise CommandError(f"No partner {partner!r}.")
-                members = pine_selectors.membership_list(partner=found).select_related("user")
-                members = members.filter(user__email__iexact=user) if user else members.filter(role=Role.LEAD)
-                member = members.order_by("pk").first()
-                if member is None or member.role == Role.VIEWER:
-                    raise CommandError(f"No contributor or lead {user or ''} at {partner!r} to record as the uploader.")
+            found, actor = command_uploader(partner=partner, user=user)
             with partner_scope(found.pk):
                 target = evaluation_selectors.evaluation_get(partner=found, code=code)
                 if target is None:
@@ -57,7 +48,7 @@ class Command(BaseCommand):
                 try:
                     submission = services.submission_upload(
                         partner=found,
-                        actor=member.user,
+                        actor=actor,
                         evaluation=target,
                         filename=content.name,
                         content=content,

@@ -13,9 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from evaluations import selectors as evaluation_selectors
-from pine import selectors as pine_selectors
-from pine.models import Role
-from pine.tenancy import partner_scope, practice_scope
+from pine.commands import command_uploader
+from pine.tenancy import partner_scope
 from returns import services
 from returns.models import ReturnImport
 
@@ -115,21 +114,13 @@ class Command(BaseCommand):
 
     def _import(self, files, partner: str, code, user: str, **options) -> ReturnImport:
         with transaction.atomic():
-            with practice_scope():
-                found = pine_selectors.partner_get(slug=partner)
-                if found is None:
-                    raise CommandError(f"No partner {partner!r}.")
-                members = pine_selectors.membership_list(partner=found).select_related("user")
-                members = members.filter(user__email__iexact=user) if user else members.filter(role=Role.LEAD)
-                member = members.order_by("pk").first()
-                if member is None or member.role == Role.VIEWER:
-                    raise CommandError(f"No contributor or lead {user or ''} at {partner!r} to record as the uploader.")
+            found, actor = command_uploader(partner=partner, user=user)
             with partner_scope(found.pk):
                 target = evaluation_selectors.evaluation_get(partner=found, code=code)
                 if target is None:
                     raise CommandError(f"No evaluation {code} at {partner!r}.")
                 try:
-                    row = services.return_import_run(partner=found, actor=member.user, evaluation=target, files=files, **options)
+                    row = services.return_import_run(partner=found, actor=actor, evaluation=target, files=files, **options)
                 except ValidationError as error:
                     raise CommandError(" ".join(error.messages)) from None
                 row.submission  # noqa: B018 (read inside the scope)
