@@ -80,8 +80,22 @@ class Onboarding(models.Model):
 
     def checklist(self, today) -> list[tuple[str, bool]]:
         """(item, done) in the order the page shows them."""
+        return [(item, status == "done") for item, status in self.checklist_statuses(today)]
+
+    def checklist_statuses(self, today) -> list[tuple[str, str]]:
+        """(item, "done" | "waiting" | "incomplete") in the order the page shows them: "waiting"
+        is an agreement recorded but not yet verified by the practice team."""
+        statuses = []
+        for item, done in self._checklist(today):
+            waiting = item == self.AGREEMENT and not done and self.dsa_waiting_for_verification
+            statuses.append((item, "done" if done else "waiting" if waiting else "incomplete"))
+        return statuses
+
+    AGREEMENT = "Data sharing agreement"
+
+    def _checklist(self, today) -> list[tuple[str, bool]]:
         return [
-            ("Data sharing agreement", self.dsa_ready(today)),
+            (self.AGREEMENT, self.dsa_ready(today)),
             ("Data protection impact assessment", self.dpia_completed_on is not None),
             (
                 "Ethics or governance approval",

@@ -55,7 +55,7 @@ class OnboardingView(EvaluationMixin, PartnerView, TemplateView):
         return super().get_context_data(
             evaluation=evaluation,
             onboarding=onboarding,
-            checklist=onboarding.checklist(timezone.localdate()),
+            checklist=onboarding.checklist_statuses(timezone.localdate()),
             form=form,
             upload_blocker=selectors.evaluation_upload_blocker(partner=self.partner, evaluation=evaluation),
             **kwargs,
@@ -181,8 +181,7 @@ class PracticeEvaluationView(ServiceFormMixin, PracticeView, FormView):
             plan_missing=plan.missing_for_sign_off() if plan else [],
             plan_reviews=selectors.plan_reviews(partner=partner, evaluation=evaluation),
             review_form=PlanReviewForm(prefix=None),
-            checklist=onboarding.checklist(today),
-            dsa_waiting=onboarding.dsa_waiting_for_verification,
+            checklist=onboarding.checklist_statuses(today),
             milestones=[(m, m.is_overdue(today)) for m in selectors.milestone_list(partner=partner, evaluation=evaluation)],
             meetings=selectors.meeting_list(partner=partner, evaluation=evaluation),
             **kwargs,

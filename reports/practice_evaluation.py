@@ -178,7 +178,7 @@ class OnboardingView(PracticeEvaluationPage):
         today = timezone.localdate()
         return super().get_context_data(
             onboarding=onboarding,
-            checklist=onboarding.checklist(today),
+            checklist=onboarding.checklist_statuses(today),
             dsa_in_force=onboarding.dsa_in_force(today),
             upload_blocker=evaluation_selectors.evaluation_upload_blocker(partner=evaluation.partner, evaluation=evaluation),
             **kwargs,

@@ -1,5 +1,6 @@
 """The evaluation workspace: onboarding (the data sharing agreement gates uploads), milestones, meetings."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -328,7 +329,18 @@ def test_the_practice_team_hears_of_an_agreement_to_verify_and_the_partner_when_
     practice_page = reverse("evaluations:practice_evaluation", args=[accepted.code])
     verified_client(client, analyst)
     assert "Waiting for you to verify it" in client.get(practice_page).content.decode()
+    # The onboarding tab of the evaluation's practice pages says the same of its agreement row.
+    onboarding_tab = reverse("reports:practice_evaluation_onboarding", args=[accepted.code])
+    rows = re.findall(
+        r'<dt class="govuk-summary-list__key">([^<]+)</dt><dd class="govuk-summary-list__value"><strong[^>]*>([^<]+)<',
+        client.get(onboarding_tab).content.decode(),
+    )
+    assert rows[:2] == [
+        ("Data sharing agreement", "Waiting for the practice team to verify it"),
+        ("Data protection impact assessment", "Completed"),
+    ]
     services.onboarding_agreement_verify(actor=analyst, evaluation=accepted)
     assert "Waiting for you to verify it" not in client.get(practice_page).content.decode()
+    assert "Waiting for the practice team to verify it" not in client.get(onboarding_tab).content.decode()
     verified = Notification.objects.get(recipient=lead, subject__contains="is verified")
     assert verified.link == reverse("evaluations:onboarding", args=[partner.slug, accepted.code])
