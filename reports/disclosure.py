@@ -36,7 +36,9 @@ counted once a quarter) falls back to fewer relations (`SafeFrame.levels`).
 The audit is the one tau-Argus uses: for every hidden count, the minimum and maximum of its value
 subject to the shown cells, the relations and non-negativity (`scipy.optimize.linprog`, HiGHS). A
 hidden count (other than a zero) must keep a feasible range at least `threshold` wide, and so must a
-hidden implicit count ("other", a rest of a period, a complement) of 1 to threshold - 1. Where one does
+hidden implicit count ("other", a rest of a period, the "other" of such a rest -- all of a quarter less
+all of its shown months less the detail groups' rows in the months left -- or a complement) of 1 to
+threshold - 1. Where one does
 not, the smallest shown cell that pins it (a non-zero dual value in its linear programme) is hidden
 too ("secondary"), and the cluster is audited again, until every range is wide enough.
 
@@ -354,6 +356,34 @@ class _Model:
                 self.relations.append(
                     Relation("periods", code, g, self._period(s, e), tuple(self._period(a, b) for a, b in maximal), "rest")
                 )
+            if (s, e, _ALL) in by_key:
+                self._other_in_rest(by_key, covers, (s, e), maximal, details, counts)
+
+    def _other_in_rest(self, by_key: dict, covers: dict, period: tuple, maximal: list, details: list, counts: list) -> None:
+        """The "other" children of the pieces of a longer period that no shorter "all" row covers:
+        the longer "all" row, less its shorter "all" rows, less the detail groups' rows inside the
+        rest (a reader's subtraction: all of a quarter, less all of April and of May, less the
+        comparison group's June, is June's children outside the comparison group)."""
+        parts = [p for p in maximal if (*p, _ALL) in by_key]
+        covered = {k for p in parts for k in covers[p]}
+        rest = set(covers[period]) - covered
+        chosen = []
+        for g in details:  # each group's longest rows inside the rest, none overlapping another
+            taken: set = set()
+            inside = [p for p in covers if (*p, g) in by_key and p != period and set(covers[p]) <= rest]
+            for p in sorted(inside, key=lambda p: (-len(covers[p]), p)):
+                if not taken & set(covers[p]):
+                    taken |= set(covers[p])
+                    chosen.append(by_key[(*p, g)])
+        if not chosen:
+            return
+        whole = self.row_cells[by_key[(*period, _ALL)]]
+        for q in counts:
+            terms = [(whole[q], 1.0)] + [(self.row_cells[by_key[(*p, _ALL)]][q], -1.0) for p in parts]
+            terms += [(self.row_cells[r][q], -1.0) for r in chosen]
+            self._implicit(
+                self._combine(terms), f"{_OTHER} {self._period(*period)} {_QUANTITY_NAMES[q]} in the rest of the period"
+            )
 
     def _other(self, total: int, present: list[int], q: str) -> tuple[dict[int, float], float]:
         return self._combine([(self.row_cells[total][q], 1.0)] + [(self.row_cells[p][q], -1.0) for p in present])

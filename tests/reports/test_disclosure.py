@@ -466,6 +466,24 @@ def build(unit, base, slots):
     }
 
 
+def test_a_longer_periods_rest_less_a_groups_row_inside_it_is_protected():
+    """All children of a quarter, less all of April and of May, less the comparison group's June,
+    is June's children outside the comparison group: here 1, so something must hide, in the first
+    version already (a second version that adds all of June can no longer take it back)."""
+    base = {(g, m): {"d": 0, "n": 0} for g in BASE for m in range(3)}
+    base[("comparison", 2)] = {"d": 5, "n": 0}
+    base[("other", 2)] = {"d": 1, "n": 0}
+    first_slots = [("all", QUARTER), ("all", MONTHS[0]), ("all", MONTHS[1]), ("comparison", MONTHS[2])]
+    first_slots += [("intervention", MONTHS[0]), ("intervention", MONTHS[1])]
+    second_slots = [*first_slots, ("all", MONTHS[2])]
+    first_data, truths = build("percentage", base, first_slots)
+    second_data, more = build("percentage", base, second_slots)
+    first = safe_cells(first_data, threshold=5)
+    second = safe_cells(second_data, threshold=5, earlier_hidden=first.hidden_keys(), earlier_shown=first.shown_cells())
+    assert first.unprotected == () and second.unprotected == ()
+    assert attack(truths | more, [first, second], 5) == []
+
+
 @settings(max_examples=50, database=None, deadline=None)
 @given(versions())
 def test_no_hidden_count_can_be_recovered_from_everything_shown(case):
