@@ -362,21 +362,24 @@ class _Model:
     def _other_in_rest(self, by_key: dict, covers: dict, period: tuple, maximal: list, details: list, counts: list) -> None:
         """The "other" children of the pieces of a longer period that no shorter "all" row covers:
         the longer "all" row, less its shorter "all" rows, less the detail groups' rows inside the
-        rest (a reader's subtraction: all of a quarter, less all of April and of May, less the
-        comparison group's June, is June's children outside the comparison group)."""
+        rest, each group's longest first (a reader's subtraction: all of a quarter, less all of April
+        and of May, less the comparison group's June, is June's children outside the comparison
+        group; all of a quarter less the intervention's quarter and the comparison's three months is
+        the quarter's "other")."""
         parts = [p for p in maximal if (*p, _ALL) in by_key]
         covered = {k for p in parts for k in covers[p]}
         rest = set(covers[period]) - covered
         chosen = []
         for g in details:  # each group's longest rows inside the rest, none overlapping another
             taken: set = set()
-            inside = [p for p in covers if (*p, g) in by_key and p != period and set(covers[p]) <= rest]
+            inside = [p for p in covers if (*p, g) in by_key and set(covers[p]) <= rest]
             for p in sorted(inside, key=lambda p: (-len(covers[p]), p)):
                 if not taken & set(covers[p]):
                     taken |= set(covers[p])
-                    chosen.append(by_key[(*p, g)])
-        if not chosen:
-            return
+                    chosen.append((p, by_key[(*p, g)]))
+        if not chosen or (not parts and all(p == period for p, _ in chosen)):
+            return  # nothing inside, or the period's own "other" (above)
+        chosen = [r for _, r in chosen]
         whole = self.row_cells[by_key[(*period, _ALL)]]
         for q in counts:
             terms = [(whole[q], 1.0)] + [(self.row_cells[by_key[(*p, _ALL)]][q], -1.0) for p in parts]
