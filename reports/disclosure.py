@@ -337,6 +337,7 @@ class _Model:
                 )
             if level == 2 or len(ks) < 2:
                 continue
+            self._other_in_rest(by_key, covers, (s, e), details, counts)
             inside = [(s2, e2) for s2, e2 in covers if (s2, e2) != (s, e) and s2 >= s and e2 <= e]
             maximal = sorted(p for p in inside if not any(o != p and o[0] <= p[0] and p[1] <= o[1] for o in inside))
             if not maximal:
@@ -356,37 +357,50 @@ class _Model:
                 self.relations.append(
                     Relation("periods", code, g, self._period(s, e), tuple(self._period(a, b) for a, b in maximal), "rest")
                 )
-            if (s, e, _ALL) in by_key:
-                self._other_in_rest(by_key, covers, (s, e), maximal, details, counts)
 
-    def _other_in_rest(self, by_key: dict, covers: dict, period: tuple, maximal: list, details: list, counts: list) -> None:
-        """The "other" children of the pieces of a longer period that no shorter "all" row covers:
-        the longer "all" row, less its shorter "all" rows, less the detail groups' rows inside the
-        rest, each group's longest first (a reader's subtraction: all of a quarter, less all of April
-        and of May, less the comparison group's June, is June's children outside the comparison
-        group; all of a quarter less the intervention's quarter and the comparison's three months is
-        the quarter's "other")."""
-        parts = [p for p in maximal if (*p, _ALL) in by_key]
+    def _other_in_rest(self, by_key: dict, covers: dict, period: tuple, details: list, counts: list) -> None:
+        """The "other" children a reader can work out from rows of different lengths: all of a
+        period (its "all" row, or else its shorter "all" rows when they make it up), less the
+        shorter "all" rows inside it, less the detail groups' rows in what is left, each group's
+        longest first. All of a quarter, less all of April and of May, less the comparison group's
+        June, is June's children outside the comparison group; all of a quarter (or all of its three
+        months) less the intervention's quarter and the comparison's three months is the quarter's
+        "other"."""
+        pieces = set(covers[period])
+        parts = self._longest_rows(by_key, covers, _ALL, pieces, exclude=period)
         covered = {k for p in parts for k in covers[p]}
-        rest = set(covers[period]) - covered
-        chosen = []
-        for g in details:  # each group's longest rows inside the rest, none overlapping another
-            taken: set = set()
-            inside = [p for p in covers if (*p, g) in by_key and set(covers[p]) <= rest]
-            for p in sorted(inside, key=lambda p: (-len(covers[p]), p)):
-                if not taken & set(covers[p]):
-                    taken |= set(covers[p])
-                    chosen.append((p, by_key[(*p, g)]))
-        if not chosen or (not parts and all(p == period for p, _ in chosen)):
-            return  # nothing inside, or the period's own "other" (above)
-        chosen = [r for _, r in chosen]
-        whole = self.row_cells[by_key[(*period, _ALL)]]
+        has_whole = (*period, _ALL) in by_key
+        if has_whole:
+            region = pieces - covered
+        elif parts and covered == pieces:
+            region = pieces
+        else:
+            return
+        chosen = [(p, g) for g in details for p in self._longest_rows(by_key, covers, g, region)]
+        if not chosen:
+            return
+        if has_whole and not parts and all(p == period for p, _ in chosen):
+            return  # the period's own "other" (its "groups" relation)
+        if not has_whole and all(p in parts for p, _ in chosen):
+            return  # each shorter period's own "other"
+        whole = [(self.row_cells[by_key[(*period, _ALL)]], 1.0)] if has_whole else []
+        rows = whole + [(self.row_cells[by_key[(*p, _ALL)]], -1.0 if has_whole else 1.0) for p in parts]
+        rows += [(self.row_cells[by_key[(*p, g)]], -1.0) for p, g in chosen]
         for q in counts:
-            terms = [(whole[q], 1.0)] + [(self.row_cells[by_key[(*p, _ALL)]][q], -1.0) for p in parts]
-            terms += [(self.row_cells[r][q], -1.0) for r in chosen]
-            self._implicit(
-                self._combine(terms), f"{_OTHER} {self._period(*period)} {_QUANTITY_NAMES[q]} in the rest of the period"
-            )
+            label = f"{_OTHER} {self._period(*period)} {_QUANTITY_NAMES[q]} from rows of other lengths"
+            self._implicit(self._combine([(cells[q], sign) for cells, sign in rows]), label)
+
+    @staticmethod
+    def _longest_rows(by_key: dict, covers: dict, group: str, region: set, exclude=None) -> list[tuple]:
+        """The group's periods inside the region's pieces, longest first, none overlapping another."""
+        taken: set = set()
+        chosen = []
+        inside = [p for p in covers if p != exclude and (*p, group) in by_key and set(covers[p]) <= region]
+        for p in sorted(inside, key=lambda p: (-len(covers[p]), p)):
+            if not taken & set(covers[p]):
+                taken |= set(covers[p])
+                chosen.append(p)
+        return chosen
 
     def _other(self, total: int, present: list[int], q: str) -> tuple[dict[int, float], float]:
         return self._combine([(self.row_cells[total][q], 1.0)] + [(self.row_cells[p][q], -1.0) for p in present])

@@ -497,6 +497,19 @@ def test_a_periods_other_is_protected_when_a_group_is_shown_by_shorter_periods()
     assert attack(truths, [shown], 5) == []
 
 
+def test_a_periods_other_is_protected_when_its_all_is_shown_by_shorter_periods():
+    """All of April, May and June, less the intervention group's quarter, less the comparison
+    group's three months, is the quarter's "other" children: 2 here, so something must hide."""
+    base = {(g, m): {"v": 10} for g in ("intervention", "comparison") for m in range(3)}
+    base |= {("other", 0): {"v": 2}, ("other", 1): {"v": 0}, ("other", 2): {"v": 0}}
+    slots = [("intervention", QUARTER), *[(group, month) for group in ("all", "comparison") for month in MONTHS]]
+    data, truths = build("count", base, slots)
+    shown = safe_cells(data, threshold=5)
+    assert shown.unprotected == ()
+    assert shown.frame["value"].isna().any()  # the subtraction cannot be made
+    assert attack(truths, [shown], 5) == []
+
+
 @settings(max_examples=50, database=None, deadline=None)
 @given(versions())
 def test_no_hidden_count_can_be_recovered_from_everything_shown(case):
