@@ -36,9 +36,9 @@ counted once a quarter) falls back to fewer relations (`SafeFrame.levels`).
 The audit is the one tau-Argus uses: for every hidden count, the minimum and maximum of its value
 subject to the shown cells, the relations and non-negativity (`scipy.optimize.linprog`, HiGHS). A
 hidden count (other than a zero) must keep a feasible range at least `threshold` wide, and so must a
-hidden implicit count ("other", a rest of a period, the "other" of such a rest -- all of a quarter less
-all of its shown months less the detail groups' rows in the months left -- or a complement) of 1 to
-threshold - 1. Where one does
+hidden implicit count ("other", a rest of a period, a complement, or the "other" of a period worked
+out from rows of other lengths -- all of a quarter less all of April and May less the comparison
+group's June) of 1 to threshold - 1. Where one does
 not, the smallest shown cell that pins it (a non-zero dual value in its linear programme) is hidden
 too ("secondary"), and the cluster is audited again, until every range is wide enough.
 
@@ -326,6 +326,8 @@ class _Model:
             if "n" in cells and "d" in cells:
                 label = f"{code} {g} {self._period(s, e)} complement"
                 self._implicit(self._combine([(cells["d"], 1.0), (cells["n"], -1.0)]), label)
+        if level < 2 and has_all and any(len(ks) > 1 for ks in covers.values()):
+            self._derived_others(by_key, covers, details, counts)
         for (s, e), ks in covers.items():
             present = [by_key[(s, e, g)] for g in details if (s, e, g) in by_key]
             total = by_key.get((s, e, _ALL))
@@ -337,7 +339,6 @@ class _Model:
                 )
             if level == 2 or len(ks) < 2:
                 continue
-            self._other_in_rest(by_key, covers, (s, e), details, counts)
             inside = [(s2, e2) for s2, e2 in covers if (s2, e2) != (s, e) and s2 >= s and e2 <= e]
             maximal = sorted(p for p in inside if not any(o != p and o[0] <= p[0] and p[1] <= o[1] for o in inside))
             if not maximal:
@@ -358,49 +359,51 @@ class _Model:
                     Relation("periods", code, g, self._period(s, e), tuple(self._period(a, b) for a, b in maximal), "rest")
                 )
 
-    def _other_in_rest(self, by_key: dict, covers: dict, period: tuple, details: list, counts: list) -> None:
-        """The "other" children a reader can work out from rows of different lengths: all of a
-        period (its "all" row, or else its shorter "all" rows when they make it up), less the
-        shorter "all" rows inside it, less the detail groups' rows in what is left, each group's
-        longest first. All of a quarter, less all of April and of May, less the comparison group's
-        June, is June's children outside the comparison group; all of a quarter (or all of its three
-        months) less the intervention's quarter and the comparison's three months is the quarter's
-        "other"."""
-        pieces = set(covers[period])
-        parts = self._longest_rows(by_key, covers, _ALL, pieces, exclude=period)
-        covered = {k for p in parts for k in covers[p]}
-        has_whole = (*period, _ALL) in by_key
-        if has_whole:
-            region = pieces - covered
-        elif parts and covered == pieces:
-            region = pieces
-        else:
-            return
-        chosen = [(p, g) for g in details for p in self._longest_rows(by_key, covers, g, region)]
-        if not chosen:
-            return
-        if has_whole and not parts and all(p == period for p, _ in chosen):
-            return  # the period's own "other" (its "groups" relation)
-        if not has_whole and all(p in parts for p, _ in chosen):
-            return  # each shorter period's own "other"
-        whole = [(self.row_cells[by_key[(*period, _ALL)]], 1.0)] if has_whole else []
-        rows = whole + [(self.row_cells[by_key[(*p, _ALL)]], -1.0 if has_whole else 1.0) for p in parts]
-        rows += [(self.row_cells[by_key[(*p, g)]], -1.0) for p, g in chosen]
-        for q in counts:
-            label = f"{_OTHER} {self._period(*period)} {_QUANTITY_NAMES[q]} from rows of other lengths"
-            self._implicit(self._combine([(cells[q], sign) for cells, sign in rows]), label)
+    def _derived_others(self, by_key: dict, covers: dict, details: list, counts: list) -> None:
+        """The "other" children of each period that a reader can work out from rows of other
+        lengths: all of the period, less each detail group's value over it, where each is its row or
+        else a sum and difference of the group's rows of other lengths (all of a quarter less all of
+        April and of May is all of June; the intervention's quarter less its April and June is its
+        May). The period's own "other" (its rows alone) is audited already."""
+        pieces = 1 + max(k for ks in covers.values() for k in ks)
+        rows_of = {g: [p for p in covers if (*p, g) in by_key] for g in (_ALL, *details)}
+        shapes = {}
+        for g, periods in rows_of.items():
+            shape = np.zeros((len(periods), pieces))
+            for i, p in enumerate(periods):
+                shape[i, covers[p]] = 1.0
+            shapes[g] = shape
 
-    @staticmethod
-    def _longest_rows(by_key: dict, covers: dict, group: str, region: set, exclude=None) -> list[tuple]:
-        """The group's periods inside the region's pieces, longest first, none overlapping another."""
-        taken: set = set()
-        chosen = []
-        inside = [p for p in covers if p != exclude and (*p, group) in by_key and set(covers[p]) <= region]
-        for p in sorted(inside, key=lambda p: (-len(covers[p]), p)):
-            if not taken & set(covers[p]):
-                taken |= set(covers[p])
-                chosen.append(p)
-        return chosen
+        def over(g: str, period: tuple) -> list[tuple[tuple, float]] | None:
+            """The group's rows, with weights, that add up to the period: None if none do."""
+            if (*period, g) in by_key:
+                return [(period, 1.0)]
+            if not rows_of[g]:
+                return None
+            target = np.zeros(pieces)
+            target[covers[period]] = 1.0
+            weights = np.linalg.lstsq(shapes[g].T, target, rcond=None)[0]
+            if not np.allclose(shapes[g].T @ weights, target, atol=1e-9):
+                return None
+            # Rounded: the weights are whole numbers or simple fractions, and a truth of 0.9999...
+            # must count as the 1 it is.
+            weights = np.round(weights, 9)
+            return [(p, float(w)) for p, w in zip(rows_of[g], weights, strict=True) if w != 0]
+
+        for period in covers:
+            everyone = over(_ALL, period)
+            if everyone is None:
+                continue
+            known = {g: over(g, period) for g in details}
+            known = {g: terms for g, terms in known.items() if terms is not None}
+            direct = everyone == [(period, 1.0)] and all(terms == [(period, 1.0)] for terms in known.values())
+            if not known or direct:
+                continue
+            rows = [(by_key[(*p, _ALL)], w) for p, w in everyone]
+            rows += [(by_key[(*p, g)], -w) for g, terms in known.items() for p, w in terms]
+            for q in counts:
+                label = f"{_OTHER} {self._period(*period)} {_QUANTITY_NAMES[q]} from rows of other lengths"
+                self._implicit(self._combine([(self.row_cells[r][q], w) for r, w in rows]), label)
 
     def _other(self, total: int, present: list[int], q: str) -> tuple[dict[int, float], float]:
         return self._combine([(self.row_cells[total][q], 1.0)] + [(self.row_cells[p][q], -1.0) for p in present])

@@ -510,6 +510,19 @@ def test_a_periods_other_is_protected_when_its_all_is_shown_by_shorter_periods()
     assert attack(truths, [shown], 5) == []
 
 
+def test_a_periods_other_is_protected_when_a_groups_value_is_the_rest_of_its_longer_period():
+    """The intervention's quarter less its April and June is its May (5); all of May less that is
+    May's children outside the intervention group: 1 here, so something must hide."""
+    base = {(g, m): {"v": 0} for g in BASE for m in range(3)}
+    base[("intervention", 1)], base[("other", 1)] = {"v": 5}, {"v": 1}
+    slots = [("intervention", QUARTER), ("intervention", MONTHS[0]), ("intervention", MONTHS[2]), ("all", MONTHS[1])]
+    data, truths = build("count", base, slots)
+    shown = safe_cells(data, threshold=5)
+    assert shown.unprotected == ()
+    assert shown.frame["value"].isna().any()  # the subtraction cannot be made
+    assert attack(truths, [shown], 5) == []
+
+
 @settings(max_examples=50, database=None, deadline=None)
 @given(versions())
 def test_no_hidden_count_can_be_recovered_from_everything_shown(case):
