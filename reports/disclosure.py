@@ -327,7 +327,7 @@ class _Model:
                 label = f"{code} {g} {self._period(s, e)} complement"
                 self._implicit(self._combine([(cells["d"], 1.0), (cells["n"], -1.0)]), label)
         if level < 2 and has_all and any(len(ks) > 1 for ks in covers.values()):
-            self._derived_others(by_key, covers, details, counts)
+            self._derived_others(by_key, covers, cuts, details, counts)
         for (s, e), ks in covers.items():
             present = [by_key[(s, e, g)] for g in details if (s, e, g) in by_key]
             total = by_key.get((s, e, _ALL))
@@ -359,14 +359,16 @@ class _Model:
                     Relation("periods", code, g, self._period(s, e), tuple(self._period(a, b) for a, b in maximal), "rest")
                 )
 
-    def _derived_others(self, by_key: dict, covers: dict, details: list, counts: list) -> None:
-        """The "other" children of each period that a reader can work out from rows of other
-        lengths: all of the period, less each detail group's value over it, where each is its row or
-        else a sum and difference of the group's rows of other lengths (all of a quarter less all of
+    def _derived_others(self, by_key: dict, covers: dict, cuts: list, details: list, counts: list) -> None:
+        """The "other" children a reader can work out from rows of other lengths, over each period,
+        each piece of a period (a month inside a quarter) and each rest of a period (a quarter less
+        the shorter "all" rows inside it): all of it, less each detail group's value over it, where
+        each is a row or else a sum and difference of the group's rows. All of a quarter less all of
         April and of May is all of June; the intervention's quarter less its April and June is its
-        May). The period's own "other" (its rows alone) is audited already."""
-        pieces = 1 + max(k for ks in covers.values() for k in ks)
+        May. What the rows of one period alone give (its "groups" relation) is audited already."""
+        pieces = len(cuts) - 1
         rows_of = {g: [p for p in covers if (*p, g) in by_key] for g in (_ALL, *details)}
+        exact = {(g, frozenset(covers[p])): p for g, periods in rows_of.items() for p in periods}
         shapes = {}
         for g, periods in rows_of.items():
             shape = np.zeros((len(periods), pieces))
@@ -374,14 +376,14 @@ class _Model:
                 shape[i, covers[p]] = 1.0
             shapes[g] = shape
 
-        def over(g: str, period: tuple) -> list[tuple[tuple, float]] | None:
-            """The group's rows, with weights, that add up to the period: None if none do."""
-            if (*period, g) in by_key:
-                return [(period, 1.0)]
+        def over(g: str, region: frozenset) -> list[tuple[tuple, float]] | None:
+            """The group's rows, with weights, that add up to the region: None if none do."""
+            if (g, region) in exact:
+                return [(exact[(g, region)], 1.0)]
             if not rows_of[g]:
                 return None
             target = np.zeros(pieces)
-            target[covers[period]] = 1.0
+            target[list(region)] = 1.0
             weights = np.linalg.lstsq(shapes[g].T, target, rcond=None)[0]
             if not np.allclose(shapes[g].T @ weights, target, atol=1e-9):
                 return None
@@ -390,20 +392,39 @@ class _Model:
             weights = np.round(weights, 9)
             return [(p, float(w)) for p, w in zip(rows_of[g], weights, strict=True) if w != 0]
 
-        for period in covers:
-            everyone = over(_ALL, period)
+        day = np.timedelta64(1, "D")
+        regions = {frozenset(covers[p]): self._period(*p) for p in covers}
+        for k in range(pieces):
+            regions.setdefault(frozenset([k]), self._period(cuts[k], cuts[k + 1] - day))
+        for p in rows_of[_ALL]:
+            inside = self._longest_rows(covers, rows_of[_ALL], set(covers[p]), exclude=p)
+            rest = frozenset(covers[p]) - {k for o in inside for k in covers[o]}
+            if inside and rest:
+                regions.setdefault(rest, f"{self._period(*p)} less its shorter periods")
+        for region, name in regions.items():
+            everyone = over(_ALL, region)
             if everyone is None:
                 continue
-            known = {g: over(g, period) for g in details}
+            known = {g: over(g, region) for g in details}
             known = {g: terms for g, terms in known.items() if terms is not None}
-            direct = everyone == [(period, 1.0)] and all(terms == [(period, 1.0)] for terms in known.values())
-            if not known or direct:
-                continue
+            if not known or all(len(terms) == 1 for terms in [everyone, *known.values()]):
+                continue  # nothing to subtract, or one period's own rows
             rows = [(by_key[(*p, _ALL)], w) for p, w in everyone]
             rows += [(by_key[(*p, g)], -w) for g, terms in known.items() for p, w in terms]
             for q in counts:
-                label = f"{_OTHER} {self._period(*period)} {_QUANTITY_NAMES[q]} from rows of other lengths"
+                label = f"{_OTHER} {name} {_QUANTITY_NAMES[q]} from rows of other lengths"
                 self._implicit(self._combine([(self.row_cells[r][q], w) for r, w in rows]), label)
+
+    @staticmethod
+    def _longest_rows(covers: dict, periods: list, region: set, exclude=None) -> list[tuple]:
+        """Of these periods, those inside the region's pieces, longest first, none overlapping another."""
+        taken: set = set()
+        chosen = []
+        for p in sorted((p for p in periods if p != exclude and set(covers[p]) <= region), key=lambda p: (-len(covers[p]), p)):
+            if not taken & set(covers[p]):
+                taken |= set(covers[p])
+                chosen.append(p)
+        return chosen
 
     def _other(self, total: int, present: list[int], q: str) -> tuple[dict[int, float], float]:
         return self._combine([(self.row_cells[total][q], 1.0)] + [(self.row_cells[p][q], -1.0) for p in present])

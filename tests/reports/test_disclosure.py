@@ -523,6 +523,19 @@ def test_a_periods_other_is_protected_when_a_groups_value_is_the_rest_of_its_lon
     assert attack(truths, [shown], 5) == []
 
 
+def test_the_other_of_a_periods_rest_is_protected():
+    """All of a quarter less all of June is all of April and May (6); less the intervention's April
+    and May (5) it is the 1 child of those months outside the intervention group: something hides."""
+    base = {(g, m): {"v": 0} for g in BASE for m in range(3)}
+    base[("intervention", 1)], base[("other", 1)], base[("other", 2)] = {"v": 5}, {"v": 1}, {"v": 5}
+    slots = [("all", QUARTER), ("all", MONTHS[2]), *[("intervention", month) for month in MONTHS]]
+    data, truths = build("count", base, slots)
+    shown = safe_cells(data, threshold=5)
+    assert shown.unprotected == ()
+    assert shown.frame["value"].isna().any()  # the subtraction cannot be made
+    assert attack(truths, [shown], 5) == []
+
+
 @settings(max_examples=50, database=None, deadline=None)
 @given(versions())
 def test_no_hidden_count_can_be_recovered_from_everything_shown(case):
