@@ -38,7 +38,11 @@ subject to the shown cells, the relations and non-negativity (`scipy.optimize.li
 hidden count (other than a zero) must keep a feasible range at least `threshold` wide, and so must a
 hidden implicit count ("other", a rest of a period, a complement, or the "other" of a period worked
 out from rows of other lengths -- all of a quarter less all of April and May less the comparison
-group's June) of 1 to threshold - 1. Where one does
+group's June) of 1 to threshold - 1. Where a measure has periods of several lengths a reader can
+combine them in more ways than those cells name, so each piece -- one group's share of the shortest
+span the periods cut into (its month inside a quarter) -- is audited too: its true value is not
+known, so it must not be pinned to a range narrower than the threshold that could hold a small
+count (its least value below the threshold, its greatest above zero). Where one does
 not, the smallest shown cell that pins it (a non-zero dual value in its linear programme) is hidden
 too ("secondary"), and the cluster is audited again, until every range is wide enough.
 
@@ -271,6 +275,7 @@ class _Model:
         self.expr: list[dict[int, float]] = [{} for _ in range(len(self.cell_row))]
         self.pairs: list[tuple[int, int]] = []  # (n atom, d atom): n <= d
         self.implicit: list[tuple[dict[int, float], float, str]] = []  # (expression, truth, label)
+        self.pieces: list[tuple[int, str]] = []  # (atom, label): pieces of cells of several lengths
         self.relations: list[Relation] = []
         self.measure_atoms: dict[str, tuple[int, int]] = {}
         for code, rows in self.measures.items():
@@ -326,8 +331,16 @@ class _Model:
             if "n" in cells and "d" in cells:
                 label = f"{code} {g} {self._period(s, e)} complement"
                 self._implicit(self._combine([(cells["d"], 1.0), (cells["n"], -1.0)]), label)
-        if level < 2 and has_all and any(len(ks) > 1 for ks in covers.values()):
-            self._derived_others(by_key, covers, cuts, details, counts)
+        if level < 2 and any(len(ks) > 1 for ks in covers.values()):
+            # Periods of several lengths: a reader can combine them in more ways than the implicit
+            # cells below name, so each piece (a group's month inside a quarter) is audited itself.
+            day = np.timedelta64(1, "D")
+            for (m, k, q), atom in atoms.items():
+                if q in counts:
+                    period = self._period(cuts[k], cuts[k + 1] - day)
+                    self.pieces.append((atom, f"{code} {m} {period} {_QUANTITY_NAMES[q]}"))
+            if has_all:
+                self._derived_others(by_key, covers, cuts, details, counts)
         for (s, e), ks in covers.items():
             present = [by_key[(s, e, g)] for g in details if (s, e, g) in by_key]
             total = by_key.get((s, e, _ALL))
@@ -467,6 +480,8 @@ class _Model:
         self.implicit_matrix = _matrix([(list(e), list(e.values())) for e, _, _ in self.implicit], n_atoms)
         self.implicit_truth = np.array([t for _, t, _ in self.implicit], dtype=float)
         self.implicit_label = [label for _, _, label in self.implicit]
+        self.piece_matrix = _matrix([([atom], [1.0]) for atom, _ in self.pieces], n_atoms)
+        self.piece_label = [label for _, label in self.pieces]
         self.pair_matrix = _matrix([([n, d], [1.0, -1.0]) for n, d in self.pairs], n_atoms)
         csc = self.cells.tocsc()
         self.atom_cell = csc.indices[csc.indptr[:-1]] if n_atoms else np.zeros(0, dtype=int)
@@ -490,6 +505,7 @@ class _Model:
         _count, self.cluster = connected_components((linked.T @ linked).tocsr(), directed=False)
         self.cell_cluster = self._first_cluster(self.cells)
         self.implicit_cluster = self._first_cluster(self.implicit_matrix)
+        self.piece_cluster = self._first_cluster(self.piece_matrix)
         self.pair_cluster = self._first_cluster(self.pair_matrix)
         known = np.nan_to_num(np.abs(self.cell_truth))
         size = np.bincount(self.cell_cluster[self.cell_cluster >= 0], weights=known[self.cell_cluster >= 0], minlength=_count)
@@ -562,9 +578,13 @@ def _audit(model: _Model, targets: sparse.csr_array, target_truth: np.ndarray, t
     """For each target (a hidden count), is its feasible range narrower than the threshold, and what
     pins it. Ranges start from the true values; two random directions and every solved programme
     widen the ranges seen, and a target gets programmes of its own only while its range seen is
-    narrow: one target per cluster at a time, all clusters in one solve."""
+    narrow: one target per cluster at a time, all clusters in one solve. A target whose true value
+    is not known (NaN: a piece of cells of several lengths) is narrow only when its range is, and it
+    could be small: its least value below the threshold and its greatest above zero."""
     t = model.threshold
-    lo, hi = target_truth.copy(), target_truth.copy()
+    unknown = np.isnan(target_truth)
+    lo = np.where(unknown, np.inf, target_truth)
+    hi = np.where(unknown, -np.inf, target_truth)
     cap = model.cap[np.maximum(target_cluster, 0)]
 
     def seen(programme, result, which):
@@ -608,8 +628,8 @@ def _audit(model: _Model, targets: sparse.csr_array, target_truth: np.ndarray, t
         high = solve(programme, -targets[batch])
         for result in (low, high):
             seen(programme, result, batch)
-        for k in batch:
-            if not wide(k):
+        for k in batch:  # the batch's ranges are now exact
+            if not wide(k) and (not unknown[k] or (lo[k] < t - 1e-6 and hi[k] > 1e-9)):
                 narrow.add(int(k))
                 pins[int(k)] = programme.pins(low, target_cluster[k]) | programme.pins(high, target_cluster[k])
 
@@ -745,10 +765,15 @@ def safe_cells(
         cell_targets = np.flatnonzero(
             published & hidden & ~public & (np.abs(np.nan_to_num(truth)) > 1e-9) & (model.cell_cluster >= 0)
         )
-        targets = sparse.vstack([model.cells[cell_targets], model.implicit_matrix[implicit_targets]]).tocsr()
-        target_truth = np.concatenate([truth[cell_targets], model.implicit_truth[implicit_targets]])
-        target_cluster = np.concatenate([model.cell_cluster[cell_targets], model.implicit_cluster[implicit_targets]])
+        targets = sparse.vstack([model.cells[cell_targets], model.implicit_matrix[implicit_targets], model.piece_matrix]).tocsr()
+        target_truth = np.concatenate(
+            [truth[cell_targets], model.implicit_truth[implicit_targets], np.full(len(model.pieces), np.nan)]
+        )
+        target_cluster = np.concatenate(
+            [model.cell_cluster[cell_targets], model.implicit_cluster[implicit_targets], model.piece_cluster]
+        )
         names = [("cell", int(c)) for c in cell_targets] + [("imp", int(j)) for j in implicit_targets]
+        names += [("piece", j) for j in range(len(model.pieces))]
         keep = np.array([names[k] not in unprotected for k in range(len(names))], dtype=bool)
         if clusters is not None:
             keep &= np.isin(target_cluster, clusters)
@@ -794,6 +819,8 @@ def safe_cells(
     for kind, index in sorted(unprotected):
         if kind == "cell":
             labels.append(cell_key(*prefix[model.cell_row[index]], _COLUMN.get(q[index], q[index])))
+        elif kind == "piece":
+            labels.append(model.piece_label[index])
         else:
             labels.append(model.implicit_label[index])
     return SafeFrame(

@@ -536,6 +536,18 @@ def test_the_other_of_a_periods_rest_is_protected():
     assert attack(truths, [shown], 5) == []
 
 
+def test_every_piece_of_periods_of_several_lengths_is_protected():
+    """All of a quarter (6) less the comparison group's April (5) is everyone else in the quarter: 1
+    child, somewhere among the other groups and months. No row names that count, but a reader
+    learns each of those pieces is 0 or 1: something must hide."""
+    base = {(g, m): {"d": 0, "n": 0} for g in BASE for m in range(3)}
+    base[("comparison", 0)], base[("intervention", 2)] = {"d": 5, "n": 0}, {"d": 1, "n": 0}
+    data, _ = build("percentage", base, [("all", QUARTER), ("comparison", MONTHS[0])])
+    shown = safe_cells(data, threshold=5)
+    assert shown.unprotected == ()
+    assert shown.frame["denominator"].isna().any()  # the subtraction cannot be made
+
+
 @settings(max_examples=50, database=None, deadline=None)
 @given(versions())
 def test_no_hidden_count_can_be_recovered_from_everything_shown(case):
