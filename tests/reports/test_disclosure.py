@@ -12,6 +12,7 @@ Speed, measured once by hand (not asserted): a realistic frame of 20 measures x 
 development machine (other work running), 3 to 4.5 s with quarterly totals of the count measures added.
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -559,3 +560,70 @@ def test_no_hidden_count_can_be_recovered_from_everything_shown(case):
     second = safe_cells(second_data, threshold=5, earlier_hidden=first.hidden_keys(), earlier_shown=first.shown_cells())
     assert first.unprotected == () and second.unprotected == ()
     assert attack(truths, [first, second], 5) == []
+
+
+# --- A broader reader: every sum of groups over a month or the quarter ----------------------------
+
+GROUP_SETS = [groups for size in (1, 2, 3) for groups in itertools.combinations(BASE, size)]
+SPANS = [[0], [1], [2], [0, 1, 2]]  # each month, the quarter
+
+
+def narrowed_sums(base, unit, versions, threshold):
+    """Every sum of groups (intervention, comparison, other, in any combination) over a month or the
+    quarter whose true value is a small count (1 to threshold - 1), and which what the versions show
+    pins to a range narrower than the threshold: rows need not exist for them (all of a quarter less
+    the comparison group's April pins everyone else in the quarter). Returns them with their range."""
+    quantities = {"count": ["v"], "percentage": ["n", "d"], "days": ["d"]}[unit]
+    months = [pd.Period(start, "M") for start, _ in MONTHS]
+    atoms = {(g, m, q): i for i, (g, m, q) in enumerate(itertools.product(BASE, range(3), quantities))}
+    equalities = []
+    for version in versions:
+        for row in version.frame.itertuples():
+            spanned = [months.index(m) for m in _months(row.period_start, row.period_end)]
+            for q in quantities:
+                shown = getattr(row, {"v": "value", "n": "numerator", "d": "denominator"}[q])
+                if not pd.isna(shown):
+                    equalities.append(([atoms[(g, m, q)] for g in _members(row.group) for m in spanned], float(shown)))
+    a_eq = np.zeros((len(equalities), len(atoms)))
+    for k, (columns, _) in enumerate(equalities):
+        a_eq[k, columns] = 1.0
+    b_eq = np.array([v for _, v in equalities])
+    a_ub = np.zeros((0, len(atoms)))
+    if "n" in quantities:  # numerator <= denominator
+        a_ub = np.zeros((len(BASE) * 3, len(atoms)))
+        for k, (g, m) in enumerate(itertools.product(BASE, range(3))):
+            a_ub[k, atoms[(g, m, "n")]], a_ub[k, atoms[(g, m, "d")]] = 1.0, -1.0
+    found = []
+    for q, groups, span in itertools.product(quantities, GROUP_SETS, SPANS):
+        truth = sum(base[(g, m)].get(q, 0) for g in groups for m in span)
+        if not 1 <= truth < threshold:
+            continue
+        c = np.zeros(len(atoms))
+        c[[atoms[(g, m, q)] for g in groups for m in span]] = 1.0
+        ends = []
+        for sign in (1.0, -1.0):
+            result = linprog(
+                sign * c,
+                A_eq=a_eq if len(equalities) else None,
+                b_eq=b_eq if len(equalities) else None,
+                A_ub=a_ub if len(a_ub) else None,
+                b_ub=np.zeros(len(a_ub)) if len(a_ub) else None,
+                bounds=(0, None),
+                method="highs",
+            )
+            assert result.status in (0, 3), result.message
+            ends.append(sign * result.fun if result.status == 0 else math.inf)
+        if ends[1] - ends[0] < threshold - 1e-6:
+            found.append((groups, span, q, truth, ends))
+    return found
+
+
+@settings(max_examples=40, database=None, deadline=None)
+@given(versions())
+def test_no_small_sum_of_groups_over_a_month_or_the_quarter_can_be_pinned(case):
+    unit, base, first_slots, second_slots = case
+    first = safe_cells(build(unit, base, first_slots)[0], threshold=5)
+    second = safe_cells(
+        build(unit, base, second_slots)[0], threshold=5, earlier_hidden=first.hidden_keys(), earlier_shown=first.shown_cells()
+    )
+    assert narrowed_sums(base, unit, [first, second], 5) == []
