@@ -318,6 +318,24 @@ def _months(start, end):
     return [m for m in pd.period_range(start, end, freq="M")]
 
 
+def feasible_range(c, a_eq, b_eq, a_ub) -> tuple[float, float]:
+    """The least and greatest c . x over non-negative x with a_eq x = b_eq and a_ub x <= 0."""
+    ends = []
+    for sign in (1.0, -1.0):
+        result = linprog(
+            sign * c,
+            A_eq=a_eq if len(a_eq) else None,
+            b_eq=b_eq if len(a_eq) else None,
+            A_ub=a_ub if len(a_ub) else None,
+            b_ub=np.zeros(len(a_ub)) if len(a_ub) else None,
+            bounds=(0, None),
+            method="highs",
+        )
+        assert result.status in (0, 3), result.message  # feasible; unbounded above is fine
+        ends.append(sign * result.fun if result.status == 0 else math.inf)  # only a maximum is unbounded
+    return ends[0], ends[1]
+
+
 def attack(truths, versions, threshold):
     """`truths`: {(group, start, end): {"n":, "d":, "v":, "t":}} for every published row;
     `versions`: SafeFrames. Returns the hidden counts whose feasible range is narrower than the
@@ -386,20 +404,7 @@ def attack(truths, versions, threshold):
             c[expression(*key, "n")] -= 1.0
         else:
             c[target[0]] += 1.0
-        ends = []
-        for sign in (1.0, -1.0):
-            res = linprog(
-                sign * c,
-                A_eq=a_eq if len(equalities) else None,
-                b_eq=b_eq if len(equalities) else None,
-                A_ub=a_ub if len(inequalities) else None,
-                b_ub=np.zeros(len(inequalities)) if len(inequalities) else None,
-                bounds=(0, None),
-                method="highs",
-            )
-            assert res.status in (0, 3), res.message  # feasible; unbounded above is fine
-            ends.append(sign * res.fun if res.status == 0 else math.inf)  # only a maximum is unbounded
-        low, high = ends
+        low, high = feasible_range(c, a_eq, b_eq, a_ub)
         if high - low < threshold - 1e-6:
             breaches.append((target[2], target[1], low, high))
     return breaches
@@ -600,21 +605,9 @@ def narrowed_sums(base, unit, versions, threshold):
             continue
         c = np.zeros(len(atoms))
         c[[atoms[(g, m, q)] for g in groups for m in span]] = 1.0
-        ends = []
-        for sign in (1.0, -1.0):
-            result = linprog(
-                sign * c,
-                A_eq=a_eq if len(equalities) else None,
-                b_eq=b_eq if len(equalities) else None,
-                A_ub=a_ub if len(a_ub) else None,
-                b_ub=np.zeros(len(a_ub)) if len(a_ub) else None,
-                bounds=(0, None),
-                method="highs",
-            )
-            assert result.status in (0, 3), result.message
-            ends.append(sign * result.fun if result.status == 0 else math.inf)
-        if ends[1] - ends[0] < threshold - 1e-6:
-            found.append((groups, span, q, truth, ends))
+        low, high = feasible_range(c, a_eq, b_eq, a_ub)
+        if high - low < threshold - 1e-6:
+            found.append((groups, span, q, truth, low, high))
     return found
 
 
