@@ -1,5 +1,7 @@
 """Celery tasks: thin. An id in; the service re-fetches the row and sets the scope from it."""
 
+import gc
+
 from celery.signals import worker_process_init, worker_ready
 
 from pine import jobs
@@ -30,11 +32,19 @@ def _resume_on_start(**kwargs):
 
 
 @worker_process_init.connect
-def _start_chart_renderer(**kwargs):
-    # One headless browser per worker process for plotly's static images, instead of one per chart.
-    from reports.documents import start_chart_renderer
+def _warm_up(**kwargs):
+    warm_up()
+
+
+def warm_up() -> None:
+    """Ready a worker process for its jobs: one headless browser for plotly's static images (instead
+    of one per chart), and what it has imported kept out of the garbage collector's full passes."""
+    from reports.documents import start_chart_renderer  # pandas, plotly, statsmodels, WeasyPrint
 
     start_chart_renderer()
+    # The modules live as long as the process; a full collection walks every one of their objects,
+    # and a report's build makes enough objects to set off many (a third of the analysis's time).
+    gc.freeze()
 
 
 @jobs.task

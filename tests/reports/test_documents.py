@@ -344,6 +344,20 @@ def test_each_chart_is_drawn_once_for_the_pdf_and_the_word_document(chart_render
     assert in_pdf == in_word == [chart.png for figures in charts for chart in figures]
 
 
+def test_a_worker_process_warms_up_with_the_renderer_and_its_imports_out_of_full_collections(monkeypatch):
+    import gc
+
+    from reports import tasks
+
+    started = []
+    monkeypatch.setattr("reports.documents.start_chart_renderer", lambda: started.append(True) or True)
+    try:
+        tasks._warm_up(sender=None)  # Celery's worker_process_init
+        assert started == [True] and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_start_chart_renderer_without_a_browser_does_nothing(monkeypatch):
     monkeypatch.setattr(reporting, "_renderer_started", False)
     monkeypatch.setattr(reporting, "chart_browser", lambda: None)
