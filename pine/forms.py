@@ -1,6 +1,6 @@
 """GOV.UK Design System forms: a renderer with our templates and a mixin that styles widgets."""
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -233,7 +233,26 @@ class GovukDateTimeField(forms.Field):
         if not any(day.values()):
             raise ValidationError(f"{self.name} must include a date", code="incomplete", params={"parts": list(day)})
         on = _date_from_parts(self.name, day)
-        return timezone.make_aware(datetime.combine(on, self._time(clock)), timezone.get_default_timezone())
+        return self._uk_moment(datetime.combine(on, self._time(clock)))
+
+    def _uk_moment(self, wall: datetime) -> datetime:
+        """The wall-clock time in UK time, refused on the nights the clocks change where it does not
+        exist (they go forward over it) or exists twice (they go back over it)."""
+        zone = timezone.get_default_timezone()
+        first, second = wall.replace(tzinfo=zone), wall.replace(tzinfo=zone, fold=1)
+        if first.utcoffset() != second.utcoffset():
+            there_and_back = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+            if there_and_back != wall:
+                raise ValidationError(
+                    f"{self.name} must be a real time: the clocks go forward that night, so {wall:%H:%M} does not happen",
+                    code="invalid_time",
+                )
+            raise ValidationError(
+                f"{self.name} happens twice that night, when the clocks go back: choose a time outside "
+                f"{wall:%H}:00 to {wall:%H}:59",
+                code="ambiguous_time",
+            )
+        return first
 
     def _time(self, clock: dict[str, str]) -> time:
         if not any(clock.values()):

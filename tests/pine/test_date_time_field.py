@@ -33,6 +33,13 @@ def test_the_boxes_make_a_moment_in_uk_time_summer_and_winter():
     assert data["opens"] is None  # optional, left empty
 
 
+def test_the_hours_next_to_a_clock_change_are_read_as_the_clock_shows_them():
+    _, data = _clean(_post(day="28", month="3", year="2027", hour="2", minute="00"))
+    assert data["deadline"] == datetime(2027, 3, 28, 1, 0, tzinfo=UTC)  # 2am BST: the first hour after the change
+    _, data = _clean(_post(day="31", month="10", year="2027", hour="2", minute="00"))
+    assert data["deadline"] == datetime(2027, 10, 31, 2, 0, tzinfo=UTC)  # 2am GMT
+
+
 def test_an_empty_time_is_the_default_the_hint_states():
     form, data = _clean(_post(day="31", month="3", year="2027", hour="", minute=""))
     assert data["deadline"] == datetime(2027, 3, 31, 23, 59, tzinfo=UK)
@@ -52,6 +59,9 @@ def test_an_empty_time_is_the_default_the_hint_states():
         ({"day": "3", "month": "2", "year": "2027", "hour": "24", "minute": "00"}, "hours 0 to 23, minutes 0 to 59"),
         ({"day": "3", "month": "2", "year": "2027", "hour": "5pm", "minute": "00"}, "must be a real time"),
         ({"hour": "17", "minute": "00"}, "Application deadline must include a date"),
+        # 28 March 2027: the clocks go forward at 1am; 31 October 2027: they go back at 2am.
+        ({"day": "28", "month": "3", "year": "2027", "hour": "1", "minute": "30"}, "the clocks go forward that night"),
+        ({"day": "31", "month": "10", "year": "2027", "hour": "1", "minute": "30"}, "happens twice that night"),
     ],
 )
 def test_each_mistake_gets_a_govuk_message(parts, message):
