@@ -87,6 +87,7 @@ practice_pages = [
     path("reviews/", review_views.ReviewListView.as_view(), name="review_list"),
     path(REVIEW, review_views.ReviewView.as_view(), name="review_detail"),
     path(REVIEW + "conflict/", review_views.ConflictView.as_view(), name="review_conflict"),
+    path(REVIEW + "letters/<uuid:letter>/", review_views.ReviewLetterView.as_view(), name="review_letter"),
     # Panel and decisions
     path(COHORT + "panel/", decision_views.PanelView.as_view(), name="practice_panel"),
     path(COHORT + "panel.csv", decision_views.PanelExportView.as_view(format="csv"), name="practice_panel_csv"),

@@ -239,7 +239,8 @@ class ApplicationWithdrawView(PartnerApplicationMixin, PartnerView, FormView):
         return redirect("cohorts:application_detail", partner_slug=self.partner.slug, code=application.code)
 
 
-def _letter_download(letter) -> HttpResponse:
+def letter_download(letter) -> HttpResponse:
+    """A letter of support as a download (never shown inline: its type is what the upload checked)."""
     response = HttpResponse(bytes(letter.content), content_type=letter.content_type)
     response["Content-Disposition"] = content_disposition_header(True, letter.filename)
     response["X-Content-Type-Options"] = "nosniff"
@@ -297,7 +298,7 @@ class ApplicationLetterView(PartnerApplicationMixin, PartnerView, View):
         return letter
 
     def get(self, request, *args, **kwargs):
-        return _letter_download(self._letter())
+        return letter_download(self._letter())
 
     def post(self, request, *args, **kwargs):
         letter = self._letter()
@@ -610,7 +611,7 @@ class PracticeLetterView(PracticeView, View):
         found = selectors.letter_get(partner=application.partner, application=application, code=letter)
         if found is None:
             raise Http404("No such letter.")
-        return _letter_download(found)
+        return letter_download(found)
 
 
 class PracticeRevisionCompareView(PracticeView, TemplateView):

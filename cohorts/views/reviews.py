@@ -7,16 +7,18 @@ another reviewer's assignment, one ended by a conflict and a missing one are the
 """
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.functional import cached_property
-from django.views.generic import FormView, TemplateView
+from django.views.generic import FormView, TemplateView, View
 
 from cohorts.forms.reviews import AssignForm, ConflictForm, CriterionForm, ReviewForm, ScaleLevelForm, StandardRubricForm
 from cohorts.models import Cohort, ReviewAssignment
 from cohorts.selectors import applications as cohort_selectors
 from cohorts.selectors import reviews as selectors
+from cohorts.selectors.applications import letter_get, letter_list
 from cohorts.services import reviews as services
-from cohorts.views.applications import PracticeCohortMixin
+from cohorts.views.applications import PracticeCohortMixin, letter_download
 from pine.access import ADMINS, REVIEWERS
 from pine.scoping import PracticeView
 from pine.views import run_service
@@ -387,6 +389,25 @@ class ConflictView(ReviewerAssignmentMixin, PracticeView, FormView):
         return redirect("cohorts:review_detail", code=assignment.code)
 
 
+class ReviewLetterView(ReviewerAssignmentMixin, PracticeView, View):
+    """A letter of support of the application under review, for its reviewer: not in a blind
+    review (a letter names its agency), nor before the reviewer has declared no conflict."""
+
+    def get(self, request, code, letter):
+        assignment = self.object
+        if assignment.conflict != ReviewAssignment.Conflict.NONE:
+            return redirect("cohorts:review_conflict", code=code)
+        application = assignment.application
+        found = (
+            None
+            if application.cohort.blind_review
+            else letter_get(partner=application.partner, application=application, code=letter)
+        )
+        if found is None:
+            raise Http404("No such letter.")
+        return letter_download(found)
+
+
 class ReviewView(ReviewerAssignmentMixin, PracticeView, FormView):
     """The application (as ``application_for_reviewer`` shows it), the review form while the cohort
     is reviewing, and the other reviews once the reviewer's own is submitted."""
@@ -429,9 +450,12 @@ class ReviewView(ReviewerAssignmentMixin, PracticeView, FormView):
         elif not criteria or not scale:
             refusal = f"{cohort.name} has no rubric yet: a practice admin needs to set it up before you can score."
         labels = {level.score: level for level in scale}
+        application = assignment.application
+        letters = [] if cohort.blind_review else list(letter_list(partner=application.partner, application=application))
         return super().get_context_data(
             assignment=assignment,
-            application=selectors.application_for_reviewer(assignment.application),
+            application=selectors.application_for_reviewer(application),
+            letters=letters,
             review=review,
             submitted=submitted,
             refusal=refusal,

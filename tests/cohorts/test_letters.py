@@ -10,9 +10,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from cohorts import pdf
-from cohorts.models import Application, SupportLetter
+from cohorts.models import Application, Cohort, SupportLetter
 from cohorts.services import applications as services
 from pine.models import AgencyType
+from pine.tenancy import practice_scope
 from tests import factories
 from tests.cohorts.helpers import page_client, practice_page_client
 
@@ -148,3 +149,33 @@ def test_the_pdf_copy_lists_the_letters_it_was_sent_with(lead, draft, police, pa
     if os.environ.get("PINE_SCREENSHOTS"):  # for a person to look at
         with open(os.path.join(os.environ["PINE_SCREENSHOTS"], "application-copy-with-letters.pdf"), "wb") as f:
             f.write(response.content)
+
+
+def test_a_reviewer_reads_the_letters_after_declaring_no_conflict_but_not_in_a_blind_review(lead, draft, police):
+    from cohorts.models import ReviewAssignment
+
+    _post(page_client(lead), draft, police, "letter.pdf", PDF)
+    letter = SupportLetter.objects.get()
+    with practice_scope():  # screened eligible, and the cohort reviewing
+        Application.objects.filter(pk=draft.pk).update(status=Application.Status.ELIGIBLE)
+        Cohort.objects.filter(pk=draft.cohort_id).update(status=Cohort.Status.REVIEWING)
+    assignment = factories.ReviewAssignmentFactory(application=draft)
+    client = practice_page_client(assignment.reviewer)
+    url = reverse("cohorts:review_letter", args=[assignment.code, letter.code])
+    # Before the conflict question is answered: to the question, not to the letter.
+    assert client.get(url)["Location"] == reverse("cohorts:review_conflict", args=[assignment.code])
+    with practice_scope():
+        ReviewAssignment.objects.filter(pk=assignment.pk).update(conflict=ReviewAssignment.Conflict.NONE)
+    page = client.get(reverse("cohorts:review_detail", args=[assignment.code])).content.decode()
+    assert url in page and "Kestrel Police" in page
+    assert client.get(url).content == PDF
+    # Another reviewer's assignment, and a letter of another application, are missing alike.
+    other = factories.ReviewAssignmentFactory(conflict=ReviewAssignment.Conflict.NONE)
+    assert practice_page_client(other.reviewer).get(url).status_code == 404
+    assert client.get(reverse("cohorts:review_letter", args=[other.code, letter.code])).status_code == 404
+    # A blind review shows no letter: each names its agency.
+    with practice_scope():
+        Cohort.objects.filter(pk=draft.cohort_id).update(blind_review=True)
+    page = client.get(reverse("cohorts:review_detail", args=[assignment.code])).content.decode()
+    assert url not in page and "not shown in a blind review" in page
+    assert client.get(url).status_code == 404
