@@ -16,9 +16,14 @@ Fields, the OpenAPI schema and input validation are REST framework's, untouched.
 """
 
 from collections.abc import Mapping
+from contextvars import ContextVar
+from datetime import datetime
 
-from rest_framework import fields, relations, serializers
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import ISO_8601, fields, relations, serializers
 from rest_framework.fields import SkipField
+from rest_framework.settings import api_settings
 
 _SLOW = object()  # "read this value the framework's way"
 _mapping_types: dict[type, bool] = {}
@@ -52,10 +57,41 @@ def _read(instance, attrs):
     return value
 
 
+# The current time zone, read once for a whole list being represented (see OutputListSerializer)
+# instead of once for every date and time in it, as DateTimeField reads it: through asgiref's
+# context-local storage, about half of each value's time (bench/web.py).
+_list_timezone: ContextVar = ContextVar("pine_list_timezone", default=None)
+
+
+def _datetime_converter(field):
+    """DateTimeField's own representation of an aware datetime (ISO 8601, in the current time
+    zone, UTC as "Z"), reading the time zone once per list; a field with a format or time zone of
+    its own, and any other value (naive, a string, out of range), or another output format in the
+    settings, go the field's own way."""
+    if hasattr(field, "format") or hasattr(field, "timezone"):
+        return field.to_representation
+
+    def convert(value):
+        if not isinstance(value, datetime) or value.utcoffset() is None or not settings.USE_TZ:
+            return field.to_representation(value)
+        output_format = api_settings.DATETIME_FORMAT
+        if output_format is None or output_format.lower() != ISO_8601:
+            return field.to_representation(value)
+        try:
+            text = value.astimezone(_list_timezone.get() or timezone.get_current_timezone()).isoformat()
+        except OverflowError:
+            return field.to_representation(value)  # the framework's error
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert
+
+
 def _converter(field):
     """A function value -> representation that is the field's own ``to_representation`` for the
     values it is given (not None: None is None, as in the framework)."""
     method = type(field).to_representation
+    if method is fields.DateTimeField.to_representation:
+        return _datetime_converter(field)
     if method is fields.CharField.to_representation:  # CharField, SlugField, EmailField...
         return str
     if method is fields.IntegerField.to_representation:
@@ -124,9 +160,27 @@ def _class_plan(cls) -> list | None:
     return _class_plans[cls]
 
 
+class OutputListSerializer(serializers.ListSerializer):
+    """``many=True`` of an output serializer: REST framework's list, with the current time zone read
+    once for all of its rows (and for the lists nested in them)."""
+
+    def to_representation(self, data):
+        if _list_timezone.get() is not None:  # inside an outer list: its time zone
+            return super().to_representation(data)
+        token = _list_timezone.set(timezone.get_current_timezone())
+        try:
+            return super().to_representation(data)
+        finally:
+            _list_timezone.reset(token)
+
+
 class OutputSerializer(serializers.Serializer):
     """A serializer for responses only (an operation's ``...Out``): REST framework's output, faster.
-    Subclass it as ``serializers.Serializer``; nest other ``OutputSerializer`` s in it."""
+    Subclass it as ``serializers.Serializer``; nest other ``OutputSerializer`` s in it. (A subclass
+    that declares a ``Meta`` of its own keeps ``list_serializer_class`` by inheriting this one's.)"""
+
+    class Meta:
+        list_serializer_class = OutputListSerializer
 
     def _plan(self) -> list[tuple]:
         plan = _class_plans.get(type(self)) or _class_plan(type(self))

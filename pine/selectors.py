@@ -15,7 +15,12 @@ def membership_get(*, user: User, partner_slug: str) -> Membership | None:
     Runs in the user scope: RLS shows a user only their own memberships."""
     if not user.is_active:  # the user's own row, read for this request (no join to read it again)
         return None
-    return Membership.objects.select_related("partner").filter(user=user, partner__slug=partner_slug).first()
+    # At most one row (unique user and partner; unique slug): get() reads it with no ORDER BY to
+    # compile or sort, as every request to a partner's pages and API does.
+    try:
+        return Membership.objects.select_related("partner").get(user=user, partner__slug=partner_slug)
+    except Membership.DoesNotExist:
+        return None
 
 
 def membership_list_for_user(*, user: User) -> QuerySet[Membership]:

@@ -41,6 +41,14 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    # The API first: Django tries the patterns in order, and the pages' includes below have empty
+    # prefixes, so an API request would walk (and list as tried) every page's route before reaching
+    # its own. No page's route starts with "api/" (tests/pine/test_urls.py), so the order changes
+    # nothing but that walk.
+    path("api/v1/", include(api_patterns)),
+    # Public documentation of the API (no data): allow-listed in tests/test_tenancy.py.
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", views.RootView.as_view(), name="root"),
     path("healthz", views.HealthView.as_view(), name="healthz"),
     path("status/", views.StatusView.as_view(), name="service_status"),
@@ -65,10 +73,6 @@ urlpatterns = [
     ),
     path("", include(reports.urls.front_urlpatterns)),
     *[path("", include(app)) for app in APPS],
-    path("api/v1/", include(api_patterns)),
-    # Public documentation of the API (no data): allow-listed in tests/test_tenancy.py.
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 handler403 = "pine.errors.permission_denied"

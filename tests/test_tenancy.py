@@ -11,12 +11,14 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework import serializers
 
 from cohorts.models import Application, ApplicationRevision
 from evaluations.models import Evaluation
 from outcomes.models import OutcomeValue, Submission
+from pine import selectors
 from pine.api import PartnerAPIView, PracticeAPIView, UserAPIView
 from pine.models import AuditEvent, Membership, Partner
 from pine.scoping import PartnerView, PracticeView, PublicView, SignedInView
@@ -215,6 +217,19 @@ def test_a_user_sees_only_their_own_memberships_in_the_user_scope():
     factories.MembershipFactory()
     with user_scope(mine.user_id):
         assert list(Membership.objects.values_list("pk", flat=True)) == [mine.pk]
+
+
+def test_the_membership_resolver_finds_the_users_own_membership_in_one_unordered_query():
+    mine = factories.MembershipFactory()
+    other = factories.MembershipFactory()  # another user's, at another partner
+    factories.MembershipFactory(partner=other.partner)  # and another user's at that one
+    with user_scope(mine.user_id):
+        with CaptureQueriesContext(connection) as queries:
+            found = selectors.membership_get(user=mine.user, partner_slug=mine.partner.slug)
+        assert found == mine and found.partner == mine.partner
+        assert len(queries) == 1 and "ORDER BY" not in queries[0]["sql"]  # every partner request makes it
+        assert selectors.membership_get(user=mine.user, partner_slug=other.partner.slug) is None
+        assert selectors.membership_get(user=mine.user, partner_slug="no-such-partner") is None
 
 
 def test_a_scope_is_restored_when_it_ends_and_needs_a_transaction():

@@ -8,7 +8,9 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -69,6 +71,29 @@ def test_tokens_cannot_make_or_revoke_tokens_only_a_signed_in_session_can(client
     expires = timezone.datetime.fromisoformat(body["expires_at"])
     assert timedelta(days=7) - timedelta(minutes=1) < expires - timezone.now() <= timedelta(days=7)
     assert client.delete(reverse("api_token", args=[token.code])).status_code == 204
+
+
+def test_an_unknown_a_revoked_and_an_inactive_users_token_are_refused_alike(lead):
+    token, key = services.api_token_create(user=lead, name="gone")
+    assert _api(key).get(reverse("api_me")).status_code == 200
+    refusals = [_api(key + "x").get(reverse("api_me"))]
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    refusals.append(_api(key).get(reverse("api_me")))
+    _, other = services.api_token_create(user=lead, name="inactive")
+    type(lead).objects.filter(pk=lead.pk).update(is_active=False)
+    refusals.append(_api(other).get(reverse("api_me")))
+    assert [r.status_code for r in refusals] == [401, 401, 401]
+    assert {r.json()["detail"] for r in refusals} == {"Invalid or revoked token."}
+
+
+def test_a_token_is_read_in_one_query_that_neither_orders_nor_sorts(lead):
+    # Every API request makes this query: no ORDER BY to compile or for the database to sort.
+    _, key = services.api_token_create(user=lead, name="reads")
+    services.api_token_authenticate(key)  # the first use records when it was used
+    with CaptureQueriesContext(connection) as queries:
+        assert services.api_token_authenticate(key).user == lead
+    assert len(queries) == 1
+    assert "ORDER BY" not in queries[0]["sql"]
 
 
 def test_an_expired_token_is_refused_with_a_clear_401(lead):

@@ -4,8 +4,9 @@ fixed number of queries however many rows it shows."""
 
 import json
 from collections import OrderedDict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -265,3 +266,43 @@ def test_a_field_of_its_own_sees_its_serializers_context():
     for mark in ("!", "?"):
         assert ours(WithContext, thing, context={"mark": mark})["name"] == f"ann{mark}"
         same(WithContext, [thing], many=True, context={"mark": mark})
+
+
+# --- dates and times: the current time zone, read once per list -----------------------------------
+
+
+class Times(OutputSerializer):
+    at = serializers.DateTimeField()
+    until = serializers.DateTimeField(allow_null=True)
+    local = serializers.DateTimeField(default_timezone=ZoneInfo("America/New_York"))  # its own zone
+    stamped = serializers.DateTimeField(source="at", format="%d/%m/%Y %H:%M")  # its own format
+    inners = Inner(many=True)
+
+
+def test_dates_and_times_are_rest_frameworks_in_any_current_time_zone():
+    winter, summer = datetime(2026, 1, 15, 9, 30, tzinfo=UTC), datetime(2026, 7, 1, 23, 59, 59, 999999, tzinfo=UTC)
+    rows = [
+        Thing(at=winter, until=summer, local=summer, inners=[]),
+        Thing(at=summer, until=None, local=winter, inners=[{"label": "x", "when": date(2026, 1, 1)}]),
+        Thing(at=summer.astimezone(ZoneInfo("Asia/Kolkata")), until="2026-01-01T00:00:00Z", local=winter, inners=[]),
+        Thing(at=datetime(2026, 3, 28, 1, 30), until=winter, local=winter, inners=[]),  # naive: made aware
+    ]
+    for zone in ("UTC", "Europe/London", "Asia/Tokyo", "America/St_Johns"):
+        with timezone.override(zone):
+            listed = same(Times, rows, many=True)
+            for row in rows:
+                same(Times, row)
+    with timezone.override("UTC"):
+        assert same(Times, rows, many=True)[0]["at"] == "2026-01-15T09:30:00Z"
+    with timezone.override("Europe/London"):
+        assert same(Times, rows, many=True)[1]["at"] == "2026-07-02T00:59:59.999999+01:00"
+    assert listed[1]["until"] is None and listed[2]["until"] == "2026-01-01T00:00:00Z"
+
+
+def test_a_list_reads_the_current_time_zone_once_for_all_its_rows(partner, lead, evaluation):
+    submissions(partner, evaluation, lead)
+    rows = list(Submission.objects.select_related("evaluation", "superseded_by").filter(evaluation=evaluation))
+    expected = frameworks(SubmissionOut, rows, many=True)
+    with mock.patch("django.utils.timezone.get_current_timezone", wraps=timezone.get_current_timezone) as reads:
+        assert ours(SubmissionOut, rows, many=True) == expected
+    assert reads.call_count == 1  # not once for each row's created_at and finished_at
