@@ -106,7 +106,7 @@ def report_build(*, report_id: int) -> str:
 def _documents(job: jobs.Job, evidence, context, *, workbook: bool) -> dict[str, bytes]:
     """The report's HTML, PDF and Word document, and its workbook if asked. The browser draws the
     charts (once, for the PDF and the Word document alike) while this thread writes the HTML and the
-    workbook, which need no pictures."""
+    workbook, which need no pictures, and lays out the PDF with blank pictures in the charts' places."""
     from reports import documents  # pandas, plotly, WeasyPrint: workers only
     from reports.word import report_docx
     from reports.workbook import report_workbook
@@ -119,11 +119,12 @@ def _documents(job: jobs.Job, evidence, context, *, workbook: bool) -> dict[str,
         files = {"html": documents.report_html(sections, figures)}
         if workbook:
             files["xlsx"] = report_workbook(evidence, context)
+        layout = documents.pdf_layout(sections, figures) if documents.charts_drawable() else None
         charts = drawing.result()
     job.progress(75, "Writing PDF")
-    files["pdf"], _ = documents.report_pdf(sections, charts)
+    files["pdf"], _ = documents.report_pdf(sections, charts, layout=layout)
     job.progress(92, "Writing the Word document")
-    files["docx"] = report_docx(evidence, context, charts=charts)
+    files["docx"] = report_docx(evidence, context, charts=charts, sections=sections)
     return files
 
 
