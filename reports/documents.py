@@ -25,6 +25,7 @@ from pathlib import Path
 import kaleido
 import pandas as pd
 import plotly.io
+import pydyf
 import weasyprint
 import weasyprint.html
 import weasyprint.images
@@ -429,6 +430,21 @@ def _png_stream(pillow_image) -> bytes:
 
 _weasyprint_png_stream = weasyprint.images.RasterImage._get_png_data
 weasyprint.images.RasterImage._get_png_data = staticmethod(_png_stream)
+
+
+def _page_references(pdf: pydyf.PDF) -> tuple[bytes, ...]:
+    """pydyf's ``PDF.page_references`` (each page's "n 0 R"), made once for the pages there are:
+    pydyf made them all again each time, and a tagged PDF asks once for every tag (14,000 times
+    over 80 pages for a report: half a second)."""
+    kids = pdf.pages["Kids"]
+    made = pdf.__dict__.get("_pine_page_references")
+    if made is None or made[0] != len(kids):
+        made = (len(kids), tuple(f"{number} 0 R".encode("ascii") for number in kids[::3]))
+        pdf.__dict__["_pine_page_references"] = made
+    return made[1]
+
+
+pydyf.PDF.page_references = property(_page_references)
 
 
 def report_sections(evidence: Evidence, context: ReportContext) -> dict:
