@@ -499,3 +499,19 @@ def test_the_event_study_of_a_difference_in_differences_uses_only_shown_values()
     assert points[MONTHS[12]] == pytest.approx(round(gap[12] - gap[11], 1))
     its = evidence_build(report_data(), replace(DID_PLAN, design="its"), threshold=5)
     assert reporting.event_study_figure(its, its.measures[0]) is None  # only a difference-in-differences has one
+
+
+def test_a_pdfs_page_references_are_made_once_for_the_pages_there_are():
+    """pydyf made every page's reference again each time a tag asked for one (14,000 times for a
+    report); PINE's property makes them once, and again only when a page is added."""
+    import pydyf
+    import weasyprint.pdf.tags
+
+    assert "pdf.page_references[" in inspect.getsource(weasyprint.pdf.tags)
+    pdf = pydyf.PDF()
+    for _ in range(3):
+        pdf.add_page(pydyf.Dictionary({}))
+    first = pdf.page_references
+    assert first == tuple(f"{n} 0 R".encode() for n in pdf.pages["Kids"][::3]) and pdf.page_references is first
+    pdf.add_page(pydyf.Dictionary({}))
+    assert len(pdf.page_references) == 4 and pdf.page_references[:3] == first
