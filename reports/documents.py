@@ -3,8 +3,9 @@
 Numbers come from `reports.evidence` (the plan's estimates, rounded, and the safe cells); this
 module only words and lays them out. The HTML carries interactive charts and loads plotly.js from
 PINE (not inlined: the file stays small); every chart has its table in the appendix. The PDF
-carries each chart as a static SVG drawn by kaleido in a headless Chromium, or, when no browser is
-available, the tables alone and a pointer to the HTML version.
+carries each chart as a PNG drawn by kaleido in a headless Chromium (laid out while the browser draws:
+see "The PDF" below), or, when no browser is available, the tables alone and a pointer to the HTML
+version.
 """
 
 from __future__ import annotations
