@@ -3,20 +3,22 @@
 Numbers come from `reports.evidence` (the plan's estimates, rounded, and the safe cells); this
 module only words and lays them out. The HTML carries interactive charts and loads plotly.js from
 PINE (not inlined: the file stays small); every chart has its table in the appendix. The PDF
-carries each chart as a static SVG drawn by kaleido in a headless Chromium, or, when no browser is
-available, the tables alone and a pointer to the HTML version.
+carries each chart as a PNG drawn by kaleido in a headless Chromium (laid out while the browser draws:
+see "The PDF" below), or, when no browser is available, the tables alone and a pointer to the HTML
+version.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
+import io
 import logging
 import os
 import re
 import tempfile
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,12 +26,17 @@ from pathlib import Path
 import kaleido
 import pandas as pd
 import plotly.io
+import pydyf
 import weasyprint
+import weasyprint.html
+import weasyprint.images
+import weasyprint.urls
 from choreographer.browsers import Chromium
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from kaleido.errors import BrowserClosedError, BrowserFailedError, ChromeNotFoundError
+from PIL import Image
 
 from measures.library import value_shown
 from reports.analysis import GROUP_LABELS, GROUPS, UNIT_LABELS
@@ -74,8 +81,11 @@ def report_figures(evidence: Evidence) -> list[list[tuple[dict, str]]]:
 
 def draw_charts(figures: list[list[tuple[dict, str]]]) -> list[list[Chart]]:
     """`figures` with their pictures, each drawn once as a PNG (in one batch by the shared browser)
-    for the PDF and the Word document to share. Python mostly waits meanwhile: the browser draws."""
+    for the PDF and the Word document to share, on white without an alpha channel (`opaque_png`).
+    Python mostly waits meanwhile: the browser draws."""
     images = chart_images([figure for per_measure in figures for figure, _ in per_measure], "png", scale=CHART_SCALE)
+    if images is not None:
+        images = [opaque_png(image) for image in images]
     pictures = iter(images or [])
     return [
         [Chart(figure, description, next(pictures) if images is not None else None) for figure, description in per_measure]
@@ -85,6 +95,22 @@ def draw_charts(figures: list[list[tuple[dict, str]]]) -> list[list[Chart]]:
 
 def report_charts(evidence: Evidence) -> list[list[Chart]]:
     return draw_charts(report_figures(evidence))
+
+
+def opaque_png(png: bytes) -> bytes:
+    """The picture on white, as an 8-bit RGB PNG. The browser's PNGs carry an alpha channel (opaque
+    everywhere: the charts have a white background), which WeasyPrint splits off and compresses
+    again as a mask for every picture: a second of every report. Without it the PDF takes the PNG's
+    compressed pixels as they are (`_png_stream`)."""
+    with Image.open(io.BytesIO(png)) as image:
+        if image.mode == "RGB":
+            return png
+        image = image.convert("RGBA")
+        if image.getchannel("A").getextrema() != (255, 255):
+            image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
+        out = io.BytesIO()
+        image.convert("RGB").save(out, format="PNG")
+    return out.getvalue()
 
 
 # --- Chart renderer (kaleido) ------------------------------------------------------------------
@@ -208,17 +234,30 @@ def build_report(
 ) -> ReportFiles:
     """The report as HTML and PDF bytes. Every number comes from `evidence`: cells from its safe
     frame, findings from its rounded estimates. `charts` are `report_charts(evidence)`, drawn here
-    if not given (give them to share them with the Word document). `progress(percent, stage)` is
-    called before each step."""
+    if not given (give them to share them with the Word document), while the HTML is written and the
+    PDF laid out. `progress(percent, stage)` is called before each step."""
     progress(50, "Drawing charts")
     sections = report_sections(evidence, context)
-    if charts is None:
-        charts = report_charts(evidence)
-    progress(70, "Writing HTML")
-    html = report_html(sections, [[(chart.figure, chart.description) for chart in per] for per in charts])
+    figures = report_figures(evidence) if charts is None else [[(c.figure, c.description) for c in per] for per in charts]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pine-charts") as pool:
+        drawing = pool.submit(draw_charts, figures) if charts is None else None
+        progress(60, "Writing HTML")
+        html = report_html(sections, figures)
+        progress(70, "Laying out the PDF")
+        layout = pdf_layout(sections, figures) if charts_drawable(charts) else None
+        if drawing is not None:
+            charts = drawing.result()
     progress(85, "Writing PDF")
-    pdf, drawn = report_pdf(sections, charts)
+    pdf, drawn = report_pdf(sections, charts, layout=layout)
     return ReportFiles(html=html, pdf=pdf, chart_in_pdf=drawn)
+
+
+def charts_drawable(charts: list[list[Chart]] | None = None) -> bool:
+    """Whether the charts have (`charts`) or will have pictures (a browser is there to draw them):
+    then the PDF is laid out ahead with blank pictures in their places (`pdf_layout`)."""
+    if charts is not None:
+        return all(chart.png is not None for per_measure in charts for chart in per_measure)
+    return chart_browser() is not None
 
 
 def report_html(sections: dict, figures: list[list[tuple[dict, str]]]) -> bytes:
@@ -242,24 +281,171 @@ def report_html(sections: dict, figures: list[list[tuple[dict, str]]]) -> bytes:
     return render_to_string(TEMPLATE, {**sections, "measures": measures, "for_pdf": False}).encode("utf-8")
 
 
-def report_pdf(sections: dict, charts: list[list[Chart]]) -> tuple[bytes, bool]:
-    """The PDF, and whether it carries the charts' pictures (not when no browser could draw them)."""
+# --- The PDF -----------------------------------------------------------------------------------
+# WeasyPrint lays the PDF out while the browser draws the charts: a blank picture of a chart's size
+# holds each chart's place (the pages are the same: the template sizes a picture by its width and
+# its proportions), and the drawn pictures take their places before the PDF is written. Laying out
+# is most of WeasyPrint's time and needs no picture; writing reads the pictures' pixels.
+
+CHART_URI = "pine-chart:{}"  # how the PDF's HTML names its pictures; `_Pictures` serves them
+PDF_OPTIONS = {"pdf_tags": True}  # tagged, so screen readers get the headings, tables and chart descriptions
+
+
+@dataclass
+class PdfLayout:
+    """The PDF laid out with blank pictures in its charts' places (`pdf_layout`), for `report_pdf`."""
+
+    document: weasyprint.Document
+    uris: list[str]
+    images: dict  # WeasyPrint's image cache of this layout: each picture by its URI
+
+
+def pdf_layout(sections: dict, figures: list[list[tuple[dict, str]]]) -> PdfLayout:
+    """The PDF with a blank picture of a chart's size in each chart's place, laid out (the charts
+    need not be drawn yet)."""
+    blank = _blank_chart()
+    uris = [CHART_URI.format(n) for n in range(sum(len(per_measure) for per_measure in figures))]
+    images: dict = {}
+    document = _pdf_html(sections, [[d for _, d in per_measure] for per_measure in figures], dict.fromkeys(uris, blank))
+    return PdfLayout(document.render(cache=images, **PDF_OPTIONS), uris, images)
+
+
+def report_pdf(sections: dict, charts: list[list[Chart]], *, layout: PdfLayout | None = None) -> tuple[bytes, bool]:
+    """The PDF, and whether it carries the charts' pictures (not when no browser could draw them).
+    With the `layout` of the same sections, the charts take the blank pictures' places in it."""
     drawn = all(chart.png is not None for per_measure in charts for chart in per_measure)
-    measures = []
-    for measure, per_measure in zip(sections["measures"], charts):
-        entries = [
-            {
-                "description": chart.description,
-                "image_uri": "data:image/png;base64," + base64.b64encode(chart.png).decode("ascii"),
-            }
-            if drawn
-            else {"description": chart.description}
-            for chart in per_measure
-        ]
+    pictures = [chart.png for per_measure in charts for chart in per_measure]
+    if drawn and layout is not None and _put_pictures(layout, pictures):
+        return layout.document.write_pdf(**PDF_OPTIONS), True
+    descriptions = [[chart.description for chart in per_measure] for per_measure in charts]
+    uris = [CHART_URI.format(n) for n in range(len(pictures))]
+    html = _pdf_html(sections, descriptions, dict(zip(uris, pictures)) if drawn else None)
+    return html.write_pdf(**PDF_OPTIONS), drawn
+
+
+def _pdf_html(sections: dict, descriptions: list[list[str]], pictures: dict[str, bytes] | None) -> weasyprint.HTML:
+    """The PDF's HTML, its charts named in order by `CHART_URI`, served from `pictures` (None: the
+    charts could not be drawn; the PDF says where they are)."""
+    measures, count = [], 0
+    for measure, per_measure in zip(sections["measures"], descriptions):
+        entries = []
+        for description in per_measure:
+            entry = {"description": description}
+            if pictures is not None:
+                entry["image_uri"] = CHART_URI.format(count)
+            entries.append(entry)
+            count += 1
         measures.append({**measure, "charts": entries})
-    pdf_html = render_to_string(TEMPLATE, {**sections, "measures": measures, "for_pdf": True, "charts_in_pdf": drawn})
-    # Tagged, so screen readers get the headings, tables and chart descriptions.
-    return weasyprint.HTML(string=pdf_html, base_url=None).write_pdf(pdf_tags=True), drawn
+    html = render_to_string(TEMPLATE, {**sections, "measures": measures, "for_pdf": True, "charts_in_pdf": pictures is not None})
+    return ReportHTML(string=html, base_url=None, url_fetcher=_Pictures(pictures or {}))
+
+
+class ReportHTML(weasyprint.HTML):
+    """WeasyPrint's HTML with its user-agent stylesheet less the rules for footnotes and notes, which a
+    report has none of. Those rules name no element (``::footnote-call`` and four more), so WeasyPrint
+    gave every element five pseudo-elements' styles: a second of a report's PDF (its appendix
+    tables are thousands of elements)."""
+
+    def _ua_stylesheets(self, forms=False):
+        sheets = super()._ua_stylesheets(forms)
+        return [_report_ua_stylesheet() if sheet is weasyprint.html.UA_STYLESHEET else sheet for sheet in sheets]
+
+
+NOTE_RULES = re.compile(r"^::(footnote|note)-[a-z]+ \{[^}\n]*\}$", re.MULTILINE)
+
+
+@functools.cache
+def _report_ua_stylesheet() -> weasyprint.CSS:
+    return weasyprint.CSS(string=NOTE_RULES.sub("", weasyprint.html.UA), counter_style=weasyprint.html.UA_COUNTER_STYLE)
+
+
+class _Pictures(weasyprint.URLFetcher):
+    """The PDF's charts by their URIs, and nothing else: a report's HTML reads no file and no web
+    address. (As data: URIs the pictures cost a second a report: 8 MB of base64 to escape and parse.)"""
+
+    def __init__(self, pictures: dict[str, bytes]):
+        super().__init__()
+        self._pictures = pictures
+
+    def fetch(self, url, headers=None):
+        if url not in self._pictures:
+            raise ValueError(f"a report's PDF loads only its charts, not {url[:100]}")
+        return weasyprint.urls.URLFetcherResponse(url, self._pictures[url], {"Content-Type": "image/png"})
+
+
+def _put_pictures(layout: PdfLayout, pictures: list[bytes]) -> bool:
+    """Put the drawn pictures in the blank ones' places: True if done, False (and nothing changed)
+    when a picture is not the blank's size and kind, or WeasyPrint keeps its images otherwise than
+    this knows (the PDF is then laid out again with the pictures)."""
+    blanks = [layout.images.get(uri) for uri in layout.uris]
+    if len(pictures) != len(blanks) or not all(_same_kind(blank, picture) for blank, picture in zip(blanks, pictures)):
+        logger.warning("The PDF is laid out again: its pictures do not fit the places kept for them")
+        return False
+    for blank, picture in zip(blanks, pictures):
+        blank.image_data = blank.cache_image_data(picture)
+    return True
+
+
+def _same_kind(image, picture: bytes) -> bool:
+    if not isinstance(image, weasyprint.images.RasterImage) or not hasattr(image, "cache_image_data"):
+        return False
+    with Image.open(io.BytesIO(picture)) as drawn:
+        return (drawn.format, drawn.mode, drawn.size) == ("PNG", image.mode, (image.width, image.height))
+
+
+@functools.cache
+def _blank_chart() -> bytes:
+    """A white picture of a drawn chart's size and kind (8-bit RGB PNG), a few hundred bytes."""
+    out = io.BytesIO()
+    Image.new("RGB", (CHART_WIDTH * CHART_SCALE, CHART_HEIGHT * CHART_SCALE), "white").save(out, format="PNG")
+    return out.getvalue()
+
+
+def _png_stream(pillow_image) -> bytes:
+    """What WeasyPrint writes as a PNG picture's pixels: the PNG's compressed rows, as PDF's
+    /FlateDecode with the PNG predictors reads them. WeasyPrint decodes every PNG and compresses it
+    again to get them (a second and a half for a report's charts); an 8-bit RGB PNG that is not
+    interlaced (`opaque_png`'s) has them as they are, in its IDAT chunks. Any other picture goes
+    WeasyPrint's own way."""
+    tile = pillow_image.tile[0] if getattr(pillow_image, "tile", None) else None
+    if (
+        pillow_image.format != "PNG"
+        or pillow_image.mode != "RGB"
+        or tile is None
+        or tile[3] != "RGB"  # its raw mode: 8 bits a channel ("RGB;16B" for 16)
+        or pillow_image.info.get("interlace")
+    ):
+        return _weasyprint_png_stream(pillow_image)
+    pillow_image.fp.seek(0)
+    data = pillow_image.fp.read()
+    chunks, at = [], 8  # after the PNG signature: chunks of (length, type, data, CRC)
+    while at + 8 <= len(data):
+        length, kind = int.from_bytes(data[at : at + 4], "big"), data[at + 4 : at + 8]
+        if kind == b"IDAT":
+            chunks.append(data[at + 8 : at + 8 + length])
+        elif kind == b"IEND":
+            break
+        at += 12 + length
+    return b"".join(chunks)
+
+
+_weasyprint_png_stream = weasyprint.images.RasterImage._get_png_data
+weasyprint.images.RasterImage._get_png_data = staticmethod(_png_stream)
+
+
+def _page_references(pdf: pydyf.PDF) -> tuple[bytes, ...]:
+    """pydyf's ``PDF.page_references`` (each page's "n 0 R"), made once for the pages there are:
+    pydyf made them all again each time, and a tagged PDF asks once for every tag (14,000 times
+    over 80 pages for a report: half a second)."""
+    kids = pdf.pages["Kids"]
+    made = pdf.__dict__.get("_pine_page_references")
+    if made is None or made[0] != len(kids):
+        made = (len(kids), tuple(f"{number} 0 R".encode("ascii") for number in kids[::3]))
+        pdf.__dict__["_pine_page_references"] = made
+    return made[1]
+
+
+pydyf.PDF.page_references = property(_page_references)
 
 
 def report_sections(evidence: Evidence, context: ReportContext) -> dict:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from evaluations import selectors as evaluation_selectors
 from evaluations.models import Evaluation
 from outcomes import selectors as outcome_selectors
-from pine import jobs, notifications
+from pine import forks, jobs, notifications
 from pine import selectors as pine_selectors
 from pine.access import require_practice_admin
 from pine.audit import audit_record, audited_create, audited_update
@@ -105,8 +105,9 @@ def report_build(*, report_id: int) -> str:
 
 def _documents(job: jobs.Job, evidence, context, *, workbook: bool) -> dict[str, bytes]:
     """The report's HTML, PDF and Word document, and its workbook if asked. The browser draws the
-    charts (once, for the PDF and the Word document alike) while this thread writes the HTML and the
-    workbook, which need no pictures."""
+    charts (once, for the PDF and the Word document alike) while this thread writes the HTML and lays
+    out the PDF with blank pictures in the charts' places; then a second process writes the Word
+    document and the workbook while this one writes the PDF."""
     from reports import documents  # pandas, plotly, WeasyPrint: workers only
     from reports.word import report_docx
     from reports.workbook import report_workbook
@@ -117,13 +118,22 @@ def _documents(job: jobs.Job, evidence, context, *, workbook: bool) -> dict[str,
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pine-charts") as pool:
         drawing = pool.submit(documents.draw_charts, figures)
         files = {"html": documents.report_html(sections, figures)}
-        if workbook:
-            files["xlsx"] = report_workbook(evidence, context)
+        layout = documents.pdf_layout(sections, figures) if documents.charts_drawable() else None
         charts = drawing.result()
+
+    def office() -> dict[str, bytes]:
+        made = {"docx": report_docx(evidence, context, charts=charts, sections=sections)}
+        if workbook:
+            made["xlsx"] = report_workbook(evidence, context)
+        return made
+
     job.progress(75, "Writing PDF")
-    files["pdf"], _ = documents.report_pdf(sections, charts)
-    job.progress(92, "Writing the Word document")
-    files["docx"] = report_docx(evidence, context, charts=charts)
+    # The Word document and the workbook in a second process, on the other core, while this one
+    # writes the PDF (pine.forks: the value is the same if they are written here).
+    with forks.forked(office) as office_files:
+        files["pdf"], _ = documents.report_pdf(sections, charts, layout=layout)
+        job.progress(92, "Writing the Word document")
+        files.update(office_files())
     return files
 
 

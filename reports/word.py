@@ -36,10 +36,14 @@ CONTENTS_PLACEHOLDER = "To list the sections with their page numbers, right-clic
 THEORY_ELSEWHERE = "The theory of change diagram is in the HTML and PDF versions of this report."
 
 
-def report_docx(evidence: Evidence, context: ReportContext, *, charts: list[list[Chart]] | None = None) -> bytes:
+def report_docx(
+    evidence: Evidence, context: ReportContext, *, charts: list[list[Chart]] | None = None, sections: dict | None = None
+) -> bytes:
     """The Word document. Deterministic but for the chart images, which the browser draws.
-    `charts` are `reports.documents.report_charts(evidence)`, the PDF's pictures (drawn here if not given)."""
-    sections = report_sections(evidence, context)
+    `charts` are `reports.documents.report_charts(evidence)`, the PDF's pictures (drawn here if not given);
+    `sections` are `report_sections(evidence, context)` (worded here if not given)."""
+    if sections is None:
+        sections = report_sections(evidence, context)
     if charts is None:
         charts = report_charts(evidence)
     drawn = all(chart.png is not None for figures in charts for chart in figures)

@@ -1,12 +1,12 @@
 """The evaluation report document: its sections, wording, safe cells, DRAFT marking, accessibility,
 size and the PDF (no database needed)."""
 
-import base64
 import inspect
 import io
 import os
 import re
 import struct
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 import pytest
+from PIL import Image
 
 from reports import documents as reporting
 from reports import estimates
@@ -72,13 +73,13 @@ class PdfSource:
 
     def __init__(self, monkeypatch):
         self.html = None
-        real = reporting.weasyprint.HTML
+        real = reporting.ReportHTML
 
         def spy(*args, string, **kwargs):
             self.html = string
             return real(*args, string=string, **kwargs)
 
-        monkeypatch.setattr(reporting.weasyprint, "HTML", spy)
+        monkeypatch.setattr(reporting, "ReportHTML", spy)
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +252,7 @@ def test_the_build_reports_its_progress(monkeypatch):
     monkeypatch.setattr(reporting, "chart_browser", lambda: None)
     stages = []
     build(progress=lambda pct, stage: stages.append((pct, stage)))
-    assert stages == [(50, "Drawing charts"), (70, "Writing HTML"), (85, "Writing PDF")]
+    assert stages == [(50, "Drawing charts"), (60, "Writing HTML"), (70, "Laying out the PDF"), (85, "Writing PDF")]
 
 
 @pytest.mark.parametrize("design", ["did", "its", "spc", "pre_post"])
@@ -297,16 +298,139 @@ def chart_renderer():
     assert reporting.start_chart_renderer()  # a second call is harmless
 
 
+def idat(png: bytes) -> bytes:
+    """A PNG's compressed pixels (its IDAT chunks), which a PDF carries as they are for an 8-bit RGB picture."""
+    chunks, at = [], 8
+    while at < len(png):
+        length, kind = struct.unpack(">I4s", png[at : at + 8])
+        if kind == b"IDAT":
+            chunks.append(png[at + 8 : at + 8 + length])
+        at += 12 + length
+    return b"".join(chunks)
+
+
 def test_pdf_carries_the_charts_when_a_browser_exists(chart_renderer, monkeypatch):
     pdf_source = PdfSource(monkeypatch)
+    drawn = []
+    real = reporting.draw_charts
+    monkeypatch.setattr(reporting, "draw_charts", lambda figures: drawn.append(real(figures)) or drawn[-1])
     files = build()
     assert files.chart_in_pdf is True and files.pdf.startswith(b"%PDF")
-    images = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="Line chart of ([^"]+?) by period', pdf_source.html)
-    assert [name for _, name in images] == ["re-referrals", "assessment-days"]
+    names = re.findall(r'<img src="pine-chart:\d+" alt="Line chart of ([^"]+?) by period', pdf_source.html)
+    assert names == ["re-referrals", "assessment-days"]
     assert pdf_source.html.count('alt="Chart of the difference between the intervention and the comparison') == 1
-    png = base64.b64decode(images[0][0])
-    width, height = struct.unpack(">II", png[16:24])  # the PNG header: high resolution for print
-    assert png.startswith(b"\x89PNG") and (width, height) == (1600, 840)
+    assert "data:" not in pdf_source.html  # the pictures are fetched by name, not carried in the HTML
+    pictures = [chart.png for per_measure in drawn[0] for chart in per_measure]
+    assert len(pictures) == 3
+    for png in pictures:
+        width, height, depth, colour = struct.unpack(">IIBB", png[16:26])  # the PNG header
+        assert png.startswith(b"\x89PNG") and (width, height) == (1600, 840)  # high resolution for print
+        assert (depth, colour) == (8, 2)  # 8-bit RGB: no alpha channel for WeasyPrint to split off
+        assert idat(png) in files.pdf  # the drawn picture, in the place laid out for it
+
+
+def test_a_pdf_laid_out_before_its_charts_are_drawn_is_the_pdf_laid_out_with_them(chart_renderer):
+    """The PDF is laid out with blank pictures while the browser draws; the drawn pictures then take
+    their places. The file is the very one laid out with the pictures from the start."""
+    evidence = evidence_build(report_data(), DID_PLAN, threshold=5)
+    sections = reporting.report_sections(evidence, context())
+    figures = reporting.report_figures(evidence)
+    charts = reporting.draw_charts(figures)
+    with_pictures, drawn = reporting.report_pdf(sections, charts)
+    ahead, drawn_ahead = reporting.report_pdf(sections, charts, layout=reporting.pdf_layout(sections, figures))
+    assert drawn and drawn_ahead and ahead == with_pictures
+    assert all(idat(chart.png) in ahead for per_measure in charts for chart in per_measure)
+
+
+def test_a_picture_that_does_not_fit_its_place_is_laid_out_again(chart_renderer, caplog):
+    evidence = evidence_build(report_data(), DID_PLAN, threshold=5)
+    sections = reporting.report_sections(evidence, context())
+    figures = reporting.report_figures(evidence)
+    charts = reporting.draw_charts(figures)
+    small = io.BytesIO()
+    Image.new("RGB", (400, 300), "white").save(small, format="PNG")
+    charts[0][0] = replace(charts[0][0], png=small.getvalue())
+    pdf, drawn = reporting.report_pdf(sections, charts, layout=reporting.pdf_layout(sections, figures))
+    assert drawn and pdf == reporting.report_pdf(sections, charts)[0]
+    assert "laid out again" in caplog.text
+
+
+def test_the_pdf_takes_an_rgb_pictures_pixels_as_they_are_and_others_as_weasyprint_does():
+    """WeasyPrint decodes and compresses every PNG again; PINE's override hands it an 8-bit RGB PNG's
+    compressed rows as they are. It must still be the method WeasyPrint calls."""
+    import weasyprint.images
+
+    assert "._get_png_data(" in inspect.getsource(weasyprint.images.RasterImage.get_x_object)
+    assert weasyprint.images.RasterImage._get_png_data is reporting._png_stream
+    picture = Image.effect_noise((64, 48), 60).convert("RGB")
+    png = io.BytesIO()
+    picture.save(png, format="PNG")
+    png = png.getvalue()
+    stream = reporting._png_stream(Image.open(io.BytesIO(png)))
+    assert stream == idat(png)
+    assert _unfiltered(zlib.decompress(stream), 64, 3) == picture.tobytes()  # the picture's pixels, each row filtered
+    with_alpha = io.BytesIO()
+    picture.convert("RGBA").save(with_alpha, format="PNG")
+    alpha_image = Image.open(io.BytesIO(with_alpha.getvalue()))
+    assert reporting._png_stream(alpha_image) == reporting._weasyprint_png_stream(Image.open(io.BytesIO(with_alpha.getvalue())))
+
+
+def _unfiltered(rows: bytes, width: int, channels: int) -> bytes:
+    """PNG rows (each a filter byte then its bytes) undone to the pixels' bytes (PNG specification, section 9)."""
+    stride, out, previous = width * channels, bytearray(), bytearray(width * channels)
+    for at in range(0, len(rows), stride + 1):
+        kind, line = rows[at], bytearray(rows[at + 1 : at + 1 + stride])
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up, corner = previous[i], previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + left) % 256
+            elif kind == 2:
+                line[i] = (line[i] + up) % 256
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) % 256
+            elif kind == 4:
+                estimate = left + up - corner
+                pa, pb, pc = abs(estimate - left), abs(estimate - up), abs(estimate - corner)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) % 256
+        out += line
+        previous = line
+    return bytes(out)
+
+
+def test_a_browsers_picture_is_put_on_white_without_its_alpha_channel():
+    opaque = Image.effect_noise((40, 30), 50).convert("RGBA")
+    png = io.BytesIO()
+    opaque.save(png, format="PNG")
+    flat = Image.open(io.BytesIO(reporting.opaque_png(png.getvalue())))
+    assert flat.mode == "RGB" and flat.tobytes() == opaque.convert("RGB").tobytes()
+    see_through = io.BytesIO()
+    Image.new("RGBA", (4, 4), (255, 0, 0, 0)).save(see_through, format="PNG")
+    assert Image.open(io.BytesIO(reporting.opaque_png(see_through.getvalue()))).getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_the_pdf_fetches_only_its_charts():
+    fetcher = reporting._Pictures({"pine-chart:0": b"png"})
+    assert fetcher.fetch("pine-chart:0").read() == b"png"
+    for address in ("file:///etc/passwd", "http://169.254.169.254/", "pine-chart:1"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(address)
+
+
+def test_the_pdf_leaves_out_only_weasyprints_rules_for_footnotes_and_notes():
+    """They name no element, so WeasyPrint gave every element five pseudo-elements' styles; a report
+    has no footnotes. The override must still be the method WeasyPrint calls."""
+    import weasyprint.css
+    import weasyprint.html
+
+    assert "._ua_stylesheets(" in inspect.getsource(weasyprint.css.get_all_computed_styles)
+    sheets = reporting.ReportHTML(string="<p>x</p>")._ua_stylesheets()
+    assert len(sheets) == 1 and sheets[0] is not weasyprint.html.UA_STYLESHEET
+    left_out = [rule.group(0) for rule in reporting.NOTE_RULES.finditer(weasyprint.html.UA)]
+    assert len(left_out) == 5 and all(rule.startswith(("::footnote-", "::note-")) for rule in left_out)
+    kept = reporting.NOTE_RULES.sub("", weasyprint.html.UA)
+    assert "::footnote" not in kept and "::note" not in kept and "::marker" in kept
+    assert len(kept) == len(weasyprint.html.UA) - sum(map(len, left_out))
 
 
 def test_the_chart_tab_is_kept_between_charts_and_draws_the_same_pictures(chart_renderer):
@@ -332,16 +456,15 @@ def test_each_chart_is_drawn_once_for_the_pdf_and_the_word_document(chart_render
         return real(figures, image_format, **options)
 
     monkeypatch.setattr(reporting, "chart_images", counting)
-    pdf_source = PdfSource(monkeypatch)
     evidence = evidence_build(report_data(), DID_PLAN, threshold=5)
     charts = reporting.report_charts(evidence)
-    reporting.build_report(evidence, context(), charts=charts)
+    files = reporting.build_report(evidence, context(), charts=charts)
     document = docx.Document(io.BytesIO(word.report_docx(evidence, context(), charts=charts)))
     assert drawn == [(3, "png")]  # one batch: two measures' charts and the event study
-    in_pdf = [base64.b64decode(b) for b in re.findall(r'<img src="data:image/png;base64,([^"]+)"', pdf_source.html)]
     shapes = document.inline_shapes
     in_word = [document.part.related_parts[s._inline.graphic.graphicData.pic.blipFill.blip.embed].blob for s in shapes]
-    assert in_pdf == in_word == [chart.png for figures in charts for chart in figures]
+    assert in_word == [chart.png for figures in charts for chart in figures]
+    assert all(idat(png) in files.pdf for png in in_word)
 
 
 def test_a_worker_process_warms_up_with_the_renderer_and_its_imports_out_of_full_collections(monkeypatch):
@@ -390,3 +513,19 @@ def test_the_event_study_of_a_difference_in_differences_uses_only_shown_values()
     assert points[MONTHS[12]] == pytest.approx(round(gap[12] - gap[11], 1))
     its = evidence_build(report_data(), replace(DID_PLAN, design="its"), threshold=5)
     assert reporting.event_study_figure(its, its.measures[0]) is None  # only a difference-in-differences has one
+
+
+def test_a_pdfs_page_references_are_made_once_for_the_pages_there_are():
+    """pydyf made every page's reference again each time a tag asked for one (14,000 times for a
+    report); PINE's property makes them once, and again only when a page is added."""
+    import pydyf
+    import weasyprint.pdf.tags
+
+    assert "pdf.page_references[" in inspect.getsource(weasyprint.pdf.tags)
+    pdf = pydyf.PDF()
+    for _ in range(3):
+        pdf.add_page(pydyf.Dictionary({}))
+    first = pdf.page_references
+    assert first == tuple(f"{n} 0 R".encode() for n in pdf.pages["Kids"][::3]) and pdf.page_references is first
+    pdf.add_page(pydyf.Dictionary({}))
+    assert len(pdf.page_references) == 4 and pdf.page_references[:3] == first
