@@ -30,3 +30,14 @@ def test_importing_the_app_imports_the_views_opens_no_connection_and_starts_no_t
     result = subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("clean")
+
+
+def test_the_master_freezes_the_imported_app_out_of_full_collections_before_each_fork():
+    import gc
+
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    try:
+        settings["pre_fork"](server=None, worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
