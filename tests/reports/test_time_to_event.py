@@ -130,6 +130,18 @@ def test_a_small_group_is_not_shown_and_small_event_counts_hide_the_estimate():
 WINDOWS = AnalysisPlan(date(2023, 4, 1), date(2023, 4, 1), date(2023, 12, 31), date(2024, 1, 1), date(2024, 12, 31))
 
 
+def relapse_plan(*, horizon_days: int) -> evidence.PlanSpec:
+    """A signed-off time-to-event plan of one primary measure, relapse (fewer is better)."""
+    return evidence.PlanSpec(
+        version=1,
+        signed_off=True,
+        design="time_to_event",
+        windows=WINDOWS,
+        measures=(evidence.PlannedMeasure("relapse", "decrease", "primary"),),
+        horizon_days=horizon_days,
+    )
+
+
 def cells(code="relapse") -> pd.DataFrame:
     """The quarter's cells of the Freireich children, one row each: relapses of children."""
     quarter = pd.Timestamp("2024-01-01"), pd.Timestamp("2024-03-31")
@@ -146,14 +158,7 @@ def cells(code="relapse") -> pd.DataFrame:
 
 
 def test_a_time_to_event_plan_gives_the_estimate_and_only_safe_steps_in_the_results_json():
-    plan = evidence.PlanSpec(
-        version=1,
-        signed_off=True,
-        design="time_to_event",
-        windows=WINDOWS,
-        measures=(evidence.PlannedMeasure("relapse", "decrease", "primary"),),
-        horizon_days=10,
-    )
+    plan = relapse_plan(horizon_days=10)
     built = evidence.evidence_build(cells(), plan, threshold=5, children={"relapse": freireich()})
     result = built.measures[0]
     assert (result.estimate.conclusion, result.estimate.estimate) == ("improved", -37.2)
@@ -178,14 +183,7 @@ def test_a_time_to_event_plan_gives_the_estimate_and_only_safe_steps_in_the_resu
 
 
 def test_a_time_to_event_estimate_over_a_small_group_is_not_estimable_and_its_curve_not_shown():
-    plan = evidence.PlanSpec(
-        version=1,
-        signed_off=True,
-        design="time_to_event",
-        windows=WINDOWS,
-        measures=(evidence.PlannedMeasure("relapse", "decrease", "primary"),),
-        horizon_days=10,
-    )
+    plan = relapse_plan(horizon_days=10)
     children = freireich()
     small = pd.concat([children[children["group"] == "intervention"], children[children["group"] == "comparison"].tail(4)])
     result = evidence.evidence_build(cells(), plan, threshold=5, children={"relapse": small}).measures[0]
@@ -208,14 +206,7 @@ def test_the_checksum_covers_the_child_rows_of_a_time_to_event_plan():
 def test_for_a_measure_of_days_fewer_days_means_more_children_with_the_event_by_the_horizon():
     """Days to (say) a permanent home, lower is better: the intervention group's fewer events by the
     horizon (longer times) are then worse, not better."""
-    plan = evidence.PlanSpec(
-        version=1,
-        signed_off=True,
-        design="time_to_event",
-        windows=WINDOWS,
-        measures=(evidence.PlannedMeasure("relapse", "decrease", "primary"),),
-        horizon_days=10,
-    )
+    plan = relapse_plan(horizon_days=10)
     days = cells().assign(unit="days", numerator=None)
     result = evidence.evidence_build(days, plan, threshold=5, children={"relapse": freireich()}).measures[0]
     assert (result.estimate.estimate, result.estimate.conclusion) == (-37.2, "worsened")
@@ -305,18 +296,8 @@ def widest_range(document: dict, group: str, target: str, threshold: int) -> flo
     return -high.fun - low.fun
 
 
-RELAPSE_PLAN = evidence.PlanSpec(
-    version=1,
-    signed_off=True,
-    design="time_to_event",
-    windows=WINDOWS,
-    measures=(evidence.PlannedMeasure("relapse", "decrease", "primary"),),
-    horizon_days=180,
-)
-
-
 def test_a_hidden_month_cannot_be_recovered_from_the_curves_group_totals():
-    plan = RELAPSE_PLAN
+    plan = relapse_plan(horizon_days=180)
     frame, children = monthly()
     built = evidence.evidence_build(frame, plan, threshold=5, children={"relapse": children})
     document = evidence.results_document(built, report="r", evaluation="e", version=1, data_checksum="x", code_version="x")
@@ -355,7 +336,7 @@ def test_a_hidden_month_cannot_be_recovered_from_the_curves_group_totals():
 
 
 def test_the_curves_group_totals_stay_consistent_across_report_versions():
-    plan = RELAPSE_PLAN
+    plan = relapse_plan(horizon_days=180)
     frame, children = monthly()
 
     def document(earlier=()):
