@@ -377,11 +377,15 @@ def _put_pictures(layout: PdfLayout, pictures: list[bytes]) -> bool:
     """Put the drawn pictures in the blank ones' places: True if done, False (and nothing changed)
     when a picture is not the blank's size and kind, or WeasyPrint keeps its images otherwise than
     this knows (the PDF is then laid out again with the pictures)."""
-    blanks = [layout.images.get(uri) for uri in layout.uris]
-    if len(pictures) != len(blanks) or not all(_same_kind(blank, picture) for blank, picture in zip(blanks, pictures)):
+    if len(pictures) != len(layout.uris):
         logger.warning("The PDF is laid out again: its pictures do not fit the places kept for them")
         return False
-    for blank, picture in zip(blanks, pictures):
+    # A chart the PDF does not show (a time-to-event measure's chart by period) kept no place.
+    placed = [(layout.images[uri], picture) for uri, picture in zip(layout.uris, pictures) if uri in layout.images]
+    if not all(_same_kind(blank, picture) for blank, picture in placed):
+        logger.warning("The PDF is laid out again: its pictures do not fit the places kept for them")
+        return False
+    for blank, picture in placed:
         blank.image_data = blank.cache_image_data(picture)
     return True
 
