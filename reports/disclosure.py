@@ -282,6 +282,12 @@ class _Model:
             first = self.atom_count
             self._build_measure(code, rows, self.level[code])
             self.measure_atoms[code] = (first, self.atom_count)
+        # A piece that is itself a count with a known value (a group's month, shown or audited as a
+        # hidden cell; "other" in a month with its "all") is audited as that count already.
+        known = [e for e, c in zip(self.expr, self.cell_given | self.cell_rebuilt, strict=True) if c]
+        known += [e for e, truth, _ in self.implicit if not math.isnan(truth)]
+        counted = {atom for e in known if len(e) == 1 for atom, coef in e.items() if coef == 1.0}
+        self.pieces = [(atom, label) for atom, label in self.pieces if atom not in counted]
         self._matrices()
 
     def _atoms(self, key_to_atom: dict, key) -> int:
