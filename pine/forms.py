@@ -246,11 +246,13 @@ class GovukDateTimeField(forms.Field):
                 raise ValidationError(
                     f"{self.name} must be a real time: the clocks go forward that night, so {wall:%H:%M} does not happen",
                     code="invalid_time",
+                    params={"parts": ["hour", "minute"]},
                 )
             raise ValidationError(
                 f"{self.name} happens twice that night, when the clocks go back: choose a time outside "
                 f"{wall:%H}:00 to {wall:%H}:59",
                 code="ambiguous_time",
+                params={"parts": ["hour", "minute"]},
             )
         return first
 
