@@ -115,6 +115,12 @@ def too_large_problem(max_bytes: int) -> "Problem":
 
 
 NOT_TEXT = "The file is not text. Save it as CSV (UTF-8)."
+EMPTY_FILE = "The file is empty. Choose the file with the data, or fill in the template from the evaluation page."
+DUPLICATE_FIX = "Remove one of the two rows, or correct the one that is wrong."
+NO_DATA_ROWS = (
+    "The file has a header but no data rows. Add a row below the header for each value "
+    "(rows whose first cell starts with # are notes, and are not read)."
+)
 MAX_COLUMNS = 500  # a header wider than this is refused before any row is read
 MAX_HEADER_CHARS = 100_000
 # Workbooks: what openpyxl would unpack, capped before it does (a small file can unzip to gigabytes,
@@ -300,7 +306,7 @@ def read_csv(raw: BinaryIO, *, size: int, chunk_rows: int = CHUNK_ROWS, first_ch
         if read >= MAX_HEADER_CHARS or len(first) > MAX_COLUMNS:
             return _too_wide()
         if not "".join(first).strip() and stream.rest_is_blank():
-            return Problem(0, "", "", "The file is empty.")
+            return Problem(0, "", "", EMPTY_FILE)
     except UnreadableFile as unreadable:
         return unreadable.problem
     except csv.Error:
@@ -436,7 +442,12 @@ def read_xlsx(
     first = next(rows, None)
     if first is None:
         workbook.close()
-        return Problem(0, "", "", "The first sheet of the workbook is empty.")
+        return Problem(
+            0,
+            "",
+            "",
+            "The first sheet of the workbook is empty. Put the data on the first sheet, with the header in its first row.",
+        )
     if len(first) > MAX_COLUMNS and any(v not in (None, "") for v in first[MAX_COLUMNS:]):
         workbook.close()
         return _too_wide()
@@ -556,7 +567,7 @@ def _implied(numerator: int, denominator: int, unit: str) -> str:
 
 # Values are stored with 4 decimal places in 14 digits.
 MAX_VALUE = Decimal(10) ** 10
-TOO_LARGE = f"Too large: a value must be less than {MAX_VALUE:,.0f}."
+TOO_LARGE = f"Too large: a value must be less than {MAX_VALUE:,.0f}. Check the value, and its decimal point."
 
 
 def _too_large(text: str) -> bool:
@@ -601,7 +612,9 @@ def _not_a_date(text: str, example: str) -> str:
         american = datetime.strptime(text, "%m/%d/%Y").date()
     except ValueError:
         return f"Not a date. Use DD/MM/YYYY, for example {example}."
-    return f"Not a date: there is no month {text.split('/')[1]}. Dates are day first: {american:%d/%m/%Y}, not {text}."
+    return (
+        f"Not a date: there is no month {text.split('/')[1]}. Dates are day first: {american:%d/%m/%Y}, not {text}. Correct it."
+    )
 
 
 def _nhs_cell(text: str) -> bool:
@@ -827,7 +840,13 @@ class Checker:
         problems += [
             Problem(1, h, "", _unknown_column(h)) for h in header if h and h not in KNOWN_COLUMNS and not identifying_kind(h)
         ]
-        problems += [Problem(1, c, "", "This column is missing.") for c in required if c not in header]
+        problems += [
+            Problem(
+                1, c, "", f"This column is missing. Add a column called {c} to the header row (the template has every column)."
+            )
+            for c in required
+            if c not in header
+        ]
         if EVENT_DATE in header and not self.child_level:
             problems.append(
                 Problem(1, EVENT_DATE, "", "An event_date goes with child-level rows (a child_ref column): remove the column.")
@@ -845,13 +864,18 @@ class Checker:
         if self.child_level and EVENT_DATE in self.header:
             what = "the same child, measure, group, period and event date"
         duplicates = [
-            Problem(line, "period_start", f"{start:%d/%m/%Y}", f"Duplicate: row {earlier} has {what}.")
+            Problem(
+                line,
+                "period_start",
+                f"{start:%d/%m/%Y}",
+                f"Duplicate: row {earlier} has {what}. {DUPLICATE_FIX}",
+            )
             for line, earlier, start in self._keys.duplicates(MAX_ERRORS)
         ]
         if duplicates:  # in file order among the others (a row with a duplicate key has no other problem)
             self.problems = sorted(self.problems + duplicates, key=lambda problem: problem.row)
         if not self.row_count and not self.problems:
-            self.problems.append(Problem(0, "", "", "The file has a header but no data rows."))
+            self.problems.append(Problem(0, "", "", NO_DATA_ROWS))
         if self.child_level and not self.stopped:
             self.problems += [
                 Problem(
@@ -929,7 +953,7 @@ class Checker:
         backwards = np.zeros(n, dtype=bool)
         dated = np.flatnonzero(~no_start & ~no_end)
         backwards[dated] = end[dated] < start[dated]
-        add(backwards, order + 3, "period_end", "The period ends before it starts.")
+        add(backwards, order + 3, "period_end", "The period ends before it starts. Correct period_start or period_end.")
         group = _per_value(column("group"), str.lower)
         add(~np.isin(group, GROUPS), order + 4, "group", f"Use one of: {', '.join(GROUPS)}.")
         value_text = column("value")
@@ -1074,7 +1098,7 @@ class Checker:
                 np.array([c is False for c in count], dtype=bool),
                 order + offset,
                 name,
-                "Must be a whole number of children (0 or more), without a decimal point.",
+                "Give a whole number of children (0 or more), without a decimal point.",
             )
             counts.append(np.array([None if c is False else c for c in count], dtype=object))
         numerator, denominator = counts
@@ -1086,10 +1110,16 @@ class Checker:
         value = _per_value(value_text, _decimal)
         add(blank & ~no_children, order, "value", "Enter a value, or leave the row out.")
         add(_flags(value_text, lambda t: t != "" and _decimal(t) is None), order, "value", lambda i: _not_a_number(value_text[i]))
-        add(_flags(value_text, lambda t: (d := _decimal(t)) is not None and d < 0), order, "value", "Values cannot be negative.")
+        negative = _flags(value_text, lambda t: (d := _decimal(t)) is not None and d < 0)
+        add(negative, order, "value", "Values cannot be negative. Give 0 or more.")
         add(_flags(value_text, _too_large), order, "value", TOO_LARGE)
         over_100 = _flags(value_text, lambda t: (d := _decimal(t)) is not None and d > 100)
-        add((unit == "percentage") & over_100, order, "value", "A percentage cannot be more than 100.")
+        add(
+            (unit == "percentage") & over_100,
+            order,
+            "value",
+            "A percentage cannot be more than 100. Give it out of 100 (22.5 for 22.5%), or correct the value.",
+        )
         fraction = _flags(value_text, lambda t: (d := _decimal(t)) is not None and d != d.to_integral_value())
         add(
             (unit == "count") & fraction,
@@ -1118,7 +1148,12 @@ class Checker:
             "A denominator needs its numerator: give the numerator too, or leave both empty.",
         )
         larger = np.array([a is not None and b is not None and a > b for a, b in zip(numerator, denominator)], dtype=bool)
-        add(larger, order + 3, "numerator", lambda i: f"The numerator is larger than the denominator ({denominator[i]}).")
+        add(
+            larger,
+            order + 3,
+            "numerator",
+            lambda i: f"The numerator is larger than the denominator ({denominator[i]}). Correct one of them.",
+        )
         disagrees = np.array(
             [
                 u in RATE_SCALE and v is not None and a is not None and b and a <= b and not _agrees(v, a, b, u)

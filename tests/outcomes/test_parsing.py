@@ -1,5 +1,7 @@
 """Every rule of the outcome CSV check, each with a bad file of its own."""
 
+import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -157,3 +159,99 @@ def test_values_must_agree_with_their_counts_and_each_message_says_how_to_fix_it
 def test_values_that_agree_with_their_counts_are_read(line, value):
     rows, problems = parse_line(line)
     assert problems == [] and rows[0].value == value
+
+
+# --- every problem says how to fix it ---------------------------------------------------------------------
+
+# A problem says what to do: one of these verbs, at the start of a sentence or after a colon or comma.
+FIX = re.compile(
+    r"(^|[.:;,!?] )(give|correct|remove|add|use|enter|delete|split|save|check|leave|paste|send|upload|ask|change|keep|put|"
+    r"choose|fill|try|rename)\b",
+    re.IGNORECASE,
+)
+CHILD_HEADER = "child_ref,measure,period_start,period_end,event_date,start_date,group,value,numerator,denominator\n"
+AGGREGATE_LINES = [
+    "unknown_measure,01/04/2025,30/04/2025,all,1,,",
+    ",01/04/2025,30/04/2025,all,1,,",
+    "re_referrals_12m,31/02/2025,30/04/2025,all,1,,",
+    "re_referrals_12m,04/30/2025,30/04/2025,all,1,,",
+    "re_referrals_12m,,30/04/2025,all,1,,",
+    "re_referrals_12m,30/04/2025,01/04/2025,all,1,,",
+    "re_referrals_12m,01/04/2025,30/04/2025,everyone,1,,",
+    "re_referrals_12m,01/04/2025,30/04/2025,all,lots,,",
+    "re_referrals_12m,01/04/2025,30/04/2025,all,22.6%,37,164",
+    're_referrals_12m,01/04/2025,30/04/2025,all,"22,6",37,164',
+    "re_referrals_12m,01/04/2025,30/04/2025,all,[c],,",
+    "re_referrals_12m,01/04/2025,30/04/2025,all,,37,164",
+    "re_referrals_12m,01/04/2025,30/04/2025,all,-1,,",
+    "re_referrals_12m,01/04/2025,30/04/2025,all,101,,",
+    "entries_to_care,01/04/2025,30/04/2025,all,99999999999,,",
+    "entries_to_care,01/04/2025,30/04/2025,all,0.4,,",
+    "re_referrals_12m,01/04/2025,30/04/2025,all,50,60,50",
+    "re_referrals_12m,01/04/2025,30/04/2025,all,50,2.5,5",
+    "re_referrals_12m,01/04/2025,30/04/2025,all,50,37,164",
+    "cp_plans_rate,01/04/2025,30/04/2025,all,40,37,16400",
+    "re_referrals_12m,01/04/2025,30/04/2025,all,22.6,37,",
+    "re_referrals_12m,01/04/2025,30/04/2025,all,22.6,,164",
+    "re_referrals_12m,01/04/2025,30/04/2025,all,0,0,0",
+    "re_referrals_12m,01/04/2025,30/04/2025,all,=1+1,,",
+    "re_referrals_12m,01/04/2025,30/04/2025,all,9434765919,,",
+]
+CHILD_LINES = [
+    ",entries_to_care,01/04/2025,30/04/2025,,,all,1,,",
+    "9434765919,entries_to_care,01/04/2025,30/04/2025,,,all,1,,",
+    "C1,cp_plans_rate,01/04/2025,30/04/2025,,,all,1,,",
+    "C1,re_referrals_12m,01/04/2025,30/04/2025,,,all,2,,",
+    "C1,entries_to_care,01/04/2025,30/04/2025,,,all,3,,",
+    "C1,days_to_assessment,01/04/2025,30/04/2025,,,all,,,",
+    "C1,entries_to_care,01/04/2025,30/04/2025,31/05/2025,,all,1,,",
+    "C1,entries_to_care,01/04/2025,30/04/2025,15/04/2025,20/04/2025,all,1,,",
+    "C1,entries_to_care,01/04/2025,30/04/2025,xx,yy,all,1,,",
+    "C1,entries_to_care,01/04/2025,30/04/2025,,,all,1,3,4",
+]
+WHOLE_FILES = [
+    b"",
+    HEADER.encode(),
+    b"measure,value\nx,1\n",
+    b"first_name,measure,period_start,period_end,group,value\n",
+    b"notes,measure,period_start,period_end,group,value\n",
+    b"event_date," + HEADER.encode(),
+    b"\x00\x01\x02\xff\xfe" * 10,
+    b"PK\x03\x04\x14\x00\x06\x00",
+    HEADER.encode() + b're_referrals_12m,"01/04/2025\n',
+    (HEADER + "re_referrals_12m,01/04/2025,30/04/2025,all,1,,\n" * 2).encode(),  # a duplicate
+    (
+        b"child_ref,measure,period_start,period_end,group,value\n"
+        b"C1,entries_to_care,01/04/2025,30/04/2025,intervention,1\n"
+        b"C1,entries_to_care,01/04/2025,30/04/2025,comparison,1\n"
+        b"C2,entries_to_care,01/04/2025,30/06/2025,intervention,1\n"
+    ),  # a child in both groups; one period start with two ends
+]
+
+
+def problems_of(content: bytes, filename: str = "f.csv"):
+    from outcomes import ingest
+
+    units = {**UNITS_WITH_DAYS}
+    result = ingest.run(
+        io.BytesIO(content), filename=filename, size=len(content), measure_units=units, key="k" * 32, version="v1"
+    )
+    return result.problems
+
+
+def test_every_problem_says_how_to_fix_it(settings):
+    """(Before: "The period ends before it starts.", "Values cannot be negative.", "This column is missing.",
+    "Duplicate: row 2 has ..." and others said what was wrong and not what to do.)"""
+    files = [*WHOLE_FILES, *((HEADER + line + "\n").encode() for line in AGGREGATE_LINES)]
+    files += [(CHILD_HEADER + line + "\n").encode() for line in CHILD_LINES]
+    seen = set()
+    for content in files:
+        problems = problems_of(content)
+        assert problems, content
+        seen |= {p.reason for p in problems}
+    settings.OUTCOME_UPLOAD_MAX_ROWS = 1
+    seen |= {p.reason for p in problems_of((HEADER + "entries_to_care,01/04/2025,30/04/2025,all,1,,\n" * 3).encode())}
+    settings.OUTCOME_UPLOAD_MAX_BYTES = 10
+    seen |= {p.reason for p in problems_of(HEADER.encode())}
+    assert len(seen) >= 40
+    assert [reason for reason in sorted(seen) if not FIX.search(reason)] == []

@@ -20,7 +20,7 @@ from django.utils.module_loading import import_string
 import outcomes.parsing
 from outcomes import services
 from outcomes.models import OutcomeValue, Submission
-from outcomes.parsing import HashParts
+from outcomes.parsing import DUPLICATE_FIX, HashParts
 from pine import services as pine_services
 from tests import factories
 from tests.outcomes.test_children import RAW
@@ -277,8 +277,14 @@ def test_duplicates_across_chunks_and_spilled_parts_name_the_first_row(lead, par
             partner=partner, actor=lead, evaluation=evaluation, filename="c.csv", content=text.encode()
         )
     assert [(p["row"], p["reason"]) for p in submission.errors] == [
-        (47, "Duplicate: row 5 has the same child, measure, group and period."),
-        (60, "Duplicate: row 52 has the same child, measure, group and period."),
+        (
+            47,
+            "Duplicate: row 5 has the same child, measure, group and period. " + DUPLICATE_FIX,
+        ),
+        (
+            60,
+            "Duplicate: row 52 has the same child, measure, group and period. " + DUPLICATE_FIX,
+        ),
     ]
 
 

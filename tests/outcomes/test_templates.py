@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from measures.library import STANDARD_MEASURES
 from measures.models import Measure
-from outcomes.parsing import parse_outcome_file
+from outcomes.parsing import NO_DATA_ROWS, parse_outcome_file
 
 pytestmark = pytest.mark.django_db
 
@@ -47,12 +47,12 @@ def test_a_template_uploaded_unchanged_stores_nothing(client, lead, partner, eva
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     rows, problems = parse_outcome_file(response.content, filename=name, measure_units=units())
     # the example is a note row (CSV) or on a sheet not read (XLSX)
-    assert rows == [] and [p.reason for p in problems] == ["The file has a header but no data rows."]
+    assert rows == [] and [p.reason for p in problems] == [NO_DATA_ROWS]
     submission = services.submission_upload(
         partner=partner, actor=lead, evaluation=evaluation, filename=name, content=response.content
     )
     assert submission.status == Submission.Status.REJECTED
-    assert submission.errors[0]["reason"] == "The file has a header but no data rows."
+    assert submission.errors[0]["reason"] == NO_DATA_ROWS
     assert OutcomeValue.objects.get(pk=stored.pk).value == 31 and OutcomeValue.objects.count() == 1
 
 
