@@ -21,12 +21,13 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
+from measures.library import DISPLAY_DECIMALS
 from outcomes.cells import factorized, mapped, remember, rows
 from outcomes.children import (
     CHILD_REF,
@@ -545,21 +546,39 @@ def _not_a_number(text: str) -> str:
 RATE_SCALE = {"percentage": 100, "rate_10k": 10_000}
 # Units whose value is left empty, and reported as not estimable, when the denominator is 0.
 NOT_ESTIMABLE_UNITS = ("percentage", "rate_10k", "days")
-# Reports show percentages and rates to one decimal place: a value agrees with its counts if it
-# shows the same, i.e. is within half of the last place shown.
-AGREEMENT = Decimal("0.05")
+# Exactly half of the last place shown may be rounded either way (a spreadsheet rounds 6.25 up, a
+# float rounds it to even): both are taken as the value shown.
+ROUNDINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN)
 
 
 def _implied_value(numerator: int, denominator: int, unit: str) -> Decimal:
     return Decimal(RATE_SCALE[unit] * numerator) / Decimal(denominator)
 
 
+def _as_shown(value: Decimal, unit: str) -> set[Decimal]:
+    """``value`` at its unit's displayed precision (``measures.library.DISPLAY_DECIMALS``), as reports show it."""
+    places = Decimal(1).scaleb(-DISPLAY_DECIMALS[unit])
+    return {value.quantize(places, rounding=rounding) for rounding in ROUNDINGS}
+
+
 def _agrees(value: Decimal, numerator: int, denominator: int, unit: str) -> bool:
-    return abs(value - _implied_value(numerator, denominator, unit)) <= AGREEMENT
+    """The value equals what its numerator and denominator give, at the measure's displayed precision:
+    22.6, 22.56 and 22.64 for 37 out of 164 (22.5609...), not 22.52 (shown 22.5) or 23. A value given
+    to more places than are shown also agrees if it is the counts' value rounded to those places
+    (22.55 for 22.549...), though it then shows as 22.6: rounding twice is not a disagreement."""
+    implied = _implied_value(numerator, denominator, unit)
+    if _as_shown(value, unit) & _as_shown(implied, unit):
+        return True
+    exponent = value.normalize().as_tuple().exponent
+    if not isinstance(exponent, int) or exponent >= -DISPLAY_DECIMALS[unit]:
+        return False
+    places = Decimal(1).scaleb(exponent)
+    return value in {implied.quantize(places, rounding=rounding) for rounding in ROUNDINGS}
 
 
 def _implied(numerator: int, denominator: int, unit: str) -> str:
-    shown = _implied_value(numerator, denominator, unit).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    places = Decimal(1).scaleb(-DISPLAY_DECIMALS[unit])
+    shown = _implied_value(numerator, denominator, unit).quantize(places, rounding=ROUND_HALF_UP)
     if unit == "percentage":
         return f"{numerator:,} out of {denominator:,} is {shown}%"
     return f"{numerator:,} out of {denominator:,} children is a rate of {shown} per 10,000"

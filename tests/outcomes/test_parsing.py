@@ -122,6 +122,10 @@ def parse_line(line: str):
         # 37 / 164 = 22.56%: 50 disagrees, and the message gives what the counts imply.
         ("re_referrals_12m,01/04/2025,30/04/2025,all,50,37,164", "value", "37 out of 164 is 22.6%, not 50"),
         ("re_referrals_12m,01/04/2025,30/04/2025,all,23,37,164", "value", "37 out of 164 is 22.6%"),
+        # 22.52 is within 0.05 of 22.56 but shows as 22.5%, not the 22.6% its counts give
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,22.52,37,164", "value", "37 out of 164 is 22.6%, not 22.52"),
+        ("cp_plans_rate,01/04/2025,30/04/2025,all,22.52,37,16400", "value", "a rate of 22.6 per 10,000"),
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,22.56,22549,100000", "value", "is 22.5%, not 22.56"),
         ("cp_plans_rate,01/04/2025,30/04/2025,all,40,37,16400", "value", "a rate of 22.6 per 10,000"),
         ("re_referrals_12m,01/04/2025,30/04/2025,all,22.6,37,", "denominator", "give the denominator too"),
         ("re_referrals_12m,01/04/2025,30/04/2025,all,22.6,,164", "numerator", "give the numerator too"),
@@ -148,6 +152,13 @@ def test_values_must_agree_with_their_counts_and_each_message_says_how_to_fix_it
     [
         ("re_referrals_12m,01/04/2025,30/04/2025,all,22.6,37,164", Decimal("22.6")),  # 22.56 shown to 1 place
         ("re_referrals_12m,01/04/2025,30/04/2025,all,22.56,37,164", Decimal("22.56")),
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,22.64,37,164", Decimal("22.64")),  # shown as 22.6, as 37/164 is
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,6.2,1,16", Decimal("6.2")),  # 6.25 exactly: rounded either way
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,6.3,1,16", Decimal("6.3")),
+        ("cp_plans_rate,01/04/2025,30/04/2025,all,22.64,37,16400", Decimal("22.64")),
+        # 22549 / 100000 is 22.549 (shown 22.5); 22.55 is it to 2 places, though shown as 22.6
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,22.55,22549,100000", Decimal("22.55")),
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,22.5500,22549,100000", Decimal("22.55")),
         ("re_referrals_12m,01/04/2025,30/04/2025,all,22.5,45,200", Decimal("22.5")),
         ("cp_plans_rate,01/04/2025,30/04/2025,all,22.6,37,16400", Decimal("22.6")),
         ("days_to_assessment,01/04/2025,30/04/2025,all,7.5,,12", Decimal("7.5")),  # children only
