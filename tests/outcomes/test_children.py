@@ -329,6 +329,34 @@ def test_the_same_child_in_intervention_and_comparison_in_one_period_is_refused(
     assert "(row 2)" in submission.errors[0]["reason"]
 
 
+def test_child_rows_whose_all_group_is_smaller_than_a_detail_group_are_refused(lead, partner, evaluation):
+    """The aggregates of child rows go through the group-total rule too: "all" counts every child."""
+    from evaluations import services as evaluation_services
+
+    smaller = upload(
+        partner,
+        lead,
+        evaluation,
+        child_rows(
+            *(f"C{n},entries_to_care,01/04/2025,30/04/2025,intervention,1" for n in range(3)),
+            "C0,entries_to_care,01/04/2025,30/04/2025,all,1",
+            *(f"D{n},re_referrals_12m,01/04/2025,30/04/2025,comparison,0" for n in range(4)),
+            "D0,re_referrals_12m,01/04/2025,30/04/2025,all,1",
+        ),
+    )
+    assert smaller.status == "rejected" and not ChildRecord.objects.exists()
+    assert [(p["row"], p["column"]) for p in smaller.errors] == [(5, "value"), (10, "denominator")]
+    assert "less than the intervention group's 3 (row 2)" in smaller.errors[0]["reason"]
+    assert "a denominator of 1, less than the comparison group's 4 (row 6)" in smaller.errors[1]["reason"]
+    # Where the plan says no child is in both groups, "all" is at least the two together.
+    evaluation_services.plan_save_draft(partner=partner, actor=lead, evaluation=evaluation, groups_exclusive=True)
+    rows = ["C1,entries_to_care,01/04/2025,30/04/2025,intervention,1", "C2,entries_to_care,01/04/2025,30/04/2025,comparison,1"]
+    short = upload(partner, lead, evaluation, child_rows(*rows, "C1,entries_to_care,01/04/2025,30/04/2025,all,1"))
+    assert short.status == "rejected" and "less than intervention plus comparison (1 + 1)" in short.errors[0]["reason"]
+    both = child_rows(*rows, "C1,entries_to_care,01/04/2025,30/04/2025,all,1", "C2,entries_to_care,01/04/2025,30/04/2025,all,1")
+    assert upload(partner, lead, evaluation, both).status == "accepted"
+
+
 def exclusive_chunk(lines, children, groups, starts=None):
     """Checked child rows as :class:`outcomes.parsing.ExclusiveGroups` reads them."""
     from datetime import date

@@ -131,6 +131,11 @@ def test_the_data_dictionary_lists_every_measure_with_groups_date_format_and_an_
     assert {row["measure"] for row in table} >= {m.code for m in STANDARD_MEASURES}
     row = next(r for r in table if r["measure"] == "cp_plans_rate")
     assert row["groups"] == "intervention, comparison, all" and "DD/MM/YYYY" in row["date_format"]
+    # how each measure's child-level rows add up (its declared rule)
+    rules = {r["measure"]: r["child_rows"] for r in table}
+    assert rules["cp_plans_rate"] == "None: send aggregate rows (a rate needs a population)"
+    assert rules["days_referral_to_assessment"] == "Median of the rows' values"
+    assert rules["entries_to_care"].startswith("Count") and rules["re_referrals_12m"].startswith("Proportion")
     examples = "measure,period_start,period_end,group,value,numerator,denominator\n" + "".join(
         r["example_row"] + "\n" for r in table
     )
