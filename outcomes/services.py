@@ -21,7 +21,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,7 +30,7 @@ from evaluations import selectors as evaluation_selectors
 from evaluations import services as evaluation_services
 from measures import selectors as measure_selectors
 from outcomes import ingest
-from outcomes.models import OutcomeValue, PeriodApproval, PeriodQuery, Submission
+from outcomes.models import ChildRecord, OutcomeValue, PeriodApproval, PeriodQuery, Submission
 from outcomes.parsing import KEPT_FILENAME, OutcomeRow, Problem, sanitise_upload, too_large_problem, upload_limits
 from outcomes.periods import period_length
 from pine import jobs
@@ -422,6 +423,8 @@ def _ingest(submission: Submission, raw, size: int, filename: str, measures: dic
         + period_length_problems(rows, current)
         + group_total_problems(plan, rows, current, measures)
     )
+    if result.child_count:  # the file's child rows, stored in this transaction
+        problems += stored_group_problems(submission, rows, measures)
     if problems:
         problems.sort(key=lambda p: p.row)
         raise _Refused(Submission.Status.REJECTED, errors=[p.as_dict() for p in problems], row_count=0)
@@ -770,6 +773,91 @@ def group_total_problems(plan, rows: list[OutcomeRow], current: dict[str, list[O
                         "plan says no child is in both groups. Check the three rows, or the plan.",
                     )
                 )  # fmt: skip
+    return problems
+
+
+EXCLUSIVE_GROUPS = ("intervention", "comparison")
+
+
+def stored_group_problems(submission: Submission, rows: list[OutcomeRow], measures: dict) -> list[Problem]:
+    """A child is in at most one of intervention and comparison in a period across uploads too: the
+    child rows of this submission (stored in the caller's transaction) against those behind the
+    current values of other uploads that the file leaves in place (within a file,
+    ``outcomes.parsing.ExclusiveGroups`` checks it as the file is read). Pseudonyms are compared
+    under one key version. Two reads: the other uploads' values with child rows in the file's
+    periods (usually none: nothing more is read), then the children both have."""
+    starts = sorted({r.period_start for r in rows if r.group in EXCLUSIVE_GROUPS})
+    if not starts:
+        return []
+    replaced = {(measures[r.measure].pk, r.group, r.period_start) for r in rows}
+    others = [
+        key
+        for key in OutcomeValue.objects.filter(
+            partner=submission.partner_id,
+            evaluation=submission.evaluation_id,
+            is_current=True,
+            period_start__in=starts,
+            group__in=EXCLUSIVE_GROUPS,
+        )
+        .exclude(submission=submission.pk)
+        .filter(
+            Exists(
+                ChildRecord.objects.filter(
+                    partner=submission.partner_id,
+                    evaluation=submission.evaluation_id,
+                    measure=OuterRef("measure"),
+                    period_start=OuterRef("period_start"),
+                    group=OuterRef("group"),
+                    submission=OuterRef("submission"),
+                )
+            )
+        )
+        .values_list("submission_id", "measure_id", "group", "period_start")
+        if key[1:] not in replaced
+    ]
+    if not others:
+        return []
+    submissions, measure_ids, groups, periods = (list(column) for column in zip(*others))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT mine.period_start, mine."group", other.submission_id, count(DISTINCT mine.child_digest)
+            FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::date[])
+                 AS kept (submission_id, measure_id, "group", period_start)
+            JOIN outcomes_childrecord other
+              ON other.partner_id = %s AND other.evaluation_id = %s AND other.submission_id = kept.submission_id
+             AND other.measure_id = kept.measure_id AND other."group" = kept."group" AND other.period_start = kept.period_start
+            JOIN outcomes_childrecord mine
+              ON mine.submission_id = %s AND mine.child_digest = other.child_digest AND mine.key_version = other.key_version
+             AND mine.period_start = other.period_start AND mine."group" IN ('intervention', 'comparison')
+             AND mine."group" <> other."group"
+            GROUP BY 1, 2, 3
+            ORDER BY 1, 2, 3
+            """,
+            [submissions, measure_ids, groups, periods, submission.partner_id, submission.evaluation_id, submission.pk],
+        )
+        found = cursor.fetchall()
+    if not found:
+        return []
+    names = dict(Submission.objects.filter(pk__in={row[2] for row in found}).values_list("pk", "filename"))
+    first_rows = {}
+    for r in rows:
+        first_rows.setdefault((r.period_start, r.group), r.row)
+    problems = []
+    for start, group, other, children in found:
+        other_group = EXCLUSIVE_GROUPS[1 - EXCLUSIVE_GROUPS.index(group)]
+        who = "1 child" if children == 1 else f"{children:,} children"
+        problems.append(
+            Problem(
+                first_rows.get((start, group), 0),
+                "group",
+                group,
+                f"{who} in this file's {group} group for the period starting {start:%d/%m/%Y} "
+                f"{'is' if children == 1 else 'are'} in the {other_group} group of the stored upload "
+                f"{names.get(other, 'another upload')}. A child belongs to one of the two groups in a period: "
+                "correct the group, or upload that period's rows of both groups again in one file.",
+            )
+        )
     return problems
 
 

@@ -357,6 +357,45 @@ def test_child_rows_whose_all_group_is_smaller_than_a_detail_group_are_refused(l
     assert upload(partner, lead, evaluation, both).status == "accepted"
 
 
+def test_a_child_in_the_other_group_of_a_stored_upload_in_the_same_period_is_refused(lead, partner, evaluation):
+    """(Before: only one file's rows were checked, so the same child could be sent in the intervention
+    group in one upload and in the comparison group of the same period in the next.)"""
+    first = upload(
+        partner,
+        lead,
+        evaluation,
+        child_rows(
+            "C1,entries_to_care,01/04/2025,30/04/2025,intervention,1",
+            "C2,entries_to_care,01/04/2025,30/04/2025,intervention,1",
+        ),
+        filename="april-intervention.csv",
+    )
+    assert first.status == "accepted"
+    later = child_rows(
+        "C9,re_referrals_12m,01/04/2025,30/04/2025,comparison,0",
+        "C1,re_referrals_12m,01/04/2025,30/04/2025,comparison,1",
+        "C2,re_referrals_12m,01/04/2025,30/04/2025,comparison,1",
+        "C1,re_referrals_12m,01/05/2025,31/05/2025,comparison,1",  # another period: fine
+    )
+    refused = upload(partner, lead, evaluation, later)
+    assert refused.status == "rejected" and not ChildRecord.objects.filter(submission=refused).exists()
+    assert [(p["row"], p["column"]) for p in refused.errors] == [(2, "group")]
+    assert (
+        "2 children in this file's comparison group for the period starting 01/04/2025 are in the intervention group "
+        "of the stored upload april-intervention.csv" in refused.errors[0]["reason"]
+    )
+    # Once the intervention group's April is sent again without them, they may be in the comparison group.
+    assert upload(partner, lead, evaluation, child_rows("C3,entries_to_care,01/04/2025,30/04/2025,intervention,1")).status == (
+        "accepted"
+    )
+    assert upload(partner, lead, evaluation, later).status == "accepted"
+    # Against every measure's current child rows of the period: C3 is in entries_to_care's intervention group.
+    both = child_rows(
+        "C3,entries_to_care,01/04/2025,30/04/2025,comparison,1", "C1,entries_to_care,01/04/2025,30/04/2025,comparison,1"
+    )
+    assert upload(partner, lead, evaluation, both).errors[0]["reason"].startswith("1 child in this file's comparison group")
+
+
 def exclusive_chunk(lines, children, groups, starts=None):
     """Checked child rows as :class:`outcomes.parsing.ExclusiveGroups` reads them."""
     from datetime import date
