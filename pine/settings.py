@@ -182,6 +182,9 @@ if UPLOADS_S3_BUCKET:
             "file_overwrite": False,
             "querystring_auth": True,
             "object_parameters": {"ServerSideEncryption": "AES256"} if env.bool("UPLOADS_S3_ENCRYPT", default=False) else {},
+            # A file read from the bucket is downloaded to a temporary file, held in memory only up
+            # to this size (django-storages' default, 0, holds the whole file in memory).
+            "max_memory_size": 8 * 1024 * 1024,
         },
     }
 else:

@@ -312,3 +312,12 @@ def test_object_storage_is_chosen_by_the_environment(monkeypatch):
     storage = import_string(uploads["BACKEND"])(**uploads["OPTIONS"])  # no network until a file is read or written
     assert (storage.bucket_name, storage.endpoint_url, storage.region_name) == ("pine-uploads", "http://minio:9000", "eu-west-2")
     assert (storage.location, storage.default_acl, storage.file_overwrite) == ("uploads", "private", False)
+    # A file read back is spooled to disk past a few megabytes, not held whole in the worker's memory
+    # (before: max_memory_size 0, which never rolls over). The download is stood in for: no network.
+    from storages.backends.s3 import S3File
+
+    received = S3File("outcomes/1/x/received", "wb", storage)  # opening to write touches no network
+    received._mode = "rb"
+    received.obj.download_fileobj = lambda out, **kwargs: out.write(b"x" * (9 * 1024 * 1024))
+    assert received.file._rolled and received.file.read(3) == b"xxx"
+    received.file.close()
