@@ -27,7 +27,7 @@ period: a referral measure counts each referral. The same child, measure, group,
 date twice is a duplicate. A child is in at most one of the intervention and comparison groups in a
 period (across measures): ``outcomes.parsing.ExclusiveGroups`` checks it within a file, and
 ``outcomes.services.stored_group_problems`` against the child rows behind other uploads' current
-values (when the file is stored: a dry run stores no child rows).
+values (a dry run's child rows are stored for the check, then rolled back).
 
 A row may also carry a ``start_date``: when the child's time to the event starts (a referral, the
 start of the intervention), for time-to-event analysis (``reports.estimates.time_to_event``). It may

@@ -396,7 +396,10 @@ def _ingest(submission: Submission, raw, size: int, filename: str, measures: dic
     then check the aggregate rows against the plan, the locked periods and the stored values, and
     store them. Raises :class:`_Refused` to roll everything back."""
     version = settings.PSEUDONYM_KEY_VERSION
-    store = None if submission.dry_run else ingest.ChildCopy(submission, measures)
+    # A dry run stores nothing, but where other uploads' child rows stand, its child rows are stored
+    # for the check across uploads (stored_group_problems) and rolled back with the rest.
+    stored = not submission.dry_run or _children_behind_current_values(submission)
+    store = ingest.ChildCopy(submission, measures) if stored else None
     result = ingest.run(
         raw,
         filename=filename,
@@ -779,40 +782,52 @@ def group_total_problems(plan, rows: list[OutcomeRow], current: dict[str, list[O
 EXCLUSIVE_GROUPS = ("intervention", "comparison")
 
 
+def _child_rows_behind(values, submission: Submission):
+    """``values`` (outcome values) that other uploads' child rows of their measure, group and period stand behind."""
+    return values.exclude(submission=submission.pk).filter(
+        Exists(
+            ChildRecord.objects.filter(
+                partner=submission.partner_id,
+                evaluation=submission.evaluation_id,
+                measure=OuterRef("measure"),
+                period_start=OuterRef("period_start"),
+                group=OuterRef("group"),
+                submission=OuterRef("submission"),
+            )
+        )
+    )
+
+
+def _children_behind_current_values(submission: Submission) -> bool:
+    """Whether any current intervention or comparison value of the evaluation comes from child rows."""
+    current = OutcomeValue.objects.filter(
+        partner=submission.partner_id, evaluation=submission.evaluation_id, is_current=True, group__in=EXCLUSIVE_GROUPS
+    )
+    return _child_rows_behind(current, submission).exists()
+
+
 def stored_group_problems(submission: Submission, rows: list[OutcomeRow], measures: dict) -> list[Problem]:
     """A child is in at most one of intervention and comparison in a period across uploads too: the
     child rows of this submission (stored in the caller's transaction) against those behind the
     current values of other uploads that the file leaves in place (within a file,
     ``outcomes.parsing.ExclusiveGroups`` checks it as the file is read). Pseudonyms are compared
     under one key version. Two reads: the other uploads' values with child rows in the file's
-    periods (usually none: nothing more is read), then the children both have."""
+    periods (usually none: nothing more is read), then the children both have. A dry run is checked
+    so too, its child rows stored and rolled back, where any such values stand."""
     starts = sorted({r.period_start for r in rows if r.group in EXCLUSIVE_GROUPS})
     if not starts:
         return []
     replaced = {(measures[r.measure].pk, r.group, r.period_start) for r in rows}
+    current = OutcomeValue.objects.filter(
+        partner=submission.partner_id,
+        evaluation=submission.evaluation_id,
+        is_current=True,
+        period_start__in=starts,
+        group__in=EXCLUSIVE_GROUPS,
+    )
     others = [
         key
-        for key in OutcomeValue.objects.filter(
-            partner=submission.partner_id,
-            evaluation=submission.evaluation_id,
-            is_current=True,
-            period_start__in=starts,
-            group__in=EXCLUSIVE_GROUPS,
-        )
-        .exclude(submission=submission.pk)
-        .filter(
-            Exists(
-                ChildRecord.objects.filter(
-                    partner=submission.partner_id,
-                    evaluation=submission.evaluation_id,
-                    measure=OuterRef("measure"),
-                    period_start=OuterRef("period_start"),
-                    group=OuterRef("group"),
-                    submission=OuterRef("submission"),
-                )
-            )
-        )
-        .values_list("submission_id", "measure_id", "group", "period_start")
+        for key in _child_rows_behind(current, submission).values_list("submission_id", "measure_id", "group", "period_start")
         if key[1:] not in replaced
     ]
     if not others:

@@ -377,8 +377,13 @@ def test_a_child_in_the_other_group_of_a_stored_upload_in_the_same_period_is_ref
         "C2,re_referrals_12m,01/04/2025,30/04/2025,comparison,1",
         "C1,re_referrals_12m,01/05/2025,31/05/2025,comparison,1",  # another period: fine
     )
+    dry_run = services.submission_upload(
+        partner=partner, actor=lead, evaluation=evaluation, filename="c.csv", content=later.encode(), dry_run=True
+    )
+    assert dry_run.status == "rejected" and dry_run.errors[0]["reason"].startswith("2 children in this file's comparison")
     refused = upload(partner, lead, evaluation, later)
-    assert refused.status == "rejected" and not ChildRecord.objects.filter(submission=refused).exists()
+    assert refused.status == "rejected"
+    assert not ChildRecord.objects.filter(submission__in=[refused, dry_run]).exists()
     assert [(p["row"], p["column"]) for p in refused.errors] == [(2, "group")]
     assert (
         "2 children in this file's comparison group for the period starting 01/04/2025 are in the intervention group "
@@ -394,6 +399,11 @@ def test_a_child_in_the_other_group_of_a_stored_upload_in_the_same_period_is_ref
         "C3,entries_to_care,01/04/2025,30/04/2025,comparison,1", "C1,entries_to_care,01/04/2025,30/04/2025,comparison,1"
     )
     assert upload(partner, lead, evaluation, both).errors[0]["reason"].startswith("1 child in this file's comparison group")
+    clean = services.submission_upload(
+        partner=partner, actor=lead, evaluation=evaluation, filename="c.csv", content=both.replace("C3", "C7").encode(),
+        dry_run=True,
+    )  # fmt: skip
+    assert clean.status == "checked" and not ChildRecord.objects.filter(submission=clean).exists()
 
 
 def exclusive_chunk(lines, children, groups, starts=None):
