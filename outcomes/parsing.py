@@ -118,6 +118,9 @@ def too_large_problem(max_bytes: int) -> "Problem":
 NOT_TEXT = "The file is not text. Save it as CSV (UTF-8)."
 EMPTY_FILE = "The file is empty. Choose the file with the data, or fill in the template from the evaluation page."
 DUPLICATE_FIX = "Remove one of the two rows, or correct the one that is wrong."
+CHILD_DUPLICATE_FIX = (
+    f"{DUPLICATE_FIX} If they are two events of the child in the period, add an event_date column giving each one's date."
+)
 NO_DATA_ROWS = (
     "The file has a header but no data rows. Add a row below the header for each value "
     "(rows whose first cell starts with # are notes, and are not read)."
@@ -880,15 +883,13 @@ class Checker:
 
     def finish(self) -> list[Problem]:
         what = "the same child, measure, group and period" if self.child_level else "the same measure, group and period"
+        fix = DUPLICATE_FIX
         if self.child_level and EVENT_DATE in self.header:
             what = "the same child, measure, group, period and event date"
+        elif self.child_level:  # a child referred twice in a month is two events, not a duplicate
+            fix = CHILD_DUPLICATE_FIX
         duplicates = [
-            Problem(
-                line,
-                "period_start",
-                f"{start:%d/%m/%Y}",
-                f"Duplicate: row {earlier} has {what}. {DUPLICATE_FIX}",
-            )
+            Problem(line, "period_start", f"{start:%d/%m/%Y}", f"Duplicate: row {earlier} has {what}. {fix}")
             for line, earlier, start in self._keys.duplicates(MAX_ERRORS)
         ]
         if duplicates:  # in file order among the others (a row with a duplicate key has no other problem)

@@ -259,6 +259,13 @@ def test_a_days_measure_follows_its_declared_statistic(lead, partner, evaluation
 
 def test_an_event_date_lets_a_child_have_several_events_in_a_period(lead, partner, evaluation):
     """(Before: a child referred twice in a month was refused as a duplicate.)"""
+    twice = upload(
+        partner,
+        lead,
+        evaluation,
+        child_rows("C1,entries_to_care,01/04/2025,30/04/2025,all,1", "C1,entries_to_care,01/04/2025,30/04/2025,all,1"),
+    )
+    assert "two events of the child in the period, add an event_date column" in twice.errors[0]["reason"]
     header = "child_ref,measure,period_start,period_end,event_date,group,value\n"
     submission = upload(
         partner,

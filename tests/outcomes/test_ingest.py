@@ -12,7 +12,7 @@ import pytest
 
 from outcomes import ingest, services
 from outcomes.models import ChildRecord, OutcomeValue, Submission
-from outcomes.parsing import DUPLICATE_FIX
+from outcomes.parsing import CHILD_DUPLICATE_FIX
 from pine import jobs
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +107,7 @@ def test_a_file_refused_after_some_chunks_were_stored_keeps_nothing(lead, partne
             "row": 32,
             "column": "period_start",
             "value": "01/04/2025",
-            "reason": "Duplicate: row 5 has the same child, measure, group and period. " + DUPLICATE_FIX,
+            "reason": "Duplicate: row 5 has the same child, measure, group and period. " + CHILD_DUPLICATE_FIX,
         }
     ]
     assert not ChildRecord.objects.exists() and not OutcomeValue.objects.exists()

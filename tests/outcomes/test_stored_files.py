@@ -20,7 +20,7 @@ from django.utils.module_loading import import_string
 import outcomes.parsing
 from outcomes import services
 from outcomes.models import OutcomeValue, Submission
-from outcomes.parsing import DUPLICATE_FIX, HashParts
+from outcomes.parsing import CHILD_DUPLICATE_FIX, HashParts
 from pine import services as pine_services
 from tests import factories
 from tests.outcomes.test_children import RAW
@@ -279,11 +279,11 @@ def test_duplicates_across_chunks_and_spilled_parts_name_the_first_row(lead, par
     assert [(p["row"], p["reason"]) for p in submission.errors] == [
         (
             47,
-            "Duplicate: row 5 has the same child, measure, group and period. " + DUPLICATE_FIX,
+            "Duplicate: row 5 has the same child, measure, group and period. " + CHILD_DUPLICATE_FIX,
         ),
         (
             60,
-            "Duplicate: row 52 has the same child, measure, group and period. " + DUPLICATE_FIX,
+            "Duplicate: row 52 has the same child, measure, group and period. " + CHILD_DUPLICATE_FIX,
         ),
     ]
 
