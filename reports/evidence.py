@@ -97,7 +97,7 @@ def evidence_build(
     safe cells of the planned measures. `earlier_hidden` / `earlier_shown`: cells of earlier
     versions of this evaluation's report (see `earlier_cells`), so suppression stays consistent.
     `children`: for a time-to-event plan, each measure's child rows (one per child: group,
-    start_date, event_date, period_end; see outcomes.selectors.child_event_rows)."""
+    start_date, event_date, period_end; see outcomes.selectors.child_event_frames)."""
     if not plan.measures:
         # No plan yet (or one that names no measure): the report shows every measure sent, each
         # secondary and not estimated, so a partner still sees its data, safely.
