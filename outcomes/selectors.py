@@ -139,46 +139,55 @@ def _frame(values, approved: set) -> "pd.DataFrame":
 CHILD_EVENT_COLUMNS = ["group", "start_date", "event_date", "period_end"]
 
 
-def child_event_rows(
-    *, partner: Partner, evaluation, snapshot: dict, measure_code: str, period_from=None, period_to=None
-) -> "pd.DataFrame":
-    """For time to event: one row per child (pseudonym) and group of a measure's child-level rows
-    behind a snapshot's values (`outcome_snapshot`): the rows of the uploads whose values the
-    snapshot holds, for the same measure, group and period, so a report version reads the children
-    it read when it was built. Each child's earliest start_date, first event_date (None: no event)
-    and last period_end (where a child without an event is censored). `period_from` / `period_to`:
-    only periods wholly between them (a plan's window). Columns: CHILD_EVENT_COLUMNS."""
-    import pandas as pd  # only the report worker needs pandas
-
+def child_event_frames(
+    *, partner: Partner, evaluation, snapshot: dict, measure_codes, period_from=None, period_to=None
+) -> "dict[str, pd.DataFrame]":
+    """For time to event, per measure code: one row per child (pseudonym) and group of the measure's
+    child-level rows behind a snapshot's values (`outcome_snapshot`): the rows of the uploads whose
+    values the snapshot holds, for the same measure, group and period, so a report version reads the
+    children it read when it was built. Each child's earliest start_date, first event_date (None: no
+    event) and last period_end (where a child without an event is censored). `period_from` /
+    `period_to`: only periods wholly between them (a plan's window). Columns: CHILD_EVENT_COLUMNS."""
     values = OutcomeValue.objects.filter(
-        partner=partner, evaluation=evaluation, pk__in=snapshot["value_ids"], measure__code=measure_code
+        partner=partner, evaluation=evaluation, pk__in=snapshot["value_ids"], measure__code__in=list(measure_codes)
     )
     if period_from is not None:
         values = values.filter(period_start__gte=period_from)
     if period_to is not None:
         values = values.filter(period_end__lte=period_to)
-    # The snapshot's (upload, group) pairs with their periods: a few, read first, so that the child
-    # rows' query is one scan of the measure's rows whatever the planner knows. (A correlated EXISTS
-    # over the snapshot's value ids was planned as a nested loop on a freshly loaded table: 198 s
-    # for 4,000 child rows.)
-    behind: dict[tuple[int, str], set] = {}
-    measure_ids = set()
-    for submission_id, measure_id, group, period_start in values.values_list(
-        "submission_id", "measure_id", "group", "period_start"
+    # The snapshot's (upload, group) pairs with their periods, for every measure in one query: a few,
+    # read first, so that each measure's child rows are one scan of its rows whatever the planner
+    # knows. (A correlated EXISTS over the snapshot's value ids was planned as a nested loop on a
+    # freshly loaded table: 198 s for 4,000 child rows.)
+    behind: dict[str, dict[tuple[int, str], set]] = {code: {} for code in measure_codes}
+    measure_ids: dict[str, set] = {code: set() for code in measure_codes}
+    for code, submission_id, measure_id, group, period_start in values.values_list(
+        "measure__code", "submission_id", "measure_id", "group", "period_start"
     ).distinct():
-        behind.setdefault((submission_id, group), set()).add(period_start)
-        measure_ids.add(measure_id)
-    which = Q(pk__in=[])  # nothing, when the snapshot holds no value of the measure
-    for (submission_id, group), starts in sorted(behind.items()):
-        which |= Q(submission_id=submission_id, group=group, period_start__in=sorted(starts))
-    rows = (
-        ChildRecord.objects.filter(partner=partner, evaluation=evaluation, measure_id__in=sorted(measure_ids))
-        .filter(which)
-        .values("child_digest", "key_version", "group")
-        .annotate(start=Min("start_date"), event=Min("event_date"), end=Max("period_end"))
-        .order_by("group", "start", "event", "end", "child_digest")
-        .values_list("group", "start", "event", "end")
-    )
+        behind[code].setdefault((submission_id, group), set()).add(period_start)
+        measure_ids[code].add(measure_id)
+    return {
+        code: _child_events(partner=partner, evaluation=evaluation, measure_ids=measure_ids[code], behind=behind[code])
+        for code in measure_codes
+    }
+
+
+def _child_events(*, partner: Partner, evaluation, measure_ids: set, behind: dict) -> "pd.DataFrame":
+    import pandas as pd  # only the report worker needs pandas
+
+    rows = []
+    if behind:  # else the snapshot holds no value of the measure: no child rows
+        which = Q(pk__in=[])
+        for (submission_id, group), starts in sorted(behind.items()):
+            which |= Q(submission_id=submission_id, group=group, period_start__in=sorted(starts))
+        rows = (
+            ChildRecord.objects.filter(partner=partner, evaluation=evaluation, measure_id__in=sorted(measure_ids))
+            .filter(which)
+            .values("child_digest", "key_version", "group")
+            .annotate(start=Min("start_date"), event=Min("event_date"), end=Max("period_end"))
+            .order_by("group", "start", "event", "end")  # rows equal in these are the same row of the frame
+            .values_list("group", "start", "event", "end")
+        )
     frame = pd.DataFrame(list(rows), columns=CHILD_EVENT_COLUMNS)
     for column in CHILD_EVENT_COLUMNS[1:]:
         frame[column] = pd.to_datetime(frame[column])

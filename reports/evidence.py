@@ -97,7 +97,7 @@ def evidence_build(
     safe cells of the planned measures. `earlier_hidden` / `earlier_shown`: cells of earlier
     versions of this evaluation's report (see `earlier_cells`), so suppression stays consistent.
     `children`: for a time-to-event plan, each measure's child rows (one per child: group,
-    start_date, event_date, period_end; see outcomes.selectors.child_event_rows)."""
+    start_date, event_date, period_end; see outcomes.selectors.child_event_frames)."""
     if not plan.measures:
         # No plan yet (or one that names no measure): the report shows every measure sent, each
         # secondary and not estimated, so a partner still sees its data, safely.
@@ -281,20 +281,24 @@ def _safe_with_window_totals(data, plan, raws: Mapping[str, _RawTimeToEvent], th
     """safe_cells over the frame and each time-to-event measure's window-total rows (above), and per
     measure and group why its children and events are hidden (None: shown)."""
     choice = {code: 0 for code, raw in raws.items() if raw.estimate.diagnostics.get("medians")}
-    while True:
+    levels, refit = {}, None  # refit: the measures whose relations to fit again (None: all)
+    while True:  # the quantities each measure's window rows fit, found before the one audit
         extra = [row for code, k in choice.items() for row in _window_rows(data, plan, code, raws[code], _WINDOW_QUANTITIES[k])]
         frame = data
         if extra:
             windows = pd.DataFrame(extra)
             frame = pd.concat([data, windows.drop(columns="_label")], ignore_index=True)
-        safe = disclosure.safe_cells(frame, threshold=threshold, earlier_hidden=earlier_hidden, earlier_shown=earlier_shown)
-        misfits = [
-            code for code, k in choice.items() if _WINDOW_QUANTITIES[k] and safe.levels.get(code) not in disclosure.RELATED_LEVELS
+        # A measure's relations are fitted on its own rows, so only those that changed are fitted again.
+        fit = frame if refit is None else frame[frame["measure_code"].isin(refit)]
+        levels.update(disclosure.fitted_levels(fit, threshold=threshold))
+        refit = [
+            code for code, k in choice.items() if _WINDOW_QUANTITIES[k] and levels.get(code) not in disclosure.RELATED_LEVELS
         ]
-        if not misfits:
+        if not refit:
             break
-        for code in misfits:
+        for code in refit:
             choice[code] += 1
+    safe = disclosure.safe_cells(frame, threshold=threshold, earlier_hidden=earlier_hidden, earlier_shown=earlier_shown)
     totals: dict[str, dict[str, tuple]] = {code: {} for code in raws}
     if extra:
         shown = safe.frame.iloc[len(data) :]

@@ -192,17 +192,14 @@ def _children(report: Report, spec) -> dict | None:
 
     if spec.design != TIME_TO_EVENT or spec.windows is None:
         return None
-    return {
-        planned.code: outcome_selectors.child_event_rows(
-            partner=report.partner,
-            evaluation=report.evaluation,
-            snapshot=report.snapshot,
-            measure_code=planned.code,
-            period_from=spec.windows.follow_up_start,
-            period_to=spec.windows.follow_up_end,
-        )
-        for planned in spec.measures
-    }
+    return outcome_selectors.child_event_frames(
+        partner=report.partner,
+        evaluation=report.evaluation,
+        snapshot=report.snapshot,
+        measure_codes=[planned.code for planned in spec.measures],
+        period_from=spec.windows.follow_up_start,
+        period_to=spec.windows.follow_up_end,
+    )
 
 
 def _context(report: Report, checksum: str):
