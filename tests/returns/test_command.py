@@ -244,3 +244,44 @@ def test_an_annex_a_workbook_goes_the_whole_way_into_the_outcome_store(tmp_path,
     assert done["submission"]["status"] in ("accepted", "needs_explanation") and done["measures"]["cin_referrals"]
     assert Submission.objects.get(code=done["submission"]["code"]).source == "annex_a"
     assert no_files_left(partner)
+
+
+def test_a_second_import_is_unchanged_a_corrected_return_makes_new_versions_and_an_approved_period_is_locked(
+    tmp_path, capsys, lead, partner, evaluation, practice_admin
+):
+    """The return's rows go through the upload's path: sent again they are unchanged; a corrected
+    return changes them as new versions (the old values kept, superseded); once the practice team
+    approves the period, a return that would change it is refused (exit 1) and nothing is stored."""
+    from datetime import date
+
+    from outcomes import services as outcome_services
+    from returns.cin.synthetic import Child, Episode, child_xml
+    from tests.conftest import in_scope_of
+
+    args = ["--partner", partner.slug, "--evaluation", evaluation.code, "--frequency", "annual"]
+    first = run(capsys, *args, write(tmp_path, "cin.xml", small_census()))
+    assert first["submission"]["status"] == "accepted"
+    again = run(capsys, *args, write(tmp_path, "cin-again.xml", small_census()), "--dry-run")
+    assert again["submission"]["changes"] == {"new": 0, "changed": 0, "unchanged": again["submission"]["rows"]}
+
+    # A corrected return: a fourth child referred in the year.
+    fourth = child_xml(Child("SYN0000004", episodes=[Episode(date(2024, 10, 1))]), 2025).encode()
+    corrected = small_census().replace(b"</Children>", fourth + b"</Children>")
+    second = run(capsys, *args, write(tmp_path, "cin-corrected.xml", corrected))
+    assert second["submission"]["changes"]["changed"] > 0
+    submission = Submission.objects.get(code=second["submission"]["code"])
+    if submission.status == "needs_explanation":  # the outcome store asks why the figures moved
+        outcome_services.submission_explain(partner=partner, actor=lead, submission=submission, explanation="Corrected.")
+    referrals = OutcomeValue.objects.filter(measure__code="cin_referrals", group="all", period_start=date(2024, 4, 1))
+    current = referrals.get(is_current=True)
+    assert current.value == 4 and current.submission == submission
+    old = referrals.get(is_current=False)
+    assert old.value == 3 and old.superseded_by_id == current.pk
+
+    with in_scope_of():
+        outcome_services.period_approve(actor=practice_admin, evaluation=evaluation, period_start=date(2024, 4, 1))
+    late = run(capsys, *args, write(tmp_path, "cin-late.xml", small_census()), code=1)
+    assert late["status"] == "done" and late["submission"]["status"] == "rejected"
+    assert any("so it is locked" in p["reason"] for p in late["submission"]["problems"])
+    assert referrals.get(is_current=True).pk == current.pk
+    assert no_files_left(partner)
