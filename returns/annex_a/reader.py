@@ -4,6 +4,7 @@ not, may sit above them); headings and cell labels are matched by tolerant rules
 dates may be real dates, Excel serial numbers or text. What cannot be matched for sure is reported,
 never guessed silently; no finding quotes a cell's value."""
 
+import math
 import re
 import zipfile
 from datetime import date, datetime, timedelta
@@ -93,6 +94,8 @@ def to_int(value) -> int | None | bool:
     try:
         number = float(str(value).strip())
     except ValueError:
+        return False
+    if not math.isfinite(number):  # "nan", "inf": no number (int() of them raises)
         return False
     return int(number) if number == int(number) and number >= 0 else False
 

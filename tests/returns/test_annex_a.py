@@ -4,6 +4,7 @@ hand (returns.annex_a.synthetic), ambiguity reported, nothing identifying kept o
 import io
 from datetime import date
 
+import pandas as pd
 import pytest
 from openpyxl import Workbook
 
@@ -149,6 +150,27 @@ def test_bad_cells_are_reported_by_sheet_row_and_field_without_their_values():
     }
     text = repr(result.problems)
     assert "SECRETCHILD" not in text and "fifth" not in text and "maybe" not in text
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "inf", "-inf", "1e400", "²", "-2", "1.5", "three"])
+def test_a_number_of_previous_plans_that_is_no_whole_number_is_a_warning_not_a_crash(cell):
+    """Text an export writes for an empty or broken number ("nan", "inf") is reported like any
+    other bad number (the reader used to raise on it, failing the whole import)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "List 7 child protection"
+    sheet.append(["Child ID", "Child protection plan start date", "Number of previous child protection plans"])
+    sheet.append(["K1", date(2023, 5, 1), cell])
+    sheet.append(["K2", date(2023, 6, 1), 2])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = read(buffer.getvalue())
+    assert not result.blocked
+    assert [(p.severity, p.where, p.field) for p in result.problems] == [
+        ("warning", "annex_a.xlsx, sheet List 7 child protection, row 2", "Number of previous child protection plans")
+    ]
+    assert cell not in repr(result.problems)
+    assert result.tables["protection_plans"]["previous_plans"].tolist() == [pd.NA, 2]
 
 
 def test_a_file_that_is_not_a_workbook_is_refused_clearly():
