@@ -27,6 +27,7 @@ EXCEL_EPOCH = date(1899, 12, 30)
 TEXT_DATES = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d %B %Y", "%d %b %Y")
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
+MAX_COUNT = 1_000  # a whole-number cell (previous plans) above this is not a count
 
 
 class _Findings:
@@ -95,9 +96,9 @@ def to_int(value) -> int | None | bool:
         number = float(str(value).strip())
     except ValueError:
         return False
-    if not math.isfinite(number):  # "nan", "inf": no number (int() of them raises)
+    if not math.isfinite(number) or not 0 <= number <= MAX_COUNT:  # "nan", "inf", 1e300: no count of plans
         return False
-    return int(number) if number == int(number) and number >= 0 else False
+    return int(number) if number == int(number) else False
 
 
 def _headings(row) -> list[str]:
