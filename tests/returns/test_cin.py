@@ -274,3 +274,15 @@ def test_an_older_layout_with_fields_directly_in_the_child_and_the_conference_on
     frame = cin.measures(result, periods=months("2020-06", "2020-06"), groups=[ALL], population={})
     assert cell(frame, "icpc_15_days", "2020-06-01")["numerator"] == 1
     assert "A999999999999" not in result.tables["children"].to_csv()
+
+
+def test_digits_that_are_no_decimal_number_are_reported_not_a_crash():
+    """A superscript "²" passes str.isdigit but int() refuses it: it used to crash the reader (and
+    fail the whole import with no word of where)."""
+    data = census_xml(2025, [Child("K1", episodes=[Episode(date(2024, 5, 1), plans=[Plan(date(2024, 6, 1), previous=1)])])])
+    data = data.replace(b"<NumberOfPreviousCPP>1<", "<NumberOfPreviousCPP>²<".encode())
+    data = data.replace(b"<Year>2025</Year>", "<Year>²⁰²⁵</Year>".encode())
+    result = read(data)
+    found = {(p.severity, p.field) for p in result.problems}
+    assert found == {("error", "NumberOfPreviousCPP"), ("error", "Year")}
+    assert "²" not in repr(result.problems)
