@@ -286,3 +286,34 @@ def test_digits_that_are_no_decimal_number_are_reported_not_a_crash():
     found = {(p.severity, p.field) for p in result.problems}
     assert found == {("error", "NumberOfPreviousCPP"), ("error", "Year")}
     assert "²" not in repr(result.problems)
+
+
+def test_every_field_the_issue_names_is_read_from_each_block():
+    """Episodes (referral date, source, primary need, closure date and reason, NFA), assessments
+    (start, authorisation, factors), CIN plans, section 47 enquiries (start, conference, not
+    required) and child protection plans (start, end, categories, previous plans), each into its
+    column."""
+    data = census_xml(2025, [Child("K1", episodes=[Episode(
+        date(2024, 5, 1), nfa=False, closure=date(2025, 2, 1), source="3B", need="N2", closure_reason="RC4",
+        assessments=[Assessment(date(2024, 5, 2), date(2024, 6, 3), factors=("4A", "2B"))],
+        cin_plans=[(date(2024, 6, 10), date(2024, 9, 1))],
+        section47=[Section47(date(2024, 7, 1), None, not_required=True), Section47(date(2024, 8, 1), date(2024, 8, 15))],
+        plans=[Plan(date(2024, 8, 15), date(2025, 1, 20), previous=2, category="EMO")],
+    )])])  # fmt: skip
+    t = read(data).tables
+    episode = t["episodes"].iloc[0]
+    assert (episode["referral_date"], episode["referral_source"], episode["primary_need"], episode["closure_date"],
+            episode["closure_reason"], episode["referral_nfa"]) == (
+        pd.Timestamp("2024-05-01"), "3B", "N2", pd.Timestamp("2025-02-01"), "RC4", False)  # fmt: skip
+    assessment = t["assessments"].iloc[0]
+    assert (assessment["start_date"], assessment["authorisation_date"], assessment["factors"]) == (
+        pd.Timestamp("2024-05-02"), pd.Timestamp("2024-06-03"), "2B,4A")  # fmt: skip
+    plan = t["cin_plans"].iloc[0]
+    assert (plan["start_date"], plan["end_date"]) == (pd.Timestamp("2024-06-10"), pd.Timestamp("2024-09-01"))
+    s47 = t["section47"]
+    assert s47["start_date"].tolist() == [pd.Timestamp("2024-07-01"), pd.Timestamp("2024-08-01")]
+    assert pd.isna(s47["icpc_date"].iloc[0]) and s47["icpc_date"].iloc[1] == pd.Timestamp("2024-08-15")
+    assert s47["icpc_not_required"].tolist() == [True, False]
+    cp = t["cp_plans"].iloc[0]
+    assert (cp["start_date"], cp["end_date"], cp["initial_category"], cp["latest_category"], cp["previous_plans"]) == (
+        pd.Timestamp("2024-08-15"), pd.Timestamp("2025-01-20"), "EMO", "EMO", 2)  # fmt: skip
