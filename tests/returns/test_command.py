@@ -107,6 +107,25 @@ def test_a_children_list_gives_the_intervention_group(tmp_path, capsys, lead, pa
     }
 
 
+def test_a_comparison_list_gives_the_comparison_group_kept_as_pseudonyms(tmp_path, capsys, lead, partner, evaluation):
+    path = write(tmp_path, "cin.xml", small_census())
+    children = write(tmp_path, "intervention.txt", b"SYN0000001\n")
+    comparison = write(tmp_path, "comparison.csv", b"CHILD\nSYN0000002\nSYN0000003\nSYN0009999\n")
+    done = run(capsys, "--partner", partner.slug, "--evaluation", evaluation.code, path, "--frequency", "annual",
+               "--children", children, "--comparison", comparison)  # fmt: skip
+    groups = {row["group"]: (row["value"], row["numerator"], row["denominator"]) for row in done["measures"]["referrals_nfa"]}
+    # SYN0000003's referral ended in no further action: 1 of the comparison group's 2 referrals.
+    assert groups == {"all": (33.3333, 1, 3), "intervention": (0, 0, 1), "comparison": (50, 1, 2)}
+    stored = OutcomeValue.objects.filter(measure__code="cin_referrals").values_list("group", "value")
+    assert dict(stored) == {"all": 3, "intervention": 1, "comparison": 2}
+    row = ReturnImport.objects.get()
+    assert len(row.comparison_children) == 3 and all(c.startswith("pseudo:") for c in row.comparison_children)
+    assert "SYN" not in json.dumps([row.intervention_children, row.comparison_children])
+    with pytest.raises(CommandError, match="--comparison needs --children"):
+        call_command("import_return", "--partner", partner.slug, "--evaluation", str(evaluation.code), str(path),
+                     "--comparison", str(comparison))  # fmt: skip
+
+
 def test_a_return_with_blocking_errors_stores_nothing_and_exits_1(tmp_path, capsys, lead, partner, evaluation):
     path = write(tmp_path, "cin.xml", bad_census())
     out = run(capsys, "--partner", partner.slug, "--evaluation", evaluation.code, path, code=1)
