@@ -19,7 +19,7 @@ Conventions, for every measure here:
 import numpy as np
 import pandas as pd
 
-from returns.types import MEASURE_COLUMNS, Group, Period, ReturnRead
+from returns.types import MEASURE_COLUMNS, Group, Period, ReturnRead, population_year
 
 from .tables import (
     ADOPTED_REC,
@@ -247,8 +247,9 @@ def measures(read: ReturnRead, *, periods: list[Period], groups: list[Group], po
                 open_at_end &= episodes.spell_start >= rule_day
             at_end = np.unique(episodes.child[open_at_end])
             rows.append(_count("cla_count", period, group, len(at_end)))
-            # The population is of all the area's children: no rate for a group given as a list of children.
-            people = population.get(period.end.year) if group.children is None else None
+            # The population is of all the area's children (the mid-year estimate in force on the period's last
+            # day): no rate for a group given as a list of children.
+            people = population.get(population_year(period.end)) if group.children is None else None
             value = 10_000 * len(at_end) / people if people else None
             rows.append(_row("cla_rate", period, group, value, len(at_end), people or None))
             # Three or more placements in the 12 months to the period end: the 12 months must be covered.

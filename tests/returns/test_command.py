@@ -227,7 +227,7 @@ def test_an_ssda903_return_goes_the_whole_way_into_the_outcome_store(tmp_path, c
     outcome store: its hand-counted answers arrive as the partner's stored values."""
     from returns.ssda903.synthetic import scenario
 
-    evaluation.population = {"2024": 10_000}
+    evaluation.population = {"2023": 10_000, "2024": 99_999}  # 31/03/2024: the mid-2023 estimate is in force
     evaluation.save()
     the_return = scenario()
     data = the_return.zip_bytes() if form == "zip" else the_return.xml_bytes()
