@@ -3,9 +3,11 @@
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from returns import ssda903
+from returns.ssda903.measures import collection_years
 from returns.ssda903.synthetic import Child, Episode, Return903, scenario
 from returns.types import ALL, MEASURE_COLUMNS, Group, Period
 
@@ -116,6 +118,24 @@ def test_the_rate_takes_the_mid_year_estimate_in_force_on_the_periods_last_day(r
     assert got[("cla_rate", "all", june.start)] == (6.0, 6, 10_000)  # 30/06/2023: mid-2023, in force that day
     value, numerator, denominator = got[("cla_rate", "all", may.start)]  # 31/05/2023: mid-2022
     assert denominator == 8_000 and value == pytest.approx(numerator * 10_000 / 8_000)
+
+
+def test_an_episode_ending_after_the_year_adds_no_year_of_invented_figures():
+    """The return of 2023-24 whose one episode is dated to end on 01/04/2024 (past the collection
+    year: DfE's validator would flag it) still covers 2023-24 only; 2024-25 is not estimable. It was
+    taken as covering 2024-25 too, giving that year 0 entries and every open episode as looked after
+    all year: figures the return never held."""
+    the_return = Return903([
+        Child("P1", date(2012, 1, 1), episodes=[Episode(date(2023, 5, 1), "S", "C2", "U1", date(2024, 4, 1), "E4A")]),
+        Child("P2", date(2013, 1, 1), episodes=[Episode(date(2023, 6, 1), "S", "C2", "U1")]),
+    ])  # fmt: skip
+    read = ssda903.read(as_files(the_return.csv_files()), pseudonymise=pseudonymise)
+    assert collection_years(read) == (pd.Timestamp(2023, 4, 1), pd.Timestamp(2024, 3, 31))
+    later = Period(date(2024, 4, 1), date(2025, 3, 31))
+    got = answers(read, periods=[YEAR, later])
+    assert got[("entries_to_care", "all", YEAR.start)] == (2.0, 2, None)
+    for code in ssda903.MEASURES:
+        assert got[(code, "all", later.start)] == (None, None, None), code
 
 
 def test_periods_the_return_does_not_cover_are_not_estimable(read):
