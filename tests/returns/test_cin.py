@@ -317,3 +317,27 @@ def test_every_field_the_issue_names_is_read_from_each_block():
     cp = t["cp_plans"].iloc[0]
     assert (cp["start_date"], cp["end_date"], cp["initial_category"], cp["latest_category"], cp["previous_plans"]) == (
         pd.Timestamp("2024-08-15"), pd.Timestamp("2025-01-20"), "EMO", "EMO", 2)  # fmt: skip
+
+
+def test_every_order_rule_is_an_error_on_its_later_field():
+    """referral <= closure; referral <= assessment start <= authorisation; referral <= section 47
+    start <= initial conference; referral <= plan start <= end; CIN plan start <= end."""
+    d = date
+    data = census_xml(2025, [
+        Child("O1", episodes=[Episode(d(2024, 6, 1), closure=d(2024, 5, 1))]),
+        Child("O2", episodes=[Episode(d(2024, 6, 1), assessments=[Assessment(d(2024, 5, 1), d(2024, 7, 1))])]),
+        Child("O3", episodes=[Episode(d(2024, 6, 1), section47=[Section47(d(2024, 5, 1), d(2024, 7, 1))])]),
+        Child("O4", episodes=[Episode(d(2024, 6, 1), section47=[Section47(d(2024, 6, 10), d(2024, 6, 9))])]),
+        Child("O5", episodes=[Episode(d(2024, 6, 1), plans=[Plan(d(2024, 5, 1))])]),
+        Child("O6", episodes=[Episode(d(2024, 6, 1), cin_plans=[(d(2024, 7, 1), d(2024, 6, 30))])]),
+    ])  # fmt: skip
+    result = read(data)
+    assert result.blocked
+    assert {(p.where, p.field) for p in result.problems if p.severity == "error"} == {
+        ("the file: Child 1/CINdetails 1", "CINclosureDate"),
+        ("the file: Child 2/CINdetails 1/Assessments 1", "AssessmentActualStartDate"),
+        ("the file: Child 3/CINdetails 1/Section47 1", "S47ActualStartDate"),
+        ("the file: Child 4/CINdetails 1/Section47 1", "DateOfInitialCPC"),
+        ("the file: Child 5/CINdetails 1/ChildProtectionPlans 1", "CPPstartDate"),
+        ("the file: Child 6/CINdetails 1/CINPlanDates 1", "CINPlanEndDate"),
+    }
