@@ -128,10 +128,11 @@ STANDARD_MEASURES = [
         "Children looked after per 10,000 children",
         "Children looked after at the end of the period per 10,000 children aged under 18 (SSDA903 episodes open at the "
         "end of the period's last day: DECOM on or before it, DEC after it or empty; short breaks V3, V4 left out). "
-        "Population: the 0 to 17 population the partner gives for the calendar year of the period end (ONS mid-year "
-        "estimate); without it the rate is not estimable, and so it is for a group given as a list of children."
+        "Population: the 0 to 17 population the partner gives for the ONS mid-year estimate in force on the period's "
+        "last day (the latest 30 June on or before it); without it the rate is not estimable, and so it is for a group "
+        "given as a list of children."
         " Formula: children looked after at the end of the period's last day times 10,000, divided by the 0 to 17 "
-        "population the partner gives for that day's calendar year; placed in a period by its last day (episodes "
+        "population of the ONS mid-year estimate in force that day; placed in a period by its last day (episodes "
         "open then: DECOM on or before it, DEC after it or empty); statistic: a rate per 10,000 (the population as"
         " denominator, not estimable without it or for a group given as a list).",
         "rate_10k",

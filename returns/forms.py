@@ -1,6 +1,6 @@
 from django import forms
 
-from pine.forms import GovukForm
+from pine.forms import GovukDateField, GovukForm
 from returns import registry
 from returns.models import ReturnImport
 
@@ -31,8 +31,9 @@ def kind_choices() -> list[tuple[str, str]]:
 class ReturnImportForm(GovukForm):
     files = MultipleFileField(
         label="Upload the return",
-        help_text="The file or files exactly as you sent them to the DfE or Ofsted: a CIN census (XML). "
-        "Choose several files to import several years at once.",
+        help_text="The file or files exactly as you sent them to the DfE or Ofsted: a CIN census (XML), an SSDA903 "
+        "return (its CSV tables, a zip of them, or its XML) or an Ofsted Annex A workbook (xlsx). Choose several files "
+        "to send an SSDA903 return's tables, or several years at once.",
         error_messages={"required": "Choose the return's file or files."},
     )
     kind = forms.ChoiceField(label="Which return is it?", required=False, widget=forms.RadioSelect)
@@ -44,13 +45,13 @@ class ReturnImportForm(GovukForm):
         help_text="Only whole periods inside the years the return covers (and the evaluation plan's baseline and "
         "follow-up) are computed.",
     )
-    period_from = forms.DateField(
-        label="From (optional)", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The first day of the first period to compute.",
+    period_from = GovukDateField(
+        label="From (optional)", name="The first day", required=False,
+        help_text="The first day of the first period to compute. For example, 1 4 2024",
     )  # fmt: skip
-    period_to = forms.DateField(
-        label="To (optional)", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The last day of the last period to compute.",
+    period_to = GovukDateField(
+        label="To (optional)", name="The last day", required=False,
+        help_text="The last day of the last period to compute. For example, 31 3 2025",
     )  # fmt: skip
     groups = forms.ChoiceField(
         label="Groups",
@@ -63,7 +64,8 @@ class ReturnImportForm(GovukForm):
     intervention = forms.FileField(
         label="Children in the intervention group (optional)",
         required=False,
-        help_text="A text or CSV file: one LAchildID a line, as in the return. Pseudonymised as it is received.",
+        help_text="A text or CSV file: one child identifier a line, as in the return (LAchildID; CHILD in an SSDA903 "
+        "return). Pseudonymised as it is received.",
     )
     comparison = forms.FileField(
         label="Children in the comparison group (optional)",

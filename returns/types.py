@@ -61,6 +61,14 @@ class Group:
 
 ALL = Group("all")
 
+
+def population_year(day: date) -> int:
+    """The year of the ONS mid-year estimate in force on ``day`` (the latest 30 June on or before
+    it): the population a rate per 10,000 at ``day`` divides by, for every return alike (DfE's
+    rates at 31 March use the estimate of the June before)."""
+    return day.year if (day.month, day.day) >= (6, 30) else day.year - 1
+
+
 # The frame every ``measures`` function returns, one row per measure, period and group.
 # value: float, or None when not estimable (no denominator, no population); numerator and
 # denominator: int or None (None for a count's denominator and for a median).

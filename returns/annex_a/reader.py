@@ -2,8 +2,11 @@
 pseudonymised child-level tables, one a list. Headers need not be on row 1 (title rows, merged or
 not, may sit above them); headings and cell labels are matched by tolerant rules (lists.py);
 dates may be real dates, Excel serial numbers or text. What cannot be matched for sure is reported,
-never guessed silently; no finding quotes a cell's value."""
+never guessed silently; no finding quotes a cell's value. A row's dates the measures depend on must
+be in order (assessment start <= authorisation, section 47 start <= initial conference, plan start
+<= end, started to be looked after <= ceased): a row that breaks one is an error."""
 
+import math
 import re
 import zipfile
 from datetime import date, datetime, timedelta
@@ -24,8 +27,16 @@ MAX_SHOWN = 20
 EARLIEST = date(1970, 1, 1)
 EXCEL_EPOCH = date(1899, 12, 30)
 TEXT_DATES = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d %B %Y", "%d %b %Y")
+# Dates in a row that must be in order (the earlier field, the later): the rules the measures depend on.
+ORDER = {
+    "assessments": (("start", "authorised"),),
+    "section_47": (("s47_start", "icpc_date"),),
+    "protection_plans": (("plan_start", "plan_end"),),
+    "looked_after": (("started", "ceased"),),
+}
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
+MAX_COUNT = 1_000  # a whole-number cell (previous plans) above this is not a count
 
 
 class _Findings:
@@ -94,7 +105,9 @@ def to_int(value) -> int | None | bool:
         number = float(str(value).strip())
     except ValueError:
         return False
-    return int(number) if number == int(number) and number >= 0 else False
+    if not math.isfinite(number) or not 0 <= number <= MAX_COUNT:  # "nan", "inf", 1e300: no count of plans
+        return False
+    return int(number) if number == int(number) else False
 
 
 def _headings(row) -> list[str]:
@@ -193,6 +206,12 @@ def _read_sheet(name: str, sheet, annex: AnnexList | None, findings: _Findings, 
         if values.get("child") is None:
             findings.add("error", where, "Child unique ID", "The child identifier is empty.",
                          ("error", name, "Child unique ID", "The child identifier is empty."))  # fmt: skip
+        for earlier, later in ORDER.get(annex.name, ()):
+            first, then = values.get(earlier), values.get(later)
+            if first is not None and then is not None and then < first:
+                label = fields[later].label
+                message = f"The {label} is before the {fields[earlier].label}."
+                findings.add("error", where, label, message, ("error", name, label, message))
         for field_name, value in values.items():
             records[field_name].append(value)
     return annex, records

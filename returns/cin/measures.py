@@ -8,12 +8,11 @@ Working days: ``numpy.busday_count`` semantics with weekends and England's bank 
 (``returns.workdays``)."""
 
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from returns.types import MEASURE_COLUMNS, Group, Period, ReturnRead
+from returns.types import MEASURE_COLUMNS, Group, Period, ReturnRead, population_year
 from returns.workdays import working_days
 
 ASSESSMENT_LIMIT = 45  # working days
@@ -100,11 +99,6 @@ def _records(read: ReturnRead) -> dict[str, _Records]:
         "proportion", ended["child"].to_numpy(), _day(ended["end_date"]), flag=long.to_numpy(dtype=bool)
     )
     return records
-
-
-def population_year(day: date) -> int:
-    """The ONS mid-year estimate in force on ``day``: the latest 30 June on or before it."""
-    return day.year if (day.month, day.day) >= (6, 30) else day.year - 1
 
 
 def _in_group(child: np.ndarray, placed: np.ndarray, group: Group) -> np.ndarray:

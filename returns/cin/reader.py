@@ -236,7 +236,7 @@ def _collection_details(element, collection: _Collection, label: str, findings: 
     fields = _fields(element)[0]
     year_text = fields.get("Year", "")
     if year_text:
-        if year_text.isdigit() and len(year_text) == 4:
+        if year_text.isdecimal() and len(year_text) == 4:
             collection.year = int(year_text)
             if collection.year not in YEARS:
                 findings.warning(
@@ -332,8 +332,8 @@ def _read_episode(details, path: str, child: str, file_index: int, rows: _Rows, 
                 if code and code not in ABUSE_CATEGORIES:
                     findings.warning(at, field_name, "The category of abuse is not one of NEG, PHY, SAB, EMO or MUL.")
             previous_text = inner.get("NumberOfPreviousCPP", "")
-            previous = int(previous_text) if previous_text.isdigit() else 0
-            if previous_text and not previous_text.isdigit():
+            previous = int(previous_text) if previous_text.isdecimal() else 0
+            if previous_text and not previous_text.isdecimal():
                 findings.error(at, "NumberOfPreviousCPP", "The number of previous plans must be a whole number.")
             rows.cp_plans.append(
                 (episode, child, inner.get("CPPstartDate", ""), inner.get("CPPendDate", ""), initial, latest, previous, at)

@@ -7,7 +7,8 @@ Conventions, for every measure here:
   leaves them out of its looked-after figures.
 * A period the return does not cover is not estimable (value, numerator and denominator None),
   never 0. The return covers whole collection years (1 April to 31 March): from the year of its
-  earliest episode end (or its latest episode start, if sooner) to the year of its latest date. A
+  earliest episode end (or its latest episode start, if sooner) to the year of its latest episode
+  start (an end dated past that year adds no year). A
   return of one year holds only the episodes open in that year, so earlier periods are unknown.
 * A group's ``children`` keep the rows of those children; its ``from_date`` keeps the records whose
   group-rule date is on or after it: an event's own date (entry, exit, missing incident, a care
@@ -19,7 +20,7 @@ Conventions, for every measure here:
 import numpy as np
 import pandas as pd
 
-from returns.types import MEASURE_COLUMNS, Group, Period, ReturnRead
+from returns.types import MEASURE_COLUMNS, Group, Period, ReturnRead, population_year
 
 from .tables import (
     ADOPTED_REC,
@@ -61,10 +62,10 @@ def collection_years(read: ReturnRead) -> tuple[pd.Timestamp, pd.Timestamp] | No
     if episodes["decom"].notna().sum() == 0:
         return None
     anchor = min(d for d in (episodes["dec"].min(), episodes["decom"].max()) if pd.notna(d))
-    latest = max(
-        d for d in (episodes["decom"].max(), episodes["dec"].max(), read.tables["missing"]["mis_start"].max())
-        if pd.notna(d)
-    )  # fmt: skip
+    # The last year is that of the latest episode start: a return holds starts in every year it covers, and an
+    # end (or a missing incident) dated past the year (a date DfE's checks refuse) must not add a year of figures
+    # the return never held.
+    latest = episodes["decom"].max()
     start_year = anchor.year if anchor.month >= 4 else anchor.year - 1
     end_year = latest.year + 1 if latest.month >= 4 else latest.year
     return pd.Timestamp(start_year, 4, 1), pd.Timestamp(end_year, 3, 31)
@@ -247,8 +248,9 @@ def measures(read: ReturnRead, *, periods: list[Period], groups: list[Group], po
                 open_at_end &= episodes.spell_start >= rule_day
             at_end = np.unique(episodes.child[open_at_end])
             rows.append(_count("cla_count", period, group, len(at_end)))
-            # The population is of all the area's children: no rate for a group given as a list of children.
-            people = population.get(period.end.year) if group.children is None else None
+            # The population is of all the area's children (the mid-year estimate in force on the period's last
+            # day): no rate for a group given as a list of children.
+            people = population.get(population_year(period.end)) if group.children is None else None
             value = 10_000 * len(at_end) / people if people else None
             rows.append(_row("cla_rate", period, group, value, len(at_end), people or None))
             # Three or more placements in the 12 months to the period end: the 12 months must be covered.

@@ -187,7 +187,8 @@ class Return903:
 
 def scenario() -> Return903:
     """A return for the collection year 1 April 2023 to 31 March 2024 (with some history), worked by
-    hand. For that year and the group of every child (population 10,000 in 2024):
+    hand. For that year and the group of every child (population 10,000: the mid-2023 estimate, in force
+    on 31 March 2024):
 
     * entries_to_care 4 (A, B, E, G; F's short breaks left out); re_entries_12m 1 of 4 (B left care
       on 30/11/2022 and came back on 15/06/2023);

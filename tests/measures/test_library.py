@@ -142,6 +142,37 @@ def test_the_migration_fills_a_stored_definition_that_lacks_them_as_a_new_versio
 
 def test_the_migration_and_the_library_say_the_same():
     migration = importlib.import_module("measures.migrations.0005_definitions_state_formula_period_and_statistic")
+    later = importlib.import_module("measures.migrations.0006_cla_rate_population_in_force")
     library = {m.code: m.definition for m in STANDARD_MEASURES}
     for code, sentence in migration.RULES.items():
+        if code == later.CODE:  # reworded since
+            for old, new in later.REWORDED:
+                sentence = sentence.replace(old, new)
         assert library[code].endswith(" " + sentence), code
+
+
+def test_the_rate_of_children_looked_after_is_reworded_for_the_estimate_in_force_as_a_new_version(practice_admin):
+    """A database whose cla_rate definition still says "the calendar year of the period end" gets the
+    library's wording as a new version; a practice team's own wording is left; a second run is a no-op."""
+    migration = importlib.import_module("measures.migrations.0006_cla_rate_population_in_force")
+    library = next(m.definition for m in STANDARD_MEASURES if m.code == "cla_rate")
+    assert "calendar year" not in library and "in force" in library
+    old = library
+    for before, after in migration.REWORDED:
+        assert after in library
+        old = old.replace(after, before)
+    Measure.objects.filter(code="cla_rate").update(definition=old, version=2, history=[{"version": 1}])
+
+    def run():
+        with connection.schema_editor() as editor:
+            migration.reword(django_apps, editor)
+        with connection.cursor() as cursor:  # the migration leaves the practice setting off: the test's scope again
+            cursor.execute("SELECT set_config('pine.practice', 'on', true)")
+        return Measure.objects.get(code="cla_rate")
+
+    reworded = run()
+    assert (reworded.version, reworded.definition) == (3, library)
+    assert reworded.history[-1]["definition"] == old and reworded.history[-1]["version"] == 2
+    assert run().version == 3  # a second run changes nothing
+    services.measure_update(actor=practice_admin, measure=reworded, definition="The practice team's own wording.")
+    assert run().definition == "The practice team's own wording."

@@ -4,6 +4,7 @@ hand (returns.annex_a.synthetic), ambiguity reported, nothing identifying kept o
 import io
 from datetime import date
 
+import pandas as pd
 import pytest
 from openpyxl import Workbook
 
@@ -149,6 +150,62 @@ def test_bad_cells_are_reported_by_sheet_row_and_field_without_their_values():
     }
     text = repr(result.problems)
     assert "SECRETCHILD" not in text and "fifth" not in text and "maybe" not in text
+
+
+def test_dates_out_of_order_in_a_row_are_errors_naming_sheet_row_and_field():
+    """Assessment start <= authorisation, section 47 start <= initial conference, plan start <= end,
+    started to be looked after <= ceased: a row breaking one is an error (nothing stored), named by
+    its sheet, row and the later field, never its value (the lists had no order checks)."""
+    book = Workbook()
+    rows = {
+        "List 4 assessments": (["Child ID", "Assessment start date", "Date of authorisation"],
+                               [["A1", date(2023, 6, 1), date(2023, 5, 1)], ["A2", date(2023, 6, 1), date(2023, 6, 1)]]),
+        "List 5 section 47": (["Child ID", "Section 47 start date", "Date of initial child protection conference"],
+                              [["B1", date(2023, 6, 1), date(2023, 5, 30)], ["B2", date(2023, 6, 1), None]]),
+        "List 7 child protection": (["Child ID", "Child protection plan start date", "Child protection plan end date"],
+                                    [["C1", date(2023, 6, 1), date(2023, 5, 1)]]),
+        "List 8 looked after": (["Child ID", "Date started to be looked after", "Date ceased to be looked after"],
+                                [["D1", date(2023, 6, 1), date(2023, 1, 1)], ["D2", date(2023, 6, 1), None]]),
+    }  # fmt: skip
+    book.remove(book.active)
+    for title, (header, lines) in rows.items():
+        sheet = book.create_sheet(title)
+        sheet.append(header)
+        for line in lines:
+            sheet.append(line)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = read(buffer.getvalue())
+    assert result.blocked
+    found = {(p.severity, p.where, p.field) for p in result.problems}
+    assert found == {
+        ("error", "annex_a.xlsx, sheet List 4 assessments, row 2", "Assessment date of authorisation"),
+        ("error", "annex_a.xlsx, sheet List 5 section 47, row 2", "Date of initial child protection conference"),
+        ("error", "annex_a.xlsx, sheet List 7 child protection, row 2", "Child protection plan end date"),
+        ("error", "annex_a.xlsx, sheet List 8 looked after, row 2", "Date ceased to be looked after"),
+    }
+    assert "2023" not in repr(result.problems) and "A1" not in repr(result.problems)
+
+
+@pytest.mark.parametrize("cell", ["nan", "NaN", "inf", "-inf", "1e400", "1e300", "²", "-2", "1.5", "three"])
+def test_a_number_of_previous_plans_that_is_no_whole_number_is_a_warning_not_a_crash(cell):
+    """Text an export writes for an empty or broken number ("nan", "inf") is reported like any
+    other bad number (the reader used to raise on it, failing the whole import)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "List 7 child protection"
+    sheet.append(["Child ID", "Child protection plan start date", "Number of previous child protection plans"])
+    sheet.append(["K1", date(2023, 5, 1), cell])
+    sheet.append(["K2", date(2023, 6, 1), 2])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = read(buffer.getvalue())
+    assert not result.blocked
+    assert [(p.severity, p.where, p.field) for p in result.problems] == [
+        ("warning", "annex_a.xlsx, sheet List 7 child protection, row 2", "Number of previous child protection plans")
+    ]
+    assert cell not in repr(result.problems)
+    assert result.tables["protection_plans"]["previous_plans"].tolist() == [pd.NA, 2]
 
 
 def test_a_file_that_is_not_a_workbook_is_refused_clearly():

@@ -274,3 +274,70 @@ def test_an_older_layout_with_fields_directly_in_the_child_and_the_conference_on
     frame = cin.measures(result, periods=months("2020-06", "2020-06"), groups=[ALL], population={})
     assert cell(frame, "icpc_15_days", "2020-06-01")["numerator"] == 1
     assert "A999999999999" not in result.tables["children"].to_csv()
+
+
+def test_digits_that_are_no_decimal_number_are_reported_not_a_crash():
+    """A superscript "²" passes str.isdigit but int() refuses it: it used to crash the reader (and
+    fail the whole import with no word of where)."""
+    data = census_xml(2025, [Child("K1", episodes=[Episode(date(2024, 5, 1), plans=[Plan(date(2024, 6, 1), previous=1)])])])
+    data = data.replace(b"<NumberOfPreviousCPP>1<", "<NumberOfPreviousCPP>²<".encode())
+    data = data.replace(b"<Year>2025</Year>", "<Year>²⁰²⁵</Year>".encode())
+    result = read(data)
+    found = {(p.severity, p.field) for p in result.problems}
+    assert found == {("error", "NumberOfPreviousCPP"), ("error", "Year")}
+    assert "²" not in repr(result.problems)
+
+
+def test_every_field_the_issue_names_is_read_from_each_block():
+    """Episodes (referral date, source, primary need, closure date and reason, NFA), assessments
+    (start, authorisation, factors), CIN plans, section 47 enquiries (start, conference, not
+    required) and child protection plans (start, end, categories, previous plans), each into its
+    column."""
+    data = census_xml(2025, [Child("K1", episodes=[Episode(
+        date(2024, 5, 1), nfa=False, closure=date(2025, 2, 1), source="3B", need="N2", closure_reason="RC4",
+        assessments=[Assessment(date(2024, 5, 2), date(2024, 6, 3), factors=("4A", "2B"))],
+        cin_plans=[(date(2024, 6, 10), date(2024, 9, 1))],
+        section47=[Section47(date(2024, 7, 1), None, not_required=True), Section47(date(2024, 8, 1), date(2024, 8, 15))],
+        plans=[Plan(date(2024, 8, 15), date(2025, 1, 20), previous=2, category="EMO")],
+    )])])  # fmt: skip
+    t = read(data).tables
+    episode = t["episodes"].iloc[0]
+    assert (episode["referral_date"], episode["referral_source"], episode["primary_need"], episode["closure_date"],
+            episode["closure_reason"], episode["referral_nfa"]) == (
+        pd.Timestamp("2024-05-01"), "3B", "N2", pd.Timestamp("2025-02-01"), "RC4", False)  # fmt: skip
+    assessment = t["assessments"].iloc[0]
+    assert (assessment["start_date"], assessment["authorisation_date"], assessment["factors"]) == (
+        pd.Timestamp("2024-05-02"), pd.Timestamp("2024-06-03"), "2B,4A")  # fmt: skip
+    plan = t["cin_plans"].iloc[0]
+    assert (plan["start_date"], plan["end_date"]) == (pd.Timestamp("2024-06-10"), pd.Timestamp("2024-09-01"))
+    s47 = t["section47"]
+    assert s47["start_date"].tolist() == [pd.Timestamp("2024-07-01"), pd.Timestamp("2024-08-01")]
+    assert pd.isna(s47["icpc_date"].iloc[0]) and s47["icpc_date"].iloc[1] == pd.Timestamp("2024-08-15")
+    assert s47["icpc_not_required"].tolist() == [True, False]
+    cp = t["cp_plans"].iloc[0]
+    assert (cp["start_date"], cp["end_date"], cp["initial_category"], cp["latest_category"], cp["previous_plans"]) == (
+        pd.Timestamp("2024-08-15"), pd.Timestamp("2025-01-20"), "EMO", "EMO", 2)  # fmt: skip
+
+
+def test_every_order_rule_is_an_error_on_its_later_field():
+    """referral <= closure; referral <= assessment start <= authorisation; referral <= section 47
+    start <= initial conference; referral <= plan start <= end; CIN plan start <= end."""
+    d = date
+    data = census_xml(2025, [
+        Child("O1", episodes=[Episode(d(2024, 6, 1), closure=d(2024, 5, 1))]),
+        Child("O2", episodes=[Episode(d(2024, 6, 1), assessments=[Assessment(d(2024, 5, 1), d(2024, 7, 1))])]),
+        Child("O3", episodes=[Episode(d(2024, 6, 1), section47=[Section47(d(2024, 5, 1), d(2024, 7, 1))])]),
+        Child("O4", episodes=[Episode(d(2024, 6, 1), section47=[Section47(d(2024, 6, 10), d(2024, 6, 9))])]),
+        Child("O5", episodes=[Episode(d(2024, 6, 1), plans=[Plan(d(2024, 5, 1))])]),
+        Child("O6", episodes=[Episode(d(2024, 6, 1), cin_plans=[(d(2024, 7, 1), d(2024, 6, 30))])]),
+    ])  # fmt: skip
+    result = read(data)
+    assert result.blocked
+    assert {(p.where, p.field) for p in result.problems if p.severity == "error"} == {
+        ("the file: Child 1/CINdetails 1", "CINclosureDate"),
+        ("the file: Child 2/CINdetails 1/Assessments 1", "AssessmentActualStartDate"),
+        ("the file: Child 3/CINdetails 1/Section47 1", "S47ActualStartDate"),
+        ("the file: Child 4/CINdetails 1/Section47 1", "DateOfInitialCPC"),
+        ("the file: Child 5/CINdetails 1/ChildProtectionPlans 1", "CPPstartDate"),
+        ("the file: Child 6/CINdetails 1/CINPlanDates 1", "CINPlanEndDate"),
+    }

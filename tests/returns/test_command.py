@@ -107,6 +107,25 @@ def test_a_children_list_gives_the_intervention_group(tmp_path, capsys, lead, pa
     }
 
 
+def test_a_comparison_list_gives_the_comparison_group_kept_as_pseudonyms(tmp_path, capsys, lead, partner, evaluation):
+    path = write(tmp_path, "cin.xml", small_census())
+    children = write(tmp_path, "intervention.txt", b"SYN0000001\n")
+    comparison = write(tmp_path, "comparison.csv", b"CHILD\nSYN0000002\nSYN0000003\nSYN0009999\n")
+    done = run(capsys, "--partner", partner.slug, "--evaluation", evaluation.code, path, "--frequency", "annual",
+               "--children", children, "--comparison", comparison)  # fmt: skip
+    groups = {row["group"]: (row["value"], row["numerator"], row["denominator"]) for row in done["measures"]["referrals_nfa"]}
+    # SYN0000003's referral ended in no further action: 1 of the comparison group's 2 referrals.
+    assert groups == {"all": (33.3333, 1, 3), "intervention": (0, 0, 1), "comparison": (50, 1, 2)}
+    stored = OutcomeValue.objects.filter(measure__code="cin_referrals").values_list("group", "value")
+    assert dict(stored) == {"all": 3, "intervention": 1, "comparison": 2}
+    row = ReturnImport.objects.get()
+    assert len(row.comparison_children) == 3 and all(c.startswith("pseudo:") for c in row.comparison_children)
+    assert "SYN" not in json.dumps([row.intervention_children, row.comparison_children])
+    with pytest.raises(CommandError, match="--comparison needs --children"):
+        call_command("import_return", "--partner", partner.slug, "--evaluation", str(evaluation.code), str(path),
+                     "--comparison", str(comparison))  # fmt: skip
+
+
 def test_a_return_with_blocking_errors_stores_nothing_and_exits_1(tmp_path, capsys, lead, partner, evaluation):
     path = write(tmp_path, "cin.xml", bad_census())
     out = run(capsys, "--partner", partner.slug, "--evaluation", evaluation.code, path, code=1)
@@ -208,7 +227,7 @@ def test_an_ssda903_return_goes_the_whole_way_into_the_outcome_store(tmp_path, c
     outcome store: its hand-counted answers arrive as the partner's stored values."""
     from returns.ssda903.synthetic import scenario
 
-    evaluation.population = {"2024": 10_000}
+    evaluation.population = {"2023": 10_000, "2024": 99_999}  # 31/03/2024: the mid-2023 estimate is in force
     evaluation.save()
     the_return = scenario()
     data = the_return.zip_bytes() if form == "zip" else the_return.xml_bytes()
@@ -243,4 +262,45 @@ def test_an_annex_a_workbook_goes_the_whole_way_into_the_outcome_store(tmp_path,
     # Through the outcome store's own checks: the small synthetic months change enough to ask why.
     assert done["submission"]["status"] in ("accepted", "needs_explanation") and done["measures"]["cin_referrals"]
     assert Submission.objects.get(code=done["submission"]["code"]).source == "annex_a"
+    assert no_files_left(partner)
+
+
+def test_a_second_import_is_unchanged_a_corrected_return_makes_new_versions_and_an_approved_period_is_locked(
+    tmp_path, capsys, lead, partner, evaluation, practice_admin
+):
+    """The return's rows go through the upload's path: sent again they are unchanged; a corrected
+    return changes them as new versions (the old values kept, superseded); once the practice team
+    approves the period, a return that would change it is refused (exit 1) and nothing is stored."""
+    from datetime import date
+
+    from outcomes import services as outcome_services
+    from returns.cin.synthetic import Child, Episode, child_xml
+    from tests.conftest import in_scope_of
+
+    args = ["--partner", partner.slug, "--evaluation", evaluation.code, "--frequency", "annual"]
+    first = run(capsys, *args, write(tmp_path, "cin.xml", small_census()))
+    assert first["submission"]["status"] == "accepted"
+    again = run(capsys, *args, write(tmp_path, "cin-again.xml", small_census()), "--dry-run")
+    assert again["submission"]["changes"] == {"new": 0, "changed": 0, "unchanged": again["submission"]["rows"]}
+
+    # A corrected return: a fourth child referred in the year.
+    fourth = child_xml(Child("SYN0000004", episodes=[Episode(date(2024, 10, 1))]), 2025).encode()
+    corrected = small_census().replace(b"</Children>", fourth + b"</Children>")
+    second = run(capsys, *args, write(tmp_path, "cin-corrected.xml", corrected))
+    assert second["submission"]["changes"]["changed"] > 0
+    submission = Submission.objects.get(code=second["submission"]["code"])
+    if submission.status == "needs_explanation":  # the outcome store asks why the figures moved
+        outcome_services.submission_explain(partner=partner, actor=lead, submission=submission, explanation="Corrected.")
+    referrals = OutcomeValue.objects.filter(measure__code="cin_referrals", group="all", period_start=date(2024, 4, 1))
+    current = referrals.get(is_current=True)
+    assert current.value == 4 and current.submission == submission
+    old = referrals.get(is_current=False)
+    assert old.value == 3 and old.superseded_by_id == current.pk
+
+    with in_scope_of():
+        outcome_services.period_approve(actor=practice_admin, evaluation=evaluation, period_start=date(2024, 4, 1))
+    late = run(capsys, *args, write(tmp_path, "cin-late.xml", small_census()), code=1)
+    assert late["status"] == "done" and late["submission"]["status"] == "rejected"
+    assert any("so it is locked" in p["reason"] for p in late["submission"]["problems"])
+    assert referrals.get(is_current=True).pk == current.pk
     assert no_files_left(partner)

@@ -170,3 +170,52 @@ def test_the_population_through_the_api(contributor, partner, evaluation):
     assert bad.status_code == 400
     assert api.get(reverse("evaluations_api:api_evaluation", args=[partner.slug, evaluation.code])).json()["population"] == {
         "2023": 60000, "2024": 61250}  # fmt: skip
+
+
+def test_the_page_names_every_return_it_reads_and_asks_period_dates_in_day_month_year_boxes(
+    client, contributor, partner, evaluation
+):
+    """The upload's hint names the three returns PINE reads (it named the CIN census only), and the
+    periods' first and last days are GOV.UK date inputs (a native date input shows mm/dd/yyyy);
+    the dates given in the boxes bound the periods computed."""
+    from datetime import date
+
+    client.force_login(contributor)
+    page = client.get(import_page(partner, evaluation)).content.decode()
+    for words in ("a CIN census (XML)", "an SSDA903 return", "an Ofsted Annex A workbook (xlsx)", "DfE or Ofsted"):
+        assert words in page
+    assert 'type="date"' not in page
+    for part in ("day", "month", "year"):
+        assert f'name="period_from-{part}"' in page and f'name="period_to-{part}"' in page
+    form = {"files": [census_file()], "frequency": "monthly", "groups": "all",
+            "period_from-day": "1", "period_from-month": "7", "period_from-year": "2024",
+            "period_to-day": "30", "period_to-month": "9", "period_to-year": "2024"}  # fmt: skip
+    with workers():
+        client.post(import_page(partner, evaluation), form)
+    row = ReturnImport.objects.get()
+    assert (row.period_from, row.period_to) == (date(2024, 7, 1), date(2024, 9, 30))
+    months = [entry["period_start"] for entry in row.summary["measures"]["cin_referrals"]]
+    assert months == ["2024-07-01", "2024-08-01", "2024-09-01"]
+    bad = client.post(import_page(partner, evaluation), {**form, "period_to-month": "13"}).content.decode()
+    assert "must be a real date" in bad and ReturnImport.objects.count() == 1
+
+
+def test_the_page_takes_an_ssda903_returns_tables_as_several_files(client, contributor, partner, evaluation):
+    """The ten CSV tables chosen together in the one file box: read as one SSDA903 return, its
+    hand-worked answers stored (returns.ssda903.synthetic.scenario)."""
+    from returns.ssda903.synthetic import scenario
+
+    client.force_login(contributor)
+    files = [SimpleUploadedFile(name, data, content_type="text/csv") for name, data in scenario().csv_files().items()]
+    assert len(files) == 10
+    form = {"files": files, "frequency": "annual", "groups": "all", "period_from-day": "1", "period_from-month": "4",
+            "period_from-year": "2023", "period_to-day": "31", "period_to-month": "3", "period_to-year": "2024"}  # fmt: skip
+    with workers():
+        response = client.post(import_page(partner, evaluation), form)
+    row = ReturnImport.objects.get()
+    assert response.url == reverse("returns:detail", args=[partner.slug, row.code])
+    assert (row.status, row.kind, row.file_count, row.files) == ("done", "ssda903", 10, [])
+    assert row.submission.source == "ssda903" and row.submission.status == "accepted"
+    stored = OutcomeValue.objects.get(measure__code="re_entries_12m", group="all")
+    assert (stored.numerator, stored.denominator) == (1, 4)
+    assert "Re-entries to care within 12 months" in client.get(response.url).content.decode()

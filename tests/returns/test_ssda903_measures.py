@@ -3,9 +3,11 @@
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from returns import ssda903
+from returns.ssda903.measures import collection_years
 from returns.ssda903.synthetic import Child, Episode, Return903, scenario
 from returns.types import ALL, MEASURE_COLUMNS, Group, Period
 
@@ -20,7 +22,7 @@ def read():
 
 
 def answers(read, periods=(YEAR,), groups=(ALL,), population=None):
-    frame = ssda903.measures(read, periods=list(periods), groups=list(groups), population=population or {2024: 10_000})
+    frame = ssda903.measures(read, periods=list(periods), groups=list(groups), population=population or {2023: 10_000})
     assert list(frame.columns) == MEASURE_COLUMNS
     return {(r.measure, r.group, r.period_start): (r.value, r.numerator, r.denominator) for r in frame.itertuples()}
 
@@ -101,8 +103,39 @@ def test_children_looked_after_at_the_end_of_june(read):
 
 
 def test_a_rate_without_the_population_is_not_estimable(read):
-    got = answers(read, population={2023: 9_000})  # the year of the period end is missing
+    got = answers(read, population={2024: 9_000})  # the estimate in force on 31/03/2024 (mid-2023) is missing
     assert got[("cla_rate", "all", YEAR.start)] == (None, 5, None)
+
+
+def test_the_rate_takes_the_mid_year_estimate_in_force_on_the_periods_last_day(read):
+    """As the CIN census's plan rate does, and as DfE's rates at 31 March use the estimate of the
+    June before: the latest 30 June on or before the period's last day (it took the calendar year
+    of the last day, so 31/03/2024 read an estimate for 30/06/2024, after it)."""
+    population = {2022: 8_000, 2023: 10_000, 2024: 20_000}
+    may, june = Period(date(2023, 5, 1), date(2023, 5, 31)), Period(date(2023, 6, 1), date(2023, 6, 30))
+    got = answers(read, periods=[YEAR, may, june], population=population)
+    assert got[("cla_rate", "all", YEAR.start)] == (5.0, 5, 10_000)  # 31/03/2024: mid-2023
+    assert got[("cla_rate", "all", june.start)] == (6.0, 6, 10_000)  # 30/06/2023: mid-2023, in force that day
+    value, numerator, denominator = got[("cla_rate", "all", may.start)]  # 31/05/2023: mid-2022
+    assert denominator == 8_000 and value == pytest.approx(numerator * 10_000 / 8_000)
+
+
+def test_an_episode_ending_after_the_year_adds_no_year_of_invented_figures():
+    """The return of 2023-24 whose one episode is dated to end on 01/04/2024 (past the collection
+    year: DfE's validator would flag it) still covers 2023-24 only; 2024-25 is not estimable. It was
+    taken as covering 2024-25 too, giving that year 0 entries and every open episode as looked after
+    all year: figures the return never held."""
+    the_return = Return903([
+        Child("P1", date(2012, 1, 1), episodes=[Episode(date(2023, 5, 1), "S", "C2", "U1", date(2024, 4, 1), "E4A")]),
+        Child("P2", date(2013, 1, 1), episodes=[Episode(date(2023, 6, 1), "S", "C2", "U1")]),
+    ])  # fmt: skip
+    read = ssda903.read(as_files(the_return.csv_files()), pseudonymise=pseudonymise)
+    assert collection_years(read) == (pd.Timestamp(2023, 4, 1), pd.Timestamp(2024, 3, 31))
+    later = Period(date(2024, 4, 1), date(2025, 3, 31))
+    got = answers(read, periods=[YEAR, later])
+    assert got[("entries_to_care", "all", YEAR.start)] == (2.0, 2, None)
+    for code in ssda903.MEASURES:
+        assert got[(code, "all", later.start)] == (None, None, None), code
 
 
 def test_periods_the_return_does_not_cover_are_not_estimable(read):
