@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import BinaryIO
 
 import numpy as np
@@ -569,14 +569,18 @@ def _agrees(value: Decimal, numerator: int, denominator: int, unit: str) -> bool
     22.6, 22.56 and 22.64 for 37 out of 164 (22.5609...), not 22.52 (shown 22.5) or 23. A value given
     to more places than are shown also agrees if it is the counts' value rounded to those places
     (22.55 for 22.549...), though it then shows as 22.6: rounding twice is not a disagreement."""
-    implied = _implied_value(numerator, denominator, unit)
-    if _as_shown(value, unit) & _as_shown(implied, unit):
-        return True
-    exponent = value.normalize().as_tuple().exponent
-    if not isinstance(exponent, int) or exponent >= -DISPLAY_DECIMALS[unit]:
+    try:
+        with localcontext(prec=60):  # the counts' value to any places a sensible value is given to
+            implied = _implied_value(numerator, denominator, unit)
+            if _as_shown(value, unit) & _as_shown(implied, unit):
+                return True
+            exponent = value.normalize().as_tuple().exponent
+            if not isinstance(exponent, int) or exponent >= -DISPLAY_DECIMALS[unit]:
+                return False
+            places = Decimal(1).scaleb(exponent)
+            return value in {implied.quantize(places, rounding=rounding) for rounding in ROUNDINGS}
+    except InvalidOperation:  # a value too large, or to more places than 60 digits hold: not the counts'
         return False
-    places = Decimal(1).scaleb(exponent)
-    return value in {implied.quantize(places, rounding=rounding) for rounding in ROUNDINGS}
 
 
 def _implied(numerator: int, denominator: int, unit: str) -> str:

@@ -127,6 +127,8 @@ def parse_line(line: str):
         ("cp_plans_rate,01/04/2025,30/04/2025,all,22.52,37,16400", "value", "a rate of 22.6 per 10,000"),
         ("re_referrals_12m,01/04/2025,30/04/2025,all,22.56,22549,100000", "value", "is 22.5%, not 22.56"),
         ("cp_plans_rate,01/04/2025,30/04/2025,all,40,37,16400", "value", "a rate of 22.6 per 10,000"),
+        # past any decimal precision: refused with the rest, never a crash (found by the fuzzer)
+        ("re_referrals_12m,01/04/2025,30/04/2025,all,1E+30,37,164", "value", "37 out of 164 is 22.6%, not 1E+30"),
         ("re_referrals_12m,01/04/2025,30/04/2025,all,22.6,37,", "denominator", "give the denominator too"),
         ("re_referrals_12m,01/04/2025,30/04/2025,all,22.6,,164", "numerator", "give the numerator too"),
         ("days_to_assessment,01/04/2025,30/04/2025,all,7,3,", "denominator", "give the denominator too"),
@@ -160,6 +162,11 @@ def test_values_must_agree_with_their_counts_and_each_message_says_how_to_fix_it
         ("re_referrals_12m,01/04/2025,30/04/2025,all,22.55,22549,100000", Decimal("22.55")),
         ("re_referrals_12m,01/04/2025,30/04/2025,all,22.5500,22549,100000", Decimal("22.55")),
         ("re_referrals_12m,01/04/2025,30/04/2025,all,22.5,45,200", Decimal("22.5")),
+        # 37 / 164 to 42 significant digits: more than the default decimal context holds
+        (
+            "re_referrals_12m,01/04/2025,30/04/2025,all,22.5609756097560975609756097560975609756098,37,164",
+            Decimal("22.5609756097560975609756097560975609756098"),
+        ),
         ("cp_plans_rate,01/04/2025,30/04/2025,all,22.6,37,16400", Decimal("22.6")),
         ("days_to_assessment,01/04/2025,30/04/2025,all,7.5,,12", Decimal("7.5")),  # children only
         ('entries_to_care,01/04/2025,30/04/2025,all,"1,234",,', Decimal("1234")),  # thousands
