@@ -1,6 +1,6 @@
 from django import forms
 
-from pine.forms import GovukForm
+from pine.forms import GovukDateField, GovukForm
 from returns import registry
 from returns.models import ReturnImport
 
@@ -44,14 +44,18 @@ class ReturnImportForm(GovukForm):
         help_text="Only whole periods inside the years the return covers (and the evaluation plan's baseline and "
         "follow-up) are computed.",
     )
-    period_from = forms.DateField(
-        label="From (optional)", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The first day of the first period to compute.",
-    )  # fmt: skip
-    period_to = forms.DateField(
-        label="To (optional)", required=False, widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The last day of the last period to compute.",
-    )  # fmt: skip
+    period_from = GovukDateField(
+        label="From (optional)",
+        name="The first day of the first period",
+        required=False,
+        help_text="The first day of the first period to compute. For example, 1 4 2023",
+    )
+    period_to = GovukDateField(
+        label="To (optional)",
+        name="The last day of the last period",
+        required=False,
+        help_text="The last day of the last period to compute. For example, 31 3 2024",
+    )
     groups = forms.ChoiceField(
         label="Groups",
         choices=ReturnImport.Groups.choices,

@@ -2,10 +2,12 @@
 page (with the population form), a census imported as a dry run with its measures, a refused
 census with its problems, a form error; another partner's lead gets "Page not found"."""
 
+from datetime import date
+
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.steps import sign_in
+from tests.browser.steps import fill_date, sign_in
 from tests.factories import PASSWORD
 from tests.returns.helpers import bad_census, small_census
 
@@ -80,8 +82,8 @@ def send_return(page, path, *, kind_label=None, dry_run=False):
     if kind_label:
         page.get_by_label(kind_label).check()
     page.get_by_label("Annual (April to March)").check()
-    page.get_by_label("From (optional)").fill("2023-04-01")
-    page.get_by_label("To (optional)").fill("2024-03-31")
+    fill_date(page, "From (optional)", date(2023, 4, 1))
+    fill_date(page, "To (optional)", date(2024, 3, 31))
     if dry_run:
         page.get_by_label("Check only (dry run)").check()
     with page.expect_navigation():

@@ -80,6 +80,34 @@ def test_the_page_needs_a_file_and_a_list_for_list_groups(client, contributor, p
     assert not ReturnImport.objects.exists()
 
 
+def test_the_periods_are_asked_with_day_month_and_year_boxes(client, contributor, partner, evaluation):
+    """The GOV.UK date input, not a browser's date picker (which shows its own order of day and
+    month); a date that does not exist gets a GOV.UK message and queues nothing."""
+    client.force_login(contributor)
+    page = client.get(import_page(partner, evaluation)).content.decode()
+    assert 'type="date"' not in page
+    for name in ("period_from", "period_to"):
+        for part in ("day", "month", "year"):
+            assert f'name="{name}-{part}"' in page
+    form = {"files": [census_file()], "frequency": "annual", "groups": "all"}
+    dates = {"period_from-day": "1", "period_from-month": "4", "period_from-year": "2023"}
+    with workers():
+        response = client.post(
+            import_page(partner, evaluation),
+            {**form, **dates, "period_to-day": "31", "period_to-month": "3", "period_to-year": "2024"},
+        )
+    row = ReturnImport.objects.get()
+    assert response.status_code == 302
+    assert (row.period_from.isoformat(), row.period_to.isoformat()) == ("2023-04-01", "2024-03-31")
+    census = census_file()
+    response = client.post(
+        import_page(partner, evaluation),
+        {**form, "files": [census], **dates, "period_to-day": "31", "period_to-month": "2", "period_to-year": "2024"},
+    )
+    assert response.status_code == 200 and "The last day of the last period must be a real date" in response.content.decode()
+    assert ReturnImport.objects.count() == 1
+
+
 def test_a_children_list_is_kept_only_as_pseudonyms(client, contributor, partner, evaluation):
     client.force_login(contributor)
     listed = SimpleUploadedFile("children.csv", b"SYN0000001\nSYN0000002\n", content_type="text/csv")
