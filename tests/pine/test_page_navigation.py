@@ -1,0 +1,87 @@
+"""Every page the round workflow issue found without a way back has GOV.UK breadcrumbs or a back
+link (and a form page a Cancel link): the call page, register, password reset, members,
+notifications, profile, apply start, the evaluation hub, measures, new meeting, new cohort, the
+practice cohort, application, evaluation, measures, local measures and invite pages."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests import factories
+from tests.conftest import verified_client
+
+pytestmark = pytest.mark.django_db
+
+WAY_BACK = re.compile(r'class="govuk-(breadcrumbs|back-link)[ "]')
+
+
+@pytest.fixture
+def cohort():
+    return factories.CohortFactory(name="Round 12", slug="round-12")
+
+
+@pytest.fixture
+def application(partner, cohort, lead):
+    return factories.CompleteApplicationFactory(partner=partner, cohort=cohort, created_by=lead)
+
+
+def _pages(partner, cohort, application, evaluation):
+    """(who opens it, page name, path): who is None (signed out), "lead" or "practice"."""
+    return [
+        (None, "call", reverse("cohorts:public_detail", args=[cohort.slug])),
+        (None, "register", reverse("register")),
+        (None, "password reset", reverse("password_reset")),
+        ("lead", "members", reverse("partner_members", args=[partner.slug])),
+        ("lead", "notifications", reverse("notifications")),
+        ("lead", "notification email choices", reverse("notification_settings")),
+        ("lead", "profile", reverse("profile")),
+        ("lead", "change password", reverse("password_change")),
+        ("lead", "apply start", reverse("cohorts:application_create", args=[partner.slug, cohort.slug])),
+        ("lead", "application", reverse("cohorts:application_detail", args=[partner.slug, application.code])),
+        ("lead", "evaluation hub", reverse("reports:evaluation", args=[partner.slug, evaluation.code])),
+        ("lead", "measures", reverse("evaluations:measures", args=[partner.slug])),
+        ("lead", "new meeting", reverse("evaluations:meeting_create", args=[partner.slug, evaluation.code])),
+        ("practice", "new cohort", reverse("cohorts:practice_cohort_create")),
+        ("practice", "practice cohort", reverse("cohorts:practice_cohort", args=[cohort.slug])),
+        ("practice", "practice application", reverse("cohorts:practice_application", args=[application.code])),
+        ("practice", "practice evaluation", reverse("evaluations:practice_evaluation", args=[evaluation.code])),
+        ("practice", "measure library", reverse("measures:practice_library")),
+        ("practice", "local measures", reverse("measures:practice_local_measures")),
+        ("practice", "invite a partner's lead", reverse("practice_invite", args=[partner.slug])),
+    ]
+
+
+def test_each_page_the_issue_names_has_breadcrumbs_or_a_back_link(partner, lead, practice_admin, cohort, application):
+    evaluation = factories.EvaluationFactory(application__partner=partner)
+    clients = {None: Client(), "lead": Client(), "practice": verified_client(Client(), practice_admin)}
+    clients["lead"].force_login(lead)
+    missing = []
+    for who, name, path in _pages(partner, cohort, application, evaluation):
+        response = clients[who].get(path)
+        assert response.status_code == 200, (name, path, response.status_code)
+        if not WAY_BACK.search(response.content.decode()):
+            missing.append(name)
+    assert missing == []
+
+
+def test_the_new_meeting_form_has_a_cancel_link_back_to_the_evaluation(partner, lead):
+    evaluation = factories.EvaluationFactory(application__partner=partner)
+    client = Client()
+    client.force_login(lead)
+    page = client.get(reverse("evaluations:meeting_create", args=[partner.slug, evaluation.code])).content.decode()
+    back = reverse("reports:evaluation", args=[partner.slug, evaluation.code])
+    assert re.search(rf'<a class="govuk-link" href="{re.escape(back)}[^"]*">Cancel</a>', page), page
+
+
+def test_an_invitation_page_has_a_way_back(client, lead, partner, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    client.force_login(lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("partner_members", args=[partner.slug]), {"email": "new@northshire.example", "role": "viewer"})
+    link = re.search(r"http://testserver(/invitations/\S+/)", mail.outbox[0].body).group(1)
+    client.logout()
+    page = client.get(link)
+    assert page.status_code == 200 and WAY_BACK.search(page.content.decode())
