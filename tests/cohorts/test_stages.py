@@ -49,7 +49,7 @@ def test_closing_early_lists_the_deadline_drafts_and_unscreened_before_anything_
     assert f'href="{_confirm_url(cohort, "reviewing")}"' in cohort_page  # the button leads to the confirmation
 
     page = client.get(_confirm_url(cohort, "reviewing")).content.decode()
-    assert "The deadline has not been reached" in page
+    assert "The deadline has not been reached: the call was to close on " in page  # the deadline, not the time now
     assert "2 draft applications can no longer be submitted" in page
     assert "1 submitted application is waiting to be screened" in page
     assert "The partners of 2 draft applications are told the call has closed" in page
