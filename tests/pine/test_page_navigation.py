@@ -85,3 +85,21 @@ def test_an_invitation_page_has_a_way_back(client, lead, partner, django_capture
     client.logout()
     page = client.get(link)
     assert page.status_code == 200 and WAY_BACK.search(page.content.decode())
+
+
+def test_a_partners_pages_inside_an_evaluation_lead_back_to_it(partner, lead):
+    """The statutory return import, the period queries and an upload's page: breadcrumbs to the
+    partner and the evaluation, as on its other pages."""
+    evaluation = factories.EvaluationFactory(application__partner=partner)
+    submission = factories.SubmissionFactory(partner=partner, evaluation=evaluation, uploaded_by=lead)
+    client = Client()
+    client.force_login(lead)
+    back = reverse("reports:evaluation", args=[partner.slug, evaluation.code])
+    for path in (
+        reverse("returns:import", args=[partner.slug, evaluation.code]),
+        reverse("outcomes:period_queries", args=[partner.slug, evaluation.code]),
+        reverse("outcomes:submission", args=[partner.slug, submission.code]),
+    ):
+        page = client.get(path).content.decode()
+        crumbs = re.search(r'<nav class="govuk-breadcrumbs".*?</nav>', page, re.S)
+        assert crumbs and f'href="{back}"' in crumbs.group(0), path
