@@ -103,3 +103,40 @@ def test_a_partners_pages_inside_an_evaluation_lead_back_to_it(partner, lead):
         page = client.get(path).content.decode()
         crumbs = re.search(r'<nav class="govuk-breadcrumbs".*?</nav>', page, re.S)
         assert crumbs and f'href="{back}"' in crumbs.group(0), path
+
+
+def test_the_practice_teams_pages_of_a_cohort_lead_back_to_it(practice_admin):
+    """The selection panel, the decisions (with a decision and the preview), the rubric (with its
+    forms), the assignments and the dashboard: breadcrumbs to the practice team and the cohort."""
+    from tests.cohorts.review_helpers import make_reviewed_cohort
+
+    cohort, applications, reviewers = make_reviewed_cohort(n_applications=1, reviewers=1)
+    client = verified_client(Client(), practice_admin)
+    back = reverse("cohorts:practice_cohort", args=[cohort.slug])
+    assignment = applications[0].assignments.get()
+    for path in (
+        reverse("cohorts:practice_panel", args=[cohort.slug]),
+        reverse("cohorts:practice_decisions", args=[cohort.slug]),
+        reverse("cohorts:practice_decision", args=[cohort.slug, applications[0].code]),
+        reverse("cohorts:practice_decisions_preview", args=[cohort.slug]),
+        reverse("cohorts:practice_rubric", args=[cohort.slug]),
+        reverse("cohorts:practice_rubric_standard", args=[cohort.slug]),
+        reverse("cohorts:practice_criterion_create", args=[cohort.slug]),
+        reverse("cohorts:practice_criterion_delete", args=[cohort.slug, 1]),
+        reverse("cohorts:practice_assignments", args=[cohort.slug]),
+        reverse("cohorts:practice_assign", args=[cohort.slug, applications[0].code]),
+        reverse("reports:cohort_dashboard", args=[cohort.slug]),
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        crumbs = re.search(r'<nav class="govuk-breadcrumbs".*?</nav>', response.content.decode(), re.S)
+        assert crumbs and f'href="{back}"' in crumbs.group(0), path
+
+    # A reviewer's review page, and the conflict question of an assignment not yet opened.
+    unopened = factories.ReviewAssignmentFactory(application=applications[0], reviewer=factories.ReviewerFactory())
+    for user, path in (
+        (reviewers[0], reverse("cohorts:review_detail", args=[assignment.code])),
+        (unopened.reviewer, reverse("cohorts:review_conflict", args=[unopened.code])),
+    ):
+        page = verified_client(Client(), user).get(path).content.decode()
+        assert f'<a href="{reverse("cohorts:review_list")}" class="govuk-back-link">' in page, path
