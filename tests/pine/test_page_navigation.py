@@ -140,3 +140,22 @@ def test_the_practice_teams_pages_of_a_cohort_lead_back_to_it(practice_admin):
     ):
         page = verified_client(Client(), user).get(path).content.decode()
         assert f'<a href="{reverse("cohorts:review_list")}" class="govuk-back-link">' in page, path
+
+
+def test_the_practice_teams_other_pages_lead_back(practice_admin, partner):
+    """Outcome data to approve (back to its evaluation), the registrations to check and the reports
+    awaiting approval (back to the practice team's page)."""
+    evaluation = factories.EvaluationFactory(application__partner=partner)
+    client = verified_client(Client(), practice_admin)
+    for path, back in (
+        (
+            reverse("outcomes:practice_periods", args=[evaluation.code]),
+            reverse("evaluations:practice_evaluation", args=[evaluation.code]),
+        ),
+        (reverse("practice_registrations"), reverse("practice_home")),
+        (reverse("reports:practice_reports"), reverse("practice_home")),
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        crumbs = re.search(r'<nav class="govuk-breadcrumbs".*?</nav>', response.content.decode(), re.S)
+        assert crumbs and f'href="{back}"' in crumbs.group(0), path
