@@ -158,6 +158,11 @@ def test_the_decision_form_asks_only_the_confirmations_the_decision_needs(cohort
     cohort.save(update_fields=["capacity"])
     page = client.get(reverse("cohorts:practice_decision", args=[cohort.slug, unreviewed.code])).content.decode()
     assert 'name="confirm_over_capacity"' in page
+    refused = client.post(
+        reverse("cohorts:practice_decision", args=[cohort.slug, unreviewed.code]),
+        {"decision": "accept", "confirm_without_reviews": "on"},
+    ).content.decode()
+    assert "Round 9 has 1 place: 0 accepted and 1 pending" in refused
 
 
 def test_an_ineligible_application_is_declined_without_reviews(cohort, practice_admin):
