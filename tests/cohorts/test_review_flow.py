@@ -157,7 +157,7 @@ def test_the_decision_form_asks_only_the_confirmations_the_decision_needs(cohort
     cohort.capacity = 1
     cohort.save(update_fields=["capacity"])
     page = client.get(reverse("cohorts:practice_decision", args=[cohort.slug, unreviewed.code])).content.decode()
-    assert 'name="confirm_over_capacity"' in page
+    assert 'name="confirm_over_capacity"' in page and "would make 2 of 1 place taken" in page
     refused = client.post(
         reverse("cohorts:practice_decision", args=[cohort.slug, unreviewed.code]),
         {"decision": "accept", "confirm_without_reviews": "on"},
