@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 
 from evaluations import theory
 from evaluations.models import (
@@ -92,6 +93,8 @@ class OnboardingForm(GovukForm):
                 self.add_error("dsa_signed_on", "Enter the date the agreement was signed")
             if expires is None and "dsa_expires_on" not in self.errors:
                 self.add_error("dsa_expires_on", "Enter the date the agreement expires")
+        if signed and signed > timezone.localdate() and "dsa_signed_on" not in self.errors:
+            self.add_error("dsa_signed_on", "The date the agreement was signed must be today or in the past")
         if signed and expires and expires <= signed:
             self.add_error("dsa_expires_on", "The expiry date must be after the date the agreement was signed")
         if (data.get("data_lead_name") or data.get("data_lead_email")) and not (

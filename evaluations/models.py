@@ -63,7 +63,10 @@ class Onboarding(models.Model):
         return f"Onboarding of {self.evaluation}"
 
     def dsa_in_force(self, today) -> bool:
-        return bool(self.dsa_filename and self.dsa_signed_on and self.dsa_expires_on and self.dsa_expires_on > today)
+        """Recorded, signed by ``today`` and not yet expired."""
+        return bool(
+            self.dsa_filename and self.dsa_signed_on and self.dsa_expires_on and self.dsa_signed_on <= today < self.dsa_expires_on
+        )
 
     def dsa_ready(self, today) -> bool:
         """Data may flow: the agreement is in force and the practice team has verified it."""

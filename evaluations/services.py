@@ -146,6 +146,8 @@ def onboarding_agreement_verify(*, actor: User, evaluation: Evaluation) -> Onboa
 
 
 def _check_agreement_dates(onboarding: Onboarding) -> None:
+    if onboarding.dsa_signed_on and onboarding.dsa_signed_on > timezone.localdate():
+        raise ValidationError({"dsa_signed_on": "The date the agreement was signed must be today or in the past."})
     if onboarding.dsa_signed_on and onboarding.dsa_expires_on and onboarding.dsa_expires_on <= onboarding.dsa_signed_on:
         raise ValidationError({"dsa_expires_on": "The agreement must expire after the date it was signed."})
 

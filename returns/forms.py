@@ -31,9 +31,8 @@ def kind_choices() -> list[tuple[str, str]]:
 class ReturnImportForm(GovukForm):
     files = MultipleFileField(
         label="Upload the return",
-        help_text="The file or files exactly as you sent them to the DfE or Ofsted: a CIN census (XML), an SSDA903 "
-        "return (its CSV tables, a zip of them, or its XML) or an Ofsted Annex A workbook (xlsx). Choose several files "
-        "to send an SSDA903 return's tables, or several years at once.",
+        help_text="The file or files exactly as you sent them to the DfE or Ofsted: a CIN census (XML). "
+        "Choose several files to import several years at once.",
         error_messages={"required": "Choose the return's file or files."},
     )
     kind = forms.ChoiceField(label="Which return is it?", required=False, widget=forms.RadioSelect)
@@ -46,13 +45,17 @@ class ReturnImportForm(GovukForm):
         "follow-up) are computed.",
     )
     period_from = GovukDateField(
-        label="From (optional)", name="The first day", required=False,
-        help_text="The first day of the first period to compute. For example, 1 4 2024",
-    )  # fmt: skip
+        label="From (optional)",
+        name="The first day of the first period",
+        required=False,
+        help_text="The first day of the first period to compute. For example, 1 4 2023",
+    )
     period_to = GovukDateField(
-        label="To (optional)", name="The last day", required=False,
-        help_text="The last day of the last period to compute. For example, 31 3 2025",
-    )  # fmt: skip
+        label="To (optional)",
+        name="The last day of the last period",
+        required=False,
+        help_text="The last day of the last period to compute. For example, 31 3 2024",
+    )
     groups = forms.ChoiceField(
         label="Groups",
         choices=ReturnImport.Groups.choices,
@@ -64,8 +67,7 @@ class ReturnImportForm(GovukForm):
     intervention = forms.FileField(
         label="Children in the intervention group (optional)",
         required=False,
-        help_text="A text or CSV file: one child identifier a line, as in the return (LAchildID; CHILD in an SSDA903 "
-        "return). Pseudonymised as it is received.",
+        help_text="A text or CSV file: one LAchildID a line, as in the return. Pseudonymised as it is received.",
     )
     comparison = forms.FileField(
         label="Children in the comparison group (optional)",

@@ -115,7 +115,12 @@ class CohortReviewSettingsForm(GovukForm):
 
 
 class CohortCreateForm(CohortForm):
-    publish = forms.BooleanField(label="Publish the call now", required=False, initial=True)
+    publish = forms.BooleanField(
+        label="Publish the call now",
+        required=False,
+        help_text="Leave it unticked to make a draft: you then open the call from the cohort's page, which first lists what "
+        "opening it does.",
+    )
 
 
 class CohortTransitionForm(GovukForm):

@@ -56,12 +56,12 @@ class DecisionRecordForm(GovukForm):
     confirm_over_capacity = forms.BooleanField(
         label="Accept it even though this is more than the cohort's capacity",
         required=False,
-        help_text="Needed only when accepting would take more places than the cohort has.",
+        help_text="Every place is taken: accepting this application takes the cohort over its capacity.",
     )
     confirm_without_reviews = forms.BooleanField(
         label="Decide it even though no reviewer has submitted a review",
         required=False,
-        help_text="Needed only when the application has no submitted review.",
+        help_text="No reviewer has submitted a review of this application yet.",
     )
 
 

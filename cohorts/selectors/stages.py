@@ -112,7 +112,7 @@ def stage_move_preview(*, cohort: Cohort, to: str, now: datetime | None = None) 
             tell(f"The partners of {_n(counts.drafts, 'draft application')} are told they can submit it again.")
     elif to == Cohort.Status.REVIEWING:
         if now < cohort.deadline_at:
-            say(f"The deadline has not been reached: it is {deadline}. The call closes early, now.")
+            say(f"The deadline has not been reached: the call was to close on {deadline}. It closes early, now.")
         else:
             say(f"The call closes for applications (the deadline was {deadline}).")
         if counts.drafts:

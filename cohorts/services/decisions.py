@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
@@ -84,8 +85,9 @@ def decision_record(
             raise ValidationError(
                 {
                     "confirm_over_capacity": (
-                        f"{application.cohort.name} has {places.capacity} places: {places.accepted} accepted and "
-                        f"{places.pending} pending. Accepting this application makes {places.taken + 1}. "
+                        f"{application.cohort.name} has {places.capacity} place{pluralize(places.capacity)}: "
+                        f"{places.accepted} accepted and {places.pending} pending. "
+                        f"Accepting this application makes {places.taken + 1}. "
                         "Confirm you want to accept more than the capacity."
                     )
                 },

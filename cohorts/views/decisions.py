@@ -155,6 +155,22 @@ class DecisionRecordView(DecisionMixin, ServiceFormMixin, PracticeView, FormView
         application = self.object
         return {"decision": application.pending_decision or None, "note": application.decision_note}
 
+    def get_form(self, form_class=None):
+        """Only the confirmations this application's decision can need: deciding without reviews
+        while none is submitted, accepting beyond the capacity while every place is taken (the
+        service asks for the same ones)."""
+        form = super().get_form(form_class)
+        application = self.object
+        if (
+            application.status != Application.Status.ELIGIBLE
+            or decision_selectors.review_counts(application=application).submitted
+        ):
+            del form.fields["confirm_without_reviews"]
+        places = decision_selectors.cohort_places(cohort=application.cohort, excluding=application)
+        if places.taken + 1 <= places.capacity:
+            del form.fields["confirm_over_capacity"]
+        return form
+
     def get_context_data(self, **kwargs):
         application = self.object
         return super().get_context_data(

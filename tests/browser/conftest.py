@@ -8,6 +8,7 @@
 * Set ``PINE_SCREENSHOTS`` to a folder to keep a full-page screenshot of every page checked.
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -174,20 +175,27 @@ def save_screenshot(page, name: str) -> Path | None:
 
 
 # The pages axe has checked in this test process, by kind: a page is checked once, however many
-# walks pass through it.
-_AXE_CHECKED: set[tuple[str, str]] = set()
+# walks pass through it in the same state. PINE_AXE_EVERY_PAGE=1 checks every page every time.
+_AXE_CHECKED: set[tuple[str, str, str]] = set()
+
+# The kinds of element on a page (tag, classes, role, input type), each once: a page in another
+# state (a stage's buttons, a warning, an error, a banner) has kinds the first visit did not.
+_ELEMENT_KINDS_JS = """() => Array.from(new Set(Array.from(document.body.querySelectorAll('*'), (e) =>
+    [e.tagName, e.getAttribute('class') || '', e.getAttribute('role') || '', e.getAttribute('type') || ''].join('|')
+))).sort().join('\\n')"""
 
 
-def page_kind(page) -> tuple[str, str]:
-    """What makes a page distinct: its URL's route (not the codes in it) and its title (which an
-    error summary changes)."""
+def page_kind(page) -> tuple[str, str, str]:
+    """What makes a page distinct: its URL's route (not the codes in it), its title (which an
+    error summary changes) and the kinds of element it shows (not their number or text)."""
     from django.urls import Resolver404, resolve
 
     try:
         route = resolve(urlsplit(page.url).path).route
     except Resolver404:
         route = "(not found)"
-    return route, page.title()
+    elements = hashlib.sha256(page.evaluate(_ELEMENT_KINDS_JS).encode()).hexdigest()
+    return route, page.title(), elements
 
 
 @pytest.fixture
@@ -203,7 +211,7 @@ def check_page(request):
         page.wait_for_load_state("load")
         save_screenshot(page, f"{test}-{count:02d}-{name}")
         kind = page_kind(page)
-        if kind not in _AXE_CHECKED:
+        if kind not in _AXE_CHECKED or os.environ.get("PINE_AXE_EVERY_PAGE"):
             assert_no_axe_violations(page, name)
             _AXE_CHECKED.add(kind)
 

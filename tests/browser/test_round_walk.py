@@ -356,7 +356,7 @@ def test_a_whole_round(new_context, check_page, practice_admin, partner, lead, o
     fill_date_time(admin, "Call opens", now - timedelta(hours=1))
     fill_date_time(admin, "Application deadline", now + timedelta(days=30))
     admin.get_by_label("Reviewers for each application").fill("2")
-    admin.get_by_label("Publish the call now").uncheck()
+    expect(admin.get_by_label("Publish the call now")).not_to_be_checked()  # a draft, opened through its confirmation
     admin.get_by_role("button", name="Create cohort").click()
     expect(heading(admin)).to_have_text(COHORT)
     expect(admin.locator(".govuk-summary-list").first).to_contain_text("Draft")

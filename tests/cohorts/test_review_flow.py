@@ -137,6 +137,34 @@ def test_a_decision_without_submitted_reviews_needs_confirming(cohort, reviewer,
     assert application.pending_decision == "accept"
 
 
+def test_the_decision_form_asks_only_the_confirmations_the_decision_needs(cohort, reviewer, practice_admin):
+    """A box to confirm deciding without reviews is offered only while no review is submitted, and a
+    box to accept beyond the capacity only while the places are all taken: an unneeded box asks the
+    admin a question that does not apply."""
+    client = practice_page_client(practice_admin)
+    reviewed = _eligible(cohort, "Family hubs")
+    _assign(reviewed, reviewer, ReviewAssignment.Conflict.NONE)
+    factories.ReviewFactory(assignment=reviewed.assignments.get(), application=reviewed, status="submitted")
+    page = client.get(reverse("cohorts:practice_decision", args=[cohort.slug, reviewed.code])).content.decode()
+    assert "1 review submitted" in page
+    assert 'name="confirm_without_reviews"' not in page and 'name="confirm_over_capacity"' not in page
+
+    unreviewed = _eligible(cohort, "Edge of care", partner_name="Southmoor Council")
+    page = client.get(reverse("cohorts:practice_decision", args=[cohort.slug, unreviewed.code])).content.decode()
+    assert 'name="confirm_without_reviews"' in page and 'name="confirm_over_capacity"' not in page
+
+    decisions.decision_record(actor=practice_admin, application=reviewed, decision="accept")  # the one place
+    cohort.capacity = 1
+    cohort.save(update_fields=["capacity"])
+    page = client.get(reverse("cohorts:practice_decision", args=[cohort.slug, unreviewed.code])).content.decode()
+    assert 'name="confirm_over_capacity"' in page and "would make 2 of 1 place taken" in page
+    refused = client.post(
+        reverse("cohorts:practice_decision", args=[cohort.slug, unreviewed.code]),
+        {"decision": "accept", "confirm_without_reviews": "on"},
+    ).content.decode()
+    assert "Round 9 has 1 place: 0 accepted and 1 pending" in refused
+
+
 def test_an_ineligible_application_is_declined_without_reviews(cohort, practice_admin):
     application = factories.CompleteApplicationFactory(cohort=cohort, status=Application.Status.INELIGIBLE)
     decided = decisions.decision_record(actor=practice_admin, application=application, decision="decline")
@@ -154,7 +182,7 @@ def test_the_panel_shows_reviews_outstanding(practice_admin):
     ("capacity", "accepted", "says", "never"),
     [
         (9, 1, "1 of the cohort's 9 places has been offered so far", "All 9"),
-        (1, 1, "All 1 of the cohort's places have been offered", "so far"),
+        (1, 1, "The cohort's one place has been offered", "All 1"),
     ],
 )
 def test_the_waiting_list_email_is_true_to_the_places(

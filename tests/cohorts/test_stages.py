@@ -2,6 +2,7 @@
 step back (reviewing → open) while it undoes nothing, notices to the partners with drafts, the call
 closing itself at its deadline, and deadline extensions up to the cohort's own deadline."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -49,7 +50,7 @@ def test_closing_early_lists_the_deadline_drafts_and_unscreened_before_anything_
     assert f'href="{_confirm_url(cohort, "reviewing")}"' in cohort_page  # the button leads to the confirmation
 
     page = client.get(_confirm_url(cohort, "reviewing")).content.decode()
-    assert "The deadline has not been reached" in page
+    assert "The deadline has not been reached: the call was to close on " in page  # the deadline, not the time now
     assert "2 draft applications can no longer be submitted" in page
     assert "1 submitted application is waiting to be screened" in page
     assert "The partners of 2 draft applications are told the call has closed" in page
@@ -66,6 +67,14 @@ def test_deciding_lists_unscreened_applications_and_outstanding_reviews(practice
     assert "2 submitted applications have not been screened" in page
     assert "1 review is outstanding" in page
     assert "1 eligible application has no decision recorded yet" in page
+
+
+def test_a_new_cohort_is_a_draft_unless_the_admin_ticks_publish(practice_admin):
+    """Opening the call is a move with consequences, made through its confirmation page: the
+    create form's "Publish the call now" starts unticked (nothing chosen for the admin)."""
+    html = practice_page_client(practice_admin).get(reverse("cohorts:practice_cohort_create")).content.decode()
+    (publish,) = re.findall(r'<input[^>]*name="publish"[^>]*>', html)
+    assert "checked" not in publish
 
 
 def test_a_refused_move_shows_why_and_offers_no_button(practice_admin):

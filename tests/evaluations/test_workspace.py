@@ -105,6 +105,33 @@ def test_the_onboarding_dates_are_checked_part_by_part(client, contributor, part
     assert Onboarding.objects.get(evaluation=accepted).dpia_completed_on == date(2026, 2, 3)
 
 
+def test_an_agreement_signed_in_the_future_is_refused_and_never_in_force(client, contributor, partner, lead, accepted):
+    """An agreement is in force from the day it was signed: a signing date still to come is a
+    mistake the page names, and no such agreement lets data in."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    today = timezone.localdate()
+    tomorrow = today + timedelta(days=1)
+    client.force_login(contributor)
+    url = reverse("evaluations:onboarding", args=[partner.slug, accepted.code])
+    page = client.post(
+        url,
+        {
+            "document": SimpleUploadedFile("dsa.pdf", b"%PDF-1.4 signed"),
+            **{f"dsa_signed_on-{part}": str(getattr(tomorrow, part)) for part in ("day", "month", "year")},
+            **{f"dsa_expires_on-{part}": str(getattr(today + timedelta(days=365), part)) for part in ("day", "month", "year")},
+        },
+    )
+    assert page.status_code == 200 and "The date the agreement was signed must be today or in the past" in page.content.decode()
+    with pytest.raises(DjangoValidationError, match="today or in the past"):
+        services.onboarding_update(
+            partner=partner, actor=lead, evaluation=accepted, dsa_file=("dsa.pdf", b"%PDF-1.4 signed"),
+            dsa_signed_on=tomorrow, dsa_expires_on=today + timedelta(days=365),
+        )  # fmt: skip
+    onboarding = Onboarding(dsa_filename="dsa.pdf", dsa_signed_on=tomorrow, dsa_expires_on=today + timedelta(days=365))
+    assert not onboarding.dsa_in_force(today) and onboarding.dsa_in_force(tomorrow)
+
+
 @pytest.mark.parametrize(
     ("name", "content"),
     [

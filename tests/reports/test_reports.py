@@ -1,5 +1,6 @@
 """Report builds: requested on a page or by API, built by a Celery task, downloaded by the partner."""
 
+import re
 import time
 import uuid
 
@@ -40,6 +41,8 @@ def test_a_contributor_builds_a_report_and_downloads_html_and_pdf(
     assert response.url == reverse("reports:report", args=[partner.slug, report.code])
     assert report.status == Report.Status.DONE and report.progress == 100
     page = client.get(response.url).content.decode()
+    crumbs = re.search(r'<nav class="govuk-breadcrumbs".*?</nav>', page, re.S)  # back to the evaluation
+    assert crumbs and reverse("reports:evaluation", args=[partner.slug, report.evaluation.code]) in crumbs.group(0)
     # The "being built" notice went with the progress: it never stays above "ready".
     assert "Your report is ready" in page and "being built" not in page
     html = client.get(reverse("reports:report_download", args=[partner.slug, report.code, "html"]))
