@@ -376,8 +376,13 @@ def _children_text(rows: pd.DataFrame) -> str:
     columns = ["group", "start_date", "event_date", "period_end"]
     data = rows.loc[:, columns].copy()
     for column in columns[1:]:
-        data[column] = [None if pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}" for v in data[column]]
-    data = data.astype(object).where(data.notna(), None).sort_values(columns, kind="mergesort", na_position="first")
+        data[column] = pd.to_datetime(data[column])
+    # Sorted as dates, then written: the order of their ISO text (hundreds of thousands of children,
+    # so no Python object per date until the list is written).
+    data = data.sort_values(columns, kind="mergesort", na_position="first")
+    for column in columns[1:]:
+        data[column] = data[column].dt.strftime("%Y-%m-%d")
+    data = data.astype(object).where(data.notna(), None)
     return json.dumps(data.to_numpy().tolist(), separators=(",", ":"))
 
 
