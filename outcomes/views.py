@@ -12,12 +12,15 @@ from django.views.generic import TemplateView
 
 from evaluations import selectors as evaluation_selectors
 from measures import selectors as measure_selectors
+from measures.library import value_shown
 from outcomes import approval_selectors, approval_services, charts, selectors, services
 from outcomes.forms import ApprovePeriodsForm, ExplanationForm, UnlockForm
 from pine.access import ADMINS
 from pine.exports import neutralised
 from pine.scoping import PartnerView, PracticeView
 from pine.views import run_service
+
+CHANGES_SHOWN = 500  # rows of an upload's changes a page lists
 
 
 class SubmissionDetailView(PartnerView, TemplateView):
@@ -36,12 +39,44 @@ class SubmissionDetailView(PartnerView, TemplateView):
 
     def get_context_data(self, **kwargs):
         submission = self.object
+        changes, warnings = self._as_shown(submission)
         return super().get_context_data(
             submission=submission,
+            changes=changes,
+            warnings=warnings,
             counts=submission.change_counts(),
             explanation_form=kwargs.pop("explanation_form", None) or ExplanationForm(),
             **kwargs,
         )
+
+    def _as_shown(self, submission) -> tuple[list[dict], list[dict]]:
+        """The first CHANGES_SHOWN changes and the warnings as the page shows them: each measure by
+        its name (its code beside it), each value at its unit's precision, as the report tables show
+        values (the API and the CSV keep them as sent)."""
+        changes = submission.changes[:CHANGES_SHOWN]
+        codes = {c["measure"] for c in changes} | {w["measure"] for w in submission.warnings}
+        measures = {m.code: m for m in measure_selectors.measure_list(partner=self.partner).filter(code__in=codes)}
+
+        def shown(value, code: str) -> str:
+            measure = measures.get(code)
+            if value in (None, "") or measure is None:
+                return value or ""
+            return value_shown(value, measure.unit)
+
+        def named(entry: dict) -> dict:
+            measure = measures.get(entry["measure"])
+            return {**entry, "name": measure.name if measure else ""}
+
+        shown_changes = [
+            {
+                **named(c),
+                "new_shown": shown(c["new"]["value"], c["measure"]),
+                "old_shown": shown(c["old"]["value"], c["measure"]) if c.get("old") else "",
+            }
+            for c in changes
+        ]
+        shown_warnings = [{**named(w), "shown": shown(w.get("value"), w["measure"])} for w in submission.warnings]
+        return shown_changes, shown_warnings
 
     def post(self, request, partner_slug, code):
         """The uploader explains the warnings, stores a clean dry run, or discards a pending upload."""

@@ -94,6 +94,20 @@ def test_re_uploading_a_period_supersedes_its_values_and_keeps_the_history(lead,
     assert services_frame_values(partner, evaluation) == [25.0, 20.0]
 
 
+def test_the_upload_page_shows_each_measure_by_name_and_each_value_as_the_tables_do(client, lead, partner, evaluation):
+    """Changes list the measure's name beside its code and each value at its unit's precision
+    (a percentage to one place with its sign), not as sent (14.2857); the stored changes keep it."""
+    client.force_login(lead)
+    upload(client, partner, evaluation, GOOD)
+    sent = GOOD.replace("22.5,45,200", "14.2857,2,14")
+    response = upload(client, partner, evaluation, sent, name="b.csv")
+    page = client.get(response.url).content.decode()
+    assert "Re-referrals within 12 months" in page and "<code>re_referrals_12m</code>" in page
+    assert "22.5% → 14.3%" in page and "Unchanged</strong> 20.0%" in page and "14.2857" not in page
+    changed = next(c for c in Submission.objects.get(filename="b.csv").changes if c["kind"] == "changed")
+    assert changed["new"]["value"] == "14.2857"
+
+
 def services_frame_values(partner, evaluation):
     from outcomes.selectors import outcome_frame
 
