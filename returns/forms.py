@@ -31,8 +31,9 @@ def kind_choices() -> list[tuple[str, str]]:
 class ReturnImportForm(GovukForm):
     files = MultipleFileField(
         label="Upload the return",
-        help_text="The file or files exactly as you sent them to the DfE or Ofsted: a CIN census (XML). "
-        "Choose several files to import several years at once.",
+        help_text="The file or files exactly as you sent them to the DfE or Ofsted: a CIN census (XML), an SSDA903 "
+        "return (its CSV tables, a zip of them, or its XML) or an Ofsted Annex A workbook (xlsx). Choose several files "
+        "to send an SSDA903 return's tables, or several years at once.",
         error_messages={"required": "Choose the return's file or files."},
     )
     kind = forms.ChoiceField(label="Which return is it?", required=False, widget=forms.RadioSelect)
@@ -67,7 +68,8 @@ class ReturnImportForm(GovukForm):
     intervention = forms.FileField(
         label="Children in the intervention group (optional)",
         required=False,
-        help_text="A text or CSV file: one LAchildID a line, as in the return. Pseudonymised as it is received.",
+        help_text="A text or CSV file: one child identifier a line, as in the return (LAchildID; CHILD in an SSDA903 "
+        "return). Pseudonymised as it is received.",
     )
     comparison = forms.FileField(
         label="Children in the comparison group (optional)",
