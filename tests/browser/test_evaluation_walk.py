@@ -304,10 +304,10 @@ def test_an_evaluation_from_onboarding_to_approved_data(
     expect(warning.locator("td")).to_have_text(
         [
             "2",
-            "re_referrals_12m",
+            "Re-referrals within 12 months re_referrals_12m",
             "intervention",
             "1 August 2025",
-            "3",
+            "3.0%",
             "3 is very different from 23 in the previous period (01/07/2025, stored).",
         ]
     )
