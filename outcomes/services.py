@@ -843,18 +843,22 @@ def stored_group_problems(submission: Submission, rows: list[OutcomeRow], measur
               ON other.partner_id = %s AND other.evaluation_id = %s AND other.submission_id = kept.submission_id
              AND other.measure_id = kept.measure_id AND other."group" = kept."group" AND other.period_start = kept.period_start
             JOIN outcomes_childrecord mine
-              ON mine.submission_id = %s AND mine.child_digest = other.child_digest AND mine.key_version = other.key_version
+              ON mine.partner_id = %s AND mine.evaluation_id = %s AND mine.submission_id = %s
+             AND mine.child_digest = other.child_digest AND mine.key_version = other.key_version
              AND mine.period_start = other.period_start AND mine."group" IN ('intervention', 'comparison')
              AND mine."group" <> other."group"
             GROUP BY 1, 2, 3
             ORDER BY 1, 2, 3
             """,
-            [submissions, measure_ids, groups, periods, submission.partner_id, submission.evaluation_id, submission.pk],
+            [submissions, measure_ids, groups, periods, submission.partner_id, submission.evaluation_id]
+            + [submission.partner_id, submission.evaluation_id, submission.pk],
         )
         found = cursor.fetchall()
     if not found:
         return []
-    names = dict(Submission.objects.filter(pk__in={row[2] for row in found}).values_list("pk", "filename"))
+    names = dict(
+        Submission.objects.filter(partner=submission.partner_id, pk__in={row[2] for row in found}).values_list("pk", "filename")
+    )
     first_rows = {}
     for r in rows:
         first_rows.setdefault((r.period_start, r.group), r.row)

@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from pine.models import AuditEvent, Invitation, Membership, Partner, User
 from tests import factories
 from tests.conftest import in_scope_of, verified_client
+from tests.pine.invitations import invite
 
 pytestmark = pytest.mark.django_db
 
@@ -148,14 +149,11 @@ def test_password_reset_for_an_unknown_address_reveals_nothing(client):
 
 def test_a_lead_invites_a_colleague_who_creates_an_account_and_joins(client, lead, partner, django_capture_on_commit_callbacks):
     client.force_login(lead)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("partner_members", args=[partner.slug]), {"email": "New.Person@Northshire.example", "role": "contributor"}
-        )
+    response, link = invite(
+        client, partner, django_capture_on_commit_callbacks, email="New.Person@Northshire.example", role="contributor"
+    )
     assert response.status_code == 302
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["new.person@northshire.example"]
-    link = re.search(r"http://testserver(/invitations/\S+/)", mail.outbox[0].body).group(1)
-    client.logout()
     page = client.get(link)
     assert f"Join {partner.name}" in page.content.decode()
     response = client.post(

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from tests import factories
 from tests.conftest import verified_client
+from tests.pine.invitations import invite
 
 pytestmark = pytest.mark.django_db
 
@@ -76,13 +77,8 @@ def test_the_new_meeting_form_has_a_cancel_link_back_to_the_evaluation(partner, 
 
 
 def test_an_invitation_page_has_a_way_back(client, lead, partner, django_capture_on_commit_callbacks):
-    from django.core import mail
-
     client.force_login(lead)
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("partner_members", args=[partner.slug]), {"email": "new@northshire.example", "role": "viewer"})
-    link = re.search(r"http://testserver(/invitations/\S+/)", mail.outbox[0].body).group(1)
-    client.logout()
+    _, link = invite(client, partner, django_capture_on_commit_callbacks, email="new@northshire.example", role="viewer")
     page = client.get(link)
     assert page.status_code == 200 and WAY_BACK.search(page.content.decode())
 

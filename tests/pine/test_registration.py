@@ -19,6 +19,7 @@ from pine import selectors, services
 from pine.models import AuditEvent, Invitation, Notification, Partner, User
 from tests import factories
 from tests.conftest import in_scope_of, token_client, verified_client
+from tests.pine.invitations import invite
 
 pytestmark = pytest.mark.django_db
 
@@ -209,10 +210,7 @@ def test_registration_refuses_a_weak_password_with_a_clear_message(client, passw
 
 def test_accepting_an_invitation_refuses_a_weak_password(client, lead, partner, django_capture_on_commit_callbacks):
     client.force_login(lead)
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("partner_members", args=[partner.slug]), {"email": "new.person@northshire.example", "role": "viewer"})
-    link = re.search(r"http://testserver(/invitations/\S+/)", mail.outbox[0].body).group(1)
-    client.logout()
+    _, link = invite(client, partner, django_capture_on_commit_callbacks, email="new.person@northshire.example", role="viewer")
     data = {"full_name": "New Person", "email": "new.person@northshire.example"}
     refused = client.post(link, {**data, "password": "1234567890"})
     assert "Your password must not be only numbers" in refused.content.decode()

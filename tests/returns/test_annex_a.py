@@ -23,6 +23,13 @@ def read(data: bytes, name="annex_a.xlsx"):
     return annex_a.read([(name, io.BytesIO(data))], pseudonymise=pseudonymise)
 
 
+def saved(book: Workbook) -> bytes:
+    """The workbook's bytes, as a partner's upload carries them."""
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 def answers(result, periods=(YEAR,), groups=(ALL,)):
     frame = annex_a.measures(result, periods=list(periods), groups=list(groups), population={})
     assert list(frame.columns) == MEASURE_COLUMNS
@@ -100,9 +107,7 @@ def test_a_list_the_workbook_lacks_gives_nothing():
     sheet.append(["Child Unique ID", "Date of referral", "Referral NFA?"])
     sheet.append(["X1", date(2023, 5, 1), "No"])
     sheet.append(["X2", date(2024, 2, 1), "Yes"])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    got = answers(read(buffer.getvalue()), periods=[Period(date(2023, 5, 1), date(2024, 2, 29))])
+    got = answers(read(saved(book)), periods=[Period(date(2023, 5, 1), date(2024, 2, 29))])
     assert got[("referrals_nfa", "all", date(2023, 5, 1))] == (50.0, 1, 2)
     assert got[("cla_count", "all", date(2023, 5, 1))] == (None, None, None)
 
@@ -121,9 +126,7 @@ def test_a_list_without_a_column_the_measures_need_is_an_error():
     sheet.title = "List 4"
     sheet.append(["Child Unique ID", "Gender", "Continuous Assessment Start Date"])
     sheet.append(["X1", "a) Male", date(2023, 5, 1)])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    result = read(buffer.getvalue())
+    result = read(saved(book))
     assert result.blocked
     assert [(p.where, p.field) for p in result.problems] == [
         ("annex_a.xlsx, sheet List 4, row 1", "Assessment date of authorisation")
@@ -138,9 +141,7 @@ def test_bad_cells_are_reported_by_sheet_row_and_field_without_their_values():
     sheet.append(["SECRETCHILD", "the fifth of May", "maybe"])
     sheet.append([None, date(2023, 5, 1), "No"])
     sheet.append(["X3", date(2099, 1, 1), "No"])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    result = read(buffer.getvalue())
+    result = read(saved(book))
     found = {(p.severity, p.where, p.field) for p in result.problems}
     assert found == {
         ("error", "annex_a.xlsx, sheet Referrals, row 2", "Date of referral"),
@@ -173,9 +174,7 @@ def test_dates_out_of_order_in_a_row_are_errors_naming_sheet_row_and_field():
         sheet.append(header)
         for line in lines:
             sheet.append(line)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    result = read(buffer.getvalue())
+    result = read(saved(book))
     assert result.blocked
     found = {(p.severity, p.where, p.field) for p in result.problems}
     assert found == {
@@ -197,9 +196,7 @@ def test_a_number_of_previous_plans_that_is_no_whole_number_is_a_warning_not_a_c
     sheet.append(["Child ID", "Child protection plan start date", "Number of previous child protection plans"])
     sheet.append(["K1", date(2023, 5, 1), cell])
     sheet.append(["K2", date(2023, 6, 1), 2])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    result = read(buffer.getvalue())
+    result = read(saved(book))
     assert not result.blocked
     assert [(p.severity, p.where, p.field) for p in result.problems] == [
         ("warning", "annex_a.xlsx, sheet List 7 child protection, row 2", "Number of previous child protection plans")
@@ -218,9 +215,7 @@ def test_a_file_that_is_not_a_workbook_is_refused_clearly():
 def test_a_workbook_with_no_list_is_refused():
     book = Workbook()
     book.active.append(["Anything", "else"])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    result = read(buffer.getvalue())
+    result = read(saved(book))
     assert result.blocked and "No Annex A list was found" in result.problems[0].message
 
 
