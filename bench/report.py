@@ -428,6 +428,20 @@ def stages(partner, evaluation, profile: bool) -> dict[str, float]:
     return times
 
 
+def save_report(partner, folder: Path) -> None:
+    """The latest report's files, as a user downloads them, for a look at what the bench built."""
+    from pine.tenancy import partner_scope
+    from reports.models import Report
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with transaction.atomic(), partner_scope(partner.pk):
+        report = Report.objects.latest("version")
+        for name, content in (("report.html", report.html), ("report.pdf", report.pdf), ("results.json", report.results)):
+            data = content.encode() if isinstance(content, str) else bytes(content or b"")
+            (folder / name).write_bytes(data)
+    print(f"the last report's files are in {folder}")
+
+
 def best_of(func, repeat: int) -> float:
     """The median of ``repeat`` timings of ``func()``."""
     seconds = []
@@ -450,6 +464,7 @@ def main() -> None:
     parser.add_argument("--children", type=int, default=1_000_000, help="child-level rows to store")
     parser.add_argument("--design", default="did", choices=["did", "its", "pre_post", "spc", "rct", "time_to_event"])
     parser.add_argument("--profile", action="store_true", help="profile the evidence and documents stages")
+    parser.add_argument("--save", metavar="FOLDER", help="write the last report's HTML, PDF and results JSON there, to look at")
     args = parser.parse_args()
 
     from outcomes import selectors as outcome_selectors
@@ -519,6 +534,8 @@ def main() -> None:
         print(f"analysis / groupby: {median('evidence') / groupby:,.0f}x   goal <= 1.5x")
         print(f"for scale, the same kind of groupby of the {len(children):,} child rows: {child_groupby:.3f} s "
               f"(analysis / that: {median('evidence') / child_groupby:.1f}x)")  # fmt: skip
+        if args.save:
+            save_report(partner, Path(args.save))
         if args.profile:
             for stage, profiler in passes[0]["_profiles"].items():
                 out = io.StringIO()

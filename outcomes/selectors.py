@@ -185,13 +185,14 @@ def _child_events(*, partner: Partner, evaluation, measure_ids: set, behind: dic
             .filter(which)
             .values("child_digest", "key_version", "group")
             .annotate(start=Min("start_date"), event=Min("event_date"), end=Max("period_end"))
-            .order_by("group", "start", "event", "end")  # rows equal in these are the same row of the frame
+            .order_by()  # sorted below: PostgreSQL sorting the text groups took a third of the read
             .values_list("group", "start", "event", "end")
         )
     frame = pd.DataFrame(list(rows), columns=CHILD_EVENT_COLUMNS)
     for column in CHILD_EVENT_COLUMNS[1:]:
         frame[column] = pd.to_datetime(frame[column])
-    return frame
+    # In a fixed order whatever the plan: rows equal in every column are the same row of the frame.
+    return frame.sort_values(CHILD_EVENT_COLUMNS, kind="mergesort", ignore_index=True)
 
 
 def snapshot_submissions(*, partner: Partner, evaluation, snapshot: dict) -> list[tuple[str, object]]:

@@ -1081,13 +1081,15 @@ def greenwood_cumulative_incidence(durations, events, horizon: float) -> tuple[f
     """Kaplan-Meier 1 - S(horizon) and Greenwood's variance S^2 sum d / (n (n - d)) over event
     times up to the horizon (a term with d = n makes S zero and the variance zero)."""
     durations, events = np.asarray(durations, dtype=float), np.asarray(events, dtype=bool)
-    survival, total = 1.0, 0.0
-    for time in np.unique(durations[events & (durations <= horizon)]):
-        at_risk = int(np.sum(durations >= time))
-        died = int(np.sum((durations == time) & events))
-        survival *= 1 - died / at_risk
-        total += died / (at_risk * (at_risk - died)) if at_risk > died else 0.0
-    return 1 - survival, survival**2 * total
+    known = ~np.isnan(durations)  # a child with no duration is neither at risk nor an event
+    durations, events = durations[known], events[known]
+    times, died = np.unique(durations[events & (durations <= horizon)], return_counts=True)
+    at_risk = len(durations) - np.searchsorted(np.sort(durations), times, side="left")  # followed to each time
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(at_risk > died, died / (at_risk * (at_risk - died)), 0.0)
+    # Multiplied and added in time order, one term at a time, as the formula reads.
+    survival = math.prod((1 - died / at_risk).tolist())
+    return 1 - survival, survival**2 * sum(terms.tolist())
 
 
 def time_to_event(

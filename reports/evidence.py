@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -373,17 +373,28 @@ def frame_checksum(frame: pd.DataFrame, children: Mapping[str, pd.DataFrame] | N
 
 
 def _children_text(rows: pd.DataFrame) -> str:
+    """The child rows as JSON, sorted: ``[["group","start","event","end"], ...]``, dates as ISO text,
+    a missing one null; written the way ``json.dumps(rows, separators=(",", ":"))`` writes them."""
     columns = ["group", "start_date", "event_date", "period_end"]
     data = rows.loc[:, columns].copy()
     for column in columns[1:]:
         data[column] = pd.to_datetime(data[column])
-    # Sorted as dates, then written: the order of their ISO text (hundreds of thousands of children,
-    # so no Python object per date until the list is written).
     data = data.sort_values(columns, kind="mergesort", na_position="first")
-    for column in columns[1:]:
-        data[column] = data[column].dt.strftime("%Y-%m-%d")
-    data = data.astype(object).where(data.notna(), None)
-    return json.dumps(data.to_numpy().tolist(), separators=(",", ":"))
+    # Each column's JSON text from the whole column at once, then one format per row: hundreds of
+    # thousands of children over a few hundred days, so each distinct value is written once.
+    parts = [_json_texts(data["group"])] + [_json_dates(data[column]) for column in columns[1:]]
+    return "[" + ",".join(map("[{},{},{},{}]".format, *parts)) + "]"
+
+
+def _json_texts(column: pd.Series, write: Callable = lambda value: json.dumps(value, default=str)) -> list[str]:
+    """Each value of `column` as JSON text, written once per distinct value; a missing one null."""
+    codes, uniques = pd.factorize(column)  # a missing value's code is -1: the last text, null
+    texts = [write(value) for value in uniques] + ["null"]
+    return [texts[code] for code in codes.tolist()]
+
+
+def _json_dates(column: pd.Series) -> list[str]:
+    return _json_texts(column, lambda day: f'"{day:%Y-%m-%d}"')
 
 
 # --- Results JSON ------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Writes of reports, and the report build a Celery worker runs."""
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -165,15 +166,19 @@ def _evidence(report: Report):
     ).order_by("version")
     documents = [json.loads(bytes(r.results)) for r in earlier.only("results")]
     hidden, shown = evidence.earlier_cells(documents)
-    built = evidence.evidence_build(
-        frame,
-        spec,
-        threshold=report.parameters["threshold"],
-        earlier_hidden=hidden,
-        earlier_shown=shown,
-        children=children,
-    )
-    checksum = evidence.frame_checksum(frame, children)
+    work = functools.partial(evidence.frame_checksum, frame, children)
+    # A time-to-event plan's checksum covers its child rows (hundreds of thousands): written on the
+    # other core while this one builds the evidence (pine.forks: the same value as written here).
+    with forks.forked(work) if children else contextlib.nullcontext(work) as checksum_of:
+        built = evidence.evidence_build(
+            frame,
+            spec,
+            threshold=report.parameters["threshold"],
+            earlier_hidden=hidden,
+            earlier_shown=shown,
+            children=children,
+        )
+        checksum = checksum_of()
     document = evidence.results_document(
         built,
         report=str(report.code),
