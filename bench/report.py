@@ -14,8 +14,8 @@ numbers the safe-cell rules must hide. The plan is a signed-off difference-in-di
 What the report does with the child rows: a report reads the evaluation's current aggregate values
 (the snapshot of value ids); the child rows are what those aggregates were computed from at import.
 Only a time-to-event plan (``--design time_to_event``, over the measures that take child rows)
-reads them too: each child row carries a start date (on average 120 days before its event), and
-the report reads each planned measure's children in the follow-up window
+reads them too: each child row carries a start date (on average 120 days before its event; a
+proportion's child without the event, value 0, is censored at its period end), and the report reads each planned measure's children in the follow-up window
 (``outcomes.selectors.child_event_frames``) for its Kaplan-Meier curves. With the other designs they
 make the evaluation (and its tables and indexes) the issue's size, but the report's frame is the
 3,600 aggregates.
@@ -192,23 +192,30 @@ def child_rows(n: int, rng: np.random.Generator) -> pd.DataFrame:
             value[rows] = rng.random(rows.sum()) < parameter
         elif kind == "days":
             value[rows] = np.maximum(1, np.round(rng.normal(parameter, 9, rows.sum())))
+    digests = _digests(n, rng)
+    day = starts[month_index] + (rng.random(n) * lengths[month_index]).astype("timedelta64[D]")
+    # A proportion's child had the event only when it counts (value 1): the others are censored at
+    # the period end, so a time-to-event plan's events are the numerators its cells add up.
+    proportions = [index for index, (kind, _) in enumerate(CHILD_MEASURES.values()) if kind == "bernoulli"]
+    censored = np.isin(measure, proportions) & (value != 1)
     frame = pd.DataFrame(
         {
-            "child_digest": _digests(n, rng),
+            "child_digest": digests,
             "measure_code": np.array(codes)[measure],
             "month": month_index,
             "period_start": starts[month_index],
-            "event_date": starts[month_index] + (rng.random(n) * lengths[month_index]).astype("timedelta64[D]"),
+            "event_date": np.where(censored, np.datetime64("NaT"), day),
             "group": np.array(DETAIL_GROUPS)[group],
             "value": value,
         }
     )
     # When each child's time to the event started (a referral, say), from a generator of its own so
-    # that every other number is as before: up to two years before the event (exponential, mean 120
-    # days), so a time-to-event plan's one-year horizon has children followed beyond it.
+    # that every other number is as before: up to two years before the event, or before the day a
+    # censored child was seen (exponential, mean 120 days), so a time-to-event plan's one-year
+    # horizon has children followed beyond it.
     draw = np.random.default_rng(START_SEED)
     days = np.minimum(np.round(draw.exponential(START_MEAN_DAYS, n)), 730).astype("timedelta64[D]")
-    frame["start_date"] = frame["event_date"] - days
+    frame["start_date"] = day - days
     return frame
 
 
@@ -229,7 +236,7 @@ def store_children(frame: pd.DataFrame, submission, measure_ids: dict[str, int])
         frame["measure_code"].map(lambda code: str(measure_ids[code])),
         frame["period_start"].dt.strftime("%Y-%m-%d"),
         frame["period_start"].map(lambda start: ends[np.datetime64(start.date())]),
-        frame["event_date"].dt.strftime("%Y-%m-%d"),
+        frame["event_date"].dt.strftime("%Y-%m-%d").fillna("\\N"),  # censored: no event date
         frame["start_date"].dt.strftime("%Y-%m-%d"),
         frame["group"],
         pd.Series(value),
