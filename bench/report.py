@@ -15,7 +15,8 @@ What the report does with the child rows: a report reads the evaluation's curren
 (the snapshot of value ids); the child rows are what those aggregates were computed from at import.
 Only a time-to-event plan (``--design time_to_event``, over the measures that take child rows)
 reads them too: each child row carries a start date (on average 120 days before its event; a
-proportion's child without the event, value 0, is censored at its period end), and the report reads each planned measure's children in the follow-up window
+proportion's child without the event, value 0, is censored at its period end), and the report
+reads each planned measure's children in the follow-up window
 (``outcomes.selectors.child_event_frames``) for its Kaplan-Meier curves. With the other designs they
 make the evaluation (and its tables and indexes) the issue's size, but the report's frame is the
 3,600 aggregates.
