@@ -368,7 +368,10 @@ def stages(partner, evaluation, profile: bool) -> dict[str, float]:
     times: dict[str, float] = {}
     with transaction.atomic(), partner_scope(partner.pk):
         report = (
-            Report.objects.select_related("evaluation__application", "partner", "plan").defer("html", "pdf").latest("version")
+            Report.objects.filter(partner=partner, evaluation=evaluation)
+            .select_related("evaluation__application", "partner", "plan")
+            .defer("html", "pdf")
+            .latest("version")
         )
         start = time.perf_counter()
         frame = outcome_selectors.outcome_frame_at(partner=partner, evaluation=evaluation, snapshot=report.snapshot)
@@ -443,7 +446,7 @@ def save_report(partner, folder: Path) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     with transaction.atomic(), partner_scope(partner.pk):
-        report = Report.objects.latest("version")
+        report = Report.objects.filter(partner=partner).only("html", "pdf", "results").latest("version")
         for name, content in (("report.html", report.html), ("report.pdf", report.pdf), ("results.json", report.results)):
             data = content.encode() if isinstance(content, str) else bytes(content or b"")
             (folder / name).write_bytes(data)
