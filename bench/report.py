@@ -336,6 +336,37 @@ def timed_refresh(refresh):
     return timed
 
 
+STAGES: list[tuple[str, float]] = []  # (stage the worker reported, when) in the last full build
+STORED = "(files stored)"
+
+
+def traced_job(job_class) -> None:
+    """Note when the worker reports each stage of a build, and when it has stored the files."""
+    progress, update = job_class.progress, job_class.update
+
+    def traced_progress(self, percent, stage=None):
+        if stage is not None:
+            STAGES.append((stage, time.perf_counter()))
+        return progress(self, percent, stage)
+
+    def traced_update(self, **fields):
+        storing = "pdf" in fields
+        if storing:
+            STAGES.append(("Storing the files", time.perf_counter()))
+        try:
+            return update(self, **fields)
+        finally:
+            if storing:
+                STAGES.append((STORED, time.perf_counter()))
+
+    job_class.progress, job_class.update = traced_progress, traced_update
+
+
+def build_stages() -> dict[str, float]:
+    """Seconds from each stage the worker reported in the last full build to the next."""
+    return {stage: later - when for (stage, when), (_, later) in zip(STAGES, STAGES[1:])}
+
+
 def full_build(partner, lead, evaluation) -> tuple[float, float, float]:
     """(seconds from request to built report, the build alone as the row records it, of the first
     the dashboards' refresh). A built report queues a refresh of the evaluation's dashboard figures
@@ -346,6 +377,7 @@ def full_build(partner, lead, evaluation) -> tuple[float, float, float]:
     from reports.models import Report
 
     REFRESHES.clear()
+    STAGES.clear()
     start = time.perf_counter()
     with transaction.atomic(), partner_scope(partner.pk):
         report = services.report_request(partner=partner, actor=lead, evaluation=evaluation)
@@ -479,6 +511,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from outcomes import selectors as outcome_selectors
+    from pine import jobs
     from pine.tenancy import partner_scope
     from reports.tasks import warm_up
 
@@ -495,6 +528,7 @@ def main() -> None:
         from reports.dashboards import services as dashboard_services
 
         dashboard_services.figures_refresh = timed_refresh(dashboard_services.figures_refresh)
+        traced_job(jobs.Job)
         warm_up()  # as a worker process does at start: the chart renderer, its imports out of full collections
         full_build(partner, lead, evaluation)
         print(f"warm-up (imports, chart renderer, one build): {time.perf_counter() - start:.1f} s")
@@ -506,9 +540,10 @@ def main() -> None:
             lambda: children.groupby(["measure_code", "period_start", "group"])["value"].agg(["size", "sum"]), 5
         )
 
-        fulls, builds, refreshes, passes = [], [], [], []
+        fulls, builds, refreshes, passes, traces = [], [], [], [], []
         for _ in range(args.builds):
             seconds, build, refresh = full_build(partner, lead, evaluation)
+            traces.append(build_stages())
             fulls.append(seconds)
             builds.append(build)
             refreshes.append(refresh)
@@ -525,6 +560,9 @@ def main() -> None:
         print(f"  the dashboards' refresh it queues (its own task):  {statistics.median(refreshes):7.3f}")
         without = statistics.median(f - r for f, r in zip(fulls, refreshes))
         print(f"  full report without that refresh:                  {without:7.3f}")
+        print("  the build's stages as the worker reports them:")
+        for stage in traces[0]:
+            print(f"    {stage + ':':47}  {statistics.median(t.get(stage, 0.0) for t in traces):7.3f}")
         print(f"  read the snapshot frame:                           {median('read'):7.3f}")
         print(f"  read the child rows (time to event only):          {median('children'):7.3f}")
         print(f"  evidence_build (estimates + safe cells):           {median('evidence'):7.3f}")

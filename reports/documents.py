@@ -80,17 +80,31 @@ def report_figures(evidence: Evidence) -> list[list[tuple[dict, str]]]:
 
 
 def draw_charts(figures: list[list[tuple[dict, str]]]) -> list[list[Chart]]:
-    """`figures` with their pictures, each drawn once as a PNG (in one batch by the shared browser)
-    for the PDF and the Word document to share, on white without an alpha channel (`opaque_png`).
-    Python mostly waits meanwhile: the browser draws."""
-    images = chart_images([figure for per_measure in figures for figure, _ in per_measure], "png", scale=CHART_SCALE)
-    if images is not None:
-        images = [opaque_png(image) for image in images]
+    """`figures` with their pictures, each drawn once as a PNG by the shared browser for the PDF and
+    the Word document to share, on white without an alpha channel (`opaque_png`)."""
+    images = _opaque_pictures([figure for per_measure in figures for figure, _ in per_measure])
     pictures = iter(images or [])
     return [
         [Chart(figure, description, next(pictures) if images is not None else None) for figure, description in per_measure]
         for per_measure in figures
     ]
+
+
+CHART_BATCH = 4  # charts the browser draws in one call, while the batch before is made opaque
+
+
+def _opaque_pictures(figures: list[dict]) -> list[bytes] | None:
+    """Each figure as an opaque PNG (None: no browser, or it failed). The browser draws them a batch at
+    a time; each batch is made opaque in a thread while it draws the next (Pillow lets go of the GIL
+    while it decodes and compresses): a third of the drawing's time, made opaque after it."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pine-png") as pool:
+        batches = []
+        for first in range(0, len(figures), CHART_BATCH):
+            images = chart_images(figures[first : first + CHART_BATCH], "png", scale=CHART_SCALE)
+            if images is None:
+                return None
+            batches.append(pool.submit(lambda drawn: [opaque_png(image) for image in drawn], images))
+        return [picture for batch in batches for picture in batch.result()] if batches else None
 
 
 def report_charts(evidence: Evidence) -> list[list[Chart]]:
@@ -380,7 +394,7 @@ def _put_pictures(layout: PdfLayout, pictures: list[bytes]) -> bool:
     if len(pictures) != len(layout.uris):
         logger.warning("The PDF is laid out again: its pictures do not fit the places kept for them")
         return False
-    # A chart the PDF does not show (a time-to-event measure's chart by period) kept no place.
+    # Every chart has its place; a picture without one would be left out, not put in another's.
     placed = [(layout.images[uri], picture) for uri, picture in zip(layout.uris, pictures) if uri in layout.images]
     if not all(_same_kind(blank, picture) for blank, picture in placed):
         logger.warning("The PDF is laid out again: its pictures do not fit the places kept for them")
@@ -475,7 +489,30 @@ def report_sections(evidence: Evidence, context: ReportContext) -> dict:
         "unplanned": evidence.unplanned,
         "any_suppressed": bool(len(evidence.safe.frame)) and bool(evidence.safe.frame["suppressed"].any()),
         "theory_svg": mark_safe(context.theory_svg) if context.theory_svg else "",
+        "primary_appendix_note": primary_appendix_note(measures),
     }
+
+
+def primary_appendix_note(measures: list[dict]) -> str:
+    """What the PDF's and the Word document's appendix leaves to the others ("" when it has every
+    measure's table).
+
+    The PDF, and the Word document a partner edits from it, are the copies a board reads: their
+    appendix gives the figures by period of the measures the conclusions rest on, the primary ones.
+    Every measure's are in the HTML version's appendix and the spreadsheet. (Printed, a plan of twenty
+    measures over five years made thirty pages of monthly tables, and three quarters of the PDF's
+    time.)"""
+    everywhere = "the appendix of the HTML version of this report and the spreadsheet appendix (Excel)"
+    primaries = sum(measure["primary"] for measure in measures)
+    if primaries == len(measures):
+        return ""
+    if primaries == 0:
+        return f"The plan names no primary measure, so the figures by period are not printed here: they are in {everywhere}."
+    whose = "the primary measure's" if primaries == 1 else "the primary measures'"
+    return (
+        f"The figures by period printed here are {whose}. Every measure's figures by period, the secondary measures' "
+        f"too, are in {everywhere}."
+    )
 
 
 NARRATIVE_HEADING = "In the partner's own words"
@@ -832,8 +869,14 @@ def measure_figure(evidence: Evidence, result: MeasureResult) -> dict:
 
 
 def measure_charts(evidence: Evidence, result: MeasureResult) -> list[tuple[dict, str]]:
-    """A measure's charts and what each shows in words, in the order every document shows them."""
-    charts = [(measure_figure(evidence, result), _chart_description(evidence, result))]
+    """A measure's charts and what each shows in words, in the order every document shows them.
+
+    A time-to-event measure with steps of its curves shown is read from its Kaplan-Meier chart, and
+    has no chart by period: its cells (one row a child, or the curves would be hidden) count each
+    child once, in the month of their event or of the end of their follow-up, which is no rate."""
+    survival = result.survival
+    by_curves = survival is not None and any(group.shown and group.steps for group in survival.groups)
+    charts = [] if by_curves else [(measure_figure(evidence, result), _chart_description(evidence, result))]
     events = event_study_figure(evidence, result)
     if events is not None:
         charts.append((events, EVENT_STUDY_DESCRIPTION))
@@ -1001,7 +1044,8 @@ def _label_above(x, text: str) -> dict:
 
 
 def _chart_description(evidence: Evidence, result: MeasureResult) -> str:
-    """What the chart shows, in words, for readers who cannot see it."""
+    """What the chart shows, in words, for readers who cannot see it (the same in every document: a
+    secondary measure's table is not in the PDF's appendix, `primary_appendix_note`)."""
     extra = {
         "its": " with the fitted segments and the line had nothing changed",
         "controlled_its": " with the fitted segments and the line had nothing changed",
@@ -1010,8 +1054,14 @@ def _chart_description(evidence: Evidence, result: MeasureResult) -> str:
     }.get(result.estimate.design, "")
     return (
         f"Line chart of {result.name} by period and group{extra}; the dashed vertical line marks the intervention start "
-        "and the shaded areas the baseline and follow-up windows. The table in the appendix gives every value shown."
+        f"and the shaded areas the baseline and follow-up windows. {_where_the_figures_are(result)}"
     )
+
+
+def _where_the_figures_are(result: MeasureResult) -> str:
+    if result.planned.role == "primary":
+        return "The table in the appendix gives every value shown."
+    return "The appendix of the HTML version of this report and the spreadsheet appendix give every value shown."
 
 
 # --- Wording of numbers ------------------------------------------------------------------------

@@ -1113,7 +1113,8 @@ def time_to_event(
             raise _NotEstimable("the child-level rows lack start_date, event_date, period_end or group")
         rows = children.copy()
         for column in ("start_date", "event_date", "period_end"):
-            rows[column] = pd.to_datetime(rows[column], errors="coerce")
+            if not pd.api.types.is_datetime64_any_dtype(rows[column]):  # as read from the database, they are
+                rows[column] = pd.to_datetime(rows[column], errors="coerce")
         rows["event"] = rows["event_date"].notna()
         rows["days"] = (rows["event_date"].where(rows["event"], rows["period_end"]) - rows["start_date"]).dt.days
         usable = rows["days"].notna() & (rows["days"] >= 0)

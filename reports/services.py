@@ -106,9 +106,9 @@ def report_build(*, report_id: int) -> str:
 
 def _documents(job: jobs.Job, evidence, context, *, workbook: bool) -> dict[str, bytes]:
     """The report's HTML, PDF and Word document, and its workbook if asked. The browser draws the
-    charts (once, for the PDF and the Word document alike) while this thread writes the HTML and lays
-    out the PDF with blank pictures in the charts' places; then a second process writes the Word
-    document and the workbook while this one writes the PDF."""
+    charts (once, for the PDF and the Word document alike) while this thread writes the HTML, lays
+    out the PDF with blank pictures in the charts' places and writes the workbook (which has no
+    charts); then a second process writes the Word document while this one writes the PDF."""
     from reports import documents  # pandas, plotly, WeasyPrint: workers only
     from reports.word import report_docx
     from reports.workbook import report_workbook
@@ -120,21 +120,17 @@ def _documents(job: jobs.Job, evidence, context, *, workbook: bool) -> dict[str,
         drawing = pool.submit(documents.draw_charts, figures)
         files = {"html": documents.report_html(sections, figures)}
         layout = documents.pdf_layout(sections, figures) if documents.charts_drawable() else None
+        if workbook:
+            files["xlsx"] = report_workbook(evidence, context)
         charts = drawing.result()
 
-    def office() -> dict[str, bytes]:
-        made = {"docx": report_docx(evidence, context, charts=charts, sections=sections)}
-        if workbook:
-            made["xlsx"] = report_workbook(evidence, context)
-        return made
-
     job.progress(75, "Writing PDF")
-    # The Word document and the workbook in a second process, on the other core, while this one
-    # writes the PDF (pine.forks: the value is the same if they are written here).
-    with forks.forked(office) as office_files:
+    # The Word document in a second process, on the other core, while this one writes the PDF
+    # (pine.forks: the value is the same if it is written here).
+    with forks.forked(functools.partial(report_docx, evidence, context, charts=charts, sections=sections)) as docx:
         files["pdf"], _ = documents.report_pdf(sections, charts, layout=layout)
         job.progress(92, "Writing the Word document")
-        files.update(office_files())
+        files["docx"] = docx()
     return files
 
 

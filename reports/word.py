@@ -31,7 +31,9 @@ RED = RGBColor(0xD4, 0x35, 0x1C)
 CHART_WIDTH = Cm(16)
 # Heading sizes in points, as the PDF's: the title, sections (level 1), parts of a section (level 2).
 HEADING_SIZES = {"Title": 24, "Heading 1": 16, "Heading 2": 13}
-CHART_MISSING = "The chart for this measure is in the HTML and PDF versions of this report. The figures are in the appendix."
+CHART_MISSING = "The chart for this measure is in the HTML and PDF versions of this report."
+FIGURES_HERE = "The figures are in the appendix."
+FIGURES_ELSEWHERE = "The figures are in the HTML version's appendix and the spreadsheet appendix."  # a secondary measure's
 CONTENTS_PLACEHOLDER = "To list the sections with their page numbers, right-click here and choose Update Field."
 THEORY_ELSEWHERE = "The theory of change diagram is in the HTML and PDF versions of this report."
 
@@ -204,7 +206,7 @@ def _finding(document, measure: dict, charts: list[tuple[bytes, str]]) -> None:
     if measure["detectable"]:
         _paragraph(document, measure["detectable"], colour=GREY)
     if not charts:
-        _paragraph(document, CHART_MISSING)
+        _paragraph(document, f"{CHART_MISSING} {FIGURES_HERE if measure['primary'] else FIGURES_ELSEWHERE}")
     for image, description in charts:
         picture = document.add_picture(io.BytesIO(image), width=CHART_WIDTH)
         picture._inline.docPr.set("descr", _text(description))  # the alternative text
@@ -260,8 +262,10 @@ def _methods(document, sections: dict) -> None:
 def _appendix(document, sections: dict) -> None:
     _page_break(document)
     document.add_heading("Appendix: figures by period", 1)
+    if sections["primary_appendix_note"]:
+        _paragraph(document, sections["primary_appendix_note"])
     _paragraph(document, "[c] = suppressed to protect small numbers; – = not sent.", colour=GREY)
-    for measure in sections["measures"]:
+    for measure in (m for m in sections["measures"] if m["primary"]):  # as in the PDF (primary_appendix_note)
         counts = ", with numerator / denominator in brackets" if measure["appendix_has_counts"] else ""
         counts += f"; {measure['appendix_note']}" if measure["appendix_note"] else ""
         rows = [

@@ -337,6 +337,8 @@ def ensure_measure_library() -> None:
 
     for m in STANDARD_MEASURES:
         details = DETAILS[m.code]._asdict() if m.code in DETAILS else {}
+        if m.unit == "days" and "median" in m.definition.lower():  # as measures' migration 0002 declares it
+            details["child_aggregation"] = "median"
         Measure.objects.update_or_create(
             code=m.code,
             partner=None,

@@ -287,6 +287,34 @@ def test_pdf_without_a_browser_carries_the_tables_and_points_to_the_html(tables_
     assert 'counter(page) " of " counter(pages)' in pdf_source
 
 
+def test_the_pdfs_appendix_gives_the_primary_measures_tables_and_says_where_the_others_are(tables_only_report):
+    _, document, pdf_source = tables_only_report
+    captions = re.compile(r"<caption>(\S+) by period")
+    html_appendix, pdf_appendix = (source[source.index('id="appendix"') :] for source in (document, pdf_source))
+    assert captions.findall(html_appendix) == ["re-referrals", "assessment-days"]  # every measure's
+    assert captions.findall(pdf_appendix) == ["re-referrals"]  # the primary measure's
+    assert "The figures by period printed here are the primary measure&#x27;s." in pdf_appendix
+    assert "printed here" not in document
+    # The secondary measure's chart says where its figures are, in every document.
+    secondary = pdf_source[pdf_source.index('id="measure-2"') : pdf_source.index('id="limitations"')]
+    assert "The figures are in its appendix and the spreadsheet appendix." in secondary
+    assert (
+        "The figures are in the appendix." in pdf_source[pdf_source.index('id="measure-1"') : pdf_source.index('id="measure-2"')]
+    )
+
+
+def test_the_printed_appendix_note_follows_the_plans_primary_measures():
+    def measures(*roles):
+        return [{"primary": role == "primary"} for role in roles]
+
+    assert reporting.primary_appendix_note(measures()) == ""
+    assert reporting.primary_appendix_note(measures("primary", "primary")) == ""
+    assert reporting.primary_appendix_note(measures("primary", "primary", "secondary")).startswith(
+        "The figures by period printed here are the primary measures'."
+    )
+    assert reporting.primary_appendix_note(measures("secondary")).startswith("The plan names no primary measure")
+
+
 @pytest.fixture(scope="session")
 def chart_renderer():
     """kaleido's shared browser, started once for the session (else ~4 s per report)."""
@@ -465,6 +493,31 @@ def test_each_chart_is_drawn_once_for_the_pdf_and_the_word_document(chart_render
     in_word = [document.part.related_parts[s._inline.graphic.graphicData.pic.blipFill.blip.embed].blob for s in shapes]
     assert in_word == [chart.png for figures in charts for chart in figures]
     assert all(idat(png) in files.pdf for png in in_word)
+
+
+def test_charts_drawn_in_batches_are_the_charts_drawn_at_once_in_order(chart_renderer, monkeypatch):
+    evidence = evidence_build(report_data(), DID_PLAN, threshold=5)
+    figures = reporting.report_figures(evidence)
+    at_once = reporting.draw_charts(figures)
+    drawn = []
+    real = reporting.chart_images
+
+    def counting(batch, image_format, **options):
+        drawn.append(len(batch))
+        return real(batch, image_format, **options)
+
+    monkeypatch.setattr(reporting, "chart_images", counting)
+    monkeypatch.setattr(reporting, "CHART_BATCH", 2)
+    in_batches = reporting.draw_charts(figures)
+    assert drawn == [2, 1]
+    assert [c.png for per in in_batches for c in per] == [c.png for per in at_once for c in per]
+    assert all(c.png.startswith(b"\x89PNG") for per in in_batches for c in per)
+    # The browser fails on the second batch: no pictures at all, and the PDF carries the tables.
+    batches = iter([real, lambda batch, image_format, **options: None])
+    monkeypatch.setattr(
+        reporting, "chart_images", lambda batch, image_format, **options: next(batches)(batch, image_format, **options)
+    )
+    assert all(c.png is None for per in reporting.draw_charts(figures) for c in per)
 
 
 def test_a_worker_process_warms_up_with_the_renderer_and_its_imports_out_of_full_collections(monkeypatch):

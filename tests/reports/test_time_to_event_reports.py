@@ -7,6 +7,7 @@ after more child rows arrive."""
 import io
 import json
 import re
+import zipfile
 from datetime import date, timedelta
 
 import numpy as np
@@ -136,6 +137,11 @@ def test_a_time_to_event_report_shows_the_estimate_and_only_safe_kaplan_meier_st
 
     html = bytes(report.html).decode()
     assert "Step chart of the percentage of children in each group" in html
+    # Read from its curves: no chart by period (its cells count each child once), in any document.
+    assert "Line chart of" not in html
+    with zipfile.ZipFile(io.BytesIO(bytes(report.docx))) as docx:
+        word = docx.read("word/document.xml").decode()
+    assert 'descr="Step chart of the percentage' in word and 'descr="Line chart of' not in word
     # The key message says what the percentage is of; the appendix says how its monthly cells count.
     assert "estimate of the difference in the percentage of children who had the event by 180 days: −" in html
     assert "; each child counted once, in the month of their event or of the end of their follow-up</caption>" in html

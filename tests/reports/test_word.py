@@ -59,7 +59,9 @@ def test_the_document_has_the_sections_of_the_report_on_headings(no_browser):
         "Difference-in-differences. The change in the intervention group",
         "Protecting children's privacy. Counts of fewer than 5 children are not shown ([c])",
         "A measure is called improved or worsened only when the 95% confidence interval",
-        word.CHART_MISSING,
+        f"{word.CHART_MISSING} {word.FIGURES_HERE}",  # the primary measure's
+        f"{word.CHART_MISSING} {word.FIGURES_ELSEWHERE}",  # the secondary one's, not in this appendix
+        "The figures by period printed here are the primary measure's.",
     ):
         assert wording in text, wording
     assert not document.inline_shapes
@@ -70,7 +72,7 @@ def test_tables_have_header_rows_and_hidden_cells_read_c(no_browser):
     _, document = build()
     for table in document.tables:
         assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # repeated on every page
-    appendix = document.tables[-2]
+    appendix = document.tables[-1]  # the primary measure's figures by period, the one table of the appendix (as in the PDF)
     assert [c.text for c in appendix.rows[0].cells] == ["Period", "Intervention", "Comparison", "All children"]
     april = next(row for row in appendix.rows if row.cells[0].text.startswith("Apr 2025"))
     assert april.cells[0].text == "Apr 2025 (unapproved)"
