@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import docx
 import kaleido
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
@@ -435,6 +436,16 @@ def test_a_browsers_picture_is_put_on_white_without_its_alpha_channel():
     see_through = io.BytesIO()
     Image.new("RGBA", (4, 4), (255, 0, 0, 0)).save(see_through, format="PNG")
     assert Image.open(io.BytesIO(reporting.opaque_png(see_through.getvalue()))).getpixel((0, 0)) == (255, 255, 255)
+
+
+@pytest.mark.parametrize("height, width", [(1, 1), (3, 7), (840, 1600)])
+def test_an_rgb_png_reads_back_as_its_pixels_with_sound_checksums(height, width):
+    pixels = np.random.default_rng(height).integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    png = reporting.rgb_png(pixels)
+    Image.open(io.BytesIO(png)).verify()  # every chunk's CRC
+    image = Image.open(io.BytesIO(png))
+    assert (image.format, image.mode, image.size) == ("PNG", "RGB", (width, height))
+    assert np.array_equal(np.asarray(image), pixels)
 
 
 def test_the_pdf_fetches_only_its_charts():
