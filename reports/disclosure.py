@@ -34,7 +34,7 @@ as shown (`earlier_shown`). A measure whose values do not add up (groups that ov
 counted once a quarter) falls back to fewer relations (`SafeFrame.levels`).
 
 The audit is the one tau-Argus uses: for every hidden count, the minimum and maximum of its value
-subject to the shown cells, the relations and non-negativity (`scipy.optimize.linprog`, HiGHS). A
+subject to the shown cells, the relations and non-negativity (linear programmes solved by HiGHS). A
 hidden count (other than a zero) must keep a feasible range at least `threshold` wide, and so must a
 hidden implicit count ("other", a rest of a period, a complement, or the "other" of a period worked
 out from rows of other lengths -- all of a quarter less all of April and May less the comparison
@@ -62,6 +62,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -539,9 +540,29 @@ def _matrix(rows: list[tuple[list[int], list[float]]], n_columns: int) -> sparse
 # --- The audit ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Solution:
+    """A solved programme: whether it has an optimum, the atoms' values there, and the dual values of
+    its shown cells (equalities) and of its other rows (pairs, then means' bands)."""
+
+    optimal: bool
+    message: str
+    x: np.ndarray
+    eq_duals: np.ndarray
+    ub_duals: np.ndarray
+
+
 class _Programme:
     """The linear programmes of some clusters as one block-diagonal problem over their atoms: shown
-    cells fixed, shown means' bands, n <= d, 0 <= atom <= cap."""
+    cells fixed, shown means' bands, n <= d, 0 <= atom <= cap.
+
+    The audit solves the same programme for target after target. Built and solved afresh each time
+    (scipy's linprog) that took a second of a report; here the model is given to HiGHS (highspy) once
+    and each objective solved from the last one's basis. The optimum is the same either way, so a
+    range is too; the dual values that say which shown cells pin a target are not always (where
+    several optima of the dual exist, a warm start tends to land on one naming more cells, and more
+    cells were then hidden: 19 of 400 generated cases), so pins come from a programme solved afresh
+    (`afresh`), as they always did."""
 
     def __init__(self, model: _Model, clusters: np.ndarray, fixed: np.ndarray, band_on: np.ndarray):
         m = self.m = model
@@ -555,28 +576,76 @@ class _Programme:
         self.a_ub = sparse.vstack([m.pair_matrix[pairs][:, self.cols], m.band_matrix[self.bands][:, self.cols]]).tocsr()
         self.n_pairs = len(pairs)
         self.bounds = np.column_stack([np.zeros(len(self.cols)), m.cap[m.cluster[self.cols]]])
+        self._highs: highspy.Highs | None = None
 
-    def solve(self, objective: sparse.csr_array):
+    def _solver(self) -> highspy.Highs:
+        """HiGHS holding this programme: each row a_ub . x <= 0, then each shown cell a_eq . x = b_eq."""
+        if self._highs is None:
+            rows = sparse.vstack([self.a_ub, self.a_eq]).tocsc()
+            n_ub = self.a_ub.shape[0]
+            lp = highspy.HighsLp()
+            lp.num_col_, lp.num_row_ = len(self.cols), rows.shape[0]
+            lp.col_cost_ = np.zeros(len(self.cols))
+            lp.col_lower_, lp.col_upper_ = self.bounds[:, 0].astype(float), self.bounds[:, 1].astype(float)
+            lp.row_lower_ = np.concatenate([np.full(n_ub, -highspy.kHighsInf), self.b_eq]).astype(float)
+            lp.row_upper_ = np.concatenate([np.zeros(n_ub), self.b_eq]).astype(float)
+            lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+            lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = rows.shape[1], rows.shape[0]
+            lp.a_matrix_.start_ = rows.indptr.astype(np.int32)
+            lp.a_matrix_.index_ = rows.indices.astype(np.int32)
+            lp.a_matrix_.value_ = rows.data.astype(float)
+            highs = highspy.Highs()
+            highs.setOptionValue("output_flag", False)
+            highs.setOptionValue("solver", "simplex")  # simplex keeps a basis to start the next objective from
+            highs.passModel(lp)
+            self._highs = highs
+        return self._highs
+
+    def solve(self, objective: sparse.csr_array, *, afresh: bool = False) -> _Solution:
+        """The optimum of `objective` (its rows summed) over the programme: from the last basis, or
+        `afresh` by scipy's linprog (for the dual values)."""
         c = np.asarray(objective[:, self.cols].sum(axis=0)).ravel() if objective.shape[0] else np.zeros(len(self.cols))
-        return linprog(
-            c,
-            A_ub=self.a_ub if self.a_ub.shape[0] else None,
-            b_ub=np.zeros(self.a_ub.shape[0]) if self.a_ub.shape[0] else None,
-            A_eq=self.a_eq if len(self.fixed_cells) else None,
-            b_eq=self.b_eq if len(self.fixed_cells) else None,
-            bounds=self.bounds,
-            method="highs",
+        if afresh:
+            result = linprog(
+                c,
+                A_ub=self.a_ub if self.a_ub.shape[0] else None,
+                b_ub=np.zeros(self.a_ub.shape[0]) if self.a_ub.shape[0] else None,
+                A_eq=self.a_eq if len(self.fixed_cells) else None,
+                b_eq=self.b_eq if len(self.fixed_cells) else None,
+                bounds=self.bounds,
+                method="highs",
+            )
+            return _Solution(
+                optimal=result.status == 0,
+                message=result.message,
+                x=result.x,
+                eq_duals=result.eqlin.marginals,
+                ub_duals=result.ineqlin.marginals,
+            )
+        highs = self._solver()
+        highs.changeColsCost(len(c), np.arange(len(c), dtype=np.int32), c.astype(float))
+        highs.run()
+        status = highs.getModelStatus()
+        solution = highs.getSolution()
+        duals = np.asarray(solution.row_dual, dtype=float)
+        n_ub = self.a_ub.shape[0]
+        return _Solution(
+            optimal=status in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kModelEmpty),
+            message=highs.modelStatusToString(status),
+            x=np.asarray(solution.col_value, dtype=float),
+            eq_duals=duals[n_ub:],
+            ub_duals=duals[:n_ub],
         )
 
-    def pins(self, result, cluster: int) -> set:
+    def pins(self, result: _Solution, cluster: int) -> set:
         """Shown cells and shown means with a non-zero dual value in one block."""
         m = self.m
         pinned = set()
         if len(self.fixed_cells):
-            active = (np.abs(result.eqlin.marginals) > 1e-9) & (m.cell_cluster[self.fixed_cells] == cluster)
+            active = (np.abs(result.eq_duals) > 1e-9) & (m.cell_cluster[self.fixed_cells] == cluster)
             pinned |= {("cell", int(c)) for c in self.fixed_cells[active]}
         if len(self.bands):
-            marginals = np.abs(result.ineqlin.marginals[self.n_pairs :]) > 1e-9
+            marginals = np.abs(result.ub_duals[self.n_pairs :]) > 1e-9
             pinned |= {("mean", int(m.band_row[b])) for b in self.bands[marginals] if m.band_cluster[b] == cluster}
         return pinned
 
@@ -602,9 +671,9 @@ def _audit(model: _Model, targets: sparse.csr_array, target_truth: np.ndarray, t
     def wide(k):
         return hi[k] - lo[k] >= t - 1e-6 or hi[k] >= cap[k] - 1e-6
 
-    def solve(programme, objective):
-        result = programme.solve(objective)
-        if result.status != 0:
+    def solve(programme, objective, afresh=False):
+        result = programme.solve(objective, afresh=afresh)
+        if not result.optimal:
             raise RuntimeError(f"disclosure audit: linear programme failed ({result.message})")
         return result
 
@@ -613,6 +682,7 @@ def _audit(model: _Model, targets: sparse.csr_array, target_truth: np.ndarray, t
         return set(), {}
     rng = np.random.default_rng(20240401)
     programme = _Programme(model, np.unique(target_cluster), fixed, band_on)
+    programmes = {programme.clusters.tobytes(): programme}
     for _ in range(2):
         weights = sparse.diags_array(rng.choice([-1.0, 1.0], size=len(everything))) @ targets
         seen(programme, solve(programme, weights), everything)
@@ -630,22 +700,26 @@ def _audit(model: _Model, targets: sparse.csr_array, target_truth: np.ndarray, t
         if not batch:
             return narrow, pins
         batch = np.array(batch)
-        programme = _Programme(model, np.unique(target_cluster[batch]), fixed, band_on)
+        clusters = np.unique(target_cluster[batch])
+        key = clusters.tobytes()  # a round of the same clusters as an earlier one solves its programme again
+        programme = programmes.get(key) or programmes.setdefault(key, _Programme(model, clusters, fixed, band_on))
         low = solve(programme, targets[batch])
         high = solve(programme, -targets[batch])
         in_programme = everything[np.isin(target_cluster, programme.clusters)]
         for result in (low, high):  # each solution is a feasible point for every target it holds
             seen(programme, result, in_programme)
-        for k in batch:  # the batch's ranges are now exact
-            if not wide(k) and (not unknown[k] or (lo[k] < t - 1e-6 and hi[k] > 1e-9)):
-                narrow.add(int(k))
-                pins[int(k)] = programme.pins(low, target_cluster[k]) | programme.pins(high, target_cluster[k])
+        found = [int(k) for k in batch if not wide(k) and (not unknown[k] or (lo[k] < t - 1e-6 and hi[k] > 1e-9))]
+        if found:  # what pins them: the duals of a programme solved afresh (a warm start's may pin more cells)
+            low, high = solve(programme, targets[batch], afresh=True), solve(programme, -targets[batch], afresh=True)
+        for k in found:  # the batch's ranges are now exact
+            narrow.add(k)
+            pins[k] = programme.pins(low, target_cluster[k]) | programme.pins(high, target_cluster[k])
 
 
 def _feasible(model: _Model, clusters: np.ndarray) -> bool:
     known = ~np.isnan(model.cell_truth) & (model.cell_q != "t") & (model.cell_cluster >= 0)
     programme = _Programme(model, clusters, known, np.ones(len(model.data), dtype=bool))
-    return programme.solve(sparse.csr_array((0, model.atom_count))).status == 0
+    return programme.solve(sparse.csr_array((0, model.atom_count))).optimal
 
 
 def _fit_levels(model: _Model) -> None:
