@@ -98,8 +98,9 @@ CHART_BATCH = 4  # charts the browser draws in one call, while the batch before 
 
 def _opaque_pictures(figures: list[dict]) -> list[bytes] | None:
     """Each figure as an opaque PNG (None: no browser, or it failed). The browser draws them a batch at
-    a time; each batch is made opaque in a thread while it draws the next (Pillow lets go of the GIL
-    while it decodes and compresses): a third of the drawing's time, made opaque after it."""
+    a time, and each batch is made opaque in a thread while it draws the next (Pillow and zlib let go
+    of the GIL while they decode and compress). Made opaque after the drawing, they added a third to
+    its time."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pine-png") as pool:
         batches = []
         for first in range(0, len(figures), CHART_BATCH):

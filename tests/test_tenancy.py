@@ -197,6 +197,24 @@ def test_with_the_application_filter_removed_the_database_returns_only_the_scope
             assert cursor.fetchone()[0] == 0
 
 
+def test_the_walls_hold_in_a_parallel_query():
+    """The policies' function is parallel safe (else no query of a tenant table could use a second
+    core), and PostgreSQL's parallel workers see the scope the query runs in."""
+    a, b = _seed_two_partners()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proparallel FROM pg_proc WHERE proname = 'pine_partner_visible'")
+        assert cursor.fetchone() == ("s",)
+        cursor.execute("SELECT current_setting('server_version_num')::int")
+        force = "debug_parallel_query" if cursor.fetchone()[0] >= 160000 else "force_parallel_mode"
+    with partner_scope(a.pk), connection.cursor() as cursor:
+        for setting in (force, "parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size"):
+            cursor.execute(f"SET LOCAL {setting} = {'on' if setting == force else 0}")
+        cursor.execute("EXPLAIN SELECT DISTINCT partner_id FROM outcomes_outcomevalue")
+        assert "Gather" in "\n".join(row[0] for row in cursor.fetchall())  # run by a parallel worker
+        cursor.execute("SELECT DISTINCT partner_id FROM outcomes_outcomevalue")
+        assert cursor.fetchall() == [(a.pk,)]
+
+
 def test_without_any_scope_the_database_returns_no_tenant_rows():
     _seed_two_partners()
     with user_scope(0):
