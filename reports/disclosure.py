@@ -603,25 +603,31 @@ class _Programme:
 
     def solve(self, objective: sparse.csr_array, *, afresh: bool = False) -> _Solution:
         """The optimum of `objective` (its rows summed) over the programme: from the last basis, or
-        `afresh` by scipy's linprog (for the dual values)."""
+        `afresh` by scipy's linprog (for the dual values). When HiGHS finds no optimum from the last
+        basis (an infeasible programme, or numerical trouble), linprog decides afresh."""
         c = np.asarray(objective[:, self.cols].sum(axis=0)).ravel() if objective.shape[0] else np.zeros(len(self.cols))
-        if afresh:
-            result = linprog(
-                c,
-                A_ub=self.a_ub if self.a_ub.shape[0] else None,
-                b_ub=np.zeros(self.a_ub.shape[0]) if self.a_ub.shape[0] else None,
-                A_eq=self.a_eq if len(self.fixed_cells) else None,
-                b_eq=self.b_eq if len(self.fixed_cells) else None,
-                bounds=self.bounds,
-                method="highs",
-            )
-            return _Solution(
-                optimal=result.status == 0,
-                message=result.message,
-                x=result.x,
-                eq_duals=result.eqlin.marginals,
-                ub_duals=result.ineqlin.marginals,
-            )
+        if not afresh:
+            warm = self._warm(c)
+            if warm.optimal:
+                return warm
+        result = linprog(
+            c,
+            A_ub=self.a_ub if self.a_ub.shape[0] else None,
+            b_ub=np.zeros(self.a_ub.shape[0]) if self.a_ub.shape[0] else None,
+            A_eq=self.a_eq if len(self.fixed_cells) else None,
+            b_eq=self.b_eq if len(self.fixed_cells) else None,
+            bounds=self.bounds,
+            method="highs",
+        )
+        return _Solution(
+            optimal=result.status == 0,
+            message=result.message,
+            x=result.x,
+            eq_duals=result.eqlin.marginals,
+            ub_duals=result.ineqlin.marginals,
+        )
+
+    def _warm(self, c: np.ndarray) -> _Solution:
         highs = self._solver()
         highs.changeColsCost(len(c), np.arange(len(c), dtype=np.int32), c.astype(float))
         highs.run()
@@ -701,8 +707,9 @@ def _audit(model: _Model, targets: sparse.csr_array, target_truth: np.ndarray, t
             return narrow, pins
         batch = np.array(batch)
         clusters = np.unique(target_cluster[batch])
-        key = clusters.tobytes()  # a round of the same clusters as an earlier one solves its programme again
-        programme = programmes.get(key) or programmes.setdefault(key, _Programme(model, clusters, fixed, band_on))
+        programme = programmes.get(clusters.tobytes())  # a round of the same clusters as an earlier one: its programme again
+        if programme is None:
+            programme = programmes[clusters.tobytes()] = _Programme(model, clusters, fixed, band_on)
         low = solve(programme, targets[batch])
         high = solve(programme, -targets[batch])
         in_programme = everything[np.isin(target_cluster, programme.clusters)]

@@ -650,3 +650,27 @@ def test_programmes_solved_from_their_last_basis_hide_what_programmes_solved_afr
 
     with mock.patch.object(disclosure._Programme, "solve", always_afresh):
         assert both_versions() == warm
+
+
+def test_when_highs_finds_no_optimum_from_the_last_basis_linprog_decides_afresh():
+    from reports import disclosure
+
+    def audited():
+        data = frame(
+            ("entries", "2023-04", "intervention", 3.0, None, None),
+            ("entries", "2023-04", "comparison", 8.0, None, None),
+            ("entries", "2023-04", "all", 11.0, None, None),
+            ("entries", "2023-05", "intervention", 12.0, None, None),
+            ("entries", "2023-05", "comparison", 2.0, None, None),
+            ("entries", "2023-05", "all", 14.0, None, None),
+        )
+        result = safe_cells(data, threshold=5)
+        return result.frame.to_csv(), sorted(result.hidden_keys())
+
+    normal = audited()
+    trouble = disclosure._Solution(
+        optimal=False, message="numerical trouble", x=np.zeros(0), eq_duals=np.zeros(0), ub_duals=np.zeros(0)
+    )
+    with mock.patch.object(disclosure._Programme, "_warm", lambda self, c: trouble):
+        assert audited() == normal
+    assert "intervention|2023-04-01|2023-04-30|value" in " ".join(normal[1])  # the audit ran: the 3 is hidden
